@@ -1,0 +1,33 @@
+import zoneinfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Merchant
+
+_COMMON_TIMEZONES = [
+    "America/Sao_Paulo",
+    "America/Manaus",
+    "America/Cuiaba",
+    "America/Belem",
+    "America/Fortaleza",
+    "America/Recife",
+    "America/Bahia",
+    "America/Rio_Branco",
+    "America/Noronha",
+    "UTC",
+]
+
+
+class MerchantSettingsForm(forms.ModelForm):
+    timezone = forms.ChoiceField(label=_("Fuso horário"))
+
+    class Meta:
+        model = Merchant
+        fields = ["name", "currency", "timezone"]
+
+    def __init__(self, *args, merchant=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        zones = sorted(zoneinfo.available_timezones())
+        ordered = _COMMON_TIMEZONES + [z for z in zones if z not in _COMMON_TIMEZONES]
+        self.fields["timezone"].choices = [(z, z.replace("_", " ")) for z in ordered]

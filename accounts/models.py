@@ -1,0 +1,59 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.permissions import role_can
+from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY
+
+TIMEZONE_DEFAULT = "America/Sao_Paulo"
+
+
+class Merchant(models.Model):
+    """The tenant: a business selling subscriptions. Every merchant-facing row belongs to one."""
+
+    name = models.CharField(_("nome"), max_length=120)
+    slug = models.SlugField(_("identificador"), max_length=60, unique=True)
+    currency = models.CharField(
+        _("moeda padrão"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY
+    )
+    timezone = models.CharField(_("fuso horário"), max_length=64, default=TIMEZONE_DEFAULT)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lojista")
+        verbose_name_plural = _("lojistas")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """Ties a user to a merchant with one role; a user may belong to several merchants."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("usuário"),
+    )
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("lojista")
+    )
+    role = models.CharField(_("papel"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vínculo")
+        verbose_name_plural = _("vínculos")
+        ordering = ["merchant__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.merchant} ({self.get_role_display()})"
+
+    def can(self, action) -> bool:
+        return role_can(self.role, action)

@@ -1,0 +1,71 @@
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from accounts import selectors, services
+from accounts.forms import MerchantSettingsForm
+from accounts.generic import MerchantUpdateView
+from accounts.middleware import SESSION_KEY
+from accounts.models import Merchant
+from accounts.permissions import Action
+
+
+class SwitchMerchantView(View):
+    """The header switcher: only merchants the user belongs to; anything else is a 404."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not request.user.is_authenticated:
+            raise Http404
+        try:
+            merchant_id = int(request.POST.get("merchant", ""))
+        except ValueError as exc:
+            raise Http404 from exc
+        membership = selectors.memberships_for_user(user=request.user).filter(merchant_id=merchant_id).first()
+        if membership is None:
+            raise Http404
+        request.session[SESSION_KEY] = membership.merchant_id
+        next_url = request.POST.get("next") or reverse("dashboard:index")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("dashboard:index")
+        # Another merchant's object under the same URL would be a 404: land on the dashboard instead.
+        if next_url.rstrip("/").split("/")[-1].isdigit():
+            next_url = reverse("dashboard:index")
+        return HttpResponseRedirect(next_url)
+
+
+class MerchantSettingsView(MerchantUpdateView):
+    """Configurações: the merchant's profile and who has access. Everyone reads, managers save."""
+
+    model = Merchant
+    form_class = MerchantSettingsForm
+    template_name = "accounts/settings.html"
+    required_action = Action.VIEW
+    write_action = Action.MANAGE_SETTINGS
+    title = _("Configurações")
+    success_message = _("Configurações salvas.")
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = getattr(request, "merchant", None)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        del kwargs["merchant"]
+        return kwargs
+
+    def perform(self, form):
+        return services.merchant_update(merchant=self.object, **form.cleaned_data)
+
+    def get_success_url(self):
+        return reverse("accounts:settings")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["memberships"] = self.object.memberships.select_related("user").order_by(
+            "role", "user__username"
+        )
+        return context

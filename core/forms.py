@@ -1,0 +1,58 @@
+"""Form fields shared by every app."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.money import DEFAULT_CURRENCY, to_major, to_minor
+
+
+class MoneyInput(forms.TextInput):
+    """A text input for amounts typed the Brazilian way ("1.234,56") or the machine way ("1234.56")."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+
+class MoneyField(forms.DecimalField):
+    """Takes an amount in major units from a person and cleans it to integer minor units.
+
+    The initial value (from a model's integer field) is shown back in major units, localized.
+    """
+
+    widget = MoneyInput
+    default_error_messages = {
+        "invalid": _("Informe um valor em reais, por exemplo 49,90."),
+    }
+
+    def __init__(self, *, currency=DEFAULT_CURRENCY, **kwargs):
+        self.currency = currency
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = to_major(value, self.currency)
+        return super().prepare_value(value)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace("R$", "").replace("\xa0", "").strip()
+        return super().to_python(value)
+
+    def clean(self, value):
+        major = super().clean(value)
+        if major is None:
+            return None
+        return to_minor(Decimal(major), self.currency)
+
+    def has_changed(self, initial, data):
+        try:
+            return self.clean(data) != initial
+        except forms.ValidationError:
+            return True

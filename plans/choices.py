@@ -1,0 +1,28 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IntervalUnit(models.TextChoices):
+    DAY = "day", _("dia(s)")
+    WEEK = "week", _("semana(s)")
+    MONTH = "month", _("mês(es)")
+    YEAR = "year", _("ano(s)")
+
+
+class IntervalPreset(models.TextChoices):
+    """The periodicities merchants pick most; "custom" means every N days/weeks/months/years."""
+
+    MONTHLY = "monthly", _("Mensal")
+    QUARTERLY = "quarterly", _("Trimestral")
+    SEMIANNUAL = "semiannual", _("Semestral")
+    ANNUAL = "annual", _("Anual")
+    CUSTOM = "custom", _("Personalizado")
+
+
+# preset → (unit, count); the reverse lookup gives a plan its label.
+PRESET_INTERVALS = {
+    IntervalPreset.MONTHLY: (IntervalUnit.MONTH, 1),
+    IntervalPreset.QUARTERLY: (IntervalUnit.MONTH, 3),
+    IntervalPreset.SEMIANNUAL: (IntervalUnit.MONTH, 6),
+    IntervalPreset.ANNUAL: (IntervalUnit.YEAR, 1),
+}

@@ -1,0 +1,105 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Merchant
+from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, format_money
+from plans.choices import PRESET_INTERVALS, IntervalPreset, IntervalUnit
+
+# Smallest price per currency a plan may have (minor units). BRL: R$ 5,00, the gateways' floor.
+MINIMUM_PRICE = {"BRL": 500}
+
+
+class Plan(models.Model):
+    """What a merchant sells: a price charged every interval, optionally with a trial or N installments."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="plans", verbose_name=_("lojista")
+    )
+    name = models.CharField(_("nome"), max_length=120)
+    description = models.TextField(_("descrição"), blank=True)
+    price = models.BigIntegerField(_("preço"), help_text=_("Em centavos."), validators=[MinValueValidator(0)])
+    currency = models.CharField(_("moeda"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY)
+    interval_unit = models.CharField(
+        _("unidade do intervalo"), max_length=10, choices=IntervalUnit.choices, default=IntervalUnit.MONTH
+    )
+    interval_count = models.PositiveSmallIntegerField(
+        _("a cada"), default=1, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    trial_days = models.PositiveSmallIntegerField(
+        _("dias de teste"), default=0, validators=[MaxValueValidator(365)]
+    )
+    installments = models.PositiveSmallIntegerField(
+        _("número de parcelas"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Vazio: cobra até ser cancelada."),
+    )
+    is_active = models.BooleanField(
+        _("ativo"), default=True, help_text=_("Disponível para novas assinaturas.")
+    )
+    archived_at = models.DateTimeField(_("arquivado em"), null=True, blank=True)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("plano")
+        verbose_name_plural = _("planos")
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["merchant", "is_active", "archived_at"], name="plan_merchant_active_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="plan_price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(interval_count__gte=1), name="plan_interval_count_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("plans:plan_detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        super().clean()
+        minimum = MINIMUM_PRICE.get(self.currency)
+        if minimum is not None and self.price is not None and self.price < minimum:
+            raise ValidationError(
+                {
+                    "price": ValidationError(
+                        _("O preço mínimo de um plano em %(currency)s é %(minimum)s."),
+                        code="price_below_minimum",
+                        params={"currency": self.currency, "minimum": format_money(minimum, self.currency)},
+                    )
+                }
+            )
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def interval_preset(self) -> str:
+        for preset, (unit, count) in PRESET_INTERVALS.items():
+            if (self.interval_unit, self.interval_count) == (unit, count):
+                return preset
+        return IntervalPreset.CUSTOM
+
+    @property
+    def interval_label(self) -> str:
+        preset = self.interval_preset
+        if preset != IntervalPreset.CUSTOM:
+            return str(IntervalPreset(preset).label)
+        return _("A cada %(count)s %(unit)s") % {
+            "count": self.interval_count,
+            "unit": IntervalUnit(self.interval_unit).label,
+        }
+
+    @property
+    def price_display(self) -> str:
+        return format_money(self.price, self.currency)

@@ -1,0 +1,61 @@
+import pytest
+
+from accounts.choices import Role
+from tests.factories import MembershipFactory, MerchantFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _pt_br(settings):
+    settings.LANGUAGE_CODE = "pt-br"
+
+
+@pytest.fixture
+def merchant(db):
+    return MerchantFactory(name="The Pacific", slug="the-pacific")
+
+
+@pytest.fixture
+def other_merchant(db):
+    return MerchantFactory(name="Outra Loja", slug="outra-loja")
+
+
+def _member(merchant, role):
+    user = UserFactory(username=f"{role}-{merchant.slug}")
+    MembershipFactory(user=user, merchant=merchant, role=role)
+    return user
+
+
+@pytest.fixture
+def owner(merchant):
+    return _member(merchant, Role.OWNER)
+
+
+@pytest.fixture
+def manager(merchant):
+    return _member(merchant, Role.MANAGER)
+
+
+@pytest.fixture
+def support(merchant):
+    return _member(merchant, Role.SUPPORT)
+
+
+@pytest.fixture
+def viewer(merchant):
+    return _member(merchant, Role.VIEWER)
+
+
+@pytest.fixture
+def member_client(client):
+    """Returns a function that logs a user in on the test client: member_client(user)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def owner_client(member_client, owner):
+    return member_client(owner)
