@@ -1,5 +1,4 @@
 from accounts.permissions import Action, role_can
-from accounts.selectors import memberships_for_user
 
 
 def merchant(request):
@@ -11,6 +10,5 @@ def merchant(request):
         "current_membership": membership,
         "can": {action.value: role_can(role, action) for action in Action},
     }
-    if membership is not None:
-        context["user_memberships"] = memberships_for_user(user=request.user)
+    context["user_memberships"] = getattr(request, "memberships", [])
     return context

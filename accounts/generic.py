@@ -36,7 +36,7 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
 
     template_name = "core/object_list.html"
     partial_template_name = "core/partials/list_results.html"
-    paginate_by = 25
+    table_pagination = {"per_page": 25}
     title = ""
     create_url_name: str | None = None
     create_action: Action | None = None

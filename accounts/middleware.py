@@ -22,14 +22,16 @@ class CurrentMerchantMiddleware:
     def __call__(self, request):
         request.membership = None
         request.merchant = None
+        request.memberships = []
         if request.user.is_authenticated:
-            membership = selectors.membership_for_request(
-                user=request.user, merchant_id=request.session.get(SESSION_KEY)
-            )
+            # One query: the switcher in the header needs the whole list anyway.
+            request.memberships = list(selectors.memberships_for_user(user=request.user))
+            membership = selectors.pick_membership(request.memberships, request.session.get(SESSION_KEY))
             if membership is not None:
                 request.membership = membership
                 request.merchant = membership.merchant
-                request.session[SESSION_KEY] = membership.merchant_id
+                if request.session.get(SESSION_KEY) != membership.merchant_id:
+                    request.session[SESSION_KEY] = membership.merchant_id
         if request.merchant is not None:
             try:
                 timezone.activate(zoneinfo.ZoneInfo(request.merchant.timezone))

@@ -6,11 +6,9 @@ def memberships_for_user(*, user):
     return Membership.objects.filter(user=user).select_related("merchant").order_by("merchant__name")
 
 
-def membership_for_request(*, user, merchant_id=None):
-    """The membership for the merchant in the session, or the user's first one."""
-    memberships = memberships_for_user(user=user)
-    if merchant_id is not None:
-        membership = memberships.filter(merchant_id=merchant_id).first()
-        if membership is not None:
+def pick_membership(memberships, merchant_id=None):
+    """The membership for the merchant in the session, else the user's first one (or None)."""
+    for membership in memberships:
+        if membership.merchant_id == merchant_id:
             return membership
-    return memberships.first()
+    return memberships[0] if memberships else None

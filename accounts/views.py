@@ -24,8 +24,8 @@ class SwitchMerchantView(View):
             merchant_id = int(request.POST.get("merchant", ""))
         except ValueError as exc:
             raise Http404 from exc
-        membership = selectors.memberships_for_user(user=request.user).filter(merchant_id=merchant_id).first()
-        if membership is None:
+        membership = selectors.pick_membership(request.memberships, merchant_id)
+        if membership is None or membership.merchant_id != merchant_id:
             raise Http404
         request.session[SESSION_KEY] = membership.merchant_id
         next_url = request.POST.get("next") or reverse("dashboard:index")

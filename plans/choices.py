@@ -26,3 +26,22 @@ PRESET_INTERVALS = {
     IntervalPreset.SEMIANNUAL: (IntervalUnit.MONTH, 6),
     IntervalPreset.ANNUAL: (IntervalUnit.YEAR, 1),
 }
+
+
+class PlanStatus(models.TextChoices):
+    """Where a plan stands for selling: derived from `is_active` and `archived_at`, never stored."""
+
+    ACTIVE = "active", _("Ativo")
+    INACTIVE = "inactive", _("Inativo")
+    ARCHIVED = "archived", _("Arquivado")
+
+
+# action → the statuses it is allowed from. Services refuse anything else; templates hide the button.
+# An archived plan is read-only until it is unarchived; delete is always offered (it may still be
+# refused when subscriptions reference the plan).
+PLAN_ACTIONS = {
+    "edit": {PlanStatus.ACTIVE, PlanStatus.INACTIVE},
+    "archive": {PlanStatus.ACTIVE, PlanStatus.INACTIVE},
+    "unarchive": {PlanStatus.ARCHIVED},
+    "delete": {PlanStatus.ACTIVE, PlanStatus.INACTIVE, PlanStatus.ARCHIVED},
+}

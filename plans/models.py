@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, format_money
-from plans.choices import PRESET_INTERVALS, IntervalPreset, IntervalUnit
+from plans.choices import PLAN_ACTIONS, PRESET_INTERVALS, IntervalPreset, IntervalUnit, PlanStatus
 
 # Smallest price per currency a plan may have (minor units). BRL: R$ 5,00, the gateways' floor.
 MINIMUM_PRICE = {"BRL": 500}
@@ -82,6 +82,16 @@ class Plan(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def status(self) -> PlanStatus:
+        if self.is_archived:
+            return PlanStatus.ARCHIVED
+        return PlanStatus.ACTIVE if self.is_active else PlanStatus.INACTIVE
+
+    def can(self, action: str) -> bool:
+        """True when `action` ("edit", "archive", "unarchive", "delete") is allowed in this status."""
+        return self.status in PLAN_ACTIONS[action]
 
     @property
     def interval_preset(self) -> str:

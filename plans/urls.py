@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.PlanDetailView.as_view(), name="plan_detail"),
     path("<int:pk>/editar/", views.PlanUpdateView.as_view(), name="plan_update"),
     path("<int:pk>/arquivar/", views.PlanArchiveView.as_view(), name="plan_archive"),
+    path("<int:pk>/desarquivar/", views.PlanUnarchiveView.as_view(), name="plan_unarchive"),
     path("<int:pk>/excluir/", views.PlanDeleteView.as_view(), name="plan_delete"),
 ]

@@ -1,9 +1,14 @@
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from subscribers.validators import normalize_email, validate_document, validate_handle
+
+EMAIL_TAKEN_CODE = "email_taken"
+EMAIL_TAKEN_MESSAGE = _("Já existe um cliente com este e-mail.")
 
 
 class Customer(models.Model):
@@ -15,8 +20,16 @@ class Customer(models.Model):
     )
     name = models.CharField(_("nome"), max_length=150)
     email = models.EmailField(_("e-mail"), max_length=254)
-    handle = models.CharField(_("@usuário"), max_length=60, blank=True, help_text=_("Sem o @."))
-    document = models.CharField(_("CPF/CNPJ"), max_length=14, blank=True, help_text=_("Somente números."))
+    handle = models.CharField(
+        _("@usuário"), max_length=60, blank=True, help_text=_("Sem o @."), validators=[validate_handle]
+    )
+    document = models.CharField(
+        _("CPF/CNPJ"),
+        max_length=14,
+        blank=True,
+        help_text=_("Somente números."),
+        validators=[validate_document],
+    )
     phone = models.CharField(_("telefone"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
@@ -29,7 +42,8 @@ class Customer(models.Model):
             models.UniqueConstraint(
                 fields=["merchant", "email"],
                 name="customer_unique_email_per_merchant",
-                violation_error_message=_("Já existe um cliente com este e-mail."),
+                violation_error_message=EMAIL_TAKEN_MESSAGE,
+                violation_error_code=EMAIL_TAKEN_CODE,
             ),
         ]
         indexes = [
@@ -43,6 +57,26 @@ class Customer(models.Model):
 
     def get_absolute_url(self):
         return reverse("subscribers:customer_detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        # Here as well as in the services, so the admin and any ModelForm compare e-mails the same way.
+        self.email = normalize_email(self.email)
+
+    def validate_constraints(self, exclude=None):
+        # Django reports a two-field constraint as a form-wide error; the clash is the e-mail's, so it is
+        # moved next to the e-mail field, where the person typing can fix it.
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = [error for error in general if error.code == EMAIL_TAKEN_CODE]
+            if taken:
+                errors.setdefault("email", []).extend(taken)
+            rest = [error for error in general if error.code != EMAIL_TAKEN_CODE]
+            if rest:
+                errors[NON_FIELD_ERRORS] = rest
+            raise ValidationError(errors) from None
 
     @property
     def document_type(self) -> str:

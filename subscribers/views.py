@@ -1,13 +1,63 @@
-from accounts.generic import MerchantDetailView, MerchantListView
-from subscribers.models import Customer
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from accounts.generic import MerchantCreateView, MerchantDetailView, MerchantListView, MerchantUpdateView
+from accounts.permissions import Action
+from subscribers import selectors, services
+from subscribers.filtersets import CustomerFilterSet
+from subscribers.forms import CustomerForm
+from subscribers.tables import CustomerTable
 
 
 class CustomerListView(MerchantListView):
-    queryset = Customer.objects.all()
+    """Assinantes > Clientes: search, sort and page through the merchant's customers."""
+
+    queryset = selectors.customer_list_queryset()
+    filterset_class = CustomerFilterSet
+    table_class = CustomerTable
+    title = _("Clientes")
+    create_url_name = "subscribers:customer_create"
+    create_action = Action.MANAGE_CUSTOMERS
+    create_label = _("Novo cliente")
+    empty_message = _("Nenhum cliente ainda. Cadastre o primeiro cliente.")
+    empty_filtered_message = _("Nenhum cliente encontrado para esta busca.")
 
 
 class CustomerDetailView(MerchantDetailView):
-    model = Customer
+    """One customer: their details ("Dados") and their subscriptions ("Recorrências")."""
+
+    queryset = selectors.customer_detail_queryset()
+    tabs = ("dados", "recorrencias")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tab = self.request.GET.get("tab")
+        context.update(title=self.object.name, active_tab=tab if tab in self.tabs else self.tabs[0])
+        return context
 
 
-CustomerCreateView = CustomerUpdateView = CustomerListView
+class CustomerCreateView(MerchantCreateView):
+    form_class = CustomerForm
+    required_action = Action.MANAGE_CUSTOMERS
+    title = _("Novo cliente")
+    success_message = _("Cliente cadastrado.")
+
+    def perform(self, form):
+        return services.customer_create(
+            merchant=self.request.merchant, actor=self.request.user, **form.cleaned_data
+        )
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("cancel_url", reverse_lazy("subscribers:customer_list"))
+        return super().get_context_data(**kwargs)
+
+
+class CustomerUpdateView(MerchantUpdateView):
+    queryset = selectors.customer_detail_queryset()
+    form_class = CustomerForm
+    required_action = Action.MANAGE_CUSTOMERS
+    title = _("Editar cliente")
+    success_message = _("Cliente atualizado.")
+
+    def perform(self, form):
+        return services.customer_update(customer=self.object, actor=self.request.user, **form.cleaned_data)

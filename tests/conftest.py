@@ -5,8 +5,10 @@ from tests.factories import MembershipFactory, MerchantFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _pt_br(settings):
+def _test_settings(settings):
     settings.LANGUAGE_CODE = "pt-br"
+    # Hashing a password the production way costs ~0.3 s; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -1,0 +1,67 @@
+"""Walks the project's URLconf so generic tests can cover every URL pattern, including future ones."""
+
+import re
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# URL names (namespace:name) that are not merchant screens: sign-in, password reset, language switch.
+# Django admin is staff-only and tested on its own. Anything not listed here is walked.
+PUBLIC_URL_NAMES = {
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "set_language",
+}
+SKIPPED_NAMESPACES = {"admin"}
+
+
+@dataclass
+class Route:
+    name: str
+    route: str
+    view_class: type | None
+    kwargs: list[str]
+
+    @property
+    def model(self):
+        view = self.view_class
+        if view is None:
+            return None
+        model = getattr(view, "model", None)
+        if model is None and getattr(view, "queryset", None) is not None:
+            model = view.queryset.model
+        return model
+
+
+def iter_routes(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            if ns in SKIPPED_NAMESPACES:
+                continue
+            yield from iter_routes(entry, prefix + str(entry.pattern), full_ns)
+        elif isinstance(entry, URLPattern):
+            if not entry.name:
+                continue
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            if name in PUBLIC_URL_NAMES:
+                continue
+            route = prefix + str(entry.pattern)
+            yield Route(
+                name=name,
+                route=route,
+                view_class=getattr(entry.callback, "view_class", None),
+                kwargs=re.findall(r"<(?:\w+:)?(\w+)>", route),
+            )
+
+
+def merchant_routes():
+    return sorted(iter_routes(), key=lambda r: r.name)
