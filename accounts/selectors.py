@@ -7,8 +7,8 @@ def memberships_for_user(*, user):
 
 
 def pick_membership(memberships, merchant_id=None):
-    """The membership for the merchant in the session, else the user's first one (or None)."""
+    """The membership for the merchant in the session, else the user's oldest one (or None)."""
     for membership in memberships:
         if membership.merchant_id == merchant_id:
             return membership
-    return memberships[0] if memberships else None
+    return min(memberships, key=lambda m: m.pk) if memberships else None

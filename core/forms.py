@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from core.money import DEFAULT_CURRENCY, to_major, to_minor
@@ -42,7 +43,16 @@ class MoneyField(forms.DecimalField):
 
     def to_python(self, value):
         if isinstance(value, str):
-            value = value.strip().replace("R$", "").replace("\xa0", "").strip()
+            value = value.strip().replace("R$", "").replace("\xa0", "").replace(" ", "")
+            # People type thousands separators ("1.234,56"); Django only strips them when
+            # USE_THOUSAND_SEPARATOR is on, which would also put them in every number we print.
+            decimal_sep = formats.get_format("DECIMAL_SEPARATOR")
+            thousand_sep = formats.get_format("THOUSAND_SEPARATOR")
+            if decimal_sep in value:
+                whole, _sep, fraction = value.rpartition(decimal_sep)
+                value = whole.replace(thousand_sep, "") + decimal_sep + fraction
+            elif value.count(thousand_sep) and all(len(g) == 3 for g in value.split(thousand_sep)[1:]):
+                value = value.replace(thousand_sep, "")
         return super().to_python(value)
 
     def clean(self, value):

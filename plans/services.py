@@ -41,21 +41,24 @@ def plan_create(
     actor,
     name: str,
     price: int,
-    currency: str,
     interval_unit: str,
     interval_count: int,
+    currency: str | None = None,
     description: str = "",
     trial_days: int = 0,
     installments: int | None = None,
     is_active: bool = True,
 ) -> Plan:
-    """Adds a plan to the merchant's catalog after validating it as a whole (minimum price included)."""
+    """Adds a plan to the merchant's catalog after validating it as a whole (minimum price included).
+
+    Without a currency the plan is priced in the merchant's default currency.
+    """
     plan = Plan(
         merchant=merchant,
         name=name,
         description=description,
         price=price,
-        currency=currency,
+        currency=currency or merchant.currency,
         interval_unit=interval_unit,
         interval_count=interval_count,
         trial_days=trial_days,
@@ -73,16 +76,19 @@ def plan_update(
     plan: Plan,
     actor,
     name: str,
+    description: str,
     price: int,
     currency: str,
     interval_unit: str,
     interval_count: int,
-    description: str = "",
-    trial_days: int = 0,
-    installments: int | None = None,
-    is_active: bool = True,
+    trial_days: int,
+    installments: int | None,
+    is_active: bool,
 ) -> Plan:
-    """Changes a plan's catalog fields; an archived plan is read-only until it is unarchived."""
+    """Replaces a plan's catalog fields (all of them, as the form sends them; no silent defaults).
+
+    An archived plan is read-only until it is unarchived.
+    """
     _refuse_unless(
         plan,
         "edit",

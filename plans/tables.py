@@ -22,7 +22,9 @@ class PlanTable(tables.Table):
         accessor="interval_label",
         order_by=("interval_days", "name", "pk"),
     )
-    trial_days = tables.Column(verbose_name=_("Teste"), attrs=_RIGHT, order_by=("trial_days", "name", "pk"))
+    trial_days = tables.Column(
+        verbose_name=_("Dias de teste"), attrs=_RIGHT, order_by=("trial_days", "name", "pk")
+    )
     installments = tables.Column(verbose_name=_("Parcelas"), default=_("Até cancelar"), attrs=_RIGHT)
     status = tables.TemplateColumn(
         verbose_name=_("Status"),

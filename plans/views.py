@@ -26,7 +26,6 @@ class PlanListView(MerchantListView):
     create_action = Action.MANAGE_CATALOG
     create_label = _("Novo plano")
     empty_message = _("Nenhum plano ainda. Crie o primeiro para começar a vender assinaturas.")
-    empty_filtered_message = _("Nenhum plano para estes filtros.")
 
 
 class PlanDetailView(MerchantDetailView):

@@ -1,8 +1,10 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from core.forms import MoneyField
 from core.money import format_money, round_minor, to_major, to_minor
 
 
@@ -31,3 +33,27 @@ def test_conversions_round_half_up_exactly_once():
 def test_a_float_never_touches_money(func):
     with pytest.raises(TypeError):
         func(49.9)
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "centavos"),
+    [
+        ("pt-br", "1.234,56", 123456),
+        ("pt-br", "49,90", 4990),
+        ("pt-br", "R$ 49,90", 4990),
+        ("pt-br", "49.90", 4990),
+        ("pt-br", "1.234", 123400),
+        ("pt-br", "5", 500),
+        ("en", "1,234.56", 123456),
+        ("en", "49.90", 4990),
+    ],
+)
+def test_money_field_reads_amounts_the_way_people_type_them(language, typed, centavos):
+    with translation.override(language):
+        assert MoneyField().clean(typed) == centavos
+
+
+def test_money_field_refuses_words_with_a_translated_message():
+    with translation.override("pt-br"), pytest.raises(ValidationError) as exc:
+        MoneyField().clean("quarenta")
+    assert "Informe um valor em reais" in exc.value.messages[0]

@@ -30,9 +30,7 @@ CHROMIUM_ARGS = [
 def chromium_path():
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        pytest.fail(
-            "Debian's chromium package is missing: run `make test` (it installs it) or apt-get install chromium"
-        )
+        pytest.fail("Debian's chromium is missing: `make test` installs it (or apt-get install chromium)")
     return path
 
 

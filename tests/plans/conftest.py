@@ -16,12 +16,6 @@ VALID_FORM = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every fixture user gets a password; PBKDF2 would make each test spend ~0.3 s hashing it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def plan_form_data():
     """Returns a function building a valid plan form POST, with overrides: plan_form_data(price="1,00")."""

@@ -167,7 +167,8 @@ def test_a_filter_without_results_offers_to_clear_it(owner_client, merchant):
 
     content = owner_client.get(LIST_URL, {"q": "prata"}).content.decode()
 
-    assert "Nenhum plano para estes filtros." in content
+    assert "Nenhum resultado para estes filtros." in content
+    assert "Limpar filtros" in content
 
 
 def test_the_list_page_runs_a_bounded_number_of_queries(

@@ -34,6 +34,15 @@ def test_create_saves_the_plan_in_the_merchant(merchant, owner):
     assert plan.status == PlanStatus.ACTIVE
 
 
+def test_create_prices_in_the_merchants_currency_when_none_is_given(merchant, owner):
+    kwargs = plan_kwargs()
+    del kwargs["currency"]
+
+    plan = services.plan_create(merchant=merchant, actor=owner, **kwargs)
+
+    assert plan.currency == merchant.currency
+
+
 def test_create_refuses_a_brl_price_below_the_minimum(merchant, owner):
     with pytest.raises(ValidationError) as excinfo:
         services.plan_create(merchant=merchant, actor=owner, **plan_kwargs(price=499))
