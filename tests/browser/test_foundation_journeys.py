@@ -4,8 +4,9 @@ import re
 
 from playwright.sync_api import expect
 
+from accounts.choices import Role
 from plans.models import Plan
-from tests.factories import PlanFactory
+from tests.factories import MembershipFactory, PlanFactory
 
 
 def test_owner_creates_a_plan_sees_it_in_the_list_and_filters_it(page, login, owner, merchant):
@@ -67,16 +68,14 @@ def test_switching_language_translates_the_interface(page, login, owner):
 
 
 def test_merchant_switcher_changes_the_tenant(page, login, owner, merchant, other_merchant):
-    from accounts.choices import Role
-    from tests.factories import MembershipFactory
-
     MembershipFactory(user=owner, merchant=other_merchant, role=Role.VIEWER)
     PlanFactory(merchant=other_merchant, name="Plano da Outra Loja")
     login(owner)
 
     page.goto("/planos/")
     expect(page.get_by_text("Plano da Outra Loja")).to_have_count(0)
-    page.select_option("#merchant-switcher select", str(other_merchant.pk))
-    page.wait_for_load_state()
-    page.goto("/planos/")
+    with page.expect_navigation():
+        page.select_option("#merchant-switcher select", str(other_merchant.pk))
+    # The switcher keeps you on the same screen, now showing the other merchant's plans.
+    expect(page).to_have_url(re.compile(r"/planos/$"))
     expect(page.get_by_text("Plano da Outra Loja")).to_be_visible()
