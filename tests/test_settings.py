@@ -9,7 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "
-    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'options': s.DATABASES['default'].get('OPTIONS', {}),"
+    "db = s.DATABASES['default']; "
+    "print(json.dumps({'engine': db['ENGINE'], 'options': db.get('OPTIONS', {}),"
     " 'q': {k: v for k, v in s.Q_CLUSTER.items() if k in ('orm', 'redis')}}, default=str))"
 )
 
