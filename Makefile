@@ -34,6 +34,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
+	$(PY) manage.py setup_schedules
 	$(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
 
 run: demo

@@ -9,5 +9,5 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("accounts.urls")),
     path("planos/", include("plans.urls")),
-    path("clientes/", include("subscribers.urls")),
+    path("", include("subscribers.urls")),
 ]

@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from subscribers.models import Customer
+from subscribers import services
+from subscribers.choices import CancelOrigin, CancelWhen
+from subscribers.models import Customer, Subscription, SubscriptionEvent, SubscriptionTombstone
 
 
 @admin.register(Customer)
@@ -17,3 +20,93 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description=_("CPF/CNPJ"), ordering="document")
     def document_formatted(self, obj):
         return obj.document_display
+
+
+class SubscriptionEventInline(admin.TabularInline):
+    model = SubscriptionEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "from_status", "to_status", "actor", "origin", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Read-mostly: status changes go through the services (see the actions), never through this form."""
+
+    list_display = [
+        "pk",
+        "customer",
+        "plan",
+        "status",
+        "amount",
+        "payment_method",
+        "contract_date",
+        "merchant",
+    ]
+    list_filter = ["merchant", "status", "payment_method", "origin"]
+    search_fields = ["customer__name", "customer__email", "provider_id"]
+    list_select_related = ["customer", "plan", "merchant"]
+    raw_id_fields = ["customer", "plan", "salesperson", "canceled_by", "created_by"]
+    readonly_fields = [f.name for f in Subscription._meta.fields if f.name != "id"]
+    inlines = [SubscriptionEventInline]
+    actions = ["cancel_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Cancelar agora (origem: administrador da plataforma)"))
+    def cancel_now(self, request, queryset):
+        done = 0
+        for subscription in queryset:
+            try:
+                services.subscription_cancel(
+                    subscription=subscription,
+                    actor=request.user,
+                    origin=CancelOrigin.ADMIN,
+                    when=CancelWhen.NOW,
+                    reason=_("Cancelada pela administração da plataforma."),
+                )
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"#{subscription.pk}: {' '.join(exc.messages)}", messages.ERROR)
+        if done:
+            self.message_user(
+                request, _("%(count)s assinatura(s) cancelada(s).") % {"count": done}, messages.SUCCESS
+            )
+
+
+@admin.register(SubscriptionEvent)
+class SubscriptionEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "subscription",
+        "kind",
+        "from_status",
+        "to_status",
+        "actor",
+        "origin",
+        "merchant",
+    ]
+    list_filter = ["merchant", "kind", "origin"]
+    list_select_related = ["subscription", "actor", "merchant"]
+    raw_id_fields = ["subscription", "actor"]
+
+
+@admin.register(SubscriptionTombstone)
+class SubscriptionTombstoneAdmin(admin.ModelAdmin):
+    list_display = ["subscription_pk", "customer_name", "plan_name", "deleted_by", "deleted_at", "merchant"]
+    list_filter = ["merchant"]
+    search_fields = ["customer_name", "plan_name"]
+    readonly_fields = [
+        "merchant",
+        "subscription_pk",
+        "customer_name",
+        "plan_name",
+        "snapshot",
+        "deleted_by",
+        "deleted_at",
+    ]

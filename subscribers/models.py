@@ -1,10 +1,29 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from core.money import format_money
+from plans.periods import add_months
+from subscribers.choices import (
+    ALLOWED_ACTIONS,
+    ENDED_STATUSES,
+    CancelOrigin,
+    CancelWhen,
+    DiscountType,
+    EventKind,
+    PaymentMethod,
+    SubscriptionAction,
+    SubscriptionOrigin,
+    SubscriptionStatus,
+)
 from subscribers.validators import normalize_email, validate_document, validate_handle
 
 EMAIL_TAKEN_CODE = "email_taken"
@@ -90,3 +109,233 @@ class Customer(models.Model):
         if len(d) == 14:
             return f"{d[:2]}.{d[2:5]}.{d[5:8]}/{d[8:12]}-{d[12:]}"
         return d
+
+
+class Subscription(models.Model):
+    """A customer's contract for a plan. Its status moves only through subscribers.services."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("lojista")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("cliente")
+    )
+    plan = models.ForeignKey(
+        "plans.Plan", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("plano")
+    )
+    quantity = models.PositiveIntegerField(_("quantidade"), default=1, validators=[MinValueValidator(1)])
+    status = models.CharField(
+        _("situação"), max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING
+    )
+    payment_method = models.CharField(
+        _("forma de pagamento"), max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CARD
+    )
+    origin = models.CharField(
+        _("origem"), max_length=10, choices=SubscriptionOrigin.choices, default=SubscriptionOrigin.SCREEN
+    )
+    provider = models.CharField(_("provedor"), max_length=30, blank=True)
+    provider_id = models.CharField(_("id no provedor"), max_length=100, blank=True)
+    currency = models.CharField(_("moeda"), max_length=3, default="BRL")
+    # Price per period after quantity and discount, in minor units (see subscribers.pricing).
+    amount = models.BigIntegerField(_("valor"), default=0)
+    discount_type = models.CharField(
+        _("tipo de desconto"),
+        max_length=10,
+        choices=DiscountType.choices,
+        default=DiscountType.NONE,
+        blank=True,
+    )
+    discount_percent = models.DecimalField(
+        _("desconto (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+    discount_amount = models.BigIntegerField(
+        _("desconto (valor)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    discount_periods = models.PositiveSmallIntegerField(
+        _("desconto por N períodos"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Vazio: para sempre."),
+    )
+    salesperson = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sold_subscriptions",
+        verbose_name=_("vendedor responsável"),
+    )
+    notify_customer = models.BooleanField(_("avisar o cliente"), default=False)
+    contract_date = models.DateField(_("data de contratação"))
+    billing_cycle_anchor = models.DateTimeField(_("âncora do ciclo de cobrança"))
+    started_at = models.DateTimeField(_("iniciada em"), null=True, blank=True)
+    trial_ends_at = models.DateTimeField(_("fim do teste"), null=True, blank=True)
+    current_period_start = models.DateTimeField(_("início do período atual"), null=True, blank=True)
+    current_period_end = models.DateTimeField(_("fim do período atual"), null=True, blank=True)
+    access_revoked_at = models.DateTimeField(_("acesso revogado em"), null=True, blank=True)
+    # The cancellation record (DESIGN.md): requested when, effective when, by whom, why, access until.
+    cancel_requested_at = models.DateTimeField(_("cancelamento pedido em"), null=True, blank=True)
+    cancel_when = models.CharField(_("cancelar"), max_length=12, choices=CancelWhen.choices, blank=True)
+    cancel_at = models.DateTimeField(_("cancelamento efetivo em"), null=True, blank=True)
+    cancel_origin = models.CharField(_("quem pediu"), max_length=10, choices=CancelOrigin.choices, blank=True)
+    cancel_reason = models.TextField(_("motivo"), blank=True)
+    canceled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="canceled_subscriptions",
+        verbose_name=_("cancelada por"),
+    )
+    ended_at = models.DateTimeField(_("encerrada em"), null=True, blank=True)
+    access_until = models.DateTimeField(_("acesso até"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_subscriptions",
+        verbose_name=_("criada por"),
+    )
+    created_at = models.DateTimeField(_("criada em"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("atualizada em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("assinatura")
+        verbose_name_plural = _("assinaturas")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["merchant", "status"], name="sub_merchant_status_idx"),
+            models.Index(fields=["merchant", "contract_date"], name="sub_merchant_contract_idx"),
+            models.Index(fields=["merchant", "ended_at"], name="sub_merchant_ended_idx"),
+            models.Index(fields=["status", "cancel_at"], name="sub_due_cancel_idx"),
+            models.Index(fields=["status", "billing_cycle_anchor"], name="sub_due_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="subscription_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return _("Assinatura #%(pk)s — %(plan)s") % {"pk": self.pk, "plan": self.plan_id and self.plan.name}
+
+    def get_absolute_url(self):
+        return reverse("subscribers:subscription_detail", kwargs={"pk": self.pk})
+
+    def can(self, action, *, today=None) -> bool:
+        """True when `action` is allowed now, from the one table in subscribers.choices."""
+        if action == SubscriptionAction.DELETE:
+            return self.can_delete(today=today)
+        if self.status not in ALLOWED_ACTIONS[action]:
+            return False
+        if action == SubscriptionAction.CANCEL and self.cancel_at is not None:
+            return False  # already scheduled to end; the page shows when
+        if action == SubscriptionAction.REFUND:
+            return self.payment_method != PaymentMethod.BOLETO
+        if action == SubscriptionAction.READD:
+            return self.cancel_at is None
+        return True
+
+    @property
+    def delete_deadline(self):
+        """Last day on which the subscription may still be deleted: one calendar month after contract."""
+        return add_months(self.contract_date, 1)
+
+    def can_delete(self, *, today=None) -> bool:
+        today = today or timezone.localdate()
+        return today <= self.delete_deadline
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in ENDED_STATUSES
+
+    @property
+    def next_charge_at(self):
+        """When the next charge is due, or None when nothing more will be charged."""
+        if self.is_ended or self.status == SubscriptionStatus.SCHEDULED and self.started_at is None:
+            return self.billing_cycle_anchor if self.status == SubscriptionStatus.SCHEDULED else None
+        if (
+            self.cancel_at is not None
+            and self.current_period_end
+            and self.cancel_at <= self.current_period_end
+        ):
+            return None
+        return self.current_period_end
+
+    @property
+    def discount_display(self) -> str:
+        if self.discount_type == DiscountType.PERCENT:
+            return f"{self.discount_percent.normalize():f}%"
+        if self.discount_type == DiscountType.FIXED:
+            return format_money(self.discount_amount, self.currency)
+        return ""
+
+
+class SubscriptionEvent(models.Model):
+    """The audit timeline of one subscription: who did what, from which status to which, and why."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("lojista")
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="events", verbose_name=_("assinatura")
+    )
+    kind = models.CharField(_("evento"), max_length=20, choices=EventKind.choices)
+    from_status = models.CharField(_("de"), max_length=20, choices=SubscriptionStatus.choices, blank=True)
+    to_status = models.CharField(_("para"), max_length=20, choices=SubscriptionStatus.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("quem"),
+    )
+    origin = models.CharField(_("origem"), max_length=10, choices=CancelOrigin.choices, blank=True)
+    reason = models.TextField(_("motivo"), blank=True)
+    data = models.JSONField(_("detalhes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("quando"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("evento da assinatura")
+        verbose_name_plural = _("eventos da assinatura")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — #{self.subscription_id}"
+
+
+class SubscriptionTombstone(models.Model):
+    """What remains of a deleted subscription: who deleted it, when, and a snapshot (owners see it)."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="subscription_tombstones", verbose_name=_("lojista")
+    )
+    subscription_pk = models.BigIntegerField(_("assinatura nº"))
+    customer_name = models.CharField(_("cliente"), max_length=150)
+    plan_name = models.CharField(_("plano"), max_length=120)
+    snapshot = models.JSONField(_("cópia dos dados"), default=dict)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("excluída por"),
+    )
+    deleted_at = models.DateTimeField(_("excluída em"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("assinatura excluída")
+        verbose_name_plural = _("assinaturas excluídas")
+        ordering = ["-deleted_at", "-pk"]
+
+    def __str__(self):
+        return _("Assinatura #%(pk)s excluída") % {"pk": self.subscription_pk}

@@ -5,8 +5,52 @@ from subscribers import views
 app_name = "subscribers"
 
 urlpatterns = [
-    path("", views.CustomerListView.as_view(), name="customer_list"),
-    path("novo/", views.CustomerCreateView.as_view(), name="customer_create"),
-    path("<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
-    path("<int:pk>/editar/", views.CustomerUpdateView.as_view(), name="customer_update"),
+    # Assinantes > Clientes
+    path("clientes/", views.CustomerListView.as_view(), name="customer_list"),
+    path("clientes/novo/", views.CustomerCreateView.as_view(), name="customer_create"),
+    path("clientes/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path("clientes/<int:pk>/editar/", views.CustomerUpdateView.as_view(), name="customer_update"),
+    # Recorrências tab → Nova > Contratar plano: the same form with the customer fixed.
+    path(
+        "clientes/<int:pk>/recorrencias/nova/",
+        views.CustomerSubscriptionCreateView.as_view(),
+        name="customer_subscription_create",
+    ),
+    # Planos > Assinaturas
+    path("planos/assinaturas/", views.SubscriptionListView.as_view(), name="subscription_list"),
+    path("planos/assinaturas/nova/", views.SubscriptionCreateView.as_view(), name="subscription_create"),
+    path(
+        "planos/assinaturas/excluidas/", views.SubscriptionTombstoneListView.as_view(), name="tombstone_list"
+    ),
+    path("planos/assinaturas/<int:pk>/", views.SubscriptionDetailView.as_view(), name="subscription_detail"),
+    path(
+        "planos/assinaturas/<int:pk>/editar/",
+        views.SubscriptionUpdateView.as_view(),
+        name="subscription_update",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/cancelar/",
+        views.SubscriptionCancelView.as_view(),
+        name="subscription_cancel",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/cancelar/previa/",
+        views.SubscriptionCancelPreviewView.as_view(),
+        name="subscription_cancel_preview",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/remover/",
+        views.SubscriptionRemoveView.as_view(),
+        name="subscription_remove",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/readicionar/",
+        views.SubscriptionReaddView.as_view(),
+        name="subscription_readd",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/excluir/",
+        views.SubscriptionDeleteView.as_view(),
+        name="subscription_delete",
+    ),
 ]

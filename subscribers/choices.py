@@ -1,0 +1,104 @@
+"""Subscription statuses and the one table of what may happen in each (DESIGN.md, "Statuses").
+
+Services, views and templates all ask `Subscription.can(action)`, which reads ALLOWED_ACTIONS;
+services move statuses only along TRANSITIONS.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SubscriptionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Agendada")
+    PENDING = "pending", _("Pendente")
+    TRIALING = "trialing", _("Em teste")
+    ACTIVE = "active", _("Ativa")
+    PAST_DUE = "past_due", _("Pagamento pendente")
+    CANCELED = "canceled", _("Cancelada")
+    EXPIRED = "expired", _("Expirada")
+    REFUNDED = "refunded", _("Reembolsada")
+
+
+class SubscriptionAction(models.TextChoices):
+    CANCEL = "cancel", _("Cancelar")
+    REFUND = "refund", _("Reembolsar")
+    EDIT = "edit", _("Editar")
+    DELETE = "delete", _("Excluir")
+    REMOVE = "remove", _("Remover")
+    READD = "readd", _("Readicionar")
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Cartão de crédito")
+    BOLETO = "boleto", _("Boleto")
+    PIX = "pix", _("Pix")
+    MANUAL = "manual", _("Manual")
+
+
+class SubscriptionOrigin(models.TextChoices):
+    """Where a subscription came from."""
+
+    SCREEN = "screen", _("Tela do lojista")
+    CHECKOUT = "checkout", _("Checkout")
+    IMPORT = "import", _("Importação")
+    API = "api", _("API")
+
+
+class CancelOrigin(models.TextChoices):
+    """Who asked for a cancellation. Support cancelling on a customer's behalf picks "customer"."""
+
+    CUSTOMER = "customer", _("Cliente")
+    SELLER = "seller", _("Vendedor")
+    ADMIN = "admin", _("Administrador da plataforma")
+
+
+class CancelWhen(models.TextChoices):
+    NOW = "now", _("Imediatamente")
+    PERIOD_END = "period_end", _("No fim do período atual")
+    DATE = "date", _("Em uma data escolhida")
+
+
+class DiscountType(models.TextChoices):
+    NONE = "", _("Sem desconto")
+    PERCENT = "percent", _("Percentual")
+    FIXED = "fixed", _("Valor fixo")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Contratada")
+    EDITED = "edited", _("Alterada")
+    STARTED = "started", _("Iniciada")
+    CANCEL_SCHEDULED = "cancel_scheduled", _("Cancelamento agendado")
+    CANCELED = "canceled", _("Cancelada")
+    REMOVED = "removed", _("Removida (acesso revogado)")
+    READDED = "readded", _("Readicionada (acesso reenviado)")
+    DELETED = "deleted", _("Excluída")
+
+
+S = SubscriptionStatus
+_LIVE = frozenset({S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE})
+
+# action → statuses in which it is allowed (DELETE has its own time rule instead: see can_delete).
+ALLOWED_ACTIONS: dict[str, frozenset[str]] = {
+    SubscriptionAction.CANCEL: _LIVE,
+    SubscriptionAction.REMOVE: _LIVE,
+    SubscriptionAction.REFUND: frozenset({S.CANCELED}),
+    SubscriptionAction.EDIT: frozenset({S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE}),
+    SubscriptionAction.READD: frozenset({S.ACTIVE, S.TRIALING}),
+    SubscriptionAction.DELETE: frozenset(S),
+}
+
+# status → statuses a service may move it to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.SCHEDULED: frozenset({S.PENDING, S.TRIALING, S.ACTIVE, S.CANCELED}),
+    S.PENDING: frozenset({S.ACTIVE, S.TRIALING, S.PAST_DUE, S.CANCELED, S.EXPIRED}),
+    S.TRIALING: frozenset({S.ACTIVE, S.PAST_DUE, S.CANCELED}),
+    S.ACTIVE: frozenset({S.PAST_DUE, S.CANCELED, S.EXPIRED}),
+    S.PAST_DUE: frozenset({S.ACTIVE, S.CANCELED, S.EXPIRED}),
+    S.CANCELED: frozenset({S.REFUNDED}),
+    S.EXPIRED: frozenset(),
+    S.REFUNDED: frozenset(),
+}
+
+# Statuses in which a subscription no longer runs ("deactivated").
+ENDED_STATUSES = frozenset({S.CANCELED, S.EXPIRED, S.REFUNDED})

@@ -1,0 +1,621 @@
+"""The subscription lifecycle: contract, edit, cancel (now / period end / date), remove, re-add, delete.
+
+Every function checks the one action table (Subscription.can), moves status only along
+choices.TRANSITIONS, and writes the audit SubscriptionEvent and the outbox Event in the same
+transaction. E-mails leave after commit.
+"""
+
+import datetime as dt
+import json
+import zoneinfo
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from core.outbox import emit
+from plans.periods import period_containing
+from subscribers import emails
+from subscribers.choices import (
+    TRANSITIONS,
+    CancelOrigin,
+    CancelWhen,
+    DiscountType,
+    EventKind,
+    PaymentMethod,
+    SubscriptionAction,
+    SubscriptionOrigin,
+    SubscriptionStatus,
+)
+from subscribers.models import Subscription, SubscriptionEvent, SubscriptionTombstone
+from subscribers.pricing import subscription_amount
+
+S = SubscriptionStatus
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def merchant_tz(merchant):
+    try:
+        return zoneinfo.ZoneInfo(merchant.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()
+
+
+def start_of_day(day: dt.date, merchant) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=merchant_tz(merchant))
+
+
+def local_today(merchant, now=None) -> dt.date:
+    return (now or timezone.now()).astimezone(merchant_tz(merchant)).date()
+
+
+def _locked(subscription: Subscription) -> Subscription:
+    """Re-reads the row under a lock so two requests cannot both act on the same old status."""
+    return (
+        Subscription.objects.select_for_update()
+        .select_related("merchant", "plan", "customer")
+        .get(pk=subscription.pk)
+    )
+
+
+def _refuse(subscription, action, message, code):
+    if not subscription.can(action, today=local_today(subscription.merchant)):
+        raise ValidationError(message, code=code)
+
+
+def _payload(subscription: Subscription) -> dict:
+    return {
+        "id": subscription.pk,
+        "status": subscription.status,
+        "customer": {"id": subscription.customer_id, "email": subscription.customer.email},
+        "plan": {"id": subscription.plan_id, "name": subscription.plan.name},
+        "quantity": subscription.quantity,
+        "amount": subscription.amount,
+        "currency": subscription.currency,
+        "payment_method": subscription.payment_method,
+        "current_period_end": subscription.current_period_end,
+        "cancel_at": subscription.cancel_at,
+        "cancel_origin": subscription.cancel_origin,
+        "access_until": subscription.access_until,
+    }
+
+
+def _record(
+    subscription, *, kind, actor, from_status="", to_status="", origin="", reason="", data=None, at=None
+):
+    return SubscriptionEvent.objects.create(
+        merchant_id=subscription.merchant_id,
+        subscription=subscription,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        origin=origin,
+        reason=reason,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def _move(subscription: Subscription, to_status: str) -> str:
+    """Changes the status in memory after checking the transition table; returns the old status."""
+    from_status = subscription.status
+    if to_status not in TRANSITIONS[from_status]:
+        raise ValidationError(
+            _("Uma assinatura %(from)s não pode passar a %(to)s.")
+            % {"from": S(from_status).label.lower(), "to": S(to_status).label.lower()},
+            code="invalid_transition",
+        )
+    subscription.status = to_status
+    return from_status
+
+
+def _check_discount(*, discount_type, discount_percent, discount_amount, gross):
+    errors = {}
+    if discount_type == DiscountType.PERCENT:
+        if discount_percent is None:
+            errors["discount_percent"] = _("Informe o percentual de desconto.")
+        elif not Decimal("0") < Decimal(discount_percent) <= Decimal("100"):
+            errors["discount_percent"] = _("O percentual deve estar entre 0,01 e 100.")
+    elif discount_type == DiscountType.FIXED:
+        if discount_amount is None:
+            errors["discount_amount"] = _("Informe o valor do desconto.")
+        elif discount_amount <= 0:
+            errors["discount_amount"] = _("O desconto deve ser maior que zero.")
+        elif discount_amount > gross:
+            errors["discount_amount"] = _("O desconto não pode ser maior que o valor da assinatura.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_catalog(*, merchant, customer, plan, salesperson, current_plan=None):
+    errors = {}
+    if customer.merchant_id != merchant.pk:
+        errors["customer"] = _("Cliente não encontrado.")
+    if plan.merchant_id != merchant.pk:
+        errors["plan"] = _("Plano não encontrado.")
+    elif plan != current_plan and (not plan.is_active or plan.archived_at is not None):
+        errors["plan"] = _("Este plano não está disponível para novas assinaturas.")
+    if salesperson is not None and not salesperson.memberships.filter(merchant=merchant).exists():
+        errors["salesperson"] = _("O vendedor responsável precisa fazer parte da equipe.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _start(subscription: Subscription, *, now) -> None:
+    """Sets status, periods and anchor for a subscription whose contract date has arrived."""
+    plan = subscription.plan
+    start = subscription.billing_cycle_anchor
+    subscription.started_at = now
+    if plan.trial_days:
+        subscription.trial_ends_at = start + dt.timedelta(days=plan.trial_days)
+        subscription.current_period_start, subscription.current_period_end = start, subscription.trial_ends_at
+        subscription.billing_cycle_anchor = subscription.trial_ends_at
+        to_status = S.TRIALING
+    else:
+        subscription.current_period_start, subscription.current_period_end = period_containing(
+            start, plan.interval_unit, plan.interval_count, max(now, start)
+        )
+        # Boleto and pix are paid later: the subscription waits as "pending" until billing settles it.
+        waiting = subscription.payment_method in (PaymentMethod.BOLETO, PaymentMethod.PIX)
+        to_status = S.PENDING if waiting else S.ACTIVE
+    if subscription.status != to_status:
+        _move(subscription, to_status)
+
+
+# --- contract --------------------------------------------------------------------------------------
+@transaction.atomic
+def subscription_create(
+    *,
+    merchant,
+    actor,
+    customer,
+    plan,
+    contract_date: dt.date,
+    quantity: int = 1,
+    payment_method: str = PaymentMethod.CARD,
+    notify_customer: bool = False,
+    discount_type: str = DiscountType.NONE,
+    discount_percent: Decimal | None = None,
+    discount_amount: int | None = None,
+    discount_periods: int | None = None,
+    salesperson=None,
+    origin: str = SubscriptionOrigin.SCREEN,
+    provider: str = "",
+    provider_id: str = "",
+    now: dt.datetime | None = None,
+) -> Subscription:
+    """Contracts `plan` for `customer`. Today or earlier starts now (trial → trialing); a future
+    contract date waits as scheduled. With `notify_customer` an e-mail leaves after commit."""
+    now = now or timezone.now()
+    if contract_date is None:
+        raise ValidationError({"contract_date": _("Informe a data de contratação.")})
+    _check_catalog(merchant=merchant, customer=customer, plan=plan, salesperson=salesperson)
+    discount_type = discount_type or DiscountType.NONE
+    _check_discount(
+        discount_type=discount_type,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+        gross=plan.price * (quantity or 1),
+    )
+    today = local_today(merchant, now)
+    anchor = now if contract_date == today else start_of_day(contract_date, merchant)
+    subscription = Subscription(
+        merchant=merchant,
+        customer=customer,
+        plan=plan,
+        quantity=quantity,
+        status=S.SCHEDULED,
+        payment_method=payment_method,
+        origin=origin,
+        provider=provider,
+        provider_id=provider_id,
+        currency=plan.currency,
+        discount_type=discount_type,
+        discount_percent=discount_percent if discount_type == DiscountType.PERCENT else None,
+        discount_amount=discount_amount if discount_type == DiscountType.FIXED else None,
+        discount_periods=discount_periods if discount_type else None,
+        salesperson=salesperson,
+        notify_customer=notify_customer,
+        contract_date=contract_date,
+        billing_cycle_anchor=anchor,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    subscription.amount = subscription_amount(
+        price=plan.price,
+        quantity=quantity or 1,
+        discount_type=discount_type,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+    )
+    if contract_date <= today:
+        _start(subscription, now=now)
+    subscription.full_clean(exclude=["status"])
+    subscription.save()
+    _record(subscription, kind=EventKind.CREATED, actor=actor, to_status=subscription.status, at=now)
+    emit(merchant=merchant, type="subscription.created", payload=_payload(subscription))
+    if subscription.status in (S.ACTIVE, S.TRIALING):
+        emit(merchant=merchant, type="subscription.access_granted", payload=_payload(subscription))
+    if notify_customer:
+        transaction.on_commit(lambda: emails.send_subscription_created(subscription.pk))
+    return subscription
+
+
+@transaction.atomic
+def subscription_update(
+    *,
+    subscription: Subscription,
+    actor,
+    plan,
+    quantity: int,
+    payment_method: str,
+    salesperson=None,
+    discount_type: str = DiscountType.NONE,
+    discount_percent: Decimal | None = None,
+    discount_amount: int | None = None,
+    discount_periods: int | None = None,
+) -> Subscription:
+    """Changes plan, quantity, discount, salesperson or payment method; refused once the subscription ended.
+
+    Billing applies a plan or quantity change from the next period (proration arrives with billing).
+    """
+    subscription = _locked(subscription)
+    _refuse(
+        subscription,
+        SubscriptionAction.EDIT,
+        _("Uma assinatura %(status)s não pode ser alterada.")
+        % {"status": subscription.get_status_display().lower()},
+        "cannot_edit",
+    )
+    merchant = subscription.merchant
+    _check_catalog(
+        merchant=merchant,
+        customer=subscription.customer,
+        plan=plan,
+        salesperson=salesperson,
+        current_plan=subscription.plan,
+    )
+    discount_type = discount_type or DiscountType.NONE
+    _check_discount(
+        discount_type=discount_type,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+        gross=plan.price * (quantity or 1),
+    )
+    before = model_to_dict(subscription, fields=_EDITABLE)
+    subscription.plan = plan
+    subscription.currency = plan.currency
+    subscription.quantity = quantity
+    subscription.payment_method = payment_method
+    subscription.salesperson = salesperson
+    subscription.discount_type = discount_type
+    subscription.discount_percent = discount_percent if discount_type == DiscountType.PERCENT else None
+    subscription.discount_amount = discount_amount if discount_type == DiscountType.FIXED else None
+    subscription.discount_periods = discount_periods if discount_type else None
+    subscription.amount = subscription_amount(
+        price=plan.price,
+        quantity=quantity,
+        discount_type=discount_type,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+    )
+    subscription.full_clean(exclude=["status"])
+    after = model_to_dict(subscription, fields=_EDITABLE)
+    changes = {k: [_jsonable(before[k]), _jsonable(after[k])] for k in _EDITABLE if before[k] != after[k]}
+    if not changes:
+        return subscription
+    subscription.save(update_fields=[*_EDITABLE, "currency", "updated_at"])
+    _record(subscription, kind=EventKind.EDITED, actor=actor, data={"changes": changes})
+    emit(
+        merchant=merchant, type="subscription.updated", payload={**_payload(subscription), "changes": changes}
+    )
+    return subscription
+
+
+_EDITABLE = [
+    "plan",
+    "quantity",
+    "payment_method",
+    "salesperson",
+    "discount_type",
+    "discount_percent",
+    "discount_amount",
+    "discount_periods",
+    "amount",
+]
+
+
+def _jsonable(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
+# --- cancel, remove, re-add ------------------------------------------------------------------------
+def cancellation_preview(*, subscription: Subscription, when: str, at_date: dt.date | None = None, now=None):
+    """(effective_at, access_until) for a cancellation, so the screen can say "poderá usar até …"
+    before the user confirms. Raises ValidationError for a date that is not in the future."""
+    now = now or timezone.now()
+    merchant = subscription.merchant
+    paid_until = now
+    if subscription.status == S.ACTIVE and subscription.current_period_end:
+        paid_until = max(subscription.current_period_end, now)
+    elif subscription.status == S.TRIALING and subscription.trial_ends_at:
+        paid_until = max(subscription.trial_ends_at, now)
+    if when == CancelWhen.NOW:
+        return now, paid_until
+    if when == CancelWhen.PERIOD_END:
+        if subscription.status == S.SCHEDULED or not subscription.current_period_end:
+            return now, now
+        end = max(subscription.current_period_end, now)
+        return end, end
+    if when == CancelWhen.DATE:
+        if at_date is None:
+            raise ValidationError({"at_date": _("Escolha a data do cancelamento.")}, code="date_required")
+        if at_date <= local_today(merchant, now):
+            raise ValidationError(
+                {"at_date": _("Escolha uma data futura; para hoje, use “Imediatamente”.")},
+                code="date_not_future",
+            )
+        effective = start_of_day(at_date, merchant)
+        return effective, effective
+    raise ValidationError({"when": _("Escolha quando cancelar.")}, code="when_required")
+
+
+def _effective_origin(actor, origin):
+    # Platform staff act for the platform: their cancellations are recorded as "admin", always.
+    if getattr(actor, "is_staff", False):
+        return CancelOrigin.ADMIN
+    if origin not in (CancelOrigin.CUSTOMER, CancelOrigin.SELLER):
+        raise ValidationError({"origin": _("Informe quem pediu o cancelamento.")}, code="origin_required")
+    return origin
+
+
+@transaction.atomic
+def subscription_cancel(
+    *,
+    subscription: Subscription,
+    actor,
+    origin: str,
+    when: str = CancelWhen.NOW,
+    at_date: dt.date | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Subscription:
+    """Cancels now, at the end of the current period, or on a chosen date. A future end is recorded
+    now and carried out by `subscription_process_due` at that time."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(
+        subscription,
+        SubscriptionAction.CANCEL,
+        _("Uma assinatura %(status)s não pode ser cancelada.")
+        % {"status": subscription.get_status_display().lower()}
+        if subscription.cancel_at is None
+        else _("O cancelamento desta assinatura já está agendado."),
+        "cannot_cancel",
+    )
+    origin = _effective_origin(actor, origin)
+    effective_at, access_until = cancellation_preview(
+        subscription=subscription, when=when, at_date=at_date, now=now
+    )
+    subscription.cancel_requested_at = now
+    subscription.cancel_when = when
+    subscription.cancel_origin = origin
+    subscription.cancel_reason = (reason or "").strip()
+    subscription.canceled_by = actor if getattr(actor, "pk", None) else None
+    subscription.access_until = access_until
+    subscription.cancel_at = effective_at
+    fields = [
+        "cancel_requested_at",
+        "cancel_when",
+        "cancel_origin",
+        "cancel_reason",
+        "canceled_by",
+        "access_until",
+        "cancel_at",
+        "updated_at",
+    ]
+    if effective_at <= now:
+        _end(subscription, actor=actor, kind=EventKind.CANCELED, now=now, fields=fields)
+    else:
+        subscription.save(update_fields=fields)
+        _record(
+            subscription,
+            kind=EventKind.CANCEL_SCHEDULED,
+            actor=actor,
+            from_status=subscription.status,
+            to_status=S.CANCELED,
+            origin=origin,
+            reason=subscription.cancel_reason,
+            data={"cancel_at": effective_at.isoformat(), "access_until": access_until.isoformat()},
+            at=now,
+        )
+        emit(
+            merchant=subscription.merchant,
+            type="subscription.cancel_scheduled",
+            payload=_payload(subscription),
+        )
+    return subscription
+
+
+def _end(subscription, *, actor, kind, now, fields):
+    from_status = _move(subscription, S.CANCELED)
+    subscription.ended_at = now
+    subscription.save(update_fields=[*fields, "status", "ended_at", "updated_at"])
+    _record(
+        subscription,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=S.CANCELED,
+        origin=subscription.cancel_origin,
+        reason=subscription.cancel_reason,
+        data={"access_until": subscription.access_until.isoformat() if subscription.access_until else None},
+        at=now,
+    )
+    emit(merchant=subscription.merchant, type="subscription.canceled", payload=_payload(subscription))
+
+
+@transaction.atomic
+def subscription_remove(*, subscription: Subscription, actor, reason: str = "", now=None) -> Subscription:
+    """Revokes access now: an immediate cancellation by the seller, with no refund."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(
+        subscription,
+        SubscriptionAction.REMOVE,
+        _("Uma assinatura %(status)s não pode ser removida.")
+        % {"status": subscription.get_status_display().lower()},
+        "cannot_remove",
+    )
+    subscription.cancel_requested_at = now
+    subscription.cancel_when = CancelWhen.NOW
+    subscription.cancel_origin = _effective_origin(actor, CancelOrigin.SELLER)
+    subscription.cancel_reason = (reason or "").strip()
+    subscription.canceled_by = actor if getattr(actor, "pk", None) else None
+    subscription.cancel_at = now
+    subscription.access_until = now
+    subscription.access_revoked_at = now
+    fields = [
+        "cancel_requested_at",
+        "cancel_when",
+        "cancel_origin",
+        "cancel_reason",
+        "canceled_by",
+        "cancel_at",
+        "access_until",
+        "access_revoked_at",
+    ]
+    _end(subscription, actor=actor, kind=EventKind.REMOVED, now=now, fields=fields)
+    emit(merchant=subscription.merchant, type="subscription.access_revoked", payload=_payload(subscription))
+    return subscription
+
+
+@transaction.atomic
+def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscription:
+    """For a running subscription whose customer lost access: grants access again and re-sends the
+    access e-mail."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(
+        subscription,
+        SubscriptionAction.READD,
+        _("Só é possível readicionar uma assinatura ativa ou em teste."),
+        "cannot_readd",
+    )
+    if subscription.access_revoked_at is not None:
+        subscription.access_revoked_at = None
+        subscription.save(update_fields=["access_revoked_at", "updated_at"])
+    _record(
+        subscription,
+        kind=EventKind.READDED,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        at=now,
+    )
+    emit(merchant=subscription.merchant, type="subscription.access_granted", payload=_payload(subscription))
+    transaction.on_commit(lambda: emails.send_access(subscription.pk))
+    return subscription
+
+
+# --- delete ----------------------------------------------------------------------------------------
+def deletion_summary(subscription: Subscription) -> dict:
+    """What a delete removes, for the confirmation screen."""
+    return {"events": subscription.events.count()}
+
+
+@transaction.atomic
+def subscription_delete(*, subscription: Subscription, actor, now=None) -> SubscriptionTombstone:
+    """Deletes a subscription for good, only within one calendar month of its contract date,
+    leaving a tombstone (who, when, snapshot) that owners can see."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    today = local_today(subscription.merchant, now)
+    if not subscription.can(SubscriptionAction.DELETE, today=today):
+        raise ValidationError(
+            _(
+                "Esta assinatura só podia ser excluída até %(deadline)s (um mês após a contratação). "
+                "Cancele-a em vez de excluir."
+            )
+            % {"deadline": formats.date_format(subscription.delete_deadline, "SHORT_DATE_FORMAT")},
+            code="delete_window_closed",
+        )
+    snapshot = {
+        **{k: _jsonable(v) for k, v in model_to_dict(subscription).items()},
+        "customer_email": subscription.customer.email,
+        "events": deletion_summary(subscription)["events"],
+    }
+    tombstone = SubscriptionTombstone.objects.create(
+        merchant=subscription.merchant,
+        subscription_pk=subscription.pk,
+        customer_name=subscription.customer.name,
+        plan_name=subscription.plan.name,
+        snapshot=_json_safe(snapshot),
+        deleted_by=actor if getattr(actor, "pk", None) else None,
+        deleted_at=now,
+    )
+    emit(merchant=subscription.merchant, type="subscription.deleted", payload=_payload(subscription))
+    subscription.delete()
+    return tombstone
+
+
+def _json_safe(data):
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+# --- time-driven -----------------------------------------------------------------------------------
+def subscription_process_due(*, now=None, limit: int = 500) -> dict:
+    """Carries out what has come due: scheduled contracts start, scheduled cancellations end.
+
+    Each subscription is handled in its own transaction under a row lock (SKIP LOCKED where the
+    database has it), and re-checked inside it, so two workers or a retried task never act twice.
+    """
+    now = now or timezone.now()
+    done = {"started": 0, "canceled": 0}
+    starts = Subscription.objects.filter(
+        status=S.SCHEDULED, cancel_at__isnull=True, billing_cycle_anchor__lte=now
+    )
+    for pk in starts.values_list("pk", flat=True)[:limit]:
+        done["started"] += _process_one(pk, now=now, kind="start")
+    ends = Subscription.objects.filter(
+        status__in=[S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PENDING], cancel_at__lte=now
+    )
+    for pk in ends.values_list("pk", flat=True)[:limit]:
+        done["canceled"] += _process_one(pk, now=now, kind="cancel")
+    return done
+
+
+def _process_one(pk, *, now, kind) -> int:
+    with transaction.atomic():
+        row = (
+            Subscription.objects.select_for_update(skip_locked=True)
+            .select_related("merchant", "plan", "customer")
+            .filter(pk=pk)
+            .first()
+        )
+        if row is None:
+            return 0
+        if (
+            kind == "start"
+            and row.status == S.SCHEDULED
+            and row.cancel_at is None
+            and row.billing_cycle_anchor <= now
+        ):
+            from_status = row.status
+            _start(row, now=now)
+            row.save()
+            _record(
+                row, kind=EventKind.STARTED, actor=None, from_status=from_status, to_status=row.status, at=now
+            )
+            emit(merchant=row.merchant, type="subscription.started", payload=_payload(row))
+            if row.status in (S.ACTIVE, S.TRIALING):
+                emit(merchant=row.merchant, type="subscription.access_granted", payload=_payload(row))
+            return 1
+        if kind == "cancel" and row.cancel_at is not None and row.cancel_at <= now and not row.is_ended:
+            _end(row, actor=row.canceled_by, kind=EventKind.CANCELED, now=now, fields=[])
+            return 1
+    return 0

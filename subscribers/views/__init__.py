@@ -1,0 +1,36 @@
+from subscribers.views.customers import (
+    CustomerCreateView,
+    CustomerDetailView,
+    CustomerListView,
+    CustomerUpdateView,
+)
+from subscribers.views.subscription_list import SubscriptionListView, SubscriptionTombstoneListView
+from subscribers.views.subscriptions import (
+    CustomerSubscriptionCreateView,
+    SubscriptionCancelPreviewView,
+    SubscriptionCancelView,
+    SubscriptionCreateView,
+    SubscriptionDeleteView,
+    SubscriptionDetailView,
+    SubscriptionReaddView,
+    SubscriptionRemoveView,
+    SubscriptionUpdateView,
+)
+
+__all__ = [
+    "CustomerCreateView",
+    "CustomerDetailView",
+    "CustomerListView",
+    "CustomerSubscriptionCreateView",
+    "CustomerUpdateView",
+    "SubscriptionCancelPreviewView",
+    "SubscriptionCancelView",
+    "SubscriptionCreateView",
+    "SubscriptionDeleteView",
+    "SubscriptionDetailView",
+    "SubscriptionListView",
+    "SubscriptionReaddView",
+    "SubscriptionRemoveView",
+    "SubscriptionTombstoneListView",
+    "SubscriptionUpdateView",
+]
