@@ -49,9 +49,6 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
             return [self.partial_template_name]
         return [self.template_name]
 
-    def get_table_kwargs(self):
-        return {"request": self.request}
-
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
         kwargs["merchant"] = self.request.merchant

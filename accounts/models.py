@@ -1,5 +1,9 @@
+import datetime as dt
+import zoneinfo
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
@@ -27,6 +31,22 @@ class Merchant(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def tzinfo(self):
+        """The merchant's time zone: "today", "day of month" and every date shown follow it."""
+        try:
+            return zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return timezone.get_default_timezone()
+
+    def localdate(self, now=None) -> dt.date:
+        """Today (or `now`'s date) on the merchant's clock."""
+        return (now or timezone.now()).astimezone(self.tzinfo).date()
+
+    def start_of_day(self, day: dt.date) -> dt.datetime:
+        """Midnight of `day` on the merchant's clock, as an aware datetime."""
+        return dt.datetime.combine(day, dt.time.min, tzinfo=self.tzinfo)
 
 
 class Membership(models.Model):

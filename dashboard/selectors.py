@@ -1,5 +1,6 @@
 from plans.models import Plan
-from subscribers.models import Customer
+from subscribers.choices import SubscriptionStatus
+from subscribers.models import Customer, Subscription
 
 
 def merchant_summary(*, merchant):
@@ -8,4 +9,7 @@ def merchant_summary(*, merchant):
     return {
         "plans_active": plans.filter(is_active=True, archived_at__isnull=True).count(),
         "customers": Customer.objects.filter(merchant=merchant).count(),
+        "subscriptions_active": Subscription.objects.filter(
+            merchant=merchant, status=SubscriptionStatus.ACTIVE
+        ).count(),
     }

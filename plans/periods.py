@@ -32,8 +32,16 @@ def add_interval(anchor, unit: str, count: int, periods: int = 1):
     raise ValueError(f"Unknown interval unit: {unit!r}")
 
 
-def period_containing(anchor, unit: str, count: int, moment):
-    """(start, end) of the period that contains `moment`, counted from `anchor` (moment >= anchor)."""
+def period_containing(anchor, unit: str, count: int, moment, *, tz=None):
+    """(start, end) of the period that contains `moment`, counted from `anchor` (moment >= anchor).
+
+    Pass the merchant's timezone as `tz`: "day of month" is a local notion, and an anchor read back from
+    the database is in UTC, where 30/01 22:00 in São Paulo is already 31/01.
+    """
+    if tz is not None:
+        anchor, moment = anchor.astimezone(tz), moment.astimezone(tz)
+    if moment < anchor:
+        raise ValueError(f"{moment!r} is before the anchor {anchor!r}: no period contains it.")
     index = 0
     if unit in (IntervalUnit.MONTH, IntervalUnit.YEAR):
         months_per = count * (12 if unit == IntervalUnit.YEAR else 1)

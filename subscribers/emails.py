@@ -2,7 +2,7 @@
 
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from subscribers.models import Subscription
 
@@ -13,7 +13,9 @@ def _send(subscription_pk: int, template: str, subject: str) -> bool:
     )
     if subscription is None:
         return False
-    with translation.override("pt-br"):
+
+    # Dates read as the merchant's customers see them: pt-BR, in the merchant's timezone.
+    with translation.override("pt-br"), timezone.override(subscription.merchant.tzinfo):
         context = {
             "subscription": subscription,
             "customer": subscription.customer,
@@ -22,7 +24,7 @@ def _send(subscription_pk: int, template: str, subject: str) -> bool:
         body = render_to_string(f"subscribers/emails/{template}.txt", context)
         html = render_to_string(f"subscribers/emails/{template}.html", context)
         send_mail(
-            str(subject) % {"merchant": subscription.merchant.name},
+            translation.gettext(subject) % {"merchant": subscription.merchant.name},
             body,
             None,
             [subscription.customer.email],

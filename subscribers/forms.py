@@ -1,8 +1,16 @@
+from decimal import Decimal
+
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from localflavor.br.forms import BRCNPJField, BRCPFField
 
+from core.forms import MoneyField
+from plans.models import Plan
+from subscribers.choices import CancelOrigin, CancelWhen, DiscountType, PaymentMethod
 from subscribers.models import Customer
 from subscribers.validators import (
     CNPJ_LENGTH,
@@ -75,3 +83,293 @@ class CustomerForm(forms.ModelForm):
             raise ValidationError(DOCUMENT_MESSAGES["length"], code="invalid_length")
         field.clean(digits)
         return digits
+
+
+# --- subscriptions ---------------------------------------------------------------------------------
+class _ServiceErrorsMixin:
+    """A service reports errors per field; a field this form does not show (the customer, when it is
+    fixed by the page) is reported above the form instead of breaking it."""
+
+    def add_error(self, field, error):
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                super().add_error(name if name in self.fields else None, errors)
+            return
+        super().add_error(field, error)
+
+
+class _SalespersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
+    """The terms shared by contracting and editing: plan, quantity, payment method, discount, salesperson.
+
+    Choices are scoped to the merchant; the services check the same rules again for every other caller.
+    """
+
+    plan = forms.ModelChoiceField(
+        label=_("Plano"),
+        queryset=Plan.objects.none(),
+        error_messages={
+            "required": _("Escolha o plano."),
+            "invalid_choice": _("Escolha um plano ativo da lista."),
+        },
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantidade"),
+        min_value=1,
+        max_value=100_000,
+        initial=1,
+        error_messages={
+            "required": _("Informe a quantidade."),
+            "min_value": _("A quantidade deve ser pelo menos 1."),
+            "max_value": _("A quantidade pode ser no máximo 100.000."),
+            "invalid": _("Informe um número inteiro."),
+        },
+    )
+    payment_method = forms.ChoiceField(
+        label=_("Forma de pagamento"),
+        choices=PaymentMethod.choices,
+        initial=PaymentMethod.CARD,
+        error_messages={"required": _("Escolha a forma de pagamento.")},
+    )
+    discount_type = forms.ChoiceField(
+        label=_("Desconto"), choices=DiscountType.choices, required=False, initial=DiscountType.NONE
+    )
+    discount_percent = forms.DecimalField(
+        label=_("Desconto (%)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "min_value": _("O percentual deve estar entre 0,01 e 100."),
+            "max_value": _("O percentual deve estar entre 0,01 e 100."),
+            "invalid": _("Informe um percentual, por exemplo 10 ou 12,5."),
+            "max_decimal_places": _("Use no máximo duas casas decimais."),
+            "max_digits": _("O percentual deve estar entre 0,01 e 100."),
+        },
+    )
+    discount_amount = MoneyField(
+        label=_("Desconto (valor)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        error_messages={"min_value": _("O desconto deve ser maior que zero.")},
+    )
+    discount_periods = forms.IntegerField(
+        label=_("Por quantos períodos"),
+        required=False,
+        min_value=1,
+        max_value=1200,
+        help_text=_("Deixe vazio para aplicar o desconto sempre."),
+        error_messages={
+            "min_value": _("O desconto deve valer por pelo menos 1 período."),
+            "max_value": _("O desconto pode valer por no máximo 1.200 períodos."),
+            "invalid": _("Informe um número inteiro de períodos."),
+        },
+    )
+    salesperson = _SalespersonChoiceField(
+        label=_("Vendedor responsável"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("O vendedor responsável precisa fazer parte da equipe.")},
+    )
+
+    def __init__(self, *args, merchant=None, **kwargs):
+        self.merchant = merchant
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = Plan.objects.filter(
+            merchant=merchant, is_active=True, archived_at__isnull=True
+        ).order_by("name", "pk")
+        self.fields["salesperson"].queryset = (
+            get_user_model()
+            .objects.filter(memberships__merchant=merchant, is_active=True)
+            .order_by("first_name", "last_name", "username")
+        )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        discount_type = cleaned_data.get("discount_type") or DiscountType.NONE
+        cleaned_data["discount_type"] = discount_type
+        required = {
+            DiscountType.PERCENT: ("discount_percent", _("Informe o percentual de desconto.")),
+            DiscountType.FIXED: ("discount_amount", _("Informe o valor do desconto.")),
+        }.get(discount_type)
+        if required and cleaned_data.get(required[0]) is None and required[0] not in self.errors:
+            self.add_error(*required)
+        # A value typed for a discount type that was not chosen is not kept.
+        if discount_type != DiscountType.PERCENT:
+            cleaned_data["discount_percent"] = None
+        if discount_type != DiscountType.FIXED:
+            cleaned_data["discount_amount"] = None
+        if discount_type == DiscountType.NONE:
+            cleaned_data["discount_periods"] = None
+        return cleaned_data
+
+
+class SubscriptionForm(_SubscriptionTermsForm):
+    """Contratar plano. With `customer` the page fixes the customer (the customer's Recorrências tab) and
+    the form does not offer the choice; `actor` is the default salesperson."""
+
+    customer = forms.ModelChoiceField(
+        label=_("Cliente"),
+        queryset=Customer.objects.none(),
+        error_messages={
+            "required": _("Escolha o cliente."),
+            "invalid_choice": _("Escolha um cliente da lista."),
+        },
+    )
+    contract_date = forms.DateField(
+        label=_("Data de contratação"),
+        widget=_date_input(),
+        help_text=_("Hoje ou antes começa agora; uma data futura deixa a assinatura agendada."),
+        error_messages={
+            "required": _("Informe a data de contratação."),
+            "invalid": _("Informe uma data válida."),
+        },
+    )
+    notify_customer = forms.BooleanField(
+        label=_("Avisar o cliente por e-mail"), required=False, initial=False
+    )
+
+    field_order = [
+        "customer",
+        "contract_date",
+        "plan",
+        "quantity",
+        "payment_method",
+        "notify_customer",
+        "discount_type",
+        "discount_percent",
+        "discount_amount",
+        "discount_periods",
+        "salesperson",
+    ]
+
+    def __init__(self, *args, merchant=None, customer=None, actor=None, **kwargs):
+        super().__init__(*args, merchant=merchant, **kwargs)
+        self.fixed_customer = customer
+        if customer is not None:
+            del self.fields["customer"]
+        else:
+            field = self.fields["customer"]
+            field.queryset = Customer.objects.filter(merchant=merchant).order_by("name", "pk")
+            field.label_from_instance = lambda c: f"{c.name} — {c.email}"
+            # Validation accepts any of the merchant's customers; the select only lists the chosen one
+            # and the first few, the search box above it (htmx) brings the rest.
+            chosen = self.data.get(self.add_prefix("customer")) or self.initial.get("customer")
+            shown = list(field.queryset[:CUSTOMER_CHOICES_SHOWN])
+            if chosen and str(chosen).isdigit() and all(str(c.pk) != str(chosen) for c in shown):
+                shown = [*field.queryset.filter(pk=chosen), *shown]
+            field.widget.choices = [
+                ("", field.empty_label),
+                *((c.pk, field.label_from_instance(c)) for c in shown),
+            ]
+        self.fields["contract_date"].initial = timezone.localdate
+        if actor is not None and self.fields["salesperson"].queryset.filter(pk=actor.pk).exists():
+            self.fields["salesperson"].initial = actor.pk
+
+
+CUSTOMER_CHOICES_SHOWN = 30
+
+
+class SubscriptionUpdateForm(_SubscriptionTermsForm):
+    """Editar assinatura: plan, quantity, discount, salesperson and payment method. The current plan stays
+    selectable even if it has been archived since, so editing something else does not force a plan change."""
+
+    field_order = [
+        "plan",
+        "quantity",
+        "payment_method",
+        "discount_type",
+        "discount_percent",
+        "discount_amount",
+        "discount_periods",
+        "salesperson",
+    ]
+
+    def __init__(self, *args, merchant=None, instance=None, **kwargs):
+        self.instance = instance
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "plan": instance.plan_id,
+                    "quantity": instance.quantity,
+                    "payment_method": instance.payment_method,
+                    "discount_type": instance.discount_type,
+                    "discount_percent": instance.discount_percent,
+                    "discount_amount": instance.discount_amount,
+                    "discount_periods": instance.discount_periods,
+                    "salesperson": instance.salesperson_id,
+                },
+            )
+        super().__init__(*args, merchant=merchant, **kwargs)
+        if instance is not None:
+            self.fields["plan"].queryset = Plan.objects.filter(
+                Q(merchant=merchant, is_active=True, archived_at__isnull=True) | Q(pk=instance.plan_id),
+                merchant=merchant,
+            ).order_by("name", "pk")
+
+
+class CancelForm(_ServiceErrorsMixin, forms.Form):
+    """Cancelar assinatura: when, who asked and why. Platform staff are recorded as "admin" by the
+    service whatever they pick; support cancelling on a customer's behalf picks "Cliente"."""
+
+    when = forms.ChoiceField(
+        label=_("Quando"),
+        choices=CancelWhen.choices,
+        initial=CancelWhen.PERIOD_END,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Escolha quando cancelar.")},
+    )
+    at_date = forms.DateField(
+        label=_("Data do cancelamento"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("Somente para “Em uma data escolhida”."),
+        error_messages={"invalid": _("Informe uma data válida.")},
+    )
+    origin = forms.ChoiceField(
+        label=_("Quem pediu"),
+        choices=[
+            (CancelOrigin.CUSTOMER, CancelOrigin.CUSTOMER.label),
+            (CancelOrigin.SELLER, CancelOrigin.SELLER.label),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_("Se você está cancelando a pedido do cliente, escolha “Cliente”."),
+        error_messages={"required": _("Informe quem pediu o cancelamento.")},
+    )
+    reason = forms.CharField(
+        label=_("Motivo"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
+    )
+
+    def __init__(self, *args, merchant=None, instance=None, **kwargs):
+        self.merchant = merchant
+        self.instance = instance
+        super().__init__(*args, **kwargs)
+
+
+class RemoveForm(forms.Form):
+    """Remover: revokes access now; the reason is optional."""
+
+    reason = forms.CharField(
+        label=_("Motivo (opcional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
+    )

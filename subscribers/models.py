@@ -249,7 +249,7 @@ class Subscription(models.Model):
         return add_months(self.contract_date, 1)
 
     def can_delete(self, *, today=None) -> bool:
-        today = today or timezone.localdate()
+        today = today or self.merchant.localdate()
         return today <= self.delete_deadline
 
     @property

@@ -1,8 +1,12 @@
-"""Reads of customers for screens and exports."""
+"""Reads of customers and subscriptions for screens and exports."""
 
-from django.db.models import Q, QuerySet
+import datetime as dt
 
-from subscribers.models import Customer
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+
+from subscribers.choices import SubscriptionStatus
+from subscribers.models import Customer, Subscription, SubscriptionTombstone
 from subscribers.validators import document_digits_or_none, normalize_handle
 
 
@@ -34,3 +38,92 @@ def customer_search(queryset: QuerySet[Customer], *, query: str) -> QuerySet[Cus
     if digits:
         condition |= Q(document__contains=digits)
     return queryset.filter(condition)
+
+
+# --- Planos > Assinaturas ----------------------------------------------------------------------------
+def subscription_list_queryset() -> QuerySet[Subscription]:
+    """Subscriptions for the list screen, newest first, with every related row a column shows."""
+    return Subscription.objects.select_related("customer", "plan", "salesperson").order_by(
+        "-created_at", "-pk"
+    )
+
+
+def merchant_members_queryset(*, merchant) -> QuerySet:
+    """The users who belong to `merchant` (e.g. the salespeople a list may be filtered by)."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__merchant=merchant)
+        .order_by("first_name", "last_name", "username", "pk")
+        .distinct()
+    )
+
+
+def contracted_between_q(*, start: dt.date | None = None, end: dt.date | None = None) -> Q:
+    """Contract date within [start, end], both bounds included; a missing bound is open."""
+    condition = Q()
+    if start:
+        condition &= Q(contract_date__gte=start)
+    if end:
+        condition &= Q(contract_date__lte=end)
+    return condition
+
+
+def deactivated_between_q(*, merchant, start: dt.date | None = None, end: dt.date | None = None) -> Q:
+    """Deactivated (`ended_at`) on a day within [start, end], days as the merchant's clock reads them.
+
+    The days become a half-open range of instants, so the (merchant, ended_at) index is used instead of
+    a per-row date conversion.
+    """
+    condition = Q(ended_at__isnull=False)
+    if start:
+        condition &= Q(ended_at__gte=merchant.start_of_day(start))
+    if end:
+        condition &= Q(ended_at__lt=merchant.start_of_day(end + dt.timedelta(days=1)))
+    return condition
+
+
+def subscription_search(queryset: QuerySet[Subscription], *, query: str) -> QuerySet[Subscription]:
+    """One search box over the customer's name and e-mail and the id at the payment provider."""
+    query = (query or "").strip()
+    if not query:
+        return queryset
+    return queryset.filter(
+        Q(customer__name__icontains=query)
+        | Q(customer__email__icontains=query)
+        | Q(provider_id__icontains=query)
+    )
+
+
+def subscription_list_counts(
+    queryset: QuerySet[Subscription],
+    *,
+    merchant,
+    contracted: tuple[dt.date | None, dt.date | None] | None = None,
+    deactivated: tuple[dt.date | None, dt.date | None] | None = None,
+) -> dict[str, int | None]:
+    """The list header's numbers for an (already filtered) queryset, in one aggregate query.
+
+    `total` and `active` always; `contracted` / `deactivated` only when that period is given
+    (as (start, end) dates, either may be None), else None.
+    """
+    aggregates = {
+        "total": Count("pk"),
+        "active": Count("pk", filter=Q(status=SubscriptionStatus.ACTIVE)),
+    }
+    if contracted and any(contracted):
+        start, end = contracted
+        aggregates["contracted"] = Count("pk", filter=contracted_between_q(start=start, end=end))
+    if deactivated and any(deactivated):
+        start, end = deactivated
+        aggregates["deactivated"] = Count(
+            "pk", filter=deactivated_between_q(merchant=merchant, start=start, end=end)
+        )
+    counts = queryset.order_by().aggregate(**aggregates)
+    counts.setdefault("contracted", None)
+    counts.setdefault("deactivated", None)
+    return counts
+
+
+def tombstone_list_queryset() -> QuerySet[SubscriptionTombstone]:
+    """Deleted subscriptions for the owners' list, newest deletion first, with who deleted each."""
+    return SubscriptionTombstone.objects.select_related("deleted_by").order_by("-deleted_at", "-pk")

@@ -1,7 +1,13 @@
 import django_tables2 as tables
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from subscribers.models import Customer
+from accounts.permissions import Action
+from core.money import format_money
+from subscribers.choices import SubscriptionAction, SubscriptionStatus
+from subscribers.models import Customer, Subscription, SubscriptionTombstone
 
 
 class CustomerTable(tables.Table):
@@ -25,3 +31,151 @@ class CustomerTable(tables.Table):
 
     def render_handle(self, value):
         return "@" + value
+
+
+S = SubscriptionStatus
+
+# Bootstrap badge per status: green runs, blue not charging yet, yellow/red needs attention, grey ended.
+STATUS_BADGE_CLASSES = {
+    S.SCHEDULED: "text-bg-info",
+    S.PENDING: "text-bg-warning",
+    S.TRIALING: "text-bg-primary",
+    S.ACTIVE: "text-bg-success",
+    S.PAST_DUE: "text-bg-danger",
+    S.CANCELED: "text-bg-secondary",
+    S.EXPIRED: "text-bg-dark",
+    S.REFUNDED: "text-bg-light border",
+}
+
+_RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
+
+
+def _user_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class SubscriptionTable(tables.Table):
+    """Planos > Assinaturas. Columns read the row and its select_related customer, plan and salesperson.
+
+    The header counts ride on the table (`counts`, set by the view) so the htmx partial redraws them
+    together with the rows; the row actions depend on the user's role, read once from the request.
+    """
+
+    customer = tables.Column(
+        verbose_name=_("Cliente"),
+        accessor="customer__name",
+        linkify=lambda record: record.get_absolute_url(),
+        order_by=("customer__name", "pk"),
+    )
+    plan = tables.Column(verbose_name=_("Plano"), accessor="plan__name", order_by=("plan__name", "pk"))
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    amount = tables.Column(
+        verbose_name=_("Valor"),
+        order_by=("amount", "pk"),
+        attrs={"th": {"class": "text-end"}, "td": {"class": "money text-end"}},
+    )
+    payment_method = tables.Column(verbose_name=_("Pagamento"), order_by=("payment_method", "pk"))
+    provider = tables.Column(verbose_name=_("Provedor"), order_by=("provider", "pk"))
+    provider_id = tables.Column(verbose_name=_("ID no provedor"), order_by=("provider_id", "pk"))
+    origin = tables.Column(verbose_name=_("Origem"), order_by=("origin", "pk"))
+    created_at = tables.DateColumn(verbose_name=_("Criada em"), short=True, order_by=("created_at", "pk"))
+    next_charge_at = tables.DateColumn(verbose_name=_("Próxima cobrança"), short=True, orderable=False)
+    salesperson = tables.Column(
+        verbose_name=_("Vendedor"),
+        order_by=("salesperson__first_name", "salesperson__last_name", "salesperson__username", "pk"),
+    )
+    actions = tables.Column(
+        verbose_name="",
+        empty_values=(),
+        orderable=False,
+        exclude_from_export=True,
+        attrs={"td": {"class": "text-end text-nowrap"}},
+    )
+
+    class Meta:
+        model = Subscription
+        template_name = "subscribers/partials/subscription_list_table.html"
+        fields = []
+        sequence = [
+            "customer",
+            "plan",
+            "status",
+            "amount",
+            "payment_method",
+            "provider",
+            "provider_id",
+            "origin",
+            "created_at",
+            "next_charge_at",
+            "salesperson",
+            "actions",
+        ]
+
+    def __init__(self, *args, counts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.counts = counts
+
+    @cached_property
+    def can_manage(self):
+        # RequestConfig sets table.request when the view configures (sorts and paginates) the table.
+        membership = getattr(getattr(self, "request", None), "membership", None)
+        return bool(membership and membership.can(Action.MANAGE_SUBSCRIPTIONS))
+
+    def render_status(self, value, record):
+        return format_html(
+            '<span class="badge {}">{}</span>',
+            STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
+            value,
+        )
+
+    def render_amount(self, value, record):
+        return format_money(value, record.currency)
+
+    def render_salesperson(self, value):
+        return _user_name(value)
+
+    def value_salesperson(self, value):
+        return _user_name(value)
+
+    def render_actions(self, record):
+        links = [(record.get_absolute_url(), "btn-outline-secondary", _("Abrir"))]
+        if self.can_manage and record.can(SubscriptionAction.CANCEL):
+            links.append(
+                (
+                    reverse("subscribers:subscription_cancel", kwargs={"pk": record.pk}),
+                    "btn-outline-danger",
+                    _("Cancelar"),
+                )
+            )
+        return format_html_join(" ", '<a class="btn btn-sm {1}" href="{0}">{2}</a>', links)
+
+
+class SubscriptionTombstoneTable(tables.Table):
+    """Assinaturas excluídas (owners only): what was deleted, by whom and when."""
+
+    subscription_pk = tables.Column(
+        verbose_name=_("Assinatura nº"), attrs=_RIGHT, order_by=("subscription_pk", "pk")
+    )
+    customer_name = tables.Column(verbose_name=_("Cliente"), order_by=("customer_name", "pk"))
+    plan_name = tables.Column(verbose_name=_("Plano"), order_by=("plan_name", "pk"))
+    deleted_by = tables.Column(
+        verbose_name=_("Excluída por"),
+        order_by=("deleted_by__first_name", "deleted_by__last_name", "deleted_by__username", "pk"),
+    )
+    deleted_at = tables.DateTimeColumn(
+        verbose_name=_("Excluída em"), short=True, order_by=("deleted_at", "pk")
+    )
+
+    class Meta:
+        model = SubscriptionTombstone
+        fields = []
+        sequence = ["subscription_pk", "customer_name", "plan_name", "deleted_by", "deleted_at"]
+
+    def render_subscription_pk(self, value):
+        return f"#{value}"
+
+    def render_deleted_by(self, value):
+        return _user_name(value)
+
+    def value_deleted_by(self, value):
+        return _user_name(value)

@@ -8,6 +8,7 @@ urlpatterns = [
     # Assinantes > Clientes
     path("clientes/", views.CustomerListView.as_view(), name="customer_list"),
     path("clientes/novo/", views.CustomerCreateView.as_view(), name="customer_create"),
+    path("clientes/buscar/", views.CustomerLookupView.as_view(), name="customer_lookup"),
     path("clientes/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
     path("clientes/<int:pk>/editar/", views.CustomerUpdateView.as_view(), name="customer_update"),
     # Recorrências tab → Nova > Contratar plano: the same form with the customer fixed.

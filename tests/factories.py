@@ -85,6 +85,7 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     merchant = factory.SubFactory(MerchantFactory)
     customer = factory.SubFactory(CustomerFactory, merchant=factory.SelfAttribute("..merchant"))
     plan = factory.SubFactory(PlanFactory, merchant=factory.SelfAttribute("..merchant"))
+    quantity = 1
     status = SubscriptionStatus.ACTIVE
     amount = factory.LazyAttribute(lambda s: s.plan.price * s.quantity)
     contract_date = factory.LazyFunction(timezone.localdate)

@@ -3,15 +3,14 @@ from django.urls import reverse
 
 from accounts.models import Membership, Merchant
 from plans.models import Plan
-from subscribers.models import Customer
+from subscribers.choices import SubscriptionStatus
+from subscribers.models import Customer, Subscription, SubscriptionEvent
 
 
 def counts():
-    return (
-        Merchant.objects.count(),
-        Membership.objects.count(),
-        Plan.objects.count(),
-        Customer.objects.count(),
+    return tuple(
+        model.objects.count()
+        for model in (Merchant, Membership, Plan, Customer, Subscription, SubscriptionEvent)
     )
 
 
@@ -27,6 +26,8 @@ def test_demo_data_loads_once_and_rerunning_changes_nothing(db, capsys):
         "Digital",
     }
     assert "pacific.dono" in capsys.readouterr().out
+    statuses = set(Subscription.objects.values_list("status", flat=True))
+    assert {SubscriptionStatus.ACTIVE, SubscriptionStatus.SCHEDULED, SubscriptionStatus.CANCELED} <= statuses
 
 
 def test_the_printed_demo_login_works(db, client):

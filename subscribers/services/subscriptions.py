@@ -7,12 +7,12 @@ transaction. E-mails leave after commit.
 
 import datetime as dt
 import json
-import zoneinfo
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import F
 from django.forms.models import model_to_dict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -38,33 +38,52 @@ S = SubscriptionStatus
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def merchant_tz(merchant):
-    try:
-        return zoneinfo.ZoneInfo(merchant.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return timezone.get_default_timezone()
-
-
-def start_of_day(day: dt.date, merchant) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=merchant_tz(merchant))
-
-
-def local_today(merchant, now=None) -> dt.date:
-    return (now or timezone.now()).astimezone(merchant_tz(merchant)).date()
-
-
 def _locked(subscription: Subscription) -> Subscription:
-    """Re-reads the row under a lock so two requests cannot both act on the same old status."""
+    """Re-reads the row under a lock so two requests cannot both act on the same old status.
+
+    Only the subscription row is locked (`of=("self",)`): without it PostgreSQL would also lock the
+    joined merchant, plan and customer rows, serialising every write of a merchant and making the
+    SKIP LOCKED workers skip unrelated subscriptions of the same merchant.
+    """
     return (
-        Subscription.objects.select_for_update()
+        Subscription.objects.select_for_update(of=("self",))
         .select_related("merchant", "plan", "customer")
         .get(pk=subscription.pk)
     )
 
 
-def _refuse(subscription, action, message, code):
-    if not subscription.can(action, today=local_today(subscription.merchant)):
-        raise ValidationError(message, code=code)
+REFUSAL_CODES = {
+    SubscriptionAction.EDIT: "cannot_edit",
+    SubscriptionAction.CANCEL: "cannot_cancel",
+    SubscriptionAction.REMOVE: "cannot_remove",
+    SubscriptionAction.READD: "cannot_readd",
+    SubscriptionAction.DELETE: "delete_window_closed",
+}
+
+
+def refusal_message(subscription: Subscription, action: str) -> str:
+    """Why `action` is not possible now: the services raise it, the screens show it."""
+    status = subscription.get_status_display().lower()
+    if action == SubscriptionAction.EDIT:
+        return _("Uma assinatura %(status)s não pode ser alterada.") % {"status": status}
+    if action == SubscriptionAction.CANCEL:
+        if subscription.cancel_at is not None and not subscription.is_ended:
+            return _("O cancelamento desta assinatura já está agendado.")
+        return _("Uma assinatura %(status)s não pode ser cancelada.") % {"status": status}
+    if action == SubscriptionAction.REMOVE:
+        return _("Uma assinatura %(status)s não pode ser removida.") % {"status": status}
+    if action == SubscriptionAction.READD:
+        return _("Só é possível readicionar uma assinatura ativa ou em teste.")
+    return _(
+        "Esta assinatura só podia ser excluída até %(deadline)s (um mês após a contratação). "
+        "Cancele-a em vez de excluir."
+    ) % {"deadline": formats.date_format(subscription.delete_deadline, "SHORT_DATE_FORMAT")}
+
+
+def _refuse(subscription, action, *, now=None):
+    """Raises the action's refusal unless the one action table allows it (on the merchant's date)."""
+    if not subscription.can(action, today=subscription.merchant.localdate(now)):
+        raise ValidationError(refusal_message(subscription, action), code=REFUSAL_CODES[action])
 
 
 def _payload(subscription: Subscription) -> dict:
@@ -99,6 +118,11 @@ def _record(
         data=data or {},
         created_at=at or timezone.now(),
     )
+
+
+def _field_error(field: str, message, code: str) -> ValidationError:
+    # ValidationError({field: message}, code=...) silently drops the code; it has to sit on the inner error.
+    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _move(subscription: Subscription, to_status: str) -> str:
@@ -147,18 +171,25 @@ def _check_catalog(*, merchant, customer, plan, salesperson, current_plan=None):
 
 
 def _start(subscription: Subscription, *, now) -> None:
-    """Sets status, periods and anchor for a subscription whose contract date has arrived."""
+    """Sets status, periods and anchor for a subscription whose contract date has arrived.
+
+    Calendar arithmetic happens in the merchant's timezone (the anchor may come back from the database
+    in UTC). A backdated contract whose trial is already over starts billing at the trial's end.
+    """
     plan = subscription.plan
-    start = subscription.billing_cycle_anchor
+    tz = subscription.merchant.tzinfo
+    start = subscription.billing_cycle_anchor.astimezone(tz)
     subscription.started_at = now
     if plan.trial_days:
         subscription.trial_ends_at = start + dt.timedelta(days=plan.trial_days)
-        subscription.current_period_start, subscription.current_period_end = start, subscription.trial_ends_at
         subscription.billing_cycle_anchor = subscription.trial_ends_at
+    if plan.trial_days and now < subscription.trial_ends_at:
+        subscription.current_period_start, subscription.current_period_end = start, subscription.trial_ends_at
         to_status = S.TRIALING
     else:
+        anchor = subscription.billing_cycle_anchor
         subscription.current_period_start, subscription.current_period_end = period_containing(
-            start, plan.interval_unit, plan.interval_count, max(now, start)
+            anchor, plan.interval_unit, plan.interval_count, max(now, anchor), tz=tz
         )
         # Boleto and pix are paid later: the subscription waits as "pending" until billing settles it.
         waiting = subscription.payment_method in (PaymentMethod.BOLETO, PaymentMethod.PIX)
@@ -202,8 +233,8 @@ def subscription_create(
         discount_amount=discount_amount,
         gross=plan.price * (quantity or 1),
     )
-    today = local_today(merchant, now)
-    anchor = now if contract_date == today else start_of_day(contract_date, merchant)
+    today = merchant.localdate(now)
+    anchor = now if contract_date == today else merchant.start_of_day(contract_date)
     subscription = Subscription(
         merchant=merchant,
         customer=customer,
@@ -241,7 +272,9 @@ def subscription_create(
     if subscription.status in (S.ACTIVE, S.TRIALING):
         emit(merchant=merchant, type="subscription.access_granted", payload=_payload(subscription))
     if notify_customer:
-        transaction.on_commit(lambda: emails.send_subscription_created(subscription.pk))
+        # robust: the subscription is committed by then; a mail server hiccup must not turn that into
+        # an error page (and a second, duplicate contract when the user submits again).
+        transaction.on_commit(lambda: emails.send_subscription_created(subscription.pk), robust=True)
     return subscription
 
 
@@ -264,13 +297,7 @@ def subscription_update(
     Billing applies a plan or quantity change from the next period (proration arrives with billing).
     """
     subscription = _locked(subscription)
-    _refuse(
-        subscription,
-        SubscriptionAction.EDIT,
-        _("Uma assinatura %(status)s não pode ser alterada.")
-        % {"status": subscription.get_status_display().lower()},
-        "cannot_edit",
-    )
+    _refuse(subscription, SubscriptionAction.EDIT)
     merchant = subscription.merchant
     _check_catalog(
         merchant=merchant,
@@ -353,15 +380,14 @@ def cancellation_preview(*, subscription: Subscription, when: str, at_date: dt.d
         return end, end
     if when == CancelWhen.DATE:
         if at_date is None:
-            raise ValidationError({"at_date": _("Escolha a data do cancelamento.")}, code="date_required")
-        if at_date <= local_today(merchant, now):
-            raise ValidationError(
-                {"at_date": _("Escolha uma data futura; para hoje, use “Imediatamente”.")},
-                code="date_not_future",
+            raise _field_error("at_date", _("Escolha a data do cancelamento."), "date_required")
+        if at_date <= merchant.localdate(now):
+            raise _field_error(
+                "at_date", _("Escolha uma data futura; para hoje, use “Imediatamente”."), "date_not_future"
             )
-        effective = start_of_day(at_date, merchant)
+        effective = merchant.start_of_day(at_date)
         return effective, effective
-    raise ValidationError({"when": _("Escolha quando cancelar.")}, code="when_required")
+    raise _field_error("when", _("Escolha quando cancelar."), "when_required")
 
 
 def _effective_origin(actor, origin):
@@ -369,7 +395,7 @@ def _effective_origin(actor, origin):
     if getattr(actor, "is_staff", False):
         return CancelOrigin.ADMIN
     if origin not in (CancelOrigin.CUSTOMER, CancelOrigin.SELLER):
-        raise ValidationError({"origin": _("Informe quem pediu o cancelamento.")}, code="origin_required")
+        raise _field_error("origin", _("Informe quem pediu o cancelamento."), "origin_required")
     return origin
 
 
@@ -388,15 +414,7 @@ def subscription_cancel(
     now and carried out by `subscription_process_due` at that time."""
     now = now or timezone.now()
     subscription = _locked(subscription)
-    _refuse(
-        subscription,
-        SubscriptionAction.CANCEL,
-        _("Uma assinatura %(status)s não pode ser cancelada.")
-        % {"status": subscription.get_status_display().lower()}
-        if subscription.cancel_at is None
-        else _("O cancelamento desta assinatura já está agendado."),
-        "cannot_cancel",
-    )
+    _refuse(subscription, SubscriptionAction.CANCEL, now=now)
     origin = _effective_origin(actor, origin)
     effective_at, access_until = cancellation_preview(
         subscription=subscription, when=when, at_date=at_date, now=now
@@ -441,9 +459,9 @@ def subscription_cancel(
     return subscription
 
 
-def _end(subscription, *, actor, kind, now, fields):
+def _end(subscription, *, actor, kind, now, fields, ended_at=None):
     from_status = _move(subscription, S.CANCELED)
-    subscription.ended_at = now
+    subscription.ended_at = ended_at or now
     subscription.save(update_fields=[*fields, "status", "ended_at", "updated_at"])
     _record(
         subscription,
@@ -464,13 +482,7 @@ def subscription_remove(*, subscription: Subscription, actor, reason: str = "", 
     """Revokes access now: an immediate cancellation by the seller, with no refund."""
     now = now or timezone.now()
     subscription = _locked(subscription)
-    _refuse(
-        subscription,
-        SubscriptionAction.REMOVE,
-        _("Uma assinatura %(status)s não pode ser removida.")
-        % {"status": subscription.get_status_display().lower()},
-        "cannot_remove",
-    )
+    _refuse(subscription, SubscriptionAction.REMOVE, now=now)
     subscription.cancel_requested_at = now
     subscription.cancel_when = CancelWhen.NOW
     subscription.cancel_origin = _effective_origin(actor, CancelOrigin.SELLER)
@@ -500,12 +512,7 @@ def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscr
     access e-mail."""
     now = now or timezone.now()
     subscription = _locked(subscription)
-    _refuse(
-        subscription,
-        SubscriptionAction.READD,
-        _("Só é possível readicionar uma assinatura ativa ou em teste."),
-        "cannot_readd",
-    )
+    _refuse(subscription, SubscriptionAction.READD, now=now)
     if subscription.access_revoked_at is not None:
         subscription.access_revoked_at = None
         subscription.save(update_fields=["access_revoked_at", "updated_at"])
@@ -518,7 +525,7 @@ def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscr
         at=now,
     )
     emit(merchant=subscription.merchant, type="subscription.access_granted", payload=_payload(subscription))
-    transaction.on_commit(lambda: emails.send_access(subscription.pk))
+    transaction.on_commit(lambda: emails.send_access(subscription.pk), robust=True)
     return subscription
 
 
@@ -534,16 +541,7 @@ def subscription_delete(*, subscription: Subscription, actor, now=None) -> Subsc
     leaving a tombstone (who, when, snapshot) that owners can see."""
     now = now or timezone.now()
     subscription = _locked(subscription)
-    today = local_today(subscription.merchant, now)
-    if not subscription.can(SubscriptionAction.DELETE, today=today):
-        raise ValidationError(
-            _(
-                "Esta assinatura só podia ser excluída até %(deadline)s (um mês após a contratação). "
-                "Cancele-a em vez de excluir."
-            )
-            % {"deadline": formats.date_format(subscription.delete_deadline, "SHORT_DATE_FORMAT")},
-            code="delete_window_closed",
-        )
+    _refuse(subscription, SubscriptionAction.DELETE, now=now)
     snapshot = {
         **{k: _jsonable(v) for k, v in model_to_dict(subscription).items()},
         "customer_email": subscription.customer.email,
@@ -576,8 +574,9 @@ def subscription_process_due(*, now=None, limit: int = 500) -> dict:
     """
     now = now or timezone.now()
     done = {"started": 0, "canceled": 0}
-    starts = Subscription.objects.filter(
-        status=S.SCHEDULED, cancel_at__isnull=True, billing_cycle_anchor__lte=now
+    # A contract whose cancellation falls after its start date still starts (and ends later).
+    starts = Subscription.objects.filter(status=S.SCHEDULED, billing_cycle_anchor__lte=now).exclude(
+        cancel_at__lte=F("billing_cycle_anchor")
     )
     for pk in starts.values_list("pk", flat=True)[:limit]:
         done["started"] += _process_one(pk, now=now, kind="start")
@@ -592,7 +591,7 @@ def subscription_process_due(*, now=None, limit: int = 500) -> dict:
 def _process_one(pk, *, now, kind) -> int:
     with transaction.atomic():
         row = (
-            Subscription.objects.select_for_update(skip_locked=True)
+            Subscription.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("merchant", "plan", "customer")
             .filter(pk=pk)
             .first()
@@ -602,12 +601,12 @@ def _process_one(pk, *, now, kind) -> int:
         if (
             kind == "start"
             and row.status == S.SCHEDULED
-            and row.cancel_at is None
             and row.billing_cycle_anchor <= now
+            and (row.cancel_at is None or row.cancel_at > row.billing_cycle_anchor)
         ):
             from_status = row.status
             _start(row, now=now)
-            row.save()
+            row.save(update_fields=[*_STARTED_FIELDS, "updated_at"])
             _record(
                 row, kind=EventKind.STARTED, actor=None, from_status=from_status, to_status=row.status, at=now
             )
@@ -616,6 +615,24 @@ def _process_one(pk, *, now, kind) -> int:
                 emit(merchant=row.merchant, type="subscription.access_granted", payload=_payload(row))
             return 1
         if kind == "cancel" and row.cancel_at is not None and row.cancel_at <= now and not row.is_ended:
-            _end(row, actor=row.canceled_by, kind=EventKind.CANCELED, now=now, fields=[])
+            # ended_at is when the cancellation took effect, even when this run comes late.
+            _end(
+                row,
+                actor=row.canceled_by,
+                kind=EventKind.CANCELED,
+                now=now,
+                fields=[],
+                ended_at=row.cancel_at,
+            )
             return 1
     return 0
+
+
+_STARTED_FIELDS = [
+    "status",
+    "started_at",
+    "trial_ends_at",
+    "billing_cycle_anchor",
+    "current_period_start",
+    "current_period_end",
+]

@@ -2,6 +2,7 @@ from subscribers.views.customers import (
     CustomerCreateView,
     CustomerDetailView,
     CustomerListView,
+    CustomerLookupView,
     CustomerUpdateView,
 )
 from subscribers.views.subscription_list import SubscriptionListView, SubscriptionTombstoneListView
@@ -21,6 +22,7 @@ __all__ = [
     "CustomerCreateView",
     "CustomerDetailView",
     "CustomerListView",
+    "CustomerLookupView",
     "CustomerSubscriptionCreateView",
     "CustomerUpdateView",
     "SubscriptionCancelPreviewView",

@@ -1,12 +1,15 @@
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import ListView
 
 from accounts.generic import MerchantCreateView, MerchantDetailView, MerchantListView, MerchantUpdateView
+from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from subscribers import selectors, services
 from subscribers.filtersets import CustomerFilterSet
 from subscribers.forms import CustomerForm
 from subscribers.tables import CustomerTable
+from subscribers.views.subscriptions import with_display
 
 
 class CustomerListView(MerchantListView):
@@ -32,7 +35,16 @@ class CustomerDetailView(MerchantDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         tab = self.request.GET.get("tab")
-        context.update(title=self.object.name, active_tab=tab if tab in self.tabs else self.tabs[0])
+        context.update(
+            title=self.object.name,
+            active_tab=tab if tab in self.tabs else self.tabs[0],
+            subscriptions=[
+                with_display(subscription)
+                for subscription in self.object.subscriptions.select_related("plan").order_by(
+                    "-created_at", "-pk"
+                )
+            ],
+        )
         return context
 
 
@@ -61,3 +73,18 @@ class CustomerUpdateView(MerchantUpdateView):
 
     def perform(self, form):
         return services.customer_update(customer=self.object, actor=self.request.user, **form.cleaned_data)
+
+
+class CustomerLookupView(MerchantScopedMixin, ListView):
+    """The customer search of the subscription form: the best matches as <option>s for its select (htmx),
+    so the form never has to render every customer of a large merchant."""
+
+    queryset = selectors.customer_list_queryset()
+    required_action = Action.MANAGE_SUBSCRIPTIONS
+    template_name = "subscribers/partials/customer_options.html"
+    context_object_name = "customers"
+    limit = 30
+
+    def get_queryset(self):
+        found = selectors.customer_search(super().get_queryset(), query=self.request.GET.get("q", ""))
+        return found.order_by("name", "pk")[: self.limit]

@@ -1,32 +1,347 @@
-"""One subscription: contract, page with timeline, edit, cancel, remove, re-add, delete (helper B)."""
+"""One subscription: contract, page with timeline, edit, cancel, remove, re-add, delete.
+
+Each write view calls one service; which buttons a page offers and which pages open come from the one
+action table (`Subscription.can`), and the services check it again under a lock.
+"""
+
+import contextlib
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic.detail import SingleObjectMixin
 
 from accounts.generic import MerchantActionView, MerchantCreateView, MerchantDetailView, MerchantUpdateView
 from accounts.permissions import Action
+from subscribers import services
+from subscribers.choices import CancelWhen, EventKind, SubscriptionAction
+from subscribers.forms import CancelForm, RemoveForm, SubscriptionForm, SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
+from subscribers.services.subscriptions import deletion_summary, refusal_message
+from subscribers.tables import STATUS_BADGE_CLASSES
 
 
+def subscription_queryset():
+    """Subscriptions with what their pages print on every row (scoped to the merchant by the views)."""
+    return Subscription.objects.select_related(
+        "merchant", "customer", "plan", "salesperson", "canceled_by", "created_by"
+    )
+
+
+def allowed_actions(subscription: Subscription) -> dict[str, bool]:
+    """{"edit": True, "cancel": False, …} for the templates, which cannot pass arguments to `can()`."""
+    return {action: subscription.can(action) for action in SubscriptionAction.values}
+
+
+def with_display(subscription: Subscription) -> Subscription:
+    """Adds what the templates need to draw a subscription: its badge class and allowed actions."""
+    subscription.badge_class = STATUS_BADGE_CLASSES.get(subscription.status, "text-bg-light")
+    subscription.allowed = allowed_actions(subscription)
+    return subscription
+
+
+class _OnlyWhenAllowedMixin:
+    """Pages for an action the subscription's status does not allow do not open: the subscription's page
+    shows why instead. The service refuses the same way if the status changes in between."""
+
+    subscription_action: str = ""
+
+    def _refusal(self):
+        if self.object.can(self.subscription_action):
+            return None
+        messages.error(self.request, refusal_message(self.object, self.subscription_action))
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+    def get(self, request, *args, **kwargs):
+        return self._refusal() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self._refusal() or super().post(request, *args, **kwargs)
+
+
+# --- contract --------------------------------------------------------------------------------------
 class SubscriptionCreateView(MerchantCreateView):
+    """Planos > Assinaturas > Nova assinatura: contract a plan for one of the merchant's customers."""
+
+    model = Subscription
+    form_class = SubscriptionForm
+    template_name = "subscribers/subscription_form.html"
     required_action = Action.MANAGE_SUBSCRIPTIONS
+    title = _("Nova assinatura")
+    success_message = _("Assinatura contratada.")
+
+    def get_customer(self):
+        return None
+
+    def get_initial(self):
+        initial = super().get_initial()
+        customer = self.request.GET.get("customer", "")
+        if customer.isdigit():
+            initial["customer"] = int(customer)
+        return initial
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(customer=self.get_customer(), actor=self.request.user)
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        customer = self.get_customer()
+        kwargs.setdefault("fixed_customer", customer)
+        kwargs.setdefault(
+            "cancel_url",
+            customer.get_absolute_url() + "?tab=recorrencias"
+            if customer
+            else reverse("subscribers:subscription_list"),
+        )
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        customer = self.get_customer()
+        if customer is not None:
+            data["customer"] = customer
+        return services.subscription_create(merchant=self.request.merchant, actor=self.request.user, **data)
 
 
-class CustomerSubscriptionCreateView(MerchantCreateView):
+class CustomerSubscriptionCreateView(SubscriptionCreateView, SingleObjectMixin):
+    """A customer's Recorrências tab → Nova > Contratar plano: the same form with the customer fixed.
+
+    The URL's pk is the customer, looked up inside the merchant (404 otherwise) before anything else.
+    """
+
     model = Customer
-    required_action = Action.MANAGE_SUBSCRIPTIONS
+    queryset = Customer.objects.all()
+    context_object_name = "customer"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.customer = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        self.customer = super().get_object(queryset)
+        return self.customer
+
+    def get_customer(self):
+        return self.customer
+
+    def get_initial(self):
+        return {}
 
 
+# --- the subscription's page -----------------------------------------------------------------------
 class SubscriptionDetailView(MerchantDetailView):
-    model = Subscription
+    """All of a subscription's terms, the actions its status allows, and its audit timeline."""
+
+    queryset = subscription_queryset()
+    required_action = Action.VIEW
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        subscription = with_display(self.object)
+        events = list(subscription.events.select_related("actor").order_by("-created_at", "-pk"))
+        for event in events:
+            event.changed_fields = _changed_fields(event)
+        context.update(
+            title=str(subscription),
+            allowed=subscription.allowed,
+            events=events,
+            cancel_scheduled=subscription.cancel_at is not None and not subscription.is_ended,
+        )
+        return context
 
 
-class SubscriptionUpdateView(MerchantUpdateView):
-    model = Subscription
+def _changed_fields(event) -> list[str]:
+    if event.kind != EventKind.EDITED:
+        return []
+    names = []
+    for name in (event.data or {}).get("changes", {}):
+        try:
+            names.append(str(Subscription._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:  # a field renamed since the event was written
+            names.append(name)
+    return names
+
+
+# --- edit ------------------------------------------------------------------------------------------
+class SubscriptionUpdateView(_OnlyWhenAllowedMixin, MerchantUpdateView):
+    """Plan, quantity, discount, salesperson, payment method; not offered once the subscription ended."""
+
+    queryset = subscription_queryset()
+    form_class = SubscriptionUpdateForm
+    template_name = "subscribers/subscription_form.html"
     required_action = Action.MANAGE_SUBSCRIPTIONS
+    subscription_action = SubscriptionAction.EDIT
+    title = _("Editar assinatura")
+    success_message = _("Assinatura atualizada.")
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("fixed_customer", self.object.customer)
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        return services.subscription_update(
+            subscription=self.object, actor=self.request.user, **form.cleaned_data
+        )
 
 
-class SubscriptionCancelView(MerchantActionView):
-    model = Subscription
+# --- cancel ----------------------------------------------------------------------------------------
+def cancel_preview_context(subscription: Subscription, form: forms.Form) -> dict:
+    """What the cancel screen says before confirming, for the option chosen in `form` (bound or not)."""
+    if form.is_bound:
+        form.is_valid()
+        when = form.cleaned_data.get("when") or CancelWhen.PERIOD_END
+        at_date = form.cleaned_data.get("at_date")
+        if "at_date" in form.errors and when == CancelWhen.DATE:
+            return {"preview_errors": form.errors["at_date"]}
+    else:
+        when = form.initial.get("when") or form.fields["when"].initial
+        at_date = form.initial.get("at_date")
+    try:
+        effective_at, access_until = services.cancellation_preview(
+            subscription=subscription, when=when, at_date=at_date
+        )
+    except ValidationError as exc:
+        return {"preview_errors": exc.messages}
+    return {"preview_when": when, "effective_at": effective_at, "access_until": access_until}
+
+
+class SubscriptionCancelView(_OnlyWhenAllowedMixin, MerchantUpdateView):
+    """Cancel now, at the end of the period or on a date; the page says until when the customer keeps
+    access before the user confirms (updated by htmx as the option changes)."""
+
+    queryset = subscription_queryset()
+    form_class = CancelForm
+    template_name = "subscribers/subscription_cancel.html"
     required_action = Action.MANAGE_SUBSCRIPTIONS
+    subscription_action = SubscriptionAction.CANCEL
+    title = _("Cancelar assinatura")
+    success_message = _("Cancelamento registrado.")
+
+    def get_initial(self):
+        # ?when=…&at_date=… preselects an option (links, and the page without JavaScript).
+        initial = super().get_initial()
+        when = self.request.GET.get("when")
+        if when in CancelWhen.values:
+            initial["when"] = when
+        if self.request.GET.get("at_date"):
+            with contextlib.suppress(ValidationError):
+                initial["at_date"] = forms.DateField().clean(self.request.GET["at_date"])
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(cancel_preview_context(self.object, context["form"]))
+        return context
+
+    def perform(self, form):
+        return services.subscription_cancel(
+            subscription=self.object, actor=self.request.user, **form.cleaned_data
+        )
 
 
-SubscriptionCancelPreviewView = SubscriptionRemoveView = SubscriptionReaddView = SubscriptionCancelView
-SubscriptionDeleteView = SubscriptionCancelView
+class SubscriptionCancelPreviewView(MerchantDetailView):
+    """htmx: "O cliente poderá usar o serviço até …" for the option picked on the cancel screen."""
+
+    queryset = subscription_queryset()
+    required_action = Action.MANAGE_SUBSCRIPTIONS
+    template_name = "subscribers/partials/cancel_preview.html"
+    http_method_names = ["get", "head", "options"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = CancelForm(self.request.GET or None, merchant=self.request.merchant, instance=self.object)
+        context.update(cancel_preview_context(self.object, form))
+        return context
+
+
+# --- remove, re-add, delete ------------------------------------------------------------------------
+class SubscriptionRemoveView(_OnlyWhenAllowedMixin, MerchantActionView):
+    """Revoke access now: an immediate cancellation by the seller, without refund."""
+
+    queryset = subscription_queryset()
+    required_action = Action.MANAGE_SUBSCRIPTIONS
+    subscription_action = SubscriptionAction.REMOVE
+    template_name = "subscribers/subscription_confirm_remove.html"
+    title = _("Remover assinatura")
+    confirm_label = _("Remover e revogar o acesso")
+    confirm_class = "btn-danger"
+    success_message = _("Assinatura removida. O acesso do cliente foi revogado.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = kwargs.get("form") or RemoveForm()
+        context["question"] = _(
+            "Remover a assinatura de %(customer)s ao plano “%(plan)s”? O acesso é revogado agora, "
+            "a assinatura é cancelada pelo vendedor e nada é reembolsado."
+        ) % {"customer": self.object.customer.name, "plan": self.object.plan.name}
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.form = RemoveForm(request.POST)
+        if not self.form.is_valid():
+            return self.render_to_response(self.get_context_data(form=self.form))
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, obj):
+        services.subscription_remove(
+            subscription=obj, actor=self.request.user, reason=self.form.cleaned_data["reason"]
+        )
+
+
+class SubscriptionReaddView(_OnlyWhenAllowedMixin, MerchantActionView):
+    """Re-grant access to a running subscription and send the access e-mail again."""
+
+    queryset = subscription_queryset()
+    required_action = Action.MANAGE_SUBSCRIPTIONS
+    subscription_action = SubscriptionAction.READD
+    template_name = "subscribers/subscription_confirm_readd.html"
+    title = _("Readicionar assinatura")
+    confirm_label = _("Readicionar e reenviar o acesso")
+    success_message = _("Acesso liberado. O e-mail de acesso foi reenviado ao cliente.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["question"] = _(
+            "Liberar novamente o acesso de %(customer)s ao plano “%(plan)s” e reenviar o e-mail de acesso "
+            "para %(email)s?"
+        ) % {
+            "customer": self.object.customer.name,
+            "plan": self.object.plan.name,
+            "email": self.object.customer.email,
+        }
+        return context
+
+    def perform(self, obj):
+        services.subscription_readd(subscription=obj, actor=self.request.user)
+
+
+class SubscriptionDeleteView(_OnlyWhenAllowedMixin, MerchantActionView):
+    """Delete for good, only within one month of the contract date; says what goes before it goes."""
+
+    queryset = subscription_queryset()
+    required_action = Action.MANAGE_SUBSCRIPTIONS
+    subscription_action = SubscriptionAction.DELETE
+    template_name = "subscribers/subscription_confirm_delete.html"
+    title = _("Excluir assinatura")
+    confirm_label = _("Excluir permanentemente")
+    confirm_class = "btn-danger"
+    success_message = _("Assinatura excluída. Um registro da exclusão fica disponível para os proprietários.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["summary"] = deletion_summary(self.object)
+        context["question"] = _(
+            "Excluir permanentemente a assinatura de %(customer)s ao plano “%(plan)s”? "
+            "Esta ação não pode ser desfeita."
+        ) % {"customer": self.object.customer.name, "plan": self.object.plan.name}
+        return context
+
+    def get_success_url(self):
+        return reverse("subscribers:subscription_list")
+
+    def perform(self, obj):
+        services.subscription_delete(subscription=obj, actor=self.request.user)

@@ -1,13 +1,12 @@
 """Detail page, archive / unarchive / delete through their confirmation pages, roles and tenant isolation."""
 
 import pytest
-from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 
 from plans.choices import PlanStatus
 from plans.models import Plan
-from tests.factories import PlanFactory
+from tests.factories import PlanFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -193,15 +192,9 @@ def test_delete_removes_the_plan_and_returns_to_the_list(owner_client, merchant)
     assert not Plan.objects.filter(pk=plan.pk).exists()
 
 
-def test_delete_of_a_plan_with_subscriptions_is_refused_with_advice_to_archive(
-    owner_client, merchant, monkeypatch
-):
+def test_delete_of_a_plan_with_subscriptions_is_refused_with_advice_to_archive(owner_client, merchant):
     plan = PlanFactory(merchant=merchant)
-
-    def protected_delete(self, *args, **kwargs):
-        raise ProtectedError("Subscriptions reference this plan.", set())
-
-    monkeypatch.setattr(Plan, "delete", protected_delete)
+    SubscriptionFactory(merchant=merchant, plan=plan)
 
     response = owner_client.post(url("plans:plan_delete", plan), follow=True)
 

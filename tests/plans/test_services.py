@@ -1,11 +1,10 @@
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import ProtectedError
 
 from plans import services
 from plans.choices import IntervalUnit, PlanStatus
 from plans.models import Plan
-from tests.factories import PlanFactory
+from tests.factories import PlanFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -163,13 +162,9 @@ def test_delete_removes_the_plan(merchant, owner):
     assert not Plan.objects.exists()
 
 
-def test_delete_is_refused_when_subscriptions_protect_the_plan(merchant, owner, monkeypatch):
+def test_delete_is_refused_when_subscriptions_protect_the_plan(merchant, owner):
     plan = PlanFactory(merchant=merchant)
-
-    def protected_delete(self, *args, **kwargs):
-        raise ProtectedError("Subscriptions reference this plan.", set())
-
-    monkeypatch.setattr(Plan, "delete", protected_delete)
+    SubscriptionFactory(merchant=merchant, plan=plan)
 
     with pytest.raises(ValidationError) as excinfo:
         services.plan_delete(plan=plan, actor=owner)

@@ -11,7 +11,11 @@ def declared_schedules():
     for config in apps.get_app_configs():
         try:
             module = import_module(f"{config.name}.tasks")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            # Only "this app has no tasks module" is skipped; a tasks module that fails to import one
+            # of its own dependencies must fail loudly, not silently lose its schedules.
+            if exc.name != f"{config.name}.tasks":
+                raise
             continue
         yield from getattr(module, "SCHEDULES", {}).items()
 
@@ -21,8 +25,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for name, (func, minutes) in declared_schedules():
-            _schedule, created = Schedule.objects.update_or_create(
-                name=name,
-                defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
-            )
-            self.stdout.write(f"{'created' if created else 'up to date'}: {name} every {minutes} min")
+            wanted = {"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1}
+            schedule = Schedule.objects.filter(name=name).order_by("pk").first()
+            if schedule is None:
+                Schedule.objects.create(name=name, **wanted)
+                outcome = "created"
+            elif any(getattr(schedule, field) != value for field, value in wanted.items()):
+                Schedule.objects.filter(pk=schedule.pk).update(**wanted)
+                outcome = "updated"
+            else:
+                outcome = "up to date"
+            self.stdout.write(f"{outcome}: {name} every {minutes} min")

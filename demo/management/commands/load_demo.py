@@ -1,8 +1,11 @@
 """Loads the demo world: two merchants with a team each, plans and customers. Re-running changes nothing."""
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Merchant
@@ -10,8 +13,9 @@ from accounts.services import membership_grant
 from plans import services as plan_services
 from plans.choices import IntervalUnit
 from plans.models import Plan
-from subscribers import services as customer_services
-from subscribers.models import Customer
+from subscribers import services as subscriber_services
+from subscribers.choices import CancelOrigin, CancelWhen, PaymentMethod
+from subscribers.models import Customer, Subscription
 
 DEMO_PASSWORD = "recorrente-demo"
 
@@ -122,7 +126,7 @@ class Command(BaseCommand):
                     plan_services.plan_create(merchant=merchant, actor=owner, **plan)
             for name, email, handle, document in spec["customers"]:
                 if not Customer.objects.filter(merchant=merchant, email=email).exists():
-                    customer_services.customer_create(
+                    subscriber_services.customer_create(
                         merchant=merchant,
                         actor=owner,
                         name=name,
@@ -130,6 +134,8 @@ class Command(BaseCommand):
                         handle=handle,
                         document=document,
                     )
+            if not Subscription.objects.filter(merchant=merchant).exists():
+                self._subscriptions(merchant, owner, spec)
         # One person in two merchants, to show the switcher in the header.
         membership_grant(
             merchant=merchants["cafe-assinado"],
@@ -148,6 +154,47 @@ class Command(BaseCommand):
             " · pacific.suporte (support) · pacific.leitor (viewer)\n"
             "  Café Assinado   cafe.dono (owner) · cafe.suporte (support) · cafe.leitor (viewer)\n"
             "  Platform staff  admin (Django admin at /admin/)\n"
+        )
+
+    def _subscriptions(self, merchant, owner, spec):
+        """A few subscriptions in different states, each made through the lifecycle services."""
+        today = timezone.localdate()
+        plans = list(Plan.objects.filter(merchant=merchant).order_by("pk"))
+        customers = list(Customer.objects.filter(merchant=merchant).order_by("pk"))
+        methods = [
+            PaymentMethod.CARD,
+            PaymentMethod.PIX,
+            PaymentMethod.CARD,
+            PaymentMethod.BOLETO,
+            PaymentMethod.MANUAL,
+        ]
+        created = []
+        for index, customer in enumerate(customers):
+            created.append(
+                subscriber_services.subscription_create(
+                    merchant=merchant,
+                    actor=owner,
+                    customer=customer,
+                    plan=plans[index % len(plans)],
+                    contract_date=today - dt.timedelta(days=40 - 9 * index),
+                    payment_method=methods[index % len(methods)],
+                    salesperson=owner,
+                )
+            )
+        subscriber_services.subscription_create(
+            merchant=merchant,
+            actor=owner,
+            customer=customers[0],
+            plan=plans[-1],
+            contract_date=today + dt.timedelta(days=10),
+            salesperson=owner,
+        )
+        subscriber_services.subscription_cancel(
+            subscription=created[0],
+            actor=owner,
+            origin=CancelOrigin.CUSTOMER,
+            when=CancelWhen.NOW,
+            reason="Achou o preço alto.",
         )
 
     def _user(self, User, username, first_name):

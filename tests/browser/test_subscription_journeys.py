@@ -1,0 +1,107 @@
+"""Subscriptions as merchants click them: contract through both paths, cancel on a customer's behalf,
+and the delete window."""
+
+import datetime as dt
+import re
+
+from django.utils import formats, timezone
+from playwright.sync_api import expect
+
+from accounts.choices import Role
+from subscribers.choices import CancelOrigin, SubscriptionStatus
+from subscribers.models import Subscription
+from tests.factories import CustomerFactory, MembershipFactory, PlanFactory, SubscriptionFactory, UserFactory
+
+
+def short_date(value):
+    return formats.date_format(
+        timezone.localtime(value) if isinstance(value, dt.datetime) else value, "d/m/Y"
+    )
+
+
+def test_owner_contracts_from_the_subscriptions_list_and_from_the_customers_page(
+    page, login, owner, merchant
+):
+    PlanFactory(merchant=merchant, name="Impressa", price=8990)
+    customer = CustomerFactory(merchant=merchant, name="Ana Souza", email="ana@example.com")
+    login(owner)
+
+    # Path 1: Planos > Assinaturas > Nova assinatura
+    page.get_by_role("button", name="Planos").click()
+    page.get_by_role("link", name="Assinaturas", exact=True).click()
+    page.get_by_role("link", name=re.compile("Nova assinatura")).first.click()
+    page.select_option("select[name=customer]", str(customer.pk))
+    page.select_option("select[name=plan]", label="Impressa")
+    page.fill("input[name=quantity]", "2")
+    page.get_by_role("button", name="Contratar").click()
+
+    expect(page.get_by_text("Assinatura contratada.")).to_be_visible()
+    first = Subscription.objects.get(customer=customer)
+    assert (first.status, first.quantity, first.amount) == (SubscriptionStatus.ACTIVE, 2, 17980)
+    expect(page.locator("#subscription-timeline")).to_contain_text("Contratada")
+
+    # Path 2: the customer's page → Recorrências → Nova > Contratar plano
+    page.goto(customer.get_absolute_url() + "?tab=recorrencias")
+    page.click("#customer-subscription-new")
+    page.get_by_role("link", name="Contratar plano").click()
+    expect(page.get_by_text("Ana Souza").first).to_be_visible()
+    page.select_option("select[name=plan]", label="Impressa")
+    page.select_option("select[name=payment_method]", "boleto")
+    page.get_by_role("button", name="Contratar").click()
+
+    expect(page.get_by_text("Assinatura contratada.")).to_be_visible()
+    second = Subscription.objects.filter(customer=customer).exclude(pk=first.pk).get()
+    assert second.status == SubscriptionStatus.PENDING  # boleto waits for payment
+
+    page.goto(customer.get_absolute_url() + "?tab=recorrencias")
+    expect(page.locator("#tab-recorrencias-pane")).to_contain_text("Pendente")
+    expect(page.locator("#tab-recorrencias-pane")).to_contain_text("Ativa")
+
+
+def test_support_cancels_on_the_customers_behalf_and_sees_until_when_they_can_use_it(page, login, merchant):
+    support = UserFactory(username="suporte", first_name="Sérgio")
+    MembershipFactory(user=support, merchant=merchant, role=Role.SUPPORT)
+    subscription = SubscriptionFactory(
+        merchant=merchant,
+        customer=CustomerFactory(merchant=merchant, name="Bruno Lima"),
+        current_period_end=timezone.now() + dt.timedelta(days=12),
+    )
+    login(support)
+
+    page.goto(subscription.customer.get_absolute_url() + "?tab=recorrencias")
+    page.locator("#tab-recorrencias-pane").get_by_role("link", name="Cancelar").click()
+
+    period_end = short_date(subscription.current_period_end)
+    expect(page.locator("#cancel-preview")).to_contain_text(
+        f"O cliente poderá usar o serviço até {period_end}"
+    )
+    page.get_by_label("Imediatamente").check()
+    expect(page.locator("#cancel-preview")).to_contain_text(f"até {period_end}")
+    page.get_by_label("Cliente").check()
+    page.fill("textarea[name=reason]", "Mudou de cidade.")
+    page.get_by_role("button", name="Confirmar cancelamento").click()
+
+    expect(page.get_by_text("Cancelamento registrado.")).to_be_visible()
+    expect(page.locator("#access-until")).to_have_text(period_end)
+    timeline = page.locator("#subscription-timeline")
+    expect(timeline).to_contain_text("Mudou de cidade.")
+    expect(timeline).to_contain_text("Cliente")
+    expect(timeline).to_contain_text("Por Sérgio")
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.cancel_origin) == (
+        SubscriptionStatus.CANCELED,
+        CancelOrigin.CUSTOMER,
+    )
+
+
+def test_deleting_an_old_subscription_is_not_offered_and_refused(page, login, owner, merchant):
+    today = timezone.localdate()
+    old = SubscriptionFactory(merchant=merchant, contract_date=today - dt.timedelta(days=45))
+    login(owner)
+
+    page.goto(old.get_absolute_url())
+    expect(page.get_by_role("link", name="Excluir")).to_have_count(0)
+
+    page.goto(old.get_absolute_url() + "excluir/")
+    expect(page.get_by_text("só podia ser excluída até")).to_be_visible()
+    assert Subscription.objects.filter(pk=old.pk).exists()
