@@ -45,3 +45,16 @@ PLAN_ACTIONS = {
     "unarchive": {PlanStatus.ARCHIVED},
     "delete": {PlanStatus.ACTIVE, PlanStatus.INACTIVE, PlanStatus.ARCHIVED},
 }
+
+
+class CouponKind(models.TextChoices):
+    PERCENT = "percent", _("Percentual")
+    FIXED = "fixed", _("Valor fixo")
+
+
+class CouponDuration(models.TextChoices):
+    """How long a coupon keeps discounting a subscription's invoices (Stripe's once/repeating/forever)."""
+
+    ONCE = "once", _("Só na primeira cobrança")
+    REPEATING = "repeating", _("Por N meses")
+    FOREVER = "forever", _("Para sempre")

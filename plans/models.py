@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -6,7 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, format_money
-from plans.choices import PLAN_ACTIONS, PRESET_INTERVALS, IntervalPreset, IntervalUnit, PlanStatus
+from plans.choices import (
+    PLAN_ACTIONS,
+    PRESET_INTERVALS,
+    CouponDuration,
+    CouponKind,
+    IntervalPreset,
+    IntervalUnit,
+    PlanStatus,
+)
 
 # Smallest price per currency a plan may have (minor units). BRL: R$ 5,00, the gateways' floor.
 MINIMUM_PRICE = {"BRL": 500}
@@ -113,3 +123,95 @@ class Plan(models.Model):
     @property
     def price_display(self) -> str:
         return format_money(self.price, self.currency)
+
+
+class Coupon(models.Model):
+    """A discount a merchant hands out by code: percent or fixed, once / N months / forever."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="coupons", verbose_name=_("lojista")
+    )
+    code = models.CharField(_("código"), max_length=40, help_text=_("Letras, números e hífen; maiúsculas."))
+    name = models.CharField(_("nome"), max_length=120, blank=True)
+    kind = models.CharField(_("tipo"), max_length=10, choices=CouponKind.choices, default=CouponKind.PERCENT)
+    percent_off = models.DecimalField(
+        _("desconto (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+    amount_off = models.BigIntegerField(
+        _("desconto (valor)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    currency = models.CharField(_("moeda"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY)
+    duration = models.CharField(
+        _("duração"), max_length=10, choices=CouponDuration.choices, default=CouponDuration.ONCE
+    )
+    duration_in_months = models.PositiveSmallIntegerField(
+        _("meses"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    max_redemptions = models.PositiveIntegerField(
+        _("limite de usos"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Vazio: sem limite."),
+    )
+    expires_at = models.DateTimeField(_("válido até"), null=True, blank=True)
+    is_active = models.BooleanField(_("ativo"), default=True)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cupom")
+        verbose_name_plural = _("cupons")
+        ordering = ["code", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "code"],
+                name="coupon_unique_code_per_merchant",
+                violation_error_message=_("Já existe um cupom com este código."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def get_absolute_url(self):
+        return reverse("plans:coupon_detail", kwargs={"pk": self.pk})
+
+
+class TaxRate(models.Model):
+    """A tax applied to invoice lines: a percentage, added on top (exclusive) or already in the price
+    (inclusive)."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="tax_rates", verbose_name=_("lojista")
+    )
+    name = models.CharField(_("nome"), max_length=80, help_text=_("Por exemplo: ISS."))
+    description = models.CharField(_("descrição"), max_length=200, blank=True)
+    percentage = models.DecimalField(
+        _("alíquota (%)"),
+        max_digits=7,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    inclusive = models.BooleanField(
+        _("incluso no preço"),
+        default=False,
+        help_text=_("Marque se o preço do plano já inclui este imposto."),
+    )
+    is_active = models.BooleanField(_("ativo"), default=True)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("imposto")
+        verbose_name_plural = _("impostos")
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.percentage.normalize():f}%)"
+
+    def get_absolute_url(self):
+        return reverse("plans:taxrate_detail", kwargs={"pk": self.pk})

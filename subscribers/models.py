@@ -135,6 +135,10 @@ class Subscription(models.Model):
     )
     provider = models.CharField(_("provedor"), max_length=30, blank=True)
     provider_id = models.CharField(_("id no provedor"), max_length=100, blank=True)
+    # The card on file as the gateway knows it (the sandbox takes its test card numbers as tokens).
+    payment_token = models.CharField(_("token do meio de pagamento"), max_length=100, blank=True)
+    card_brand = models.CharField(_("bandeira"), max_length=20, blank=True)
+    card_last4 = models.CharField(_("final do cartão"), max_length=4, blank=True)
     currency = models.CharField(_("moeda"), max_length=3, default="BRL")
     # Price per period after quantity and discount, in minor units (see subscribers.pricing).
     amount = models.BigIntegerField(_("valor"), default=0)
@@ -162,6 +166,30 @@ class Subscription(models.Model):
         blank=True,
         validators=[MinValueValidator(1)],
         help_text=_("Vazio: para sempre."),
+    )
+    coupon = models.ForeignKey(
+        "plans.Coupon",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+        verbose_name=_("cupom"),
+    )
+    coupon_applied_at = models.DateTimeField(_("cupom aplicado em"), null=True, blank=True)
+    tax_rates = models.ManyToManyField(
+        "plans.TaxRate", blank=True, related_name="subscriptions", verbose_name=_("impostos")
+    )
+    # A plan or quantity change chosen "no próximo ciclo" waits here until the next renewal applies it.
+    pending_plan = models.ForeignKey(
+        "plans.Plan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plano a partir do próximo ciclo"),
+    )
+    pending_quantity = models.PositiveIntegerField(
+        _("quantidade a partir do próximo ciclo"), null=True, blank=True
     )
     salesperson = models.ForeignKey(
         settings.AUTH_USER_MODEL,

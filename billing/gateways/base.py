@@ -1,0 +1,61 @@
+"""The one interface every payment gateway adapter implements (sandbox, manual, real providers later).
+
+The billing engine only talks to gateways through `charge`, `refund` and `status`, always with an
+idempotency key: a gateway that sees the same key twice answers the first result again and moves no
+money the second time.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    merchant_id: int
+    idempotency_key: str
+    amount: int  # minor units
+    currency: str
+    method: str  # subscribers.choices.PaymentMethod value
+    description: str = ""
+    customer_email: str = ""
+    # What the gateway needs to reach the money: a card token (the sandbox takes its test card numbers).
+    payment_token: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    status: str  # billing.choices.PaymentStatus value: succeeded, failed or pending
+    reference: str = ""
+    failure_code: str = ""
+    failure_message: str = ""
+    expires_at: dt.datetime | None = None  # boleto / pix: when the pending payment lapses
+    details: dict = field(default_factory=dict)  # e.g. boleto line, pix copy-and-paste code
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    status: str  # billing.choices.RefundStatus value
+    reference: str = ""
+    failure_code: str = ""
+    failure_message: str = ""
+
+
+class GatewayError(Exception):
+    """The gateway could not be reached or answered nonsense; the attempt counts as failed."""
+
+
+class GatewayAdapter:
+    """Base class of the adapters; see billing.gateways.get_gateway."""
+
+    name: str = ""
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def refund(
+        self, *, merchant_id: int, payment_reference: str, amount: int, idempotency_key: str
+    ) -> RefundResult:  # pragma: no cover
+        raise NotImplementedError
+
+    def status(self, *, merchant_id: int, reference: str) -> ChargeResult:  # pragma: no cover - interface
+        raise NotImplementedError

@@ -1,0 +1,313 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Merchant
+from billing.choices import (
+    BillingRunStatus,
+    BillingRunTrigger,
+    DunningFinalAction,
+    Gateway,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentStatus,
+    RefundStatus,
+)
+from subscribers.choices import PaymentMethod
+from subscribers.models import Customer, Subscription
+
+
+class BillingSettings(models.Model):
+    """A merchant's billing policy (Configurações > Cobrança): dunning and the sandbox gateway's switches.
+    Merchants without a row use the defaults, which are the source documents' rules."""
+
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, related_name="billing_settings", verbose_name=_("lojista")
+    )
+    retries = models.PositiveSmallIntegerField(
+        _("novas tentativas"),
+        default=2,
+        validators=[MaxValueValidator(10)],
+        help_text=_("Depois de uma cobrança recusada."),
+    )
+    retry_interval_hours = models.PositiveSmallIntegerField(
+        _("horas entre tentativas"), default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 14)]
+    )
+    final_action = models.CharField(
+        _("quando as tentativas acabarem"),
+        max_length=12,
+        choices=DunningFinalAction.choices,
+        default=DunningFinalAction.EXPIRE,
+    )
+    boleto_pix_expiry_days = models.PositiveSmallIntegerField(
+        _("validade de boleto e pix (dias)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    sandbox_disconnected = models.BooleanField(
+        _("gateway desconectado"),
+        default=False,
+        help_text=_("Simula uma falha do gateway: toda cobrança falha com gateway_unavailable."),
+    )
+
+    class Meta:
+        verbose_name = _("configuração de cobrança")
+        verbose_name_plural = _("configurações de cobrança")
+
+    def __str__(self):
+        return str(self.merchant)
+
+    @classmethod
+    def for_merchant(cls, merchant) -> "BillingSettings":
+        """The merchant's settings, or unsaved defaults when they never changed them."""
+        try:
+            return merchant.billing_settings
+        except cls.DoesNotExist:
+            return cls(merchant=merchant)
+
+
+class InvoiceSequence(models.Model):
+    """Per-merchant invoice numbering: numbers are reserved in blocks under a row lock."""
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.merchant}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """What a customer owes for one period (or a proration or one-off charge), with its lines and totals."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("lojista")
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("assinatura")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("cliente")
+    )
+    number = models.PositiveBigIntegerField(_("número"))
+    kind = models.CharField(
+        _("tipo"), max_length=10, choices=InvoiceKind.choices, default=InvoiceKind.RECURRING
+    )
+    status = models.CharField(
+        _("situação"), max_length=15, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN
+    )
+    period_start = models.DateTimeField(_("início do período"))
+    period_end = models.DateTimeField(_("fim do período"))
+    installment_number = models.PositiveSmallIntegerField(_("parcela"), null=True, blank=True)
+    currency = models.CharField(_("moeda"), max_length=3, default="BRL")
+    subtotal = models.BigIntegerField(_("subtotal"), default=0)
+    discount = models.BigIntegerField(_("desconto"), default=0)
+    tax = models.BigIntegerField(_("impostos"), default=0)
+    total = models.BigIntegerField(_("total"), default=0)
+    amount_paid = models.BigIntegerField(_("valor pago"), default=0)
+    amount_refunded = models.BigIntegerField(_("valor reembolsado"), default=0)
+    due_at = models.DateTimeField(_("vencimento"))
+    attempt_count = models.PositiveSmallIntegerField(_("tentativas"), default=0)
+    next_attempt_at = models.DateTimeField(_("próxima tentativa"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paga em"), null=True, blank=True)
+    created_at = models.DateTimeField(_("criada em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fatura")
+        verbose_name_plural = _("faturas")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The last line of defence of the billing run: one recurring invoice per period, ever.
+            models.UniqueConstraint(
+                fields=["subscription", "period_start"],
+                condition=Q(kind="recurring"),
+                name="invoice_unique_recurring_period",
+            ),
+            models.UniqueConstraint(fields=["merchant", "number"], name="invoice_unique_number_per_merchant"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "status", "created_at"], name="invoice_merchant_status_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="invoice_retry_due_idx"),
+        ]
+
+    def __str__(self):
+        return _("Fatura nº %(number)s") % {"number": self.number}
+
+    def get_absolute_url(self):
+        return reverse("billing:invoice_detail", kwargs={"pk": self.pk})
+
+
+class InvoiceLine(models.Model):
+    """One line of an invoice: the plan for a period, a proration credit or charge."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("fatura")
+    )
+    description = models.CharField(_("descrição"), max_length=200)
+    period_start = models.DateTimeField(_("início"), null=True, blank=True)
+    period_end = models.DateTimeField(_("fim"), null=True, blank=True)
+    quantity = models.IntegerField(_("quantidade"), default=1)
+    unit_amount = models.BigIntegerField(_("valor unitário"))
+    amount = models.BigIntegerField(
+        _("valor"), help_text=_("Quantidade × valor unitário; negativo para créditos.")
+    )
+    discount_amount = models.BigIntegerField(_("desconto"), default=0)
+    tax_amount = models.BigIntegerField(_("imposto"), default=0)
+    proration = models.BooleanField(_("rateio"), default=False)
+    tax_details = models.JSONField(_("impostos aplicados"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("linha da fatura")
+        verbose_name_plural = _("linhas da fatura")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.description
+
+
+class Payment(models.Model):
+    """One attempt to collect an invoice through a gateway. The idempotency key (invoice + attempt)
+    makes a retried task reuse the gateway's answer instead of charging twice."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="payments", verbose_name=_("lojista")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("fatura")
+    )
+    attempt = models.PositiveSmallIntegerField(_("tentativa"), default=1)
+    amount = models.BigIntegerField(_("valor"))
+    currency = models.CharField(_("moeda"), max_length=3, default="BRL")
+    method = models.CharField(_("forma de pagamento"), max_length=10, choices=PaymentMethod.choices)
+    gateway = models.CharField(_("gateway"), max_length=20, choices=Gateway.choices, default=Gateway.SANDBOX)
+    gateway_reference = models.CharField(_("referência no gateway"), max_length=100, blank=True)
+    status = models.CharField(
+        _("situação"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    failure_code = models.CharField(_("código da falha"), max_length=40, blank=True)
+    failure_message = models.CharField(_("motivo da falha"), max_length=255, blank=True)
+    idempotency_key = models.CharField(_("chave de idempotência"), max_length=80, unique=True)
+    amount_refunded = models.BigIntegerField(_("valor reembolsado"), default=0)
+    expires_at = models.DateTimeField(_("expira em"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("liquidado em"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registrado por"),
+    )
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pagamento")
+        verbose_name_plural = _("pagamentos")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # At most one successful charge per invoice, whatever happens above.
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status__in=["succeeded", "refunded"]),
+                name="payment_one_success_per_invoice",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "status", "created_at"], name="payment_merchant_status_idx"),
+            models.Index(fields=["status", "expires_at"], name="payment_expiry_idx"),
+        ]
+
+    def __str__(self):
+        return _("Pagamento %(key)s") % {"key": self.idempotency_key}
+
+    def get_absolute_url(self):
+        return self.invoice.get_absolute_url()
+
+
+class Refund(models.Model):
+    """Money given back on a payment, full or partial, through the payment's gateway."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("lojista")
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("pagamento")
+    )
+    amount = models.BigIntegerField(_("valor"), validators=[MinValueValidator(1)])
+    reason = models.TextField(_("motivo"), blank=True)
+    status = models.CharField(
+        _("situação"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    gateway_reference = models.CharField(_("referência no gateway"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("feito por"),
+    )
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reembolso")
+        verbose_name_plural = _("reembolsos")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return _("Reembolso de %(payment)s") % {"payment": self.payment_id}
+
+    def get_absolute_url(self):
+        return self.payment.invoice.get_absolute_url()
+
+
+class BillingRun(models.Model):
+    """One pass of the billing run over one merchant's due work, with live progress for the screen."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="billing_runs", verbose_name=_("lojista")
+    )
+    trigger = models.CharField(
+        _("origem"), max_length=10, choices=BillingRunTrigger.choices, default=BillingRunTrigger.SCHEDULE
+    )
+    status = models.CharField(
+        _("situação"), max_length=10, choices=BillingRunStatus.choices, default=BillingRunStatus.RUNNING
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("iniciada por"),
+    )
+    started_at = models.DateTimeField(_("início"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("fim"), null=True, blank=True)
+    due = models.PositiveIntegerField(_("a processar"), default=0)
+    processed = models.PositiveIntegerField(_("processadas"), default=0)
+    succeeded = models.PositiveIntegerField(_("bem-sucedidas"), default=0)
+    failed = models.PositiveIntegerField(_("com falha"), default=0)
+    chunks_total = models.PositiveIntegerField(_("lotes"), default=0)
+    chunks_done = models.PositiveIntegerField(_("lotes concluídos"), default=0)
+    error = models.TextField(_("erro"), blank=True)
+
+    class Meta:
+        verbose_name = _("execução de cobrança")
+        verbose_name_plural = _("execuções de cobrança")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return _("Execução nº %(pk)s") % {"pk": self.pk}
+
+    def get_absolute_url(self):
+        return reverse("billing:run_detail", kwargs={"pk": self.pk})
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.due:
+            return 100 if self.status != BillingRunStatus.RUNNING else 0
+        return min(100, round(100 * self.processed / self.due))
