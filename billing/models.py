@@ -311,3 +311,29 @@ class BillingRun(models.Model):
         if not self.due:
             return 100 if self.status != BillingRunStatus.RUNNING else 0
         return min(100, round(100 * self.processed / self.due))
+
+
+class SandboxCharge(models.Model):
+    """The sandbox gateway's own ledger, as a remote provider would keep it: what it was asked to charge
+    under which idempotency key and what it answered. Nothing else in the app reads it."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    reference = models.CharField(max_length=40, unique=True)
+    token = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=10)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10)
+    failure_code = models.CharField(max_length=40, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    amount_refunded = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cobrança no sandbox")
+        verbose_name_plural = _("cobranças no sandbox")
+
+    def __str__(self):
+        return self.reference

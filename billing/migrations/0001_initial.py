@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('subscribers', '0003_subscription_subscriptionevent_subscriptiontombstone_and_more'),
+        ('subscribers', '0004_subscription_card_brand_subscription_card_last4_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -164,6 +164,29 @@ class Migration(migrations.Migration):
                 'verbose_name': 'reembolso',
                 'verbose_name_plural': 'reembolsos',
                 'ordering': ['-created_at', '-pk'],
+            },
+        ),
+        migrations.CreateModel(
+            name='SandboxCharge',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('idempotency_key', models.CharField(max_length=80, unique=True)),
+                ('reference', models.CharField(max_length=40, unique=True)),
+                ('token', models.CharField(blank=True, max_length=100)),
+                ('method', models.CharField(max_length=10)),
+                ('amount', models.BigIntegerField()),
+                ('currency', models.CharField(max_length=3)),
+                ('status', models.CharField(max_length=10)),
+                ('failure_code', models.CharField(blank=True, max_length=40)),
+                ('expires_at', models.DateTimeField(blank=True, null=True)),
+                ('settled_at', models.DateTimeField(blank=True, null=True)),
+                ('amount_refunded', models.BigIntegerField(default=0)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.merchant')),
+            ],
+            options={
+                'verbose_name': 'cobrança no sandbox',
+                'verbose_name_plural': 'cobranças no sandbox',
             },
         ),
         migrations.AddIndex(
