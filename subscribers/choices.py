@@ -73,6 +73,9 @@ class EventKind(models.TextChoices):
     REMOVED = "removed", _("Removida (acesso revogado)")
     READDED = "readded", _("Readicionada (acesso reenviado)")
     DELETED = "deleted", _("Excluída")
+    BILLING = "billing", _("Cobrança")
+    EXPIRED = "expired", _("Expirada")
+    REFUNDED = "refunded", _("Reembolsada")
 
 
 S = SubscriptionStatus
@@ -92,7 +95,7 @@ ALLOWED_ACTIONS: dict[str, frozenset[str]] = {
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.SCHEDULED: frozenset({S.PENDING, S.TRIALING, S.ACTIVE, S.CANCELED}),
     S.PENDING: frozenset({S.ACTIVE, S.TRIALING, S.PAST_DUE, S.CANCELED, S.EXPIRED}),
-    S.TRIALING: frozenset({S.ACTIVE, S.PAST_DUE, S.CANCELED}),
+    S.TRIALING: frozenset({S.ACTIVE, S.PENDING, S.PAST_DUE, S.CANCELED}),
     S.ACTIVE: frozenset({S.PAST_DUE, S.CANCELED, S.EXPIRED}),
     S.PAST_DUE: frozenset({S.ACTIVE, S.CANCELED, S.EXPIRED}),
     S.CANCELED: frozenset({S.REFUNDED}),

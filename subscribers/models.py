@@ -206,6 +206,8 @@ class Subscription(models.Model):
     trial_ends_at = models.DateTimeField(_("fim do teste"), null=True, blank=True)
     current_period_start = models.DateTimeField(_("início do período atual"), null=True, blank=True)
     current_period_end = models.DateTimeField(_("fim do período atual"), null=True, blank=True)
+    # When the billing run must invoice the next period (None: nothing more to invoice).
+    next_invoice_at = models.DateTimeField(_("próxima fatura em"), null=True, blank=True)
     access_revoked_at = models.DateTimeField(_("acesso revogado em"), null=True, blank=True)
     # The cancellation record (DESIGN.md): requested when, effective when, by whom, why, access until.
     cancel_requested_at = models.DateTimeField(_("cancelamento pedido em"), null=True, blank=True)
@@ -244,6 +246,7 @@ class Subscription(models.Model):
             models.Index(fields=["merchant", "ended_at"], name="sub_merchant_ended_idx"),
             models.Index(fields=["status", "cancel_at"], name="sub_due_cancel_idx"),
             models.Index(fields=["status", "billing_cycle_anchor"], name="sub_due_start_idx"),
+            models.Index(fields=["status", "next_invoice_at"], name="sub_due_invoice_idx"),
         ]
         constraints = [
             models.CheckConstraint(

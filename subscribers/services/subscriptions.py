@@ -16,6 +16,7 @@ from django.db.models import F
 from django.forms.models import model_to_dict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 
 from core.outbox import emit
 from plans.periods import period_containing
@@ -183,6 +184,9 @@ def _start(subscription: Subscription, *, now) -> None:
     if plan.trial_days:
         subscription.trial_ends_at = start + dt.timedelta(days=plan.trial_days)
         subscription.billing_cycle_anchor = subscription.trial_ends_at
+    # Billing invoices from the anchor: a trial's end, or the contract date (a backdated contract is
+    # charged for the periods already passed).
+    subscription.next_invoice_at = subscription.billing_cycle_anchor
     if plan.trial_days and now < subscription.trial_ends_at:
         subscription.current_period_start, subscription.current_period_end = start, subscription.trial_ends_at
         to_status = S.TRIALING
@@ -196,6 +200,14 @@ def _start(subscription: Subscription, *, now) -> None:
         to_status = S.PENDING if waiting else S.ACTIVE
     if subscription.status != to_status:
         _move(subscription, to_status)
+
+
+def _enqueue_first_charge(subscription_pk: int) -> None:
+    # By name: billing builds on subscribers, so we may not import it. The per-minute billing run
+    # would pick the subscription up anyway; this only makes the first charge immediate.
+    async_task(
+        "billing.tasks.bill_subscription", subscription_pk, task_name=f"first-charge-{subscription_pk}"
+    )
 
 
 # --- contract --------------------------------------------------------------------------------------
@@ -462,7 +474,8 @@ def subscription_cancel(
 def _end(subscription, *, actor, kind, now, fields, ended_at=None):
     from_status = _move(subscription, S.CANCELED)
     subscription.ended_at = ended_at or now
-    subscription.save(update_fields=[*fields, "status", "ended_at", "updated_at"])
+    subscription.next_invoice_at = None
+    subscription.save(update_fields=[*fields, "status", "ended_at", "next_invoice_at", "updated_at"])
     _record(
         subscription,
         kind=kind,
@@ -635,4 +648,96 @@ _STARTED_FIELDS = [
     "billing_cycle_anchor",
     "current_period_start",
     "current_period_end",
+    "next_invoice_at",
 ]
+
+
+# --- billing-driven changes (called by the billing app, which holds the subscription's row lock) -----
+BILLING_EVENT_TYPES = {
+    S.ACTIVE: "subscription.activated",
+    S.PENDING: "subscription.pending",
+    S.PAST_DUE: "subscription.past_due",
+    S.EXPIRED: "subscription.expired",
+    S.CANCELED: "subscription.canceled",
+    S.REFUNDED: "subscription.refunded",
+}
+
+
+def subscription_apply_billing(
+    *,
+    subscription: Subscription,
+    now,
+    to_status: str | None = None,
+    reason: str = "",
+    data: dict | None = None,
+    **fields,
+) -> Subscription:
+    """What a payment, a failed charge, a renewal or a refund does to a subscription: move its status
+    along the transition table (with timeline entry and outbox event) and/or update its billing fields
+    (periods, next_invoice_at, …). The caller holds the row lock inside its transaction."""
+    allowed = {
+        "current_period_start",
+        "current_period_end",
+        "next_invoice_at",
+        "amount",
+        "plan",
+        "quantity",
+        "pending_plan",
+        "pending_quantity",
+        "currency",
+        "access_until",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"Billing may not change {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    update = [*fields]
+    from_status = subscription.status
+    if to_status and to_status != from_status:
+        _move(subscription, to_status)
+        update.append("status")
+        if to_status in (S.EXPIRED, S.CANCELED):
+            subscription.ended_at = now
+            subscription.next_invoice_at = None
+            update += ["ended_at", "next_invoice_at"]
+        if to_status == S.CANCELED and not subscription.cancel_origin:
+            subscription.cancel_origin = CancelOrigin.SELLER
+            subscription.cancel_at = now
+            subscription.cancel_reason = reason
+            subscription.access_until = now
+            update += ["cancel_origin", "cancel_at", "cancel_reason", "access_until"]
+    if update:
+        subscription.save(update_fields=sorted({*update, "updated_at"}))
+    if to_status and to_status != from_status:
+        kind = {S.EXPIRED: EventKind.EXPIRED, S.REFUNDED: EventKind.REFUNDED}.get(
+            to_status, EventKind.BILLING
+        )
+        _record(
+            subscription,
+            kind=kind,
+            actor=None,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            data=data or {},
+            at=now,
+        )
+        emit(
+            merchant=subscription.merchant,
+            type=BILLING_EVENT_TYPES[to_status],
+            payload={**_payload(subscription), "reason": reason},
+        )
+        if to_status == S.ACTIVE and from_status in (S.PENDING, S.TRIALING):
+            emit(
+                merchant=subscription.merchant,
+                type="subscription.access_granted",
+                payload=_payload(subscription),
+            )
+        if to_status in (S.EXPIRED, S.CANCELED, S.REFUNDED) and from_status != S.CANCELED:
+            emit(
+                merchant=subscription.merchant,
+                type="subscription.access_revoked",
+                payload=_payload(subscription),
+            )
+    return subscription

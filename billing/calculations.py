@@ -1,0 +1,278 @@
+"""Invoice money: the one place that turns lines, a discount and tax rates into invoice totals.
+
+Pure functions: no database, no clock. Every amount is an integer in minor units (centavos);
+intermediate math is exact (integers or `Decimal`) and every rounding goes through
+`core.money.round_minor` (half up), so a total computed here is the total everywhere.
+
+The rules, in order:
+
+1. `line.amount = quantity × unit_amount`. A proration credit is a negative line.
+2. `subtotal = Σ line.amount` (credits included).
+3. The discount applies to the *positive* part of the subtotal only (credits are never discounted):
+   percent → `round(positive_subtotal × pct / 100)`; fixed → `min(amount, positive_subtotal)`.
+   It is split across the positive lines in proportion to their amounts with a largest-remainder
+   allocation, so `Σ line.discount_amount == invoice.discount` exactly and no line is discounted by
+   more than its amount.
+4. Taxes are computed per positive line on `base = amount − discount_amount` (credits carry no tax):
+   exclusive → `round(base × pct / 100)`, added to the total; inclusive → the tax already contained
+   in the base, `base − round(base × 100 / (100 + pct))`, reported but not added. When a line has
+   several inclusive rates, the contained tax is computed once for their sum and split between them
+   by rate (largest remainder), so the reported taxes never exceed what the price contains.
+5. `invoice.tax = Σ every line tax` (inclusive + exclusive);
+   `total = subtotal − discount + Σ exclusive taxes`, floored at 0: when credits exceed the charges
+   the invoice is simply 0 and the leftover credit is not carried here (the billing engine decides
+   what happens to it).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from core.money import round_minor
+from plans.choices import CouponDuration, CouponKind
+from plans.periods import add_months
+
+PERCENT = "percent"
+FIXED = "fixed"
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One thing being charged (or credited, with a negative unit amount) on an invoice."""
+
+    description: str
+    quantity: int
+    unit_amount: int
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+    proration: bool = False
+
+
+@dataclass(frozen=True)
+class DiscountInput:
+    """A discount for the whole invoice: `percent` (0–100) or a fixed `amount` in minor units."""
+
+    kind: str  # "percent" | "fixed"
+    percent: Decimal | None = None
+    amount: int | None = None
+    source: str = ""  # the coupon code, or "manual"
+
+
+@dataclass(frozen=True)
+class TaxInput:
+    """A tax rate applied to every positive line; `inclusive` means the price already contains it."""
+
+    tax_rate_id: int | None
+    name: str
+    percentage: Decimal
+    inclusive: bool
+
+
+@dataclass(frozen=True)
+class ComputedLine:
+    description: str
+    quantity: int
+    unit_amount: int
+    amount: int
+    discount_amount: int
+    tax_amount: int
+    tax_details: list[dict] = field(default_factory=list)
+    proration: bool = False
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    lines: tuple[ComputedLine, ...]
+    subtotal: int
+    discount: int
+    tax: int
+    total: int
+
+
+def compute_invoice(
+    *, lines: list[LineInput], discount: DiscountInput | None = None, taxes: list[TaxInput] = ()
+) -> InvoiceTotals:
+    """Lines, discount and taxes → exact integer totals (see the module docstring for the rules)."""
+    for line in lines:
+        _require_int(line.quantity, "quantity")
+        _require_int(line.unit_amount, "unit_amount")
+    for tax in taxes:
+        _require_decimal(tax.percentage, "percentage")
+        if tax.percentage < 0:
+            raise ValueError(f"A tax percentage cannot be negative: {tax.percentage}")
+
+    amounts = [line.quantity * line.unit_amount for line in lines]
+    positives = [max(amount, 0) for amount in amounts]
+    subtotal = sum(amounts)
+    discount_total = _discount_total(discount, sum(positives))
+    line_discounts = allocate(discount_total, positives)
+
+    taxes = list(taxes)
+    computed = []
+    for line, amount, line_discount in zip(lines, amounts, line_discounts, strict=True):
+        details = _line_taxes(amount - line_discount, taxes) if amount > 0 else []
+        computed.append(
+            ComputedLine(
+                description=line.description,
+                quantity=line.quantity,
+                unit_amount=line.unit_amount,
+                amount=amount,
+                discount_amount=line_discount,
+                tax_amount=sum(detail["amount"] for detail in details),
+                tax_details=details,
+                proration=line.proration,
+                period_start=line.period_start,
+                period_end=line.period_end,
+            )
+        )
+
+    tax_total = sum(line.tax_amount for line in computed)
+    exclusive_total = sum(
+        detail["amount"] for line in computed for detail in line.tax_details if not detail["inclusive"]
+    )
+    return InvoiceTotals(
+        lines=tuple(computed),
+        subtotal=subtotal,
+        discount=discount_total,
+        tax=tax_total,
+        total=max(subtotal - discount_total + exclusive_total, 0),
+    )
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Split `total` in proportion to non-negative integer `weights`, summing exactly to `total`.
+
+    Largest remainder (Hamilton): everyone gets the floor of their exact share, and the centavos left
+    over go one each to the largest fractional parts (ties to the earlier weight). When
+    `total <= sum(weights)` no share exceeds its weight.
+    """
+    weight_sum = sum(weights)
+    if total == 0 or weight_sum == 0:
+        return [0] * len(weights)
+    shares = []
+    remainders = []
+    for index, weight in enumerate(weights):
+        share, remainder = divmod(total * weight, weight_sum)
+        shares.append(share)
+        remainders.append((-remainder, index))
+    for _remainder, index in sorted(remainders)[: total - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def discount_for_period(
+    *, subscription, period_start: dt.datetime, periods_billed: int, tz: dt.tzinfo | None = None
+) -> DiscountInput | None:
+    """The discount a subscription gets on the invoice for the period starting at `period_start`.
+
+    `periods_billed` counts the periods already invoiced before this one (0 for the first charge).
+    A coupon takes precedence; when it no longer applies (a "once" coupon after the first charge, a
+    repeating one past its months) the manual discount is used if it still applies. A coupon keeps
+    discounting subscriptions that already have it even after it is deactivated or expires: those only
+    stop new redemptions. A fixed coupon in another currency than the subscription's never applies.
+
+    Reads attributes only: load the subscription with `select_related("coupon", "merchant")`. Months
+    of a repeating coupon are counted on the merchant's clock (`tz`, else the merchant's when it is
+    already loaded, else the project's default time zone), like the billing periods themselves.
+    """
+    coupon_discount = _coupon_discount(subscription, period_start, periods_billed, tz)
+    if coupon_discount is not None:
+        return coupon_discount
+    return _manual_discount(subscription, periods_billed)
+
+
+def _coupon_discount(subscription, period_start, periods_billed, tz) -> DiscountInput | None:
+    coupon = subscription.coupon
+    if coupon is None:
+        return None
+    if coupon.duration == CouponDuration.ONCE:
+        applies = periods_billed == 0
+    elif coupon.duration == CouponDuration.REPEATING:
+        applied_at = subscription.coupon_applied_at or subscription.billing_cycle_anchor
+        tz = tz or _merchant_tz(subscription)
+        until = add_months(applied_at.astimezone(tz), coupon.duration_in_months or 0)
+        applies = period_start < until
+    else:
+        applies = coupon.duration == CouponDuration.FOREVER
+    if not applies:
+        return None
+    if coupon.kind == CouponKind.PERCENT and coupon.percent_off:
+        return DiscountInput(kind=PERCENT, percent=Decimal(coupon.percent_off), source=coupon.code)
+    if coupon.kind == CouponKind.FIXED and coupon.amount_off and coupon.currency == subscription.currency:
+        return DiscountInput(kind=FIXED, amount=int(coupon.amount_off), source=coupon.code)
+    return None
+
+
+def _manual_discount(subscription, periods_billed) -> DiscountInput | None:
+    if subscription.discount_periods is not None and periods_billed >= subscription.discount_periods:
+        return None
+    if subscription.discount_type == PERCENT and subscription.discount_percent:
+        return DiscountInput(kind=PERCENT, percent=Decimal(subscription.discount_percent), source="manual")
+    if subscription.discount_type == FIXED and subscription.discount_amount:
+        return DiscountInput(kind=FIXED, amount=int(subscription.discount_amount), source="manual")
+    return None
+
+
+def _merchant_tz(subscription) -> dt.tzinfo:
+    meta = getattr(type(subscription), "_meta", None)
+    if meta is not None and meta.get_field("merchant").is_cached(subscription):
+        return subscription.merchant.tzinfo
+    return timezone.get_default_timezone()
+
+
+def _discount_total(discount: DiscountInput | None, positive_subtotal: int) -> int:
+    if discount is None or positive_subtotal <= 0:
+        return 0
+    if discount.kind == PERCENT:
+        _require_decimal(discount.percent, "percent")
+        if not Decimal(0) <= discount.percent <= _HUNDRED:
+            raise ValueError(f"A percent discount must be between 0 and 100: {discount.percent}")
+        return min(round_minor(Decimal(positive_subtotal) * discount.percent / _HUNDRED), positive_subtotal)
+    if discount.kind == FIXED:
+        _require_int(discount.amount, "amount")
+        if discount.amount < 0:
+            raise ValueError(f"A fixed discount cannot be negative: {discount.amount}")
+        return min(discount.amount, positive_subtotal)
+    raise ValueError(f"Unknown discount kind: {discount.kind!r}")
+
+
+def _line_taxes(base: int, taxes: list[TaxInput]) -> list[dict]:
+    """Tax details, in the order the rates were given, for one positive line with taxable `base`."""
+    amounts = [0] * len(taxes)
+    inclusive = [index for index, tax in enumerate(taxes) if tax.inclusive]
+    for index, tax in enumerate(taxes):
+        if not tax.inclusive:
+            amounts[index] = round_minor(Decimal(base) * Decimal(tax.percentage) / _HUNDRED)
+    if inclusive:
+        rates = [Decimal(taxes[index].percentage) for index in inclusive]
+        contained = base - round_minor(Decimal(base) * _HUNDRED / (_HUNDRED + sum(rates)))
+        # Split by the rates' exact ratio; scaling by a power of ten makes them integer weights.
+        scale = max(max(-rate.as_tuple().exponent for rate in rates), 0)
+        weights = [int(rate.scaleb(scale)) for rate in rates]
+        for index, amount in zip(inclusive, allocate(contained, weights), strict=True):
+            amounts[index] = amount
+    return [
+        {
+            "tax_rate_id": tax.tax_rate_id,
+            "name": tax.name,
+            "percentage": str(tax.percentage),
+            "inclusive": tax.inclusive,
+            "amount": amount,
+        }
+        for tax, amount in zip(taxes, amounts, strict=True)
+    ]
+
+
+def _require_int(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer in minor units, not {type(value).__name__}")
+
+
+def _require_decimal(value, name: str) -> None:
+    if isinstance(value, float) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")

@@ -1,0 +1,21 @@
+"""django-q2 tasks of the billing app: they take ids and call services."""
+
+from billing.services import billing_run
+
+SCHEDULES = {
+    "billing: run (renewals, retries, boleto/pix expiries)": ("billing.tasks.run_billing", 1),
+}
+
+
+def run_billing():
+    """The scheduled billing run: finds due work and enqueues it in chunks."""
+    return [run.pk for run in billing_run.billing_run_start()]
+
+
+def process_chunk(run_id, subscription_ids):
+    return billing_run.process_chunk(run_id=run_id, subscription_ids=subscription_ids)
+
+
+def bill_subscription(subscription_id):
+    """The first charge right after a contract (the scheduled run would pick it up within a minute)."""
+    return billing_run.process_subscription(subscription_id=subscription_id)
