@@ -132,6 +132,9 @@ else:
 if env_bool("Q_SYNC"):
     Q_CLUSTER["sync"] = True
 
+# Billing a plan change applied now (subscribers may not import billing, so it names the function).
+SUBSCRIPTION_PLAN_CHANGE_HOOK = "billing.services.proration.prorate_plan_change"
+
 # --- Auth ------------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("planos/", include("plans.urls")),
     path("", include("subscribers.urls")),
+    path("cobrancas/", include("billing.urls")),
 ]

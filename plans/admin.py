@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from plans.models import Plan
+from plans.models import Coupon, Plan, TaxRate
 
 
 @admin.register(Plan)
@@ -37,3 +37,39 @@ class PlanAdmin(admin.ModelAdmin):
     @admin.display(description=_("intervalo"))
     def interval_label(self, plan):
         return plan.interval_label
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    """Staff view of coupons. Edits here skip the rules in plans.services; merchants use their screens."""
+
+    list_display = [
+        "code",
+        "merchant",
+        "name",
+        "kind",
+        "percent_off",
+        "amount_off",
+        "currency",
+        "duration",
+        "duration_in_months",
+        "max_redemptions",
+        "expires_at",
+        "is_active",
+    ]
+    list_filter = ["merchant", "is_active", "kind", "duration", "currency"]
+    search_fields = ["code", "name", "merchant__name"]
+    list_select_related = ["merchant"]
+    autocomplete_fields = ["merchant"]
+    readonly_fields = ["created_at"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    list_display = ["name", "merchant", "percentage", "inclusive", "is_active", "created_at"]
+    list_filter = ["merchant", "is_active", "inclusive"]
+    search_fields = ["name", "description", "merchant__name"]
+    list_select_related = ["merchant"]
+    autocomplete_fields = ["merchant"]
+    readonly_fields = ["created_at"]

@@ -4,8 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import MoneyField
-from plans.choices import PRESET_INTERVALS, IntervalPreset, IntervalUnit
-from plans.models import Plan
+from plans.choices import PRESET_INTERVALS, CouponDuration, CouponKind, IntervalPreset, IntervalUnit
+from plans.models import Coupon, Plan, TaxRate
+from plans.services import coupon_code_errors, normalize_coupon_code
 
 
 class PlanForm(forms.ModelForm):
@@ -125,4 +126,177 @@ class PlanForm(forms.ModelForm):
 
     def plan_fields(self) -> dict:
         """The cleaned values as the plan services take them (the preset is resolved to unit + count)."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class PercentField(forms.DecimalField):
+    """A percentage typed the Brazilian way ("5,5"), the machine way ("5.5") or with a sign ("5,5%")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().removesuffix("%").strip()
+        return super().to_python(value)
+
+
+class CouponForm(forms.ModelForm):
+    """Create / edit a coupon. Checks single fields; the rules across fields and rows (value per kind,
+    months per duration, unique code, terms fixed once used) live in `plans.services` and come back
+    onto their fields through the view.
+    """
+
+    code = forms.CharField(
+        label=_("Código"),
+        max_length=40,
+        help_text=_("O que o cliente digita. Letras sem acento, números e hífen; guardado em maiúsculas."),
+        error_messages={
+            "required": _("Informe o código do cupom."),
+            "max_length": _("O código pode ter no máximo %(limit_value)d caracteres."),
+        },
+    )
+    percent_off = PercentField(
+        label=_("Desconto (%)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Por exemplo 15 ou 12,5."),
+        error_messages={
+            "min_value": _("O percentual deve estar entre 0,01 e 100."),
+            "max_value": _("O percentual deve estar entre 0,01 e 100."),
+            "max_decimal_places": _("Use no máximo 2 casas decimais."),
+            "max_digits": _("O percentual deve estar entre 0,01 e 100."),
+            "max_whole_digits": _("O percentual deve estar entre 0,01 e 100."),
+            "invalid": _("Informe um percentual, por exemplo 12,5."),
+        },
+    )
+    amount_off = MoneyField(
+        label=_("Desconto (valor)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        help_text=_("Valor abatido de cada cobrança com desconto, por exemplo 10,00."),
+        error_messages={"min_value": _("O desconto deve ser de pelo menos R$ 0,01.")},
+    )
+    duration_in_months = forms.IntegerField(
+        label=_("Meses"),
+        required=False,
+        min_value=1,
+        max_value=120,
+        help_text=_("Somente para “Por N meses”."),
+        error_messages={
+            "min_value": _("Informe por quantos meses o desconto vale (pelo menos 1)."),
+            "max_value": _("O desconto pode durar no máximo 120 meses."),
+            "invalid": _("Informe um número inteiro de meses."),
+        },
+    )
+    max_redemptions = forms.IntegerField(
+        label=_("Limite de usos"),
+        required=False,
+        min_value=1,
+        help_text=_("Quantas assinaturas podem usar o cupom. Vazio: sem limite."),
+        error_messages={
+            "min_value": _("O limite de usos deve ser pelo menos 1. Deixe vazio para não limitar."),
+            "invalid": _("Informe um número inteiro."),
+        },
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Válido até"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Depois disso o cupom não pode mais ser usado. Vazio: não expira."),
+        error_messages={"invalid": _("Informe data e hora, por exemplo 31/12/2025 23:59.")},
+    )
+
+    class Meta:
+        model = Coupon
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "percent_off",
+            "amount_off",
+            "currency",
+            "duration",
+            "duration_in_months",
+            "max_redemptions",
+            "expires_at",
+            "is_active",
+        ]
+        error_messages = {
+            "kind": {"required": _("Escolha o tipo de desconto.")},
+            "duration": {"required": _("Escolha por quanto tempo o desconto vale.")},
+            "currency": {"required": _("Escolha a moeda do desconto.")},
+        }
+
+    def __init__(self, *args, merchant=None, **kwargs):
+        self.merchant = merchant
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk and merchant is not None:
+            self.fields["currency"].initial = merchant.currency
+
+    def clean_code(self):
+        code = normalize_coupon_code(self.cleaned_data.get("code"))
+        errors = coupon_code_errors(code)
+        if errors:
+            raise forms.ValidationError(errors)
+        return code
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # Values of the fields the chosen kind / duration does not use are stale (typed before switching):
+        # they must neither be saved nor block the form, as with the plan form's custom interval.
+        unused = []
+        if cleaned_data.get("kind") == CouponKind.PERCENT:
+            unused.append("amount_off")
+        elif cleaned_data.get("kind") == CouponKind.FIXED:
+            unused.append("percent_off")
+        if cleaned_data.get("duration") in (CouponDuration.ONCE, CouponDuration.FOREVER):
+            unused.append("duration_in_months")
+        for name in unused:
+            cleaned_data[name] = None
+            self.errors.pop(name, None)
+        return cleaned_data
+
+    def coupon_fields(self) -> dict:
+        """The cleaned values as the coupon services take them."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class TaxRateForm(forms.ModelForm):
+    """Create / edit a tax rate; the percentage accepts "5,5" and "5,5%"."""
+
+    percentage = PercentField(
+        label=_("Alíquota (%)"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=7,
+        decimal_places=4,
+        help_text=_("Por exemplo 5 para ISS de 5% ou 0,65 para PIS."),
+        error_messages={
+            "required": _("Informe a alíquota."),
+            "min_value": _("A alíquota deve estar entre 0 e 100."),
+            "max_value": _("A alíquota deve estar entre 0 e 100."),
+            "max_decimal_places": _("Use no máximo 4 casas decimais."),
+            "max_digits": _("A alíquota deve estar entre 0 e 100."),
+            "max_whole_digits": _("A alíquota deve estar entre 0 e 100."),
+            "invalid": _("Informe um percentual, por exemplo 5,5."),
+        },
+    )
+
+    class Meta:
+        model = TaxRate
+        fields = ["name", "description", "percentage", "inclusive", "is_active"]
+        error_messages = {"name": {"required": _("Informe o nome do imposto.")}}
+
+    def __init__(self, *args, merchant=None, **kwargs):
+        self.merchant = merchant
+        super().__init__(*args, **kwargs)
+
+    def tax_rate_fields(self) -> dict:
+        """The cleaned values as the tax-rate services take them."""
         return {name: self.cleaned_data[name] for name in self._meta.fields}

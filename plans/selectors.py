@@ -1,9 +1,21 @@
 """Reads for the catalog screens."""
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils.translation import gettext_lazy as _
 
 from plans.choices import PRESET_INTERVALS, IntervalPreset, IntervalUnit, PlanStatus
-from plans.models import Plan
+from plans.models import Coupon, Plan, TaxRate
 
 # Rough length of one interval unit in days: only used to sort plans by how often they charge.
 _APPROXIMATE_DAYS = {
@@ -49,3 +61,43 @@ def plan_status_q(status: str | None) -> Q:
     if status == PlanStatus.ARCHIVED:
         return Q(archived_at__isnull=False)
     return Q(archived_at__isnull=True)
+
+
+# A coupon's status is derived (active flag + expiry), never stored; the list filters and shows it.
+COUPON_ACTIVE = "active"
+COUPON_INACTIVE = "inactive"
+COUPON_EXPIRED = "expired"
+COUPON_STATUS_LABELS = {
+    COUPON_ACTIVE: _("Ativo"),
+    COUPON_INACTIVE: _("Inativo"),
+    COUPON_EXPIRED: _("Expirado"),
+}
+
+
+def coupon_list_queryset() -> QuerySet[Coupon]:
+    """Coupons with `redemptions`, the number of subscriptions using each one (one query for a page)."""
+    return Coupon.objects.annotate(redemptions=Count("subscriptions"))
+
+
+def coupon_status(coupon: Coupon, *, now) -> str:
+    """Expired wins over the active flag: an expired coupon cannot be redeemed either way."""
+    if coupon.expires_at is not None and coupon.expires_at <= now:
+        return COUPON_EXPIRED
+    return COUPON_ACTIVE if coupon.is_active else COUPON_INACTIVE
+
+
+def coupon_status_q(status: str, *, now) -> Q:
+    """The condition for the coupon status filter, matching `coupon_status`."""
+    expired = Q(expires_at__isnull=False, expires_at__lte=now)
+    if status == COUPON_ACTIVE:
+        return Q(is_active=True) & ~expired
+    if status == COUPON_INACTIVE:
+        return Q(is_active=False) & ~expired
+    if status == COUPON_EXPIRED:
+        return expired
+    return Q()
+
+
+def tax_rate_list_queryset() -> QuerySet[TaxRate]:
+    """Tax rates with `subscription_count`, how many subscriptions carry each one."""
+    return TaxRate.objects.annotate(subscription_count=Count("subscriptions"))

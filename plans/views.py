@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.generic import (
@@ -11,10 +12,18 @@ from accounts.generic import (
 from accounts.permissions import Action
 from plans import selectors, services
 from plans.choices import PLAN_ACTIONS
-from plans.filtersets import PlanFilterSet
-from plans.forms import PlanForm
-from plans.models import Plan
-from plans.tables import PlanTable
+from plans.filtersets import CouponFilterSet, PlanFilterSet, TaxRateFilterSet
+from plans.forms import CouponForm, PlanForm, TaxRateForm
+from plans.models import Coupon, Plan, TaxRate
+from plans.tables import (
+    CouponTable,
+    PlanTable,
+    TaxRateTable,
+    coupon_discount_display,
+    coupon_duration_display,
+    coupon_usage_display,
+    percent_display,
+)
 
 
 class PlanListView(MerchantListView):
@@ -129,3 +138,144 @@ class PlanDeleteView(MerchantActionView):
 
     def perform(self, obj):
         services.plan_delete(plan=obj, actor=self.request.user)
+
+
+# --- Coupons ---------------------------------------------------------------------------------------
+
+
+class CouponListView(MerchantListView):
+    queryset = selectors.coupon_list_queryset()
+    filterset_class = CouponFilterSet
+    table_class = CouponTable
+    title = _("Cupons")
+    create_url_name = "plans:coupon_create"
+    create_action = Action.MANAGE_CATALOG
+    create_label = _("Novo cupom")
+    empty_message = _("Nenhum cupom ainda. Crie um código de desconto para oferecer aos seus clientes.")
+
+
+class CouponDetailView(MerchantDetailView):
+    model = Coupon
+    queryset = selectors.coupon_list_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        coupon = self.object
+        status = selectors.coupon_status(coupon, now=timezone.now())
+        context.update(
+            coupon_status=status,
+            coupon_status_label=selectors.COUPON_STATUS_LABELS[status],
+            discount_display=coupon_discount_display(coupon),
+            duration_display=coupon_duration_display(coupon),
+            usage_display=coupon_usage_display(coupon.redemptions, coupon.max_redemptions),
+        )
+        return context
+
+
+class _CouponFormMixin:
+    model = Coupon
+    form_class = CouponForm
+    template_name = "plans/coupon_form.html"
+    required_action = Action.MANAGE_CATALOG
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("cancel_url", reverse("plans:coupon_list"))
+        return super().get_context_data(**kwargs)
+
+
+class CouponCreateView(_CouponFormMixin, MerchantCreateView):
+    title = _("Novo cupom")
+    success_message = _("Cupom criado.")
+
+    def perform(self, form):
+        return services.coupon_create(
+            merchant=self.request.merchant, actor=self.request.user, **form.coupon_fields()
+        )
+
+
+class CouponUpdateView(_CouponFormMixin, MerchantUpdateView):
+    title = _("Editar cupom")
+    success_message = _("Cupom salvo.")
+
+    def get_context_data(self, **kwargs):
+        # The terms of a coupon in use are fixed; the page says so before the merchant tries.
+        kwargs.setdefault("redemptions", self.object.subscriptions.count())
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        return services.coupon_update(coupon=self.object, actor=self.request.user, **form.coupon_fields())
+
+
+class CouponDeactivateView(MerchantActionView):
+    model = Coupon
+    required_action = Action.MANAGE_CATALOG
+    title = _("Desativar cupom")
+    confirm_label = _("Desativar")
+    confirm_class = "btn-warning"
+    success_message = _("Cupom desativado. Ele não pode mais ser usado em novas assinaturas.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["question"] = _(
+            "Desativar o cupom “%(code)s”? Ele não poderá mais ser usado, "
+            "mas as assinaturas que já o usam mantêm o desconto."
+        ) % {"code": self.object.code}
+        return context
+
+    def perform(self, obj):
+        services.coupon_deactivate(coupon=obj, actor=self.request.user)
+
+
+# --- Tax rates -------------------------------------------------------------------------------------
+
+
+class TaxRateListView(MerchantListView):
+    queryset = selectors.tax_rate_list_queryset()
+    filterset_class = TaxRateFilterSet
+    table_class = TaxRateTable
+    title = _("Impostos")
+    create_url_name = "plans:taxrate_create"
+    create_action = Action.MANAGE_CATALOG
+    create_label = _("Novo imposto")
+    empty_message = _("Nenhum imposto ainda. Cadastre as alíquotas (ISS, PIS…) que suas cobranças levam.")
+
+
+class TaxRateDetailView(MerchantDetailView):
+    model = TaxRate
+    queryset = selectors.tax_rate_list_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["percentage_display"] = percent_display(self.object.percentage)
+        return context
+
+
+class _TaxRateFormMixin:
+    model = TaxRate
+    form_class = TaxRateForm
+    template_name = "plans/taxrate_form.html"
+    required_action = Action.MANAGE_CATALOG
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("cancel_url", reverse("plans:taxrate_list"))
+        return super().get_context_data(**kwargs)
+
+
+class TaxRateCreateView(_TaxRateFormMixin, MerchantCreateView):
+    title = _("Novo imposto")
+    success_message = _("Imposto criado.")
+
+    def perform(self, form):
+        return services.tax_rate_create(
+            merchant=self.request.merchant, actor=self.request.user, **form.tax_rate_fields()
+        )
+
+
+class TaxRateUpdateView(_TaxRateFormMixin, MerchantUpdateView):
+    title = _("Editar imposto")
+    success_message = _("Imposto salvo.")
+
+    def perform(self, form):
+        return services.tax_rate_update(
+            tax_rate=self.object, actor=self.request.user, **form.tax_rate_fields()
+        )

@@ -10,7 +10,7 @@ from localflavor.br.forms import BRCNPJField, BRCPFField
 
 from core.forms import MoneyField
 from plans.models import Plan
-from subscribers.choices import CancelOrigin, CancelWhen, DiscountType, PaymentMethod
+from subscribers.choices import CancelOrigin, CancelWhen, DiscountType, PaymentMethod, SubscriptionStatus
 from subscribers.models import Customer
 from subscribers.validators import (
     CNPJ_LENGTH,
@@ -284,11 +284,32 @@ CUSTOMER_CHOICES_SHOWN = 30
 
 class SubscriptionUpdateForm(_SubscriptionTermsForm):
     """Editar assinatura: plan, quantity, discount, salesperson and payment method. The current plan stays
-    selectable even if it has been archived since, so editing something else does not force a plan change."""
+    selectable even if it has been archived since, so editing something else does not force a plan change.
+
+    "Quando aplicar" decides when a plan or quantity change takes effect: now, with the rest of the paid
+    period prorated, or at the next renewal. A change already waiting for the next cycle is what the form
+    starts from, so saving another field keeps it. A subscription that has not started yet has nothing
+    to prorate: it changes at once and the question is not asked."""
+
+    APPLY_NOW = "now"
+    APPLY_NEXT_CYCLE = "next_cycle"
+
+    apply = forms.ChoiceField(
+        label=_("Quando aplicar"),
+        choices=[(APPLY_NOW, _("Agora, com rateio")), (APPLY_NEXT_CYCLE, _("No próximo ciclo"))],
+        initial=APPLY_NEXT_CYCLE,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Vale para mudanças de plano ou quantidade. “Agora” credita o tempo não usado do plano atual e "
+            "cobra o novo pelo restante do período; “No próximo ciclo” mantém o plano atual até a renovação."
+        ),
+        error_messages={"required": _("Escolha quando aplicar a mudança.")},
+    )
 
     field_order = [
         "plan",
         "quantity",
+        "apply",
         "payment_method",
         "discount_type",
         "discount_percent",
@@ -300,25 +321,34 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
     def __init__(self, *args, merchant=None, instance=None, **kwargs):
         self.instance = instance
         if instance is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "plan": instance.plan_id,
-                    "quantity": instance.quantity,
-                    "payment_method": instance.payment_method,
-                    "discount_type": instance.discount_type,
-                    "discount_percent": instance.discount_percent,
-                    "discount_amount": instance.discount_amount,
-                    "discount_periods": instance.discount_periods,
-                    "salesperson": instance.salesperson_id,
-                },
-            )
+            # The view passes its own (empty) `initial`; the subscription's terms fill what it leaves out.
+            kwargs["initial"] = {
+                "plan": instance.pending_plan_id or instance.plan_id,
+                "quantity": instance.pending_quantity or instance.quantity,
+                "apply": self.APPLY_NEXT_CYCLE,
+                "payment_method": instance.payment_method,
+                "discount_type": instance.discount_type,
+                "discount_percent": instance.discount_percent,
+                "discount_amount": instance.discount_amount,
+                "discount_periods": instance.discount_periods,
+                "salesperson": instance.salesperson_id,
+                **(kwargs.get("initial") or {}),
+            }
         super().__init__(*args, merchant=merchant, **kwargs)
         if instance is not None:
+            kept = [pk for pk in (instance.plan_id, instance.pending_plan_id) if pk]
             self.fields["plan"].queryset = Plan.objects.filter(
-                Q(merchant=merchant, is_active=True, archived_at__isnull=True) | Q(pk=instance.plan_id),
+                Q(merchant=merchant, is_active=True, archived_at__isnull=True) | Q(pk__in=kept),
                 merchant=merchant,
             ).order_by("name", "pk")
+            if instance.status == SubscriptionStatus.SCHEDULED:
+                del self.fields["apply"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "apply" not in self.fields:
+            cleaned_data["apply"] = self.APPLY_NOW
+        return cleaned_data
 
 
 class CancelForm(_ServiceErrorsMixin, forms.Form):

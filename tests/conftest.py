@@ -61,3 +61,13 @@ def member_client(client):
 @pytest.fixture
 def owner_client(member_client, owner):
     return member_client(owner)
+
+
+def pytest_runtest_setup(item):
+    from django.conf import settings as django_settings
+
+    if (
+        item.get_closest_marker("postgres")
+        and "postgresql" not in django_settings.DATABASES["default"]["ENGINE"]
+    ):
+        pytest.skip("needs PostgreSQL (SELECT … FOR UPDATE SKIP LOCKED, real concurrent connections)")

@@ -1,6 +1,7 @@
 """factory_boy factories for every model; tests build their world with these, never with fixtures files."""
 
 import datetime as dt
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
@@ -8,10 +9,21 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Membership, Merchant
+from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.models import (
+    BillingRun,
+    BillingSettings,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Payment,
+    Refund,
+    SandboxCharge,
+)
 from notifications.models import Event
-from plans.choices import IntervalUnit
-from plans.models import Plan
-from subscribers.choices import EventKind, SubscriptionStatus
+from plans.choices import CouponDuration, CouponKind, IntervalUnit
+from plans.models import Coupon, Plan, TaxRate
+from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import Customer, Subscription, SubscriptionEvent, SubscriptionTombstone
 
 DEFAULT_PASSWORD = "senha-de-teste-123"
@@ -123,6 +135,161 @@ class EventFactory(factory.django.DjangoModelFactory):
     type = "subscription.created"
 
 
+class CouponFactory(factory.django.DjangoModelFactory):
+    """A 10 % coupon for the first charge."""
+
+    class Meta:
+        model = Coupon
+
+    merchant = factory.SubFactory(MerchantFactory)
+    code = factory.Sequence(lambda n: f"CUPOM-{n}")
+    name = factory.Sequence(lambda n: f"Cupom {n}")
+    kind = CouponKind.PERCENT
+    percent_off = Decimal("10")
+    currency = "BRL"
+    duration = CouponDuration.ONCE
+
+
+class TaxRateFactory(factory.django.DjangoModelFactory):
+    """ISS at 5 %, added on top of the price."""
+
+    class Meta:
+        model = TaxRate
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"ISS {n}")
+    percentage = Decimal("5")
+    inclusive = False
+
+
+# --- billing --------------------------------------------------------------------------------------------
+class BillingSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillingSettings
+        django_get_or_create = ["merchant"]
+
+    merchant = factory.SubFactory(MerchantFactory)
+
+
+class InvoiceSequenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceSequence
+        django_get_or_create = ["merchant"]
+
+    merchant = factory.SubFactory(MerchantFactory)
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    """An open monthly invoice of R$ 49,90 for a new subscription. Real invoices come from
+    billing.services.invoicing; this sets up lists and pages quickly."""
+
+    class Meta:
+        model = Invoice
+
+    merchant = factory.SubFactory(MerchantFactory)
+    subscription = factory.SubFactory(SubscriptionFactory, merchant=factory.SelfAttribute("..merchant"))
+    customer = factory.SelfAttribute("subscription.customer")
+    number = factory.Sequence(lambda n: n + 1)
+    kind = InvoiceKind.RECURRING
+    status = InvoiceStatus.OPEN
+    # Distinct starts, so several recurring invoices of one subscription never collide.
+    period_start = factory.Sequence(lambda n: timezone.now().replace(microsecond=0) - dt.timedelta(seconds=n))
+    period_end = factory.LazyAttribute(lambda i: i.period_start + dt.timedelta(days=30))
+    currency = "BRL"
+    subtotal = 4990
+    discount = 0
+    tax = 0
+    total = factory.LazyAttribute(lambda i: i.subtotal - i.discount + i.tax)
+    due_at = factory.SelfAttribute("period_start")
+
+
+class InvoiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceLine
+
+    class Params:
+        # Lines have no merchant of their own; the generic tests pass one for the invoice.
+        merchant = factory.SubFactory(MerchantFactory)
+
+    invoice = factory.SubFactory(InvoiceFactory, merchant=factory.SelfAttribute("..merchant"))
+    description = "Plano"
+    period_start = factory.SelfAttribute("invoice.period_start")
+    period_end = factory.SelfAttribute("invoice.period_end")
+    quantity = 1
+    unit_amount = 4990
+    amount = factory.LazyAttribute(lambda line: line.quantity * line.unit_amount)
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A succeeded card payment of its invoice through the sandbox (no sandbox ledger row behind it;
+    see SandboxChargeFactory for payments the sandbox must know about)."""
+
+    class Meta:
+        model = Payment
+
+    merchant = factory.SubFactory(MerchantFactory)
+    invoice = factory.SubFactory(InvoiceFactory, merchant=factory.SelfAttribute("..merchant"))
+    attempt = 1
+    amount = factory.LazyAttribute(lambda p: p.invoice.total)
+    currency = "BRL"
+    method = PaymentMethod.CARD
+    gateway = "sandbox"
+    gateway_reference = factory.Sequence(lambda n: f"sbx_ch_factory{n:06d}")
+    status = PaymentStatus.SUCCEEDED
+    idempotency_key = factory.Sequence(lambda n: f"factory_pay_{n}")
+    settled_at = factory.LazyAttribute(
+        lambda p: timezone.now() if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED) else None
+    )
+
+
+class RefundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Refund
+
+    merchant = factory.SubFactory(MerchantFactory)
+    payment = factory.SubFactory(PaymentFactory, merchant=factory.SelfAttribute("..merchant"))
+    amount = 1000
+    reason = "Pedido do cliente"
+    status = "succeeded"
+    gateway_reference = factory.Sequence(lambda n: f"sbx_re_factory{n:06d}")
+
+
+class BillingRunFactory(factory.django.DjangoModelFactory):
+    """A finished manual run over ten subscriptions, one of which failed."""
+
+    class Meta:
+        model = BillingRun
+
+    merchant = factory.SubFactory(MerchantFactory)
+    trigger = BillingRunTrigger.MANUAL
+    status = BillingRunStatus.FINISHED
+    due = 10
+    processed = 10
+    succeeded = 9
+    failed = 1
+    chunks_total = 1
+    chunks_done = 1
+    finished_at = factory.LazyAttribute(
+        lambda r: timezone.now() if r.status != BillingRunStatus.RUNNING else None
+    )
+
+
+class SandboxChargeFactory(factory.django.DjangoModelFactory):
+    """A pending pix charge in the sandbox's own ledger, expiring in three days."""
+
+    class Meta:
+        model = SandboxCharge
+
+    merchant = factory.SubFactory(MerchantFactory)
+    idempotency_key = factory.Sequence(lambda n: f"factory_sbx_{n}")
+    reference = factory.Sequence(lambda n: f"sbx_ch_ledger{n:06d}")
+    method = PaymentMethod.PIX
+    amount = 4990
+    currency = "BRL"
+    status = PaymentStatus.PENDING
+    expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
+
+
 # model → factory, so generic tests (isolation, admin) can build "an object of merchant B" for any model.
 FACTORY_FOR_MODEL = {
     Merchant: MerchantFactory,
@@ -133,4 +300,6 @@ FACTORY_FOR_MODEL = {
     SubscriptionEvent: SubscriptionEventFactory,
     SubscriptionTombstone: SubscriptionTombstoneFactory,
     Event: EventFactory,
+    Coupon: CouponFactory,
+    TaxRate: TaxRateFactory,
 }

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-# URL names (namespace:name) that are not merchant screens: sign-in, password reset, language switch.
+# URL names (namespace:name) that are not merchant screens: sign-in, password reset, language switch,
+# signed callbacks.
 # Django admin is staff-only and tested on its own. Anything not listed here is walked.
 PUBLIC_URL_NAMES = {
     "login",
@@ -17,6 +18,8 @@ PUBLIC_URL_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "set_language",
+    # The sandbox's signed callback: no session, authenticated by its HMAC (tests/billing/test_sandbox_callback.py).
+    "billing:sandbox_callback",
 }
 SKIPPED_NAMESPACES = {"admin"}
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from billing.choices import DunningFinalAction, Gateway, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeRequest, ChargeResult, GatewayError, get_gateway
+from billing.gateways.sandbox import sandbox_settle
 from billing.models import BillingSettings, Invoice, Payment
 from billing.services.invoicing import invoice_payload
 from core.outbox import emit
@@ -199,8 +200,6 @@ def _lock_invoice(pk) -> Invoice:
 @transaction.atomic
 def payment_settle(*, payment: Payment, now=None) -> Payment:
     """A pending boleto or pix was paid (the sandbox's "Simular pagamento" or its signed callback)."""
-    from billing.gateways.sandbox import sandbox_settle
-
     now = now or timezone.now()
     subscription = lock_subscription(payment.invoice.subscription_id)
     invoice = _lock_invoice(payment.invoice_id)

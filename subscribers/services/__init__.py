@@ -3,6 +3,7 @@
 from subscribers.services.customers import customer_create, customer_update
 from subscribers.services.subscriptions import (
     cancellation_preview,
+    subscription_apply_billing,
     subscription_cancel,
     subscription_create,
     subscription_delete,
@@ -16,6 +17,7 @@ __all__ = [
     "cancellation_preview",
     "customer_create",
     "customer_update",
+    "subscription_apply_billing",
     "subscription_cancel",
     "subscription_create",
     "subscription_delete",

@@ -9,12 +9,14 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.forms.models import model_to_dict
 from django.utils import formats, timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
@@ -171,6 +173,32 @@ def _check_catalog(*, merchant, customer, plan, salesperson, current_plan=None):
         raise ValidationError(errors)
 
 
+def _card_fields(payment_method: str, payment_token: str) -> dict:
+    """What we keep of a card: the gateway's token, the brand and the last four digits."""
+    digits = "".join(ch for ch in (payment_token or "") if ch.isdigit())
+    if payment_method != PaymentMethod.CARD or not digits:
+        return {"payment_token": "", "card_brand": "", "card_last4": ""}
+    brand = {"4": "Visa", "5": "Mastercard", "3": "Amex", "6": "Elo"}.get(digits[0], "")
+    return {"payment_token": digits, "card_brand": brand, "card_last4": digits[-4:]}
+
+
+def _check_coupon(*, merchant, coupon, now) -> None:
+    """A coupon must be this merchant's, active, not expired and not used up."""
+    if coupon is None:
+        return
+    message = None
+    if coupon.merchant_id != merchant.pk:
+        message = _("Cupom não encontrado.")
+    elif not coupon.is_active:
+        message = _("Este cupom está desativado.")
+    elif coupon.expires_at is not None and coupon.expires_at <= now:
+        message = _("Este cupom expirou.")
+    elif coupon.max_redemptions is not None and coupon.subscriptions.count() >= coupon.max_redemptions:
+        message = _("Este cupom já foi usado o número máximo de vezes.")
+    if message:
+        raise ValidationError({"coupon": message}, code="invalid_coupon")
+
+
 def _start(subscription: Subscription, *, now) -> None:
     """Sets status, periods and anchor for a subscription whose contract date has arrived.
 
@@ -226,6 +254,8 @@ def subscription_create(
     discount_percent: Decimal | None = None,
     discount_amount: int | None = None,
     discount_periods: int | None = None,
+    coupon=None,
+    payment_token: str = "",
     salesperson=None,
     origin: str = SubscriptionOrigin.SCREEN,
     provider: str = "",
@@ -239,6 +269,7 @@ def subscription_create(
         raise ValidationError({"contract_date": _("Informe a data de contratação.")})
     _check_catalog(merchant=merchant, customer=customer, plan=plan, salesperson=salesperson)
     discount_type = discount_type or DiscountType.NONE
+    _check_coupon(merchant=merchant, coupon=coupon, now=now)
     _check_discount(
         discount_type=discount_type,
         discount_percent=discount_percent,
@@ -264,6 +295,9 @@ def subscription_create(
         discount_periods=discount_periods if discount_type else None,
         salesperson=salesperson,
         notify_customer=notify_customer,
+        coupon=coupon,
+        coupon_applied_at=now if coupon else None,
+        **_card_fields(payment_method, payment_token),
         contract_date=contract_date,
         billing_cycle_anchor=anchor,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -303,20 +337,29 @@ def subscription_update(
     discount_percent: Decimal | None = None,
     discount_amount: int | None = None,
     discount_periods: int | None = None,
+    apply: str = "next_cycle",
+    now: dt.datetime | None = None,
 ) -> Subscription:
     """Changes plan, quantity, discount, salesperson or payment method; refused once the subscription ended.
 
-    Billing applies a plan or quantity change from the next period (proration arrives with billing).
+    A plan or quantity change waits for the next renewal (`pending_plan` / `pending_quantity`, applied
+    by the billing run) unless `apply="now"`: then it takes effect at once and the plan-change hook
+    (settings.SUBSCRIPTION_PLAN_CHANGE_HOOK, billing's proration) bills the rest of the paid period, in
+    this same transaction. Choosing the current terms again drops a change that was waiting.
     """
+    now = now or timezone.now()
     subscription = _locked(subscription)
     _refuse(subscription, SubscriptionAction.EDIT)
+    if apply not in ("now", "next_cycle"):
+        raise _field_error("apply", _("Escolha quando aplicar a mudança."), "apply_required")
     merchant = subscription.merchant
     _check_catalog(
         merchant=merchant,
         customer=subscription.customer,
         plan=plan,
         salesperson=salesperson,
-        current_plan=subscription.plan,
+        # The plan of a change already waiting for the next cycle stays acceptable, like the current one.
+        current_plan=plan if plan in (subscription.plan, subscription.pending_plan) else subscription.plan,
     )
     discount_type = discount_type or DiscountType.NONE
     _check_discount(
@@ -326,9 +369,17 @@ def subscription_update(
         gross=plan.price * (quantity or 1),
     )
     before = model_to_dict(subscription, fields=_EDITABLE)
-    subscription.plan = plan
-    subscription.currency = plan.currency
-    subscription.quantity = quantity
+    old_plan, old_quantity = subscription.plan, subscription.quantity
+    terms_change = (plan, quantity) != (old_plan, old_quantity)
+    if terms_change and apply == "next_cycle":
+        subscription.pending_plan = plan if plan != old_plan else None
+        subscription.pending_quantity = quantity if quantity != old_quantity else None
+    else:
+        subscription.plan = plan
+        subscription.currency = plan.currency
+        subscription.quantity = quantity
+        subscription.pending_plan = None
+        subscription.pending_quantity = None
     subscription.payment_method = payment_method
     subscription.salesperson = salesperson
     subscription.discount_type = discount_type
@@ -336,8 +387,8 @@ def subscription_update(
     subscription.discount_amount = discount_amount if discount_type == DiscountType.FIXED else None
     subscription.discount_periods = discount_periods if discount_type else None
     subscription.amount = subscription_amount(
-        price=plan.price,
-        quantity=quantity,
+        price=subscription.plan.price,
+        quantity=subscription.quantity,
         discount_type=discount_type,
         discount_percent=discount_percent,
         discount_amount=discount_amount,
@@ -348,16 +399,35 @@ def subscription_update(
     if not changes:
         return subscription
     subscription.save(update_fields=[*_EDITABLE, "currency", "updated_at"])
-    _record(subscription, kind=EventKind.EDITED, actor=actor, data={"changes": changes})
+    data = {"changes": changes}
+    if terms_change and apply == "now":
+        data["apply"] = "now"
+        hook = plan_change_hook()
+        note = hook(subscription=subscription, old_plan=old_plan, old_quantity=old_quantity, now=now)
+        if note:
+            data["proration"] = note
+    elif terms_change:
+        data["apply"] = "next_cycle"
+    _record(subscription, kind=EventKind.EDITED, actor=actor, data=data, at=now)
     emit(
         merchant=merchant, type="subscription.updated", payload={**_payload(subscription), "changes": changes}
     )
     return subscription
 
 
+def plan_change_hook():
+    """The function that bills a plan or quantity change applied now, named by
+    settings.SUBSCRIPTION_PLAN_CHANGE_HOOK (billing builds on subscribers, so it is looked up by name).
+    Called as hook(subscription=, old_plan=, old_quantity=, now=) inside the edit's transaction; what it
+    returns (a JSON-safe dict or None) is noted on the edit's timeline entry."""
+    return import_string(settings.SUBSCRIPTION_PLAN_CHANGE_HOOK)
+
+
 _EDITABLE = [
     "plan",
     "quantity",
+    "pending_plan",
+    "pending_quantity",
     "payment_method",
     "salesperson",
     "discount_type",

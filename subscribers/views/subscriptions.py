@@ -168,7 +168,8 @@ def _changed_fields(event) -> list[str]:
 
 # --- edit ------------------------------------------------------------------------------------------
 class SubscriptionUpdateView(_OnlyWhenAllowedMixin, MerchantUpdateView):
-    """Plan, quantity, discount, salesperson, payment method; not offered once the subscription ended."""
+    """Plan, quantity, discount, salesperson, payment method; not offered once the subscription ended.
+    A plan or quantity change applies now (prorated by billing) or at the next renewal, as chosen."""
 
     queryset = subscription_queryset()
     form_class = SubscriptionUpdateForm
@@ -183,9 +184,14 @@ class SubscriptionUpdateView(_OnlyWhenAllowedMixin, MerchantUpdateView):
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
-        return services.subscription_update(
+        subscription = services.subscription_update(
             subscription=self.object, actor=self.request.user, **form.cleaned_data
         )
+        if subscription.pending_plan_id or subscription.pending_quantity:
+            messages.info(
+                self.request, _("A mudança de plano ou quantidade vale a partir da próxima renovação.")
+            )
+        return subscription
 
 
 # --- cancel ----------------------------------------------------------------------------------------

@@ -1,0 +1,205 @@
+"""Billing in Django admin, for platform staff.
+
+Everything where money moves (invoices, lines, payments, refunds, the sandbox's ledger, numbering, runs) is
+read-only here: statuses and amounts change only through the billing services, which keep invoices,
+payments, subscriptions and the outbox consistent. The one write staff get is the same as the merchant
+screen's: "Registrar pagamento" (an admin action calling payment_record_manual; actions without
+`allowed_permissions` stay available on a read-only admin).
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import (
+    BillingRun,
+    BillingSettings,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Payment,
+    Refund,
+    SandboxCharge,
+)
+from billing.services.charging import payment_record_manual
+from billing.services.settings import EDITABLE_FIELDS, billing_settings_update
+
+
+class ReadOnlyAdminMixin:
+    """Staff may look, filter and search, never add, change or delete by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BillingSettings)
+class BillingSettingsAdmin(admin.ModelAdmin):
+    list_display = [
+        "merchant",
+        "retries",
+        "retry_interval_hours",
+        "final_action",
+        "boleto_pix_expiry_days",
+        "sandbox_disconnected",
+    ]
+    list_filter = ["merchant", "final_action", "sandbox_disconnected"]
+    search_fields = ["merchant__name"]
+    list_select_related = ["merchant"]
+    autocomplete_fields = ["merchant"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["merchant"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, like the merchant's own screen (validation, one row per merchant).
+        fields = {name: value for name, value in form.cleaned_data.items() if name in EDITABLE_FIELDS}
+        saved = billing_settings_update(merchant=obj.merchant, actor=request.user, **fields)
+        obj.pk = saved.pk
+
+
+@admin.register(InvoiceSequence)
+class InvoiceSequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["merchant", "last_number"]
+    list_filter = ["merchant"]
+    list_select_related = ["merchant"]
+
+
+class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    fields = [
+        "description",
+        "period_start",
+        "period_end",
+        "quantity",
+        "unit_amount",
+        "amount",
+        "discount_amount",
+        "tax_amount",
+        "proration",
+    ]
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Payment
+    extra = 0
+    fields = ["created_at", "attempt", "method", "gateway", "amount", "status", "failure_code", "gateway_reference"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "customer",
+        "status",
+        "kind",
+        "total",
+        "currency",
+        "attempt_count",
+        "next_attempt_at",
+        "created_at",
+        "merchant",
+    ]
+    list_filter = ["merchant", "status", "kind", "created_at"]
+    search_fields = ["=number", "customer__name", "customer__email"]
+    list_select_related = ["customer", "merchant"]
+    date_hierarchy = "created_at"
+    inlines = [InvoiceLineInline, PaymentInline]
+    actions = ["record_manual_payment"]
+
+    @admin.action(description=_("Registrar pagamento manual (fatura em aberto, valor integral)"))
+    def record_manual_payment(self, request, queryset):
+        done = 0
+        for invoice in queryset.order_by("pk"):
+            try:
+                payment_record_manual(
+                    invoice=invoice, actor=request.user, reference=_("Registrado pela administração")
+                )
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"nº {invoice.number}: {' '.join(exc.messages)}", messages.ERROR)
+        if done:
+            self.message_user(
+                request, _("%(count)s pagamento(s) registrado(s).") % {"count": done}, messages.SUCCESS
+            )
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["description", "invoice", "quantity", "unit_amount", "amount", "proration"]
+    list_filter = ["invoice__merchant", "proration"]
+    search_fields = ["description", "=invoice__number"]
+    list_select_related = ["invoice"]
+
+
+class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Refund
+    extra = 0
+    fields = ["created_at", "amount", "status", "reason", "actor", "gateway_reference"]
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "idempotency_key",
+        "invoice",
+        "method",
+        "gateway",
+        "amount",
+        "status",
+        "failure_code",
+        "created_at",
+        "merchant",
+    ]
+    list_filter = ["merchant", "status", "method", "gateway", "created_at"]
+    search_fields = ["idempotency_key", "gateway_reference", "=invoice__number", "invoice__customer__name"]
+    list_select_related = ["invoice", "merchant"]
+    date_hierarchy = "created_at"
+    inlines = [RefundInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "payment", "amount", "status", "actor", "created_at", "merchant"]
+    list_filter = ["merchant", "status", "created_at"]
+    search_fields = ["gateway_reference", "payment__idempotency_key", "reason"]
+    list_select_related = ["payment", "actor", "merchant"]
+
+
+@admin.register(BillingRun)
+class BillingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "merchant",
+        "trigger",
+        "status",
+        "started_at",
+        "finished_at",
+        "due",
+        "processed",
+        "succeeded",
+        "failed",
+    ]
+    list_filter = ["merchant", "status", "trigger", "started_at"]
+    list_select_related = ["merchant"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(SandboxCharge)
+class SandboxChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The sandbox gateway's own ledger (what a remote provider would keep); for debugging demos."""
+
+    list_display = ["reference", "method", "amount", "currency", "status", "failure_code", "created_at", "merchant"]
+    list_filter = ["merchant", "method", "status"]
+    search_fields = ["reference", "idempotency_key"]
+    list_select_related = ["merchant"]

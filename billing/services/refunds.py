@@ -1,0 +1,162 @@
+"""Refunds: money given back on a subscription's last payment, in full or in part, through its gateway.
+
+Only a canceled subscription not paid by boleto may be refunded (the action table, DESIGN.md
+"Statuses"). When the last payment has been given back in full the subscription becomes `refunded`.
+Lock order: Subscription, then Invoice, then Payment (CONVENTIONS.md).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from billing.choices import PaymentStatus, RefundStatus
+from billing.gateways import GatewayError, RefundResult, get_gateway
+from billing.models import Invoice, Payment, Refund
+from billing.services.charging import lock_subscription, payment_payload
+from core.money import format_money
+from core.outbox import emit
+from subscribers.choices import PaymentMethod, SubscriptionAction, SubscriptionStatus
+from subscribers.models import Subscription
+from subscribers.services.subscriptions import subscription_apply_billing
+
+BOLETO_NOT_REFUNDABLE = gettext_lazy("Assinaturas pagas por boleto não podem ser reembolsadas.")
+
+
+def refund_payload(refund: Refund) -> dict:
+    return {
+        "id": refund.pk,
+        "payment": refund.payment_id,
+        "amount": refund.amount,
+        "status": refund.status,
+        "reason": refund.reason,
+    }
+
+
+def refund_refusal(subscription: Subscription) -> ValidationError | None:
+    """Why this subscription may not be refunded (the error the service raises), or None when it may."""
+    if subscription.payment_method == PaymentMethod.BOLETO:
+        return ValidationError(str(BOLETO_NOT_REFUNDABLE), code="boleto_not_refundable")
+    if not subscription.can(SubscriptionAction.REFUND):
+        return ValidationError(
+            _("Só é possível reembolsar uma assinatura cancelada; esta está %(status)s.")
+            % {"status": subscription.get_status_display().lower()},
+            code="cannot_refund",
+        )
+    return None
+
+
+def last_paid_payment(subscription: Subscription) -> Payment | None:
+    """The subscription's most recently settled successful payment: the one a refund gives back."""
+    return (
+        Payment.objects.filter(invoice__subscription=subscription, status=PaymentStatus.SUCCEEDED)
+        .order_by(F("settled_at").desc(nulls_last=True), "-pk")
+        .first()
+    )
+
+
+def refundable_amount(payment: Payment | None) -> int:
+    return max(payment.amount - payment.amount_refunded, 0) if payment is not None else 0
+
+
+def subscription_refund(
+    *, subscription: Subscription, actor, amount: int | None = None, reason: str = "", now=None
+) -> Refund:
+    """Refunds the subscription's last payment: in full when `amount` is None, else `amount` centavos.
+
+    Refused (ValidationError) unless the subscription may be refunded and the amount fits in what is
+    left of the payment. A refund the gateway declines is recorded as a failed Refund, with nothing
+    else changed, and then reported as ValidationError(code="refund_failed").
+    """
+    now = now or timezone.now()
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        raise TypeError(f"amount must be an integer in minor units, not {type(amount).__name__}")
+    with transaction.atomic():
+        refund = _refund(subscription=subscription, actor=actor, amount=amount, reason=reason, now=now)
+    if refund.status == RefundStatus.FAILED:
+        raise ValidationError(
+            _("O gateway recusou o reembolso: %(message)s") % {"message": refund.failure_message},
+            code="refund_failed",
+        )
+    return refund
+
+
+def _refund(*, subscription, actor, amount, reason, now) -> Refund:
+    subscription = lock_subscription(subscription.pk)
+    refusal = refund_refusal(subscription)
+    if refusal is not None:
+        raise refusal
+    candidate = last_paid_payment(subscription)
+    if candidate is None:
+        raise ValidationError(_("Esta assinatura não tem pagamento a reembolsar."), code="nothing_to_refund")
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=candidate.invoice_id)
+    payment = Payment.objects.select_for_update().get(pk=candidate.pk)
+    if payment.method == PaymentMethod.BOLETO:
+        raise ValidationError(str(BOLETO_NOT_REFUNDABLE), code="boleto_not_refundable")
+    remaining = refundable_amount(payment)
+    if remaining <= 0:
+        raise ValidationError(_("Este pagamento já foi reembolsado por inteiro."), code="nothing_to_refund")
+    if amount is None:
+        amount = remaining
+    if not 1 <= amount <= remaining:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    _("O valor do reembolso deve estar entre %(min)s e %(max)s.")
+                    % {
+                        "min": format_money(1, payment.currency),
+                        "max": format_money(remaining, payment.currency),
+                    },
+                    code="invalid_amount",
+                )
+            }
+        )
+    attempt = payment.refunds.count() + 1
+    try:
+        result = get_gateway(payment.gateway).refund(
+            merchant_id=payment.merchant_id,
+            payment_reference=payment.gateway_reference,
+            amount=amount,
+            idempotency_key=f"ref_{payment.pk}_{attempt}",
+        )
+    except GatewayError as exc:
+        result = RefundResult(
+            status=RefundStatus.FAILED, failure_code="gateway_unavailable", failure_message=str(exc)
+        )
+    refund = Refund.objects.create(
+        merchant_id=payment.merchant_id,
+        payment=payment,
+        amount=amount,
+        reason=(reason or "").strip(),
+        status=result.status,
+        gateway_reference=result.reference[:100],
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    refund.failure_message = result.failure_message or result.failure_code
+    if result.status != RefundStatus.SUCCEEDED:
+        # Nothing moved: the payment, invoice and subscription stay as they were; the row says we tried.
+        return refund
+    payment.amount_refunded += amount
+    fully_refunded = payment.amount_refunded >= payment.amount
+    if fully_refunded:
+        payment.status = PaymentStatus.REFUNDED
+    payment.save(update_fields=["amount_refunded", "status"])
+    invoice.amount_refunded += amount
+    invoice.save(update_fields=["amount_refunded"])
+    emit(
+        merchant=subscription.merchant,
+        type="payment.refunded",
+        payload={**payment_payload(payment), "refund": refund_payload(refund)},
+    )
+    if fully_refunded:
+        subscription_apply_billing(
+            subscription=subscription,
+            now=now,
+            to_status=SubscriptionStatus.REFUNDED,
+            reason=refund.reason
+            or _("Pagamento da fatura nº %(number)s reembolsado.") % {"number": invoice.number},
+            data={"refund": refund.pk, "amount": amount},
+        )
+    return refund

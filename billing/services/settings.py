@@ -1,0 +1,28 @@
+"""Configurações > Cobrança: the merchant's dunning policy and sandbox switches."""
+
+from django.db import transaction
+
+from billing.models import BillingSettings
+
+EDITABLE_FIELDS = frozenset(
+    {"retries", "retry_interval_hours", "final_action", "boleto_pix_expiry_days", "sandbox_disconnected"}
+)
+
+
+@transaction.atomic
+def billing_settings_update(*, merchant, actor, **fields) -> BillingSettings:
+    """Saves the merchant's billing settings, creating the row the first time they change the defaults.
+
+    Only the policy fields may be given (anything else is a programming error, not user input); the model's
+    validators run before saving, so an out-of-range value raises ValidationError and nothing is saved.
+    `actor` is who changed them (kept for the signature every service shares; settings keep no history).
+    """
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError("billing_settings_update() got unexpected fields: " + ", ".join(sorted(unknown)))
+    settings, _created = BillingSettings.objects.select_for_update().get_or_create(merchant=merchant)
+    for name, value in fields.items():
+        setattr(settings, name, value)
+    settings.full_clean()
+    settings.save(update_fields=sorted(fields) or None)
+    return settings

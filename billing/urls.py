@@ -1,0 +1,29 @@
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    # Cobranças > Faturas
+    path("faturas/", views.InvoiceListView.as_view(), name="invoice_list"),
+    path("faturas/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice_detail"),
+    path("faturas/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path(
+        "faturas/<int:pk>/registrar-pagamento/",
+        views.InvoiceRecordPaymentView.as_view(),
+        name="invoice_record_payment",
+    ),
+    # Cobranças > Pagamentos
+    path("pagamentos/", views.PaymentListView.as_view(), name="payment_list"),
+    path("pagamentos/<int:pk>/simular/", views.PaymentSettleView.as_view(), name="payment_settle"),
+    # Cobranças > Execuções
+    path("execucoes/", views.BillingRunListView.as_view(), name="run_list"),
+    path("execucoes/executar/", views.BillingRunStartView.as_view(), name="run_now"),
+    path("execucoes/<int:pk>/", views.BillingRunDetailView.as_view(), name="run_detail"),
+    path("execucoes/<int:pk>/progresso/", views.BillingRunProgressView.as_view(), name="run_progress"),
+    # Configurações > Cobrança
+    path("configuracoes/", views.BillingSettingsView.as_view(), name="settings"),
+    # The sandbox "bank": public, authenticated by its signature.
+    path("sandbox/callback/", views.SandboxCallbackView.as_view(), name="sandbox_callback"),
+]

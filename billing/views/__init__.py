@@ -1,0 +1,19 @@
+from billing.views.invoices import InvoiceDetailView, InvoiceListView, InvoicePdfView, InvoiceRecordPaymentView
+from billing.views.payments import PaymentListView, PaymentSettleView, SandboxCallbackView
+from billing.views.runs import BillingRunDetailView, BillingRunListView, BillingRunProgressView, BillingRunStartView
+from billing.views.settings import BillingSettingsView
+
+__all__ = [
+    "BillingRunDetailView",
+    "BillingRunListView",
+    "BillingRunProgressView",
+    "BillingRunStartView",
+    "BillingSettingsView",
+    "InvoiceDetailView",
+    "InvoiceListView",
+    "InvoicePdfView",
+    "InvoiceRecordPaymentView",
+    "PaymentListView",
+    "PaymentSettleView",
+    "SandboxCallbackView",
+]
