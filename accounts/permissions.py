@@ -20,6 +20,7 @@ class Action(StrEnum):
     MANAGE_NOTIFICATIONS = "manage_notifications"  # webhooks, e-mail templates, automations
     MANAGE_SETTINGS = "manage_settings"  # merchant profile, dunning policy
     VIEW_AUDIT = "view_audit"  # tombstones of deleted subscriptions and other owner-only history
+    RUN_BILLING = "run_billing"  # "Executar agora" on Cobranças > Execuções (owners only)
 
 
 _READ = {Action.VIEW, Action.EXPORT}

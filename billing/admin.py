@@ -90,7 +90,16 @@ class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Payment
     extra = 0
-    fields = ["created_at", "attempt", "method", "gateway", "amount", "status", "failure_code", "gateway_reference"]
+    fields = [
+        "created_at",
+        "attempt",
+        "method",
+        "gateway",
+        "amount",
+        "status",
+        "failure_code",
+        "gateway_reference",
+    ]
     readonly_fields = fields
     show_change_link = True
 
@@ -199,7 +208,16 @@ class BillingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class SandboxChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The sandbox gateway's own ledger (what a remote provider would keep); for debugging demos."""
 
-    list_display = ["reference", "method", "amount", "currency", "status", "failure_code", "created_at", "merchant"]
+    list_display = [
+        "reference",
+        "method",
+        "amount",
+        "currency",
+        "status",
+        "failure_code",
+        "created_at",
+        "merchant",
+    ]
     list_filter = ["merchant", "method", "status"]
     search_fields = ["reference", "idempotency_key"]
     list_select_related = ["merchant"]

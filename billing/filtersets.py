@@ -15,7 +15,7 @@ def _date_input():
 
 
 class _CreatedBetweenMixin(django_filters.FilterSet):
-    """"Criada de" / "até": days on the merchant's clock, both included."""
+    """The period filters ("De" / "Até"): days on the merchant's clock, both included."""
 
     created_from = django_filters.DateFilter(
         label=_("De"), method="filter_created_from", widget=_date_input()

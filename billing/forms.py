@@ -3,7 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingSettings
 
-SETTINGS_FIELDS = ["retries", "retry_interval_hours", "final_action", "boleto_pix_expiry_days", "sandbox_disconnected"]
+SETTINGS_FIELDS = [
+    "retries",
+    "retry_interval_hours",
+    "final_action",
+    "boleto_pix_expiry_days",
+    "sandbox_disconnected",
+]
 
 
 class BillingSettingsForm(forms.ModelForm):
@@ -45,7 +51,7 @@ class BillingSettingsForm(forms.ModelForm):
 
 
 class RecordPaymentForm(forms.Form):
-    """"Registrar pagamento": an offline payment of the whole open amount, with an optional reference."""
+    """Registrar pagamento: an offline payment of the whole open amount, with an optional reference."""
 
     reference = forms.CharField(
         label=_("Referência"),

@@ -139,6 +139,10 @@ class Invoice(models.Model):
     def get_absolute_url(self):
         return reverse("billing:invoice_detail", kwargs={"pk": self.pk})
 
+    def can_record_payment(self) -> bool:
+        """Staff may record an offline payment of an open (or given-up) invoice."""
+        return self.status in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)
+
 
 class InvoiceLine(models.Model):
     """One line of an invoice: the plan for a period, a proration credit or charge."""
@@ -227,6 +231,14 @@ class Payment(models.Model):
     def get_absolute_url(self):
         return self.invoice.get_absolute_url()
 
+    def can_simulate(self) -> bool:
+        """A pending sandbox boleto or pix can be paid with "Simular pagamento"."""
+        return (
+            self.status == PaymentStatus.PENDING
+            and self.gateway == Gateway.SANDBOX
+            and self.method in (PaymentMethod.BOLETO, PaymentMethod.PIX)
+        )
+
 
 class Refund(models.Model):
     """Money given back on a payment, full or partial, through the payment's gateway."""
@@ -243,6 +255,8 @@ class Refund(models.Model):
         _("situação"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
     )
     gateway_reference = models.CharField(_("referência no gateway"), max_length=100, blank=True)
+    failure_code = models.CharField(_("código da falha"), max_length=40, blank=True)
+    failure_message = models.CharField(_("motivo da falha"), max_length=255, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -5,6 +5,8 @@ fetcher that allows no protocol, so rendering never waits on the network. Money 
 Brazilian Portuguese on the merchant's clock, whatever the language of the person downloading it.
 """
 
+import logging
+
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -12,6 +14,9 @@ from billing import selectors
 from billing.models import Invoice
 
 PDF_LANGUAGE = "pt-br"
+
+# WeasyPrint logs every rendering step at INFO; one invoice would write seven lines to the server's log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def invoice_pdf_filename(invoice: Invoice) -> str:

@@ -1,4 +1,4 @@
-"""Reads of invoices, payments and billing runs for the Cobranças screens, the PDF and the subscription page."""
+"""Reads of invoices, payments and billing runs: the Cobranças screens, the PDF, the subscription page."""
 
 import datetime as dt
 import re
@@ -18,7 +18,7 @@ def invoice_list_queryset() -> QuerySet[Invoice]:
 
 
 def invoice_number_from_query(query: str) -> int | None:
-    """"123", "nº 123" or "#123" → 123; anything else → None."""
+    """The invoice number in a search ("123", "nº 123" or "#123" → 123), or None."""
     match = re.fullmatch(r"(?:n[º°o.]?\s*|#)?\s*(\d{1,18})", query.strip(), flags=re.IGNORECASE)
     return int(match.group(1)) if match else None
 
@@ -47,7 +47,9 @@ def invoice_document(invoice: Invoice) -> dict:
     payments = list(
         invoice.payments.select_related("recorded_by")
         .prefetch_related(
-            Prefetch("refunds", queryset=Refund.objects.select_related("actor").order_by("-created_at", "-pk"))
+            Prefetch(
+                "refunds", queryset=Refund.objects.select_related("actor").order_by("-created_at", "-pk")
+            )
         )
         .order_by("-created_at", "-pk")
     )

@@ -64,9 +64,7 @@ def period_display(start, end) -> str:
 class InvoiceTable(tables.Table):
     """Cobranças > Faturas. Columns read the row and its select_related customer; links need only ids."""
 
-    number = tables.Column(
-        verbose_name=_("Número"), linkify=True, order_by=("number", "pk"), attrs=_RIGHT
-    )
+    number = tables.Column(verbose_name=_("Número"), linkify=True, order_by=("number", "pk"), attrs=_RIGHT)
     customer = tables.Column(
         verbose_name=_("Cliente"),
         accessor="customer__name",
@@ -75,10 +73,14 @@ class InvoiceTable(tables.Table):
         ),
         order_by=("customer__name", "pk"),
     )
-    period = tables.Column(verbose_name=_("Período"), accessor="period_start", order_by=("period_start", "pk"))
+    period = tables.Column(
+        verbose_name=_("Período"), accessor="period_start", order_by=("period_start", "pk")
+    )
     total = tables.Column(verbose_name=_("Total"), order_by=("total", "pk"), attrs=_MONEY)
     status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
-    attempt_count = tables.Column(verbose_name=_("Tentativas"), attrs=_RIGHT, order_by=("attempt_count", "pk"))
+    attempt_count = tables.Column(
+        verbose_name=_("Tentativas"), attrs=_RIGHT, order_by=("attempt_count", "pk")
+    )
     next_attempt_at = tables.DateTimeColumn(
         verbose_name=_("Próxima tentativa"), short=True, order_by=("next_attempt_at", "pk")
     )

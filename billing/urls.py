@@ -17,6 +17,12 @@ urlpatterns = [
     # Cobranças > Pagamentos
     path("pagamentos/", views.PaymentListView.as_view(), name="payment_list"),
     path("pagamentos/<int:pk>/simular/", views.PaymentSettleView.as_view(), name="payment_settle"),
+    # Assinatura > Reembolsar (billing/views/refunds.py)
+    path(
+        "assinaturas/<int:pk>/reembolsar/",
+        views.SubscriptionRefundView.as_view(),
+        name="subscription_refund",
+    ),
     # Cobranças > Execuções
     path("execucoes/", views.BillingRunListView.as_view(), name="run_list"),
     path("execucoes/executar/", views.BillingRunStartView.as_view(), name="run_now"),

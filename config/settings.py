@@ -134,6 +134,8 @@ if env_bool("Q_SYNC"):
 
 # Billing a plan change applied now (subscribers may not import billing, so it names the function).
 SUBSCRIPTION_PLAN_CHANGE_HOOK = "billing.services.proration.prorate_plan_change"
+# What a subscription's billing history is, and whether a delete may take it along (money never).
+SUBSCRIPTION_BILLING_HISTORY_HOOK = "billing.services.invoicing.subscription_billing_history"
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

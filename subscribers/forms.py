@@ -297,13 +297,13 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
     apply = forms.ChoiceField(
         label=_("Quando aplicar"),
         choices=[(APPLY_NOW, _("Agora, com rateio")), (APPLY_NEXT_CYCLE, _("No próximo ciclo"))],
-        initial=APPLY_NEXT_CYCLE,
+        initial=APPLY_NOW,
+        required=False,  # empty means the default, prorating now (DESIGN.md: "prorate by default")
         widget=forms.RadioSelect,
         help_text=_(
             "Vale para mudanças de plano ou quantidade. “Agora” credita o tempo não usado do plano atual e "
             "cobra o novo pelo restante do período; “No próximo ciclo” mantém o plano atual até a renovação."
         ),
-        error_messages={"required": _("Escolha quando aplicar a mudança.")},
     )
 
     field_order = [
@@ -325,7 +325,9 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
             kwargs["initial"] = {
                 "plan": instance.pending_plan_id or instance.plan_id,
                 "quantity": instance.pending_quantity or instance.quantity,
-                "apply": self.APPLY_NEXT_CYCLE,
+                "apply": self.APPLY_NEXT_CYCLE
+                if instance.pending_plan_id or instance.pending_quantity
+                else self.APPLY_NOW,
                 "payment_method": instance.payment_method,
                 "discount_type": instance.discount_type,
                 "discount_percent": instance.discount_percent,
@@ -346,7 +348,7 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if "apply" not in self.fields:
+        if not cleaned_data.get("apply"):
             cleaned_data["apply"] = self.APPLY_NOW
         return cleaned_data
 

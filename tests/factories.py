@@ -302,4 +302,12 @@ FACTORY_FOR_MODEL = {
     Event: EventFactory,
     Coupon: CouponFactory,
     TaxRate: TaxRateFactory,
+    BillingSettings: BillingSettingsFactory,
+    InvoiceSequence: InvoiceSequenceFactory,
+    Invoice: InvoiceFactory,
+    InvoiceLine: InvoiceLineFactory,
+    Payment: PaymentFactory,
+    Refund: RefundFactory,
+    BillingRun: BillingRunFactory,
+    SandboxCharge: SandboxChargeFactory,
 }

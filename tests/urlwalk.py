@@ -18,7 +18,7 @@ PUBLIC_URL_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "set_language",
-    # The sandbox's signed callback: no session, authenticated by its HMAC (tests/billing/test_sandbox_callback.py).
+    # The sandbox's signed callback: no session, authenticated by its HMAC (see test_sandbox_callback.py).
     "billing:sandbox_callback",
 }
 SKIPPED_NAMESPACES = {"admin"}

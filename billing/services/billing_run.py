@@ -90,6 +90,11 @@ def _expire_lapsed_payments(subscription, now) -> list[str]:
         payment = Payment.objects.select_for_update().get(pk=payment_pk)
         if payment.status != PaymentStatus.PENDING:
             continue
+        if invoice.status != InvoiceStatus.OPEN:
+            # Paid some other way (e.g. recorded by staff): this boleto simply lapses, no dunning.
+            payment.status, payment.failure_code = PaymentStatus.FAILED, "expired"
+            payment.save(update_fields=["status", "failure_code"])
+            continue
         try:
             result = get_gateway(payment.gateway).status(
                 merchant_id=payment.merchant_id, reference=payment.gateway_reference

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.choices import DunningFinalAction, Gateway, InvoiceStatus, PaymentStatus
+from billing.choices import DunningFinalAction, Gateway, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeRequest, ChargeResult, GatewayError, get_gateway
 from billing.gateways.sandbox import sandbox_settle
 from billing.models import BillingSettings, Invoice, Payment
@@ -123,7 +123,16 @@ def _succeeded(*, payment, invoice, subscription, now) -> None:
     invoice.save(update_fields=["status", "amount_paid", "paid_at", "next_attempt_at"])
     emit(merchant=subscription.merchant, type="payment.succeeded", payload=payment_payload(payment))
     emit(merchant=subscription.merchant, type="invoice.paid", payload=invoice_payload(invoice))
-    if subscription.status in (S.PENDING, S.PAST_DUE, S.TRIALING):
+    # Only a paid period cures a subscription, and only when no other period is left unpaid: paying a
+    # proration does not make a past-due renewal go away.
+    still_unpaid = subscription.invoices.filter(status=InvoiceStatus.OPEN, attempt_count__gt=0).exclude(
+        pk=invoice.pk
+    )
+    if (
+        subscription.status in (S.PENDING, S.PAST_DUE, S.TRIALING)
+        and invoice.kind == InvoiceKind.RECURRING
+        and not still_unpaid.exists()
+    ):
         subscription_apply_billing(
             subscription=subscription,
             now=now,

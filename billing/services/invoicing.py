@@ -2,10 +2,11 @@
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from billing.calculations import LineInput, TaxInput, compute_invoice, discount_for_period
-from billing.choices import InvoiceKind, InvoiceStatus
-from billing.models import Invoice, InvoiceLine, InvoiceSequence
+from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
 from core.outbox import emit
 
 
@@ -119,3 +120,28 @@ def invoice_create_for_period(
     )
     emit(merchant=subscription.merchant, type="invoice.created", payload=invoice_payload(invoice))
     return invoice
+
+
+def subscription_billing_history(subscription, *, delete: bool = False) -> dict:
+    """A subscription's invoices and payments, for its delete (the one delete the product allows).
+
+    Unpaid history (open or failed attempts) goes with the subscription and is listed first; once any
+    payment succeeded, money moved and the delete is refused: cancel and refund instead.
+    """
+    invoices = Invoice.objects.filter(subscription=subscription)
+    payments = Payment.objects.filter(invoice__subscription=subscription)
+    moved = payments.filter(status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]).exists()
+    summary = {
+        "invoices": invoices.count(),
+        "payments": payments.count(),
+        "blocked_reason": _(
+            "Esta assinatura já tem pagamentos aprovados e não pode ser excluída. "
+            "Cancele-a (e reembolse, se for o caso)."
+        )
+        if moved
+        else "",
+    }
+    if delete and not moved:
+        payments.delete()
+        invoices.delete()
+    return summary

@@ -132,9 +132,10 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
         reason=(reason or "").strip(),
         status=result.status,
         gateway_reference=result.reference[:100],
+        failure_code=result.failure_code[:40],
+        failure_message=(result.failure_message or result.failure_code)[:255],
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    refund.failure_message = result.failure_message or result.failure_code
     if result.status != RefundStatus.SUCCEEDED:
         # Nothing moved: the payment, invoice and subscription stay as they were; the row says we tried.
         return refund

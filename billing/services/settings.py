@@ -25,4 +25,6 @@ def billing_settings_update(*, merchant, actor, **fields) -> BillingSettings:
         setattr(settings, name, value)
     settings.full_clean()
     settings.save(update_fields=sorted(fields) or None)
+    # Keep `merchant.billing_settings` (what BillingSettings.for_merchant reads) pointing at the saved row.
+    merchant.billing_settings = settings
     return settings

@@ -1,6 +1,17 @@
-from billing.views.invoices import InvoiceDetailView, InvoiceListView, InvoicePdfView, InvoiceRecordPaymentView
+from billing.views.invoices import (
+    InvoiceDetailView,
+    InvoiceListView,
+    InvoicePdfView,
+    InvoiceRecordPaymentView,
+)
 from billing.views.payments import PaymentListView, PaymentSettleView, SandboxCallbackView
-from billing.views.runs import BillingRunDetailView, BillingRunListView, BillingRunProgressView, BillingRunStartView
+from billing.views.refunds import SubscriptionRefundView
+from billing.views.runs import (
+    BillingRunDetailView,
+    BillingRunListView,
+    BillingRunProgressView,
+    BillingRunStartView,
+)
 from billing.views.settings import BillingSettingsView
 
 __all__ = [
@@ -16,4 +27,5 @@ __all__ = [
     "PaymentListView",
     "PaymentSettleView",
     "SandboxCallbackView",
+    "SubscriptionRefundView",
 ]

@@ -7,31 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.generic import MerchantActionView, MerchantDetailView, MerchantListView
 from accounts.permissions import Action
 from billing import selectors
-from billing.choices import Gateway, InvoiceStatus, PaymentStatus
 from billing.filtersets import InvoiceFilterSet
 from billing.forms import RecordPaymentForm
 from billing.pdf import invoice_pdf_filename, render_invoice_pdf
 from billing.services.charging import payment_record_manual
 from billing.tables import InvoiceTable
 from core.money import format_money
-from subscribers.choices import PaymentMethod
-
-# The statuses payment_record_manual accepts (it checks again under the invoice's lock).
-RECORDABLE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)
-# What "Simular pagamento" (billing.services.charging.payment_settle) accepts.
-SIMULATABLE_METHODS = (PaymentMethod.BOLETO, PaymentMethod.PIX)
-
-
-def can_record_payment(invoice) -> bool:
-    return invoice.status in RECORDABLE_STATUSES
-
-
-def can_simulate(payment) -> bool:
-    return (
-        payment.status == PaymentStatus.PENDING
-        and payment.gateway == Gateway.SANDBOX
-        and payment.method in SIMULATABLE_METHODS
-    )
 
 
 class InvoiceListView(MerchantListView):
@@ -55,14 +36,12 @@ class InvoiceDetailView(MerchantDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         document = selectors.invoice_document(self.object)
-        for payment in document["payments"]:
-            payment.can_simulate = can_simulate(payment)
-        context.update(document, title=str(self.object), can_record_payment=can_record_payment(self.object))
+        context.update(document, title=str(self.object), can_record_payment=self.object.can_record_payment())
         return context
 
 
 class InvoicePdfView(MerchantDetailView):
-    """"Baixar PDF": the invoice as a PDF attachment named fatura-<número>.pdf."""
+    """Baixar PDF: the invoice as a PDF attachment named fatura-<número>.pdf."""
 
     queryset = selectors.invoice_detail_queryset()
     http_method_names = ["get", "head", "options"]
@@ -74,7 +53,7 @@ class InvoicePdfView(MerchantDetailView):
 
 
 class InvoiceRecordPaymentView(MerchantActionView):
-    """"Registrar pagamento": staff record an offline payment of the whole open amount."""
+    """Registrar pagamento: staff record an offline payment of the whole open amount."""
 
     queryset = selectors.invoice_detail_queryset()
     required_action = Action.MANAGE_BILLING
@@ -84,7 +63,7 @@ class InvoiceRecordPaymentView(MerchantActionView):
     success_message = _("Pagamento registrado. A fatura está paga.")
 
     def get(self, request, *args, **kwargs):
-        if not can_record_payment(self.object):
+        if not self.object.can_record_payment():
             messages.error(request, _("Só é possível registrar pagamento de uma fatura em aberto."))
             return HttpResponseRedirect(self.object.get_absolute_url())
         return super().get(request, *args, **kwargs)
@@ -110,4 +89,6 @@ class InvoiceRecordPaymentView(MerchantActionView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, obj):
-        payment_record_manual(invoice=obj, actor=self.request.user, reference=self.form.cleaned_data["reference"])
+        payment_record_manual(
+            invoice=obj, actor=self.request.user, reference=self.form.cleaned_data["reference"]
+        )

@@ -38,7 +38,7 @@ class PaymentListView(MerchantListView):
 
 
 class PaymentSettleView(MerchantActionView):
-    """"Simular pagamento": pays a pending sandbox boleto or pix, as the customer's bank would."""
+    """Simular pagamento: pays a pending sandbox boleto or pix, as the customer's bank would."""
 
     queryset = selectors.payment_detail_queryset()
     required_action = Action.MANAGE_BILLING
@@ -97,7 +97,9 @@ class SandboxCallbackView(View):
             return _error(400, gettext("Assinatura inválida."))
 
         payment = (
-            Payment.objects.filter(merchant_id=merchant_id, gateway=Gateway.SANDBOX, gateway_reference=reference)
+            Payment.objects.filter(
+                merchant_id=merchant_id, gateway=Gateway.SANDBOX, gateway_reference=reference
+            )
             .order_by("-pk")
             .first()
         )

@@ -27,7 +27,9 @@ class BillingRunListView(MerchantListView):
     table_class = BillingRunTable
     template_name = "billing/run_list.html"
     title = _("Execuções de cobrança")
-    empty_message = _("Nenhuma execução ainda. A cobrança roda sozinha a cada minuto, ou use “Executar agora”.")
+    empty_message = _(
+        "Nenhuma execução ainda. A cobrança roda sozinha a cada minuto, ou use “Executar agora”."
+    )
     empty_filtered_message = _("Nenhuma execução encontrada para estes filtros.")
 
 
@@ -60,13 +62,15 @@ class BillingRunProgressView(MerchantDetailView):
 
 
 class BillingRunStartView(MerchantScopedMixin, View):
-    """"Executar agora": starts a run over this merchant's due work (renewals, retries, lapsed boleto/pix)."""
+    """Executar agora: starts a run over this merchant's due work (renewals, retries, lapsed boleto, pix)."""
 
-    required_action = Action.MANAGE_BILLING
+    required_action = Action.RUN_BILLING
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        runs = billing_run_start(merchant=request.merchant, trigger=BillingRunTrigger.MANUAL, actor=request.user)
+        runs = billing_run_start(
+            merchant=request.merchant, trigger=BillingRunTrigger.MANUAL, actor=request.user
+        )
         if not runs:
             messages.info(request, _("Nada a cobrar agora."))
             return HttpResponseRedirect(reverse("billing:run_list"))

@@ -337,15 +337,16 @@ def subscription_update(
     discount_percent: Decimal | None = None,
     discount_amount: int | None = None,
     discount_periods: int | None = None,
-    apply: str = "next_cycle",
+    apply: str = "now",
     now: dt.datetime | None = None,
 ) -> Subscription:
     """Changes plan, quantity, discount, salesperson or payment method; refused once the subscription ended.
 
     A plan or quantity change waits for the next renewal (`pending_plan` / `pending_quantity`, applied
-    by the billing run) unless `apply="now"`: then it takes effect at once and the plan-change hook
-    (settings.SUBSCRIPTION_PLAN_CHANGE_HOOK, billing's proration) bills the rest of the paid period, in
-    this same transaction. Choosing the current terms again drops a change that was waiting.
+    by the billing run) unless `apply="now"` (or the subscription has not started): then it takes effect
+    at once and the plan-change hook (settings.SUBSCRIPTION_PLAN_CHANGE_HOOK, billing's proration) bills
+    the rest of the paid period, in this same transaction. Choosing the current terms again drops a
+    change that was waiting. Other terms always change at once.
     """
     now = now or timezone.now()
     subscription = _locked(subscription)
@@ -361,17 +362,23 @@ def subscription_update(
         # The plan of a change already waiting for the next cycle stays acceptable, like the current one.
         current_plan=plan if plan in (subscription.plan, subscription.pending_plan) else subscription.plan,
     )
+    old_plan, old_quantity = subscription.plan, subscription.quantity
+    terms_change = (plan, quantity) != (old_plan, old_quantity)
+    # A subscription that has not started has no cycle to wait for: its first one uses the new terms.
+    if subscription.status == S.SCHEDULED:
+        apply = "now"
+    defer = terms_change and apply == "next_cycle"
     discount_type = discount_type or DiscountType.NONE
+    gross = plan.price * (quantity or 1)
     _check_discount(
         discount_type=discount_type,
         discount_percent=discount_percent,
         discount_amount=discount_amount,
-        gross=plan.price * (quantity or 1),
+        # The discount applies at once: while a change waits it must fit the current terms as well.
+        gross=min(gross, old_plan.price * old_quantity) if defer else gross,
     )
     before = model_to_dict(subscription, fields=_EDITABLE)
-    old_plan, old_quantity = subscription.plan, subscription.quantity
-    terms_change = (plan, quantity) != (old_plan, old_quantity)
-    if terms_change and apply == "next_cycle":
+    if defer:
         subscription.pending_plan = plan if plan != old_plan else None
         subscription.pending_quantity = quantity if quantity != old_quantity else None
     else:
@@ -400,14 +407,14 @@ def subscription_update(
         return subscription
     subscription.save(update_fields=[*_EDITABLE, "currency", "updated_at"])
     data = {"changes": changes}
-    if terms_change and apply == "now":
+    if defer:
+        data["apply"] = "next_cycle"
+    elif terms_change:
         data["apply"] = "now"
         hook = plan_change_hook()
         note = hook(subscription=subscription, old_plan=old_plan, old_quantity=old_quantity, now=now)
         if note:
             data["proration"] = note
-    elif terms_change:
-        data["apply"] = "next_cycle"
     _record(subscription, kind=EventKind.EDITED, actor=actor, data=data, at=now)
     emit(
         merchant=merchant, type="subscription.updated", payload={**_payload(subscription), "changes": changes}
@@ -613,9 +620,15 @@ def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscr
 
 
 # --- delete ----------------------------------------------------------------------------------------
+def billing_history_hook():
+    """Named by settings.SUBSCRIPTION_BILLING_HISTORY_HOOK (billing builds on subscribers). Called as
+    hook(subscription, delete=bool) → {"invoices": n, "payments": n, "blocked_reason": str}."""
+    return import_string(settings.SUBSCRIPTION_BILLING_HISTORY_HOOK)
+
+
 def deletion_summary(subscription: Subscription) -> dict:
-    """What a delete removes, for the confirmation screen."""
-    return {"events": subscription.events.count()}
+    """What a delete removes, for the confirmation screen, and why it can't when money already moved."""
+    return {"events": subscription.events.count(), **billing_history_hook()(subscription, delete=False)}
 
 
 @transaction.atomic
@@ -625,10 +638,15 @@ def subscription_delete(*, subscription: Subscription, actor, now=None) -> Subsc
     now = now or timezone.now()
     subscription = _locked(subscription)
     _refuse(subscription, SubscriptionAction.DELETE, now=now)
+    summary = deletion_summary(subscription)
+    if summary["blocked_reason"]:
+        raise ValidationError(summary["blocked_reason"], code="has_payments")
     snapshot = {
         **{k: _jsonable(v) for k, v in model_to_dict(subscription).items()},
         "customer_email": subscription.customer.email,
-        "events": deletion_summary(subscription)["events"],
+        "events": summary["events"],
+        "invoices": summary["invoices"],
+        "payments": summary["payments"],
     }
     tombstone = SubscriptionTombstone.objects.create(
         merchant=subscription.merchant,
@@ -640,6 +658,7 @@ def subscription_delete(*, subscription: Subscription, actor, now=None) -> Subsc
         deleted_at=now,
     )
     emit(merchant=subscription.merchant, type="subscription.deleted", payload=_payload(subscription))
+    billing_history_hook()(subscription, delete=True)
     subscription.delete()
     return tombstone
 

@@ -340,6 +340,7 @@ class SubscriptionDeleteView(_OnlyWhenAllowedMixin, MerchantActionView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["summary"] = deletion_summary(self.object)
+        context["confirm_blocked"] = bool(context["summary"]["blocked_reason"])
         context["question"] = _(
             "Excluir permanentemente a assinatura de %(customer)s ao plano “%(plan)s”? "
             "Esta ação não pode ser desfeita."

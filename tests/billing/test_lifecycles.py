@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from billing.choices import DunningFinalAction, InvoiceStatus, PaymentStatus
 from billing.gateways.sandbox import sandbox_settle
@@ -309,3 +310,48 @@ def test_a_backdated_contract_is_charged_for_the_periods_already_passed(merchant
     assert local_days(subscription.invoices.order_by("period_start")) == ["31/01/2027", "28/02/2027"]
     subscription.refresh_from_db()
     assert subscription.next_invoice_at.astimezone(SP).date() == dt.date(2027, 3, 31)
+
+
+def test_deleting_in_the_first_month_takes_unpaid_history_along_but_never_paid_history(
+    merchant, owner, contract, bill
+):
+    from subscribers.models import Subscription, SubscriptionTombstone
+    from subscribers.services import subscription_delete
+
+    plan = PlanFactory(merchant=merchant, price=4990)
+    start = dt.datetime(2027, 8, 2, 8, 0, tzinfo=SP)
+    unpaid = contract(at=start, plan=plan, payment_token=DECLINED)
+    paid = contract(at=start, plan=plan)
+    bill(start)
+
+    with time_machine.travel(start + dt.timedelta(days=3), tick=False):
+        tombstone = subscription_delete(subscription=unpaid, actor=owner)
+        with pytest.raises(ValidationError) as refused:
+            subscription_delete(subscription=paid, actor=owner)
+
+    assert (tombstone.snapshot["invoices"], tombstone.snapshot["payments"]) == (1, 1)
+    assert not Invoice.objects.filter(subscription_id=unpaid.pk).exists()
+    assert refused.value.code == "has_payments"
+    assert Subscription.objects.filter(pk=paid.pk).exists()
+    assert SubscriptionTombstone.objects.count() == 1
+
+
+def test_a_boleto_lapsing_after_staff_recorded_the_payment_changes_nothing(merchant, owner, contract, bill):
+    from billing.services.charging import payment_record_manual
+
+    plan = PlanFactory(merchant=merchant, price=8990)
+    start = dt.datetime(2027, 9, 1, 8, 0, tzinfo=SP)
+    subscription = contract(at=start, plan=plan, payment_method=PaymentMethod.BOLETO)
+    bill(start)
+    invoice = subscription.invoices.get()
+    with time_machine.travel(start + dt.timedelta(days=1), tick=False):
+        payment_record_manual(invoice=invoice, actor=owner, reference="TED 123")
+
+    bill(start + dt.timedelta(days=3))  # the boleto lapses
+
+    subscription.refresh_from_db()
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.next_attempt_at) == (InvoiceStatus.PAID, None)
+    assert subscription.status == S.ACTIVE
+    boleto = invoice.payments.get(method=PaymentMethod.BOLETO)
+    assert (boleto.status, boleto.failure_code) == (PaymentStatus.FAILED, "expired")

@@ -94,12 +94,12 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def test_the_edit_form_asks_when_to_apply_and_defaults_to_the_next_cycle(owner_client, subscription, clock):
+def test_the_edit_form_asks_when_to_apply_and_prorates_by_default(owner_client, subscription, clock):
     response = owner_client.get(edit_url(subscription))
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert response.context["form"]["apply"].value() == "next_cycle"
+    assert response.context["form"]["apply"].value() == "now"  # DESIGN.md: "prorate by default"
     assert "Quando aplicar" in content
     assert "Agora, com rateio" in content
     assert "No próximo ciclo" in content
@@ -135,7 +135,9 @@ def test_now_changes_the_plan_and_charges_the_proration_with_the_sandbox_card(
     )
 
 
-def test_next_cycle_keeps_the_plan_until_the_renewal_applies_it(owner_client, subscription, basic, gold, clock):
+def test_next_cycle_keeps_the_plan_until_the_renewal_applies_it(
+    owner_client, subscription, basic, gold, clock
+):
     response = owner_client.post(edit_url(subscription), form_data(gold, quantity="2"))
 
     assert response.status_code == 302
@@ -175,13 +177,19 @@ def test_the_form_starts_from_a_pending_change_so_saving_another_field_keeps_it(
     assert subscription.payment_method == "pix"
 
 
-def test_choosing_the_current_terms_again_drops_the_pending_change(owner_client, subscription, basic, gold, clock):
+def test_choosing_the_current_terms_again_drops_the_pending_change(
+    owner_client, subscription, basic, gold, clock
+):
     owner_client.post(edit_url(subscription), form_data(gold))
 
     owner_client.post(edit_url(subscription), form_data(basic))
 
     subscription.refresh_from_db()
-    assert (subscription.plan, subscription.pending_plan, subscription.pending_quantity) == (basic, None, None)
+    assert (subscription.plan, subscription.pending_plan, subscription.pending_quantity) == (
+        basic,
+        None,
+        None,
+    )
 
 
 def test_applying_a_pending_change_now_prorates_it(owner_client, subscription, gold, clock):
@@ -194,13 +202,13 @@ def test_applying_a_pending_change_now_prorates_it(owner_client, subscription, g
     assert Invoice.objects.get(kind=InvoiceKind.PRORATION).total == 2581
 
 
-def test_when_to_apply_is_required(owner_client, subscription, basic, gold, clock):
+def test_leaving_when_to_apply_blank_prorates_now(owner_client, subscription, basic, gold, clock):
     response = owner_client.post(edit_url(subscription), form_data(gold, apply=""))
 
-    assert response.status_code == 200
-    assert response.context["form"].errors["apply"] == ["Escolha quando aplicar a mudança."]
+    assert response.status_code == 302
     subscription.refresh_from_db()
-    assert (subscription.plan, subscription.pending_plan) == (basic, None)
+    assert (subscription.plan, subscription.pending_plan) == (gold, None)
+    assert Invoice.objects.filter(kind=InvoiceKind.PRORATION).count() == 1
 
 
 def test_other_terms_change_at_once_whatever_is_chosen(owner_client, subscription, basic, clock):
@@ -214,7 +222,9 @@ def test_other_terms_change_at_once_whatever_is_chosen(owner_client, subscriptio
     assert not Invoice.objects.filter(kind=InvoiceKind.PRORATION).exists()
 
 
-def test_a_scheduled_subscription_is_not_asked_and_changes_at_once(owner_client, owner, merchant, basic, gold):
+def test_a_scheduled_subscription_is_not_asked_and_changes_at_once(
+    owner_client, owner, merchant, basic, gold
+):
     scheduled = subscription_create(
         merchant=merchant,
         actor=owner,
@@ -238,7 +248,12 @@ def test_a_scheduled_subscription_is_not_asked_and_changes_at_once(owner_client,
 def test_the_service_refuses_an_unknown_timing(owner, subscription, gold, clock):
     with pytest.raises(ValidationError) as excinfo:
         subscription_update(
-            subscription=subscription, actor=owner, plan=gold, quantity=1, payment_method="card", apply="later"
+            subscription=subscription,
+            actor=owner,
+            plan=gold,
+            quantity=1,
+            payment_method="card",
+            apply="later",
         )
 
     assert excinfo.value.error_dict["apply"][0].code == "apply_required"
@@ -265,3 +280,17 @@ def recording_hook(*, subscription, old_plan, old_quantity, now):
         {"subscription": subscription, "old_plan": old_plan, "old_quantity": old_quantity, "now": now}
     )
     return {"seen": True}
+
+
+def test_a_discount_must_fit_the_current_terms_while_a_change_waits(owner_client, subscription, basic, gold):
+    # R$ 60,00 off fits the new R$ 99,90 but not the R$ 49,90 still charged until the renewal.
+    response = owner_client.post(
+        edit_url(subscription), form_data(gold, discount_type="fixed", discount_amount="60,00")
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["discount_amount"] == [
+        "O desconto não pode ser maior que o valor da assinatura."
+    ]
+    subscription.refresh_from_db()
+    assert (subscription.pending_plan, subscription.discount_type) == (None, "")

@@ -271,8 +271,8 @@ def test_page_shows_the_terms_formatted(owner_client, owner, merchant, customer)
     [
         (S.ACTIVE, 0, {"edit", "cancel", "remove", "readd", "delete"}),
         (S.PAST_DUE, 0, {"edit", "cancel", "remove", "delete"}),
-        (S.CANCELED, 0, {"delete"}),
-        (S.CANCELED, 60, set()),
+        (S.CANCELED, 0, {"delete", "refund"}),
+        (S.CANCELED, 60, {"refund"}),
         (S.EXPIRED, 60, set()),
     ],
 )
