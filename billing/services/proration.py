@@ -22,7 +22,7 @@ from billing.services.invoicing import allocate_invoice_numbers, invoice_payload
 from core.money import round_minor
 from core.outbox import emit
 from subscribers.choices import SubscriptionStatus
-from subscribers.services.subscriptions import subscription_update
+from subscribers.services import subscription_update
 
 S = SubscriptionStatus
 # Statuses whose current period has been invoiced: only there is there unused time to credit.

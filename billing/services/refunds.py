@@ -20,7 +20,7 @@ from core.money import format_money
 from core.outbox import emit
 from subscribers.choices import PaymentMethod, SubscriptionAction, SubscriptionStatus
 from subscribers.models import Subscription
-from subscribers.services.subscriptions import subscription_apply_billing
+from subscribers.services import subscription_apply_billing
 
 BOLETO_NOT_REFUNDABLE = gettext_lazy("Assinaturas pagas por boleto não podem ser reembolsadas.")
 

@@ -1,22 +1,26 @@
 """Every write in the subscribers app (customers and subscriptions) goes through these functions."""
 
+from subscribers.services._common import refusal_message
+from subscribers.services.billing import subscription_apply_billing
+from subscribers.services.changes import plan_change_hook, subscription_update
+from subscribers.services.contract import subscription_create
 from subscribers.services.customers import customer_create, customer_update
-from subscribers.services.subscriptions import (
+from subscribers.services.deletion import deletion_summary, subscription_delete
+from subscribers.services.due import subscription_process_due
+from subscribers.services.ending import (
     cancellation_preview,
-    subscription_apply_billing,
     subscription_cancel,
-    subscription_create,
-    subscription_delete,
-    subscription_process_due,
     subscription_readd,
     subscription_remove,
-    subscription_update,
 )
 
 __all__ = [
     "cancellation_preview",
     "customer_create",
     "customer_update",
+    "deletion_summary",
+    "plan_change_hook",
+    "refusal_message",
     "subscription_apply_billing",
     "subscription_cancel",
     "subscription_create",

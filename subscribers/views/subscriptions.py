@@ -20,7 +20,7 @@ from subscribers import services
 from subscribers.choices import CancelWhen, EventKind, SubscriptionAction
 from subscribers.forms import CancelForm, RemoveForm, SubscriptionForm, SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
-from subscribers.services.subscriptions import deletion_summary, refusal_message
+from subscribers.services import deletion_summary, refusal_message
 from subscribers.tables import STATUS_BADGE_CLASSES
 
 

@@ -24,6 +24,7 @@ from subscribers.choices import (
 from subscribers.models import Subscription, SubscriptionEvent, SubscriptionTombstone
 from subscribers.services import (
     cancellation_preview,
+    deletion_summary,
     subscription_cancel,
     subscription_create,
     subscription_delete,
@@ -32,7 +33,6 @@ from subscribers.services import (
     subscription_remove,
     subscription_update,
 )
-from subscribers.services.subscriptions import deletion_summary
 from tests.factories import (
     CustomerFactory,
     MembershipFactory,

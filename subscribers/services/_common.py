@@ -1,0 +1,160 @@
+"""Helpers shared by the subscription services: locking, the refusal rule, timeline and outbox rows."""
+
+import json
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from subscribers.choices import (
+    TRANSITIONS,
+    DiscountType,
+    SubscriptionAction,
+    SubscriptionStatus,
+)
+from subscribers.models import Subscription, SubscriptionEvent
+
+S = SubscriptionStatus
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def _locked(subscription: Subscription) -> Subscription:
+    """Re-reads the row under a lock so two requests cannot both act on the same old status.
+
+    Only the subscription row is locked (`of=("self",)`): without it PostgreSQL would also lock the
+    joined merchant, plan and customer rows, serialising every write of a merchant and making the
+    SKIP LOCKED workers skip unrelated subscriptions of the same merchant.
+    """
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("merchant", "plan", "customer")
+        .get(pk=subscription.pk)
+    )
+
+
+REFUSAL_CODES = {
+    SubscriptionAction.EDIT: "cannot_edit",
+    SubscriptionAction.CANCEL: "cannot_cancel",
+    SubscriptionAction.REMOVE: "cannot_remove",
+    SubscriptionAction.READD: "cannot_readd",
+    SubscriptionAction.DELETE: "delete_window_closed",
+}
+
+
+def refusal_message(subscription: Subscription, action: str) -> str:
+    """Why `action` is not possible now: the services raise it, the screens show it."""
+    status = subscription.get_status_display().lower()
+    if action == SubscriptionAction.EDIT:
+        return _("Uma assinatura %(status)s não pode ser alterada.") % {"status": status}
+    if action == SubscriptionAction.CANCEL:
+        if subscription.cancel_at is not None and not subscription.is_ended:
+            return _("O cancelamento desta assinatura já está agendado.")
+        return _("Uma assinatura %(status)s não pode ser cancelada.") % {"status": status}
+    if action == SubscriptionAction.REMOVE:
+        return _("Uma assinatura %(status)s não pode ser removida.") % {"status": status}
+    if action == SubscriptionAction.READD:
+        return _("Só é possível readicionar uma assinatura ativa ou em teste.")
+    return _(
+        "Esta assinatura só podia ser excluída até %(deadline)s (um mês após a contratação). "
+        "Cancele-a em vez de excluir."
+    ) % {"deadline": formats.date_format(subscription.delete_deadline, "SHORT_DATE_FORMAT")}
+
+
+def _refuse(subscription, action, *, now=None):
+    """Raises the action's refusal unless the one action table allows it (on the merchant's date)."""
+    if not subscription.can(action, today=subscription.merchant.localdate(now)):
+        raise ValidationError(refusal_message(subscription, action), code=REFUSAL_CODES[action])
+
+
+def _payload(subscription: Subscription) -> dict:
+    return {
+        "id": subscription.pk,
+        "status": subscription.status,
+        "customer": {"id": subscription.customer_id, "email": subscription.customer.email},
+        "plan": {"id": subscription.plan_id, "name": subscription.plan.name},
+        "quantity": subscription.quantity,
+        "amount": subscription.amount,
+        "currency": subscription.currency,
+        "payment_method": subscription.payment_method,
+        "current_period_end": subscription.current_period_end,
+        "cancel_at": subscription.cancel_at,
+        "cancel_origin": subscription.cancel_origin,
+        "access_until": subscription.access_until,
+    }
+
+
+def _record(
+    subscription, *, kind, actor, from_status="", to_status="", origin="", reason="", data=None, at=None
+):
+    return SubscriptionEvent.objects.create(
+        merchant_id=subscription.merchant_id,
+        subscription=subscription,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        origin=origin,
+        reason=reason,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def _field_error(field: str, message, code: str) -> ValidationError:
+    # ValidationError({field: message}, code=...) silently drops the code; it has to sit on the inner error.
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _move(subscription: Subscription, to_status: str) -> str:
+    """Changes the status in memory after checking the transition table; returns the old status."""
+    from_status = subscription.status
+    if to_status not in TRANSITIONS[from_status]:
+        raise ValidationError(
+            _("Uma assinatura %(from)s não pode passar a %(to)s.")
+            % {"from": S(from_status).label.lower(), "to": S(to_status).label.lower()},
+            code="invalid_transition",
+        )
+    subscription.status = to_status
+    return from_status
+
+
+def _check_discount(*, discount_type, discount_percent, discount_amount, gross):
+    errors = {}
+    if discount_type == DiscountType.PERCENT:
+        if discount_percent is None:
+            errors["discount_percent"] = _("Informe o percentual de desconto.")
+        elif not Decimal("0") < Decimal(discount_percent) <= Decimal("100"):
+            errors["discount_percent"] = _("O percentual deve estar entre 0,01 e 100.")
+    elif discount_type == DiscountType.FIXED:
+        if discount_amount is None:
+            errors["discount_amount"] = _("Informe o valor do desconto.")
+        elif discount_amount <= 0:
+            errors["discount_amount"] = _("O desconto deve ser maior que zero.")
+        elif discount_amount > gross:
+            errors["discount_amount"] = _("O desconto não pode ser maior que o valor da assinatura.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_catalog(*, merchant, customer, plan, salesperson, current_plan=None):
+    errors = {}
+    if customer.merchant_id != merchant.pk:
+        errors["customer"] = _("Cliente não encontrado.")
+    if plan.merchant_id != merchant.pk:
+        errors["plan"] = _("Plano não encontrado.")
+    elif plan != current_plan and (not plan.is_active or plan.archived_at is not None):
+        errors["plan"] = _("Este plano não está disponível para novas assinaturas.")
+    if salesperson is not None and not salesperson.memberships.filter(merchant=merchant).exists():
+        errors["salesperson"] = _("O vendedor responsável precisa fazer parte da equipe.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _jsonable(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _json_safe(data):
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))

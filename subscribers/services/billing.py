@@ -1,0 +1,99 @@
+"""What billing (payments, failed charges, renewals, refunds) does to a subscription."""
+
+from core.outbox import emit
+from subscribers.choices import (
+    CancelOrigin,
+    EventKind,
+)
+from subscribers.models import Subscription
+from subscribers.services._common import S, _move, _payload, _record
+
+# --- billing-driven changes (called by the billing app, which holds the subscription's row lock) -----
+BILLING_EVENT_TYPES = {
+    S.ACTIVE: "subscription.activated",
+    S.PENDING: "subscription.pending",
+    S.PAST_DUE: "subscription.past_due",
+    S.EXPIRED: "subscription.expired",
+    S.CANCELED: "subscription.canceled",
+    S.REFUNDED: "subscription.refunded",
+}
+
+
+def subscription_apply_billing(
+    *,
+    subscription: Subscription,
+    now,
+    to_status: str | None = None,
+    reason: str = "",
+    data: dict | None = None,
+    **fields,
+) -> Subscription:
+    """What a payment, a failed charge, a renewal or a refund does to a subscription: move its status
+    along the transition table (with timeline entry and outbox event) and/or update its billing fields
+    (periods, next_invoice_at, …). The caller holds the row lock inside its transaction."""
+    allowed = {
+        "current_period_start",
+        "current_period_end",
+        "next_invoice_at",
+        "amount",
+        "plan",
+        "quantity",
+        "pending_plan",
+        "pending_quantity",
+        "currency",
+        "access_until",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"Billing may not change {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    update = [*fields]
+    from_status = subscription.status
+    if to_status and to_status != from_status:
+        _move(subscription, to_status)
+        update.append("status")
+        if to_status in (S.EXPIRED, S.CANCELED):
+            subscription.ended_at = now
+            subscription.next_invoice_at = None
+            update += ["ended_at", "next_invoice_at"]
+        if to_status == S.CANCELED and not subscription.cancel_origin:
+            subscription.cancel_origin = CancelOrigin.SELLER
+            subscription.cancel_at = now
+            subscription.cancel_reason = reason
+            subscription.access_until = now
+            update += ["cancel_origin", "cancel_at", "cancel_reason", "access_until"]
+    if update:
+        subscription.save(update_fields=sorted({*update, "updated_at"}))
+    if to_status and to_status != from_status:
+        kind = {S.EXPIRED: EventKind.EXPIRED, S.REFUNDED: EventKind.REFUNDED}.get(
+            to_status, EventKind.BILLING
+        )
+        _record(
+            subscription,
+            kind=kind,
+            actor=None,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            data=data or {},
+            at=now,
+        )
+        emit(
+            merchant=subscription.merchant,
+            type=BILLING_EVENT_TYPES[to_status],
+            payload={**_payload(subscription), "reason": reason},
+        )
+        if to_status == S.ACTIVE and from_status in (S.PENDING, S.TRIALING):
+            emit(
+                merchant=subscription.merchant,
+                type="subscription.access_granted",
+                payload=_payload(subscription),
+            )
+        if to_status in (S.EXPIRED, S.CANCELED, S.REFUNDED) and from_status != S.CANCELED:
+            emit(
+                merchant=subscription.merchant,
+                type="subscription.access_revoked",
+                payload=_payload(subscription),
+            )
+    return subscription

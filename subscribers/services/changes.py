@@ -1,0 +1,152 @@
+"""Changing terms: plan, quantity, discount, salesperson, payment method."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from core.outbox import emit
+from subscribers.choices import (
+    DiscountType,
+    EventKind,
+    SubscriptionAction,
+)
+from subscribers.models import Subscription
+from subscribers.pricing import subscription_amount
+from subscribers.services._common import (
+    S,
+    _check_catalog,
+    _check_discount,
+    _field_error,
+    _jsonable,
+    _locked,
+    _payload,
+    _record,
+    _refuse,
+)
+
+
+@transaction.atomic
+def subscription_update(
+    *,
+    subscription: Subscription,
+    actor,
+    plan,
+    quantity: int,
+    payment_method: str,
+    salesperson=None,
+    discount_type: str = DiscountType.NONE,
+    discount_percent: Decimal | None = None,
+    discount_amount: int | None = None,
+    discount_periods: int | None = None,
+    apply: str = "now",
+    now: dt.datetime | None = None,
+) -> Subscription:
+    """Changes plan, quantity, discount, salesperson or payment method; refused once the subscription ended.
+
+    A plan or quantity change waits for the next renewal (`pending_plan` / `pending_quantity`, applied
+    by the billing run) unless `apply="now"` (or the subscription has not started): then it takes effect
+    at once and the plan-change hook (settings.SUBSCRIPTION_PLAN_CHANGE_HOOK, billing's proration) bills
+    the rest of the paid period, in this same transaction. Choosing the current terms again drops a
+    change that was waiting. Other terms always change at once.
+    """
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(subscription, SubscriptionAction.EDIT)
+    if apply not in ("now", "next_cycle"):
+        raise _field_error("apply", _("Escolha quando aplicar a mudança."), "apply_required")
+    merchant = subscription.merchant
+    _check_catalog(
+        merchant=merchant,
+        customer=subscription.customer,
+        plan=plan,
+        salesperson=salesperson,
+        # The plan of a change already waiting for the next cycle stays acceptable, like the current one.
+        current_plan=plan if plan in (subscription.plan, subscription.pending_plan) else subscription.plan,
+    )
+    old_plan, old_quantity = subscription.plan, subscription.quantity
+    terms_change = (plan, quantity) != (old_plan, old_quantity)
+    # A subscription that has not started has no cycle to wait for: its first one uses the new terms.
+    if subscription.status == S.SCHEDULED:
+        apply = "now"
+    defer = terms_change and apply == "next_cycle"
+    discount_type = discount_type or DiscountType.NONE
+    gross = plan.price * (quantity or 1)
+    _check_discount(
+        discount_type=discount_type,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+        # The discount applies at once: while a change waits it must fit the current terms as well.
+        gross=min(gross, old_plan.price * old_quantity) if defer else gross,
+    )
+    before = model_to_dict(subscription, fields=_EDITABLE)
+    if defer:
+        subscription.pending_plan = plan if plan != old_plan else None
+        subscription.pending_quantity = quantity if quantity != old_quantity else None
+    else:
+        subscription.plan = plan
+        subscription.currency = plan.currency
+        subscription.quantity = quantity
+        subscription.pending_plan = None
+        subscription.pending_quantity = None
+    subscription.payment_method = payment_method
+    subscription.salesperson = salesperson
+    subscription.discount_type = discount_type
+    subscription.discount_percent = discount_percent if discount_type == DiscountType.PERCENT else None
+    subscription.discount_amount = discount_amount if discount_type == DiscountType.FIXED else None
+    subscription.discount_periods = discount_periods if discount_type else None
+    subscription.amount = subscription_amount(
+        price=subscription.plan.price,
+        quantity=subscription.quantity,
+        discount_type=discount_type,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+    )
+    subscription.full_clean(exclude=["status"])
+    after = model_to_dict(subscription, fields=_EDITABLE)
+    changes = {k: [_jsonable(before[k]), _jsonable(after[k])] for k in _EDITABLE if before[k] != after[k]}
+    if not changes:
+        return subscription
+    subscription.save(update_fields=[*_EDITABLE, "currency", "updated_at"])
+    data = {"changes": changes}
+    if defer:
+        data["apply"] = "next_cycle"
+    elif terms_change:
+        data["apply"] = "now"
+        hook = plan_change_hook()
+        note = hook(subscription=subscription, old_plan=old_plan, old_quantity=old_quantity, now=now)
+        if note:
+            data["proration"] = note
+    _record(subscription, kind=EventKind.EDITED, actor=actor, data=data, at=now)
+    emit(
+        merchant=merchant, type="subscription.updated", payload={**_payload(subscription), "changes": changes}
+    )
+    return subscription
+
+
+def plan_change_hook():
+    """The function that bills a plan or quantity change applied now, named by
+    settings.SUBSCRIPTION_PLAN_CHANGE_HOOK (billing builds on subscribers, so it is looked up by name).
+    Called as hook(subscription=, old_plan=, old_quantity=, now=) inside the edit's transaction; what it
+    returns (a JSON-safe dict or None) is noted on the edit's timeline entry."""
+    return import_string(settings.SUBSCRIPTION_PLAN_CHANGE_HOOK)
+
+
+_EDITABLE = [
+    "plan",
+    "quantity",
+    "pending_plan",
+    "pending_quantity",
+    "payment_method",
+    "salesperson",
+    "discount_type",
+    "discount_percent",
+    "discount_amount",
+    "discount_periods",
+    "amount",
+]

@@ -1,0 +1,59 @@
+"""The one delete the product allows: within a calendar month of the contract, with a tombstone."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from core.outbox import emit
+from subscribers.choices import (
+    SubscriptionAction,
+)
+from subscribers.models import Subscription, SubscriptionTombstone
+from subscribers.services._common import _json_safe, _jsonable, _locked, _payload, _refuse
+
+
+# --- delete ----------------------------------------------------------------------------------------
+def billing_history_hook():
+    """Named by settings.SUBSCRIPTION_BILLING_HISTORY_HOOK (billing builds on subscribers). Called as
+    hook(subscription, delete=bool) → {"invoices": n, "payments": n, "blocked_reason": str}."""
+    return import_string(settings.SUBSCRIPTION_BILLING_HISTORY_HOOK)
+
+
+def deletion_summary(subscription: Subscription) -> dict:
+    """What a delete removes, for the confirmation screen, and why it can't when money already moved."""
+    return {"events": subscription.events.count(), **billing_history_hook()(subscription, delete=False)}
+
+
+@transaction.atomic
+def subscription_delete(*, subscription: Subscription, actor, now=None) -> SubscriptionTombstone:
+    """Deletes a subscription for good, only within one calendar month of its contract date,
+    leaving a tombstone (who, when, snapshot) that owners can see."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(subscription, SubscriptionAction.DELETE, now=now)
+    summary = deletion_summary(subscription)
+    if summary["blocked_reason"]:
+        raise ValidationError(summary["blocked_reason"], code="has_payments")
+    snapshot = {
+        **{k: _jsonable(v) for k, v in model_to_dict(subscription).items()},
+        "customer_email": subscription.customer.email,
+        "events": summary["events"],
+        "invoices": summary["invoices"],
+        "payments": summary["payments"],
+    }
+    tombstone = SubscriptionTombstone.objects.create(
+        merchant=subscription.merchant,
+        subscription_pk=subscription.pk,
+        customer_name=subscription.customer.name,
+        plan_name=subscription.plan.name,
+        snapshot=_json_safe(snapshot),
+        deleted_by=actor if getattr(actor, "pk", None) else None,
+        deleted_at=now,
+    )
+    emit(merchant=subscription.merchant, type="subscription.deleted", payload=_payload(subscription))
+    billing_history_hook()(subscription, delete=True)
+    subscription.delete()
+    return tombstone

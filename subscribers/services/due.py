@@ -1,0 +1,88 @@
+"""Time-driven work: scheduled contracts start, scheduled cancellations end."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.outbox import emit
+from subscribers.choices import (
+    EventKind,
+)
+from subscribers.models import Subscription
+from subscribers.services._common import S, _payload, _record
+from subscribers.services.contract import _start
+from subscribers.services.ending import _end
+
+
+# --- time-driven -----------------------------------------------------------------------------------
+def subscription_process_due(*, now=None, limit: int = 500) -> dict:
+    """Carries out what has come due: scheduled contracts start, scheduled cancellations end.
+
+    Each subscription is handled in its own transaction under a row lock (SKIP LOCKED where the
+    database has it), and re-checked inside it, so two workers or a retried task never act twice.
+    """
+    now = now or timezone.now()
+    done = {"started": 0, "canceled": 0}
+    # A contract whose cancellation falls after its start date still starts (and ends later).
+    starts = Subscription.objects.filter(status=S.SCHEDULED, billing_cycle_anchor__lte=now).exclude(
+        cancel_at__lte=F("billing_cycle_anchor")
+    )
+    for pk in starts.values_list("pk", flat=True)[:limit]:
+        done["started"] += _process_one(pk, now=now, kind="start")
+    ends = Subscription.objects.filter(
+        status__in=[S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PENDING], cancel_at__lte=now
+    )
+    for pk in ends.values_list("pk", flat=True)[:limit]:
+        done["canceled"] += _process_one(pk, now=now, kind="cancel")
+    return done
+
+
+def _process_one(pk, *, now, kind) -> int:
+    with transaction.atomic():
+        row = (
+            Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("merchant", "plan", "customer")
+            .filter(pk=pk)
+            .first()
+        )
+        if row is None:
+            return 0
+        if (
+            kind == "start"
+            and row.status == S.SCHEDULED
+            and row.billing_cycle_anchor <= now
+            and (row.cancel_at is None or row.cancel_at > row.billing_cycle_anchor)
+        ):
+            from_status = row.status
+            _start(row, now=now)
+            row.save(update_fields=[*_STARTED_FIELDS, "updated_at"])
+            _record(
+                row, kind=EventKind.STARTED, actor=None, from_status=from_status, to_status=row.status, at=now
+            )
+            emit(merchant=row.merchant, type="subscription.started", payload=_payload(row))
+            if row.status in (S.ACTIVE, S.TRIALING):
+                emit(merchant=row.merchant, type="subscription.access_granted", payload=_payload(row))
+            return 1
+        if kind == "cancel" and row.cancel_at is not None and row.cancel_at <= now and not row.is_ended:
+            # ended_at is when the cancellation took effect, even when this run comes late.
+            _end(
+                row,
+                actor=row.canceled_by,
+                kind=EventKind.CANCELED,
+                now=now,
+                fields=[],
+                ended_at=row.cancel_at,
+            )
+            return 1
+    return 0
+
+
+_STARTED_FIELDS = [
+    "status",
+    "started_at",
+    "trial_ends_at",
+    "billing_cycle_anchor",
+    "current_period_start",
+    "current_period_end",
+    "next_invoice_at",
+]

@@ -1,0 +1,196 @@
+"""Ending: cancel now / at period end / on a date, remove (revoke access), re-add."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.outbox import emit
+from subscribers import emails
+from subscribers.choices import (
+    CancelOrigin,
+    CancelWhen,
+    EventKind,
+    SubscriptionAction,
+)
+from subscribers.models import Subscription
+from subscribers.services._common import (
+    S,
+    _field_error,
+    _locked,
+    _move,
+    _payload,
+    _record,
+    _refuse,
+)
+
+
+# --- cancel, remove, re-add ------------------------------------------------------------------------
+def cancellation_preview(*, subscription: Subscription, when: str, at_date: dt.date | None = None, now=None):
+    """(effective_at, access_until) for a cancellation, so the screen can say "poderá usar até …"
+    before the user confirms. Raises ValidationError for a date that is not in the future."""
+    now = now or timezone.now()
+    merchant = subscription.merchant
+    paid_until = now
+    if subscription.status == S.ACTIVE and subscription.current_period_end:
+        paid_until = max(subscription.current_period_end, now)
+    elif subscription.status == S.TRIALING and subscription.trial_ends_at:
+        paid_until = max(subscription.trial_ends_at, now)
+    if when == CancelWhen.NOW:
+        return now, paid_until
+    if when == CancelWhen.PERIOD_END:
+        if subscription.status == S.SCHEDULED or not subscription.current_period_end:
+            return now, now
+        end = max(subscription.current_period_end, now)
+        return end, end
+    if when == CancelWhen.DATE:
+        if at_date is None:
+            raise _field_error("at_date", _("Escolha a data do cancelamento."), "date_required")
+        if at_date <= merchant.localdate(now):
+            raise _field_error(
+                "at_date", _("Escolha uma data futura; para hoje, use “Imediatamente”."), "date_not_future"
+            )
+        effective = merchant.start_of_day(at_date)
+        return effective, effective
+    raise _field_error("when", _("Escolha quando cancelar."), "when_required")
+
+
+def _effective_origin(actor, origin):
+    # Platform staff act for the platform: their cancellations are recorded as "admin", always.
+    if getattr(actor, "is_staff", False):
+        return CancelOrigin.ADMIN
+    if origin not in (CancelOrigin.CUSTOMER, CancelOrigin.SELLER):
+        raise _field_error("origin", _("Informe quem pediu o cancelamento."), "origin_required")
+    return origin
+
+
+@transaction.atomic
+def subscription_cancel(
+    *,
+    subscription: Subscription,
+    actor,
+    origin: str,
+    when: str = CancelWhen.NOW,
+    at_date: dt.date | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Subscription:
+    """Cancels now, at the end of the current period, or on a chosen date. A future end is recorded
+    now and carried out by `subscription_process_due` at that time."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(subscription, SubscriptionAction.CANCEL, now=now)
+    origin = _effective_origin(actor, origin)
+    effective_at, access_until = cancellation_preview(
+        subscription=subscription, when=when, at_date=at_date, now=now
+    )
+    subscription.cancel_requested_at = now
+    subscription.cancel_when = when
+    subscription.cancel_origin = origin
+    subscription.cancel_reason = (reason or "").strip()
+    subscription.canceled_by = actor if getattr(actor, "pk", None) else None
+    subscription.access_until = access_until
+    subscription.cancel_at = effective_at
+    fields = [
+        "cancel_requested_at",
+        "cancel_when",
+        "cancel_origin",
+        "cancel_reason",
+        "canceled_by",
+        "access_until",
+        "cancel_at",
+        "updated_at",
+    ]
+    if effective_at <= now:
+        _end(subscription, actor=actor, kind=EventKind.CANCELED, now=now, fields=fields)
+    else:
+        subscription.save(update_fields=fields)
+        _record(
+            subscription,
+            kind=EventKind.CANCEL_SCHEDULED,
+            actor=actor,
+            from_status=subscription.status,
+            to_status=S.CANCELED,
+            origin=origin,
+            reason=subscription.cancel_reason,
+            data={"cancel_at": effective_at.isoformat(), "access_until": access_until.isoformat()},
+            at=now,
+        )
+        emit(
+            merchant=subscription.merchant,
+            type="subscription.cancel_scheduled",
+            payload=_payload(subscription),
+        )
+    return subscription
+
+
+def _end(subscription, *, actor, kind, now, fields, ended_at=None):
+    from_status = _move(subscription, S.CANCELED)
+    subscription.ended_at = ended_at or now
+    subscription.next_invoice_at = None
+    subscription.save(update_fields=[*fields, "status", "ended_at", "next_invoice_at", "updated_at"])
+    _record(
+        subscription,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=S.CANCELED,
+        origin=subscription.cancel_origin,
+        reason=subscription.cancel_reason,
+        data={"access_until": subscription.access_until.isoformat() if subscription.access_until else None},
+        at=now,
+    )
+    emit(merchant=subscription.merchant, type="subscription.canceled", payload=_payload(subscription))
+
+
+@transaction.atomic
+def subscription_remove(*, subscription: Subscription, actor, reason: str = "", now=None) -> Subscription:
+    """Revokes access now: an immediate cancellation by the seller, with no refund."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(subscription, SubscriptionAction.REMOVE, now=now)
+    subscription.cancel_requested_at = now
+    subscription.cancel_when = CancelWhen.NOW
+    subscription.cancel_origin = _effective_origin(actor, CancelOrigin.SELLER)
+    subscription.cancel_reason = (reason or "").strip()
+    subscription.canceled_by = actor if getattr(actor, "pk", None) else None
+    subscription.cancel_at = now
+    subscription.access_until = now
+    subscription.access_revoked_at = now
+    fields = [
+        "cancel_requested_at",
+        "cancel_when",
+        "cancel_origin",
+        "cancel_reason",
+        "canceled_by",
+        "cancel_at",
+        "access_until",
+        "access_revoked_at",
+    ]
+    _end(subscription, actor=actor, kind=EventKind.REMOVED, now=now, fields=fields)
+    emit(merchant=subscription.merchant, type="subscription.access_revoked", payload=_payload(subscription))
+    return subscription
+
+
+@transaction.atomic
+def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscription:
+    """For a running subscription whose customer lost access: grants access again and re-sends the
+    access e-mail."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(subscription, SubscriptionAction.READD, now=now)
+    if subscription.access_revoked_at is not None:
+        subscription.access_revoked_at = None
+        subscription.save(update_fields=["access_revoked_at", "updated_at"])
+    _record(
+        subscription,
+        kind=EventKind.READDED,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        at=now,
+    )
+    emit(merchant=subscription.merchant, type="subscription.access_granted", payload=_payload(subscription))
+    transaction.on_commit(lambda: emails.send_access(subscription.pk), robust=True)
+    return subscription
