@@ -3,13 +3,16 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from localflavor.br.forms import BRCNPJField, BRCPFField
 
 from core.forms import MoneyField
-from plans.models import Plan
+from plans.choices import CouponDuration
+from plans.models import Coupon, Plan, TaxRate
+from plans.tables import coupon_discount_display
 from subscribers.choices import CancelOrigin, CancelWhen, DiscountType, PaymentMethod, SubscriptionStatus
 from subscribers.models import Customer
 from subscribers.validators import (
@@ -107,6 +110,78 @@ def _date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class _TaxRateChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        label = str(obj)
+        if obj.inclusive:
+            label = _("%(tax)s, incluso no preço") % {"tax": label}
+        if not obj.is_active:
+            label = _("%(tax)s — desativado") % {"tax": label}
+        return label
+
+
+def coupon_label(coupon: Coupon) -> str:
+    """ "BEMVINDO — 50% por 6 meses", "DEZ — R$ 10,00 uma vez": the code, the discount and how long."""
+    if coupon.duration == CouponDuration.REPEATING and coupon.duration_in_months:
+        count = coupon.duration_in_months
+        duration = ngettext("por %(count)s mês", "por %(count)s meses", count) % {"count": count}
+    elif coupon.duration == CouponDuration.FOREVER:
+        duration = _("para sempre")
+    else:
+        duration = _("uma vez")
+    return _("%(code)s — %(discount)s %(duration)s") % {
+        "code": coupon.code,
+        "discount": coupon_discount_display(coupon),
+        "duration": duration,
+    }
+
+
+class _CouponChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return coupon_label(obj)
+
+
+class CardNumberInput(forms.TextInput):
+    """A card number typed in is never written back into the page (not even after an error)."""
+
+    def format_value(self, value):
+        return None
+
+
+CARD_MIN_DIGITS, CARD_MAX_DIGITS = 13, 19
+
+
+def luhn_valid(digits: str) -> bool:
+    """The check digit every card number carries (ISO/IEC 7812): catches most typos."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def card_digits(raw: str) -> str:
+    """The digits of a typed card number (spaces and hyphens allowed); ValidationError if it cannot be
+    a card: other characters, not 13–19 digits, or a wrong check digit."""
+    digits = raw.replace(" ", "").replace("-", "")
+    if not digits.isascii() or not digits.isdigit():
+        raise ValidationError(
+            _("O número do cartão deve ter apenas dígitos (espaços e hífens são aceitos)."),
+            code="card_characters",
+        )
+    if not CARD_MIN_DIGITS <= len(digits) <= CARD_MAX_DIGITS:
+        raise ValidationError(
+            _("O número do cartão deve ter de %(min)d a %(max)d dígitos."),
+            code="card_length",
+            params={"min": CARD_MIN_DIGITS, "max": CARD_MAX_DIGITS},
+        )
+    if not luhn_valid(digits):
+        raise ValidationError(_("Número de cartão inválido: confira os dígitos."), code="card_checksum")
+    return digits
+
+
 class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
     """The terms shared by contracting and editing: plan, quantity, payment method, discount, salesperson.
 
@@ -183,12 +258,26 @@ class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
         required=False,
         error_messages={"invalid_choice": _("O vendedor responsável precisa fazer parte da equipe.")},
     )
+    tax_rates = _TaxRateChoiceField(
+        label=_("Impostos"),
+        queryset=TaxRate.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Somados a cada fatura (ou já inclusos no preço, conforme o imposto)."),
+        error_messages={
+            "invalid_choice": _("Escolha impostos ativos da lista."),
+            "invalid_pk_value": _("Escolha impostos ativos da lista."),
+        },
+    )
 
     def __init__(self, *args, merchant=None, **kwargs):
         self.merchant = merchant
         super().__init__(*args, **kwargs)
         self.fields["plan"].queryset = Plan.objects.filter(
             merchant=merchant, is_active=True, archived_at__isnull=True
+        ).order_by("name", "pk")
+        self.fields["tax_rates"].queryset = TaxRate.objects.filter(
+            merchant=merchant, is_active=True
         ).order_by("name", "pk")
         self.fields["salesperson"].queryset = (
             get_user_model()
@@ -216,9 +305,56 @@ class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
         return cleaned_data
 
 
+# "Desconto" on the contract form: a coupon is one more choice, exclusive with a manual discount.
+DISCOUNT_COUPON = "coupon"
+
+
 class SubscriptionForm(_SubscriptionTermsForm):
     """Contratar plano. With `customer` the page fixes the customer (the customer's Recorrências tab) and
-    the form does not offer the choice; `actor` is the default salesperson."""
+    the form does not offer the choice; `actor` is the default salesperson.
+
+    A coupon and a manual discount are exclusive, and a chosen coupon wins: the manual discount fields
+    are then ignored and the service receives discount type "none". The card number is only read for
+    payment method "card"; blank means the sandbox's default test card.
+    """
+
+    discount_type = forms.ChoiceField(
+        label=_("Desconto"),
+        choices=[
+            (DiscountType.NONE, DiscountType.NONE.label),
+            (DISCOUNT_COUPON, _("Cupom")),
+            (DiscountType.PERCENT, DiscountType.PERCENT.label),
+            (DiscountType.FIXED, DiscountType.FIXED.label),
+        ],
+        required=False,
+        initial=DiscountType.NONE,
+    )
+    coupon = _CouponChoiceField(
+        label=_("Cupom"),
+        queryset=Coupon.objects.none(),
+        required=False,
+        empty_label=_("Escolha o cupom"),
+        help_text=_("Cupons ativos, dentro da validade e com usos disponíveis."),
+        error_messages={"invalid_choice": _("Cupom não encontrado.")},
+    )
+    card_number = forms.CharField(
+        label=_("Cartão"),
+        required=False,
+        widget=CardNumberInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "cc-number",
+                "maxlength": 23,
+                "spellcheck": "false",
+            }
+        ),
+        help_text=_(
+            "Número do cartão, com ou sem espaços. Cartões de teste do sandbox: "
+            "4242 4242 4242 4242 aprovado; 4000 0000 0000 0002 recusado; 4000 0000 0000 9995 saldo "
+            "insuficiente; 4000 0000 0000 0341 aprovado na primeira cobrança e recusado depois. "
+            "Em branco: 4242 4242 4242 4242."
+        ),
+    )
 
     customer = forms.ModelChoiceField(
         label=_("Cliente"),
@@ -247,11 +383,14 @@ class SubscriptionForm(_SubscriptionTermsForm):
         "plan",
         "quantity",
         "payment_method",
+        "card_number",
         "notify_customer",
         "discount_type",
+        "coupon",
         "discount_percent",
         "discount_amount",
         "discount_periods",
+        "tax_rates",
         "salesperson",
     ]
 
@@ -277,13 +416,59 @@ class SubscriptionForm(_SubscriptionTermsForm):
         self.fields["contract_date"].initial = timezone.localdate
         if actor is not None and self.fields["salesperson"].queryset.filter(pk=actor.pk).exists():
             self.fields["salesperson"].initial = actor.pk
+        self._limit_coupon_choices()
+
+    def _limit_coupon_choices(self):
+        """Any of the merchant's coupons is accepted, so the service can say why one no longer applies
+        (inactive, expired, used up); the select lists only those that can be redeemed now, plus the one
+        chosen."""
+        field = self.fields["coupon"]
+        field.queryset = Coupon.objects.filter(merchant=self.merchant).order_by("code", "pk")
+        now = timezone.now()
+        usable = list(
+            field.queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), is_active=True)
+            .annotate(redemptions=Count("subscriptions"))
+            .filter(Q(max_redemptions__isnull=True) | Q(max_redemptions__gt=F("redemptions")))
+        )
+        chosen = self.data.get(self.add_prefix("coupon"))
+        if chosen and str(chosen).isdigit() and all(str(c.pk) != str(chosen) for c in usable):
+            usable = [*field.queryset.filter(pk=chosen), *usable]
+        field.widget.choices = [("", field.empty_label), *((c.pk, coupon_label(c)) for c in usable)]
+
+    def clean(self):
+        # A chosen coupon wins over a manual discount: decide before the manual fields are required.
+        if self.cleaned_data.get("coupon") is not None:
+            self.cleaned_data["discount_type"] = DISCOUNT_COUPON
+        cleaned_data = super().clean()
+        if cleaned_data.get("discount_type") == DISCOUNT_COUPON:
+            if cleaned_data.get("coupon") is None and "coupon" not in self.errors:
+                self.add_error("coupon", _("Escolha o cupom."))
+            cleaned_data["discount_type"] = DiscountType.NONE
+            cleaned_data["discount_periods"] = None
+        else:
+            cleaned_data["coupon"] = None
+        if cleaned_data.get("payment_method") == PaymentMethod.CARD and cleaned_data.get("card_number"):
+            try:
+                cleaned_data["card_number"] = card_digits(cleaned_data["card_number"])
+            except ValidationError as error:
+                self.add_error("card_number", error)
+        else:
+            cleaned_data["card_number"] = ""
+        return cleaned_data
+
+    def contract_fields(self) -> dict:
+        """The cleaned values as subscription_create takes them."""
+        data = dict(self.cleaned_data)
+        data["payment_token"] = data.pop("card_number", "")
+        return data
 
 
 CUSTOMER_CHOICES_SHOWN = 30
 
 
 class SubscriptionUpdateForm(_SubscriptionTermsForm):
-    """Editar assinatura: plan, quantity, discount, salesperson and payment method. The current plan stays
+    """Editar assinatura: plan, quantity, discount, tax rates, salesperson and payment method (the coupon and
+    the card on file are kept as they are). The current plan stays
     selectable even if it has been archived since, so editing something else does not force a plan change.
 
     "Quando aplicar" decides when a plan or quantity change takes effect: now, with the rest of the paid
@@ -315,11 +500,13 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
         "discount_percent",
         "discount_amount",
         "discount_periods",
+        "tax_rates",
         "salesperson",
     ]
 
     def __init__(self, *args, merchant=None, instance=None, **kwargs):
         self.instance = instance
+        current_tax_rates = [rate.pk for rate in instance.tax_rates.all()] if instance is not None else []
         if instance is not None:
             # The view passes its own (empty) `initial`; the subscription's terms fill what it leaves out.
             kwargs["initial"] = {
@@ -334,6 +521,7 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
                 "discount_amount": instance.discount_amount,
                 "discount_periods": instance.discount_periods,
                 "salesperson": instance.salesperson_id,
+                "tax_rates": current_tax_rates,
                 **(kwargs.get("initial") or {}),
             }
         super().__init__(*args, merchant=merchant, **kwargs)
@@ -342,6 +530,10 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
             self.fields["plan"].queryset = Plan.objects.filter(
                 Q(merchant=merchant, is_active=True, archived_at__isnull=True) | Q(pk__in=kept),
                 merchant=merchant,
+            ).order_by("name", "pk")
+            # A tax deactivated since stays listed (and checked) while the subscription has it.
+            self.fields["tax_rates"].queryset = TaxRate.objects.filter(
+                Q(is_active=True) | Q(pk__in=current_tax_rates), merchant=merchant
             ).order_by("name", "pk")
             if instance.status == SubscriptionStatus.SCHEDULED:
                 del self.fields["apply"]

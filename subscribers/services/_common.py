@@ -158,3 +158,18 @@ def _jsonable(value):
 
 def _json_safe(data):
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _check_tax_rates(*, merchant, tax_rates, kept=()) -> None:
+    """Every tax rate must be this merchant's and active; `kept` (the ones a subscription already has)
+    stay acceptable after being deactivated, so editing something else does not drop them."""
+    kept_ids = {rate.pk for rate in kept}
+    for rate in tax_rates:
+        if rate.merchant_id != merchant.pk:
+            raise _field_error("tax_rates", _("Imposto não encontrado."), "invalid_tax_rate")
+        if not rate.is_active and rate.pk not in kept_ids:
+            raise _field_error(
+                "tax_rates",
+                _("O imposto “%(name)s” está desativado.") % {"name": rate.name},
+                "inactive_tax_rate",
+            )

@@ -1,4 +1,4 @@
-"""Changing terms: plan, quantity, discount, salesperson, payment method."""
+"""Changing terms: plan, quantity, discount, salesperson, payment method, tax rates."""
 
 import datetime as dt
 from decimal import Decimal
@@ -22,6 +22,7 @@ from subscribers.services._common import (
     S,
     _check_catalog,
     _check_discount,
+    _check_tax_rates,
     _field_error,
     _jsonable,
     _locked,
@@ -44,16 +45,21 @@ def subscription_update(
     discount_percent: Decimal | None = None,
     discount_amount: int | None = None,
     discount_periods: int | None = None,
+    tax_rates=None,
     apply: str = "now",
     now: dt.datetime | None = None,
 ) -> Subscription:
-    """Changes plan, quantity, discount, salesperson or payment method; refused once the subscription ended.
+    """Changes plan, quantity, discount, salesperson, payment method or tax rates; refused once the
+    subscription ended.
 
     A plan or quantity change waits for the next renewal (`pending_plan` / `pending_quantity`, applied
     by the billing run) unless `apply="now"` (or the subscription has not started): then it takes effect
     at once and the plan-change hook (settings.SUBSCRIPTION_PLAN_CHANGE_HOOK, billing's proration) bills
     the rest of the paid period, in this same transaction. Choosing the current terms again drops a
     change that was waiting. Other terms always change at once.
+
+    `tax_rates=None` leaves the taxes as they are; a list replaces them (the merchant's active ones, or
+    ones the subscription already has) and is recorded among the edit's changes as ids.
     """
     now = now or timezone.now()
     subscription = _locked(subscription)
@@ -85,6 +91,12 @@ def subscription_update(
         gross=min(gross, old_plan.price * old_quantity) if defer else gross,
     )
     before = model_to_dict(subscription, fields=_EDITABLE)
+    old_tax_rate_ids = sorted(subscription.tax_rates.values_list("pk", flat=True))
+    new_tax_rate_ids = old_tax_rate_ids
+    if tax_rates is not None:
+        tax_rates = list(tax_rates)
+        _check_tax_rates(merchant=merchant, tax_rates=tax_rates, kept=subscription.tax_rates.all())
+        new_tax_rate_ids = sorted({rate.pk for rate in tax_rates})
     if defer:
         subscription.pending_plan = plan if plan != old_plan else None
         subscription.pending_quantity = quantity if quantity != old_quantity else None
@@ -110,9 +122,13 @@ def subscription_update(
     subscription.full_clean(exclude=["status"])
     after = model_to_dict(subscription, fields=_EDITABLE)
     changes = {k: [_jsonable(before[k]), _jsonable(after[k])] for k in _EDITABLE if before[k] != after[k]}
+    if new_tax_rate_ids != old_tax_rate_ids:
+        changes["tax_rates"] = [old_tax_rate_ids, new_tax_rate_ids]
     if not changes:
         return subscription
     subscription.save(update_fields=[*_EDITABLE, "currency", "updated_at"])
+    if "tax_rates" in changes:
+        subscription.tax_rates.set(new_tax_rate_ids)
     data = {"changes": changes}
     if defer:
         data["apply"] = "next_cycle"

@@ -24,6 +24,7 @@ from subscribers.services._common import (
     S,
     _check_catalog,
     _check_discount,
+    _check_tax_rates,
     _move,
     _payload,
     _record,
@@ -112,6 +113,7 @@ def subscription_create(
     discount_amount: int | None = None,
     discount_periods: int | None = None,
     coupon=None,
+    tax_rates=(),
     payment_token: str = "",
     salesperson=None,
     origin: str = SubscriptionOrigin.SCREEN,
@@ -120,13 +122,19 @@ def subscription_create(
     now: dt.datetime | None = None,
 ) -> Subscription:
     """Contracts `plan` for `customer`. Today or earlier starts now (trial → trialing); a future
-    contract date waits as scheduled. With `notify_customer` an e-mail leaves after commit."""
+    contract date waits as scheduled. With `notify_customer` an e-mail leaves after commit.
+
+    `tax_rates` (the merchant's active ones) are added to every invoice by billing; `payment_token` is
+    the card as the gateway knows it (the sandbox takes a test card number), kept only for "card".
+    """
     now = now or timezone.now()
     if contract_date is None:
         raise ValidationError({"contract_date": _("Informe a data de contratação.")})
     _check_catalog(merchant=merchant, customer=customer, plan=plan, salesperson=salesperson)
     discount_type = discount_type or DiscountType.NONE
     _check_coupon(merchant=merchant, coupon=coupon, now=now)
+    tax_rates = list(tax_rates or ())
+    _check_tax_rates(merchant=merchant, tax_rates=tax_rates)
     _check_discount(
         discount_type=discount_type,
         discount_percent=discount_percent,
@@ -170,7 +178,15 @@ def subscription_create(
         _start(subscription, now=now)
     subscription.full_clean(exclude=["status"])
     subscription.save()
-    _record(subscription, kind=EventKind.CREATED, actor=actor, to_status=subscription.status, at=now)
+    subscription.tax_rates.set(tax_rates)
+    _record(
+        subscription,
+        kind=EventKind.CREATED,
+        actor=actor,
+        to_status=subscription.status,
+        data={"tax_rates": sorted(rate.pk for rate in tax_rates)} if tax_rates else None,
+        at=now,
+    )
     emit(merchant=merchant, type="subscription.created", payload=_payload(subscription))
     if subscription.status in (S.ACTIVE, S.TRIALING):
         emit(merchant=merchant, type="subscription.access_granted", payload=_payload(subscription))

@@ -100,7 +100,7 @@ class SubscriptionCreateView(MerchantCreateView):
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
-        data = dict(form.cleaned_data)
+        data = form.contract_fields()
         customer = self.get_customer()
         if customer is not None:
             data["customer"] = customer
