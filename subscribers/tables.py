@@ -117,9 +117,16 @@ class SubscriptionTable(tables.Table):
 
     @cached_property
     def can_manage(self):
+        return self._role_can(Action.MANAGE_SUBSCRIPTIONS)
+
+    @cached_property
+    def can_refund(self):
+        return self._role_can(Action.REFUND)
+
+    def _role_can(self, action) -> bool:
         # RequestConfig sets table.request when the view configures (sorts and paginates) the table.
         membership = getattr(getattr(self, "request", None), "membership", None)
-        return bool(membership and membership.can(Action.MANAGE_SUBSCRIPTIONS))
+        return bool(membership and membership.can(action))
 
     def render_status(self, value, record):
         return format_html(
@@ -145,6 +152,14 @@ class SubscriptionTable(tables.Table):
                     reverse("subscribers:subscription_cancel", kwargs={"pk": record.pk}),
                     "btn-outline-danger",
                     _("Cancelar"),
+                )
+            )
+        if self.can_refund and record.can(SubscriptionAction.REFUND):
+            links.append(
+                (
+                    reverse("billing:subscription_refund", kwargs={"pk": record.pk}),
+                    "btn-outline-warning",
+                    _("Reembolsar"),
                 )
             )
         return format_html_join(" ", '<a class="btn btn-sm {1}" href="{0}">{2}</a>', links)

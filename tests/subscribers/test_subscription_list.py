@@ -442,3 +442,21 @@ def test_list_query_count_does_not_grow_with_rows(owner_client, merchant, django
     assert response.status_code == 200
     assert len(response.context["table"].page.object_list) == 25
     assert response.context["table"].paginator.count == 67  # every third subscription
+
+
+def test_refund_is_offered_on_canceled_rows_but_never_for_boleto(member_client, support, viewer, merchant):
+    from subscribers.choices import PaymentMethod
+
+    card = SubscriptionFactory(merchant=merchant, status=SubscriptionStatus.CANCELED)
+    boleto = SubscriptionFactory(
+        merchant=merchant, status=SubscriptionStatus.CANCELED, payment_method=PaymentMethod.BOLETO
+    )
+    SubscriptionFactory(merchant=merchant, status=SubscriptionStatus.ACTIVE)
+
+    page = member_client(support).get(reverse("subscribers:subscription_list")).content.decode()
+    assert reverse("billing:subscription_refund", kwargs={"pk": card.pk}) in page
+    assert reverse("billing:subscription_refund", kwargs={"pk": boleto.pk}) not in page
+    assert page.count("Reembolsar") == 1
+
+    page = member_client(viewer).get(reverse("subscribers:subscription_list")).content.decode()
+    assert "Reembolsar" not in page
