@@ -13,6 +13,7 @@ PORT ?= 8000
 help:
 	@echo "make run    install, migrate the embedded SQLite database, load demo data, serve web + worker on http://$(HOST):$(PORT)"
 	@echo "make test   install, start a throwaway PostgreSQL, run ruff, checks and the whole test suite (+ SQLite smoke run)"
+	@echo "make bench install, start a throwaway PostgreSQL, time the billing run (BENCH_SUBSCRIPTIONS=$(BENCH_SUBSCRIPTIONS), BENCH_WORKERS=\"$(BENCH_WORKERS)\")"
 
 # --- installation (locked) ---------------------------------------------------------------------
 install: deps static messages
@@ -53,8 +54,13 @@ lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
+# Billing run: seeds BENCH_SUBSCRIPTIONS due renewals in a throwaway PostgreSQL and times the run with
+# each worker count in BENCH_WORKERS (real processes); table and checks on stdout, see bench/README.md.
+BENCH_SUBSCRIPTIONS ?= 8000
+BENCH_WORKERS ?= 1 2
 bench: install
-	@echo "No benchmarks yet: they arrive with the billing run, subscriber list and export issues."
+	scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	  $(PY) -m bench.billing_run --subscriptions $(BENCH_SUBSCRIPTIONS) --workers $(BENCH_WORKERS)'
 
 clean:
 	rm -rf .venv node_modules var staticfiles .pytest_cache .ruff_cache
