@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.merchant",
+                "notifications.context_processors.webhook_alerts",
             ],
         },
     },
@@ -136,6 +137,20 @@ if env_bool("Q_SYNC"):
 SUBSCRIPTION_PLAN_CHANGE_HOOK = "billing.services.proration.prorate_plan_change"
 # What a subscription's billing history is, and whether a delete may take it along (money never).
 SUBSCRIPTION_BILLING_HISTORY_HOOK = "billing.services.invoicing.subscription_billing_history"
+
+# --- Webhooks (notifications/services/dispatch.py) ----------------------------------------------------
+# Private, loopback, link-local and other non-public addresses are refused (SSRF), and endpoints must use
+# https; this one switch allows both for http://localhost receivers. It follows DEBUG unless set.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+WEBHOOKS_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOKS_CONNECT_TIMEOUT", "5"))
+WEBHOOKS_TIMEOUT = float(os.environ.get("WEBHOOKS_TIMEOUT", "10"))  # the whole request, seconds
+# An endpoint is disabled after this many deliveries in a row ended failed, or after failing for this
+# many days without a single success.
+WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES = int(
+    os.environ.get("WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES", "20")
+)
+WEBHOOKS_DISABLE_AFTER_DAYS = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_DAYS", "5"))
+WEBHOOKS_SECRET_GRACE_HOURS = int(os.environ.get("WEBHOOKS_SECRET_GRACE_HOURS", "24"))
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -11,4 +11,5 @@ urlpatterns = [
     path("planos/", include("plans.urls")),
     path("", include("subscribers.urls")),
     path("cobrancas/", include("billing.urls")),
+    path("notificacoes/", include("notifications.urls")),
 ]

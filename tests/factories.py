@@ -20,7 +20,8 @@ from billing.models import (
     Refund,
     SandboxCharge,
 )
-from notifications.models import Event
+from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
+from notifications.services.signing import generate_secret
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
@@ -290,6 +291,51 @@ class SandboxChargeFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
 
 
+# --- notifications ----------------------------------------------------------------------------------------
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An active endpoint taking every event. Real ones come from webhook_endpoint_create (URL rule)."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    merchant = factory.SubFactory(MerchantFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.com/recorrente")
+    description = "ERP"
+    secret = factory.LazyFunction(generate_secret)
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    """A delivery of a fresh event to a fresh endpoint of the same merchant, due now."""
+
+    class Meta:
+        model = WebhookDelivery
+
+    merchant = factory.SubFactory(MerchantFactory)
+    endpoint = factory.SubFactory(WebhookEndpointFactory, merchant=factory.SelfAttribute("..merchant"))
+    event = factory.SubFactory(
+        EventFactory,
+        merchant=factory.SelfAttribute("..merchant"),
+        type="invoice.paid",
+        payload={"id": 1, "status": "paid"},
+    )
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+class WebhookDeliveryAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDeliveryAttempt
+
+    class Params:
+        # Attempts have no merchant of their own; the generic tests pass one for the delivery.
+        merchant = factory.SubFactory(MerchantFactory)
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory, merchant=factory.SelfAttribute("..merchant"))
+    number = 1
+    attempted_at = factory.LazyFunction(timezone.now)
+    status_code = 500
+    latency_ms = 42
+
+
 # model → factory, so generic tests (isolation, admin) can build "an object of merchant B" for any model.
 FACTORY_FOR_MODEL = {
     Merchant: MerchantFactory,
@@ -310,4 +356,7 @@ FACTORY_FOR_MODEL = {
     Refund: RefundFactory,
     BillingRun: BillingRunFactory,
     SandboxCharge: SandboxChargeFactory,
+    WebhookEndpoint: WebhookEndpointFactory,
+    WebhookDelivery: WebhookDeliveryFactory,
+    WebhookDeliveryAttempt: WebhookDeliveryAttemptFactory,
 }

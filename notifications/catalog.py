@@ -1,0 +1,206 @@
+"""The event types Recorrente emits, as receivers see them: Notificações > Eventos documents this list.
+
+Every `emit(type=…)` in the code must have an entry here (tests/notifications/test_catalog.py greps the
+code for them); the samples are what the payload helpers produce, with made-up values.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+# The envelope every delivery carries ({"version", "type", "timestamp", "data"}); bumped only for a change
+# receivers would have to adapt to (a field renamed or removed), never for a field added.
+ENVELOPE_VERSION = 1
+TEST_EVENT_TYPE = "webhook.test"
+
+
+@dataclass(frozen=True)
+class EventType:
+    type: str
+    description: str
+    sample: dict
+
+
+_SUBSCRIPTION = {
+    "id": 1042,
+    "status": "active",
+    "customer": {"id": 311, "email": "ana.souza@example.com"},
+    "plan": {"id": 7, "name": "Clube Mensal"},
+    "quantity": 1,
+    "amount": 4990,
+    "currency": "BRL",
+    "payment_method": "card",
+    "current_period_end": "2026-03-10T12:00:00-03:00",
+    "cancel_at": None,
+    "cancel_origin": "",
+    "access_until": None,
+}
+_SUBSCRIPTION_CANCELING = {
+    **_SUBSCRIPTION,
+    "cancel_at": "2026-03-10T12:00:00-03:00",
+    "cancel_origin": "customer",
+    "access_until": "2026-03-10T12:00:00-03:00",
+}
+_INVOICE = {
+    "id": 2210,
+    "number": 58,
+    "subscription": 1042,
+    "customer": 311,
+    "status": "open",
+    "currency": "BRL",
+    "subtotal": 4990,
+    "discount": 0,
+    "tax": 0,
+    "total": 4990,
+    "amount_paid": 0,
+    "period_start": "2026-02-10T12:00:00-03:00",
+    "period_end": "2026-03-10T12:00:00-03:00",
+    "installment_number": None,
+}
+_PAYMENT = {
+    "id": 3307,
+    "invoice": 2210,
+    "attempt": 1,
+    "amount": 4990,
+    "currency": "BRL",
+    "method": "card",
+    "gateway": "sandbox",
+    "status": "succeeded",
+    "failure_code": "",
+    "amount_refunded": 0,
+}
+
+EVENT_TYPES: list[EventType] = [
+    EventType(
+        "subscription.created",
+        _("Uma assinatura foi contratada (pela tela, checkout ou importação)."),
+        {**_SUBSCRIPTION, "status": "pending"},
+    ),
+    EventType(
+        "subscription.started",
+        _("Uma assinatura agendada chegou à data de início."),
+        _SUBSCRIPTION,
+    ),
+    EventType(
+        "subscription.activated",
+        _("A assinatura ficou ativa depois de um pagamento."),
+        {**_SUBSCRIPTION, "reason": "Pagamento da fatura nº 58 aprovado."},
+    ),
+    EventType(
+        "subscription.pending",
+        _("A assinatura aguarda o pagamento de um boleto ou pix."),
+        {
+            **_SUBSCRIPTION,
+            "status": "pending",
+            "payment_method": "boleto",
+            "reason": "Aguardando o pagamento da primeira fatura.",
+        },
+    ),
+    EventType(
+        "subscription.past_due",
+        _("Uma cobrança da assinatura falhou; novas tentativas seguem a régua de cobrança."),
+        {**_SUBSCRIPTION, "status": "past_due", "reason": "Cartão recusado."},
+    ),
+    EventType(
+        "subscription.updated",
+        _("Plano, quantidade, impostos ou outros dados da assinatura mudaram."),
+        {**_SUBSCRIPTION, "changes": {"quantity": [1, 2]}},
+    ),
+    EventType(
+        "subscription.cancel_scheduled",
+        _("Um cancelamento foi agendado (no fim do período ou numa data)."),
+        _SUBSCRIPTION_CANCELING,
+    ),
+    EventType(
+        "subscription.canceled",
+        _("A assinatura foi cancelada."),
+        {**_SUBSCRIPTION_CANCELING, "status": "canceled"},
+    ),
+    EventType(
+        "subscription.expired",
+        _("A assinatura expirou depois de esgotar as tentativas de cobrança."),
+        {**_SUBSCRIPTION, "status": "expired", "reason": "Tentativas de cobrança esgotadas."},
+    ),
+    EventType(
+        "subscription.refunded",
+        _("O último pagamento da assinatura foi reembolsado integralmente."),
+        {**_SUBSCRIPTION_CANCELING, "status": "refunded", "reason": "Pedido do cliente"},
+    ),
+    EventType(
+        "subscription.access_granted",
+        _("O cliente ganhou (ou recuperou) acesso ao que assinou."),
+        _SUBSCRIPTION,
+    ),
+    EventType(
+        "subscription.access_revoked",
+        _("O cliente perdeu o acesso (remoção, expiração, cancelamento ou reembolso)."),
+        {**_SUBSCRIPTION, "status": "canceled", "cancel_origin": "seller"},
+    ),
+    EventType(
+        "subscription.deleted",
+        _("Uma assinatura do primeiro mês foi excluída."),
+        _SUBSCRIPTION,
+    ),
+    EventType(
+        "invoice.created",
+        _("Uma fatura foi emitida (renovação, parcela ou rateio de troca de plano)."),
+        _INVOICE,
+    ),
+    EventType(
+        "invoice.paid",
+        _("Uma fatura foi paga."),
+        {**_INVOICE, "status": "paid", "amount_paid": 4990},
+    ),
+    EventType(
+        "invoice.payment_failed",
+        _("Uma tentativa de cobrança da fatura falhou."),
+        _INVOICE,
+    ),
+    EventType(
+        "invoice.overdue",
+        _("A fatura venceu sem pagamento e as tentativas acabaram."),
+        {**_INVOICE, "status": "uncollectible"},
+    ),
+    EventType(
+        "payment.succeeded",
+        _("Um pagamento foi aprovado."),
+        _PAYMENT,
+    ),
+    EventType(
+        "payment.failed",
+        _("Um pagamento foi recusado ou o boleto/pix venceu."),
+        {**_PAYMENT, "status": "failed", "failure_code": "card_declined"},
+    ),
+    EventType(
+        "payment.refunded",
+        _("Um pagamento foi reembolsado, total ou parcialmente."),
+        {
+            **_PAYMENT,
+            "status": "refunded",
+            "amount_refunded": 4990,
+            "refund": {
+                "id": 91,
+                "payment": 3307,
+                "amount": 4990,
+                "status": "succeeded",
+                "reason": "Pedido do cliente",
+            },
+        },
+    ),
+    EventType(
+        TEST_EVENT_TYPE,
+        _("Enviado pelo botão “Enviar teste”; só chega ao endpoint testado."),
+        {"endpoint": {"id": 12, "url": "https://example.com/webhooks/recorrente"}},
+    ),
+]
+EVENT_TYPES_BY_NAME = {event_type.type: event_type for event_type in EVENT_TYPES}
+
+
+def subscribable_event_type_choices() -> list[tuple[str, str]]:
+    """What an endpoint may subscribe to: every type but the test event, which only "Enviar teste" sends."""
+    return [(t.type, t.type) for t in EVENT_TYPES if t.type != TEST_EVENT_TYPE]
+
+
+def envelope(*, type: str, timestamp: str, data: dict) -> dict:
+    """The JSON body of a delivery: the event's type, when it happened (ISO 8601) and its payload."""
+    return {"version": ENVELOPE_VERSION, "type": type, "timestamp": timestamp, "data": data}

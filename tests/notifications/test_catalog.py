@@ -1,0 +1,95 @@
+"""Notificações > Eventos documents what we really send: every emitted type, with the real payload's keys."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from notifications.catalog import EVENT_TYPES_BY_NAME, TEST_EVENT_TYPE, subscribable_event_type_choices
+
+ROOT = Path(__file__).resolve().parents[2]
+SKIP_DIRS = {".venv", "node_modules", "tests", "bench", "migrations"}
+
+
+def _source_files():
+    for path in ROOT.rglob("*.py"):
+        if not SKIP_DIRS.intersection(path.relative_to(ROOT).parts):
+            yield path
+
+
+def emitted_types() -> set[str]:
+    """Every `emit(type="…")` literal in the code, plus the values of *_EVENT_TYPES tables for calls that
+    pick their type from one."""
+    found, dynamic = set(), []
+    for path in _source_files():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        tables = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                if any(name.endswith("EVENT_TYPES") for name in names):
+                    tables |= {v.value for v in node.value.values if isinstance(v, ast.Constant)}
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == "emit"
+            ):
+                for keyword in node.keywords:
+                    if keyword.arg != "type":
+                        continue
+                    if isinstance(keyword.value, ast.Constant):
+                        found.add(keyword.value.value)
+                    else:
+                        dynamic.append(path)
+        if path in dynamic:
+            assert tables, f"{path}: emit(type=…) is computed but no *_EVENT_TYPES table lists its values"
+            found |= tables
+    return found
+
+
+def test_the_grep_finds_the_types_we_know_we_emit():
+    assert {
+        "subscription.canceled",
+        "invoice.paid",
+        "payment.failed",
+        "subscription.past_due",
+    } <= emitted_types()
+
+
+def test_every_emitted_type_is_documented():
+    missing = emitted_types() - set(EVENT_TYPES_BY_NAME)
+    assert not missing, f"document these in notifications/catalog.py: {sorted(missing)}"
+
+
+def test_nothing_is_documented_that_we_do_not_emit():
+    assert set(EVENT_TYPES_BY_NAME) - emitted_types() == {TEST_EVENT_TYPE}
+
+
+def test_endpoints_cannot_subscribe_to_the_test_event():
+    assert TEST_EVENT_TYPE not in dict(subscribable_event_type_choices())
+
+
+@pytest.mark.django_db
+def test_the_samples_have_the_real_payloads_keys(merchant):
+    from billing.services.charging import payment_payload
+    from billing.services.invoicing import invoice_payload
+    from billing.services.refunds import refund_payload
+    from subscribers.services._common import _payload as subscription_payload
+    from tests.factories import PaymentFactory, RefundFactory, SubscriptionFactory
+
+    refund = RefundFactory(merchant=merchant)
+    payment = refund.payment
+    real = {
+        "subscription.canceled": set(subscription_payload(SubscriptionFactory(merchant=merchant))),
+        "invoice.paid": set(invoice_payload(payment.invoice)),
+        "payment.succeeded": set(payment_payload(PaymentFactory(merchant=merchant))),
+        "payment.refunded": set(payment_payload(payment)) | {"refund"},
+    }
+
+    for event_type, keys in real.items():
+        assert set(EVENT_TYPES_BY_NAME[event_type].sample) == keys, event_type
+    assert set(EVENT_TYPES_BY_NAME["payment.refunded"].sample["refund"]) == set(refund_payload(refund))
+    for name, event_type in EVENT_TYPES_BY_NAME.items():
+        if name.startswith("subscription."):
+            assert real["subscription.canceled"] <= set(event_type.sample), name
+        if name.startswith("invoice."):
+            assert real["invoice.paid"] <= set(event_type.sample), name
