@@ -1,0 +1,27 @@
+from django.db import models
+
+
+class FactKind(models.TextChoices):
+    """What a daily fact counts (see dashboard.selectors for the exact queries).
+
+    Not shown to people, so the labels stay untranslated technical names.
+    """
+
+    # Subscriptions that paid at some point (status not scheduled, pending or trialing), by the day they
+    # started counting (contract date, or the trial's end) and the day they ended; key = plan interval.
+    RUNNING_START = "running_start", "running start"
+    RUNNING_END = "running_end", "running end"
+    # Subscriptions by contract date (every status), as "Contratada de/até" counts them.
+    NEW = "new", "new"
+    # Subscriptions by the day they were deactivated (ended_at), key = cancel origin ("" when none).
+    DEACTIVATED = "deactivated", "deactivated"
+    # Deactivations with a reason, key = the reason (whitespace collapsed, cut to REASON_LENGTH).
+    REASON = "reason", "reason"
+    # Payments by the day they were created, key = payment method.
+    PAYMENT_SUCCEEDED = "paid", "payment succeeded"
+    PAYMENT_REFUNDED = "paid_refunded", "payment refunded"
+    # Refunds that went through, by the day they were made.
+    REFUND = "refund", "refund"
+
+
+REASON_LENGTH = 100
