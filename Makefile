@@ -56,7 +56,7 @@ lint:
 
 # Billing run: seeds BENCH_SUBSCRIPTIONS due renewals in a throwaway PostgreSQL and times the run with
 # each worker count in BENCH_WORKERS (real processes); table and checks on stdout, see bench/README.md.
-BENCH_SUBSCRIPTIONS ?= 8000
+BENCH_SUBSCRIPTIONS ?= 200000
 BENCH_WORKERS ?= 1 2
 bench: install
 	scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \

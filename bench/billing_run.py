@@ -188,10 +188,12 @@ def _written_models():
         Refund,
         SandboxCharge,
     )
-    from notifications.models import Event
+    from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt
     from subscribers.models import SubscriptionEvent
 
     return [
+        WebhookDeliveryAttempt,  # they point at outbox events, so they go first
+        WebhookDelivery,
         Refund,
         InvoiceLine,
         Payment,

@@ -194,7 +194,11 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     kind = InvoiceKind.RECURRING
     status = InvoiceStatus.OPEN
     # Distinct starts, so several recurring invoices of one subscription never collide.
-    period_start = factory.Sequence(lambda n: timezone.now().replace(microsecond=0) - dt.timedelta(seconds=n))
+    # One day apart per invoice: (subscription, period_start) is unique for recurring invoices, and a
+    # second ticking over between two factory calls must not make two of them collide.
+    period_start = factory.Sequence(
+        lambda n: timezone.now().replace(hour=12, minute=0, second=0, microsecond=0) - dt.timedelta(days=n)
+    )
     period_end = factory.LazyAttribute(lambda i: i.period_start + dt.timedelta(days=30))
     currency = "BRL"
     subtotal = 4990

@@ -1,11 +1,12 @@
 """The one interface every payment gateway adapter implements (sandbox, manual, real providers later).
 
-The billing engine only talks to gateways through `charge`, `refund` and `status`, always with an
-idempotency key: a gateway that sees the same key twice answers the first result again and moves no
-money the second time.
+The billing engine only talks to gateways through `charge` (or `charge_many`, its batched form),
+`refund` and `status`, always with an idempotency key: a gateway that sees the same key twice answers
+the first result again and moves no money the second time.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -51,6 +52,13 @@ class GatewayAdapter:
 
     def charge(self, request: ChargeRequest) -> ChargeResult:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def charge_many(self, requests: Sequence[ChargeRequest]) -> list[ChargeResult]:
+        """One result per request, in order, each exactly what `charge` would have answered for it (a key
+        seen before gets its first answer again). Raises GatewayError when any request would: the caller
+        then knows nothing about the others and may ask again one by one, under the same keys, which is
+        safe. Adapters with a bulk API override this; the default simply charges one after the other."""
+        return [self.charge(request) for request in requests]
 
     def refund(
         self, *, merchant_id: int, payment_reference: str, amount: int, idempotency_key: str

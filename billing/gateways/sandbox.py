@@ -31,6 +31,8 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
+from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -42,6 +44,7 @@ from accounts.models import Merchant
 from billing.choices import Gateway, PaymentStatus, RefundStatus
 from billing.gateways.base import ChargeRequest, ChargeResult, GatewayAdapter, GatewayError, RefundResult
 from billing.models import BillingSettings, SandboxCharge
+from core.bulk import insert_rows
 from subscribers.choices import PaymentMethod
 
 CARD_SUCCEEDS = "4242424242424242"
@@ -82,13 +85,7 @@ class SandboxGateway(GatewayAdapter):
 
     def charge(self, request: ChargeRequest, *, now: dt.datetime | None = None) -> ChargeResult:
         now = now or timezone.now()
-        if request.method not in SUPPORTED_METHODS:
-            raise GatewayError(
-                gettext("O sandbox não cobra a forma de pagamento %(method)s.") % {"method": request.method}
-            )
-        if request.amount < 0:
-            raise GatewayError(gettext("Valor de cobrança negativo."))
-
+        _check_request(request)
         row = _row_by_key(request.idempotency_key)
         if row is None:
             merchant = Merchant.objects.filter(pk=request.merchant_id).first()
@@ -104,6 +101,55 @@ class SandboxGateway(GatewayAdapter):
                     raise
         _check_same_charge(row, request)
         return _charge_result(_expire_if_lapsed(row, now))
+
+    def charge_many(
+        self, requests: Sequence[ChargeRequest], *, now: dt.datetime | None = None
+    ) -> list[ChargeResult]:
+        """`charge` for many requests with a couple of queries: the merchants (and their settings) and one
+        bulk insert of the new charges. Every request gets exactly the answer `charge` would give it, in
+        order. Validation errors are raised before anything is charged. The card that declines after its
+        first charge goes through `charge` one at a time (its answer depends on the charges before it),
+        and so does every request when the bulk insert meets a key already in the ledger (a repeated
+        batch, or another process charging the same key): `charge` answers a known key with its first
+        answer, so idempotency costs nothing when the keys are new."""
+        now = now or timezone.now()
+        requests = list(requests)
+        keys = [request.idempotency_key for request in requests]
+        if len(set(keys)) != len(keys):  # a key repeated within the batch: the second reuses the first
+            return [self.charge(request, now=now) for request in requests]
+        for request in requests:
+            _check_request(request)
+        merchants = {
+            merchant.pk: merchant
+            for merchant in Merchant.objects.filter(pk__in={r.merchant_id for r in requests}).select_related(
+                "billing_settings"
+            )
+        }
+        new, one_by_one = [], []
+        for index, request in enumerate(requests):
+            merchant = merchants.get(request.merchant_id)
+            if merchant is None:
+                raise GatewayError(gettext("Lojista desconhecido no sandbox."))
+            if (
+                request.method == PaymentMethod.CARD
+                and _card_number(request.payment_token) == CARD_DECLINES_AFTER_FIRST
+            ):
+                one_by_one.append(index)
+                continue
+            billing = BillingSettings.for_merchant(merchant)
+            new.append((index, _new_charge(request, billing, now, card_failure=_fixed_card_failure)))
+        try:
+            with transaction.atomic():
+                insert_rows(SandboxCharge, [row for _index, row in new])
+        except IntegrityError:
+            # A key is already in the ledger (or arrived meanwhile): each request gets charge's answer.
+            return [self.charge(request, now=now) for request in requests]
+        results: list[ChargeResult | None] = [None] * len(requests)
+        for index, row in new:
+            results[index] = _charge_result(SimpleNamespace(**row))
+        for index in one_by_one:
+            results[index] = self.charge(requests[index], now=now)
+        return results
 
     def status(self, *, merchant_id: int, reference: str, now: dt.datetime | None = None) -> ChargeResult:
         row = _charge_by_reference(merchant_id, reference)
@@ -223,6 +269,20 @@ def pix_code(reference: str, amount: int) -> str:
 # --- ledger -------------------------------------------------------------------------------------------
 
 
+def _check_request(request: ChargeRequest) -> None:
+    if request.method not in SUPPORTED_METHODS:
+        raise GatewayError(
+            gettext("O sandbox não cobra a forma de pagamento %(method)s.") % {"method": request.method}
+        )
+    if request.amount < 0:
+        raise GatewayError(gettext("Valor de cobrança negativo."))
+
+
+def _fixed_card_failure(number: str) -> str:
+    """The answer of every test card but the one that declines after its first charge."""
+    return TEST_CARDS.get(number, "invalid_card")
+
+
 def _row_by_key(idempotency_key: str) -> SandboxCharge | None:
     return SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
 
@@ -238,39 +298,58 @@ def _charge_by_reference(merchant_id: int, reference: str, *, lock: bool = False
 
 
 def _create_charge(request: ChargeRequest, merchant: Merchant, now: dt.datetime) -> SandboxCharge:
-    billing = BillingSettings.for_merchant(merchant)
-    row = SandboxCharge(
-        merchant=merchant,
-        idempotency_key=request.idempotency_key,
-        reference=_new_reference("ch"),
-        method=request.method,
-        amount=request.amount,
-        currency=request.currency,
-        status=PaymentStatus.FAILED,
+    fields = _new_charge(
+        request,
+        BillingSettings.for_merchant(merchant),
+        now,
+        card_failure=lambda n: _card_failure(merchant, n),
     )
-    if request.method == PaymentMethod.CARD:
-        number = re.sub(r"[\s-]", "", request.payment_token) or CARD_SUCCEEDS
-        # Test numbers are public; anything else might be a real card typed into the demo.
-        row.token = number if number in TEST_CARDS else number[-4:]
-    if billing.sandbox_disconnected:
-        row.failure_code = "gateway_unavailable"
-    elif request.method == PaymentMethod.CARD:
-        row.failure_code = _card_failure(merchant, number)
-        if not row.failure_code:
-            row.status = PaymentStatus.SUCCEEDED
-            row.settled_at = now
-    elif request.currency.upper() != "BRL":
-        row.failure_code = "unsupported_currency"
-    else:
-        row.status = PaymentStatus.PENDING
-        row.expires_at = now + dt.timedelta(days=billing.boleto_pix_expiry_days)
+    row = SandboxCharge(**fields)
     row.save()
     return row
 
 
+def _new_charge(request: ChargeRequest, billing: BillingSettings, now: dt.datetime, *, card_failure) -> dict:
+    """The ledger row (field values) a new charge gets: the one place that decides its answer."""
+    row = {
+        "merchant_id": request.merchant_id,
+        "idempotency_key": request.idempotency_key,
+        "reference": _new_reference("ch"),
+        "token": "",
+        "method": request.method,
+        "amount": request.amount,
+        "currency": request.currency,
+        "status": PaymentStatus.FAILED.value,
+        "failure_code": "",
+        "expires_at": None,
+        "settled_at": None,
+    }
+    if request.method == PaymentMethod.CARD:
+        number = _card_number(request.payment_token)
+        # Test numbers are public; anything else might be a real card typed into the demo.
+        row["token"] = number if number in TEST_CARDS else number[-4:]
+    if billing.sandbox_disconnected:
+        row["failure_code"] = "gateway_unavailable"
+    elif request.method == PaymentMethod.CARD:
+        row["failure_code"] = card_failure(number)
+        if not row["failure_code"]:
+            row["status"] = PaymentStatus.SUCCEEDED.value
+            row["settled_at"] = now
+    elif request.currency.upper() != "BRL":
+        row["failure_code"] = "unsupported_currency"
+    else:
+        row["status"] = PaymentStatus.PENDING.value
+        row["expires_at"] = now + dt.timedelta(days=billing.boleto_pix_expiry_days)
+    return row
+
+
+def _card_number(payment_token: str) -> str:
+    return re.sub(r"[\s-]", "", payment_token) or CARD_SUCCEEDS
+
+
 def _card_failure(merchant: Merchant, number: str) -> str:
     if number != CARD_DECLINES_AFTER_FIRST:
-        return TEST_CARDS.get(number, "invalid_card")
+        return _fixed_card_failure(number)
     # Two charges of this card under different keys at once must not both be "the first": the
     # merchant's row lock makes them take turns.
     Merchant.objects.select_for_update().only("pk").get(pk=merchant.pk)

@@ -1,9 +1,11 @@
 """The billing run: find due work, split it into chunks, process each subscription once.
 
-Any number of workers on any number of machines may run it at the same time. Each subscription is
-handled in its own transaction under `SELECT … FOR UPDATE SKIP LOCKED` (another worker simply skips
-it), its due work is re-checked inside the lock, and the unique constraints on invoices (one per
-period) and payments (one success per invoice, unique idempotency keys) are the last line of defence.
+Any number of workers on any number of machines may run it at the same time. The plain renewals of a
+chunk are done in bulk (billing.services.batch: same results, one transaction per chunk); every other
+subscription is handled in its own transaction under `SELECT … FOR UPDATE SKIP LOCKED` (another
+worker simply skips it), its due work is re-checked inside the lock, and the unique constraints on
+invoices (one per period) and payments (one success per invoice, unique idempotency keys) are the last
+line of defence.
 """
 
 import logging
@@ -17,9 +19,10 @@ from django_q.tasks import async_task
 from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeResult, GatewayError, get_gateway
 from billing.models import BillingRun, Invoice, Payment
+from billing.services.batch import period_end, renew_plain
 from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
 from billing.services.invoicing import invoice_create_for_period
-from plans.periods import add_interval, period_containing
+from plans.periods import add_interval
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Subscription
 from subscribers.services import subscription_apply_billing
@@ -201,13 +204,13 @@ def _period_end(subscription, start):
     """End of the period starting at `start`, counted from the anchor so the day of month comes back
     after a short month (31/01 → 28/02 → 31/03)."""
     plan = subscription.plan
-    tz = subscription.merchant.tzinfo
-    anchor = subscription.billing_cycle_anchor.astimezone(tz)
-    if anchor <= start:
-        return period_containing(
-            anchor, plan.interval_unit, plan.interval_count, start.astimezone(tz), tz=tz
-        )[1]
-    return add_interval(start.astimezone(tz), plan.interval_unit, plan.interval_count)
+    return period_end(
+        start,
+        anchor=subscription.billing_cycle_anchor,
+        unit=plan.interval_unit,
+        count=plan.interval_count,
+        tz=subscription.merchant.tzinfo,
+    )
 
 
 def _apply_pending_change(subscription, now) -> None:
@@ -262,15 +265,27 @@ def billing_run_start(
 
 
 def process_chunk(*, run_id: int, subscription_ids: list[int], now=None) -> dict:
-    """Processes one chunk and adds its figures to the run. A crash part-way leaves the finished
-    subscriptions done; running the chunk again skips them (nothing is due any more)."""
+    """Processes one chunk and adds its figures to the run.
+
+    The plain renewals (most of a run) are done together in one transaction (billing.services.batch);
+    the rest, one subscription at a time with `process_subscription`. Should the batch fail in any way
+    (a unique constraint, a database error, a gateway error), it is rolled back whole and the chunk is
+    processed one subscription at a time instead. A crash part-way leaves what committed done; running
+    the chunk again skips it (nothing is due any more)."""
     counts = {"processed": 0, "succeeded": 0, "failed": 0}
+    try:
+        batched = renew_plain(subscription_ids=subscription_ids, now=now or timezone.now())
+    except Exception:  # rolled back; every subscription of the chunk gets the per-subscription path
+        logger.warning("billing: batch of run %s failed, processing it one by one", run_id, exc_info=True)
+        batched = {}
     for subscription_id in subscription_ids:
-        try:
-            outcome = process_subscription(subscription_id=subscription_id, now=now)
-        except Exception:  # one bad subscription must not stop the chunk; it is logged and counted
-            logger.exception("billing: subscription %s failed", subscription_id)
-            outcome = "failed"
+        outcome = batched.pop(subscription_id, None)
+        if outcome is None:
+            try:
+                outcome = process_subscription(subscription_id=subscription_id, now=now)
+            except Exception:  # one bad subscription must not stop the chunk; it is logged and counted
+                logger.exception("billing: subscription %s failed", subscription_id)
+                outcome = "failed"
         counts["processed"] += 1
         if outcome in ("succeeded", "failed"):
             counts[outcome] += 1

@@ -16,9 +16,14 @@ from django.utils.translation import gettext as _
 
 from billing.calculations import LineInput, compute_invoice
 from billing.choices import InvoiceKind, InvoiceStatus
-from billing.models import Invoice, InvoiceLine
+from billing.models import Invoice
 from billing.services.charging import _attempt
-from billing.services.invoicing import allocate_invoice_numbers, invoice_payload, subscription_taxes
+from billing.services.invoicing import (
+    allocate_invoice_numbers,
+    invoice_lines_create,
+    invoice_payload,
+    subscription_taxes,
+)
 from core.money import round_minor
 from core.outbox import emit
 from subscribers.choices import SubscriptionStatus
@@ -166,24 +171,7 @@ def prorate_plan_change(*, subscription, old_plan, old_quantity: int, now: dt.da
         due_at=now,
         paid_at=now if totals.total == 0 else None,
     )
-    InvoiceLine.objects.bulk_create(
-        [
-            InvoiceLine(
-                invoice=invoice,
-                description=line.description,
-                period_start=line.period_start,
-                period_end=line.period_end,
-                quantity=line.quantity,
-                unit_amount=line.unit_amount,
-                amount=line.amount,
-                discount_amount=line.discount_amount,
-                tax_amount=line.tax_amount,
-                tax_details=line.tax_details,
-                proration=line.proration,
-            )
-            for line in totals.lines
-        ]
-    )
+    invoice_lines_create(invoice, totals)
     emit(
         merchant=subscription.merchant,
         type="invoice.created",
