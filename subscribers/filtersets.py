@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from core.filtersets import MerchantFilterSet
 from plans.models import Plan
 from subscribers import selectors
-from subscribers.choices import PaymentMethod, SubscriptionOrigin, SubscriptionStatus
+from subscribers.choices import (
+    ENDED_STATUSES,
+    CancelOrigin,
+    PaymentMethod,
+    SubscriptionOrigin,
+    SubscriptionStatus,
+)
 from subscribers.models import Customer, Subscription, SubscriptionTombstone
 
 
@@ -139,3 +145,81 @@ class TombstoneFilterSet(MerchantFilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(customer_name__icontains=value) | Q(plan_name__icontains=value))
+
+
+SUBSCRIBED_PRESETS = [
+    ("last_7", _("Últimos 7 dias")),
+    ("last_30", _("Últimos 30 dias")),
+    ("this_month", _("Este mês")),
+]
+GROUP_INACTIVE = "inactive"
+
+
+class SubscriberFilterSet(SubscriptionFilterSet):
+    """Assinantes: the Assinaturas filters, with subscription and cancellation periods and who canceled.
+
+    Reuses the parent's search, status, plan and payment method filters and its period methods; the
+    periods get the names this screen's URLs use, and "Assinou" adds presets counted on the merchant's
+    clock. `group=inactive` (the "Assinantes inativos" export shortcut) keeps canceled, expired and
+    refunded subscriptions.
+    """
+
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label=_("Buscar"),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Nome, e-mail, @usuário, CPF/CNPJ ou id no provedor")}
+        ),
+    )
+    origin = None
+    contracted_from = None
+    contracted_to = None
+    deactivated_from = None
+    deactivated_to = None
+    subscribed = django_filters.ChoiceFilter(
+        label=_("Assinou"),
+        method="filter_subscribed",
+        choices=SUBSCRIBED_PRESETS,
+        empty_label=_("Qualquer data"),
+    )
+    subscribed_from = django_filters.DateFilter(
+        label=_("Assinou de"), method="filter_contracted_from", widget=_date_input()
+    )
+    subscribed_to = django_filters.DateFilter(
+        label=_("Assinou até"), method="filter_contracted_to", widget=_date_input()
+    )
+    canceled_from = django_filters.DateFilter(
+        label=_("Cancelada de"), method="filter_deactivated_from", widget=_date_input()
+    )
+    canceled_to = django_filters.DateFilter(
+        label=_("Cancelada até"), method="filter_deactivated_to", widget=_date_input()
+    )
+    cancel_origin = django_filters.ChoiceFilter(
+        label=_("Quem cancelou"), choices=CancelOrigin.choices, empty_label=_("Todos")
+    )
+    group = django_filters.ChoiceFilter(
+        label=_("Situação"),
+        method="filter_group",
+        choices=[(GROUP_INACTIVE, _("Inativos"))],
+        empty_label=_("Todos"),
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Subscription
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return selectors.subscriber_search(queryset, query=value)
+
+    def filter_subscribed(self, queryset, name, value):
+        bounds = selectors.subscribed_preset_range(value, today=self.merchant.localdate())
+        if bounds is None:
+            return queryset
+        start, end = bounds
+        return queryset.filter(selectors.contracted_between_q(start=start, end=end))
+
+    def filter_group(self, queryset, name, value):
+        if value == GROUP_INACTIVE:
+            return queryset.filter(status__in=ENDED_STATUSES)
+        return queryset

@@ -3,8 +3,9 @@
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
+from billing.models import Payment
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Customer, Subscription, SubscriptionTombstone
 from subscribers.validators import document_digits_or_none, normalize_handle
@@ -127,3 +128,43 @@ def subscription_list_counts(
 def tombstone_list_queryset() -> QuerySet[SubscriptionTombstone]:
     """Deleted subscriptions for the owners' list, newest deletion first, with who deleted each."""
     return SubscriptionTombstone.objects.select_related("deleted_by").order_by("-deleted_at", "-pk")
+
+
+# --- Assinantes --------------------------------------------------------------------------------------
+def subscriber_list_queryset() -> QuerySet[Subscription]:
+    """Subscriptions for Assinantes (list and CSV export), with their last payment's status annotated.
+
+    `last_payment_status` is a correlated subquery over the subscription's invoices' payments, so the
+    whole screen (or export) stays one query however many rows it shows.
+    """
+    last_payment = Payment.objects.filter(invoice__subscription=OuterRef("pk")).order_by("-created_at", "-pk")
+    return subscription_list_queryset().annotate(
+        last_payment_status=Subquery(last_payment.values("status")[:1])
+    )
+
+
+def subscriber_search(queryset: QuerySet[Subscription], *, query: str) -> QuerySet[Subscription]:
+    """`subscription_search` plus the customer's @handle and CPF/CNPJ (matched on digits)."""
+    query = (query or "").strip()
+    if not query:
+        return queryset
+    condition = Q()
+    handle = normalize_handle(query)
+    if handle:
+        condition |= Q(customer__handle__icontains=handle)
+    digits = document_digits_or_none(query)
+    if digits:
+        condition |= Q(customer__document__contains=digits)
+    found = subscription_search(queryset, query=query)
+    return found | queryset.filter(condition) if condition else found
+
+
+def subscribed_preset_range(preset: str, *, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The (start, end) days of a "subscribed" preset counted back from `today`, both included."""
+    if preset == "last_7":
+        return today - dt.timedelta(days=6), today
+    if preset == "last_30":
+        return today - dt.timedelta(days=29), today
+    if preset == "this_month":
+        return today.replace(day=1), today
+    return None

@@ -1,10 +1,15 @@
+import datetime as dt
+
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
+from billing.choices import PaymentStatus
+from billing.tables import PAYMENT_STATUS_BADGE_CLASSES
 from core.money import format_money
 from subscribers.choices import SubscriptionAction, SubscriptionStatus
 from subscribers.models import Customer, Subscription, SubscriptionTombstone
@@ -193,4 +198,112 @@ class SubscriptionTombstoneTable(tables.Table):
         return _user_name(value)
 
     def value_deleted_by(self, value):
+        return _user_name(value)
+
+
+def payment_method_display(record) -> str:
+    """ "Cartão de crédito" or, when the card on file is known, "Visa •••• 4242"."""
+    if record.card_last4:
+        return f"{record.card_brand or record.get_payment_method_display()} •••• {record.card_last4}"
+    return record.get_payment_method_display()
+
+
+def local_date(value):
+    """A datetime as a day on the current (merchant's) clock; dates pass through."""
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date()
+    return value
+
+
+class SubscriberTable(tables.Table):
+    """Assinantes: one row per subscription, its last payment's status annotated by the selector.
+
+    Every column reads the row, its select_related customer, plan and salesperson, or an annotation,
+    so no query runs per row.
+    """
+
+    name = tables.Column(
+        verbose_name=_("Nome"),
+        accessor="customer__name",
+        linkify=lambda record: record.get_absolute_url(),
+        order_by=("customer__name", "pk"),
+    )
+    contact = tables.Column(
+        verbose_name=_("@usuário / e-mail"), accessor="customer__email", order_by=("customer__email", "pk")
+    )
+    plan = tables.Column(verbose_name=_("Plano"), accessor="plan__name", order_by=("plan__name", "pk"))
+    amount = tables.Column(
+        verbose_name=_("Valor"),
+        order_by=("amount", "pk"),
+        attrs={"th": {"class": "text-end"}, "td": {"class": "money text-end"}},
+    )
+    payment_method = tables.Column(verbose_name=_("Pagamento"), order_by=("payment_method", "pk"))
+    last_payment_status = tables.Column(
+        verbose_name=_("Último pagamento"), empty_values=(), order_by=("last_payment_status", "pk")
+    )
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    contract_date = tables.DateColumn(
+        verbose_name=_("Assinou em"), format="d/m/Y", order_by=("contract_date", "pk")
+    )
+    next_charge = tables.Column(verbose_name=_("Próxima cobrança"), empty_values=(), orderable=False)
+    salesperson = tables.Column(
+        verbose_name=_("Vendedor"),
+        order_by=("salesperson__first_name", "salesperson__last_name", "salesperson__username", "pk"),
+    )
+
+    class Meta:
+        model = Subscription
+        fields = []
+        sequence = [
+            "name",
+            "contact",
+            "plan",
+            "amount",
+            "payment_method",
+            "last_payment_status",
+            "status",
+            "contract_date",
+            "next_charge",
+            "salesperson",
+        ]
+
+    def render_contact(self, value, record):
+        handle = record.customer.handle
+        if handle:
+            return format_html('@{}<br><span class="text-body-secondary small">{}</span>', handle, value)
+        return value
+
+    def render_amount(self, value, record):
+        return format_money(value, record.currency)
+
+    def render_payment_method(self, record):
+        return payment_method_display(record)
+
+    def render_last_payment_status(self, value):
+        if not value:
+            return "—"
+        return format_html(
+            '<span class="badge {}">{}</span>',
+            PAYMENT_STATUS_BADGE_CLASSES.get(value, "text-bg-light"),
+            PaymentStatus(value).label,
+        )
+
+    def render_status(self, value, record):
+        return format_html(
+            '<span class="badge {}">{}</span>',
+            STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
+            value,
+        )
+
+    def render_next_charge(self, record):
+        if record.is_ended:
+            if record.access_until:
+                return _("acesso até %(date)s") % {
+                    "date": local_date(record.access_until).strftime("%d/%m/%Y")
+                }
+            return "—"
+        when = record.next_charge_at
+        return local_date(when).strftime("%d/%m/%Y") if when else "—"
+
+    def render_salesperson(self, value):
         return _user_name(value)

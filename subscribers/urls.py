@@ -17,6 +17,9 @@ urlpatterns = [
         views.CustomerSubscriptionCreateView.as_view(),
         name="customer_subscription_create",
     ),
+    # Assinantes
+    path("assinantes/", views.SubscriberListView.as_view(), name="subscriber_list"),
+    path("assinantes/exportar/", views.SubscriberExportView.as_view(), name="subscriber_export"),
     # Planos > Assinaturas
     path("planos/assinaturas/", views.SubscriptionListView.as_view(), name="subscription_list"),
     path("planos/assinaturas/nova/", views.SubscriptionCreateView.as_view(), name="subscription_create"),

@@ -5,6 +5,7 @@ from subscribers.views.customers import (
     CustomerLookupView,
     CustomerUpdateView,
 )
+from subscribers.views.subscribers_list import SubscriberExportView, SubscriberListView
 from subscribers.views.subscription_list import SubscriptionListView, SubscriptionTombstoneListView
 from subscribers.views.subscriptions import (
     CustomerSubscriptionCreateView,
@@ -25,6 +26,8 @@ __all__ = [
     "CustomerLookupView",
     "CustomerSubscriptionCreateView",
     "CustomerUpdateView",
+    "SubscriberExportView",
+    "SubscriberListView",
     "SubscriptionCancelPreviewView",
     "SubscriptionCancelView",
     "SubscriptionCreateView",
