@@ -66,3 +66,17 @@ class MoneyField(forms.DecimalField):
             return self.clean(data) != initial
         except forms.ValidationError:
             return True
+
+
+class PercentField(forms.DecimalField):
+    """A percentage typed the Brazilian way ("5,5"), the machine way ("5.5") or with a sign ("5,5%")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().removesuffix("%").strip()
+        return super().to_python(value)

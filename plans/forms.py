@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import MoneyField
+from core.forms import MoneyField, PercentField
 from plans.choices import PRESET_INTERVALS, CouponDuration, CouponKind, IntervalPreset, IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from plans.services import coupon_code_errors, normalize_coupon_code
@@ -127,20 +127,6 @@ class PlanForm(forms.ModelForm):
     def plan_fields(self) -> dict:
         """The cleaned values as the plan services take them (the preset is resolved to unit + count)."""
         return {name: self.cleaned_data[name] for name in self._meta.fields}
-
-
-class PercentField(forms.DecimalField):
-    """A percentage typed the Brazilian way ("5,5"), the machine way ("5.5") or with a sign ("5,5%")."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("localize", True)
-        super().__init__(**kwargs)
-        self.widget.attrs.setdefault("inputmode", "decimal")
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().removesuffix("%").strip()
-        return super().to_python(value)
 
 
 class CouponForm(forms.ModelForm):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from localflavor.br.forms import BRCNPJField, BRCPFField
 
-from core.forms import MoneyField
+from core.forms import MoneyField, PercentField
 from plans.choices import CouponDuration
 from plans.models import Coupon, Plan, TaxRate
 from plans.tables import coupon_discount_display
@@ -217,15 +217,14 @@ class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
     discount_type = forms.ChoiceField(
         label=_("Desconto"), choices=DiscountType.choices, required=False, initial=DiscountType.NONE
     )
-    discount_percent = forms.DecimalField(
+    discount_percent = PercentField(
         label=_("Desconto (%)"),
         required=False,
         min_value=Decimal("0.01"),
         max_value=Decimal("100"),
         max_digits=5,
         decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
         error_messages={
             "min_value": _("O percentual deve estar entre 0,01 e 100."),
             "max_value": _("O percentual deve estar entre 0,01 e 100."),

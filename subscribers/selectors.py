@@ -31,14 +31,20 @@ def customer_search(queryset: QuerySet[Customer], *, query: str) -> QuerySet[Cus
     query = (query or "").strip()
     if not query:
         return queryset
-    condition = Q(name__icontains=query) | Q(email__icontains=query)
+    return queryset.filter(customer_match_q(query))
+
+
+def customer_match_q(query: str, *, prefix: str = "") -> Q:
+    """The customer search condition (name, e-mail, @handle, CPF/CNPJ digits); `prefix` reaches the
+    customer through a relation, e.g. "customer__" from a subscription."""
+    condition = Q(**{f"{prefix}name__icontains": query}) | Q(**{f"{prefix}email__icontains": query})
     handle = normalize_handle(query)
     if handle:
-        condition |= Q(handle__icontains=handle)
+        condition |= Q(**{f"{prefix}handle__icontains": handle})
     digits = document_digits_or_none(query)
     if digits:
-        condition |= Q(document__contains=digits)
-    return queryset.filter(condition)
+        condition |= Q(**{f"{prefix}document__contains": digits})
+    return condition
 
 
 # --- Planos > Assinaturas ----------------------------------------------------------------------------
@@ -144,19 +150,11 @@ def subscriber_list_queryset() -> QuerySet[Subscription]:
 
 
 def subscriber_search(queryset: QuerySet[Subscription], *, query: str) -> QuerySet[Subscription]:
-    """`subscription_search` plus the customer's @handle and CPF/CNPJ (matched on digits)."""
+    """The customer search (name, e-mail, @handle, CPF/CNPJ) plus the id at the payment provider."""
     query = (query or "").strip()
     if not query:
         return queryset
-    condition = Q()
-    handle = normalize_handle(query)
-    if handle:
-        condition |= Q(customer__handle__icontains=handle)
-    digits = document_digits_or_none(query)
-    if digits:
-        condition |= Q(customer__document__contains=digits)
-    found = subscription_search(queryset, query=query)
-    return found | queryset.filter(condition) if condition else found
+    return queryset.filter(customer_match_q(query, prefix="customer__") | Q(provider_id__icontains=query))
 
 
 def subscribed_preset_range(preset: str, *, today: dt.date) -> tuple[dt.date, dt.date] | None:
