@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import (
     BillingRun,
     BillingSettings,
+    Chargeback,
     Invoice,
     InvoiceLine,
     InvoiceSequence,
@@ -181,6 +182,14 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "payment", "amount", "status", "actor", "created_at", "merchant"]
     list_filter = ["merchant", "status", "created_at"]
+    search_fields = ["gateway_reference", "payment__idempotency_key", "reason"]
+    list_select_related = ["payment", "actor", "merchant"]
+
+
+@admin.register(Chargeback)
+class ChargebackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "payment", "amount", "actor", "created_at", "merchant"]
+    list_filter = ["merchant", "created_at"]
     search_fields = ["gateway_reference", "payment__idempotency_key", "reason"]
     list_select_related = ["payment", "actor", "merchant"]
 

@@ -195,6 +195,9 @@ class Payment(models.Model):
     failure_message = models.CharField(_("motivo da falha"), max_length=255, blank=True)
     idempotency_key = models.CharField(_("chave de idempotência"), max_length=80, unique=True)
     amount_refunded = models.BigIntegerField(_("valor reembolsado"), default=0)
+    # Taken back by the card holder's bank (chargebacks): no longer ours, so no longer refundable either.
+    # The database default keeps bulk inserts (billing batches, benchmark COPY) valid without the column.
+    amount_charged_back = models.BigIntegerField(_("valor contestado (chargeback)"), default=0, db_default=0)
     expires_at = models.DateTimeField(_("expira em"), null=True, blank=True)
     settled_at = models.DateTimeField(_("liquidado em"), null=True, blank=True)
     recorded_by = models.ForeignKey(
@@ -239,6 +242,13 @@ class Payment(models.Model):
             and self.method in (PaymentMethod.BOLETO, PaymentMethod.PIX)
         )
 
+    @property
+    def can_charge_back(self) -> bool:
+        """Whether "Registrar chargeback" applies (billing.services.chargebacks has the rule and why not)."""
+        from billing.services.chargebacks import chargeback_refusal
+
+        return chargeback_refusal(self) is None
+
 
 class Refund(models.Model):
     """Money given back on a payment, full or partial, through the payment's gateway."""
@@ -274,6 +284,48 @@ class Refund(models.Model):
 
     def __str__(self):
         return _("Reembolso de %(payment)s") % {"payment": self.payment_id}
+
+    def get_absolute_url(self):
+        return self.payment.invoice.get_absolute_url()
+
+
+class Chargeback(models.Model):
+    """A card payment the customer disputed with their bank, who took the money back (chargeback).
+
+    Recorded by staff from the gateway's notice (or simulated in the sandbox); the subscription ends at
+    once. One per payment: a bank reverses a charge once.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="chargebacks", verbose_name=_("lojista")
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="chargebacks", verbose_name=_("pagamento")
+    )
+    amount = models.BigIntegerField(_("valor"), validators=[MinValueValidator(1)])
+    reason = models.TextField(_("motivo"), blank=True)
+    gateway_reference = models.CharField(_("referência no gateway"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registrado por"),
+    )
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chargeback")
+        verbose_name_plural = _("chargebacks")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment"], name="chargeback_one_per_payment"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="chargeback_amount_positive"),
+        ]
+
+    def __str__(self):
+        return _("Chargeback de %(payment)s") % {"payment": self.payment_id}
 
     def get_absolute_url(self):
         return self.payment.invoice.get_absolute_url()

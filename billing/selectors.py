@@ -5,7 +5,7 @@ import re
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from billing.models import BillingRun, Invoice, Payment, Refund
+from billing.models import BillingRun, Chargeback, Invoice, Payment, Refund
 
 # How many invoices the subscription page's "Transações" lists before pointing to Cobranças > Faturas.
 SUBSCRIPTION_TRANSACTIONS_LIMIT = 24
@@ -42,7 +42,7 @@ def invoice_detail_queryset() -> QuerySet[Invoice]:
 
 def invoice_document(invoice: Invoice) -> dict:
     """Everything an invoice's page and PDF print besides the invoice row: lines, payments with their
-    refunds, and all refunds — three queries whatever the number of rows."""
+    refunds, and all refunds — three queries whatever the number of rows (four with chargebacks)."""
     lines = list(invoice.lines.all())
     payments = list(
         invoice.payments.select_related("recorded_by")
@@ -55,7 +55,15 @@ def invoice_document(invoice: Invoice) -> dict:
     )
     refunds = [refund for payment in payments for refund in payment.refunds.all()]
     refunds.sort(key=lambda refund: (refund.created_at, refund.pk), reverse=True)
-    return {"lines": lines, "payments": payments, "refunds": refunds}
+    # Chargebacks are rare: only an invoice that has one pays the query.
+    chargebacks = []
+    if any(payment.amount_charged_back for payment in payments):
+        chargebacks = list(
+            Chargeback.objects.filter(payment__invoice=invoice)
+            .select_related("actor")
+            .order_by("-created_at")
+        )
+    return {"lines": lines, "payments": payments, "refunds": refunds, "chargebacks": chargebacks}
 
 
 def created_between_q(*, merchant, start: dt.date | None = None, end: dt.date | None = None) -> Q:

@@ -17,6 +17,7 @@ urlpatterns = [
     # Cobranças > Pagamentos
     path("pagamentos/", views.PaymentListView.as_view(), name="payment_list"),
     path("pagamentos/<int:pk>/simular/", views.PaymentSettleView.as_view(), name="payment_settle"),
+    path("pagamentos/<int:pk>/chargeback/", views.PaymentChargebackView.as_view(), name="payment_chargeback"),
     # Assinatura > Reembolsar (billing/views/refunds.py)
     path(
         "assinaturas/<int:pk>/reembolsar/",

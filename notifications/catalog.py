@@ -68,6 +68,7 @@ _PAYMENT = {
     "status": "succeeded",
     "failure_code": "",
     "amount_refunded": 0,
+    "amount_charged_back": 0,
 }
 
 EVENT_TYPES: list[EventType] = [
@@ -185,6 +186,29 @@ EVENT_TYPES: list[EventType] = [
                 "status": "succeeded",
                 "reason": "Pedido do cliente",
             },
+        },
+    ),
+    EventType(
+        "chargeback.created",
+        _(
+            "O banco do cliente contestou um pagamento com cartão e devolveu o valor a ele (chargeback); "
+            "a assinatura é encerrada na hora."
+        ),
+        {
+            "id": 17,
+            "payment": {**_PAYMENT, "amount_charged_back": 4990},
+            "invoice": 2210,
+            "subscription": {
+                **_SUBSCRIPTION,
+                "status": "canceled",
+                "cancel_at": "2026-03-12T09:30:00-03:00",
+                "cancel_origin": "customer",
+                "access_until": "2026-03-12T09:30:00-03:00",
+            },
+            "amount": 4990,
+            "currency": "BRL",
+            "reason": "Fraude alegada pelo titular do cartão",
+            "gateway_reference": "dp_1Nf3",
         },
     ),
     EventType(

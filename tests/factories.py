@@ -13,6 +13,7 @@ from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, In
 from billing.models import (
     BillingRun,
     BillingSettings,
+    Chargeback,
     Invoice,
     InvoiceLine,
     InvoiceSequence,
@@ -259,6 +260,17 @@ class RefundFactory(factory.django.DjangoModelFactory):
     gateway_reference = factory.Sequence(lambda n: f"sbx_re_factory{n:06d}")
 
 
+class ChargebackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Chargeback
+
+    merchant = factory.SubFactory(MerchantFactory)
+    payment = factory.SubFactory(PaymentFactory, merchant=factory.SelfAttribute("..merchant"))
+    amount = 1000
+    reason = "Fraude alegada pelo titular"
+    gateway_reference = factory.Sequence(lambda n: f"sbx_dp_factory{n:06d}")
+
+
 class BillingRunFactory(factory.django.DjangoModelFactory):
     """A finished manual run over ten subscriptions, one of which failed."""
 
@@ -358,6 +370,7 @@ FACTORY_FOR_MODEL = {
     InvoiceLine: InvoiceLineFactory,
     Payment: PaymentFactory,
     Refund: RefundFactory,
+    Chargeback: ChargebackFactory,
     BillingRun: BillingRunFactory,
     SandboxCharge: SandboxChargeFactory,
     WebhookEndpoint: WebhookEndpointFactory,

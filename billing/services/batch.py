@@ -355,6 +355,7 @@ def _payment_row(invoice: _Row, payment_id: int) -> _Row:
         failure_message="",
         idempotency_key=f"inv_{invoice.id}_att_1",
         amount_refunded=0,
+        amount_charged_back=0,
         expires_at=None,
         settled_at=None,
         recorded_by_id=None,

@@ -40,6 +40,7 @@ def payment_payload(payment: Payment) -> dict:
         "status": payment.status,
         "failure_code": payment.failure_code,
         "amount_refunded": payment.amount_refunded,
+        "amount_charged_back": payment.amount_charged_back,
     }
 
 

@@ -58,7 +58,10 @@ def last_paid_payment(subscription: Subscription) -> Payment | None:
 
 
 def refundable_amount(payment: Payment | None) -> int:
-    return max(payment.amount - payment.amount_refunded, 0) if payment is not None else 0
+    """What is still ours to give back: paid, minus refunded, minus what a chargeback already took."""
+    if payment is None:
+        return 0
+    return max(payment.amount - payment.amount_refunded - payment.amount_charged_back, 0)
 
 
 def subscription_refund(
@@ -96,6 +99,11 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
     if payment.method == PaymentMethod.BOLETO:
         raise ValidationError(str(BOLETO_NOT_REFUNDABLE), code="boleto_not_refundable")
     remaining = refundable_amount(payment)
+    if remaining <= 0 and payment.amount_charged_back:
+        raise ValidationError(
+            _("O banco do cliente já devolveu este pagamento (chargeback): não há valor a reembolsar."),
+            code="nothing_to_refund",
+        )
     if remaining <= 0:
         raise ValidationError(_("Este pagamento já foi reembolsado por inteiro."), code="nothing_to_refund")
     if amount is None:

@@ -1,3 +1,4 @@
+from billing.views.chargebacks import PaymentChargebackView
 from billing.views.invoices import (
     InvoiceDetailView,
     InvoiceListView,
@@ -24,6 +25,7 @@ __all__ = [
     "InvoiceListView",
     "InvoicePdfView",
     "InvoiceRecordPaymentView",
+    "PaymentChargebackView",
     "PaymentListView",
     "PaymentSettleView",
     "SandboxCallbackView",

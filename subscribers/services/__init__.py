@@ -1,5 +1,6 @@
 """Every write in the subscribers app (customers and subscriptions) goes through these functions."""
 
+from subscribers.services._common import _payload as subscription_payload
 from subscribers.services._common import refusal_message
 from subscribers.services.billing import subscription_apply_billing
 from subscribers.services.changes import plan_change_hook, subscription_update
@@ -25,6 +26,7 @@ __all__ = [
     "subscription_cancel",
     "subscription_create",
     "subscription_delete",
+    "subscription_payload",
     "subscription_process_due",
     "subscription_readd",
     "subscription_remove",

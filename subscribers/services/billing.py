@@ -26,11 +26,15 @@ def subscription_apply_billing(
     to_status: str | None = None,
     reason: str = "",
     data: dict | None = None,
+    cancel_origin: str = CancelOrigin.SELLER,
     **fields,
 ) -> Subscription:
     """What a payment, a failed charge, a renewal or a refund does to a subscription: move its status
     along the transition table (with timeline entry and outbox event) and/or update its billing fields
-    (periods, next_invoice_at, …). The caller holds the row lock inside its transaction."""
+    (periods, next_invoice_at, …). The caller holds the row lock inside its transaction.
+
+    A billing cancellation (dunning's final action, a chargeback) is recorded as asked by `cancel_origin`:
+    the seller's policy by default, the customer for a chargeback they opened with their bank."""
     allowed = {
         "current_period_start",
         "current_period_end",
@@ -58,7 +62,7 @@ def subscription_apply_billing(
             subscription.next_invoice_at = None
             update += ["ended_at", "next_invoice_at"]
         if to_status == S.CANCELED and not subscription.cancel_origin:
-            subscription.cancel_origin = CancelOrigin.SELLER
+            subscription.cancel_origin = cancel_origin
             subscription.cancel_at = now
             subscription.cancel_reason = reason
             subscription.access_until = now

@@ -1,0 +1,127 @@
+"""Chargebacks: the card holder's bank took a payment back. The money is gone, so the subscription ends.
+
+Lock order: Subscription, then Invoice, then Payment (CONVENTIONS.md).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.choices import PaymentStatus
+from billing.models import Chargeback, Invoice, Payment
+from billing.services.charging import lock_subscription, payment_payload
+from core.money import format_money
+from core.outbox import emit
+from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
+from subscribers.services import subscription_apply_billing, subscription_payload
+
+# Statuses a chargeback ends: the subscription still runs (or has yet to start) on money that is gone.
+ENDS_ON_CHARGEBACK = frozenset(
+    {
+        SubscriptionStatus.SCHEDULED,
+        SubscriptionStatus.PENDING,
+        SubscriptionStatus.TRIALING,
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.PAST_DUE,
+    }
+)
+
+
+def chargeable_amount(payment: Payment) -> int:
+    """What the bank can still take back: paid, minus refunded, minus charged back already."""
+    return max(payment.amount - payment.amount_refunded - payment.amount_charged_back, 0)
+
+
+def chargeback_refusal(payment: Payment) -> str | None:
+    """Why a chargeback cannot be recorded on this payment, or None when it can."""
+    if payment.method != PaymentMethod.CARD:
+        return _("Só pagamentos com cartão de crédito podem sofrer chargeback.")
+    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+        return _("Só é possível registrar chargeback de um pagamento concluído.")
+    if payment.amount_charged_back:
+        return _("Este pagamento já tem um chargeback registrado.")
+    if chargeable_amount(payment) <= 0:
+        return _("Este pagamento já foi reembolsado por inteiro: não há valor a contestar.")
+    return None
+
+
+def chargeback_payload(chargeback: Chargeback, payment: Payment, subscription) -> dict:
+    return {
+        "id": chargeback.pk,
+        "payment": payment_payload(payment),
+        "invoice": payment.invoice_id,
+        "subscription": subscription_payload(subscription) if subscription is not None else None,
+        "amount": chargeback.amount,
+        "currency": payment.currency,
+        "reason": chargeback.reason,
+        "gateway_reference": chargeback.gateway_reference,
+    }
+
+
+def record_chargeback(
+    *,
+    payment: Payment,
+    actor=None,
+    amount: int | None = None,
+    reason: str = "",
+    gateway_reference="",
+    now=None,
+) -> Chargeback:
+    """Records the bank's chargeback of `payment` (all that is left of it when `amount` is None) and ends
+    its subscription at once (canceled by the customer, access revoked), all in one transaction with the
+    `chargeback.created` event. Refused with ValidationError when the payment cannot be charged back."""
+    now = now or timezone.now()
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        raise TypeError(f"amount must be an integer in minor units, not {type(amount).__name__}")
+    with transaction.atomic():
+        invoice = Invoice.objects.only("pk", "subscription_id").get(pk=payment.invoice_id)
+        subscription = lock_subscription(invoice.subscription_id) if invoice.subscription_id else None
+        Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice.pk).first()
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        refusal = chargeback_refusal(payment)
+        if refusal is not None:
+            raise ValidationError(refusal, code="cannot_charge_back")
+        available = chargeable_amount(payment)
+        if amount is None:
+            amount = available
+        if not 1 <= amount <= available:
+            raise ValidationError(
+                {
+                    "amount": ValidationError(
+                        _("O valor do chargeback deve estar entre %(min)s e %(max)s.")
+                        % {
+                            "min": format_money(1, payment.currency),
+                            "max": format_money(available, payment.currency),
+                        },
+                        code="invalid_amount",
+                    )
+                }
+            )
+        reason = (reason or "").strip()
+        chargeback = Chargeback.objects.create(
+            merchant_id=payment.merchant_id,
+            payment=payment,
+            amount=amount,
+            reason=reason,
+            gateway_reference=(gateway_reference or "")[:100],
+            actor=actor if getattr(actor, "pk", None) else None,
+        )
+        payment.amount_charged_back = amount
+        payment.save(update_fields=["amount_charged_back"])
+        if subscription is not None and subscription.status in ENDS_ON_CHARGEBACK:
+            subscription_apply_billing(
+                subscription=subscription,
+                now=now,
+                to_status=SubscriptionStatus.CANCELED,
+                cancel_origin=CancelOrigin.CUSTOMER,
+                reason=_("Chargeback de %(amount)s: %(reason)s")
+                % {"amount": format_money(amount, payment.currency), "reason": reason or "—"},
+                data={"chargeback": chargeback.pk, "amount": amount},
+            )
+        emit(
+            merchant=payment.merchant,
+            type="chargeback.created",
+            payload=chargeback_payload(chargeback, payment, subscription),
+        )
+    return chargeback
