@@ -31,12 +31,15 @@ MAX_SELECTED = 500
 
 
 def selected_ids(request) -> list[int]:
-    """The posted `ids`, as distinct integers in the order given; anything else is dropped."""
-    ids = []
-    for value in request.POST.getlist("ids"):
-        if value.isdigit() and int(value) not in ids:
-            ids.append(int(value))
-    return ids
+    """The posted `ids`, as distinct integers in the order given; anything else (not ASCII digits, or
+    too long for a primary key) is dropped."""
+    return list(
+        dict.fromkeys(
+            int(value)
+            for value in request.POST.getlist("ids")
+            if value.isascii() and value.isdigit() and len(value) <= 18
+        )
+    )
 
 
 def bulk_cancel_preview(subscriptions) -> dict:

@@ -505,7 +505,9 @@ def test_only_another_merchants_ids_cancel_nothing(owner_client, other_merchant)
 
 
 def test_bulk_cancel_with_nothing_selected_goes_back_with_a_message(owner_client):
-    response = owner_client.post(BULK_URL, {"ids": ["abc", ""], "next": LIST_URL + "?status=active"})
+    response = owner_client.post(
+        BULK_URL, {"ids": ["abc", "", "²", "-1", "9" * 40], "next": LIST_URL + "?status=active"}
+    )
 
     assert response["Location"] == LIST_URL + "?status=active"
     assert messages_of(response) == ["Selecione ao menos uma assinatura."]
@@ -592,3 +594,10 @@ def test_filters_without_results_offer_to_clear_them(owner_client, merchant):
     assert "Nenhum assinante para estes filtros" in content
     assert f'<a class="btn btn-outline-secondary" href="{LIST_URL}">Limpar filtros</a>' in content
     assert 'id="empty-list"' not in content
+
+
+def test_bulk_cancel_refuses_more_than_a_reviewable_selection(owner_client, selection):
+    response = owner_client.post(BULK_URL, {"ids": [str(pk) for pk in range(1, 502)]})
+
+    assert messages_of(response) == ["Selecione no máximo 500 assinaturas de cada vez."]
+    assert Subscription.objects.get(pk=selection["ana"].pk).status == S.ACTIVE
