@@ -13,6 +13,8 @@ sees why.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
@@ -25,6 +27,63 @@ from accounts.permissions import Action
 
 def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def safe_next_url(request) -> str:
+    """The `next` parameter (form first, then query string) when it is a URL on this site, else "".
+
+    Lets an action opened from a filtered list send the user back to the same filters; anything that
+    would leave the site (another host, another scheme, `//evil`) is dropped.
+    """
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+class ReturnToNextMixin:
+    """For a confirmation view on one object that may be opened from a list (row actions).
+
+    Success and refusals go back to a same-site `next` when given (the object's page otherwise), the
+    "Voltar" link and the form's hidden `next` come from the context, and an htmx request gets the
+    `modal_template_name` fragment, drawn inside the list's Bootstrap modal. A refusal met by an htmx
+    request is shown inside the modal instead of redirecting it.
+    """
+
+    modal_template_name = ""
+
+    def get_next_url(self) -> str:
+        return safe_next_url(self.request)
+
+    def get_back_url(self) -> str:
+        return self.get_next_url() or self.object.get_absolute_url()
+
+    def get_success_url(self):
+        return self.get_next_url() or super().get_success_url()
+
+    def get_template_names(self):
+        if self.modal_template_name and is_htmx(self.request):
+            return [self.modal_template_name]
+        return super().get_template_names()
+
+    def refuse(self, reasons):
+        """The response for an action that may not happen: `reasons` (messages) shown to the user."""
+        if is_htmx(self.request):
+            return render(
+                self.request,
+                "core/partials/refusal_modal.html",
+                {"title": self.title, "reasons": list(reasons), "object": self.object},
+            )
+        for reason in reasons:
+            messages.error(self.request, reason)
+        return HttpResponseRedirect(self.get_back_url())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(next_url=self.get_next_url(), back_url=self.get_back_url())
+        return context
 
 
 class MerchantTemplateView(MerchantScopedMixin, TemplateView):
@@ -149,13 +208,16 @@ class MerchantActionView(MerchantScopedMixin, SingleObjectMixin, TemplateView):
     def get_success_url(self):
         return self.object.get_absolute_url()
 
+    def refuse(self, reasons):
+        for reason in reasons:
+            messages.error(self.request, reason)
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
     def post(self, request, *args, **kwargs):
         try:
             self.perform(self.object)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return HttpResponseRedirect(self.object.get_absolute_url())
+            return self.refuse(exc.messages)
         if self.success_message:
             messages.success(request, self.success_message)
         return HttpResponseRedirect(self.get_success_url())

@@ -137,6 +137,8 @@ if env_bool("Q_SYNC"):
 SUBSCRIPTION_PLAN_CHANGE_HOOK = "billing.services.proration.prorate_plan_change"
 # What a subscription's billing history is, and whether a delete may take it along (money never).
 SUBSCRIPTION_BILLING_HISTORY_HOOK = "billing.services.invoicing.subscription_billing_history"
+# Why a list row may not be refunded (the refund service's own message), or None.
+SUBSCRIPTION_REFUND_REFUSAL_HOOK = "billing.services.refunds.refund_row_refusal"
 
 # --- Webhooks (notifications/services/dispatch.py) ----------------------------------------------------
 # Private, loopback, link-local and other non-public addresses are refused (SSRF), and endpoints must use

@@ -596,3 +596,42 @@ class RemoveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
     )
+
+
+class BulkCancelForm(forms.Form):
+    """Cancelar selecionadas (Assinantes): one cancellation applied to each selected subscription.
+
+    Only "now" or "end of the current period" (a chosen date means little across many subscriptions);
+    the reason is required, since it is the only trace of why a batch was ended.
+    """
+
+    when = forms.ChoiceField(
+        label=_("Quando"),
+        choices=[
+            (CancelWhen.NOW, CancelWhen.NOW.label),
+            (CancelWhen.PERIOD_END, CancelWhen.PERIOD_END.label),
+        ],
+        initial=CancelWhen.PERIOD_END,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Escolha quando cancelar.")},
+    )
+    origin = forms.ChoiceField(
+        label=_("Quem pediu"),
+        choices=[
+            (CancelOrigin.CUSTOMER, CancelOrigin.CUSTOMER.label),
+            (CancelOrigin.SELLER, CancelOrigin.SELLER.label),
+        ],
+        initial=CancelOrigin.SELLER,
+        widget=forms.RadioSelect,
+        help_text=_("Se você está cancelando a pedido dos clientes, escolha “Cliente”."),
+        error_messages={"required": _("Informe quem pediu o cancelamento.")},
+    )
+    reason = forms.CharField(
+        label=_("Motivo"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("Informe o motivo do cancelamento."),
+            "max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres."),
+        },
+    )

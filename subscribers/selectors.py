@@ -3,8 +3,21 @@
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
+from billing.choices import PaymentStatus
 from billing.models import Payment
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Customer, Subscription, SubscriptionTombstone
@@ -166,3 +179,19 @@ def subscribed_preset_range(preset: str, *, today: dt.date) -> tuple[dt.date, dt
     if preset == "this_month":
         return today.replace(day=1), today
     return None
+
+
+def with_row_action_facts(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """Adds what the Assinantes row actions need beyond the row itself, in the same query:
+    `has_paid_payment`, whether a successful payment is left to refund (the refund rule's last part).
+    Only canceled subscriptions may be refunded, so the payments are looked at for those rows only."""
+    paid = Payment.objects.filter(
+        invoice__subscription=OuterRef("pk"), status=PaymentStatus.SUCCEEDED, amount_refunded__lt=F("amount")
+    )
+    return queryset.annotate(
+        has_paid_payment=Case(
+            When(status=SubscriptionStatus.CANCELED, then=Exists(paid)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )

@@ -1,10 +1,14 @@
 import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import django_tables2 as tables
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
@@ -13,6 +17,7 @@ from billing.tables import PAYMENT_STATUS_BADGE_CLASSES
 from core.money import format_money
 from subscribers.choices import SubscriptionAction, SubscriptionStatus
 from subscribers.models import Customer, Subscription, SubscriptionTombstone
+from subscribers.services import refusal_message
 
 
 class CustomerTable(tables.Table):
@@ -215,12 +220,81 @@ def local_date(value):
     return value
 
 
+@dataclass(frozen=True)
+class RowAction:
+    """One button of the Assinantes row actions: the subscription action, the role action it needs,
+    where its confirmation lives, how it looks, and how "not allowed" starts."""
+
+    action: str
+    permission: Action
+    url_name: str
+    icon: str
+    css: str
+    unavailable: str
+
+
+ROW_ACTIONS = [
+    RowAction(
+        SubscriptionAction.REMOVE,
+        Action.MANAGE_SUBSCRIPTIONS,
+        "subscribers:subscription_remove",
+        "bi-trash",
+        "btn-outline-danger",
+        _("Remoção indisponível: %(rule)s"),
+    ),
+    RowAction(
+        SubscriptionAction.READD,
+        Action.MANAGE_SUBSCRIPTIONS,
+        "subscribers:subscription_readd",
+        "bi-person-plus",
+        "btn-outline-primary",
+        _("Readição indisponível: %(rule)s"),
+    ),
+    RowAction(
+        SubscriptionAction.REFUND,
+        Action.REFUND,
+        "billing:subscription_refund",
+        "bi-currency-dollar",
+        "btn-outline-warning",
+        _("Reembolso indisponível: %(rule)s"),
+    ),
+]
+
+
+def refund_refusal_hook():
+    """Named by settings.SUBSCRIPTION_REFUND_REFUSAL_HOOK (billing builds on subscribers). Called as
+    hook(subscription, has_paid_payment=bool) → the refund service's refusal message, or None."""
+    return import_string(settings.SUBSCRIPTION_REFUND_REFUSAL_HOOK)
+
+
 class SubscriberTable(tables.Table):
     """Assinantes: one row per subscription, its last payment's status annotated by the selector.
 
     Every column reads the row, its select_related customer, plan and salesperson, or an annotation,
-    so no query runs per row.
+    so no query runs per row. The row actions ask the same rules as the services (the action table,
+    the refund rule through its hook, the user's role) and show the rule on a disabled button; the
+    selection checkboxes belong to the bulk form (`form="bulk-select"`), outside the table.
     """
+
+    select = tables.CheckBoxColumn(
+        accessor="pk",
+        exclude_from_export=True,
+        attrs={
+            "th": {"class": "select-cell"},
+            "td": {"class": "select-cell"},
+            "th__input": {
+                "id": "select-all",
+                "class": "form-check-input",
+                "aria-label": _("Selecionar todas desta página"),
+            },
+            "td__input": {
+                "name": "ids",
+                "form": "bulk-select",
+                "class": "form-check-input row-select",
+                "aria-label": lambda record: _("Selecionar %(name)s") % {"name": record.customer.name},
+            },
+        },
+    )
 
     name = tables.Column(
         verbose_name=_("Nome"),
@@ -250,11 +324,19 @@ class SubscriberTable(tables.Table):
         verbose_name=_("Vendedor"),
         order_by=("salesperson__first_name", "salesperson__last_name", "salesperson__username", "pk"),
     )
+    actions = tables.Column(
+        verbose_name=_("Ações"),
+        empty_values=(),
+        orderable=False,
+        exclude_from_export=True,
+        attrs={"th": {"class": "text-end"}, "td": {"class": "text-end text-nowrap"}},
+    )
 
     class Meta:
         model = Subscription
         fields = []
         sequence = [
+            "select",
             "name",
             "contact",
             "plan",
@@ -265,6 +347,7 @@ class SubscriberTable(tables.Table):
             "contract_date",
             "next_charge",
             "salesperson",
+            "actions",
         ]
 
     def render_contact(self, value, record):
@@ -307,3 +390,65 @@ class SubscriberTable(tables.Table):
 
     def render_salesperson(self, value):
         return _user_name(value)
+
+    @cached_property
+    def _membership(self):
+        # RequestConfig sets table.request when the view configures (sorts and paginates) the table.
+        return getattr(getattr(self, "request", None), "membership", None)
+
+    @cached_property
+    def _next_query(self) -> str:
+        """?next=<this page with its filters, sort and page>, so a confirmed action comes back here."""
+        request = getattr(self, "request", None)
+        return "?" + urlencode({"next": request.get_full_path()}) if request is not None else ""
+
+    def row_action_refusal(self, row_action: RowAction, record) -> str | None:
+        """Why `row_action` may not be done on `record` by this user (the services' own message), or None."""
+        membership = self._membership
+        if membership is None or not membership.can(row_action.permission):
+            return _("Seu papel (%(role)s) não permite esta ação.") % {
+                "role": membership.get_role_display() if membership else "—"
+            }
+        if row_action.action == SubscriptionAction.REFUND:
+            return refund_refusal_hook()(record, has_paid_payment=getattr(record, "has_paid_payment", True))
+        if not record.can(row_action.action):
+            return refusal_message(record, row_action.action)
+        return None
+
+    def render_actions(self, record):
+        buttons = []
+        for row_action in ROW_ACTIONS:
+            label = SubscriptionAction(row_action.action).label
+            refusal = self.row_action_refusal(row_action, record)
+            if refusal is None:
+                url = reverse(row_action.url_name, kwargs={"pk": record.pk}) + self._next_query
+                buttons.append(
+                    format_html(
+                        '<a class="btn btn-sm {css}" href="{url}" hx-get="{url}"'
+                        ' hx-target="#action-modal-content" data-row-action="{action}"'
+                        ' aria-label="{label}" title="{label}"'
+                        ' data-bs-toggle="tooltip"><i class="bi {icon}" aria-hidden="true"></i></a>',
+                        css=row_action.css,
+                        url=url,
+                        action=row_action.action,
+                        label=label,
+                        icon=row_action.icon,
+                    )
+                )
+            else:
+                # A disabled button gets no pointer events: the wrapper carries the tooltip and focus.
+                rule = row_action.unavailable % {"rule": refusal}
+                buttons.append(
+                    format_html(
+                        '<span class="d-inline-block" tabindex="0" title="{rule}" data-bs-toggle="tooltip"'
+                        ' data-row-action-disabled="{action}"><button type="button" class="btn btn-sm {css}"'
+                        ' disabled aria-label="{label}"><i class="bi {icon}" aria-hidden="true"></i>'
+                        '<span class="visually-hidden">{rule}</span></button></span>',
+                        css=row_action.css,
+                        action=row_action.action,
+                        label=label,
+                        rule=rule,
+                        icon=row_action.icon,
+                    )
+                )
+        return format_html_join(" ", "{}", ((button,) for button in buttons))

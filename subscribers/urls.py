@@ -20,6 +20,11 @@ urlpatterns = [
     # Assinantes
     path("assinantes/", views.SubscriberListView.as_view(), name="subscriber_list"),
     path("assinantes/exportar/", views.SubscriberExportView.as_view(), name="subscriber_export"),
+    path(
+        "assinantes/cancelar-selecionadas/",
+        views.SubscriberBulkCancelView.as_view(),
+        name="subscriber_bulk_cancel",
+    ),
     # Planos > Assinaturas
     path("planos/assinaturas/", views.SubscriptionListView.as_view(), name="subscription_list"),
     path("planos/assinaturas/nova/", views.SubscriptionCreateView.as_view(), name="subscription_create"),

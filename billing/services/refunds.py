@@ -23,6 +23,7 @@ from subscribers.models import Subscription
 from subscribers.services import subscription_apply_billing
 
 BOLETO_NOT_REFUNDABLE = gettext_lazy("Assinaturas pagas por boleto não podem ser reembolsadas.")
+NOTHING_TO_REFUND = gettext_lazy("Esta assinatura não tem pagamento a reembolsar.")
 
 
 def refund_payload(refund: Refund) -> dict:
@@ -45,6 +46,19 @@ def refund_refusal(subscription: Subscription) -> ValidationError | None:
             % {"status": subscription.get_status_display().lower()},
             code="cannot_refund",
         )
+    return None
+
+
+def refund_row_refusal(subscription: Subscription, *, has_paid_payment: bool) -> str | None:
+    """The refund rule for one row of a list, without a query: the service's refusal message, or
+    None when a refund may be offered. `has_paid_payment` (a successful payment not yet refunded in
+    full) is annotated by the list's queryset. Named by settings.SUBSCRIPTION_REFUND_REFUSAL_HOOK, so
+    subscribers' screens can ask without importing billing."""
+    refusal = refund_refusal(subscription)
+    if refusal is not None:
+        return refusal.messages[0]
+    if not has_paid_payment:
+        return str(NOTHING_TO_REFUND)
     return None
 
 
@@ -93,7 +107,7 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
         raise refusal
     candidate = last_paid_payment(subscription)
     if candidate is None:
-        raise ValidationError(_("Esta assinatura não tem pagamento a reembolsar."), code="nothing_to_refund")
+        raise ValidationError(str(NOTHING_TO_REFUND), code="nothing_to_refund")
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=candidate.invoice_id)
     payment = Payment.objects.select_for_update().get(pk=candidate.pk)
     if payment.method == PaymentMethod.BOLETO:

@@ -3,13 +3,17 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib import messages
-from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import MerchantUpdateView
+from accounts.generic import MerchantUpdateView, ReturnToNextMixin
 from accounts.permissions import Action
-from billing.services.refunds import last_paid_payment, refund_refusal, refundable_amount, subscription_refund
+from billing.services.refunds import (
+    NOTHING_TO_REFUND,
+    last_paid_payment,
+    refund_refusal,
+    refundable_amount,
+    subscription_refund,
+)
 from core.forms import MoneyField
 from core.money import format_money
 from subscribers.models import Subscription
@@ -46,14 +50,16 @@ class RefundForm(forms.Form):
             self.fields["amount"].widget.attrs["placeholder"] = remaining
 
 
-class SubscriptionRefundView(MerchantUpdateView):
+class SubscriptionRefundView(ReturnToNextMixin, MerchantUpdateView):
     """Assinatura > Reembolsar: the form shows what can still be given back; a subscription the rule
-    does not allow refunding (not canceled, paid by boleto, nothing paid) does not open it."""
+    does not allow refunding (not canceled, paid by boleto, nothing paid) does not open it. Also opened
+    as a modal from a row of Assinantes, which it returns to (`next`)."""
 
     model = Subscription
     queryset = Subscription.objects.select_related("merchant", "customer", "plan")
     form_class = RefundForm
     template_name = "billing/refund_form.html"
+    modal_template_name = "billing/partials/refund_modal.html"
     context_object_name = "subscription"
     required_action = Action.REFUND
     title = _("Reembolsar assinatura")
@@ -67,12 +73,10 @@ class SubscriptionRefundView(MerchantUpdateView):
         if refusal is None:
             self.payment = last_paid_payment(self.object)
             if self.payment is None:
-                refusal = _("Esta assinatura não tem pagamento a reembolsar.")
+                refusal = NOTHING_TO_REFUND
         if refusal is None:
             return None
-        for message in getattr(refusal, "messages", [refusal]):
-            messages.error(self.request, message)
-        return HttpResponseRedirect(self.object.get_absolute_url())
+        return self.refuse(getattr(refusal, "messages", [refusal]))
 
     def get(self, request, *args, **kwargs):
         return self._refusal() or super().get(request, *args, **kwargs)

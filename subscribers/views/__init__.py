@@ -5,6 +5,7 @@ from subscribers.views.customers import (
     CustomerLookupView,
     CustomerUpdateView,
 )
+from subscribers.views.subscriber_actions import SubscriberBulkCancelView
 from subscribers.views.subscribers_list import SubscriberExportView, SubscriberListView
 from subscribers.views.subscription_list import SubscriptionListView, SubscriptionTombstoneListView
 from subscribers.views.subscriptions import (
@@ -26,6 +27,7 @@ __all__ = [
     "CustomerLookupView",
     "CustomerSubscriptionCreateView",
     "CustomerUpdateView",
+    "SubscriberBulkCancelView",
     "SubscriberExportView",
     "SubscriberListView",
     "SubscriptionCancelPreviewView",

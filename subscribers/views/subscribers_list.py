@@ -8,6 +8,7 @@ from django.views import View
 from accounts.generic import MerchantListView
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from plans.models import Plan
 from subscribers import exports, selectors
 from subscribers.filtersets import SubscriberFilterSet
 from subscribers.tables import SubscriberTable
@@ -23,7 +24,27 @@ class SubscriberListView(MerchantListView):
     partial_template_name = "subscribers/partials/subscriber_list_results.html"
     title = _("Assinantes")
     empty_message = _("Nenhum assinante ainda.")
-    empty_filtered_message = _("Nenhum assinante encontrado para estes filtros.")
+    empty_filtered_message = _("Nenhum assinante para estes filtros")
+
+    def get_queryset(self):
+        return selectors.with_row_action_facts(super().get_queryset())
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        # The selection checkboxes only serve "Cancelar selecionadas".
+        if not self.request.membership.can(Action.MANAGE_SUBSCRIPTIONS):
+            kwargs["exclude"] = ("select",)
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        table = context["table"]
+        has_rows = bool(table.page and table.page.object_list)
+        context["has_rows"] = has_rows
+        if not has_rows and not context["is_filtered"]:
+            # The empty state says what to do next: contract a subscription, or first create a plan.
+            context["has_plans"] = Plan.objects.filter(merchant=self.request.merchant).exists()
+        return context
 
 
 class SubscriberExportView(MerchantScopedMixin, View):

@@ -14,7 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic.detail import SingleObjectMixin
 
-from accounts.generic import MerchantActionView, MerchantCreateView, MerchantDetailView, MerchantUpdateView
+from accounts.generic import (
+    MerchantActionView,
+    MerchantCreateView,
+    MerchantDetailView,
+    MerchantUpdateView,
+    ReturnToNextMixin,
+)
 from accounts.permissions import Action
 from subscribers import services
 from subscribers.choices import CancelWhen, EventKind, SubscriptionAction
@@ -52,7 +58,11 @@ class _OnlyWhenAllowedMixin:
     def _refusal(self):
         if self.object.can(self.subscription_action):
             return None
-        messages.error(self.request, refusal_message(self.object, self.subscription_action))
+        return self.refuse([refusal_message(self.object, self.subscription_action)])
+
+    def refuse(self, reasons):
+        for reason in reasons:
+            messages.error(self.request, reason)
         return HttpResponseRedirect(self.object.get_absolute_url())
 
     def get(self, request, *args, **kwargs):
@@ -265,13 +275,15 @@ class SubscriptionCancelPreviewView(MerchantDetailView):
 
 
 # --- remove, re-add, delete ------------------------------------------------------------------------
-class SubscriptionRemoveView(_OnlyWhenAllowedMixin, MerchantActionView):
-    """Revoke access now: an immediate cancellation by the seller, without refund."""
+class SubscriptionRemoveView(ReturnToNextMixin, _OnlyWhenAllowedMixin, MerchantActionView):
+    """Revoke access now: an immediate cancellation by the seller, without refund. Also opened as a
+    modal from a row of Assinantes, which it returns to (`next`)."""
 
     queryset = subscription_queryset()
     required_action = Action.MANAGE_SUBSCRIPTIONS
     subscription_action = SubscriptionAction.REMOVE
     template_name = "subscribers/subscription_confirm_remove.html"
+    modal_template_name = "subscribers/partials/subscriber_remove_modal.html"
     title = _("Remover assinatura")
     confirm_label = _("Remover e revogar o acesso")
     confirm_class = "btn-danger"
@@ -298,13 +310,15 @@ class SubscriptionRemoveView(_OnlyWhenAllowedMixin, MerchantActionView):
         )
 
 
-class SubscriptionReaddView(_OnlyWhenAllowedMixin, MerchantActionView):
-    """Re-grant access to a running subscription and send the access e-mail again."""
+class SubscriptionReaddView(ReturnToNextMixin, _OnlyWhenAllowedMixin, MerchantActionView):
+    """Re-grant access to a running subscription and send the access e-mail again. Also opened as a
+    modal from a row of Assinantes, which it returns to (`next`)."""
 
     queryset = subscription_queryset()
     required_action = Action.MANAGE_SUBSCRIPTIONS
     subscription_action = SubscriptionAction.READD
     template_name = "subscribers/subscription_confirm_readd.html"
+    modal_template_name = "subscribers/partials/subscriber_readd_modal.html"
     title = _("Readicionar assinatura")
     confirm_label = _("Readicionar e reenviar o acesso")
     success_message = _("Acesso liberado. O e-mail de acesso foi reenviado ao cliente.")
