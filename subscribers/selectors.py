@@ -186,7 +186,10 @@ def with_row_action_facts(queryset: QuerySet[Subscription]) -> QuerySet[Subscrip
     `has_paid_payment`, whether a successful payment is left to refund (the refund rule's last part).
     Only canceled subscriptions may be refunded, so the payments are looked at for those rows only."""
     paid = Payment.objects.filter(
-        invoice__subscription=OuterRef("pk"), status=PaymentStatus.SUCCEEDED, amount_refunded__lt=F("amount")
+        invoice__subscription=OuterRef("pk"),
+        status=PaymentStatus.SUCCEEDED,
+        # What a chargeback took back is not ours to refund either (billing.services.refunds).
+        amount_refunded__lt=F("amount") - F("amount_charged_back"),
     )
     return queryset.annotate(
         has_paid_payment=Case(

@@ -32,7 +32,14 @@ def subscriber(merchant, name, **fields):
     return SubscriptionFactory(merchant=merchant, customer=customer, **fields)
 
 
-def paid(subscription, *, status=PaymentStatus.SUCCEEDED, method=PaymentMethod.CARD, amount_refunded=0):
+def paid(
+    subscription,
+    *,
+    status=PaymentStatus.SUCCEEDED,
+    method=PaymentMethod.CARD,
+    amount_refunded=0,
+    amount_charged_back=0,
+):
     invoice = InvoiceFactory(merchant=subscription.merchant, subscription=subscription)
     return PaymentFactory(
         merchant=subscription.merchant,
@@ -40,6 +47,7 @@ def paid(subscription, *, status=PaymentStatus.SUCCEEDED, method=PaymentMethod.C
         status=status,
         method=method,
         amount_refunded=amount_refunded,
+        amount_charged_back=amount_charged_back,
     )
 
 
@@ -107,8 +115,13 @@ def test_a_boleto_subscription_shows_the_refund_services_own_rule(owner_client, 
 
 @pytest.mark.parametrize(
     "payment",
-    [None, {"status": PaymentStatus.FAILED}, {"status": PaymentStatus.REFUNDED, "amount_refunded": 4990}],
-    ids=["never-paid", "failed", "already-refunded"],
+    [
+        None,
+        {"status": PaymentStatus.FAILED},
+        {"status": PaymentStatus.REFUNDED, "amount_refunded": 4990},
+        {"amount_refunded": 2990, "amount_charged_back": 2000},
+    ],
+    ids=["never-paid", "failed", "already-refunded", "rest-charged-back"],
 )
 def test_a_canceled_subscription_without_a_payment_left_to_refund(owner_client, merchant, payment):
     sub = subscriber(merchant, "Duda", status=S.CANCELED)
