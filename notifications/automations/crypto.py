@@ -18,7 +18,7 @@ class CredentialUnreadable(Exception):
 
 
 def _keys() -> list[bytes]:
-    configured = [key.strip() for key in getattr(settings, "CREDENTIALS_ENCRYPTION_KEYS", "").split(",")]
+    configured = [key.strip() for key in settings.CREDENTIALS_ENCRYPTION_KEYS.split(",")]
     keys = [key.encode() for key in configured if key]
     derived = hashlib.sha256(b"recorrente.credentials:" + settings.SECRET_KEY.encode()).digest()
     keys.append(base64.urlsafe_b64encode(derived))

@@ -330,11 +330,28 @@ def next_due_at():
     )
 
 
+def end_abandoned_tests(*, now=None) -> int:
+    """Ends as failed the "Enviar teste" runs whose request died with its web process (their lease ran
+    out without an outcome), so the log does not show them pending forever. Tests are never retried."""
+    now = now or timezone.now()
+    return AutomationRun.objects.filter(
+        origin=RunOrigin.TEST, status=RunStatus.PENDING, claimed_until__lte=now
+    ).update(
+        status=RunStatus.FAILED,
+        next_attempt_at=None,
+        claimed_until=None,
+        claim_token=None,
+        completed_at=now,
+        last_error=_("O teste foi interrompido antes de terminar."),
+    )
+
+
 def automations_run(*, sleep=time.sleep, budget_seconds: float = RUN_BUDGET_SECONDS) -> dict:
     """One worker pass: fan the outbox out to the rules and run what is due, waiting within the pass for
     a retry due in a few seconds (like dispatch.webhooks_run)."""
     started = time.monotonic()
     totals = {"events": 0, "runs": 0, "succeeded": 0, "failed": 0}
+    end_abandoned_tests()
     while True:
         totals["events"] += fan_out_all()
         for key, value in run_due(deadline=started + budget_seconds).items():

@@ -344,6 +344,21 @@ def test_a_failed_test_is_not_retried_and_shows_on_the_rule(merchant, receiver, 
     assert runner.claim_due_runs() == []
 
 
+def test_a_test_whose_request_died_is_ended_by_the_next_pass(merchant):
+    run = AutomationRunFactory(
+        merchant=merchant,
+        event=None,
+        event_type="subscription.canceled",
+        origin=RunOrigin.TEST,
+        claimed_until=timezone.now(),
+    )
+
+    runner.automations_run(sleep=lambda s: None)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "interrompido" in run.last_error
+
+
 def test_email_rules_cannot_send_a_test(merchant):
     rule = AutomationFactory(merchant=merchant, action=ActionKind.EMAIL, email_kind="subscription_canceled")
 
