@@ -18,7 +18,7 @@ def automation_status_badge(automation: Automation) -> str:
         badge = format_html('<span class="badge text-bg-success">{}</span>', _("Ativa"))
     else:
         badge = format_html('<span class="badge text-bg-secondary">{}</span>', _("Inativa"))
-    return badge + automation_error_badge(automation)
+    return format_html("{}{}", badge, automation_error_badge(automation))
 
 
 def automation_error_badge(automation: Automation) -> str:
@@ -76,7 +76,14 @@ class AutomationTable(tables.Table):
         attrs = {"class": "table table-hover align-middle mb-0", "id": "automation-table"}
 
     def render_status(self, record):
-        return automation_status_badge(record)
+        if not record.last_error:
+            return automation_status_badge(record)
+        short = record.last_error if len(record.last_error) <= 60 else record.last_error[:60] + "…"
+        return format_html(
+            '{}<div class="small text-danger automation-last-error">{}</div>',
+            automation_status_badge(record),
+            short,
+        )
 
     def value_status(self, record):
         return "enabled" if record.is_enabled else "disabled"

@@ -61,6 +61,7 @@ def test_the_list_shows_status_trigger_action_error_badge_and_last_run(
     assert "Ativa" in content and "Inativa" in content
     assert "automation-error" in content and "HTTP 500: indisponível" in content
     assert "Segredo alheio" not in content
+    assert "&lt;span" not in content  # badges are HTML, not escaped text
 
 
 def test_the_list_needs_few_queries(owner_client, merchant, django_assert_max_num_queries):
