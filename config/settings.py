@@ -153,6 +153,9 @@ WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES = int(
 )
 WEBHOOKS_DISABLE_AFTER_DAYS = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_DAYS", "5"))
 WEBHOOKS_SECRET_GRACE_HOURS = int(os.environ.get("WEBHOOKS_SECRET_GRACE_HOURS", "24"))
+# Automation provider tokens are stored encrypted with these Fernet keys (comma-separated; the first
+# encrypts, all decrypt). Empty: a key derived from SECRET_KEY (notifications/automations/crypto.py).
+CREDENTIALS_ENCRYPTION_KEYS = os.environ.get("CREDENTIALS_ENCRYPTION_KEYS", "")
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

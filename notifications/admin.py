@@ -7,6 +7,7 @@ the secret once); signing secrets are never shown here.
 from django.contrib import admin
 from django.db import models
 
+import notifications.automations.admin  # noqa: F401  (registers the automation models)
 from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 
 

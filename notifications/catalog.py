@@ -24,7 +24,7 @@ class EventType:
 _SUBSCRIPTION = {
     "id": 1042,
     "status": "active",
-    "customer": {"id": 311, "email": "ana.souza@example.com"},
+    "customer": {"id": 311, "email": "ana.souza@example.com", "name": "Ana Souza"},
     "plan": {"id": 7, "name": "Clube Mensal"},
     "quantity": 1,
     "amount": 4990,

@@ -229,3 +229,18 @@ class WebhookDeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"#{self.number} {self.status_code or self.error}"
+
+
+# Automations live in their own module (notifications/automations/); importing them here makes them models
+# of this app.
+from notifications.automations.models import Automation, AutomationRun, ProviderIntegration  # noqa: E402
+
+__all__ = [
+    "Automation",
+    "AutomationRun",
+    "Event",
+    "ProviderIntegration",
+    "WebhookDelivery",
+    "WebhookDeliveryAttempt",
+    "WebhookEndpoint",
+]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from notifications import views
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("webhooks/<int:pk>/excluir/", views.WebhookEndpointDeleteView.as_view(), name="endpoint_delete"),
     path("entregas/<int:pk>/", views.WebhookDeliveryDetailView.as_view(), name="delivery_detail"),
     path("entregas/<int:pk>/reenviar/", views.WebhookDeliveryResendView.as_view(), name="delivery_resend"),
+    # Notificações > Automações and Integrações (notifications/automations/urls.py)
+    path("", include("notifications.automations.urls")),
     # Notificações > Eventos
     path("eventos/", views.EventTypesView.as_view(), name="event_types"),
 ]

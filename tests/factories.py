@@ -21,6 +21,8 @@ from billing.models import (
     Refund,
     SandboxCharge,
 )
+from notifications.automations.choices import ActionKind, Trigger
+from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from notifications.services.signing import generate_secret
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
@@ -352,6 +354,56 @@ class WebhookDeliveryAttemptFactory(factory.django.DjangoModelFactory):
     latency_ms = 42
 
 
+class ProviderIntegrationFactory(factory.django.DjangoModelFactory):
+    """A generic HTTP/JSON provider with an encrypted token ("tok_…" + 4 digits)."""
+
+    class Meta:
+        model = ProviderIntegration
+        skip_postgeneration_save = True
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"Provedor {n}")
+    url = factory.Sequence(lambda n: f"https://lists{n}.example.com/contacts")
+    auth_header = "Authorization"
+
+    @factory.post_generation
+    def token(obj, create, extracted, **kwargs):
+        from notifications.automations import crypto
+
+        value = extracted or "Bearer tok_segredo_1234"
+        obj.token_encrypted, obj.token_last4 = crypto.encrypt(value), value[-4:]
+        if create:
+            obj.save(update_fields=["token_encrypted", "token_last4"])
+
+
+class AutomationFactory(factory.django.DjangoModelFactory):
+    """An enabled rule: a webhook call when a subscription is canceled (any origin), no conditions."""
+
+    class Meta:
+        model = Automation
+        skip_postgeneration_save = True
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"Automação {n}")
+    trigger = Trigger.CANCELED_ANY
+    action = ActionKind.WEBHOOK
+    webhook_url = factory.Sequence(lambda n: f"https://automations{n}.example.com/hook")
+    signing_secret = factory.LazyFunction(generate_secret)
+
+
+class AutomationRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AutomationRun
+
+    merchant = factory.SubFactory(MerchantFactory)
+    automation = factory.SubFactory(AutomationFactory, merchant=factory.SelfAttribute("..merchant"))
+    event = factory.SubFactory(
+        EventFactory, merchant=factory.SelfAttribute("..merchant"), type="subscription.canceled"
+    )
+    event_type = factory.SelfAttribute("event.type")
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+
 # model → factory, so generic tests (isolation, admin) can build "an object of merchant B" for any model.
 FACTORY_FOR_MODEL = {
     Merchant: MerchantFactory,
@@ -376,4 +428,7 @@ FACTORY_FOR_MODEL = {
     WebhookEndpoint: WebhookEndpointFactory,
     WebhookDelivery: WebhookDeliveryFactory,
     WebhookDeliveryAttempt: WebhookDeliveryAttemptFactory,
+    ProviderIntegration: ProviderIntegrationFactory,
+    Automation: AutomationFactory,
+    AutomationRun: AutomationRunFactory,
 }

@@ -151,8 +151,13 @@ class AttemptResult:
 
 def request_body(event: Event) -> bytes:
     """The JSON body receivers get, identical on every attempt of the event (see catalog.envelope)."""
-    timestamp = event.created_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    document = envelope(type=event.type, timestamp=timestamp, data=event.payload)
+    return envelope_body(type=event.type, at=event.created_at, data=event.payload)
+
+
+def envelope_body(*, type: str, at: dt.datetime, data: dict) -> bytes:
+    """The envelope of an event of `type` that happened `at`, as compact UTF-8 JSON."""
+    timestamp = at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    document = envelope(type=type, timestamp=timestamp, data=data)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -227,10 +232,19 @@ def _send(delivery: WebhookDelivery, *, now, started: float) -> AttemptResult:
     headers = webhook_headers(
         secrets=endpoint.signing_secrets(now), msg_id=str(event.uid), timestamp=timestamp, body=body
     )
-    refusal = url_refusal(endpoint.url)
+    return post_json(endpoint.url, headers=headers, body=body, now=now, started=started)
+
+
+def post_json(url: str, *, headers: dict, body: bytes, now, started: float | None = None) -> AttemptResult:
+    """POSTs `body` to `url` under the SSRF rule (security.py): the URL is checked, its host resolved and
+    every address vetted, and the request goes to a checked address. Used by webhook deliveries and by
+    automations (their webhooks and provider integrations). Transport failures come back as a result;
+    anything unexpected raises (callers turn it into a failed attempt)."""
+    started = time.monotonic() if started is None else started
+    refusal = url_refusal(url)
     if refusal:
         return AttemptResult(error=refusal)
-    url = httpx.URL(endpoint.url)
+    url = httpx.URL(url)
     try:
         addresses = resolve_addresses(url.host, url.port or (443 if url.scheme == "https" else 80))
     except AddressRefused as exc:

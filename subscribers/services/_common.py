@@ -72,7 +72,11 @@ def _payload(subscription: Subscription) -> dict:
     return {
         "id": subscription.pk,
         "status": subscription.status,
-        "customer": {"id": subscription.customer_id, "email": subscription.customer.email},
+        "customer": {
+            "id": subscription.customer_id,
+            "email": subscription.customer.email,
+            "name": subscription.customer.name,
+        },
         "plan": {"id": subscription.plan_id, "name": subscription.plan.name},
         "quantity": subscription.quantity,
         "amount": subscription.amount,

@@ -233,7 +233,11 @@ def test_create_records_one_created_event_and_the_outbox_events(clock, merchant,
     assert created.merchant == merchant
     assert created.payload["id"] == subscription.pk
     assert created.payload["status"] == "active"
-    assert created.payload["customer"] == {"id": customer.pk, "email": "ana@example.com"}
+    assert created.payload["customer"] == {
+        "id": customer.pk,
+        "email": "ana@example.com",
+        "name": customer.name,
+    }
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,12 @@
+"""Notificações > Automações: rules that act on subscription events (like Hotmart's segmentations).
+
+A rule (Automation) has a trigger (an outbox event type, e.g. "canceled by the customer"), conditions
+(plans, payment methods, cancel origins, an amount range) and one action: send a customer e-mail, call a
+webhook, or push the contact to an e-mail marketing list through a ProviderIntegration. The outbox
+consumer (runner.py) turns each Event into at most one AutomationRun per matching rule and executes the
+runs with the webhook machinery's sender, SSRF guard and retry schedule (services/dispatch.py).
+
+The same rooms as the app itself: models, choices, triggers (what fires a rule), crypto (credentials at
+rest), integrations (provider adapters), services (writes), runner (the consumer), selectors, forms,
+tables, views, urls, admin.
+"""

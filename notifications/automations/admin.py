@@ -1,0 +1,56 @@
+"""Automations in Django admin, read-only (rules change through the merchant's screens, which validate
+them); credentials and signing secrets are never shown here."""
+
+from django.contrib import admin
+from django.db import models
+
+from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
+
+
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderIntegration)
+class ProviderIntegrationAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["name", "merchant", "kind", "url", "created_at"]
+    list_filter = ["merchant", "kind"]
+    search_fields = ["name", "url", "merchant__name"]
+    list_select_related = ["merchant"]
+    exclude = ["token_encrypted"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Automation)
+class AutomationAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["name", "merchant", "trigger", "action", "is_enabled", "last_error_at", "last_run_at"]
+    list_filter = ["merchant", "trigger", "action", "is_enabled"]
+    search_fields = ["name", "merchant__name", "webhook_url"]
+    list_select_related = ["merchant"]
+    exclude = ["signing_secret"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    raw_id_fields = ["integration"]
+
+
+@admin.register(AutomationRun)
+class AutomationRunAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "automation",
+        "event_type",
+        "merchant",
+        "origin",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+    ]
+    list_filter = ["merchant", "status", "origin"]
+    search_fields = ["automation__name", "event_type", "event__uid"]
+    list_select_related = ["merchant", "automation"]
+    raw_id_fields = ["automation", "event"]

@@ -1,0 +1,194 @@
+"""Automations: rules, the provider integrations they push contacts to, and their runs.
+
+Imported by notifications/models.py, so they belong to the notifications app (and its migrations).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Merchant
+from notifications.automations import crypto
+from notifications.automations.choices import ActionKind, IntegrationKind, RunOrigin, RunStatus, Trigger
+from notifications.choices import CustomerEmailKind
+from notifications.models import Event
+from plans.models import Plan
+
+
+class ProviderIntegration(models.Model):
+    """An e-mail marketing provider the merchant's automations push contacts to.
+
+    The credential (a header name and a secret token) is stored encrypted (automations/crypto.py) and
+    never shown back: screens show the last four characters only, and editing offers "replace".
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="provider_integrations", verbose_name=_("lojista")
+    )
+    name = models.CharField(_("nome"), max_length=120)
+    kind = models.CharField(
+        _("tipo"), max_length=20, choices=IntegrationKind.choices, default=IntegrationKind.GENERIC_HTTP
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    auth_header = models.CharField(_("cabeçalho de autenticação"), max_length=100, default="Authorization")
+    token_encrypted = models.TextField(_("token (criptografado)"), blank=True, editable=False)
+    token_last4 = models.CharField(_("final do token"), max_length=4, blank=True, editable=False)
+    created_at = models.DateTimeField(_("criada em"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("alterada em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("integração de e-mail marketing")
+        verbose_name_plural = _("integrações de e-mail marketing")
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("notifications:integration_detail", kwargs={"pk": self.pk})
+
+    @property
+    def masked_token(self) -> str:
+        return crypto.mask(self.token_last4)
+
+    def token(self) -> str:
+        """The secret in clear, for the request to the provider only."""
+        return crypto.decrypt(self.token_encrypted) if self.token_encrypted else ""
+
+
+class Automation(models.Model):
+    """A rule: when `trigger` happens to a subscription matching the conditions, do the action.
+
+    Conditions left empty match everything; the amount range is in the merchant's currency (`currency`)
+    and in minor units, compared with the subscription's amount. A failing run sets `last_error` (the
+    error badge) until a later success clears it.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="automations", verbose_name=_("lojista")
+    )
+    name = models.CharField(_("nome"), max_length=120)
+    trigger = models.CharField(_("gatilho"), max_length=32, choices=Trigger.choices)
+    # Conditions.
+    plans = models.ManyToManyField(Plan, blank=True, related_name="+", verbose_name=_("planos"))
+    payment_methods = models.JSONField(_("formas de pagamento"), default=list, blank=True)
+    cancel_origins = models.JSONField(_("origens do cancelamento"), default=list, blank=True)
+    amount_min = models.PositiveBigIntegerField(_("valor mínimo"), null=True, blank=True)
+    amount_max = models.PositiveBigIntegerField(_("valor máximo"), null=True, blank=True)
+    currency = models.CharField(_("moeda"), max_length=3, default="BRL")
+    # Action.
+    action = models.CharField(_("ação"), max_length=12, choices=ActionKind.choices)
+    email_kind = models.CharField(_("e-mail"), max_length=32, choices=CustomerEmailKind.choices, blank=True)
+    webhook_url = models.URLField(_("URL do webhook"), max_length=500, blank=True)
+    signing_secret = models.CharField(_("segredo de assinatura"), max_length=64, blank=True, editable=False)
+    integration = models.ForeignKey(
+        ProviderIntegration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="automations",
+        verbose_name=_("integração"),
+    )
+    list_id = models.CharField(_("lista"), max_length=200, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    # State.
+    is_enabled = models.BooleanField(_("ativa"), default=True)
+    last_error = models.CharField(_("último erro"), max_length=500, blank=True)
+    last_error_at = models.DateTimeField(_("último erro em"), null=True, blank=True)
+    last_run_at = models.DateTimeField(_("última execução"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("criada por"),
+    )
+    created_at = models.DateTimeField(_("criada em"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("alterada em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("automação")
+        verbose_name_plural = _("automações")
+        ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["merchant", "is_enabled", "trigger"], name="automation_by_trigger")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("notifications:automation_detail", kwargs={"pk": self.pk})
+
+    @property
+    def masked_secret(self) -> str:
+        return f"{self.signing_secret[:10]}…" if self.signing_secret else ""
+
+    @property
+    def can_send_test(self) -> bool:
+        """A test calls the webhook or the provider; customer e-mails are not sent to real customers as a
+        test (their templates have a preview of their own)."""
+        return self.action in (ActionKind.WEBHOOK, ActionKind.PROVIDER)
+
+
+class AutomationRun(models.Model):
+    """One execution of a rule for one event, retried like a webhook delivery until it succeeds or its
+    attempts run out. The outbox consumer creates at most one per (rule, event); "Enviar teste" adds runs
+    without an event. Claimed with a lease (`claimed_until`, `claim_token`) and executed outside any
+    transaction, like WebhookDelivery."""
+
+    uid = models.UUIDField(_("identificador"), default=uuid.uuid4, unique=True, editable=False)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="automation_runs", verbose_name=_("lojista")
+    )
+    automation = models.ForeignKey(
+        Automation, on_delete=models.CASCADE, related_name="runs", verbose_name=_("automação")
+    )
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="automation_runs",
+        verbose_name=_("evento"),
+    )
+    event_type = models.CharField(_("tipo de evento"), max_length=64)
+    origin = models.CharField(_("origem"), max_length=8, choices=RunOrigin.choices, default=RunOrigin.EVENT)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RunStatus.choices, default=RunStatus.PENDING
+    )
+    attempt_count = models.PositiveSmallIntegerField(_("tentativas"), default=0)
+    next_attempt_at = models.DateTimeField(_("próxima tentativa"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("reservada até"), null=True, blank=True)
+    claim_token = models.UUIDField(_("reserva"), null=True, blank=True, editable=False)
+    last_attempt_at = models.DateTimeField(_("última tentativa"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("código HTTP"), null=True, blank=True)
+    last_response_excerpt = models.CharField(_("resposta"), max_length=500, blank=True)
+    last_error = models.CharField(_("erro"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("criada em"), auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(_("concluída em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("execução de automação")
+        verbose_name_plural = _("execuções de automação")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["automation", "event"],
+                condition=Q(origin="event"),
+                name="automation_run_once_per_event",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="automation_run_due"),
+            models.Index(fields=["automation", "-created_at"], name="automation_run_log"),
+        ]
+
+    def __str__(self):
+        return f"{self.automation} ← {self.event_type}"
+
+    def get_absolute_url(self):
+        return self.automation.get_absolute_url()
