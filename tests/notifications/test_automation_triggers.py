@@ -3,14 +3,23 @@ outbox consumer's fan-out (one run per rule and event)."""
 
 import pytest
 
+from billing.services.chargebacks import record_chargeback
 from core.outbox import emit
 from notifications.automations import runner, triggers
 from notifications.automations.choices import ActionKind, RunOrigin, Trigger
 from notifications.automations.models import AutomationRun
 from notifications.models import Event
+from subscribers.choices import SubscriptionStatus
 from subscribers.services import subscription_cancel
 from subscribers.services._common import _payload as subscription_payload
-from tests.factories import AutomationFactory, PlanFactory, SubscriptionFactory, UserFactory
+from tests.factories import (
+    AutomationFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    PlanFactory,
+    SubscriptionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +262,20 @@ def test_sample_payloads_fire_their_own_rule(merchant):
         rule = AutomationFactory(merchant=merchant, trigger=trigger)
         event_type = triggers.TRIGGER_EVENT_TYPE[trigger]
         assert triggers.matches(rule, event_type, triggers.sample_payload(rule), set()), trigger
+
+
+def test_a_recorded_chargeback_fires_the_chargeback_rule_with_the_real_payload(merchant, owner):
+    plan = PlanFactory(merchant=merchant)
+    subscription = SubscriptionFactory(merchant=merchant, plan=plan, status=SubscriptionStatus.ACTIVE)
+    invoice = InvoiceFactory(merchant=merchant, subscription=subscription)
+    payment = PaymentFactory(merchant=merchant, invoice=invoice)
+    chargeback_rule = AutomationFactory(merchant=merchant, trigger=Trigger.CHARGEBACK)
+    chargeback_rule.plans.set([plan])
+    by_customer = AutomationFactory(merchant=merchant, trigger=Trigger.CANCELED_BY_CUSTOMER)
+    by_seller = AutomationFactory(merchant=merchant, trigger=Trigger.CANCELED_BY_SELLER)
+
+    record_chargeback(payment=payment, actor=owner, reason="fraude")
+
+    assert fired(chargeback_rule) == ["chargeback.created"]
+    assert fired(by_customer) == ["subscription.canceled"]  # the bank's customer asked for it
+    assert fired(by_seller) == []
