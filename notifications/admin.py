@@ -89,6 +89,7 @@ class CustomerEmailSettingsAdmin(admin.ModelAdmin):
     list_display = ["merchant", "reply_to", "access_url", "renewal_reminder_days", "updated_at"]
     list_filter = ["merchant"]
     list_select_related = ["merchant"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(CustomerEmailTemplate)
