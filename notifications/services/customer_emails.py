@@ -13,6 +13,7 @@ e-mailing the same event twice.
 
 import datetime as dt
 import logging
+import re
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -79,7 +80,8 @@ def render_customer_email(
         else:
             context[key] = value
     sources = template_sources(merchant=merchant, kind=kind, overrides=overrides)
-    subject = " ".join(render_string(sources["subject"], context, html=False).split())
+    # One line (headers cannot hold newlines); the no-break space inside "R$ 1,00" stays.
+    subject = re.sub(r"[ \t\r\n]+", " ", render_string(sources["subject"], context, html=False)).strip()
     text = render_string(sources["body_text"], context, html=False).strip() + "\n"
     html = _layout(
         html_body=render_string(sources["body_html"], context, html=True), context=context, subject=subject
