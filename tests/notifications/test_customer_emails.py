@@ -141,7 +141,10 @@ def test_names_with_html_are_escaped_in_html_but_not_in_text_or_subject(merchant
 
 def test_the_access_link_and_reply_to_of_the_settings_appear(merchant, subscription):
     customer_email_settings_update(
-        merchant=merchant, actor=None, access_url="https://clube.example.com/entrar", reply_to="ajuda@example.com"
+        merchant=merchant,
+        actor=None,
+        access_url="https://clube.example.com/entrar",
+        reply_to="ajuda@example.com",
     )
 
     _subject, text, html = render(merchant, "access_resent", subscription)
@@ -181,7 +184,12 @@ def test_the_merchants_version_is_used_part_by_part(merchant, owner, subscriptio
 
 def test_restoring_the_default_forgets_the_merchants_text(merchant, owner, subscription):
     customer_email_template_save(
-        merchant=merchant, actor=owner, kind="access_resent", subject="Oi", body_text="Oi", body_html="<p>Oi</p>"
+        merchant=merchant,
+        actor=owner,
+        kind="access_resent",
+        subject="Oi",
+        body_text="Oi",
+        body_html="<p>Oi</p>",
     )
 
     customer_email_template_restore(merchant=merchant, actor=owner, kind="access_resent")
@@ -253,7 +261,9 @@ def test_a_template_cannot_reach_models_settings_or_the_orm(merchant, subscripti
     assert text.strip() == "[][][][][][][][][]"
 
 
-def test_a_broken_saved_template_fails_that_email_only(merchant, subscription, django_capture_on_commit_callbacks):
+def test_a_broken_saved_template_fails_that_email_only(
+    merchant, subscription, django_capture_on_commit_callbacks
+):
     CustomerEmailTemplate.objects.create(merchant=merchant, kind="access_resent", body_text="{% if %}")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -320,8 +330,12 @@ def test_nothing_is_sent_when_the_callers_transaction_rolls_back(merchant, subsc
 
 def test_the_same_dedupe_key_emails_once(merchant, subscription, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        first = send_customer_email(kind="renewal_reminder", subscription=subscription, dedupe_key="renewal:x")
-        second = send_customer_email(kind="renewal_reminder", subscription=subscription, dedupe_key="renewal:x")
+        first = send_customer_email(
+            kind="renewal_reminder", subscription=subscription, dedupe_key="renewal:x"
+        )
+        second = send_customer_email(
+            kind="renewal_reminder", subscription=subscription, dedupe_key="renewal:x"
+        )
 
     assert first is not None and second is None
     assert len(mail.outbox) == 1
@@ -376,7 +390,9 @@ def test_a_sending_left_queued_by_a_dead_worker_is_sent_by_the_sweep(merchant, s
     assert len(mail.outbox) == 1
 
 
-def test_an_ended_subscription_still_gets_its_email(merchant, subscription, django_capture_on_commit_callbacks):
+def test_an_ended_subscription_still_gets_its_email(
+    merchant, subscription, django_capture_on_commit_callbacks
+):
     subscription.status = SubscriptionStatus.CANCELED
     subscription.save()
 
