@@ -40,6 +40,9 @@ ALLOWED_TAGS = frozenset(
     }
 )
 
+MAX_TEMPLATE_CHARS = 50_000
+MAX_LOOP_DEPTH = 2
+
 _HTML_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=True, string_if_invalid="")
 _TEXT_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=False, string_if_invalid="")
 
@@ -87,6 +90,12 @@ VARIABLES = [
 
 def check_template(source: str) -> None:
     """Raises TemplateSyntaxError (with a pt-BR message) for a template a merchant may not save."""
+    if len(source or "") > MAX_TEMPLATE_CHARS:
+        raise TemplateSyntaxError(
+            _("O modelo passou de %(limit)s caracteres.")
+            % {"limit": f"{MAX_TEMPLATE_CHARS:,}".replace(",", ".")}
+        )
+    depth = 0
     for token in Lexer(source or "").tokenize():
         if token.token_type != TokenType.BLOCK:
             continue
@@ -95,6 +104,12 @@ def check_template(source: str) -> None:
             raise TemplateSyntaxError(
                 _("A tag {%% %(tag)s %%} não é permitida nos e-mails. Use apenas: %(allowed)s.")
                 % {"tag": name, "allowed": "if, for, with, comment, firstof"}
+            )
+        # Loops inside loops multiply: two levels are plenty for an e-mail, and keep rendering cheap.
+        depth += {"for": 1, "endfor": -1}.get(name, 0)
+        if depth > MAX_LOOP_DEPTH:
+            raise TemplateSyntaxError(
+                _("Use no máximo %(depth)s {%% for %%} um dentro do outro.") % {"depth": MAX_LOOP_DEPTH}
             )
     try:
         _TEXT_ENGINE.from_string(source or "")

@@ -225,6 +225,12 @@ def test_restoring_a_disabled_kind_keeps_it_disabled(merchant, owner):
         ("{% debug %}", "A tag {% debug %} não é permitida"),
         ('{% url "admin:index" %}', "A tag {% url %} não é permitida"),
         ("{{ cliente.nome.__class__ }}", "Erro de sintaxe no modelo"),
+        (
+            "{% for a in loja.nome %}{% for b in loja.nome %}{% for c in loja.nome %}{% endfor %}"
+            "{% endfor %}{% endfor %}",
+            "Use no máximo 2 {% for %} um dentro do outro.",
+        ),
+        ("x" * 50_001, "O modelo passou de 50.000 caracteres."),
     ],
 )
 def test_a_template_that_does_not_compile_or_reaches_outside_is_refused_in_pt_br(
