@@ -303,45 +303,58 @@ def renewal_key(subscription: Subscription) -> str:
     return f"renewal:{subscription.pk}:{day.isoformat()}"
 
 
-def send_renewal_reminders(*, now=None, limit: int = REMINDERS_BATCH) -> int:
+def _pages(queryset, size: int):
+    """`queryset` in pages of `size` by ascending pk (keyset), so rows already handled never hide the rest."""
+    last_pk = 0
+    while page := list(queryset.filter(pk__gt=last_pk).order_by("pk")[:size]):
+        yield page
+        last_pk = page[-1].pk
+
+
+def send_renewal_reminders(*, now=None, batch_size: int = REMINDERS_BATCH) -> int:
     """One reminder per subscription and period, N days before its next charge; returns how many."""
     now = now or timezone.now()
-    candidates = list(
-        Subscription.objects.filter(_reminder_window(now), status=S.ACTIVE, cancel_at__isnull=True)
-        .select_related("merchant", "customer", "plan")
-        .order_by("next_invoice_at", "pk")[:limit]
-    )
-    keys = {sub.pk: renewal_key(sub) for sub in candidates}
-    done = set(
-        EmailSending.objects.filter(dedupe_key__in=keys.values()).values_list("merchant_id", "dedupe_key")
-    )
+    due = Subscription.objects.filter(_reminder_window(now), status=S.ACTIVE, cancel_at__isnull=True)
     sent = 0
-    for subscription in candidates:
-        if (subscription.merchant_id, keys[subscription.pk]) in done:
-            continue
-        days_left = (
-            subscription.next_invoice_at.astimezone(subscription.merchant.tzinfo).date()
-            - subscription.merchant.localdate(now)
-        ).days
-        with transaction.atomic():
-            sending = send_customer_email(
-                kind=Kind.RENEWAL_REMINDER,
-                subscription=subscription,
-                dedupe_key=keys[subscription.pk],
-                extra={
-                    "lembrete": {"dias": str(max(days_left, 1))},
-                    "assinatura": {
-                        "proxima_cobranca": format_date(
-                            subscription.next_invoice_at, subscription.merchant.tzinfo
-                        )
-                    },
-                },
-            )
-        sent += sending is not None
+    for candidates in _pages(due.select_related("merchant", "customer", "plan"), batch_size):
+        keys = {sub.pk: renewal_key(sub) for sub in candidates}
+        done = set(
+            EmailSending.objects.filter(dedupe_key__in=keys.values()).values_list("merchant_id", "dedupe_key")
+        )
+        for subscription in candidates:
+            if (subscription.merchant_id, keys[subscription.pk]) not in done:
+                sent += _send_reminder(subscription, key=keys[subscription.pk], now=now)
     return sent
 
 
-def emit_trial_will_end(*, now=None, limit: int = REMINDERS_BATCH) -> int:
+def _send_reminder(subscription: Subscription, *, key: str, now) -> bool:
+    tz = subscription.merchant.tzinfo
+    days_left = (
+        subscription.next_invoice_at.astimezone(tz).date() - subscription.merchant.localdate(now)
+    ).days
+    with transaction.atomic():
+        sending = send_customer_email(
+            kind=Kind.RENEWAL_REMINDER,
+            subscription=subscription,
+            dedupe_key=key,
+            extra={
+                "lembrete": {"dias": str(max(days_left, 1))},
+                "assinatura": {"proxima_cobranca": format_date(subscription.next_invoice_at, tz)},
+            },
+        )
+    return sending is not None
+
+
+def _trial_will_end_emitted(subscription_ids) -> set[int]:
+    # One trial per subscription today; schedules with several trial phases would key on the date too.
+    return set(
+        Event.objects.filter(
+            type="subscription.trial_will_end", payload__id__in=list(subscription_ids)
+        ).values_list("payload__id", flat=True)
+    )
+
+
+def emit_trial_will_end(*, now=None, batch_size: int = REMINDERS_BATCH) -> int:
     """`subscription.trial_will_end`, once per trial, for trials ending within 3 days (like Stripe)."""
     now = now or timezone.now()
     window = Q(
@@ -349,33 +362,26 @@ def emit_trial_will_end(*, now=None, limit: int = REMINDERS_BATCH) -> int:
         trial_ends_at__gt=now,
         trial_ends_at__lte=now + dt.timedelta(days=TRIAL_WILL_END_DAYS),
     )
-    pks = list(
-        Subscription.objects.filter(window)
-        .order_by("trial_ends_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
     emitted = 0
-    for pk in pks:
-        with transaction.atomic():
-            # Locked, then checked: a second worker waits or skips, and then sees the event.
-            subscription = _locked(
-                Subscription.objects.filter(window, pk=pk).select_related("merchant", "customer", "plan")
-            ).first()
-            if subscription is None:
-                continue
-            # One trial per subscription today; schedules with several trial phases would key on the date too.
-            if Event.objects.filter(
-                merchant_id=subscription.merchant_id,
-                type="subscription.trial_will_end",
-                payload__id=subscription.pk,
-            ).exists():
-                continue
-            emit(
-                merchant=subscription.merchant,
-                type="subscription.trial_will_end",
-                payload={**subscription_payload(subscription), "trial_ends_at": subscription.trial_ends_at},
-            )
-            emitted += 1
+    for page in _pages(Subscription.objects.filter(window).only("pk"), batch_size):
+        already = _trial_will_end_emitted(row.pk for row in page)
+        for pk in [row.pk for row in page if row.pk not in already]:
+            with transaction.atomic():
+                # Locked, then checked again: a second worker skips it, or comes later and sees the event.
+                subscription = _locked(
+                    Subscription.objects.filter(window, pk=pk).select_related("merchant", "customer", "plan")
+                ).first()
+                if subscription is None or _trial_will_end_emitted([pk]):
+                    continue
+                emit(
+                    merchant=subscription.merchant,
+                    type="subscription.trial_will_end",
+                    payload={
+                        **subscription_payload(subscription),
+                        "trial_ends_at": subscription.trial_ends_at,
+                    },
+                )
+                emitted += 1
     return emitted
 
 

@@ -375,3 +375,32 @@ def test_a_trial_ending_emits_the_event_once_and_emails_once(merchant, contract,
     assert message.subject == "Seu período de teste do Clube do Livro termina em 08/04/2027"
     assert "a primeira cobrança, de R$\xa01.234,56 (Mensal), será feita em 08/04/2027" in message.body
     assert emails(dt.datetime(2027, 4, 6, 10, 1, tzinfo=SP)) == []
+
+
+def test_reminders_and_trial_ends_reach_every_subscription_past_the_first_page(merchant, at):
+    from tests.factories import SubscriptionFactory
+
+    moment = dt.datetime(2027, 4, 1, 9, 0, tzinfo=SP)
+    active = [
+        SubscriptionFactory(merchant=merchant, next_invoice_at=moment + dt.timedelta(days=2))
+        for _ in range(5)
+    ]
+    trialing = [
+        SubscriptionFactory(
+            merchant=merchant,
+            status="trialing",
+            trial_ends_at=moment + dt.timedelta(days=2),
+            next_invoice_at=None,
+        )
+        for _ in range(5)
+    ]
+
+    assert at(moment, lambda: send_renewal_reminders(batch_size=2)) == 5
+    assert at(moment, lambda: send_renewal_reminders(batch_size=2)) == 0
+    assert at(moment, lambda: emit_trial_will_end(batch_size=2)) == 5
+    assert at(moment, lambda: emit_trial_will_end(batch_size=2)) == 0
+
+    assert {s.subscription_id for s in sendings(CustomerEmailKind.RENEWAL_REMINDER)} == {s.pk for s in active}
+    assert {e.payload["id"] for e in Event.objects.filter(type="subscription.trial_will_end")} == {
+        s.pk for s in trialing
+    }
