@@ -49,10 +49,16 @@ class CustomerEmailListView(MerchantTemplateView):
 
 
 class _KindMixin(MerchantScopedMixin):
-    """Views about one kind of e-mail of the current merchant (`<kind>` in the URL). The model is named
-    for the URL walk of the isolation test; an unknown kind is a 404, before any role check."""
+    """Views about one kind of e-mail of the current merchant (`<kind>` in the URL, so another merchant's
+    template cannot even be named). The model is named for the URL walk of the tests; an unknown kind is a
+    404, before any role check."""
 
     model = CustomerEmailTemplate
+
+    @staticmethod
+    def url_kwargs_for(template: CustomerEmailTemplate) -> dict:
+        """How the URL walk of the tests addresses a template: by its kind (see tests/urlwalk.py)."""
+        return {"kind": template.kind}
 
     def dispatch(self, request, *args, **kwargs):
         if kwargs.get("kind") not in CustomerEmailKind.values:
