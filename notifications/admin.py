@@ -1,4 +1,5 @@
-"""Notifications in Django admin, for platform staff: the outbox and the webhook machinery, read-only.
+"""Notifications in Django admin, for platform staff: the outbox, the webhook machinery and the customer
+e-mails log, read-only; the merchant's e-mail templates and settings are editable (staff act for merchants).
 
 Endpoints change through the merchant's screens (which validate the URL against the SSRF rule and show
 the secret once); signing secrets are never shown here.
@@ -8,7 +9,15 @@ from django.contrib import admin
 from django.db import models
 
 import notifications.automations.admin  # noqa: F401  (registers the automation models)
-from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
+from notifications.models import (
+    CustomerEmailSettings,
+    CustomerEmailTemplate,
+    EmailSending,
+    Event,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -74,3 +83,28 @@ class WebhookDeliveryAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["succeeded"]
     list_select_related = ["delivery__event", "delivery__endpoint"]
     raw_id_fields = ["delivery"]
+
+
+@admin.register(CustomerEmailSettings)
+class CustomerEmailSettingsAdmin(admin.ModelAdmin):
+    list_display = ["merchant", "reply_to", "access_url", "renewal_reminder_days", "updated_at"]
+    list_filter = ["merchant"]
+    list_select_related = ["merchant"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(CustomerEmailTemplate)
+class CustomerEmailTemplateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "merchant", "is_enabled", "updated_at", "updated_by"]
+    list_filter = ["merchant", "kind", "is_enabled"]
+    list_select_related = ["merchant", "updated_by"]
+    raw_id_fields = ["updated_by"]
+
+
+@admin.register(EmailSending)
+class EmailSendingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["kind", "recipient", "merchant", "status", "created_at", "sent_at"]
+    list_filter = ["merchant", "kind", "status"]
+    search_fields = ["recipient", "subject", "dedupe_key"]
+    list_select_related = ["merchant"]
+    raw_id_fields = ["subscription", "event"]

@@ -128,8 +128,16 @@ EVENT_TYPES: list[EventType] = [
         {**_SUBSCRIPTION_CANCELING, "status": "refunded", "reason": "Pedido do cliente"},
     ),
     EventType(
+        "subscription.trial_will_end",
+        _("O período de teste termina em 3 dias (enviado uma vez por teste)."),
+        {**_SUBSCRIPTION, "status": "trialing", "trial_ends_at": "2026-02-17T12:00:00-03:00"},
+    ),
+    EventType(
         "subscription.access_granted",
-        _("O cliente ganhou (ou recuperou) acesso ao que assinou."),
+        _(
+            "O cliente ganhou (ou recuperou) acesso ao que assinou. Quando o acesso foi devolvido por "
+            "“Readicionar”, o payload traz também “readded”: true."
+        ),
         _SUBSCRIPTION,
     ),
     EventType(

@@ -35,3 +35,13 @@ class CustomerEmailKind(models.TextChoices):
     SUBSCRIPTION_CANCELED = "subscription_canceled", _("Assinatura cancelada")
     REFUND_ISSUED = "refund_issued", _("Reembolso emitido")
     ACCESS_RESENT = "access_resent", _("Acesso reenviado")
+
+
+class EmailSendingStatus(models.TextChoices):
+    """Where one customer e-mail is: recorded and waiting for its transaction to commit, handed to the
+    mail server, refused by it, or deliberately not sent (its kind is turned off)."""
+
+    PENDING = "pending", _("Na fila")
+    SENT = "sent", _("Enviado")
+    FAILED = "failed", _("Falhou")
+    SKIPPED = "skipped", _("Não enviado")

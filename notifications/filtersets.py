@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from core.filtersets import MerchantFilterSet
 from notifications import selectors
 from notifications.catalog import EVENT_TYPES
-from notifications.choices import DeliveryOrigin, DeliveryStatus
-from notifications.models import WebhookDelivery, WebhookEndpoint
+from notifications.choices import CustomerEmailKind, DeliveryOrigin, DeliveryStatus, EmailSendingStatus
+from notifications.models import EmailSending, WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointFilterSet(MerchantFilterSet):
@@ -49,3 +49,26 @@ class WebhookDeliveryFilterSet(MerchantFilterSet):
     class Meta:
         model = WebhookDelivery
         fields = []
+
+
+class EmailSendingFilterSet(MerchantFilterSet):
+    """Notificações > E-mails enviados: search the recipient or subject, by e-mail kind and status."""
+
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label=_("Buscar"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("E-mail do cliente ou assunto")}),
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("E-mail"), choices=CustomerEmailKind.choices, empty_label=_("Todos")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=EmailSendingStatus.choices, empty_label=_("Todos")
+    )
+
+    class Meta:
+        model = EmailSending
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return selectors.email_sending_search(queryset, query=value)

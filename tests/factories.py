@@ -23,7 +23,15 @@ from billing.models import (
 )
 from notifications.automations.choices import ActionKind, Trigger
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
-from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
+from notifications.models import (
+    CustomerEmailSettings,
+    CustomerEmailTemplate,
+    EmailSending,
+    Event,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+)
 from notifications.services.signing import generate_secret
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
@@ -405,6 +413,38 @@ class AutomationRunFactory(factory.django.DjangoModelFactory):
 
 
 # model → factory, so generic tests (isolation, admin) can build "an object of merchant B" for any model.
+class CustomerEmailSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerEmailSettings
+
+    merchant = factory.SubFactory(MerchantFactory)
+
+
+class CustomerEmailTemplateFactory(factory.django.DjangoModelFactory):
+    """A merchant's own subject for the "assinatura criada" e-mail (the bodies stay the default)."""
+
+    class Meta:
+        model = CustomerEmailTemplate
+
+    merchant = factory.SubFactory(MerchantFactory)
+    kind = "subscription_created"
+    subject = "Bem-vindo ao {{ assinatura.plano }}"
+
+
+class EmailSendingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailSending
+
+    merchant = factory.SubFactory(MerchantFactory)
+    kind = "subscription_created"
+    recipient = "ana.souza@example.com"
+    subject = "Sua assinatura está confirmada"
+    body_text = "Olá, Ana!"
+    subscription = factory.SubFactory(SubscriptionFactory, merchant=factory.SelfAttribute("..merchant"))
+    status = "sent"
+    sent_at = factory.LazyFunction(timezone.now)
+
+
 FACTORY_FOR_MODEL = {
     Merchant: MerchantFactory,
     Membership: MembershipFactory,
@@ -431,4 +471,7 @@ FACTORY_FOR_MODEL = {
     ProviderIntegration: ProviderIntegrationFactory,
     Automation: AutomationFactory,
     AutomationRun: AutomationRunFactory,
+    CustomerEmailSettings: CustomerEmailSettingsFactory,
+    CustomerEmailTemplate: CustomerEmailTemplateFactory,
+    EmailSending: EmailSendingFactory,
 }

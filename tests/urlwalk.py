@@ -41,6 +41,12 @@ class Route:
             model = view.queryset.model
         return model
 
+    def url_kwargs(self, obj) -> dict:
+        """The URL's kwargs for one of `obj`'s merchant's objects: its pk, unless the view addresses its
+        objects another way (`url_kwargs_for`, e.g. an e-mail template by its kind within the merchant)."""
+        build = getattr(self.view_class, "url_kwargs_for", None)
+        return build(obj) if build else {kwarg: obj.pk for kwarg in self.kwargs}
+
 
 def iter_routes(resolver=None, prefix="", namespace=""):
     resolver = resolver or get_resolver()

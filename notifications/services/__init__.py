@@ -1,6 +1,9 @@
 """Every write of the notifications app: endpoints (endpoints.py), deliveries a merchant asks for
-(deliveries.py) and the delivery machinery driven from the outbox (dispatch.py)."""
+(deliveries.py), the delivery machinery driven from the outbox (dispatch.py), and customer e-mails:
+rendering and sending (customer_emails.py), what triggers them (email_triggers.py), the merchant's
+templates and settings (email_templates.py)."""
 
+from notifications.services.customer_emails import render_customer_email, send_customer_email
 from notifications.services.deliveries import (
     webhook_deliveries_resend,
     webhook_delivery_resend,
@@ -15,6 +18,8 @@ from notifications.services.endpoints import (
 )
 
 __all__ = [
+    "render_customer_email",
+    "send_customer_email",
     "webhook_deliveries_resend",
     "webhook_delivery_resend",
     "webhook_endpoint_create",

@@ -11,7 +11,6 @@ from django_q.tasks import async_task
 
 from core.outbox import emit
 from plans.periods import period_containing
-from subscribers import emails
 from subscribers.choices import (
     DiscountType,
     EventKind,
@@ -122,7 +121,8 @@ def subscription_create(
     now: dt.datetime | None = None,
 ) -> Subscription:
     """Contracts `plan` for `customer`. Today or earlier starts now (trial → trialing); a future
-    contract date waits as scheduled. With `notify_customer` an e-mail leaves after commit.
+    contract date waits as scheduled. With `notify_customer` the customer gets the "assinatura criada"
+    e-mail: notifications' outbox consumer sends it from the `subscription.created` event.
 
     `tax_rates` (the merchant's active ones) are added to every invoice by billing; `payment_token` is
     the card as the gateway knows it (the sandbox takes a test card number), kept only for "card".
@@ -190,8 +190,4 @@ def subscription_create(
     emit(merchant=merchant, type="subscription.created", payload=_payload(subscription))
     if subscription.status in (S.ACTIVE, S.TRIALING):
         emit(merchant=merchant, type="subscription.access_granted", payload=_payload(subscription))
-    if notify_customer:
-        # robust: the subscription is committed by then; a mail server hiccup must not turn that into
-        # an error page (and a second, duplicate contract when the user submits again).
-        transaction.on_commit(lambda: emails.send_subscription_created(subscription.pk), robust=True)
     return subscription

@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.outbox import emit
-from subscribers import emails
 from subscribers.choices import (
     CancelOrigin,
     CancelWhen,
@@ -175,8 +174,8 @@ def subscription_remove(*, subscription: Subscription, actor, reason: str = "", 
 
 @transaction.atomic
 def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscription:
-    """For a running subscription whose customer lost access: grants access again and re-sends the
-    access e-mail."""
+    """For a running subscription whose customer lost access: grants access again. The event says
+    `readded`, and the access e-mail follows from it (notifications' outbox consumer)."""
     now = now or timezone.now()
     subscription = _locked(subscription)
     _refuse(subscription, SubscriptionAction.READD, now=now)
@@ -191,6 +190,9 @@ def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscr
         to_status=subscription.status,
         at=now,
     )
-    emit(merchant=subscription.merchant, type="subscription.access_granted", payload=_payload(subscription))
-    transaction.on_commit(lambda: emails.send_access(subscription.pk), robust=True)
+    emit(
+        merchant=subscription.merchant,
+        type="subscription.access_granted",
+        payload={**_payload(subscription), "readded": True},
+    )
     return subscription

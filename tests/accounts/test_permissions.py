@@ -42,7 +42,7 @@ def test_each_view_allows_exactly_the_roles_the_table_allows(route, role, client
     kwargs = {}
     if route.kwargs:
         own = FACTORY_FOR_MODEL[route.model](merchant=merchant)
-        kwargs = {kwarg: own.pk for kwarg in route.kwargs}
+        kwargs = route.url_kwargs(own)
     url = reverse(route.name, kwargs=kwargs)
     client.force_login(user)
     view = route.view_class

@@ -269,47 +269,18 @@ def test_every_kind_of_contract_writes_one_created_event_and_one_created_outbox_
 
 
 # --- subscription_create: e-mail ----------------------------------------------------------------------
-def test_create_with_notify_customer_sends_one_pt_br_email_after_commit(
-    clock, merchant, owner, customer, plan, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        create(merchant, owner, customer, plan, notify_customer=True)
-    assert mail.outbox == []  # nothing leaves before the transaction commits
-
-    for callback in callbacks:
-        callback()
-
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert message.to == ["ana@example.com"]
-    assert message.subject == "Sua assinatura em The Pacific"
-    assert "Sua assinatura do plano Clube do Livro em The Pacific foi registrada." in message.body
-    assert "R$\xa049,90" in message.body
-    assert "15/03/2027" in message.body
-
-
-def test_create_without_notify_customer_sends_no_email(
-    clock, merchant, owner, customer, plan, django_capture_on_commit_callbacks
+# The e-mail itself leaves from notifications' outbox consumer (tests/notifications/test_customer_emails*).
+@pytest.mark.parametrize("notify", [True, False])
+def test_create_keeps_the_notify_choice_for_the_email_consumer_and_sends_nothing_itself(
+    clock, merchant, owner, customer, plan, django_capture_on_commit_callbacks, notify
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        create(merchant, owner, customer, plan, notify_customer=False)
+        subscription = create(merchant, owner, customer, plan, notify_customer=notify)
 
+    assert subscription.notify_customer is notify
+    assert Event.objects.filter(type="subscription.created", payload__id=subscription.pk).exists()
     assert callbacks == []
     assert mail.outbox == []
-
-
-def test_create_still_succeeds_when_the_email_cannot_be_sent(
-    clock, merchant, owner, customer, plan, django_capture_on_commit_callbacks, monkeypatch
-):
-    def broken(pk):
-        raise ConnectionRefusedError("smtp down")
-
-    monkeypatch.setattr("subscribers.emails.send_subscription_created", broken)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        subscription = create(merchant, owner, customer, plan, notify_customer=True)
-
-    assert Subscription.objects.filter(pk=subscription.pk).exists()
 
 
 # --- subscription_create: money -------------------------------------------------------------------------
@@ -928,25 +899,17 @@ def test_remove_by_platform_staff_is_recorded_as_admin(clock, merchant):
 
 
 # --- subscription_readd -------------------------------------------------------------------------------
-def test_readd_grants_access_again_and_sends_the_access_email_after_commit(
-    clock, merchant, owner, django_capture_on_commit_callbacks
-):
+def test_readd_grants_access_again_with_an_event_that_says_readded(clock, merchant, owner):
     subscription = running(merchant, access_revoked_at=local(2027, 3, 10))
-    subscription.customer.email = "bia@example.com"
-    subscription.customer.save()
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        subscription_readd(subscription=subscription, actor=owner)
-    assert mail.outbox == []
-    for callback in callbacks:
-        callback()
+    subscription_readd(subscription=subscription, actor=owner)
 
     subscription.refresh_from_db()
     assert subscription.access_revoked_at is None
     assert subscription.status == S.ACTIVE
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["bia@example.com"]
-    assert mail.outbox[0].subject == "Seu acesso em The Pacific"
+    # The access e-mail follows from this event (notifications' consumer), not from the service.
+    assert mail.outbox == []
+    assert Event.objects.get().payload["readded"] is True
     event = SubscriptionEvent.objects.get()
     assert (event.kind, event.from_status, event.to_status, event.actor) == (
         EventKind.READDED,
@@ -958,17 +921,13 @@ def test_readd_grants_access_again_and_sends_the_access_email_after_commit(
     assert event_types() == ["subscription.access_granted"]
 
 
-def test_readd_of_a_trialing_subscription_resends_the_email_each_time(
-    clock, merchant, owner, django_capture_on_commit_callbacks
-):
+def test_readd_of_a_trialing_subscription_grants_access_each_time(clock, merchant, owner):
     subscription = running(merchant, status=S.TRIALING, trial_ends_at=local(2027, 3, 20))
 
-    with django_capture_on_commit_callbacks(execute=True):
-        subscription_readd(subscription=subscription, actor=owner)
-    with django_capture_on_commit_callbacks(execute=True):
-        subscription_readd(subscription=subscription, actor=owner)
+    subscription_readd(subscription=subscription, actor=owner)
+    subscription_readd(subscription=subscription, actor=owner)
 
-    assert len(mail.outbox) == 2
+    assert Event.objects.filter(type="subscription.access_granted", payload__readded=True).count() == 2
     assert SubscriptionEvent.objects.filter(kind=EventKind.READDED).count() == 2
 
 

@@ -1,0 +1,258 @@
+"""What a customer e-mail template may see, and the restricted engine that renders it.
+
+Merchants edit these templates, so they are rendered with a separate Django template engine that has no
+template loaders and no tag libraries, from a context made only of plain strings, numbers, lists and
+dicts, already formatted in pt-BR (dates dd/mm/aaaa in the merchant's timezone, money "R$ 1.234,56").
+A template therefore cannot reach a model, the ORM or the settings: `{{ cliente.merchant }}` is just
+empty. Only a short list of tags is accepted (`ALLOWED_TAGS`); anything else is refused when the template
+is saved, with a message in pt-BR.
+"""
+
+import datetime as dt
+
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import Lexer, TokenType
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.money import format_money
+from notifications.choices import CustomerEmailKind
+
+# if/for/with and comments are enough for conditional paragraphs and lists; include, extends, load,
+# debug, url, csrf_token, now… are refused: they reach files, code or server details.
+ALLOWED_TAGS = frozenset(
+    {
+        "if",
+        "elif",
+        "else",
+        "endif",
+        "for",
+        "empty",
+        "endfor",
+        "with",
+        "endwith",
+        "comment",
+        "endcomment",
+        "firstof",
+        "spaceless",
+        "endspaceless",
+    }
+)
+
+MAX_TEMPLATE_CHARS = 50_000
+MAX_LOOP_DEPTH = 2
+
+_HTML_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=True, string_if_invalid="")
+_TEXT_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=False, string_if_invalid="")
+
+# Documented on the edit page: (variable, what it holds, sample value).
+VARIABLES = [
+    ("cliente.nome", gettext_lazy("Nome completo do cliente"), "Ana Souza"),
+    ("cliente.primeiro_nome", gettext_lazy("Primeiro nome"), "Ana"),
+    ("cliente.email", gettext_lazy("E-mail do cliente"), "ana.souza@example.com"),
+    ("loja.nome", gettext_lazy("Nome da sua loja"), "The Pacific"),
+    ("loja.email", gettext_lazy("E-mail de resposta (Configurações dos e-mails)"), "suporte@example.com"),
+    ("link", gettext_lazy("Link de acesso (Configurações dos e-mails)"), "https://example.com/minha-conta"),
+    ("assinatura.numero", gettext_lazy("Número da assinatura"), "1042"),
+    ("assinatura.plano", gettext_lazy("Nome do plano"), "Clube Mensal"),
+    ("assinatura.valor", gettext_lazy("Valor por período"), "R$ 1.234,56"),
+    ("assinatura.periodicidade", gettext_lazy("Periodicidade do plano"), "Mensal"),
+    ("assinatura.forma_pagamento", gettext_lazy("Forma de pagamento"), "Cartão de crédito"),
+    ("assinatura.cartao", gettext_lazy("Cartão (bandeira e final)"), "Visa final 4242"),
+    ("assinatura.data_contratacao", gettext_lazy("Data de contratação"), "10/02/2026"),
+    ("assinatura.proxima_cobranca", gettext_lazy("Data da próxima cobrança"), "10/03/2026"),
+    ("assinatura.fim_teste", gettext_lazy("Último dia do período de teste"), "17/02/2026"),
+    ("assinatura.acesso_ate", gettext_lazy("Acesso garantido até (cancelamento)"), "10/03/2026"),
+    ("fatura.numero", gettext_lazy("Número da fatura"), "58"),
+    ("fatura.valor", gettext_lazy("Valor da fatura"), "R$ 1.234,56"),
+    ("fatura.vencimento", gettext_lazy("Vencimento da fatura, boleto ou pix"), "13/02/2026"),
+    ("pagamento.forma", gettext_lazy("Forma de pagamento da cobrança"), "Boleto"),
+    ("pagamento.linha_digitavel", gettext_lazy("Linha digitável do boleto"), "99990.00001 …"),
+    ("pagamento.pix_copia_e_cola", gettext_lazy("Código Pix copia e cola"), "00020101…"),
+    (
+        "pagamento.motivo_recusa",
+        gettext_lazy("Por que o pagamento foi recusado"),
+        "Cartão recusado pelo emissor.",
+    ),
+    ("pagamento.proxima_tentativa", gettext_lazy("Data da próxima tentativa de cobrança"), "11/02/2026"),
+    (
+        "pagamento.o_que_acontece",
+        gettext_lazy("O que acontece agora (nova tentativa ou fim da assinatura)"),
+        "…",
+    ),
+    ("reembolso.valor", gettext_lazy("Valor reembolsado"), "R$ 1.234,56"),
+    ("reembolso.motivo", gettext_lazy("Motivo do reembolso"), "Pedido do cliente"),
+    ("reembolso.data", gettext_lazy("Data do reembolso"), "12/02/2026"),
+    ("lembrete.dias", gettext_lazy("Dias até a próxima cobrança (lembrete)"), "3"),
+]
+
+
+def check_template(source: str) -> None:
+    """Raises TemplateSyntaxError (with a pt-BR message) for a template a merchant may not save."""
+    if len(source or "") > MAX_TEMPLATE_CHARS:
+        raise TemplateSyntaxError(
+            _("O modelo passou de %(limit)s caracteres.")
+            % {"limit": f"{MAX_TEMPLATE_CHARS:,}".replace(",", ".")}
+        )
+    depth = 0
+    for token in Lexer(source or "").tokenize():
+        if token.token_type != TokenType.BLOCK:
+            continue
+        name = (token.split_contents() or [""])[0]
+        if name not in ALLOWED_TAGS:
+            raise TemplateSyntaxError(
+                _("A tag {%% %(tag)s %%} não é permitida nos e-mails. Use apenas: %(allowed)s.")
+                % {"tag": name, "allowed": "if, for, with, comment, firstof"}
+            )
+        # Loops inside loops multiply: two levels are plenty for an e-mail, and keep rendering cheap.
+        depth += {"for": 1, "endfor": -1}.get(name, 0)
+        if depth > MAX_LOOP_DEPTH:
+            raise TemplateSyntaxError(
+                _("Use no máximo %(depth)s {%% for %%} um dentro do outro.") % {"depth": MAX_LOOP_DEPTH}
+            )
+    try:
+        _TEXT_ENGINE.from_string(source or "")
+    except TemplateSyntaxError as exc:
+        raise TemplateSyntaxError(_("Erro de sintaxe no modelo: %(error)s") % {"error": exc}) from exc
+
+
+def render_string(source: str, context: dict, *, html: bool) -> str:
+    """Renders merchant-editable `source` with the restricted engine (checked first)."""
+    check_template(source)
+    engine = _HTML_ENGINE if html else _TEXT_ENGINE
+    return engine.from_string(source or "").render(Context(plain(context), autoescape=html))
+
+
+def plain(value):
+    """`value` reduced to what templates may see: strings, numbers, booleans, lists and dicts."""
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+# --- formatting ----------------------------------------------------------------------------------------
+def format_date(value, tz) -> str:
+    """dd/mm/aaaa on the merchant's clock ("" for nothing)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(tz).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def money(minor, currency) -> str:
+    return format_money(minor, currency or "BRL", language="pt-br") if minor is not None else ""
+
+
+# --- the context -----------------------------------------------------------------------------------
+def base_context(*, merchant, subscription, email_settings) -> dict:
+    """cliente, loja, link and assinatura for one subscription, every value a formatted string."""
+    tz = merchant.tzinfo
+    customer = subscription.customer
+    with translation.override("pt-br"):
+        card = ""
+        if subscription.card_last4:
+            card = _("%(brand)s final %(last4)s") % {
+                "brand": subscription.card_brand or _("Cartão"),
+                "last4": subscription.card_last4,
+            }
+        return {
+            "cliente": {
+                "nome": customer.name,
+                "primeiro_nome": (customer.name or "").split(" ")[0],
+                "email": customer.email,
+            },
+            "loja": {"nome": merchant.name, "email": email_settings.reply_to},
+            "link": email_settings.access_url,
+            "assinatura": {
+                "numero": str(subscription.pk),
+                "plano": subscription.plan.name,
+                "valor": money(subscription.amount, subscription.currency),
+                "periodicidade": str(subscription.plan.interval_label),
+                "situacao": str(subscription.get_status_display()),
+                "forma_pagamento": str(subscription.get_payment_method_display()),
+                "cartao": card,
+                "data_contratacao": format_date(subscription.contract_date, tz),
+                "proxima_cobranca": format_date(subscription.next_charge_at, tz),
+                "fim_teste": format_date(_trial_last_day(subscription.trial_ends_at, tz), tz),
+                "acesso_ate": format_date(subscription.access_until, tz),
+            },
+        }
+
+
+def _trial_last_day(trial_ends_at, tz):
+    """The trial's last full day: a trial ending at midnight ended the day before."""
+    if trial_ends_at is None:
+        return None
+    local = trial_ends_at.astimezone(tz)
+    day = local.date()
+    return day - dt.timedelta(days=1) if local.time() == dt.time.min else day
+
+
+def sample_context(*, merchant, email_settings) -> dict:
+    """The preview's made-up customer and subscription (every group filled, so every paragraph shows)."""
+    today = merchant.localdate()
+    tz = merchant.tzinfo
+    d = lambda days: format_date(today + dt.timedelta(days=days), tz)  # noqa: E731
+    value = money(4990, merchant.currency)
+    with translation.override("pt-br"):
+        return {
+            "cliente": {"nome": "Ana Souza", "primeiro_nome": "Ana", "email": "ana.souza@example.com"},
+            "loja": {"nome": merchant.name, "email": email_settings.reply_to},
+            "link": email_settings.access_url,
+            "assinatura": {
+                "numero": "1042",
+                "plano": "Clube Mensal",
+                "valor": value,
+                "periodicidade": "Mensal",
+                "situacao": "Ativa",
+                "forma_pagamento": "Cartão de crédito",
+                "cartao": "Visa final 4242",
+                "data_contratacao": d(-27),
+                "proxima_cobranca": d(3),
+                "fim_teste": d(2),
+                "acesso_ate": d(3),
+            },
+            "fatura": {"numero": "58", "valor": value, "vencimento": d(3)},
+            "pagamento": {
+                "forma": "Boleto",
+                "valor": value,
+                "linha_digitavel": "99990.00001 00000.000000 00000.000000 1 00000000004990",
+                "pix_copia_e_cola": "",
+                "motivo_recusa": "Cartão recusado pelo emissor.",
+                "proxima_tentativa": d(1),
+                "o_que_acontece": _("Vamos tentar cobrar novamente em %(date)s.") % {"date": d(1)},
+            },
+            "reembolso": {"valor": value, "motivo": "Pedido do cliente", "data": d(0)},
+            "lembrete": {"dias": str(email_settings.renewal_reminder_days)},
+        }
+
+
+KIND_HINTS = {
+    CustomerEmailKind.SUBSCRIPTION_CREATED: gettext_lazy(
+        "Quando uma assinatura é contratada com “Avisar o cliente” marcado."
+    ),
+    CustomerEmailKind.TRIAL_ENDING: gettext_lazy("3 dias antes do fim do período de teste."),
+    CustomerEmailKind.PAYMENT_FAILED: gettext_lazy(
+        "Quando uma cobrança é recusada (ou um boleto/pix vence), com a próxima tentativa ou o fim da "
+        "assinatura."
+    ),
+    CustomerEmailKind.RENEWAL_REMINDER: gettext_lazy(
+        "N dias antes da próxima cobrança de uma assinatura ativa."
+    ),
+    CustomerEmailKind.PAYMENT_INSTRUCTIONS: gettext_lazy(
+        "Quando uma fatura de boleto ou pix é emitida, com a linha digitável ou o código pix."
+    ),
+    CustomerEmailKind.SUBSCRIPTION_CANCELED: gettext_lazy(
+        "Quando a assinatura é cancelada, com a data até quando há acesso."
+    ),
+    CustomerEmailKind.REFUND_ISSUED: gettext_lazy(
+        "Quando um pagamento é reembolsado, total ou parcialmente."
+    ),
+    CustomerEmailKind.ACCESS_RESENT: gettext_lazy("Quando o acesso é devolvido com “Readicionar”."),
+}
