@@ -127,12 +127,6 @@ class Automation(models.Model):
     def masked_secret(self) -> str:
         return f"{self.signing_secret[:10]}…" if self.signing_secret else ""
 
-    @property
-    def can_send_test(self) -> bool:
-        """A test calls the webhook or the provider; customer e-mails are not sent to real customers as a
-        test (their templates have a preview of their own)."""
-        return self.action in (ActionKind.WEBHOOK, ActionKind.PROVIDER)
-
 
 class AutomationRun(models.Model):
     """One execution of a rule for one event, retried like a webhook delivery until it succeeds or its

@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
@@ -276,18 +277,13 @@ def record_outcome(*, run_id: int, claim_token, outcome: RunOutcome, now=None) -
 # --- "Enviar teste" -----------------------------------------------------------------------------------------
 def automation_send_test(*, automation: Automation, actor, now=None) -> AutomationRun:
     """Runs the rule's action now with the catalog's sample of its trigger's event (the run log shows it,
-    marked "Teste"); the result updates the error badge like a real run. Not retried. Must be called
+    marked "Teste"); the result updates the error badge like a real run. Not retried. An e-mail rule sends
+    its template, filled with sample data, to the person testing — never to a customer. Must be called
     outside a transaction: it makes the HTTP request."""
-    from django.core.exceptions import ValidationError
-
     now = now or timezone.now()
-    if not automation.can_send_test:
+    if automation.action == ActionKind.EMAIL and not getattr(actor, "email", ""):
         raise ValidationError(
-            _(
-                "O teste chama webhooks e integrações. E-mails não são enviados aos clientes como teste: "
-                "confira o modelo em Notificações."
-            ),
-            code="email_not_testable",
+            _("Cadastre um e-mail no seu usuário para receber o teste."), code="no_test_recipient"
         )
     token = uuid.uuid4()
     run = AutomationRun.objects.create(
@@ -301,8 +297,22 @@ def automation_send_test(*, automation: Automation, actor, now=None) -> Automati
         claim_token=token,
     )
     run.automation = automation
-    outcome = execute_run(run, now=now)
+    if automation.action == ActionKind.EMAIL:
+        outcome = _email_test(automation, to=actor.email)
+    else:
+        outcome = execute_run(run, now=now)
     return record_outcome(run_id=run.pk, claim_token=token, outcome=outcome, now=timezone.now())
+
+
+def _email_test(automation: Automation, *, to: str) -> RunOutcome:
+    from notifications.services.customer_emails import send_test_email
+
+    try:
+        send_test_email(merchant=automation.merchant, kind=automation.email_kind, to=to)
+    except Exception as exc:  # the mail server's refusal is the test's result
+        logger.warning("automation %s: test e-mail failed", automation.pk, exc_info=True)
+        return RunOutcome(False, error=f"{exc.__class__.__name__}: {exc}", retryable=False)
+    return RunOutcome(True, response_excerpt=_("Enviado para %(email)s") % {"email": to})
 
 
 # --- the pass ---------------------------------------------------------------------------------------------

@@ -14,12 +14,16 @@ from notifications.automations.choices import ActionKind, RunOrigin, RunStatus, 
 from notifications.automations.integrations import GenericHttpAdapter, IntegrationError
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.automations.runner import RunOutcome, record_outcome
+from notifications.models import EmailSending
 from notifications.services.dispatch import MAX_ATTEMPTS, RETRY_DELAYS
+from subscribers.choices import CancelOrigin
+from subscribers.services import subscription_cancel
 from tests.factories import (
     AutomationFactory,
     AutomationRunFactory,
     EventFactory,
     ProviderIntegrationFactory,
+    SubscriptionFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -359,12 +363,80 @@ def test_a_test_whose_request_died_is_ended_by_the_next_pass(merchant):
     assert run.status == RunStatus.FAILED and "interrompido" in run.last_error
 
 
-def test_email_rules_cannot_send_a_test(merchant):
+def test_an_email_rules_test_sends_the_sample_to_the_tester_not_to_a_customer(merchant, owner, mailoutbox):
+    owner.email = "dono@loja.example"
+    owner.save()
+    rule = AutomationFactory(merchant=merchant, action=ActionKind.EMAIL, email_kind="subscription_canceled")
+
+    run = runner.automation_send_test(automation=rule, actor=owner)
+
+    assert run.status == RunStatus.SUCCEEDED and run.origin == RunOrigin.TEST
+    (message,) = mailoutbox
+    assert message.to == ["dono@loja.example"]
+    assert message.subject.startswith("[TESTE]")
+    assert not EmailSending.objects.exists()  # a test is not a customer e-mail
+
+
+def test_an_email_rules_test_needs_an_e_mail_on_the_tester(merchant, owner, mailoutbox):
+    owner.email = ""
+    owner.save()
     rule = AutomationFactory(merchant=merchant, action=ActionKind.EMAIL, email_kind="subscription_canceled")
 
     with pytest.raises(ValidationError):
-        runner.automation_send_test(automation=rule, actor=None)
-    assert not AutomationRun.objects.exists()
+        runner.automation_send_test(automation=rule, actor=owner)
+    assert not AutomationRun.objects.exists() and not mailoutbox
+
+
+def test_the_email_action_sends_the_template_to_the_events_customer_once(
+    merchant, owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    subscription = SubscriptionFactory(
+        merchant=merchant, customer__email="bia@example.com", customer__name="Bia Lima"
+    )
+    rule = AutomationFactory(
+        merchant=merchant,
+        trigger=Trigger.CANCELED_BY_CUSTOMER,
+        action=ActionKind.EMAIL,
+        webhook_url="",
+        email_kind="refund_issued",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_cancel(subscription=subscription, actor=owner, origin=CancelOrigin.CUSTOMER)
+    runner.fan_out_all()
+    mailoutbox.clear()  # what the built-in e-mails consumer would send is not this rule's business
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_once()
+
+    assert run.status == RunStatus.SUCCEEDED
+    sending = EmailSending.objects.get(kind="refund_issued")
+    assert (sending.recipient, sending.subscription, sending.event) == (
+        "bia@example.com",
+        subscription,
+        run.event,
+    )
+    assert sending.dedupe_key == f"automation:{rule.pk}:{run.event_id}"
+    (message,) = mailoutbox
+    assert message.to == ["bia@example.com"]
+
+    # The same run again (a retried task) does not e-mail twice: the dedupe key holds.
+    with django_capture_on_commit_callbacks(execute=True):
+        runner.execute_run(run)
+    assert EmailSending.objects.filter(kind="refund_issued").count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_the_email_action_fails_without_retry_when_the_subscription_is_gone(merchant):
+    rule = AutomationFactory(
+        merchant=merchant, action=ActionKind.EMAIL, webhook_url="", email_kind="refund_issued"
+    )
+    event = EventFactory(merchant=merchant, type="subscription.canceled", payload={**CANCELED, "id": 987654})
+    run = AutomationRunFactory(merchant=merchant, automation=rule, event=event, event_type=event.type)
+
+    outcome = runner.execute_run(run)
+
+    assert not outcome.succeeded and not outcome.retryable
+    assert outcome.error == "A assinatura do evento não existe mais."
 
 
 # --- services' refusals -----------------------------------------------------------------------------------

@@ -198,13 +198,14 @@ def test_send_test_failure_is_shown(owner_client, merchant, receiver, allow_priv
     assert 'id="automation-error"' in content
 
 
-def test_send_test_of_an_email_rule_is_refused_with_a_message(owner_client, merchant):
+def test_send_test_of_an_email_rule_e_mails_the_person_testing(owner_client, owner, merchant, mailoutbox):
     rule = AutomationFactory(merchant=merchant, action=ActionKind.EMAIL, email_kind="refund_issued")
 
     content = owner_client.post(url("automation_send_test", rule), follow=True).content.decode()
 
-    assert "E-mails não são enviados aos clientes como teste" in content
-    assert not AutomationRun.objects.exists()
+    assert "Teste executado com sucesso." in content
+    assert [message.to for message in mailoutbox] == [[owner.email]]
+    assert AutomationRun.objects.get().status == "succeeded"
 
 
 def test_the_run_log_shows_every_run_with_its_result(owner_client, merchant):
