@@ -144,6 +144,22 @@ def test_the_live_preview_renders_the_unsaved_text_with_sample_data(owner_client
     assert not CustomerEmailTemplate.objects.exists()
 
 
+def test_the_preview_keeps_the_e_mails_html_inside_its_sandboxed_frame(owner_client):
+    """The HTML goes into the iframe's srcdoc attribute escaped: a quote in it cannot end the attribute and
+    a script in it cannot run in Recorrente's page (the template is written by someone on the team)."""
+    hostile = '<p lang="pt">Olá</p>"><script>alert(document.cookie)</script>'
+    response = owner_client.post(
+        reverse("notifications:customer_email_preview", args=["subscription_created"]),
+        form_data(body_html=hostile),
+        headers={"HX-Request": "true"},
+    )
+    content = response.content.decode()
+
+    assert "<script>alert" not in content
+    assert "&lt;script&gt;alert(document.cookie)&lt;/script&gt;" in content
+    assert '<p lang="pt">' not in content and "&lt;p lang=&quot;pt&quot;&gt;" in content
+
+
 def test_the_live_preview_shows_a_syntax_error(owner_client):
     response = owner_client.post(
         reverse("notifications:customer_email_preview", args=["subscription_created"]),
@@ -246,6 +262,15 @@ def test_a_sending_shows_what_was_sent(member_client, viewer, merchant):
 
     assert "Olá, Ana! Seu acesso voltou." in content
     assert sending.recipient in content
+
+
+def test_a_sendings_html_stays_inside_its_frame(member_client, viewer, merchant):
+    sending = EmailSendingFactory(merchant=merchant, body_html='<p class="x">Oi</p><script>alert(1)</script>')
+
+    content = member_client(viewer).get(sending.get_absolute_url()).content.decode()
+
+    assert "<script>alert(1)" not in content
+    assert "&lt;p class=&quot;x&quot;&gt;Oi&lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in content
 
 
 def test_the_subscription_page_lists_its_emails(owner_client, merchant):
