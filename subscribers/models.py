@@ -19,6 +19,8 @@ from subscribers.choices import (
     CancelWhen,
     DiscountType,
     EventKind,
+    ExportFormat,
+    ExportStatus,
     PaymentMethod,
     SubscriptionAction,
     SubscriptionOrigin,
@@ -290,15 +292,13 @@ class Subscription(models.Model):
     @property
     def next_charge_at(self):
         """When the next charge is due, or None when nothing more will be charged."""
-        if self.is_ended or self.status == SubscriptionStatus.SCHEDULED and self.started_at is None:
-            return self.billing_cycle_anchor if self.status == SubscriptionStatus.SCHEDULED else None
-        if (
-            self.cancel_at is not None
-            and self.current_period_end
-            and self.cancel_at <= self.current_period_end
-        ):
-            return None
-        return self.current_period_end
+        return next_charge_at(
+            status=self.status,
+            started_at=self.started_at,
+            billing_cycle_anchor=self.billing_cycle_anchor,
+            cancel_at=self.cancel_at,
+            current_period_end=self.current_period_end,
+        )
 
     @property
     def discount_display(self) -> str:
@@ -307,6 +307,15 @@ class Subscription(models.Model):
         if self.discount_type == DiscountType.FIXED:
             return format_money(self.discount_amount, self.currency)
         return ""
+
+
+def next_charge_at(*, status, started_at, billing_cycle_anchor, cancel_at, current_period_end):
+    """When the next charge is due, or None; from the columns alone, so exports can skip model instances."""
+    if status in ENDED_STATUSES or status == SubscriptionStatus.SCHEDULED and started_at is None:
+        return billing_cycle_anchor if status == SubscriptionStatus.SCHEDULED else None
+    if cancel_at is not None and current_period_end and cancel_at <= current_period_end:
+        return None
+    return current_period_end
 
 
 class SubscriptionEvent(models.Model):
@@ -370,3 +379,46 @@ class SubscriptionTombstone(models.Model):
 
     def __str__(self):
         return _("Assinatura #%(pk)s excluída") % {"pk": self.subscription_pk}
+
+
+class SubscriberExport(models.Model):
+    """One CSV export of Assinantes, for the merchant's audit: who exported which filter, when, and how
+    many rows went out. Created when the download starts; the stream records how it ended."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="subscriber_exports", verbose_name=_("lojista")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("quem exportou"),
+    )
+    # The export's own parameters (filters, sort, delimiter, format) as sent, so it can be run again.
+    query = models.JSONField(_("parâmetros"), default=dict, blank=True)
+    # The filters as the person saw them ("Status: Ativa"), in their language at the time.
+    description = models.TextField(_("filtros"), blank=True)
+    output_format = models.CharField(
+        _("formato"), max_length=10, choices=ExportFormat.choices, default=ExportFormat.HUMAN
+    )
+    delimiter = models.CharField(_("separador"), max_length=1, default=";")
+    status = models.CharField(
+        _("situação"), max_length=12, choices=ExportStatus.choices, default=ExportStatus.STARTED
+    )
+    row_count = models.PositiveBigIntegerField(_("linhas"), null=True, blank=True)
+    created_at = models.DateTimeField(_("iniciada em"), default=timezone.now)
+    finished_at = models.DateTimeField(_("terminada em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("exportação de assinantes")
+        verbose_name_plural = _("exportações de assinantes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The Exportações page: one merchant's exports, newest first.
+            models.Index(fields=["merchant", "-created_at", "-id"], name="subexport_merchant_created_idx"),
+        ]
+
+    def __str__(self):
+        return _("Exportação #%(pk)s") % {"pk": self.pk}

@@ -7,7 +7,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from billing.models import Payment
 from subscribers.choices import SubscriptionStatus
-from subscribers.models import Customer, Subscription, SubscriptionTombstone
+from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
 from subscribers.validators import document_digits_or_none, normalize_handle
 
 
@@ -166,3 +166,8 @@ def subscribed_preset_range(preset: str, *, today: dt.date) -> tuple[dt.date, dt
     if preset == "this_month":
         return today.replace(day=1), today
     return None
+
+
+def subscriber_export_list_queryset() -> QuerySet[SubscriberExport]:
+    """Recorded exports for Assinantes > Exportações (scoped by the view), newest first, with who ran them."""
+    return SubscriberExport.objects.select_related("user").order_by("-created_at", "-pk")

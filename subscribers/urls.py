@@ -20,6 +20,7 @@ urlpatterns = [
     # Assinantes
     path("assinantes/", views.SubscriberListView.as_view(), name="subscriber_list"),
     path("assinantes/exportar/", views.SubscriberExportView.as_view(), name="subscriber_export"),
+    path("assinantes/exportacoes/", views.SubscriberExportListView.as_view(), name="subscriber_export_list"),
     # Planos > Assinaturas
     path("planos/assinaturas/", views.SubscriptionListView.as_view(), name="subscription_list"),
     path("planos/assinaturas/nova/", views.SubscriptionCreateView.as_view(), name="subscription_create"),

@@ -5,7 +5,11 @@ from subscribers.views.customers import (
     CustomerLookupView,
     CustomerUpdateView,
 )
-from subscribers.views.subscribers_list import SubscriberExportView, SubscriberListView
+from subscribers.views.subscribers_list import (
+    SubscriberExportListView,
+    SubscriberExportView,
+    SubscriberListView,
+)
 from subscribers.views.subscription_list import SubscriptionListView, SubscriptionTombstoneListView
 from subscribers.views.subscriptions import (
     CustomerSubscriptionCreateView,
@@ -26,6 +30,7 @@ __all__ = [
     "CustomerLookupView",
     "CustomerSubscriptionCreateView",
     "CustomerUpdateView",
+    "SubscriberExportListView",
     "SubscriberExportView",
     "SubscriberListView",
     "SubscriptionCancelPreviewView",
