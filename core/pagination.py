@@ -89,14 +89,15 @@ def estimate_rows(queryset) -> int | None:
 def _timed_count(queryset, timeout_ms: int) -> int | None:
     """COUNT(*) of `queryset` unless it takes longer than `timeout_ms` (then None)."""
     connection = connections[queryset.db]
+    nested = connection.in_atomic_block
     try:
         with transaction.atomic(using=queryset.db):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = %s", [f"{int(timeout_ms)}ms"])
             value = queryset.count()
-            with connection.cursor() as cursor:
-                # Inside an outer transaction (a test's) SET LOCAL would outlive this savepoint.
-                cursor.execute("SET LOCAL statement_timeout = DEFAULT")
+            if nested:  # SET LOCAL would outlive this savepoint and time out the rest of the transaction
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL statement_timeout = DEFAULT")
             return value
     except DatabaseError:  # QueryCanceled: the count would have been slow
         return None

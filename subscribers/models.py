@@ -243,8 +243,31 @@ class Subscription(models.Model):
         verbose_name_plural = _("assinaturas")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["merchant", "status"], name="sub_merchant_status_idx"),
-            models.Index(fields=["merchant", "contract_date"], name="sub_merchant_contract_idx"),
+            # Assinantes (subscribers.selectors.subscriber_list_queryset) is ordered by (contract_date, id),
+            # newest first. Each of these gives one filter's rows already in that order, so a page is a
+            # short index walk with no sort, and the last page is the same walk from the other end
+            # (core.pagination.LargeListPaginator); bench/subscribers.py measures them at 1M rows.
+            # No filter, and "Assinou" (presets and range); also the dashboard's new-subscription counts.
+            models.Index(fields=["merchant", "contract_date", "id"], name="sub_merchant_contract_idx"),
+            # Status filter; also the dashboard's and the billing screens' counts per status.
+            models.Index(
+                fields=["merchant", "status", "contract_date", "id"], name="sub_merchant_status_idx"
+            ),
+            # The "Assinantes inativos" export shortcut (group=inactive: canceled, expired, refunded).
+            models.Index(
+                fields=["merchant", "contract_date", "id"],
+                condition=models.Q(status__in=sorted(ENDED_STATUSES)),
+                name="sub_merchant_inactive_idx",
+            ),
+            models.Index(
+                fields=["merchant", "payment_method", "contract_date", "id"], name="sub_merchant_method_idx"
+            ),
+            models.Index(fields=["merchant", "plan", "contract_date", "id"], name="sub_merchant_plan_idx"),
+            models.Index(
+                fields=["merchant", "cancel_origin", "contract_date", "id"],
+                name="sub_merchant_cancel_origin_idx",
+            ),
+            # "Cancelada de/até" (a range of ended_at) and the dashboard's cancellations per period.
             models.Index(fields=["merchant", "ended_at"], name="sub_merchant_ended_idx"),
             models.Index(fields=["status", "cancel_at"], name="sub_due_cancel_idx"),
             models.Index(fields=["status", "billing_cycle_anchor"], name="sub_due_start_idx"),
@@ -309,13 +332,34 @@ class Subscription(models.Model):
         return ""
 
 
-def next_charge_at(*, status, started_at, billing_cycle_anchor, cancel_at, current_period_end):
-    """When the next charge is due, or None; from the columns alone, so exports can skip model instances."""
-    if status in ENDED_STATUSES or status == SubscriptionStatus.SCHEDULED and started_at is None:
-        return billing_cycle_anchor if status == SubscriptionStatus.SCHEDULED else None
-    if cancel_at is not None and current_period_end and cancel_at <= current_period_end:
+NEXT_CHARGE_AT_ANCHOR = "anchor"
+NEXT_CHARGE_AT_PERIOD_END = "period_end"
+
+
+def next_charge_source(*, status, started: bool, cancels_by_period_end: bool) -> str | None:
+    """Which date is the next charge: the billing-cycle anchor (not started yet), the current period's
+    end, or none (ended, or cancelling by then). From plain values, so exports can skip model instances."""
+    if status in ENDED_STATUSES or status == SubscriptionStatus.SCHEDULED and not started:
+        return NEXT_CHARGE_AT_ANCHOR if status == SubscriptionStatus.SCHEDULED else None
+    if cancels_by_period_end:
         return None
-    return current_period_end
+    return NEXT_CHARGE_AT_PERIOD_END
+
+
+def next_charge_at(*, status, started_at, billing_cycle_anchor, cancel_at, current_period_end):
+    """When the next charge is due, or None when nothing more will be charged."""
+    source = next_charge_source(
+        status=status,
+        started=started_at is not None,
+        cancels_by_period_end=bool(
+            cancel_at is not None and current_period_end and cancel_at <= current_period_end
+        ),
+    )
+    if source == NEXT_CHARGE_AT_ANCHOR:
+        return billing_cycle_anchor
+    if source == NEXT_CHARGE_AT_PERIOD_END:
+        return current_period_end
+    return None
 
 
 class SubscriptionEvent(models.Model):

@@ -144,8 +144,12 @@ def subscriber_list_queryset() -> QuerySet[Subscription]:
     whole screen (or export) stays one query however many rows it shows.
     """
     last_payment = Payment.objects.filter(invoice__subscription=OuterRef("pk")).order_by("-created_at", "-pk")
-    return subscription_list_queryset().annotate(
-        last_payment_status=Subquery(last_payment.values("status")[:1])
+    # Newest subscription date first ("Assinou em", the column the list shows), then newest row: every
+    # filter has an index in exactly this order (see Subscription.Meta.indexes).
+    return (
+        subscription_list_queryset()
+        .annotate(last_payment_status=Subquery(last_payment.values("status")[:1]))
+        .order_by("-contract_date", "-pk")
     )
 
 
@@ -154,7 +158,17 @@ def subscriber_search(queryset: QuerySet[Subscription], *, query: str) -> QueryS
     query = (query or "").strip()
     if not query:
         return queryset
-    return queryset.filter(customer_match_q(query, prefix="customer__") | Q(provider_id__icontains=query))
+    # Two id sets joined by UNION rather than one OR across two tables: each side then uses its own
+    # trigram index on PostgreSQL (migration 0006), where the OR could only scan every subscription.
+    by_customer = (
+        Subscription.objects.filter(
+            customer__in=Customer.objects.filter(customer_match_q(query)).values("pk")
+        )
+        .order_by()
+        .values("pk")
+    )
+    by_provider_id = Subscription.objects.filter(provider_id__icontains=query).order_by().values("pk")
+    return queryset.filter(pk__in=by_customer.union(by_provider_id))
 
 
 def subscribed_preset_range(preset: str, *, today: dt.date) -> tuple[dt.date, dt.date] | None:
