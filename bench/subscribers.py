@@ -143,7 +143,6 @@ def scenarios(merchant) -> list[tuple[str, dict]]:
         ("sort=name", {"sort": "name"}),
         ("last page", {"page": "last"}),
         ("last page, status=active", {"status": "active", "page": "last"}),
-        ("middle page", {"page": "middle"}),
     ]
 
 
