@@ -87,7 +87,7 @@ class SubscriberExportView(MerchantScopedMixin, View):
             merchant=request.merchant,
             user=request.user,
             query=export_query(request.GET, filterset),
-            description=describe_filters(filterset, table) if valid else "",
+            description=describe_filters(filterset, table, request.GET.get("sort", "")) if valid else "",
             output_format=output_format,
             delimiter=delimiter,
         )
@@ -114,7 +114,7 @@ def export_query(params, filterset) -> dict:
     return {name: params.get(name) for name in names if params.get(name)}
 
 
-def describe_filters(filterset, table) -> str:
+def describe_filters(filterset, table, sort: str) -> str:
     """The filters as the person chose them, e.g. "Status: Ativa · Assinou: Últimos 30 dias"."""
     parts = []
     for name, field in filterset.form.fields.items():
@@ -130,10 +130,8 @@ def describe_filters(filterset, table) -> str:
         else:
             shown = value
         parts.append(f"{field.label or name}: {shown}")
-    if table.order_by:
-        key = table.order_by[0]
-        column = table.columns[key.lstrip("-")] if key.lstrip("-") in table.columns.names() else None
-        if column is not None:
-            direction = _("decrescente") if key.startswith("-") else _("crescente")
-            parts.append("{}: {} ({})".format(_("Ordem"), column.header, direction))
+    name = sort.lstrip("-")
+    if name and name in table.columns.names():
+        direction = _("decrescente") if sort.startswith("-") else _("crescente")
+        parts.append("{}: {} ({})".format(_("Ordem"), table.columns[name].header, direction))
     return " · ".join(str(part) for part in parts)
