@@ -18,15 +18,12 @@ Other databases (the embedded SQLite install, small by nature) always count exac
 import dataclasses
 import datetime as dt
 import json
-import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
-
-logger = logging.getLogger(__name__)
 
 EXACT = "exact"
 CACHED = "cached"
@@ -110,7 +107,7 @@ def count_rows(queryset, *, cache_key: str) -> RowCount:
 
     `cache_key` names the list and its filters (e.g. merchant + normalised query string).
     """
-    if connections[queryset.db].vendor != "postgresql":
+    if connections[queryset.db].vendor != "postgresql" or queryset.query.is_empty():
         return RowCount(queryset.count())
     cached = cache.get(cache_key)
     if cached is None:

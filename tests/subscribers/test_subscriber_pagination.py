@@ -228,3 +228,12 @@ def test_search_finds_by_customer_or_provider_id(merchant):
     assert list(selectors.subscriber_search(queryset, query="Cliente 000")) == [first]
     assert list(selectors.subscriber_search(queryset, query="xyz12")) == [third]
     assert list(selectors.subscriber_search(queryset, query="c1@example")) == [second]
+
+
+def test_invalid_filters_list_nothing_and_count_nothing(owner_client, merchant):
+    subscribers(merchant, 2)
+
+    response = owner_client.get(LIST_URL, {"subscribed_from": "not-a-date"})
+
+    assert response.status_code == 200
+    assert response.context["table"].paginator.count == 0
