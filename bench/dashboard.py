@@ -117,8 +117,23 @@ def wipe(slug: str = BENCH_SLUG) -> None:
     merchant.delete()
 
 
-def seed(n: int, *, months: int = 13, seed_value: int = 20240601, slug: str = BENCH_SLUG):
-    """One merchant with n subscriptions and `months` months of payments. Returns (merchant, counts)."""
+def _plain_customer(i: int) -> tuple[str, str, str]:
+    return f"Cliente {i}", f"c{i}@bench.example", f"c{i}"
+
+
+def seed(
+    n: int,
+    *,
+    months: int = 13,
+    seed_value: int = 20240601,
+    slug: str = BENCH_SLUG,
+    customer=_plain_customer,
+    name: str = "Bench Painel",
+):
+    """One merchant with n subscriptions and `months` months of payments. Returns (merchant, counts).
+
+    `customer(i)` gives the i-th customer's (name, e-mail, handle); e-mails must be unique.
+    """
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -131,7 +146,7 @@ def seed(n: int, *, months: int = 13, seed_value: int = 20240601, slug: str = BE
     now = timezone.now().replace(microsecond=0)
     counts = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        merchant = Merchant.objects.create(name="Bench Painel", slug=slug, timezone="America/Sao_Paulo")
+        merchant = Merchant.objects.create(name=name, slug=slug, timezone="America/Sao_Paulo")
         today = merchant.localdate(now)
         plans = [
             Plan.objects.create(
@@ -151,20 +166,7 @@ def seed(n: int, *, months: int = 13, seed_value: int = 20240601, slug: str = BE
             cursor,
             "subscribers_customer",
             ["id", "merchant_id", "name", "email", "handle", "document", "phone", "created_at", "updated_at"],
-            (
-                (
-                    first_customer + i,
-                    merchant.pk,
-                    f"Cliente {i}",
-                    f"c{i}@bench.example",
-                    f"c{i}",
-                    "",
-                    "",
-                    now,
-                    now,
-                )
-                for i in range(n)
-            ),
+            ((first_customer + i, merchant.pk, *customer(i), "", "", now, now) for i in range(n)),
         )
 
         sub_columns = [

@@ -130,6 +130,8 @@ class Invoice(models.Model):
         ]
         indexes = [
             models.Index(fields=["merchant", "status", "created_at"], name="invoice_merchant_status_idx"),
+            # The invoices of a subscription with their ids, index-only: the first step of its last payment.
+            models.Index(fields=["subscription", "id"], name="invoice_subscription_id_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="invoice_retry_due_idx"),
         ]
 
@@ -225,6 +227,11 @@ class Payment(models.Model):
         ]
         indexes = [
             models.Index(fields=["merchant", "status", "created_at"], name="payment_merchant_status_idx"),
+            # A subscription's last payment (subscribers.selectors.subscriber_list_queryset, once per row
+            # of Assinantes and of its CSV export): answered from the index alone, without heap reads.
+            models.Index(
+                fields=["invoice", "created_at", "id"], include=["status"], name="payment_invoice_latest_idx"
+            ),
             models.Index(fields=["status", "expires_at"], name="payment_expiry_idx"),
         ]
 

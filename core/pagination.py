@@ -1,4 +1,33 @@
+"""Pagination for lists that may hold a million rows: a total that does not cost a full COUNT on every
+request, and far pages read from the other end of the ordering so the last page is as fast as the first.
+
+Counting (`count_rows`), on PostgreSQL:
+
+- a count cached for these filters is used as it is (no query at all);
+- otherwise the planner's estimate of the filtered rows comes first (EXPLAIN, no rows read, ~1 ms);
+- below `LIST_EXACT_COUNT_THRESHOLD` (20,000) the page counts exactly — cheap at that size (an estimate
+  far too low, which the planner can make for unusual filters, costs one slower COUNT);
+- above it, an exact COUNT cached for `LIST_COUNT_CACHE_SECONDS` (60) per list and filter set is shown
+  with its age ("atualizado há 1 min"); the COUNT runs with a `LIST_COUNT_TIMEOUT_MS` (200 ms) statement
+  timeout, and when it would take longer the page shows the planner's estimate instead ("cerca de …
+  (estimativa)"), and keeps showing it for the cache period rather than retrying on every request.
+
+Other databases (the embedded SQLite install, small by nature) always count exactly.
+"""
+
+import dataclasses
+import datetime as dt
+import json
+
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+EXACT = "exact"
+CACHED = "cached"
+ESTIMATE = "estimate"
 
 
 class KnownCountPaginator(Paginator):
@@ -9,3 +38,120 @@ class KnownCountPaginator(Paginator):
         super().__init__(object_list, per_page, **kwargs)
         if count is not None:
             self.count = count  # overrides the cached_property for this instance
+
+
+@dataclasses.dataclass(frozen=True)
+class RowCount:
+    """How many rows a list holds and how that number was obtained (exact, cached at `as_of`, estimate)."""
+
+    value: int
+    mode: str = EXACT
+    as_of: dt.datetime | None = None
+
+    @property
+    def is_exact(self) -> bool:
+        return self.mode == EXACT
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.mode == ESTIMATE
+
+    @property
+    def shown(self) -> int:
+        """The number to show: estimates rounded to two significant digits (1.034.512 → 1.000.000)."""
+        if self.mode != ESTIMATE or self.value < 100:
+            return self.value
+        magnitude = 10 ** (len(str(self.value)) - 2)
+        return round(self.value / magnitude) * magnitude
+
+    @property
+    def age_minutes(self) -> int:
+        """Whole minutes since a cached count was taken (0 for a fresh or exact one)."""
+        if self.as_of is None:
+            return 0
+        return int((timezone.now() - self.as_of).total_seconds() // 60)
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def estimate_rows(queryset) -> int | None:
+    """The PostgreSQL planner's estimate of how many rows `queryset` returns (None elsewhere)."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _timed_count(queryset, timeout_ms: int) -> int | None:
+    """COUNT(*) of `queryset` unless it takes longer than `timeout_ms` (then None)."""
+    connection = connections[queryset.db]
+    nested = connection.in_atomic_block
+    try:
+        with transaction.atomic(using=queryset.db):
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [f"{int(timeout_ms)}ms"])
+            value = queryset.count()
+            if nested:  # SET LOCAL would outlive this savepoint and time out the rest of the transaction
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL statement_timeout = DEFAULT")
+            return value
+    except DatabaseError:  # QueryCanceled: the count would have been slow
+        return None
+
+
+def count_rows(queryset, *, cache_key: str) -> RowCount:
+    """The row count of `queryset` for a list's header and paginator, exact only where that is cheap.
+
+    `cache_key` names the list and its filters (e.g. merchant + normalised query string).
+    """
+    if connections[queryset.db].vendor != "postgresql" or queryset.query.is_empty():
+        return RowCount(queryset.count())
+    cached = cache.get(cache_key)
+    if cached is None:
+        estimate = estimate_rows(queryset)
+        if estimate < _setting("LIST_EXACT_COUNT_THRESHOLD", 20_000):
+            return RowCount(queryset.count())
+        value = _timed_count(queryset, _setting("LIST_COUNT_TIMEOUT_MS", 200))
+        cached = {"value": value, "estimate": estimate, "as_of": timezone.now()}
+        cache.set(cache_key, cached, _setting("LIST_COUNT_CACHE_SECONDS", 60))
+    if cached["value"] is None:  # counting was too slow a moment ago: don't try again until it expires
+        return RowCount(cached["estimate"], ESTIMATE)
+    return RowCount(cached["value"], CACHED, cached["as_of"])
+
+
+class LargeListPaginator(KnownCountPaginator):
+    """Pages past the middle are read from the end of the ordering (reversed ORDER BY, small OFFSET), then
+    put back in order, so the last page costs what the first does. The rows are the same as a forward read
+    when the count is exact; with a cached or estimated count the far pages are counted from the end."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        queryset, rebuild = self._queryset()
+        if queryset is None or bottom <= self.count // 2 or not queryset.ordered:
+            return super().page(number)
+        from_end = self.count - top
+        records = list(queryset.reverse()[from_end : from_end + (top - bottom)])
+        records.reverse()
+        return self._get_page(rebuild(records), number, self)
+
+    def _queryset(self):
+        """The QuerySet behind object_list (a django-tables2 BoundRows or a QuerySet) and how to wrap a
+        list of its records back into the same kind of object."""
+        from django.db.models import QuerySet
+
+        object_list = self.object_list
+        if isinstance(object_list, QuerySet):
+            return object_list, lambda records: records
+        data = getattr(getattr(object_list, "data", None), "data", None)
+        if isinstance(data, QuerySet):
+            from django_tables2.rows import BoundRows
+
+            return data, lambda records: BoundRows(
+                data=records, table=object_list.table, pinned_data=object_list.pinned_data
+            )
+        return None, None

@@ -4,7 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from subscribers import services
 from subscribers.choices import CancelOrigin, CancelWhen
-from subscribers.models import Customer, Subscription, SubscriptionEvent, SubscriptionTombstone
+from subscribers.models import (
+    Customer,
+    SubscriberExport,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionTombstone,
+)
 
 
 @admin.register(Customer)
@@ -110,3 +116,17 @@ class SubscriptionTombstoneAdmin(admin.ModelAdmin):
         "deleted_by",
         "deleted_at",
     ]
+
+
+@admin.register(SubscriberExport)
+class SubscriberExportAdmin(admin.ModelAdmin):
+    """The merchants' export audit, read-only: who exported what, when, and how it ended."""
+
+    list_display = ["created_at", "user", "description", "output_format", "status", "row_count", "merchant"]
+    list_filter = ["merchant", "status", "output_format"]
+    list_select_related = ["user", "merchant"]
+    readonly_fields = [f.name for f in SubscriberExport._meta.fields if f.name != "id"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False

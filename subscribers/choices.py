@@ -105,3 +105,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Statuses in which a subscription no longer runs ("deactivated").
 ENDED_STATUSES = frozenset({S.CANCELED, S.EXPIRED, S.REFUNDED})
+
+
+class ExportStatus(models.TextChoices):
+    """Where a recorded CSV export stands: the stream ends it as finished, interrupted (the browser went
+    away before the last row) or failed (an error while streaming)."""
+
+    STARTED = "started", _("Em andamento")
+    FINISHED = "finished", _("Concluída")
+    INTERRUPTED = "interrupted", _("Interrompida")
+    FAILED = "failed", _("Falhou")
+
+
+class ExportFormat(models.TextChoices):
+    HUMAN = "human", _("Planilha (pt-BR)")
+    MACHINE = "machine", _("Sistemas (ISO, centavos)")

@@ -10,11 +10,12 @@ from subscribers import selectors
 from subscribers.choices import (
     ENDED_STATUSES,
     CancelOrigin,
+    ExportStatus,
     PaymentMethod,
     SubscriptionOrigin,
     SubscriptionStatus,
 )
-from subscribers.models import Customer, Subscription, SubscriptionTombstone
+from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
 
 
 class CustomerFilterSet(MerchantFilterSet):
@@ -145,6 +146,18 @@ class TombstoneFilterSet(MerchantFilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(customer_name__icontains=value) | Q(plan_name__icontains=value))
+
+
+class SubscriberExportFilterSet(MerchantFilterSet):
+    """Assinantes > Exportações: by how the export ended."""
+
+    status = django_filters.ChoiceFilter(
+        label=_("Situação"), choices=ExportStatus.choices, empty_label=_("Todas")
+    )
+
+    class Meta:
+        model = SubscriberExport
+        fields = []
 
 
 SUBSCRIBED_PRESETS = [

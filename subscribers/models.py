@@ -19,6 +19,8 @@ from subscribers.choices import (
     CancelWhen,
     DiscountType,
     EventKind,
+    ExportFormat,
+    ExportStatus,
     PaymentMethod,
     SubscriptionAction,
     SubscriptionOrigin,
@@ -241,8 +243,31 @@ class Subscription(models.Model):
         verbose_name_plural = _("assinaturas")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["merchant", "status"], name="sub_merchant_status_idx"),
-            models.Index(fields=["merchant", "contract_date"], name="sub_merchant_contract_idx"),
+            # Assinantes (subscribers.selectors.subscriber_list_queryset) is ordered by (contract_date, id),
+            # newest first. Each of these gives one filter's rows already in that order, so a page is a
+            # short index walk with no sort, and the last page is the same walk from the other end
+            # (core.pagination.LargeListPaginator); bench/subscribers.py measures them at 1M rows.
+            # No filter, and "Assinou" (presets and range); also the dashboard's new-subscription counts.
+            models.Index(fields=["merchant", "contract_date", "id"], name="sub_merchant_contract_idx"),
+            # Status filter; also the dashboard's and the billing screens' counts per status.
+            models.Index(
+                fields=["merchant", "status", "contract_date", "id"], name="sub_merchant_status_idx"
+            ),
+            # The "Assinantes inativos" export shortcut (group=inactive: canceled, expired, refunded).
+            models.Index(
+                fields=["merchant", "contract_date", "id"],
+                condition=models.Q(status__in=sorted(ENDED_STATUSES)),
+                name="sub_merchant_inactive_idx",
+            ),
+            models.Index(
+                fields=["merchant", "payment_method", "contract_date", "id"], name="sub_merchant_method_idx"
+            ),
+            models.Index(fields=["merchant", "plan", "contract_date", "id"], name="sub_merchant_plan_idx"),
+            models.Index(
+                fields=["merchant", "cancel_origin", "contract_date", "id"],
+                name="sub_merchant_cancel_origin_idx",
+            ),
+            # "Cancelada de/até" (a range of ended_at) and the dashboard's cancellations per period.
             models.Index(fields=["merchant", "ended_at"], name="sub_merchant_ended_idx"),
             models.Index(fields=["status", "cancel_at"], name="sub_due_cancel_idx"),
             models.Index(fields=["status", "billing_cycle_anchor"], name="sub_due_start_idx"),
@@ -290,15 +315,13 @@ class Subscription(models.Model):
     @property
     def next_charge_at(self):
         """When the next charge is due, or None when nothing more will be charged."""
-        if self.is_ended or self.status == SubscriptionStatus.SCHEDULED and self.started_at is None:
-            return self.billing_cycle_anchor if self.status == SubscriptionStatus.SCHEDULED else None
-        if (
-            self.cancel_at is not None
-            and self.current_period_end
-            and self.cancel_at <= self.current_period_end
-        ):
-            return None
-        return self.current_period_end
+        return next_charge_at(
+            status=self.status,
+            started_at=self.started_at,
+            billing_cycle_anchor=self.billing_cycle_anchor,
+            cancel_at=self.cancel_at,
+            current_period_end=self.current_period_end,
+        )
 
     @property
     def discount_display(self) -> str:
@@ -307,6 +330,36 @@ class Subscription(models.Model):
         if self.discount_type == DiscountType.FIXED:
             return format_money(self.discount_amount, self.currency)
         return ""
+
+
+NEXT_CHARGE_AT_ANCHOR = "anchor"
+NEXT_CHARGE_AT_PERIOD_END = "period_end"
+
+
+def next_charge_source(*, status, started: bool, cancels_by_period_end: bool) -> str | None:
+    """Which date is the next charge: the billing-cycle anchor (not started yet), the current period's
+    end, or none (ended, or cancelling by then). From plain values, so exports can skip model instances."""
+    if status in ENDED_STATUSES or status == SubscriptionStatus.SCHEDULED and not started:
+        return NEXT_CHARGE_AT_ANCHOR if status == SubscriptionStatus.SCHEDULED else None
+    if cancels_by_period_end:
+        return None
+    return NEXT_CHARGE_AT_PERIOD_END
+
+
+def next_charge_at(*, status, started_at, billing_cycle_anchor, cancel_at, current_period_end):
+    """When the next charge is due, or None when nothing more will be charged."""
+    source = next_charge_source(
+        status=status,
+        started=started_at is not None,
+        cancels_by_period_end=bool(
+            cancel_at is not None and current_period_end and cancel_at <= current_period_end
+        ),
+    )
+    if source == NEXT_CHARGE_AT_ANCHOR:
+        return billing_cycle_anchor
+    if source == NEXT_CHARGE_AT_PERIOD_END:
+        return current_period_end
+    return None
 
 
 class SubscriptionEvent(models.Model):
@@ -370,3 +423,46 @@ class SubscriptionTombstone(models.Model):
 
     def __str__(self):
         return _("Assinatura #%(pk)s excluída") % {"pk": self.subscription_pk}
+
+
+class SubscriberExport(models.Model):
+    """One CSV export of Assinantes, for the merchant's audit: who exported which filter, when, and how
+    many rows went out. Created when the download starts; the stream records how it ended."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="subscriber_exports", verbose_name=_("lojista")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("quem exportou"),
+    )
+    # The export's own parameters (filters, sort, delimiter, format) as sent, so it can be run again.
+    query = models.JSONField(_("parâmetros"), default=dict, blank=True)
+    # The filters as the person saw them ("Status: Ativa"), in their language at the time.
+    description = models.TextField(_("filtros"), blank=True)
+    output_format = models.CharField(
+        _("formato"), max_length=10, choices=ExportFormat.choices, default=ExportFormat.HUMAN
+    )
+    delimiter = models.CharField(_("separador"), max_length=1, default=";")
+    status = models.CharField(
+        _("situação"), max_length=12, choices=ExportStatus.choices, default=ExportStatus.STARTED
+    )
+    row_count = models.PositiveBigIntegerField(_("linhas"), null=True, blank=True)
+    created_at = models.DateTimeField(_("iniciada em"), default=timezone.now)
+    finished_at = models.DateTimeField(_("terminada em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("exportação de assinantes")
+        verbose_name_plural = _("exportações de assinantes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The Exportações page: one merchant's exports, newest first.
+            models.Index(fields=["merchant", "-created_at", "-id"], name="subexport_merchant_created_idx"),
+        ]
+
+    def __str__(self):
+        return _("Exportação #%(pk)s") % {"pk": self.pk}

@@ -20,7 +20,7 @@ from django.db.models import (
 from billing.choices import PaymentStatus
 from billing.models import Payment
 from subscribers.choices import SubscriptionStatus
-from subscribers.models import Customer, Subscription, SubscriptionTombstone
+from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
 from subscribers.validators import document_digits_or_none, normalize_handle
 
 
@@ -157,8 +157,12 @@ def subscriber_list_queryset() -> QuerySet[Subscription]:
     whole screen (or export) stays one query however many rows it shows.
     """
     last_payment = Payment.objects.filter(invoice__subscription=OuterRef("pk")).order_by("-created_at", "-pk")
-    return subscription_list_queryset().annotate(
-        last_payment_status=Subquery(last_payment.values("status")[:1])
+    # Newest subscription date first ("Assinou em", the column the list shows), then newest row: every
+    # filter has an index in exactly this order (see Subscription.Meta.indexes).
+    return (
+        subscription_list_queryset()
+        .annotate(last_payment_status=Subquery(last_payment.values("status")[:1]))
+        .order_by("-contract_date", "-pk")
     )
 
 
@@ -167,7 +171,17 @@ def subscriber_search(queryset: QuerySet[Subscription], *, query: str) -> QueryS
     query = (query or "").strip()
     if not query:
         return queryset
-    return queryset.filter(customer_match_q(query, prefix="customer__") | Q(provider_id__icontains=query))
+    # Two id sets joined by UNION rather than one OR across two tables: each side then uses its own
+    # trigram index on PostgreSQL (migration 0006), where the OR could only scan every subscription.
+    by_customer = (
+        Subscription.objects.filter(
+            customer__in=Customer.objects.filter(customer_match_q(query)).values("pk")
+        )
+        .order_by()
+        .values("pk")
+    )
+    by_provider_id = Subscription.objects.filter(provider_id__icontains=query).order_by().values("pk")
+    return queryset.filter(pk__in=by_customer.union(by_provider_id))
 
 
 def subscribed_preset_range(preset: str, *, today: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -198,3 +212,8 @@ def with_row_action_facts(queryset: QuerySet[Subscription]) -> QuerySet[Subscrip
             output_field=BooleanField(),
         )
     )
+
+
+def subscriber_export_list_queryset() -> QuerySet[SubscriberExport]:
+    """Recorded exports for Assinantes > Exportações (scoped by the view), newest first, with who ran them."""
+    return SubscriberExport.objects.select_related("user").order_by("-created_at", "-pk")

@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -15,8 +16,8 @@ from accounts.permissions import Action
 from billing.choices import PaymentStatus
 from billing.tables import PAYMENT_STATUS_BADGE_CLASSES
 from core.money import format_money
-from subscribers.choices import SubscriptionAction, SubscriptionStatus
-from subscribers.models import Customer, Subscription, SubscriptionTombstone
+from subscribers.choices import ExportStatus, SubscriptionAction, SubscriptionStatus
+from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
 from subscribers.services import refusal_message
 
 
@@ -62,6 +63,65 @@ _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
 
 def _user_name(user) -> str:
     return user.get_full_name() or user.get_username()
+
+
+class SubscriberExportTable(tables.Table):
+    """Assinantes > Exportações: who exported which filters, when, how many rows, and a link to run the
+    same export again. Every column reads the export row or its select_related user."""
+
+    created_at = tables.DateTimeColumn(
+        verbose_name=_("Quando"), format="d/m/Y H:i", order_by=("created_at", "pk")
+    )
+    user = tables.Column(verbose_name=_("Quem"), default="—", orderable=False)
+    description = tables.Column(verbose_name=_("Filtros"), default=_("Todos os assinantes"), orderable=False)
+    output_format = tables.Column(verbose_name=_("Formato"), orderable=False)
+    status = tables.Column(verbose_name=_("Situação"), order_by=("status", "-created_at", "-pk"))
+    row_count = tables.Column(
+        verbose_name=_("Linhas"), default="—", attrs=_RIGHT, order_by=("row_count", "pk")
+    )
+    again = tables.Column(verbose_name="", empty_values=(), orderable=False, exclude_from_export=True)
+
+    class Meta:
+        model = SubscriberExport
+        fields = []
+        sequence = ["created_at", "user", "description", "output_format", "status", "row_count", "again"]
+
+    def render_user(self, value):
+        return _user_name(value)
+
+    def render_output_format(self, value, record):
+        separator = _("ponto e vírgula") if record.delimiter == ";" else _("vírgula")
+        return format_html('{}<br><span class="text-body-secondary small">{}</span>', value, separator)
+
+    def render_status(self, value, record):
+        return format_html(
+            '<span class="badge {}">{}</span>',
+            EXPORT_STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
+            value,
+        )
+
+    def render_row_count(self, value):
+        return intcomma(value)
+
+    def render_again(self, record):
+        url = reverse("subscribers:subscriber_export") + (
+            "?" + urlencode(record.query) if record.query else ""
+        )
+        return format_html(
+            '<a class="btn btn-sm btn-outline-secondary" href="{}" data-export="again"'
+            ' data-preparing-label="{}"><i class="bi bi-arrow-repeat"></i> {}</a>',
+            url,
+            _("Preparando exportação…"),
+            _("Exportar de novo"),
+        )
+
+
+EXPORT_STATUS_BADGE_CLASSES = {
+    ExportStatus.STARTED: "text-bg-info",
+    ExportStatus.FINISHED: "text-bg-success",
+    ExportStatus.INTERRUPTED: "text-bg-warning",
+    ExportStatus.FAILED: "text-bg-danger",
+}
 
 
 class SubscriptionTable(tables.Table):

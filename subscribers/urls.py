@@ -25,6 +25,7 @@ urlpatterns = [
         views.SubscriberBulkCancelView.as_view(),
         name="subscriber_bulk_cancel",
     ),
+    path("assinantes/exportacoes/", views.SubscriberExportListView.as_view(), name="subscriber_export_list"),
     # Planos > Assinaturas
     path("planos/assinaturas/", views.SubscriptionListView.as_view(), name="subscription_list"),
     path("planos/assinaturas/nova/", views.SubscriptionCreateView.as_view(), name="subscription_create"),

@@ -36,7 +36,13 @@ from notifications.services.signing import generate_secret
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
-from subscribers.models import Customer, Subscription, SubscriptionEvent, SubscriptionTombstone
+from subscribers.models import (
+    Customer,
+    SubscriberExport,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionTombstone,
+)
 
 DEFAULT_PASSWORD = "senha-de-teste-123"
 
@@ -137,6 +143,17 @@ class SubscriptionTombstoneFactory(factory.django.DjangoModelFactory):
     subscription_pk = factory.Sequence(lambda n: 10_000 + n)
     customer_name = "Cliente Excluído"
     plan_name = "Plano"
+
+
+class SubscriberExportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubscriberExport
+
+    merchant = factory.SubFactory(MerchantFactory)
+    query = factory.LazyFunction(lambda: {"status": "active"})
+    description = "Status: Ativa"
+    status = "finished"
+    row_count = 10
 
 
 class EventFactory(factory.django.DjangoModelFactory):
@@ -453,6 +470,7 @@ FACTORY_FOR_MODEL = {
     Subscription: SubscriptionFactory,
     SubscriptionEvent: SubscriptionEventFactory,
     SubscriptionTombstone: SubscriptionTombstoneFactory,
+    SubscriberExport: SubscriberExportFactory,
     Event: EventFactory,
     Coupon: CouponFactory,
     TaxRate: TaxRateFactory,

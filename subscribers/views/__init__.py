@@ -6,7 +6,11 @@ from subscribers.views.customers import (
     CustomerUpdateView,
 )
 from subscribers.views.subscriber_actions import SubscriberBulkCancelView
-from subscribers.views.subscribers_list import SubscriberExportView, SubscriberListView
+from subscribers.views.subscribers_list import (
+    SubscriberExportListView,
+    SubscriberExportView,
+    SubscriberListView,
+)
 from subscribers.views.subscription_list import SubscriptionListView, SubscriptionTombstoneListView
 from subscribers.views.subscriptions import (
     CustomerSubscriptionCreateView,
@@ -28,6 +32,7 @@ __all__ = [
     "CustomerSubscriptionCreateView",
     "CustomerUpdateView",
     "SubscriberBulkCancelView",
+    "SubscriberExportListView",
     "SubscriberExportView",
     "SubscriberListView",
     "SubscriptionCancelPreviewView",

@@ -1,5 +1,9 @@
 """Assinantes: every subscription of the merchant with its customer and last payment, and its CSV export."""
 
+import datetime as dt
+import hashlib
+from urllib.parse import urlencode
+
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,10 +12,12 @@ from django.views import View
 from accounts.generic import MerchantListView
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from core.pagination import LargeListPaginator, count_rows
 from plans.models import Plan
 from subscribers import exports, selectors
-from subscribers.filtersets import SubscriberFilterSet
-from subscribers.tables import SubscriberTable
+from subscribers.filtersets import SubscriberExportFilterSet, SubscriberFilterSet
+from subscribers.services.exports import subscriber_export_start
+from subscribers.tables import SubscriberExportTable, SubscriberTable
 
 
 class SubscriberListView(MerchantListView):
@@ -46,11 +52,44 @@ class SubscriberListView(MerchantListView):
             context["has_plans"] = Plan.objects.filter(merchant=self.request.merchant).exists()
         return context
 
+    def get_table_pagination(self, table):
+        # A million rows: the total is exact only where that is cheap (else cached or estimated, and the
+        # page says which), and far pages are read from the end of the ordering (core.pagination).
+        self.row_count = count_rows(self.object_list, cache_key=self._count_cache_key())
+        table.row_count = self.row_count
+        table.count_template = "subscribers/partials/subscriber_count.html"
+        return {
+            **super().get_table_pagination(table),
+            "paginator_class": LargeListPaginator,
+            "count": self.row_count.value,
+        }
+
+    def _count_cache_key(self) -> str:
+        """The merchant and its filters (not the page or sort, which do not change the count)."""
+        fields = self.filterset.form.fields
+        data = sorted((name, value) for name, value in self.request.GET.items() if name in fields and value)
+        digest = hashlib.sha256(urlencode(data).encode()).hexdigest()[:32]
+        return f"subscriber-list-count:{self.request.merchant.pk}:{digest}"
+
+
+class SubscriberExportListView(MerchantListView):
+    """Assinantes > Exportações: the merchant's recorded exports, newest first, each one runnable again."""
+
+    queryset = selectors.subscriber_export_list_queryset()
+    filterset_class = SubscriberExportFilterSet
+    table_class = SubscriberExportTable
+    required_action = Action.EXPORT
+    template_name = "subscribers/subscriber_export_list.html"
+    title = _("Exportações de assinantes")
+    empty_message = _("Nenhuma exportação ainda. Use Exportar CSV na lista de assinantes.")
+    empty_filtered_message = _("Nenhuma exportação nesta situação.")
+
 
 class SubscriberExportView(MerchantScopedMixin, View):
     """The list's rows as CSV, with the same filters and sort, streamed without buffering.
 
-    Exports are not recorded: there is no model for export history yet.
+    Every export is recorded (SubscriberExport: who, when, which filters, how many rows, how it ended) for
+    the merchant's audit; the list of them is Assinantes > Exportações.
     """
 
     required_action = Action.EXPORT
@@ -59,15 +98,61 @@ class SubscriberExportView(MerchantScopedMixin, View):
         queryset = selectors.subscriber_list_queryset().filter(merchant=request.merchant)
         filterset = SubscriberFilterSet(request.GET, queryset=queryset, merchant=request.merchant)
         # Like the list (FilterView's strict mode): invalid filters export nothing rather than everything.
-        rows = filterset.qs if filterset.is_valid() else queryset.none()
+        valid = filterset.is_valid()
+        rows = filterset.qs if valid else queryset.none()
         # The table knows how each column sorts; sorting through it keeps the list's order exactly.
         table = SubscriberTable(rows, order_by=request.GET.get("sort") or None)
         delimiter = exports.DELIMITERS.get(request.GET.get("delimiter", ""), ";")
         output_format = exports.MACHINE if request.GET.get("format") == exports.MACHINE else exports.HUMAN
+        export = subscriber_export_start(
+            merchant=request.merchant,
+            user=request.user,
+            query=export_query(request.GET, filterset),
+            description=describe_filters(filterset, table, request.GET.get("sort", "")) if valid else "",
+            output_format=output_format,
+            delimiter=delimiter,
+        )
         response = StreamingHttpResponse(
-            exports.stream_csv(table.data.data, delimiter=delimiter, output_format=output_format),
+            exports.RecordedExport(export, table.data.data, delimiter=delimiter, output_format=output_format),
             content_type="text/csv; charset=utf-8",
         )
         filename = exports.export_filename(timezone.localtime())
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        token = request.GET.get("download_token", "")
+        if token and len(token) <= 64 and token.isalnum():
+            # Tells the page's "Preparando exportação…" button that the download has started.
+            response.set_cookie(exports.DOWNLOAD_COOKIE, token, max_age=120, samesite="Lax")
         return response
+
+
+EXPORT_OPTIONS = ("sort", "delimiter", "format")
+
+
+def export_query(params, filterset) -> dict:
+    """The parameters that decide an export's rows and file (filters, sort, delimiter, format), without
+    empty ones, in a stable order, so the export can be run again from its record."""
+    names = [*filterset.form.fields, *EXPORT_OPTIONS]
+    return {name: params.get(name) for name in names if params.get(name)}
+
+
+def describe_filters(filterset, table, sort: str) -> str:
+    """The filters as the person chose them, e.g. "Status: Ativa · Assinou: Últimos 30 dias"."""
+    parts = []
+    for name, field in filterset.form.fields.items():
+        value = filterset.form.cleaned_data.get(name)
+        if value in (None, "", [], ()):
+            continue
+        if hasattr(field, "label_from_instance"):
+            shown = field.label_from_instance(value)
+        elif getattr(field, "choices", None):
+            shown = dict(field.choices).get(value, value)
+        elif isinstance(value, dt.date):
+            shown = value.strftime("%d/%m/%Y")
+        else:
+            shown = value
+        parts.append(f"{field.label or name}: {shown}")
+    name = sort.lstrip("-")
+    if name and name in table.columns.names():
+        direction = _("decrescente") if sort.startswith("-") else _("crescente")
+        parts.append("{}: {} ({})".format(_("Ordem"), table.columns[name].header, direction))
+    return " · ".join(str(part) for part in parts)

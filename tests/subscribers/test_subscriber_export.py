@@ -246,7 +246,9 @@ def test_export_reads_in_one_query_per_chunk(owner_client, merchant, django_asse
         subscriber(merchant, f"Cliente {n}")
     owner_client.get(EXPORT_URL)
 
-    with django_assert_max_num_queries(8):
+    # The reads stay a fixed handful per chunk; the audit record adds its INSERT and its closing UPDATE,
+    # and PostgreSQL one SET LOCAL (no JIT for the export's transaction).
+    with django_assert_max_num_queries(11):
         _, rows = parse(download(owner_client)[1])
 
     assert len(rows) == 50
