@@ -40,6 +40,7 @@ from notifications.services.dispatch import (
     post_json,
     request_body,
 )
+from notifications.services.outbox import consume_all, consume_batch, skip_locked
 from notifications.services.signing import webhook_headers
 
 logger = logging.getLogger(__name__)
@@ -47,65 +48,52 @@ FAN_OUT_BATCH = 200
 CLAIM_BATCH = 10
 
 
-def _locked(queryset):
-    return queryset.select_for_update(skip_locked=True, of=("self",))
-
-
 # --- fan-out ----------------------------------------------------------------------------------------------
+def _create_runs(events: list[Event], now) -> None:
+    """One AutomationRun per enabled rule of each Event's merchant whose trigger and conditions match."""
+    wanted = {trigger for event in events for trigger in triggers.triggers_for(event.type)}
+    rules: dict[int, list[Automation]] = {}
+    if wanted:
+        candidates = list(
+            Automation.objects.filter(
+                merchant_id__in={event.merchant_id for event in events},
+                is_enabled=True,
+                trigger__in=wanted,
+            )
+        )
+        plan_ids: dict[int, set[int]] = {rule.pk: set() for rule in candidates}
+        for automation_id, plan_id in Automation.plans.through.objects.filter(
+            automation_id__in=plan_ids
+        ).values_list("automation_id", "plan_id"):
+            plan_ids[automation_id].add(plan_id)
+        for rule in candidates:
+            rule.plan_ids = plan_ids[rule.pk]
+            rules.setdefault(rule.merchant_id, []).append(rule)
+    AutomationRun.objects.bulk_create(
+        [
+            AutomationRun(
+                merchant_id=event.merchant_id,
+                automation=rule,
+                event=event,
+                event_type=event.type,
+                origin=RunOrigin.EVENT,
+                next_attempt_at=now,
+            )
+            for event in events
+            for rule in rules.get(event.merchant_id, [])
+            if triggers.matches(rule, event.type, event.payload, rule.plan_ids)
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def fan_out_events(*, now=None, batch_size: int = FAN_OUT_BATCH) -> int:
     """Turns one batch of events not yet seen by automations into runs; returns how many events it took."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        events = list(
-            _locked(Event.objects.filter(automations_processed_at__isnull=True).order_by("pk"))[:batch_size]
-        )
-        if not events:
-            return 0
-        wanted = {trigger for event in events for trigger in triggers.triggers_for(event.type)}
-        rules: dict[int, list[Automation]] = {}
-        if wanted:
-            candidates = list(
-                Automation.objects.filter(
-                    merchant_id__in={event.merchant_id for event in events},
-                    is_enabled=True,
-                    trigger__in=wanted,
-                )
-            )
-            plan_ids: dict[int, set[int]] = {rule.pk: set() for rule in candidates}
-            for automation_id, plan_id in Automation.plans.through.objects.filter(
-                automation_id__in=plan_ids
-            ).values_list("automation_id", "plan_id"):
-                plan_ids[automation_id].add(plan_id)
-            for rule in candidates:
-                rule.plan_ids = plan_ids[rule.pk]
-                rules.setdefault(rule.merchant_id, []).append(rule)
-        AutomationRun.objects.bulk_create(
-            [
-                AutomationRun(
-                    merchant_id=event.merchant_id,
-                    automation=rule,
-                    event=event,
-                    event_type=event.type,
-                    origin=RunOrigin.EVENT,
-                    next_attempt_at=now,
-                )
-                for event in events
-                for rule in rules.get(event.merchant_id, [])
-                if triggers.matches(rule, event.type, event.payload, rule.plan_ids)
-            ],
-            ignore_conflicts=True,
-        )
-        Event.objects.filter(pk__in=[event.pk for event in events]).update(automations_processed_at=now)
-    return len(events)
+    return consume_batch("automations_processed_at", _create_runs, batch_size=batch_size, now=now)
 
 
 def fan_out_all(*, now=None) -> int:
-    total = 0
-    while taken := fan_out_events(now=now):
-        total += taken
-        if taken < FAN_OUT_BATCH:
-            break
-    return total
+    return consume_all("automations_processed_at", _create_runs, batch_size=FAN_OUT_BATCH, now=now)
 
 
 # --- claiming ---------------------------------------------------------------------------------------------
@@ -123,7 +111,9 @@ def claim_due_runs(*, now=None, limit: int = CLAIM_BATCH) -> list[AutomationRun]
     now = now or timezone.now()
     token = uuid.uuid4()
     with transaction.atomic():
-        ids = list(_locked(_due(now).order_by("next_attempt_at", "pk")).values_list("pk", flat=True)[:limit])
+        ids = list(
+            skip_locked(_due(now).order_by("next_attempt_at", "pk")).values_list("pk", flat=True)[:limit]
+        )
         if not ids:
             return []
         AutomationRun.objects.filter(pk__in=ids).update(claimed_until=now + CLAIM_LEASE, claim_token=token)

@@ -38,6 +38,7 @@ from notifications.catalog import envelope
 from notifications.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from notifications.services.endpoints import stop_pending_deliveries
+from notifications.services.outbox import consume_all, consume_batch, skip_locked
 from notifications.services.security import AddressRefused, resolve_addresses, url_refusal
 from notifications.services.signing import webhook_headers
 
@@ -69,50 +70,38 @@ RUN_BUDGET_SECONDS = 45
 
 
 # --- fan-out ---------------------------------------------------------------------------------------
-def _locked(queryset):
-    # SKIP LOCKED: concurrent workers take different rows instead of queueing behind each other.
-    return queryset.select_for_update(skip_locked=True, of=("self",))
+def _create_deliveries(events: list[Event], now) -> None:
+    """One WebhookDelivery per matching active endpoint of each Event's merchant."""
+    endpoints = defaultdict(list)
+    for endpoint in WebhookEndpoint.objects.filter(
+        merchant_id__in={event.merchant_id for event in events}, is_active=True
+    ).only("pk", "merchant_id", "all_event_types", "event_types"):
+        endpoints[endpoint.merchant_id].append(endpoint)
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                merchant_id=event.merchant_id,
+                endpoint=endpoint,
+                event=event,
+                origin=DeliveryOrigin.EVENT,
+                next_attempt_at=now,
+            )
+            for event in events
+            for endpoint in endpoints[event.merchant_id]
+            if endpoint.receives(event.type)
+        ],
+        # The unique (endpoint, event) constraint: an Event is fanned out at most once per endpoint.
+        ignore_conflicts=True,
+    )
 
 
 def fan_out_events(*, now=None, batch_size: int = FAN_OUT_BATCH) -> int:
     """Turns one batch of unprocessed outbox Events into deliveries; returns how many Events it took."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        events = list(_locked(Event.objects.filter(processed_at__isnull=True).order_by("pk"))[:batch_size])
-        if not events:
-            return 0
-        endpoints = defaultdict(list)
-        for endpoint in WebhookEndpoint.objects.filter(
-            merchant_id__in={event.merchant_id for event in events}, is_active=True
-        ).only("pk", "merchant_id", "all_event_types", "event_types"):
-            endpoints[endpoint.merchant_id].append(endpoint)
-        WebhookDelivery.objects.bulk_create(
-            [
-                WebhookDelivery(
-                    merchant_id=event.merchant_id,
-                    endpoint=endpoint,
-                    event=event,
-                    origin=DeliveryOrigin.EVENT,
-                    next_attempt_at=now,
-                )
-                for event in events
-                for endpoint in endpoints[event.merchant_id]
-                if endpoint.receives(event.type)
-            ],
-            # The unique (endpoint, event) constraint: an Event is fanned out at most once per endpoint.
-            ignore_conflicts=True,
-        )
-        Event.objects.filter(pk__in=[event.pk for event in events]).update(processed_at=now)
-    return len(events)
+    return consume_batch("processed_at", _create_deliveries, batch_size=batch_size, now=now)
 
 
 def fan_out_all(*, now=None) -> int:
-    total = 0
-    while taken := fan_out_events(now=now):
-        total += taken
-        if taken < FAN_OUT_BATCH:
-            break
-    return total
+    return consume_all("processed_at", _create_deliveries, batch_size=FAN_OUT_BATCH, now=now)
 
 
 # --- claiming --------------------------------------------------------------------------------------
@@ -128,7 +117,9 @@ def claim_due_deliveries(*, now=None, limit: int = CLAIM_BATCH) -> list[WebhookD
     now = now or timezone.now()
     token = uuid.uuid4()
     with transaction.atomic():
-        ids = list(_locked(_due(now).order_by("next_attempt_at", "pk")).values_list("pk", flat=True)[:limit])
+        ids = list(
+            skip_locked(_due(now).order_by("next_attempt_at", "pk")).values_list("pk", flat=True)[:limit]
+        )
         if not ids:
             return []
         WebhookDelivery.objects.filter(pk__in=ids).update(claimed_until=now + CLAIM_LEASE, claim_token=token)

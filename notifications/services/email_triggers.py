@@ -29,8 +29,8 @@ from core.outbox import emit
 from notifications.choices import CustomerEmailKind as Kind
 from notifications.models import RENEWAL_REMINDER_DAYS_DEFAULT, CustomerEmailSettings, EmailSending, Event
 from notifications.services.customer_emails import deliver_stale_sendings, send_customer_email
-from notifications.services.dispatch import _locked
 from notifications.services.email_context import format_date, money
+from notifications.services.outbox import consume_all, consume_batch, skip_locked
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription
 from subscribers.services._common import _payload as subscription_payload
@@ -246,34 +246,25 @@ EVENT_HANDLERS = {
 
 
 # --- the consumer --------------------------------------------------------------------------------------
+def _send_for(events: list[Event], now) -> None:
+    for event in events:
+        handler = EVENT_HANDLERS.get(event.type)
+        if handler is None:
+            continue
+        try:
+            with transaction.atomic():
+                handler(event)
+        except Exception:  # one odd event must not hold the whole queue back
+            logger.exception("customer e-mails: event %s (%s) failed", event.pk, event.type)
+
+
 def process_email_events(*, now=None, batch_size: int = EVENTS_BATCH) -> int:
     """E-mails for one batch of unprocessed outbox Events; returns how many Events it took."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        events = list(
-            _locked(Event.objects.filter(emails_processed_at__isnull=True).order_by("pk"))[:batch_size]
-        )
-        if not events:
-            return 0
-        for event in events:
-            handler = EVENT_HANDLERS.get(event.type)
-            if handler is None:
-                continue
-            try:
-                with transaction.atomic():
-                    handler(event)
-            except Exception:  # one odd event must not hold the whole queue back
-                logger.exception("customer e-mails: event %s (%s) failed", event.pk, event.type)
-        Event.objects.filter(pk__in=[event.pk for event in events]).update(emails_processed_at=now)
-    return len(events)
+    return consume_batch("emails_processed_at", _send_for, batch_size=batch_size, now=now)
 
 
 def process_all_email_events(*, now=None) -> int:
-    total = 0
-    while taken := process_email_events(now=now):
-        total += taken
-        if taken < EVENTS_BATCH:
-            break
+    total = consume_all("emails_processed_at", _send_for, batch_size=EVENTS_BATCH, now=now)
     deliver_stale_sendings()
     return total
 
@@ -368,7 +359,7 @@ def emit_trial_will_end(*, now=None, batch_size: int = REMINDERS_BATCH) -> int:
         for pk in [row.pk for row in page if row.pk not in already]:
             with transaction.atomic():
                 # Locked, then checked again: a second worker skips it, or comes later and sees the event.
-                subscription = _locked(
+                subscription = skip_locked(
                     Subscription.objects.filter(window, pk=pk).select_related("merchant", "customer", "plan")
                 ).first()
                 if subscription is None or _trial_will_end_emitted([pk]):
