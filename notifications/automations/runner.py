@@ -40,7 +40,7 @@ from notifications.services.dispatch import (
     post_json,
     request_body,
 )
-from notifications.services.outbox import consume_all, consume_batch, skip_locked
+from notifications.services.outbox import claim, consume_all, consume_batch
 from notifications.services.signing import webhook_headers
 
 logger = logging.getLogger(__name__)
@@ -109,14 +109,9 @@ def _due(now):
 def claim_due_runs(*, now=None, limit: int = CLAIM_BATCH) -> list[AutomationRun]:
     """Claims up to `limit` due runs for this worker and commits (see dispatch.claim_due_deliveries)."""
     now = now or timezone.now()
-    token = uuid.uuid4()
-    with transaction.atomic():
-        ids = list(
-            skip_locked(_due(now).order_by("next_attempt_at", "pk")).values_list("pk", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        AutomationRun.objects.filter(pk__in=ids).update(claimed_until=now + CLAIM_LEASE, claim_token=token)
+    ids, _token = claim(_due(now), lease=CLAIM_LEASE, limit=limit, now=now)
+    if not ids:
+        return []
     return list(
         AutomationRun.objects.filter(pk__in=ids)
         .select_related("automation__integration", "event")

@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import logging
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -38,7 +37,7 @@ from notifications.catalog import envelope
 from notifications.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from notifications.services.endpoints import stop_pending_deliveries
-from notifications.services.outbox import consume_all, consume_batch, skip_locked
+from notifications.services.outbox import claim, consume_all, consume_batch
 from notifications.services.security import AddressRefused, resolve_addresses, url_refusal
 from notifications.services.signing import webhook_headers
 
@@ -115,14 +114,9 @@ def claim_due_deliveries(*, now=None, limit: int = CLAIM_BATCH) -> list[WebhookD
     """Claims up to `limit` due deliveries for this worker and commits, so the sends happen outside the
     transaction. Each returned delivery carries the `claim_token` its attempt must be recorded with."""
     now = now or timezone.now()
-    token = uuid.uuid4()
-    with transaction.atomic():
-        ids = list(
-            skip_locked(_due(now).order_by("next_attempt_at", "pk")).values_list("pk", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        WebhookDelivery.objects.filter(pk__in=ids).update(claimed_until=now + CLAIM_LEASE, claim_token=token)
+    ids, _token = claim(_due(now), lease=CLAIM_LEASE, limit=limit, now=now)
+    if not ids:
+        return []
     return list(WebhookDelivery.objects.filter(pk__in=ids).select_related("endpoint", "event").order_by("pk"))
 
 

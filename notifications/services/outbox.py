@@ -7,6 +7,7 @@ handed to the consumer, and marked, all in one transaction: an Event is never ma
 consumer made of it, and one a crashed worker held comes back to the next pass.
 """
 
+import uuid
 from collections.abc import Callable
 
 from django.db import transaction
@@ -45,3 +46,16 @@ def consume_all(marker: str, handle: Handler, *, batch_size: int, now=None) -> i
         if taken < batch_size:
             break
     return total
+
+
+def claim(due, *, lease, limit: int, now) -> tuple[list[int], uuid.UUID]:
+    """Claims up to `limit` rows of the `due` queryset (oldest `next_attempt_at` first) for this worker: a
+    lease until now + `lease` and a fresh token, committed at once so the work (an HTTP request) happens
+    outside any transaction. A worker that dies leaves the lease to expire; its result is only recorded
+    with the token it was given. Returns the claimed ids and the token."""
+    token = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(skip_locked(due.order_by("next_attempt_at", "pk")).values_list("pk", flat=True)[:limit])
+        if ids:
+            due.model.objects.filter(pk__in=ids).update(claimed_until=now + lease, claim_token=token)
+    return ids, token
