@@ -106,7 +106,7 @@ def _owner(merchant):
 
 
 def scenarios(merchant) -> list[tuple[str, dict]]:
-    """(name, query) for the list: no filter, each single filter, searches, a sort, the middle and last pages."""
+    """(name, query) for the list: no filter, each filter, searches, a sort, the middle and last pages."""
     import datetime as dt
 
     from plans.models import Plan
