@@ -1,5 +1,7 @@
 """Pagination for lists that may hold a million rows: a total that does not cost a full COUNT on every
-request, and far pages read from the other end of the ordering so the last page is as fast as the first.
+request, a page's ids picked by a narrow query before its rows are built (deferred join, so a middle
+page does not build every skipped row), and far pages read from the other end of the ordering so the
+last page is as fast as the first.
 
 Counting (`count_rows`), on PostgreSQL:
 
