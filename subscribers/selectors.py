@@ -159,7 +159,8 @@ def subscriber_list_queryset() -> QuerySet[Subscription]:
     """
     last_payment = Payment.objects.filter(invoice__subscription=OuterRef("pk")).order_by("-created_at", "-pk")
     # Newest subscription date first ("Assinou em", the column the list shows), then newest row: every
-    # filter has an index in exactly this order (see Subscription.Meta.indexes).
+    # filter has an index in exactly this order (see Subscription.Meta.indexes), except the cancellation
+    # dates, whose rows are read by their own index and sorted (subscriber_order_sorting_matches).
     return (
         subscription_list_queryset()
         .annotate(last_payment_status=Subquery(last_payment.values("status")[:1]))
