@@ -106,7 +106,7 @@ def _owner(merchant):
 
 
 def scenarios(merchant) -> list[tuple[str, dict]]:
-    """(name, query) for the list: no filter, each single filter, searches, a sort, the last page."""
+    """(name, query) for the list: no filter, each filter, searches, a sort, the middle and last pages."""
     import datetime as dt
 
     from plans.models import Plan
@@ -145,6 +145,7 @@ def scenarios(merchant) -> list[tuple[str, dict]]:
         ("search @handle", {"q": "@" + someone[2]}),
         ("search CPF digits (none)", {"q": "123.456"}),
         ("sort=name", {"sort": "name"}),
+        ("middle page", {"page": "middle"}),
         ("last page", {"page": "last"}),
         ("last page, status=active", {"status": "active", "page": "last"}),
     ]

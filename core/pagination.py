@@ -1,5 +1,7 @@
 """Pagination for lists that may hold a million rows: a total that does not cost a full COUNT on every
-request, and far pages read from the other end of the ordering so the last page is as fast as the first.
+request, a page's ids picked by a narrow query before its rows are built (deferred join, so a middle
+page does not build every skipped row), and far pages read from the other end of the ordering so the
+last page is as fast as the first.
 
 Counting (`count_rows`), on PostgreSQL:
 
@@ -123,21 +125,48 @@ def count_rows(queryset, *, cache_key: str) -> RowCount:
 
 
 class LargeListPaginator(KnownCountPaginator):
-    """Pages past the middle are read from the end of the ordering (reversed ORDER BY, small OFFSET), then
-    put back in order, so the last page costs what the first does. The rows are the same as a forward read
-    when the count is exact; with a cached or estimated count the far pages are counted from the end."""
+    """A page of a long, ordered QuerySet in one query that stays cheap wherever the page is.
+
+    - **Deferred join.** The page's ids are chosen by a narrow inner query — the ordering, the filters,
+      OFFSET/LIMIT, and only the primary key selected (so PostgreSQL walks an index-only path and skips
+      rows without building them) — and the outer query builds just those rows with their joins and
+      annotations: `WHERE id IN (SELECT id … ORDER BY … LIMIT … OFFSET …) ORDER BY …`. Without it every
+      skipped row was projected, correlated subqueries included (seconds for a middle page of a million).
+    - **Far pages from the end.** Pages past the middle pick their ids with the reversed ordering and a
+      small OFFSET, so the last page costs what the first does. The rows are the same as a forward read
+      when the count is exact; with a cached or estimated count the far pages are counted from the end.
+
+    `rows` (optional) is the unfiltered QuerySet the outer query starts from (same annotations and
+    select_related): the filters then run once, in the inner query; without it the outer query repeats
+    them. The ordering must end with a unique column (e.g. "-pk") for pages to be stable.
+    """
+
+    def __init__(self, object_list, per_page, *, rows=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.rows = rows
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         queryset, rebuild = self._queryset()
-        if queryset is None or bottom <= self.count // 2 or not queryset.ordered:
+        if queryset is None or not queryset.ordered or not queryset.query.order_by:
             return super().page(number)
-        from_end = self.count - top
-        records = list(queryset.reverse()[from_end : from_end + (top - bottom)])
-        records.reverse()
+        if top <= bottom:
+            return self._get_page(rebuild([]), number, self)
+        if bottom <= self.count // 2:
+            ids = queryset.values("pk")[bottom:top]
+        else:
+            from_end = self.count - top
+            ids = queryset.reverse().values("pk")[from_end : from_end + (top - bottom)]
+        records = list(self.page_rows(queryset, ids))
         return self._get_page(rebuild(records), number, self)
+
+    def page_rows(self, queryset, ids):
+        """The rows whose pk is in `ids` (a sliced values("pk") subquery), in `queryset`'s order."""
+        outer = (self.rows if self.rows is not None else queryset).filter(pk__in=ids)
+        outer = outer.order_by(*queryset.query.order_by)
+        return outer if queryset.query.standard_ordering else outer.reverse()
 
     def _queryset(self):
         """The QuerySet behind object_list (a django-tables2 BoundRows or a QuerySet) and how to wrap a

@@ -1,8 +1,10 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters import fields as filter_fields
 
 from core.filtersets import MerchantFilterSet
 from plans.models import Plan
@@ -42,7 +44,62 @@ def _date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class SalespersonChoiceField(forms.ModelChoiceField):
+class _LoadedChoiceIterator(filter_fields.ModelChoiceIterator):
+    """The field's choices from the rows it has already read (see OneQueryModelChoiceField)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        for obj in self.field.loaded_choices():
+            yield self.choice(obj)
+
+    def __len__(self):
+        extra = (self.field.empty_label is not None) + (self.field.null_label is not None)
+        return len(self.field.loaded_choices()) + extra
+
+
+class OneQueryModelChoiceField(filter_fields.ModelChoiceField):
+    """A model choice that reads its choices once per form, for the select and for checking the chosen
+    value alike (a plain ModelChoiceField runs one query to validate and another to render): a filtered
+    list stays within its query budget."""
+
+    iterator = _LoadedChoiceIterator
+
+    def _set_queryset(self, queryset):
+        self._loaded = None
+        super()._set_queryset(queryset)
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    def loaded_choices(self) -> list:
+        if self._loaded is None:
+            self._loaded = list(self.queryset)
+        return self._loaded
+
+    def to_python(self, value):
+        if self.null_label is not None and value == self.null_value:
+            return value
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        key = self.to_field_name or "pk"
+        if isinstance(value, self.queryset.model):
+            value = getattr(value, key)
+        for obj in self.loaded_choices():
+            if str(obj.serializable_value(key)) == str(value):
+                return obj
+        raise ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+
+class OneQueryModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = OneQueryModelChoiceField
+
+
+class SalespersonChoiceField(OneQueryModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.get_username()
 
@@ -68,9 +125,7 @@ class SubscriptionFilterSet(MerchantFilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=SubscriptionStatus.choices, empty_label=_("Todas")
     )
-    plan = django_filters.ModelChoiceFilter(
-        label=_("Plano"), queryset=Plan.objects.none(), empty_label=_("Todos")
-    )
+    plan = OneQueryModelChoiceFilter(label=_("Plano"), queryset=Plan.objects.none(), empty_label=_("Todos"))
     payment_method = django_filters.ChoiceFilter(
         label=_("Forma de pagamento"), choices=PaymentMethod.choices, empty_label=_("Todas")
     )
@@ -202,10 +257,10 @@ class SubscriberFilterSet(SubscriptionFilterSet):
         label=_("Assinou até"), method="filter_contracted_to", widget=_date_input()
     )
     canceled_from = django_filters.DateFilter(
-        label=_("Cancelada de"), method="filter_deactivated_from", widget=_date_input()
+        label=_("Cancelada de"), method="filter_canceled_from", widget=_date_input()
     )
     canceled_to = django_filters.DateFilter(
-        label=_("Cancelada até"), method="filter_deactivated_to", widget=_date_input()
+        label=_("Cancelada até"), method="filter_canceled_to", widget=_date_input()
     )
     cancel_origin = django_filters.ChoiceFilter(
         label=_("Quem cancelou"), choices=CancelOrigin.choices, empty_label=_("Todos")
@@ -224,6 +279,14 @@ class SubscriberFilterSet(SubscriptionFilterSet):
 
     def filter_q(self, queryset, name, value):
         return selectors.subscriber_search(queryset, query=value)
+
+    def filter_canceled_from(self, queryset, name, value):
+        queryset = self.filter_deactivated_from(queryset, name, value)
+        return selectors.subscriber_order_sorting_matches(queryset)
+
+    def filter_canceled_to(self, queryset, name, value):
+        queryset = self.filter_deactivated_to(queryset, name, value)
+        return selectors.subscriber_order_sorting_matches(queryset)
 
     def filter_subscribed(self, queryset, name, value):
         bounds = selectors.subscribed_preset_range(value, today=self.merchant.localdate())

@@ -268,7 +268,11 @@ class Subscription(models.Model):
                 name="sub_merchant_cancel_origin_idx",
             ),
             # "Cancelada de/até" (a range of ended_at) and the dashboard's cancellations per period.
-            models.Index(fields=["merchant", "ended_at"], name="sub_merchant_ended_idx"),
+            # Cancelada de/até: the range's rows with what the list sorts them by, read index-only
+            # (selectors.subscriber_order_sorting_matches).
+            models.Index(
+                fields=["merchant", "ended_at", "contract_date", "id"], name="sub_merchant_ended_sort_idx"
+            ),
             models.Index(fields=["status", "cancel_at"], name="sub_due_cancel_idx"),
             models.Index(fields=["status", "billing_cycle_anchor"], name="sub_due_start_idx"),
             models.Index(fields=["status", "next_invoice_at"], name="sub_due_invoice_idx"),

@@ -16,6 +16,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 
 from billing.choices import PaymentStatus
 from billing.models import Payment
@@ -158,12 +159,26 @@ def subscriber_list_queryset() -> QuerySet[Subscription]:
     """
     last_payment = Payment.objects.filter(invoice__subscription=OuterRef("pk")).order_by("-created_at", "-pk")
     # Newest subscription date first ("Assinou em", the column the list shows), then newest row: every
-    # filter has an index in exactly this order (see Subscription.Meta.indexes).
+    # filter has an index in exactly this order (see Subscription.Meta.indexes), except the cancellation
+    # dates, whose rows are read by their own index and sorted (subscriber_order_sorting_matches).
     return (
         subscription_list_queryset()
         .annotate(last_payment_status=Subquery(last_payment.values("status")[:1]))
         .order_by("-contract_date", "-pk")
     )
+
+
+def subscriber_order_sorting_matches(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """The list's order (Assinou em, id; newest first) written so that PostgreSQL sorts the matching rows
+    instead of walking the (merchant, contract date) index to find them.
+
+    For filters whose rows are few and scattered in that order — cancellation dates: the recently
+    cancelled sit among old contracts — the planner still expects the walk to stop early and reads tens
+    of thousands of rows for a page. COALESCE(d, d) is d, but no index is ordered by it, so the rows are
+    read through their own index (merchant, ended_at, contract date, id: index-only) and only the
+    matches sorted.
+    """
+    return queryset.order_by(Coalesce("contract_date", "contract_date").desc(), "-pk")
 
 
 def subscriber_search(queryset: QuerySet[Subscription], *, query: str) -> QuerySet[Subscription]:

@@ -233,3 +233,39 @@ def test_query_count_is_flat_for_200_rows(owner_client, merchant, django_assert_
         response = owner_client.get(LIST_URL, {"per_page": 200, "sort": "plan"})
 
     assert len(response.context["table"].page.object_list) == 200
+
+
+@pytest.mark.parametrize("param", ["plan", "salesperson"])
+def test_model_filters_read_their_choices_once(
+    owner_client, owner, merchant, param, django_assert_max_num_queries
+):
+    plan = PlanFactory(merchant=merchant, name="Vinho")
+    for index in range(30):
+        subscriber(merchant, f"Cliente{index}", plan=plan, salesperson=owner)
+    value = plan.pk if param == "plan" else owner.pk
+    owner_client.get(LIST_URL)
+
+    # The chosen plan/salesperson is checked against the choices the select shows: no extra query.
+    with django_assert_max_num_queries(10) as captured:
+        response = owner_client.get(LIST_URL, {param: value})
+
+    assert len(response.context["table"].page.object_list) == 25
+    table = "plans_plan" if param == "plan" else "auth_user"
+    reads = [
+        q for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT") or "CURSOR" in q["sql"]
+    ]
+    assert len([q for q in reads if f'FROM "{table}"' in q["sql"].split(" WHERE ")[0]]) <= 1 + (
+        table == "auth_user"
+    )
+    assert f'value="{value}" selected' in response.content.decode()
+
+
+def test_plan_of_another_merchant_is_an_invalid_filter(owner_client, merchant, other_merchant):
+    subscriber(merchant, "Ana")
+    foreign = PlanFactory(merchant=other_merchant)
+
+    response = owner_client.get(LIST_URL, {"plan": foreign.pk})
+
+    assert response.status_code == 200
+    assert response.context["filter"].errors
+    assert list(response.context["table"].page.object_list) == []

@@ -2,6 +2,7 @@
 read from the end of the ordering and equal a forward read, and the filters' indexes exist."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -79,7 +80,10 @@ def test_far_pages_read_from_the_end_with_a_descending_query(merchant, django_as
         last = list(paginator.page(3).object_list)
 
     assert [sub.customer.name for sub in last] == ["Cliente 001", "Cliente 000"]
-    assert 'ORDER BY "subscribers_subscription"."contract_date" ASC' in captured.captured_queries[0]["sql"]
+    # The page's ids come from the reversed order with no OFFSET; the rows are then put back in order.
+    sql = captured.captured_queries[0]["sql"]
+    assert re.search(r'IN \(SELECT \S+ AS "pk" .* ORDER BY \S+"contract_date" ASC, 1 ASC LIMIT 2\)\)', sql)
+    assert "OFFSET" not in sql
 
 
 def test_sorted_last_page_follows_the_sort(owner_client, merchant):
@@ -190,7 +194,7 @@ def test_filter_indexes_exist_on_postgresql():
         "sub_merchant_method_idx",
         "sub_merchant_plan_idx",
         "sub_merchant_cancel_origin_idx",
-        "sub_merchant_ended_idx",
+        "sub_merchant_ended_sort_idx",
     ]:
         assert subscription[name]["index"]
     assert subscription["sub_provider_id_trgm_idx"]["type"] == "gin"
@@ -237,3 +241,120 @@ def test_invalid_filters_list_nothing_and_count_nothing(owner_client, merchant):
 
     assert response.status_code == 200
     assert response.context["table"].paginator.count == 0
+
+
+# --- Deferred join: a page's ids first (narrow query, OFFSET), then only those rows ----------------------
+def tied_subscribers(merchant, count, **fields):
+    """`count` subscriptions, three per contract day, so the order relies on the id tie-break."""
+    return [
+        SubscriptionFactory(
+            merchant=merchant,
+            customer=CustomerFactory(merchant=merchant, name=f"Cliente {n:03d}"),
+            contract_date=dt.date(2024, 1, 1) + dt.timedelta(days=n // 3),
+            **fields,
+        )
+        for n in range(count)
+    ]
+
+
+def test_every_page_equals_a_plain_offset_query_with_ties(merchant):
+    tied_subscribers(merchant, 29)
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    paginator = LargeListPaginator(queryset, 4, count=29)
+
+    for number in paginator.page_range:
+        bottom = (number - 1) * 4
+        plain = [sub.pk for sub in queryset[bottom : bottom + 4]]
+        assert [sub.pk for sub in paginator.page(number).object_list] == plain, number
+
+
+def test_middle_page_selects_only_ids_with_the_offset(merchant, django_assert_num_queries):
+    tied_subscribers(merchant, 30)
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    paginator = LargeListPaginator(queryset, 5, count=30)
+
+    with django_assert_num_queries(1) as captured:
+        rows = list(paginator.page(3).object_list)
+
+    assert [sub.pk for sub in rows] == [sub.pk for sub in queryset[10:15]]
+    assert [sub.last_payment_status for sub in rows] == [None] * 5  # the annotation is on the built rows
+    sql = captured.captured_queries[0]["sql"]
+    # The inner query selects the id alone (no joins, no last-payment subquery) and skips the rows.
+    inner = re.search(r"IN \((SELECT .*? LIMIT 5 OFFSET 10)\)", sql).group(1)
+    assert inner.startswith('SELECT V0."id" AS "pk" FROM "subscribers_subscription" V0 WHERE')
+    assert "billing_payment" not in inner and "JOIN" not in inner
+
+
+def test_sorted_pages_equal_a_plain_offset_query(merchant):
+    tied_subscribers(merchant, 14)
+    queryset = (
+        selectors.subscriber_list_queryset().filter(merchant=merchant).order_by("-customer__name", "pk")
+    )
+    paginator = LargeListPaginator(queryset, 3, count=14)
+
+    pages = [[sub.pk for sub in paginator.page(number).object_list] for number in paginator.page_range]
+
+    assert [pk for page in pages for pk in page] == [sub.pk for sub in queryset]
+
+
+def test_rows_queryset_runs_the_filters_once(owner_client, merchant, django_assert_max_num_queries):
+    tied_subscribers(merchant, 6)
+    owner_client.get(LIST_URL)  # the session's first save
+
+    with django_assert_max_num_queries(10) as captured:
+        response = owner_client.get(LIST_URL, {"q": "Cliente 00"})
+
+    assert names(response) == [f"Cliente {n:03d}" for n in range(5, -1, -1)]
+    (page_sql,) = [q["sql"] for q in captured.captured_queries if "last_payment_status" in q["sql"]]
+    assert page_sql.count("UNION") == 1  # the search's id sets: in the inner query only
+
+
+def test_empty_list_page_runs_no_row_query(merchant, django_assert_num_queries):
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    paginator = LargeListPaginator(queryset, 5, count=0)
+
+    with django_assert_num_queries(0):
+        assert list(paginator.page(1).object_list) == []
+
+
+def test_canceled_range_keeps_the_list_order_with_ties(owner_client, merchant):
+    subs = tied_subscribers(
+        merchant, 9, status=SubscriptionStatus.CANCELED, ended_at=dt.datetime(2025, 4, 2, 12, tzinfo=dt.UTC)
+    )
+    expected = [
+        sub.customer.name for sub in sorted(subs, key=lambda s: (s.contract_date, s.pk), reverse=True)
+    ]
+
+    first = owner_client.get(LIST_URL, {"canceled_from": "2025-04-01", "canceled_to": "2025-04-30"})
+    second = owner_client.get(
+        LIST_URL, {"canceled_from": "2025-04-01", "canceled_to": "2025-04-30", "per_page": 4, "page": 2}
+    )
+
+    last = owner_client.get(
+        LIST_URL, {"canceled_from": "2025-04-01", "canceled_to": "2025-04-30", "per_page": 4, "page": 3}
+    )
+
+    assert names(first) == expected
+    assert names(second) == expected[4:8]
+    assert names(last) == expected[8:]  # read from the end: the reversed expression order
+
+
+@pytest.mark.postgres
+def test_canceled_range_is_read_through_its_own_index(merchant):
+    """The list's order is written so PostgreSQL reads the range by (merchant, ended_at, …) and sorts the
+    matches, rather than walking every subscription by contract date."""
+    queryset = selectors.subscriber_order_sorting_matches(
+        Subscription.objects.filter(
+            merchant=merchant,
+            ended_at__gte=dt.datetime(2025, 4, 1, tzinfo=dt.UTC),
+            ended_at__lt=dt.datetime(2025, 5, 1, tzinfo=dt.UTC),
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.values("pk")[:25].explain()
+
+    # (Which index reads the range depends on the table's statistics; at a million rows it is
+    # sub_merchant_ended_sort_idx, index-only. What matters: the matches are sorted, not walked in order.)
+    assert "Sort Key: (COALESCE(contract_date, contract_date)) DESC, id DESC" in plan
+    assert "sub_merchant_contract_idx" not in plan
