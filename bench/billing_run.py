@@ -220,7 +220,8 @@ def wipe() -> None:
         Customer._meta.db_table,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        # CASCADE: rows that point at these (chargebacks, e-mail sendings, automation runs) go too.
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
     Merchant.objects.filter(slug=BENCH_SLUG).delete()
 
 
@@ -235,7 +236,8 @@ def reset(merchant) -> None:
     now = timezone.now()
     anchor, current_start, due = _due_periods(now, merchant.tzinfo)
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        # CASCADE: rows that point at these (chargebacks, e-mail sendings, automation runs) go too.
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
         cursor.execute(
             "UPDATE subscribers_subscription SET status = %s, billing_cycle_anchor = %s, contract_date = %s, "
             "started_at = %s, current_period_start = %s, current_period_end = %s, next_invoice_at = %s, "
