@@ -275,8 +275,10 @@ def stream_csv_copy(
     statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
     connection = connections[queryset.db]
     with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
-        # JIT compilation only delays a query that reads every row through index lookups.
+        # JIT compilation only delays a query that reads every row through index lookups; the sort by the
+        # list's order stays in memory (per worker) instead of spilling to disk.
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         raw = cursor.cursor  # psycopg's own: COPY merges the parameters client-side
         buffer = bytearray()
         with raw.copy(statement, params) as copy:
@@ -356,37 +358,45 @@ class SqlCells:
         return Sql(f"to_char({{0}}, '{'YYYY-MM-DD' if self.machine else 'DD/MM/YYYY'}')", day)
 
     def amount(self) -> Sql:
+        """The amount in major units, "1.234,56" (human) or centavos (machine). Only a negative amount
+        starts with a formula character: its "-" gets the quote directly."""
+        sign = "CASE WHEN {0} < 0 THEN '''-' ELSE '' END"
         if self.machine:
-            return _neutralized(Sql("{0}::text", F("amount")))
-        exponents = " ".join(
-            f"WHEN '{code}' THEN {minor_exponent(code)}"
-            for code, _name in CURRENCY_CHOICES
-            if re.fullmatch(r"[A-Z]{3}", code)
+            return Sql(f"{sign} || abs({{0}})::text", F("amount"))
+        scales = {code: 10 ** minor_exponent(code) for code, _name in CURRENCY_CHOICES}
+        others = " ".join(
+            f"WHEN '{code}' THEN {scale}"
+            for code, scale in scales.items()
+            if scale != 100 and re.fullmatch(r"[A-Z]{3}", code)
         )
-        exponent = f"(CASE {{1}} {exponents} ELSE 2 END)"
-        scale = f"(10::numeric ^ {exponent})::bigint"
-        whole = f"replace(to_char(abs({{0}}) / {scale}, 'FM999,999,999,999,999,999,990'), ',', {{2}})"
-        fraction = f"lpad(mod(abs({{0}}), {scale})::text, {exponent}, '0')"
-        text = (
-            f"CASE WHEN {{0}} < 0 THEN '-' ELSE '' END || {whole}"
-            f" || CASE WHEN {exponent} > 0 THEN {{3}} || {fraction} ELSE '' END"
+        scale = f"(CASE {{1}} {others} ELSE 100 END)" if others else "100"
+        digits = f"length(({scale} - 1)::text)"  # the exponent: 100 → 2, 1 → 0
+        whole = f"abs({{0}}) / {scale}"
+        # Grouping only when there is a group to separate (most amounts are below 1.000).
+        grouped = (
+            f"CASE WHEN {whole} < 1000 THEN ({whole})::text"
+            f" ELSE replace(to_char({whole}, 'FM999,999,999,999,999,999,990'), ',', {{2}}) END"
         )
+        fraction = f"{{3}} || lpad(mod(abs({{0}}), {scale})::text, {digits}, '0')"
+        if others:
+            fraction = f"CASE WHEN {scale} > 1 THEN {fraction} ELSE '' END"
         symbols = Value(self.formatter.group), Value(self.formatter.decimal)
-        return _neutralized(Sql(text, F("amount"), F("currency"), *symbols))
+        return Sql(f"{sign} || {grouped} || {fraction}", F("amount"), F("currency"), *symbols)
 
     def method(self) -> Sql:
+        """ "Cartão de crédito", or "Visa •••• 4242" when the card is known (neutralised on its first part:
+        the rest never changes whether the cell starts with a formula character)."""
         if self.machine:
             return _neutralized(F("payment_method"))
         label = _label(F("payment_method"), self.formatter.method_labels)
-        return _neutralized(
-            Sql(
-                "CASE WHEN COALESCE({1}, '') <> ''"
-                " THEN COALESCE(NULLIF({2}, ''), {0}) || {3} || {1} ELSE {0} END",
-                label,
-                F("card_last4"),
-                F("card_brand"),
-                Value(" •••• "),
-            )
+        return Sql(
+            "CASE WHEN COALESCE({1}, '') = '' THEN {0}"
+            " WHEN COALESCE({2}, '') = '' THEN {0} || {3} || {1} ELSE {4} || {3} || {1} END",
+            label,
+            F("card_last4"),
+            F("card_brand"),
+            Value(" •••• "),
+            _neutralized(F("card_brand")),
         )
 
     def next_charge(self) -> Sql:

@@ -59,7 +59,7 @@ def world(merchant):
         UserFactory(first_name="-Dani", last_name="Ré", username="dani"),
     ]
     statuses = list(SubscriptionStatus)
-    amounts = [0, 5, 99, 100, 4990, 123456, 100000000, 123456789012]
+    amounts = [0, 5, 99, 100, 4990, 123456, -150, 100000000, 123456789012]
     midnight = dt.datetime(2025, 4, 2, 2, 30, tzinfo=UTC)  # 1 April in São Paulo, 2 April in UTC
     rows = []
     for n, name in enumerate(NAMES * 3):
