@@ -10,9 +10,10 @@ from django.utils import timezone, translation
 
 from billing.choices import PaymentStatus
 from subscribers import exports, selectors
-from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
+from subscribers.choices import CancelOrigin, ExportStatus, PaymentMethod, SubscriptionStatus
 from subscribers.filtersets import SubscriberFilterSet
 from subscribers.models import SubscriberExport
+from subscribers.services.exports import subscriber_export_start
 from subscribers.tables import SubscriberTable
 from tests.factories import (
     CustomerFactory,
@@ -171,3 +172,27 @@ def test_the_download_is_the_database_path_and_records_the_copy_row_count(owner_
     export = SubscriberExport.objects.get(merchant=merchant)
     # Names with line breaks make more lines than rows: the count is the COPY's, not the lines'.
     assert export.row_count == len(rows) < body.count(b"\n") - 1
+
+
+def test_export_interrupted_during_the_copy_is_recorded_and_the_connection_stays_usable(
+    owner, merchant, monkeypatch
+):
+    monkeypatch.setattr(exports, "COPY_CHUNK_BYTES", 1)  # one chunk per row
+    for name in ["Ana", "Bia", "Caio"]:
+        SubscriptionFactory(merchant=merchant, customer=CustomerFactory(merchant=merchant, name=name))
+    export = subscriber_export_start(
+        merchant=merchant, user=owner, query={}, description="", output_format="human", delimiter=";"
+    )
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    body = exports.RecordedExport(export, queryset, delimiter=";", output_format="human")
+
+    chunks = iter(body)
+    next(chunks)  # BOM and header
+    first = next(chunks)  # the first row, from inside the COPY
+    body.close()  # the browser went away mid-COPY
+
+    export.refresh_from_db()
+    assert first.count(b"\n") == 1
+    assert export.status == ExportStatus.INTERRUPTED
+    assert export.row_count == 1
+    assert SubscriberExport.objects.filter(merchant=merchant).count() == 1  # the connection still works
