@@ -82,7 +82,7 @@ def test_export_interrupted_by_the_browser_is_recorded_as_interrupted(owner, mer
     export, body = recorded_stream(merchant, owner)
 
     chunks = iter(body)
-    assert next(chunks).startswith(exports.BOM)  # the header went out, then the browser went away
+    assert next(chunks).startswith(exports.BOM.encode())  # the header went out, then the browser went away
     body.close()  # what the server does when the client disconnects
 
     export.refresh_from_db()
@@ -95,7 +95,7 @@ def test_export_end_is_recorded_once(owner, merchant):
     subscriber(merchant, "Ana")
     export, body = recorded_stream(merchant, owner)
 
-    text = "".join(body)
+    text = b"".join(body).decode()
     body.close()  # the server closes every response after sending it
 
     export.refresh_from_db()

@@ -1,0 +1,198 @@
+"""On PostgreSQL the export's rows are written by the database (COPY, every cell formatted in SQL); the
+Python path (SQLite) formats them row by row. Both must give the same bytes for the same rows."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from billing.choices import PaymentStatus
+from subscribers import exports, selectors
+from subscribers.choices import CancelOrigin, ExportStatus, PaymentMethod, SubscriptionStatus
+from subscribers.filtersets import SubscriberFilterSet
+from subscribers.models import SubscriberExport
+from subscribers.services.exports import subscriber_export_start
+from subscribers.tables import SubscriberTable
+from tests.factories import (
+    CustomerFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    PlanFactory,
+    SubscriptionFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+UTC = dt.UTC
+NAMES = [
+    'Ana; "Bia", a segunda',
+    "linha\nquebrada",
+    "volta\rao início",
+    "\rCR",
+    "\tTab",
+    '=HYPERLINK("http://evil","x")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "\\.",
+    " espaço ",
+    "Conceição Müller",
+    "Ana-Maria",
+    "'já citada",
+]
+
+
+def world(merchant):
+    """Subscriptions covering every column's cases: quoting, formulas, statuses, dates near midnight,
+    amounts and currencies, card display, salespeople, last payments."""
+    plans = [
+        PlanFactory(merchant=merchant, name="Mensal"),
+        PlanFactory(merchant=merchant, name="=Plano perigoso", currency="USD"),
+    ]
+    sellers = [
+        None,
+        UserFactory(first_name="Bruna", last_name="Lima"),
+        UserFactory(first_name="", last_name="", username="so_usuario"),
+        UserFactory(first_name=" Caio", last_name="", username="caio"),
+        UserFactory(first_name="-Dani", last_name="Ré", username="dani"),
+    ]
+    statuses = list(SubscriptionStatus)
+    amounts = [0, 5, 99, 100, 4990, 123456, -150, 100000000, 123456789012]
+    midnight = dt.datetime(2025, 4, 2, 2, 30, tzinfo=UTC)  # 1 April in São Paulo, 2 April in UTC
+    rows = []
+    for n, name in enumerate(NAMES * 3):
+        status = statuses[n % len(statuses)]
+        ended = status in (
+            SubscriptionStatus.CANCELED,
+            SubscriptionStatus.EXPIRED,
+            SubscriptionStatus.REFUNDED,
+        )
+        customer = CustomerFactory(
+            merchant=merchant,
+            name=name,
+            email=f"cliente{n}@example.com",
+            handle="" if n % 3 == 0 else f"cliente{n}",
+            document="" if n % 2 else "12345678909",
+        )
+        plan = plans[n % 2]
+        sub = SubscriptionFactory(
+            merchant=merchant,
+            customer=customer,
+            plan=plan,
+            currency=plan.currency,
+            status=status,
+            amount=amounts[n % len(amounts)],
+            payment_method=list(PaymentMethod)[n % 4],
+            card_brand=["", "Visa", "=Brand"][n % 3],
+            card_last4="" if n % 4 == 1 else "4242",
+            contract_date=dt.date(2024, 1, 1) + dt.timedelta(days=13 * n),
+            billing_cycle_anchor=midnight + dt.timedelta(days=n),
+            started_at=None if n % 5 == 0 else midnight,
+            current_period_end=None if n % 7 == 3 else midnight + dt.timedelta(days=30 + n),
+            cancel_at=midnight + dt.timedelta(days=20) if n % 4 == 2 else None,
+            access_until=midnight + dt.timedelta(days=n) if n % 2 else None,
+            ended_at=midnight + dt.timedelta(hours=n) if ended else None,
+            cancel_origin=list(CancelOrigin)[n % 3] if ended else "",
+            salesperson=sellers[n % len(sellers)],
+            provider_id=["", "sub_123", "+5511999", "@prov"][n % 4],
+        )
+        for day, payment_status in enumerate(list(PaymentStatus)[: n % 3]):
+            payment = PaymentFactory(
+                merchant=merchant,
+                invoice=InvoiceFactory(merchant=merchant, subscription=sub),
+                status=payment_status,
+            )
+            type(payment).objects.filter(pk=payment.pk).update(
+                created_at=dt.datetime(2025, 1, 1 + day, tzinfo=UTC)
+            )
+        rows.append(sub)
+    return rows
+
+
+def both_paths(queryset, **options):
+    python = b"".join(exports.stream_csv_rows(queryset, counter=[0], **options))
+    counter = [0]
+    database = b"".join(exports.stream_csv_copy(queryset, counter=counter, **options))
+    return python, database, counter[0]
+
+
+@pytest.mark.parametrize("output_format", [exports.HUMAN, exports.MACHINE])
+@pytest.mark.parametrize("delimiter", [";", ","])
+@pytest.mark.parametrize("language", ["pt-br", "en"])
+def test_database_and_python_write_the_same_bytes(merchant, output_format, delimiter, language):
+    rows = world(merchant)
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+
+    with translation.override(language), timezone.override(zoneinfo.ZoneInfo("America/Sao_Paulo")):
+        python, database, counted = both_paths(queryset, delimiter=delimiter, output_format=output_format)
+
+    assert database == python
+    assert counted == len(rows)
+    assert b"'=HYPERLINK" in database and b'"linha\nquebrada"' in database
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sort": "name"},
+        {"sort": "-last_payment_status"},
+        {"sort": "salesperson", "group": "inactive"},
+        {"status": "active", "sort": "-amount"},
+        {"q": "ana", "sort": "contract_date"},
+    ],
+)
+def test_same_bytes_for_filtered_sorted_exports(merchant, params):
+    world(merchant)
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    filtered = SubscriberFilterSet(params, queryset=queryset, merchant=merchant).qs
+    rows = SubscriberTable(filtered, order_by=params.get("sort")).data.data
+
+    with timezone.override(zoneinfo.ZoneInfo("America/Sao_Paulo")):
+        python, database, counted = both_paths(rows, delimiter=";", output_format=exports.HUMAN)
+
+    assert database == python
+    assert counted == rows.count()
+
+
+def test_the_download_is_the_database_path_and_records_the_copy_row_count(owner_client, merchant):
+    rows = world(merchant)
+
+    response = owner_client.get(reverse("subscribers:subscriber_export"), {"sort": "name"})
+    body = b"".join(response.streaming_content)
+
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    ordered = SubscriberTable(queryset, order_by="name").data.data
+    with timezone.override(merchant.tzinfo):
+        header = exports.csv_line([exports.neutralize(cell) for cell in exports.header()], ";")
+        python = b"".join(exports.stream_csv_rows(ordered, delimiter=";", output_format="human", counter=[0]))
+    assert body == (exports.BOM + header).encode() + python
+    export = SubscriberExport.objects.get(merchant=merchant)
+    # Names with line breaks make more lines than rows: the count is the COPY's, not the lines'.
+    assert export.row_count == len(rows) < body.count(b"\n") - 1
+
+
+def test_export_interrupted_during_the_copy_is_recorded_and_the_connection_stays_usable(
+    owner, merchant, monkeypatch
+):
+    monkeypatch.setattr(exports, "COPY_CHUNK_BYTES", 1)  # one chunk per row
+    for name in ["Ana", "Bia", "Caio"]:
+        SubscriptionFactory(merchant=merchant, customer=CustomerFactory(merchant=merchant, name=name))
+    export = subscriber_export_start(
+        merchant=merchant, user=owner, query={}, description="", output_format="human", delimiter=";"
+    )
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    body = exports.RecordedExport(export, queryset, delimiter=";", output_format="human")
+
+    chunks = iter(body)
+    next(chunks)  # BOM and header
+    first = next(chunks)  # the first row, from inside the COPY
+    body.close()  # the browser went away mid-COPY
+
+    export.refresh_from_db()
+    assert first.count(b"\n") == 1
+    assert export.status == ExportStatus.INTERRUPTED
+    assert export.row_count == 1
+    assert SubscriberExport.objects.filter(merchant=merchant).count() == 1  # the connection still works
