@@ -7,13 +7,17 @@ import os
 import shutil
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.factories import DEFAULT_PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls we make from the test
 # body (factories, assertions) are still synchronous, which is what this switch acknowledges.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Assertions wait up to 15 s (Playwright's default is 5 s), like actions do below: on a busy 2-CPU machine
+# an htmx round trip can take longer than 5 s without anything being wrong.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
