@@ -6,8 +6,10 @@ import pytest
 from django.db import connection
 from django.db.models import Q
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.pagination import LargeListPaginator
 from subscribers import selectors
 from subscribers.models import SEARCH_SEPARATOR, Subscription
 from subscribers.services.customers import customer_update
@@ -179,3 +181,20 @@ def test_search_text_has_its_trigram_index(merchant):
     plan = Subscription.objects.filter(selectors.subscriber_match_q("souza")).explain()
     assert "sub_search_text_trgm_idx" in plan
     assert found(merchant, "souza") == ["Ana Souza"]
+
+
+def test_a_short_page_still_picks_its_ids_with_a_whole_pages_limit(merchant):
+    # With LIMIT 1 (an exact count of 1), PostgreSQL expected its estimate of ~100 matches of a rare
+    # search to show up early in the date index and walked all of it instead of using the trigram index.
+    SubscriptionFactory(merchant=merchant, customer=CustomerFactory(merchant=merchant, name="Ana Souza"))
+    queryset = selectors.subscriber_search(
+        selectors.subscriber_list_queryset().filter(merchant=merchant), query="souza"
+    )
+    paginator = LargeListPaginator(queryset, 25, count=1)
+
+    with CaptureQueriesContext(connection) as captured:
+        rows = list(paginator.page(1).object_list)
+
+    assert [sub.customer.name for sub in rows] == ["Ana Souza"]
+    (sql,) = [query["sql"] for query in captured.captured_queries]
+    assert "LIMIT 25" in sql
