@@ -37,7 +37,8 @@ EMAIL_TAKEN_MESSAGE = _("Já existe um cliente com este e-mail.")
 # separator no search can contain (subscribers.selectors.subscriber_search). It lives on the subscription so
 # that one table's statistics decide how PostgreSQL finds a page of matches (see the trigram index in
 # migration 0008). Kept current by Subscription.save() and Customer.save(): every writer (services, admin,
-# factories) goes through them; the billing batch's bulk UPDATE never touches these fields.
+# factories) goes through them; the billing batch's bulk UPDATE never touches these fields. A bulk_create
+# of subscriptions or a QuerySet.update() of these customer fields would skip them: the app does neither.
 SEARCH_SEPARATOR = "\x1f"
 CUSTOMER_SEARCH_FIELDS = ("name", "email", "handle", "document")
 
