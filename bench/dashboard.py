@@ -140,6 +140,7 @@ def seed(
     from accounts.models import Merchant
     from plans.models import Plan
     from plans.periods import add_interval
+    from subscribers.models import SEARCH_SEPARATOR
     from subscribers.pricing import subscription_amount
 
     rng = random.Random(seed_value)
@@ -175,6 +176,7 @@ def seed(
             "discount_type", "discount_percent", "contract_date", "billing_cycle_anchor", "started_at",
             "trial_ends_at", "current_period_start", "current_period_end", "ended_at", "cancel_at",
             "cancel_when", "cancel_origin", "cancel_reason", "notify_customer", "created_at", "updated_at",
+            "search_text",
         ]  # fmt: skip
         first_sub = _next_ids(cursor, "subscribers_subscription")
         billed = []  # (subscription id, customer id, plan, amount, currency, method, anchor, until, status)
@@ -220,6 +222,8 @@ def seed(
                     "percent" if discounted else "", 10 if discounted else None, contract, trial_end or start,
                     started, trial_end, period_start, period_start + dt.timedelta(days=30), ended, ended,
                     "now" if origin else "", origin or "", reason or "", False, start, now,
+                    # Subscription.search_text: the customer's name, e-mail, handle and (empty) document.
+                    SEARCH_SEPARATOR.join([*customer(i), "", ""]),
                 )  # fmt: skip
 
         counts["subscriptions"] = _copy(cursor, "subscribers_subscription", sub_columns, subscriptions())

@@ -155,7 +155,10 @@ class LargeListPaginator(KnownCountPaginator):
         if top <= bottom:
             return self._get_page(rebuild([]), number, self)
         if bottom <= self.count // 2:
-            ids = queryset.values("pk")[bottom:top]
+            # A whole page's LIMIT even when fewer rows are left: the same rows, but the planner weighs
+            # walking the order's index against finding every match (e.g. a search's trigram index) by
+            # this LIMIT, and LIMIT 1 for an exact count of 1 made a rare term walk the whole index.
+            ids = queryset.values("pk")[bottom : bottom + self.per_page]
         else:
             from_end = self.count - top
             ids = queryset.reverse().values("pk")[from_end : from_end + (top - bottom)]

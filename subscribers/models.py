@@ -32,6 +32,22 @@ EMAIL_TAKEN_CODE = "email_taken"
 EMAIL_TAKEN_MESSAGE = _("Já existe um cliente com este e-mail.")
 
 
+# Assinantes' search box reads the subscription's own columns (`Subscription.search_text` and `provider_id`):
+# search_text is the customer's name, e-mail, handle and CPF/CNPJ digits, as stored, each followed by a
+# separator no search can contain (subscribers.selectors.subscriber_search). It lives on the subscription so
+# that one table's statistics decide how PostgreSQL finds a page of matches (see the trigram index in
+# migration 0008). Kept current by Subscription.save() and Customer.save(): every writer (services, admin,
+# factories) goes through them; the billing batch's bulk UPDATE never touches these fields. A bulk_create
+# of subscriptions or a QuerySet.update() of these customer fields would skip them: the app does neither.
+SEARCH_SEPARATOR = "\x1f"
+CUSTOMER_SEARCH_FIELDS = ("name", "email", "handle", "document")
+
+
+def customer_search_prefix(customer) -> str:
+    """`Subscription.search_text` for a subscription of `customer`."""
+    return "".join(getattr(customer, field) + SEARCH_SEPARATOR for field in CUSTOMER_SEARCH_FIELDS)
+
+
 class Customer(models.Model):
     """A merchant's customer (the subscriber). E-mail is unique per merchant, compared case-insensitively
     (stored lower-cased); CPF/CNPJ is stored as digits only."""
@@ -75,6 +91,15 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if adding or (update_fields is not None and not set(update_fields) & set(CUSTOMER_SEARCH_FIELDS)):
+            return
+        # The customer's subscriptions search by these fields: one UPDATE, in the caller's transaction.
+        self.subscriptions.update(search_text=customer_search_prefix(self))
 
     def get_absolute_url(self):
         return reverse("subscribers:customer_detail", kwargs={"pk": self.pk})
@@ -237,6 +262,9 @@ class Subscription(models.Model):
     )
     created_at = models.DateTimeField(_("criada em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizada em"), auto_now=True)
+    # The customer's fields Assinantes' search matches (see SEARCH_SEPARATOR); written by save() and
+    # Customer.save().
+    search_text = models.TextField(_("texto de busca"), blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("assinatura")
@@ -285,6 +313,14 @@ class Subscription(models.Model):
 
     def __str__(self):
         return _("Assinatura #%(pk)s — %(plan)s") % {"pk": self.pk, "plan": self.plan_id and self.plan.name}
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"customer", "customer_id"} & set(update_fields):
+            self.search_text = customer_search_prefix(self.customer)
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("subscribers:subscription_detail", kwargs={"pk": self.pk})
