@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import MoneyField
 from notifications.automations.choices import ActionKind, Trigger
 from notifications.automations.models import Automation, ProviderIntegration
+from notifications.automations.services import AUTOMATION_FIELDS
 from notifications.choices import CustomerEmailKind
 from notifications.services.security import url_refusal
 from plans.models import Plan
@@ -71,22 +72,7 @@ class AutomationForm(forms.ModelForm):
 
     class Meta:
         model = Automation
-        fields = [
-            "name",
-            "trigger",
-            "plans",
-            "payment_methods",
-            "cancel_origins",
-            "amount_min",
-            "amount_max",
-            "action",
-            "email_kind",
-            "webhook_url",
-            "integration",
-            "list_id",
-            "tags",
-            "is_enabled",
-        ]
+        fields = list(AUTOMATION_FIELDS)
         labels = {"name": _("Nome"), "is_enabled": _("Ativa")}
 
     def __init__(self, *args, merchant=None, **kwargs):

@@ -16,23 +16,22 @@ from notifications.services.security import url_refusal
 from notifications.services.signing import generate_secret
 from subscribers.choices import CancelOrigin, PaymentMethod
 
-AUTOMATION_FIELDS = frozenset(
-    {
-        "name",
-        "trigger",
-        "plans",
-        "payment_methods",
-        "cancel_origins",
-        "amount_min",
-        "amount_max",
-        "action",
-        "email_kind",
-        "webhook_url",
-        "integration",
-        "list_id",
-        "tags",
-        "is_enabled",
-    }
+# What a rule is made of, in the order the form shows it (the form takes this list).
+AUTOMATION_FIELDS = (
+    "name",
+    "trigger",
+    "plans",
+    "payment_methods",
+    "cancel_origins",
+    "amount_min",
+    "amount_max",
+    "action",
+    "email_kind",
+    "webhook_url",
+    "integration",
+    "list_id",
+    "tags",
+    "is_enabled",
 )
 # An HTTP header name (RFC 9110 token); the ones the request itself sets may not be replaced.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -195,7 +194,7 @@ def stop_pending_runs(*, automation: Automation, now, reason: str) -> int:
 def automation_create(*, merchant, actor, **fields) -> Automation:
     """Creates a rule. A webhook rule gets its own signing secret (`automation.signing_secret`, shown
     once)."""
-    unknown = set(fields) - AUTOMATION_FIELDS
+    unknown = set(fields) - set(AUTOMATION_FIELDS)
     if unknown:
         raise TypeError("automation_create() got unexpected fields: " + ", ".join(sorted(unknown)))
     fields = _validate_automation(merchant, fields)
@@ -209,7 +208,7 @@ def automation_create(*, merchant, actor, **fields) -> Automation:
 @transaction.atomic
 def automation_update(*, automation: Automation, actor, now=None, **fields) -> Automation:
     """Saves a rule. Turning it off ends its pending runs as failed."""
-    unknown = set(fields) - AUTOMATION_FIELDS
+    unknown = set(fields) - set(AUTOMATION_FIELDS)
     if unknown:
         raise TypeError("automation_update() got unexpected fields: " + ", ".join(sorted(unknown)))
     now = now or timezone.now()
