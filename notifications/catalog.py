@@ -176,6 +176,18 @@ EVENT_TYPES: list[EventType] = [
         _PAYMENT,
     ),
     EventType(
+        "payment.pending",
+        _(
+            "Um boleto ou pix foi emitido e aguarda o pagamento (o primeiro da fatura ou um novo após o "
+            "vencimento do anterior)."
+        ),
+        {
+            **_PAYMENT,
+            "method": "boleto",
+            "status": "pending",
+        },
+    ),
+    EventType(
         "payment.failed",
         _("Um pagamento foi recusado ou o boleto/pix venceu."),
         {**_PAYMENT, "status": "failed", "failure_code": "card_declined"},

@@ -100,6 +100,8 @@ def _apply_result(*, payment, invoice, subscription, result: ChargeResult, now) 
         payment.status = PaymentStatus.PENDING
         payment.expires_at = result.expires_at
         payment.save(update_fields=["gateway_reference", "status", "expires_at"])
+        # A boleto/pix awaiting payment: the first of an invoice, or a new one after the last lapsed.
+        emit(merchant=subscription.merchant, type="payment.pending", payload=payment_payload(payment))
         if subscription.status == S.TRIALING:
             subscription_apply_billing(
                 subscription=subscription,

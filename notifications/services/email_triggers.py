@@ -176,6 +176,29 @@ def _on_invoice_created(event: Event) -> None:
     )
     if payment is None:
         return  # a card charge, or nothing to pay yet
+    _send_instructions(event, invoice, payment)
+
+
+def _on_payment_pending(event: Event) -> None:
+    """A new boleto/pix after the last one lapsed (the first one is also announced by invoice.created:
+    the dedupe key, per payment, sends its instructions once)."""
+    payment = (
+        Payment.objects.select_related("invoice__subscription__merchant", "invoice__subscription__customer")
+        .filter(pk=event.payload.get("id"), merchant_id=event.merchant_id, status=PaymentStatus.PENDING)
+        .first()
+    )
+    if (
+        payment is None
+        or payment.invoice.status != InvoiceStatus.OPEN
+        or payment.invoice.subscription is None
+    ):
+        return
+    if payment.method not in (PaymentMethod.BOLETO, PaymentMethod.PIX):
+        return
+    _send_instructions(event, payment.invoice, payment)
+
+
+def _send_instructions(event: Event, invoice, payment) -> None:
     subscription = invoice.subscription
     tz = subscription.merchant.tzinfo
     sandbox = payment.gateway == "sandbox" and payment.gateway_reference
@@ -234,6 +257,7 @@ def _on_payment_refunded(event: Event) -> None:
 
 
 EVENT_HANDLERS = {
+    "payment.pending": _on_payment_pending,
     "subscription.created": _on_subscription_created,
     "subscription.access_granted": _on_access_granted,
     "subscription.cancel_scheduled": _on_subscription_canceled,

@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 
 from billing.choices import DunningFinalAction
+from billing.gateways.sandbox import boleto_line
 from billing.models import BillingSettings, Payment
 from billing.services.billing_run import billing_run_start, process_chunk
 from billing.services.refunds import subscription_refund
@@ -404,3 +405,25 @@ def test_reminders_and_trial_ends_reach_every_subscription_past_the_first_page(m
     assert {e.payload["id"] for e in Event.objects.filter(type="subscription.trial_will_end")} == {
         s.pk for s in trialing
     }
+
+
+def test_a_new_boleto_after_the_last_one_lapsed_sends_its_own_instructions(contract, emails, bill):
+    contract(payment_method=PaymentMethod.BOLETO)
+    bill(START)
+    first = Payment.objects.get()
+    emails()
+    lapsed = first.expires_at + dt.timedelta(minutes=1)
+    bill(lapsed)  # the first boleto lapses: a failed attempt, a new one after the retry interval
+    emails(lapsed)
+    retry = lapsed + dt.timedelta(hours=25)
+    bill(retry)
+    second = Payment.objects.exclude(pk=first.pk).get()
+    assert (second.status, second.method, second.invoice_id) == ("pending", "boleto", first.invoice_id)
+
+    messages = emails(retry)
+
+    (message,) = [m for m in messages if m.subject.startswith("Boleto")]
+    assert boleto_line(second.gateway_reference, second.amount) in message.body
+    assert boleto_line(first.gateway_reference, first.amount) not in message.body
+    assert len(sendings(CustomerEmailKind.PAYMENT_INSTRUCTIONS)) == 2
+    assert Event.objects.filter(type="payment.pending").count() == 2
