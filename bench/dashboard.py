@@ -362,6 +362,10 @@ def seed(
             "billing_payment",
         ]:
             _reset_sequence(cursor, table)
+    # COPY sends no signals: each subscription's last payment status, in one pass over the payments.
+    from billing.services.last_payment import sync_all_last_payment_status
+
+    sync_all_last_payment_status(connection)
     with connection.cursor() as cursor:
         for table in [
             "subscribers_customer",

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Cobranças")
+
+    def ready(self):
+        from billing import signals  # noqa: F401  (registers the last-payment-status receiver)

@@ -265,6 +265,11 @@ class Subscription(models.Model):
     # The customer's fields Assinantes' search matches (see SEARCH_SEPARATOR); written by save() and
     # Customer.save().
     search_text = models.TextField(_("texto de busca"), blank=True, default="", editable=False)
+    # The newest payment's status (billing.services.last_payment keeps it whenever a payment is written), so
+    # Assinantes and its export read it from the row instead of looking it up for every subscription.
+    last_payment_status = models.CharField(
+        _("último pagamento"), max_length=10, blank=True, default="", db_default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("assinatura")

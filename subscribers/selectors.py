@@ -12,7 +12,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -158,20 +157,13 @@ def tombstone_list_queryset() -> QuerySet[SubscriptionTombstone]:
 
 # --- Assinantes --------------------------------------------------------------------------------------
 def subscriber_list_queryset() -> QuerySet[Subscription]:
-    """Subscriptions for Assinantes (list and CSV export), with their last payment's status annotated.
-
-    `last_payment_status` is a correlated subquery over the subscription's invoices' payments, so the
-    whole screen (or export) stays one query however many rows it shows.
+    """Subscriptions for Assinantes (list and CSV export). The last payment's status is a column of the
+    subscription (`last_payment_status`, kept by billing), so the screen and the export read one row each.
     """
-    last_payment = Payment.objects.filter(invoice__subscription=OuterRef("pk")).order_by("-created_at", "-pk")
     # Newest subscription date first ("Assinou em", the column the list shows), then newest row: every
     # filter has an index in exactly this order (see Subscription.Meta.indexes), except the cancellation
     # dates, whose rows are read by their own index and sorted (subscriber_order_sorting_matches).
-    return (
-        subscription_list_queryset()
-        .annotate(last_payment_status=Subquery(last_payment.values("status")[:1]))
-        .order_by("-contract_date", "-pk")
-    )
+    return subscription_list_queryset().order_by("-contract_date", "-pk")
 
 
 def subscriber_order_sorting_matches(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:

@@ -35,6 +35,7 @@ from billing.gateways import ChargeRequest, get_gateway
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, lock_subscription, payment_payload
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
+from billing.services.last_payment import sync_last_payment_status
 from core.bulk import in_values, insert_rows, reserve_pks
 from core.outbox import emit_many
 from plans.models import Coupon
@@ -209,6 +210,8 @@ def renew_plain(*, subscription_ids, now) -> dict[int, str]:
         insert_rows(InvoiceLine, lines)
         insert_rows(Payment, [vars(payment) for payment in payments.values()])
         _advance_periods(renewals)
+        # Bulk inserts send no signals: the subscriptions' last payment status is refreshed here.
+        sync_last_payment_status(renewal.pk for renewal in renewals)
         emit_many(events)
         for renewal, result in unsettled:
             outcomes[renewal.pk] = _settle_one(

@@ -7,6 +7,7 @@ import time_machine
 from django.urls import reverse
 
 from billing.choices import PaymentStatus
+from billing.services.last_payment import sync_last_payment_status
 from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
 from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, PlanFactory, SubscriptionFactory
 
@@ -33,6 +34,7 @@ def pay(subscription, status, when):
     invoice = InvoiceFactory(merchant=subscription.merchant, subscription=subscription)
     payment = PaymentFactory(merchant=subscription.merchant, invoice=invoice, status=status)
     type(payment).objects.filter(pk=payment.pk).update(created_at=when)
+    sync_last_payment_status([subscription.pk])  # a date rewritten behind the ORM's back
     return payment
 
 

@@ -277,11 +277,11 @@ def test_middle_page_selects_only_ids_with_the_offset(merchant, django_assert_nu
         rows = list(paginator.page(3).object_list)
 
     assert [sub.pk for sub in rows] == [sub.pk for sub in queryset[10:15]]
-    assert [sub.last_payment_status for sub in rows] == [None] * 5  # the annotation is on the built rows
+    assert [sub.last_payment_status for sub in rows] == [""] * 5  # no payment yet: the column is empty
     sql = captured.captured_queries[0]["sql"]
     # The inner query selects the id alone (no joins, no last-payment subquery) and skips the rows.
     inner = re.search(r"IN \((SELECT .*? LIMIT 5 OFFSET 10)\)", sql).group(1)
-    assert inner.startswith('SELECT V0."id" AS "pk" FROM "subscribers_subscription" V0 WHERE')
+    assert re.match(r'SELECT (\w+)\."id" AS "pk" FROM "subscribers_subscription" \1 WHERE', inner)
     assert "billing_payment" not in inner and "JOIN" not in inner
 
 

@@ -1,0 +1,54 @@
+"""Each subscription's newest payment status, kept on the subscription (`last_payment_status`).
+
+Assinantes shows it on every row and its export writes it for every subscription: read from the row,
+that costs nothing, where looking it up per subscription was most of a million-row export's time.
+Every payment written through the ORM updates it (billing.signals); the batch renewal, which inserts
+and updates payments in bulk, calls `sync_last_payment_status` for its chunk.
+"""
+
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from billing.models import Invoice, Payment
+from subscribers.models import Subscription
+
+
+def _newest_status():
+    # The same "last payment" the list always showed: the newest payment of any of the subscription's
+    # invoices (created_at, then id).
+    newest = Payment.objects.filter(invoice__subscription=OuterRef("pk")).order_by("-created_at", "-pk")
+    return Coalesce(Subquery(newest.values("status")[:1]), Value(""))
+
+
+def sync_last_payment_status(subscription_ids) -> int:
+    """Recomputes `last_payment_status` of these subscriptions in one UPDATE; returns how many rows."""
+    subscription_ids = list(subscription_ids)
+    if not subscription_ids:
+        return 0
+    return Subscription.objects.filter(pk__in=subscription_ids).update(last_payment_status=_newest_status())
+
+
+# Every subscription at once (PostgreSQL): one pass over the payments instead of a lookup per subscription.
+# For data loaded in bulk (benchmarks, imports); the migration that added the column runs the same.
+SYNC_ALL_POSTGRES = """
+UPDATE subscribers_subscription AS s SET last_payment_status = newest.status
+FROM (
+    SELECT DISTINCT ON (i.subscription_id) i.subscription_id, p.status
+    FROM billing_payment p JOIN billing_invoice i ON i.id = p.invoice_id
+    WHERE i.subscription_id IS NOT NULL
+    ORDER BY i.subscription_id, p.created_at DESC, p.id DESC
+) AS newest
+WHERE s.id = newest.subscription_id AND s.last_payment_status IS DISTINCT FROM newest.status
+"""
+
+
+def sync_all_last_payment_status(connection) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(SYNC_ALL_POSTGRES)
+        return cursor.rowcount
+
+
+def sync_for_invoice(invoice_id: int) -> int:
+    """The same, for the subscription an invoice belongs to (one UPDATE, no lookup first)."""
+    owner = Invoice.objects.filter(pk=invoice_id).values("subscription_id")[:1]
+    return Subscription.objects.filter(pk=Subquery(owner)).update(last_payment_status=_newest_status())
