@@ -35,7 +35,6 @@ from billing.gateways import ChargeRequest, get_gateway
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, lock_subscription, payment_payload
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
-from billing.services.last_payment import sync_last_payment_status
 from core.bulk import in_values, insert_rows, reserve_pks
 from core.outbox import emit_many
 from plans.models import Coupon
@@ -209,9 +208,9 @@ def renew_plain(*, subscription_ids, now) -> dict[int, str]:
         insert_rows(Invoice, [vars(invoice) for invoice in invoices.values()])
         insert_rows(InvoiceLine, lines)
         insert_rows(Payment, [vars(payment) for payment in payments.values()])
-        _advance_periods(renewals)
-        # Bulk inserts send no signals: the subscriptions' last payment status is refreshed here.
-        sync_last_payment_status(renewal.pk for renewal in renewals)
+        # Bulk inserts send no signals: the renewal's payment, the subscription's newest, gives its last
+        # payment status in the same UPDATE (a second UPDATE would rewrite every index of the row again).
+        _advance_periods(renewals, {pk: payment.status for pk, payment in payments.items()})
         emit_many(events)
         for renewal, result in unsettled:
             outcomes[renewal.pk] = _settle_one(
@@ -365,8 +364,9 @@ def _payment_row(invoice: _Row, payment_id: int) -> _Row:
     )
 
 
-def _advance_periods(renewals: list[_Renewal]) -> None:
-    """current_period_start/end and next_invoice_at of every renewed subscription, in one statement."""
+def _advance_periods(renewals: list[_Renewal], last_payment_status: dict[int, str]) -> None:
+    """current_period_start/end, next_invoice_at and last_payment_status (unchanged for a renewal that
+    charged nothing) of every renewed subscription, in one statement."""
     updated_at = timezone.now()
     if connection.vendor == "postgresql":
         import psycopg  # only here: the embedded SQLite install does not need it
@@ -376,15 +376,17 @@ def _advance_periods(renewals: list[_Renewal]) -> None:
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
                 f"UPDATE {Subscription._meta.db_table} AS s SET current_period_start = u.period_start, "
-                "current_period_end = u.period_end, next_invoice_at = u.period_end, updated_at = %b "
-                "FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[]) "
-                "AS u(id, period_start, period_end) "
+                "current_period_end = u.period_end, next_invoice_at = u.period_end, updated_at = %b, "
+                "last_payment_status = COALESCE(u.payment_status, s.last_payment_status) "
+                "FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], %b::text[]) "
+                "AS u(id, period_start, period_end, payment_status) "
                 "WHERE s.id = u.id",
                 [
                     updated_at,
                     [r.pk for r in renewals],
                     [r.next_invoice_at for r in renewals],
                     [r.end for r in renewals],
+                    [last_payment_status.get(r.pk) for r in renewals],  # None: nothing charged
                 ],
             )
         return
@@ -394,6 +396,7 @@ def _advance_periods(renewals: list[_Renewal]) -> None:
             current_period_end=r.end,
             next_invoice_at=r.end,
             updated_at=updated_at,
+            **({"last_payment_status": last_payment_status[r.pk]} if r.pk in last_payment_status else {}),
         )
 
 

@@ -291,6 +291,9 @@ def test_the_batch_takes_the_plain_renewals_and_leaves_the_rest_alone(world):
     assert {pk for pk, outcome in outcomes.items() if outcome == "failed"} == declined
     assert not Invoice.objects.filter(subscription__in=others, period_start__gte=DUE).exists()
     assert Subscription.objects.get(pk=plain[7].pk).status == S.PAST_DUE
+    # Bulk-inserted payments send no signal: the batch writes each subscription's last payment status.
+    assert Subscription.objects.get(pk=plain[0].pk).last_payment_status == "succeeded"
+    assert Subscription.objects.get(pk=plain[7].pk).last_payment_status == "failed"
     free = Invoice.objects.get(subscription=plain[5], period_start=DUE)
     assert (free.total, free.status, free.payments.count()) == (0, InvoiceStatus.PAID, 0)
     taxed = Invoice.objects.get(subscription=plain[6], period_start=DUE)
