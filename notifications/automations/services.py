@@ -12,6 +12,7 @@ from notifications.automations import crypto
 from notifications.automations.choices import ActionKind, RunStatus, Trigger
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.choices import CustomerEmailKind
+from notifications.services.outbox import end_as_failed
 from notifications.services.security import url_refusal
 from notifications.services.signing import generate_secret
 from subscribers.choices import CancelOrigin, PaymentMethod
@@ -180,14 +181,8 @@ def _apply(automation: Automation, fields: dict) -> None:
 
 def stop_pending_runs(*, automation: Automation, now, reason: str) -> int:
     """Ends the runs still waiting for a rule that was turned off as failed."""
-    return AutomationRun.objects.filter(automation=automation, status=RunStatus.PENDING).update(
-        status=RunStatus.FAILED,
-        next_attempt_at=None,
-        claimed_until=None,
-        claim_token=None,
-        completed_at=now,
-        last_error=reason[:500],
-    )
+    pending = AutomationRun.objects.filter(automation=automation, status=RunStatus.PENDING)
+    return end_as_failed(pending, failed_status=RunStatus.FAILED, now=now, reason=reason)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from notifications.catalog import subscribable_event_type_choices
 from notifications.choices import DeliveryStatus
 from notifications.models import WebhookDelivery, WebhookEndpoint
+from notifications.services.outbox import end_as_failed
 from notifications.services.security import url_refusal
 from notifications.services.signing import generate_secret
 
@@ -50,14 +51,7 @@ def stop_pending_deliveries(*, endpoint: WebhookEndpoint, now, reason: str, excl
     pending = WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING)
     if exclude_pk is not None:
         pending = pending.exclude(pk=exclude_pk)
-    return pending.update(
-        status=DeliveryStatus.FAILED,
-        next_attempt_at=None,
-        claimed_until=None,
-        claim_token=None,
-        completed_at=now,
-        last_error=reason[:500],
-    )
+    return end_as_failed(pending, failed_status=DeliveryStatus.FAILED, now=now, reason=reason)
 
 
 @transaction.atomic

@@ -59,3 +59,16 @@ def claim(due, *, lease, limit: int, now) -> tuple[list[int], uuid.UUID]:
         if ids:
             due.model.objects.filter(pk__in=ids).update(claimed_until=now + lease, claim_token=token)
     return ids, token
+
+
+def end_as_failed(pending, *, failed_status: str, now, reason: str) -> int:
+    """Ends queued work (deliveries or runs that will no longer be attempted) as failed, with why, and
+    releases any lease on it. Returns how many rows."""
+    return pending.update(
+        status=failed_status,
+        next_attempt_at=None,
+        claimed_until=None,
+        claim_token=None,
+        completed_at=now,
+        last_error=reason[:500],
+    )
