@@ -155,6 +155,14 @@ class SandboxGateway(GatewayAdapter):
         row = _charge_by_reference(merchant_id, reference)
         return _charge_result(_expire_if_lapsed(row, now or timezone.now()))
 
+    def cancel(self, *, merchant_id: int, reference: str) -> None:
+        """Withdraws a pending boleto/pix: the sandbox "bank" refuses to settle it from then on."""
+        with transaction.atomic():
+            row = _charge_by_reference(merchant_id, reference, lock=True)
+            if row.status == PaymentStatus.PENDING:
+                row.status = PaymentStatus.CANCELED
+                row.save(update_fields=["status"])
+
     def refund(
         self, *, merchant_id: int, payment_reference: str, amount: int, idempotency_key: str
     ) -> RefundResult:

@@ -30,11 +30,19 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Merchant
 from billing.calculations import LineInput, TaxInput, compute_invoice, discount_for_period
-from billing.choices import Gateway, InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.choices import (
+    INVOICE_TRANSITIONS,
+    PAYMENT_TRANSITIONS,
+    Gateway,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentStatus,
+)
 from billing.gateways import ChargeRequest, get_gateway
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, lock_subscription, payment_payload
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
+from billing.services.states import bulk_transition
 from core.bulk import in_values, insert_rows, reserve_pks
 from core.outbox import emit_many
 from plans.models import Coupon
@@ -94,12 +102,12 @@ class _Row:
 
 # Stored values, looked up once (an enum member's .value costs a descriptor call per access).
 RECURRING = InvoiceKind.RECURRING.value
-OPEN, PAID = InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value
-PENDING, SUCCEEDED, FAILED = (
-    PaymentStatus.PENDING.value,
-    PaymentStatus.SUCCEEDED.value,
-    PaymentStatus.FAILED.value,
-)
+# The statuses the set-based path writes are the transition tables' edges (billing.services.states):
+# invoices are inserted open and paid (open → paid), payments pending and succeeded (pending → succeeded).
+OPEN = InvoiceStatus.OPEN.value
+PAID = bulk_transition(INVOICE_TRANSITIONS, InvoiceStatus.OPEN, InvoiceStatus.PAID)
+PENDING, FAILED = PaymentStatus.PENDING.value, PaymentStatus.FAILED.value
+SUCCEEDED = bulk_transition(PAYMENT_TRANSITIONS, PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
 CARD, SANDBOX = PaymentMethod.CARD.value, Gateway.SANDBOX.value
 
 
@@ -191,8 +199,9 @@ def renew_plain(*, subscription_ids, now) -> dict[int, str]:
             events.append((renewal.merchant_id, "invoice.created", invoice_payload(invoice)))
             outcomes[renewal.pk] = "succeeded"
             if invoice.total == 0:
-                # Nothing to charge: paid at once, like the per-subscription path (no payment, no event).
+                # Nothing to charge: paid at once, like the per-subscription path (no payment).
                 invoice.status, invoice.paid_at = PAID, now
+                events.append((renewal.merchant_id, "invoice.paid", invoice_payload(invoice)))
                 continue
             payment, result = payments[renewal.pk], results[renewal.pk]
             invoice.attempt_count = 1

@@ -2,7 +2,7 @@
 
 from subscribers.services._common import _payload as subscription_payload
 from subscribers.services._common import refusal_message
-from subscribers.services.billing import subscription_apply_billing
+from subscribers.services.billing import subscription_apply_billing, subscription_note_billing
 from subscribers.services.changes import plan_change_hook, subscription_update
 from subscribers.services.contract import subscription_create
 from subscribers.services.customers import customer_create, customer_update
@@ -26,6 +26,7 @@ __all__ = [
     "subscription_cancel",
     "subscription_create",
     "subscription_delete",
+    "subscription_note_billing",
     "subscription_payload",
     "subscription_process_due",
     "subscription_readd",

@@ -177,3 +177,12 @@ def _check_tax_rates(*, merchant, tax_rates, kept=()) -> None:
                 _("O imposto “%(name)s” está desativado.") % {"name": rate.name},
                 "inactive_tax_rate",
             )
+
+
+def _end_charges(subscription: Subscription, *, now) -> None:
+    """An ended subscription keeps no open charge: billing withdraws them, in this transaction. Named by
+    settings.SUBSCRIPTION_ENDED_HOOK (billing builds on subscribers, so it is looked up by name)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    import_string(settings.SUBSCRIPTION_ENDED_HOOK)(subscription, now=now)
