@@ -171,6 +171,27 @@ EVENT_TYPES: list[EventType] = [
         {**_INVOICE, "status": "uncollectible"},
     ),
     EventType(
+        "invoice.finalized",
+        _("Um rascunho de fatura foi finalizado e passou a ser cobrado (em aberto)."),
+        _INVOICE,
+    ),
+    EventType(
+        "invoice.voided",
+        _(
+            "Uma fatura foi anulada: nada é devido (anulada pela equipe, ou a assinatura terminou sem que "
+            "ela fosse cobrada; o boleto/pix dela é cancelado)."
+        ),
+        {**_INVOICE, "status": "void"},
+    ),
+    EventType(
+        "invoice.marked_uncollectible",
+        _(
+            "Uma fatura foi marcada como incobrável: as tentativas param, o valor continua devido "
+            "(pela equipe, ou a assinatura terminou durante as tentativas de cobrança)."
+        ),
+        {**_INVOICE, "status": "uncollectible"},
+    ),
+    EventType(
         "payment.succeeded",
         _("Um pagamento foi aprovado."),
         _PAYMENT,
@@ -191,6 +212,14 @@ EVENT_TYPES: list[EventType] = [
         "payment.failed",
         _("Um pagamento foi recusado ou o boleto/pix venceu."),
         {**_PAYMENT, "status": "failed", "failure_code": "card_declined"},
+    ),
+    EventType(
+        "payment.canceled",
+        _(
+            "Um boleto ou pix pendente foi cancelado: a fatura foi paga de outro jeito ou anulada, ou a "
+            "assinatura terminou. Ele não pode mais ser pago."
+        ),
+        {**_PAYMENT, "method": "boleto", "status": "canceled"},
     ),
     EventType(
         "payment.refunded",

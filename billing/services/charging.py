@@ -179,7 +179,8 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
             )
         return
     # Retries exhausted.
-    invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now, event_type="invoice.overdue")
+    invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now, emit_event=False)
+    emit(merchant=subscription.merchant, type="invoice.overdue", payload=invoice_payload(invoice))
     plan = subscription.plan
     more_installments_to_come = bool(
         plan.installments and (invoice.installment_number or 0) < plan.installments

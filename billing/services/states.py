@@ -84,9 +84,10 @@ def _move(instance, *, table, labels, noun, to: str, fields: dict) -> str:
     return from_status
 
 
-def invoice_move(*, invoice: Invoice, to: str, now, event_type: str | None = None, **fields) -> Invoice:
+def invoice_move(*, invoice: Invoice, to: str, now, emit_event: bool = True, **fields) -> Invoice:
     """Moves an invoice along INVOICE_TRANSITIONS (paid also records paid_at, next attempts stop) and emits
-    its event (`event_type` overrides the table's, e.g. dunning's invoice.overdue)."""
+    its event. `emit_event=False` is for a caller that emits a more specific event for the same change
+    (dunning's `invoice.overdue` when the retries run out)."""
     if to == InvoiceStatus.PAID:
         fields.setdefault("paid_at", now)
     if to != InvoiceStatus.OPEN:
@@ -94,11 +95,8 @@ def invoice_move(*, invoice: Invoice, to: str, now, event_type: str | None = Non
     _move(
         invoice, table=INVOICE_TRANSITIONS, labels=InvoiceStatus, noun=_("Uma fatura"), to=to, fields=fields
     )
-    emit(
-        merchant=invoice.merchant_id,
-        type=event_type or INVOICE_EVENT_TYPES[to],
-        payload=invoice_payload(invoice),
-    )
+    if emit_event:
+        emit(merchant=invoice.merchant_id, type=INVOICE_EVENT_TYPES[to], payload=invoice_payload(invoice))
     return invoice
 
 
