@@ -151,6 +151,11 @@ EVENT_TYPES: list[EventType] = [
         _SUBSCRIPTION,
     ),
     EventType(
+        "subscription.card_updated",
+        _("O cartão da assinatura foi trocado (“Alterar cartão”): finais do cartão antigo e do novo."),
+        {**_SUBSCRIPTION, "old_card_last4": "0002", "card_last4": "4242", "card_brand": "Visa"},
+    ),
+    EventType(
         "invoice.created",
         _("Uma fatura foi emitida (renovação, parcela ou rateio de troca de plano)."),
         _INVOICE,
