@@ -206,8 +206,8 @@ class InvoiceMarkUncollectibleView(_InvoiceActionView):
         context["question"] = (
             _(
                 "Marcar a fatura nº %(number)s de %(customer)s como incobrável? As tentativas de "
-                "cobrança param e um boleto/pix pendente é cancelado; os %(amount)s continuam devidos e ainda é possível "
-                "registrar o pagamento."
+                "cobrança param e um boleto/pix pendente é cancelado; os %(amount)s continuam devidos "
+                "e ainda é possível registrar o pagamento."
             )
             % self.amounts()
         )
