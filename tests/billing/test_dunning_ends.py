@@ -11,6 +11,7 @@ from billing.choices import InvoiceStatus, PaymentStatus
 from billing.models import BillingRun, Invoice, Payment
 from billing.services.billing_run import billing_run_start, due_subscription_ids, process_chunk
 from billing.services.charging import payment_settle
+from dashboard.selectors import live_state
 from notifications.models import Event
 from plans.choices import IntervalUnit
 from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
@@ -109,7 +110,9 @@ def test_canceling_a_boleto_subscription_voids_its_live_boleto(merchant, owner, 
     assert getattr(refused.value, "code", "") == "not_pending"
 
 
-def test_an_installment_plan_with_an_uncollectible_middle_installment_ends(merchant, contract, bill):
+def test_an_installment_plan_with_an_uncollectible_middle_installment_ends(
+    merchant, contract, bill, owner_client
+):
     """Defect 5: "Boleto 3x": 1 paid, 2 lapses three times, 3 paid → it used to stay Ativa forever."""
     plan = PlanFactory(merchant=merchant, price=10000, installments=3)
     start = dt.datetime(2027, 1, 15, 8, 0, tzinfo=SP)
@@ -136,8 +139,13 @@ def test_an_installment_plan_with_an_uncollectible_middle_installment_ends(merch
     bill(dt.datetime(2027, 4, 15, 9, 0, tzinfo=SP))
     subscription.refresh_from_db()
     assert subscription.is_ended
-    assert subscription.status in (S.EXPIRED, S.CANCELED)
+    assert subscription.status == S.EXPIRED
     assert subscription.next_invoice_at is None
+    assert subscription.ended_at == dt.datetime(2027, 4, 15, 8, 0, tzinfo=SP)
+    # The R$ 100 still owed is shown on the subscription and counted as at risk on the dashboard.
+    page = owner_client.get(subscription.get_absolute_url()).content.decode()
+    assert "Em aberto: R$\xa0100,00 em 1 fatura." in page
+    assert live_state(merchant=merchant)["at_risk"] == {"BRL": 10000}
 
 
 def test_six_installments_keep_access_until_the_end_of_the_last_paid_month(merchant, contract, bill):
@@ -164,3 +172,28 @@ def test_six_installments_keep_access_until_the_end_of_the_last_paid_month(merch
     assert subscription.access_until == dt.datetime(2027, 8, 5, 8, 0, tzinfo=SP)
     assert "subscription.access_revoked" in event_types(merchant)
     assert not Invoice.objects.filter(subscription=subscription, installment_number__gt=6).exists()
+
+
+def test_run_now_says_nothing_is_due_for_an_ended_subscriptions_leftover_boleto(merchant, owner_client):
+    """Rows left from before the fix (an expired subscription with a boleto still pending, lapsed) must not
+    make "Executar agora" announce "1 assinatura(s) a processar" and then process nothing."""
+    from django.urls import reverse
+
+    from tests.factories import InvoiceFactory, PaymentFactory, SubscriptionFactory
+
+    subscription = SubscriptionFactory(
+        merchant=merchant, status=S.EXPIRED, payment_method=PaymentMethod.BOLETO
+    )
+    invoice = InvoiceFactory(merchant=merchant, subscription=subscription)
+    PaymentFactory(
+        merchant=merchant,
+        invoice=invoice,
+        method=PaymentMethod.BOLETO,
+        status=PaymentStatus.PENDING,
+        expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )
+
+    response = owner_client.post(reverse("billing:run_now"), follow=True)
+
+    assert "Nada a cobrar agora." in response.content.decode()
+    assert not BillingRun.objects.exists()
