@@ -9,7 +9,7 @@ The bulk renewal (billing.services.batch) writes rows set-based; it takes its st
 """
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing.choices import (
     INVOICE_TRANSITIONS,
@@ -54,13 +54,20 @@ def payment_payload(payment: Payment) -> dict:
     }
 
 
-def transition_refusal(table, labels, from_status: str, to_status: str, noun) -> ValidationError | None:
+REFUSALS = {
+    "invoice": gettext_lazy("Uma fatura %(from)s não pode passar a %(to)s."),
+    "payment": gettext_lazy("Um pagamento %(from)s não pode passar a %(to)s."),
+    "refund": gettext_lazy("Um reembolso %(from)s não pode passar a %(to)s."),
+}
+
+
+def transition_refusal(table, labels, from_status: str, to_status: str, noun: str) -> ValidationError | None:
     """The error a move from `from_status` to `to_status` raises, or None when the table allows it."""
     if to_status in table.get(from_status, ()):
         return None
     return ValidationError(
-        _("%(noun)s %(from)s não pode passar a %(to)s.")
-        % {"noun": noun, "from": labels(from_status).label.lower(), "to": labels(to_status).label.lower()},
+        str(REFUSALS[noun])
+        % {"from": labels(from_status).label.lower(), "to": labels(to_status).label.lower()},
         code="invalid_transition",
     )
 
@@ -92,9 +99,7 @@ def invoice_move(*, invoice: Invoice, to: str, now, emit_event: bool = True, **f
         fields.setdefault("paid_at", now)
     if to != InvoiceStatus.OPEN:
         fields.setdefault("next_attempt_at", None)
-    _move(
-        invoice, table=INVOICE_TRANSITIONS, labels=InvoiceStatus, noun=_("Uma fatura"), to=to, fields=fields
-    )
+    _move(invoice, table=INVOICE_TRANSITIONS, labels=InvoiceStatus, noun="invoice", to=to, fields=fields)
     if emit_event:
         emit(merchant=invoice.merchant_id, type=INVOICE_EVENT_TYPES[to], payload=invoice_payload(invoice))
     return invoice
@@ -104,9 +109,7 @@ def payment_move(*, payment: Payment, to: str, now, **fields) -> Payment:
     """Moves a payment along PAYMENT_TRANSITIONS (succeeded also records settled_at) and emits its event."""
     if to == PaymentStatus.SUCCEEDED:
         fields.setdefault("settled_at", now)
-    _move(
-        payment, table=PAYMENT_TRANSITIONS, labels=PaymentStatus, noun=_("Um pagamento"), to=to, fields=fields
-    )
+    _move(payment, table=PAYMENT_TRANSITIONS, labels=PaymentStatus, noun="payment", to=to, fields=fields)
     event_type = PAYMENT_EVENT_TYPES.get(to)
     if event_type:
         emit(merchant=payment.merchant_id, type=event_type, payload=payment_payload(payment))
@@ -115,5 +118,5 @@ def payment_move(*, payment: Payment, to: str, now, **fields) -> Payment:
 
 def refund_move(*, refund: Refund, to: str, now, **fields) -> Refund:
     """Moves a refund still waiting on its gateway to the gateway's answer (REFUND_TRANSITIONS)."""
-    _move(refund, table=REFUND_TRANSITIONS, labels=RefundStatus, noun=_("Um reembolso"), to=to, fields=fields)
+    _move(refund, table=REFUND_TRANSITIONS, labels=RefundStatus, noun="refund", to=to, fields=fields)
     return refund
