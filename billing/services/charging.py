@@ -182,8 +182,11 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
     invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now, emit_event=False)
     emit(merchant=subscription.merchant, type="invoice.overdue", payload=invoice_payload(invoice))
     plan = subscription.plan
+    # Counted from what was billed, not from this invoice's number: a middle installment given up on
+    # after the last one was billed must still let the plan end.
     more_installments_to_come = bool(
-        plan.installments and (invoice.installment_number or 0) < plan.installments
+        plan.installments
+        and subscription.invoices.filter(kind=InvoiceKind.RECURRING).count() < plan.installments
     )
     if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
         subscription_apply_billing(subscription=subscription, now=now, to_status=S.PAST_DUE, reason=reason)

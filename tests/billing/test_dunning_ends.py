@@ -197,3 +197,32 @@ def test_run_now_says_nothing_is_due_for_an_ended_subscriptions_leftover_boleto(
 
     assert "Nada a cobrar agora." in response.content.decode()
     assert not BillingRun.objects.exists()
+
+
+def test_a_middle_installment_given_up_after_the_last_period_still_ends_the_plan(merchant, contract, bill):
+    """Weekly boleto 2x with five retries: installment 1 is still being retried when the plan's last
+    period ends; once its retries run out the plan ends (it used to wait for "more installments")."""
+    from billing.models import BillingSettings
+
+    BillingSettings.objects.create(merchant=merchant, retries=5)
+    plan = PlanFactory(
+        merchant=merchant, price=5000, installments=2, interval_unit=IntervalUnit.WEEK, interval_count=1
+    )
+    start = dt.datetime(2027, 6, 1, 8, 0, tzinfo=SP)
+    subscription = contract(at=start, plan=plan, payment_method=PaymentMethod.BOLETO)
+
+    for day in range(0, 30):
+        moment = start + dt.timedelta(days=day)
+        bill(moment)
+        second = Payment.objects.filter(invoice__installment_number=2, status=PaymentStatus.PENDING).first()
+        if second is not None:
+            with time_machine.travel(moment + dt.timedelta(hours=1), tick=False):
+                payment_settle(payment=second)
+        subscription.refresh_from_db()
+        if subscription.is_ended:
+            break
+
+    assert Invoice.objects.get(installment_number=2).status == InvoiceStatus.PAID
+    assert Invoice.objects.get(installment_number=1).status == InvoiceStatus.UNCOLLECTIBLE
+    assert subscription.status == S.EXPIRED
+    assert day > 14  # installment 1's retries outlived the last period

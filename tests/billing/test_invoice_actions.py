@@ -43,7 +43,7 @@ def bill(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def past_due(merchant, owner, bill):
-    """A card subscription whose first charge was declined: Pagamento pendente, invoice open, retry tomorrow."""
+    """A card subscription whose first charge was declined: past due, invoice open, retry tomorrow."""
     plan = PlanFactory(merchant=merchant, price=5990)
     with time_machine.travel(START, tick=False):
         subscription = subscription_create(
@@ -125,7 +125,7 @@ def test_void_forgives_the_invoice_and_the_subscription_runs_again(past_due, sup
     assert (invoice.status, invoice.next_attempt_at) == (InvoiceStatus.VOID, None)
     assert past_due.status == S.ACTIVE
     assert "invoice.voided" in types()
-    assert past_due.events.filter(actor=support, reason="Fatura nº %s anulada." % invoice.number).exists()
+    assert past_due.events.filter(actor=support, reason=f"Fatura nº {invoice.number} anulada.").exists()
     assert due_subscription_ids(START + dt.timedelta(days=2)) == {}  # no retry of a void invoice
 
 
