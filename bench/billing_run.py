@@ -533,17 +533,19 @@ def _drain(results) -> list[dict]:
 # --- PostgreSQL's own limits --------------------------------------------------------------------------------
 def limits(n: int) -> dict:
     """How fast this PostgreSQL takes the very rows the last run wrote, with nothing else to do: its
-    invoices, lines, payments, timeline entries and outbox events copied into empty twins of their tables
-    (same columns, defaults, constraints and indexes), once with COPY and once with executemany (psycopg 3,
-    pipelined), one connection, one transaction each; plus the set-based UPDATE of the N subscriptions.
+    invoices, lines, payments, sandbox charges, timeline entries and outbox events copied into empty
+    twins of their tables (same columns, defaults, constraints and indexes), once with COPY and once
+    with executemany (psycopg 3, pipelined), one connection, one transaction each; plus the set-based
+    UPDATE of the N subscriptions.
     Divided by N, that is the ceiling of a renewal's writes on this machine per connection."""
     from django.db import connection
 
-    from billing.models import Invoice, InvoiceLine, Payment
+    from billing.models import Invoice, InvoiceLine, Payment, SandboxCharge
     from notifications.models import Event
     from subscribers.models import Subscription, SubscriptionEvent
 
-    tables = [m._meta.db_table for m in (Invoice, InvoiceLine, Payment, SubscriptionEvent, Event)]
+    models = (Invoice, InvoiceLine, Payment, SandboxCharge, SubscriptionEvent, Event)
+    tables = [m._meta.db_table for m in models]
     data = {}
     raw = connection.connection
     with raw.cursor() as cursor:
@@ -754,8 +756,8 @@ def main(argv=None) -> int:
 
     limit = limits(n)
     print(
-        f"PostgreSQL limits, the same {limit['rows']} rows (N invoices, lines, payments, timeline entries, "
-        f"outbox events) + the UPDATE of N subscriptions, one connection, one transaction:"
+        f"PostgreSQL limits, the same {limit['rows']} rows (invoices, lines, payments, sandbox charges, "
+        f"timeline entries, outbox events) + the UPDATE of N subscriptions, one connection, one transaction:"
     )
     for name in ("copy", "executemany"):
         print(f"  {name:<11}: {limit[name]:.2f} s = {n / limit[name]:>8.0f} renewals/s")

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from billing.calculations import InvoiceTotals, LineInput, TaxInput, compute_invoice, discount_for_period
 from billing.choices import Gateway, InvoiceKind, InvoiceStatus
 from billing.models import Invoice
+from billing.services.invoicing import invoice_lines_create, invoice_payload
 from core.outbox import emit
 from plans.periods import add_interval, period_containing
 from subscribers.choices import PaymentMethod
@@ -199,8 +200,6 @@ def renewal_write(*, subscription, draft: RenewalDraft, number: int) -> Invoice 
     `invoice.created` event, inside the caller's transaction. Returns None when that period already has
     an invoice: the unique (subscription, period_start) constraint, checked in a savepoint, is what makes
     two workers or a retried task safe."""
-    from billing.services.invoicing import invoice_lines_create, invoice_payload
-
     invoice = Invoice(**draft.invoice_fields(), number=number)
     try:
         with transaction.atomic():
