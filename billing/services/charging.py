@@ -17,6 +17,7 @@ from billing.gateways import ChargeRequest, ChargeResult, GatewayError, get_gate
 from billing.gateways.sandbox import sandbox_settle
 from billing.models import BillingSettings, Invoice, Payment
 from billing.services.invoicing import invoice_payload
+from billing.services.renewal import gateway_for_method, invoice_charge_key
 from billing.services.states import invoice_move, payment_move, payment_payload
 from core.outbox import emit
 from subscribers.choices import PaymentMethod, SubscriptionStatus
@@ -27,7 +28,7 @@ S = SubscriptionStatus
 
 
 def gateway_for(subscription: Subscription) -> str:
-    return Gateway.MANUAL if subscription.payment_method == PaymentMethod.MANUAL else Gateway.SANDBOX
+    return gateway_for_method(subscription.payment_method)
 
 
 def lock_subscription(pk: int, *, skip_locked: bool = False) -> Subscription | None:
@@ -41,10 +42,11 @@ def lock_subscription(pk: int, *, skip_locked: bool = False) -> Subscription | N
 def _attempt(
     *, invoice: Invoice, subscription: Subscription, now, manual=False, resume_attempt_at=None
 ) -> Payment:
-    """One gateway attempt for an open invoice. The key (invoice + attempt number) makes a crashed or
-    repeated task get the gateway's first answer again instead of charging twice."""
+    """One gateway attempt for an open invoice. The key (subscription, the invoice's period start and the
+    attempt number: see renewal.charge_key) makes a crashed or repeated task get the gateway's first
+    answer again instead of charging twice. `manual`: staff's "Cobrar agora" (see _failed)."""
     attempt = invoice.attempt_count + 1
-    key = f"inv_{invoice.pk}_att_{attempt}"
+    key = invoice_charge_key(invoice, attempt)
     payment, _created = Payment.objects.get_or_create(
         idempotency_key=key,
         defaults={
@@ -146,6 +148,14 @@ def _succeeded(*, payment, invoice, subscription, now) -> None:
     _finish_installments(subscription=subscription, now=now)
 
 
+def decline_reason(invoice, payment) -> str:
+    """What the timeline and the `subscription.past_due` event say about a failed charge."""
+    return _("Cobrança da fatura nº %(number)s recusada: %(message)s") % {
+        "number": invoice.number,
+        "message": payment.failure_message or payment.failure_code,
+    }
+
+
 def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manual=False) -> None:
     payment_move(
         payment=payment,
@@ -157,10 +167,7 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
     )
     policy = BillingSettings.for_merchant(subscription.merchant)
     emit(merchant=subscription.merchant, type="invoice.payment_failed", payload=invoice_payload(invoice))
-    reason = _("Cobrança da fatura nº %(number)s recusada: %(message)s") % {
-        "number": invoice.number,
-        "message": payment.failure_message or payment.failure_code,
-    }
+    reason = decline_reason(invoice, payment)
     if manual:
         # Staff's "Cobrar agora" is an extra try: a decline keeps dunning's schedule as it was.
         invoice.next_attempt_at = resume_attempt_at
@@ -305,7 +312,7 @@ def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=N
         method=PaymentMethod.MANUAL,
         gateway=Gateway.MANUAL,
         gateway_reference=(reference or "").strip()[:100],
-        idempotency_key=f"inv_{invoice.pk}_att_{attempt}",
+        idempotency_key=invoice_charge_key(invoice, attempt),
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     _succeeded(payment=payment, invoice=invoice, subscription=subscription, now=now)

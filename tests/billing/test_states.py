@@ -17,7 +17,7 @@ from billing.choices import (
     PaymentStatus,
     RefundStatus,
 )
-from billing.services.batch import PAID, SUCCEEDED
+from billing.services.batch import FAILED, PAID, SUCCEEDED
 from billing.services.states import (
     INVOICE_EVENT_TYPES,
     PAYMENT_EVENT_TYPES,
@@ -121,7 +121,7 @@ def test_a_refund_refuses_every_move_outside_its_table(db, from_status, to_statu
 
 
 def test_the_bulk_path_writes_only_table_edges():
-    assert (PAID, SUCCEEDED) == (InvoiceStatus.PAID, PaymentStatus.SUCCEEDED)
+    assert (PAID, SUCCEEDED, FAILED) == (InvoiceStatus.PAID, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
     with pytest.raises(ValueError):
         bulk_transition(INVOICE_TRANSITIONS, InvoiceStatus.VOID, InvoiceStatus.PAID)
 
