@@ -144,7 +144,7 @@ ALLOWED = {
     ("billing/services/states.py", "_move"): "the one move() of invoices, payments and refunds",
     (
         "billing/services/batch.py",
-        "renew_plain",
+        "renew_many",
     ): "set-based rows; statuses from bulk_transition (the tables)",
 }
 
