@@ -115,14 +115,14 @@ class CustomerEmailEditView(_KindMixin, FormView):
             is_customized=bool(row and row.is_customized),
             variables=VARIABLES,
             variables_help=_(
-                "Escreva %(example)s para o nome do cliente. Também valem %(if)s e %(for)s. Os valores "
+                "Escreva %(example)s para o nome do cliente. Também valem %(if)s e %(with)s. Os valores "
                 "já vêm formatados (datas dd/mm/aaaa no fuso da loja, valores em R$); variáveis vazias "
                 "ficam em branco."
             )
             % {
                 "example": "{{ cliente.nome }}",
                 "if": "{% if … %}…{% endif %}",
-                "for": "{% for … %}…{% endfor %}",
+                "with": "{% with … %}…{% endwith %}",
             },
             can_edit=self.request.membership.can(Action.MANAGE_NOTIFICATIONS),
             email_settings=CustomerEmailSettings.for_merchant(self.request.merchant),
@@ -143,7 +143,10 @@ class CustomerEmailEditView(_KindMixin, FormView):
 
 
 class CustomerEmailPreviewView(_KindMixin, View):
-    """The live preview (htmx): the form's current text rendered with sample data; nothing is saved."""
+    """The live preview (htmx): the form's current text rendered with sample data; nothing is saved.
+    Rendering unsaved text is part of editing, so POST needs the role that edits templates."""
+
+    write_action = Action.MANAGE_NOTIFICATIONS
 
     def post(self, request, *args, **kwargs):
         overrides = {name: request.POST.get(name, "") for name in ("subject", "body_text", "body_html")}
