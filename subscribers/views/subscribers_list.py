@@ -100,9 +100,14 @@ class SubscriberExportView(MerchantScopedMixin, View):
     def get(self, request, *args, **kwargs):
         queryset = selectors.subscriber_list_queryset().filter(merchant=request.merchant)
         filterset = SubscriberFilterSet(request.GET, queryset=queryset, merchant=request.merchant)
-        # Like the list (FilterView's strict mode): invalid filters export nothing rather than everything.
-        valid = filterset.is_valid()
-        rows = filterset.qs if valid else queryset.none()
+        if not filterset.is_valid():
+            # Invalid filters (?status=bogus, ?plan=999999, ?subscribed_from=31/02/2026) would export an
+            # empty file and record it: the person gets the list with the form's errors instead (400), and
+            # nothing is recorded.
+            response = SubscriberListView.as_view()(request, *args, **kwargs)
+            response.status_code = 400
+            return response
+        rows = filterset.qs
         # The table knows how each column sorts; sorting through it keeps the list's order exactly.
         table = SubscriberTable(rows, order_by=request.GET.get("sort") or None)
         delimiter = exports.DELIMITERS.get(request.GET.get("delimiter", ""), ";")
@@ -111,7 +116,7 @@ class SubscriberExportView(MerchantScopedMixin, View):
             merchant=request.merchant,
             user=request.user,
             query=export_query(request.GET, filterset),
-            description=describe_filters(filterset, table, request.GET.get("sort", "")) if valid else "",
+            description=describe_filters(filterset, table, request.GET.get("sort", "")),
             output_format=output_format,
             delimiter=delimiter,
         )
