@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from localflavor.br.forms import BRCNPJField, BRCPFField
 
-from core.forms import MoneyField, PercentField
+from core.forms import IntegerField, MoneyField, PercentField
 from plans.choices import CouponDuration
 from plans.models import Coupon, Plan, TaxRate
 from plans.tables import coupon_discount_display
@@ -196,7 +196,7 @@ class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
             "invalid_choice": _("Escolha um plano ativo da lista."),
         },
     )
-    quantity = forms.IntegerField(
+    quantity = IntegerField(
         label=_("Quantidade"),
         min_value=1,
         max_value=100_000,
@@ -239,7 +239,7 @@ class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
         min_value=Decimal("0.01"),
         error_messages={"min_value": _("O desconto deve ser maior que zero.")},
     )
-    discount_periods = forms.IntegerField(
+    discount_periods = IntegerField(
         label=_("Por quantos períodos"),
         required=False,
         min_value=1,
