@@ -13,6 +13,7 @@ from accounts.generic import MerchantListView
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from core.pagination import LargeListPaginator, count_rows
+from core.ratelimit import RateLimitMixin
 from plans.models import Plan
 from subscribers import exports, selectors
 from subscribers.filtersets import SubscriberExportFilterSet, SubscriberFilterSet
@@ -88,7 +89,7 @@ class SubscriberExportListView(MerchantListView):
     empty_filtered_message = _("Nenhuma exportação nesta situação.")
 
 
-class SubscriberExportView(MerchantScopedMixin, View):
+class SubscriberExportView(MerchantScopedMixin, RateLimitMixin, View):
     """The list's rows as CSV, with the same filters and sort, streamed without buffering.
 
     Every export is recorded (SubscriberExport: who, when, which filters, how many rows, how it ended) for
@@ -96,6 +97,7 @@ class SubscriberExportView(MerchantScopedMixin, View):
     """
 
     required_action = Action.EXPORT
+    rate_limits = [("export", "user", ("GET",))]
 
     def get(self, request, *args, **kwargs):
         queryset = selectors.subscriber_list_queryset().filter(merchant=request.merchant)
