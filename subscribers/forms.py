@@ -23,6 +23,8 @@ from subscribers.validators import (
     normalize_document,
     normalize_email,
     normalize_handle,
+    normalize_phone,
+    validate_phone,
 )
 
 
@@ -49,6 +51,7 @@ class CustomerForm(forms.ModelForm):
         }
         help_texts = {
             "handle": _("Com ou sem o @; letras, números, ponto, hífen e sublinhado."),
+            "phone": _("Com DDD, por exemplo (11) 91234-5678; de outro país, com + e o código do país."),
         }
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -62,12 +65,19 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["document"] = self.instance.document_display
+            self.initial["phone"] = self.instance.phone_display
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
 
     def clean_handle(self):
         return normalize_handle(self.cleaned_data["handle"])
+
+    def clean_phone(self):
+        """E.164 ("+5511912345678") from the ways people write a Brazilian number, or a foreign one."""
+        phone = normalize_phone(self.cleaned_data["phone"])
+        validate_phone(phone)
+        return phone
 
     def clean_document(self):
         """Either a CPF (11 digits) or a CNPJ (14), checked by localflavor; returns the digits only."""
