@@ -42,6 +42,11 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_FILTERS = frozenset(email_library.ALLOWED_FILTERS)
 
 MAX_TEMPLATE_CHARS = 50_000
+# Blocks inside blocks: a few levels are plenty for an e-mail; thousands overflowed Python's stack.
+MAX_NESTING = 10
+# Filters on one value ("x|default:'-'|lower|truncatewords:3"): bounds what repeated escaping can grow.
+MAX_FILTERS = 4
+_BLOCK_ENDS = {"endif": "if", "endwith": "with", "endcomment": "comment", "endspaceless": "spaceless"}
 # A customer e-mail is a few kilobytes; the cap is for what a template could make of long values.
 MAX_OUTPUT_CHARS = 200_000
 # Checked at every variable lookup while rendering, in the web preview and in the worker alike.
@@ -134,6 +139,7 @@ def check_template(source: str) -> None:
         raise TemplateSyntaxError(
             _("O modelo passou de %(limit)s caracteres.") % {"limit": _number(MAX_TEMPLATE_CHARS)}
         )
+    depth = 0
     for token in Lexer(source or "").tokenize():
         if token.token_type == TokenType.BLOCK:
             name = (token.split_contents() or [""])[0]
@@ -142,15 +148,34 @@ def check_template(source: str) -> None:
                     _("A tag {%% %(tag)s %%} não é permitida nos e-mails. Use apenas: %(allowed)s.")
                     % {"tag": name, "allowed": "if, with, comment, firstof, spaceless"}
                 )
+            if name in _BLOCK_ENDS.values():
+                depth += 1
+            elif name in _BLOCK_ENDS:
+                depth -= 1
+            if depth > MAX_NESTING:
+                raise TemplateSyntaxError(
+                    _("Use no máximo %(depth)s blocos ({%% if %%}, {%% with %%}…) um dentro do outro.")
+                    % {"depth": MAX_NESTING}
+                )
         if token.token_type in (TokenType.BLOCK, TokenType.VAR):
-            for name in _FILTER_NAME.findall(_QUOTED.sub('""', token.contents)):
+            names = _FILTER_NAME.findall(_QUOTED.sub('""', token.contents))
+            for name in names:
                 if name not in ALLOWED_FILTERS:
                     raise TemplateSyntaxError(
                         _("O filtro |%(filter)s não é permitido nos e-mails. Use apenas: %(allowed)s.")
                         % {"filter": name, "allowed": ", ".join(sorted(ALLOWED_FILTERS))}
                     )
+            if len(names) > MAX_FILTERS and token.token_type == TokenType.VAR:
+                raise TemplateSyntaxError(
+                    _("Use no máximo %(count)s filtros em uma variável.") % {"count": MAX_FILTERS}
+                )
     try:
         _TEXT_ENGINE.from_string(source or "")
+    except RecursionError as exc:
+        raise TemplateSyntaxError(
+            _("Use no máximo %(depth)s blocos ({%% if %%}, {%% with %%}…) um dentro do outro.")
+            % {"depth": MAX_NESTING}
+        ) from exc
     except TemplateSyntaxError as exc:
         raise TemplateSyntaxError(_("Erro de sintaxe no modelo: %(error)s") % {"error": exc}) from exc
 
@@ -162,7 +187,10 @@ def render_string(source: str, context: dict, *, html: bool) -> str:
     engine = _HTML_ENGINE if html else _TEXT_ENGINE
     template = engine.from_string(source or "")
     budget = _BudgetContext(plain(context), autoescape=html, deadline=time.monotonic() + MAX_RENDER_SECONDS)
-    output = template.render(budget)
+    try:
+        output = template.render(budget)
+    except RecursionError as exc:  # the nesting check makes this unreachable; the cap stays a cap
+        raise TemplateLimitExceeded(_render_too_slow_message()) from exc
     if time.monotonic() > budget.deadline:
         raise TemplateLimitExceeded(_render_too_slow_message())
     if len(output) > MAX_OUTPUT_CHARS:

@@ -151,3 +151,29 @@ def test_the_worker_refuses_a_hostile_template_saved_before_the_rules(
     assert "não é permitid" in sending.error
     assert len(sending.body_text) < 100_000
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{% if a %}" * 1000 + "x" + "{% endif %}" * 1000, "Use no máximo 10 blocos"),
+        ("{% with a=b %}" * 11 + "x" + "{% endwith %}" * 11, "Use no máximo 10 blocos"),
+        ("{{ x|force_escape|force_escape|force_escape|force_escape|force_escape }}", "no máximo 4 filtros"),
+    ],
+)
+def test_deep_nesting_and_long_filter_chains_are_refused(owner_client, source, message):
+    """A thousand nested {% if %} overflowed Python's stack while compiling (a 500 in the preview)."""
+    check = pytest.raises(TemplateSyntaxError, match=message)
+    with check:
+        check_template(source)
+
+    response = owner_client.post(PREVIEW_URL, preview_data(body_text=source), headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_ten_levels_and_four_filters_are_fine():
+    source = "{% if a %}" * 10 + "{{ a|default:'-'|lower|upper|capfirst }}" + "{% endif %}" * 10
+
+    assert render_string(source, {"a": "x"}, html=False) == "X"
