@@ -17,6 +17,7 @@ import functools
 import math
 
 from django.conf import settings
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
@@ -38,6 +39,14 @@ def _over_limit(request, *, group: str, key: str, methods) -> int | None:
     return max(1, usage["time_left"])
 
 
+def _same_site_referer(request) -> str:
+    """The page the person came from, for "Voltar", when it is on this site."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return referer
+    return ""
+
+
 def too_many_requests(request, *, retry_after: int):
     """The 429 answer: what happened and when to try again, in the person's language."""
     minutes = math.ceil(retry_after / 60)
@@ -51,7 +60,7 @@ def too_many_requests(request, *, retry_after: int):
         heading=_("Muitas tentativas"),
         message=_("Você fez muitas solicitações em pouco tempo. Tente novamente em %(wait)s.")
         % {"wait": wait},
-        back_url=request.META.get("HTTP_REFERER", "") if request.method == "GET" else "",
+        back_url=_same_site_referer(request),
     )
     response["Retry-After"] = str(retry_after)
     return response

@@ -163,3 +163,19 @@ def test_the_429_page_speaks_english_too(client, settings):
 
     assert response.status_code == 429
     assert "Too many" in response.content.decode()
+
+
+def test_the_429_page_links_back_only_to_this_site(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "public": "1/m"}
+
+    @rate_limit("public", key="ip", methods=("GET",))
+    def page(request):
+        return HttpResponse("ok")
+
+    factory = RequestFactory()
+    page(factory.get("/x/"))
+    inside = page(factory.get("/x/", HTTP_REFERER="http://testserver/assinantes/"))
+    outside = page(factory.get("/x/", HTTP_REFERER="https://evil.example/"))
+
+    assert 'href="http://testserver/assinantes/"' in inside.content.decode()
+    assert "evil.example" not in outside.content.decode()
