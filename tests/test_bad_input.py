@@ -135,3 +135,17 @@ def test_an_export_with_an_invalid_filter_shows_the_error_and_records_nothing(
     assert not SubscriberExport.objects.exists()
     assert not [r for r in caplog.records if r.exc_info]
     assert Subscription.objects.count() == 1
+
+
+def test_a_nul_byte_in_a_parameter_name_or_on_an_object_page_is_refused_too(merchant, owner_of):
+    """The check runs before any view (core.middleware), so pages with their own filters — an endpoint's
+    delivery log — and parameter names are covered as well."""
+    from tests.factories import WebhookEndpointFactory
+
+    endpoint = WebhookEndpointFactory(merchant=merchant)
+
+    by_value = owner_of.get(endpoint.get_absolute_url(), {"status": "a\x00b"})
+    by_name = owner_of.get(reverse("subscribers:subscriber_list"), {"a\x00b": "1"})
+
+    assert by_value.status_code == by_name.status_code == 400
+    assert "caracteres nulos" in by_value.content.decode()
