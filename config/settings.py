@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "config.apps.RecorrenteStaticFilesConfig",  # django.contrib.staticfiles, fewer files collected
     "django.contrib.humanize",
     "django_filters",
     "django_tables2",
