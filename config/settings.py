@@ -259,7 +259,9 @@ STATICFILES_DIRS = [
 # Development prints e-mails in the terminal; production sends them over SMTP (EMAIL_HOST and friends).
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -340,6 +342,9 @@ STORAGES = {
     },
 }
 WHITENOISE_MAX_AGE = 60 if DEBUG else 31536000  # hashed names never change content, see above
+# Development serves straight from the sources (no STATIC_ROOT), as runserver does.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 # Source maps named in the vendored files that their npm packages do not ship are left unrewritten.
 WHITENOISE_MANIFEST_STRICT = False
 

@@ -64,7 +64,5 @@ class RequestLogMiddleware:
                 "user_id": user.pk if user is not None and user.is_authenticated else None,
                 "request_id": request_id,
             }
-            logger.info(
-                "%s %s %s %.1fms", request.method, request.path, status, duration_ms, extra=fields
-            )
+            logger.info("%s %s %s %.1fms", request.method, request.path, status, duration_ms, extra=fields)
             request_id_var.reset(token)

@@ -5,7 +5,10 @@ Everything can be overridden with gunicorn's own GUNICORN_CMD_ARGS or the variab
 
 import os
 
-bind = os.environ.get("GUNICORN_BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+bind = (
+    os.environ.get("GUNICORN_BIND")
+    or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+)
 # Sync workers: the app is server-rendered and talks to PostgreSQL; 2 × cores + 1 is gunicorn's advice.
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

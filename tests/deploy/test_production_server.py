@@ -28,7 +28,9 @@ def test_pages_css_bootstrap_and_htmx_are_served_with_hashed_names_and_a_far_fut
             assert ONE_YEAR in response.headers["Cache-Control"], url
             assert "immutable" in response.headers["Cache-Control"], url
         font = client.get(
-            re.search(r"url\(\"?([^\")]+woff2[^\")]*)", client.get(next(u for u in assets if "icons" in u)).text)
+            re.search(
+                r"url\(\"?([^\")]+woff2[^\")]*)", client.get(next(u for u in assets if "icons" in u)).text
+            )
             .group(1)
             .replace("fonts/", "/static/vendor/bootstrap-icons/fonts/")
         )
@@ -110,7 +112,9 @@ def test_one_json_log_line_per_request_with_the_request_id_passed_through(produc
     assert re.fullmatch(r"[0-9a-f]{32}", generated)
 
     records = [json.loads(line) for line in production_server.log_lines() if line.startswith("{")]
-    line = next(r for r in records if r.get("request_id") == "req-abc-123" and r["logger"] == "recorrente.request")
+    line = next(
+        r for r in records if r.get("request_id") == "req-abc-123" and r["logger"] == "recorrente.request"
+    )
     assert line["method"] == "GET" and line["path"] == "/conta/login/" and line["status"] == 200
     assert isinstance(line["duration_ms"], float) and line["level"] == "INFO"
     assert line["user_id"] is None and line["merchant_id"] is None

@@ -29,7 +29,14 @@ def test_the_development_key_is_accepted_only_with_debug_on(tmp_path):
 def test_gunicorn_refuses_to_serve_with_the_development_secret_key(tmp_path):
     env = production_env(tmp_path, DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY)
     result = subprocess.run(
-        [GUNICORN, "config.wsgi", "--config", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{free_port()}"],
+        [
+            GUNICORN,
+            "config.wsgi",
+            "--config",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{free_port()}",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -74,7 +81,12 @@ def test_production_defaults(tmp_path):
         "'log_format': s.LOG_FORMAT, 'webhooks_private': s.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES}))"
     )
     result = subprocess.run(
-        [PYTHON, "-c", probe], cwd=ROOT, env=production_env(tmp_path), capture_output=True, text=True, check=True
+        [PYTHON, "-c", probe],
+        cwd=ROOT,
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "debug": False,
@@ -125,7 +137,11 @@ def test_errors_go_to_sentry_only_when_sentry_dsn_is_set(tmp_path):
     try:
         dsn = f"http://publickey@127.0.0.1:{server.server_port}/42"
         without = subprocess.run(
-            [PYTHON, "-c", SENTRY_PROBE], cwd=ROOT, env=production_env(tmp_path), capture_output=True, text=True
+            [PYTHON, "-c", SENTRY_PROBE],
+            cwd=ROOT,
+            env=production_env(tmp_path),
+            capture_output=True,
+            text=True,
         )
         assert without.stdout.split()[0] == "inactive"
         assert _SentryIngest.received == []

@@ -26,7 +26,9 @@ class Command(BaseCommand):
         source = parser.add_mutually_exclusive_group()
         source.add_argument("--password-file", help="Read the owner's password from this file (first line).")
         source.add_argument(
-            "--password-env", metavar="VARIABLE", help="Read the owner's password from this environment variable."
+            "--password-env",
+            metavar="VARIABLE",
+            help="Read the owner's password from this environment variable.",
         )
 
     def handle(self, *args, name, slug, owner_username, owner_email, password_file, password_env, **options):
