@@ -1,4 +1,4 @@
-"""Key rotation of stored credentials: new key first, `manage.py rotate_credentials`, then drop the old key."""
+"""Key rotation of stored credentials: new key first, `manage.py rotate_credentials`, drop the old key."""
 
 import pytest
 from cryptography.fernet import Fernet

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--include-derived-key",
             action="store_true",
-            help="Also decrypt values encrypted with the key derived from SECRET_KEY (installs without keys).",
+            help="Also decrypt values encrypted with the key derived from SECRET_KEY.",
         )
 
     def handle(self, *args, include_derived_key, **options):
