@@ -41,6 +41,8 @@ if not DEBUG and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
         "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "
         "For development, set DJANGO_DEBUG=true (make run does)."
     )
+# Old keys still accepted for sessions and signed links while a new SECRET_KEY takes over (README).
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
