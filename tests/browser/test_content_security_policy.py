@@ -72,9 +72,11 @@ def test_no_page_violates_the_content_security_policy(page, login, owner, mercha
     reports = []
     page.on(
         "console",
-        lambda message: reports.append(f"{page.url}: {message.text}")
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
-        else None,
+        lambda message: (
+            reports.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+            else None
+        ),
     )
     page.add_init_script(COLLECT_VIOLATIONS)
 
