@@ -7,6 +7,9 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run`, `make test` and the benchmarks are development: DEBUG on (sandbox payments, console e-mail,
+# no HTTPS redirect), set here explicitly because the settings default to production (README "Deploying").
+DEV_ENV := DJANGO_DEBUG=true
 
 .PHONY: help install deps static messages migrate demo run worker test lint check pytest test-deps bench bench-subscribers clean
 
@@ -33,14 +36,14 @@ messages: deps
 
 # --- running -----------------------------------------------------------------------------------
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py setup_schedules
-	$(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
+	$(DEV_ENV) $(PY) manage.py setup_schedules
+	$(DEV_ENV) $(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
 
 run: demo
-	PORT=$(PORT) HOST=$(HOST) .venv/bin/honcho --procfile Procfile start
+	$(DEV_ENV) PORT=$(PORT) HOST=$(HOST) .venv/bin/honcho --procfile Procfile.dev start
 
 # --- checks and tests ----------------------------------------------------------------------------
 # Debian's chromium for the browser tests, GNU gettext to check that every string has its translation.
@@ -60,14 +63,14 @@ lint:
 BENCH_SUBSCRIPTIONS ?= 200000
 BENCH_WORKERS ?= 1 2
 bench: install
-	scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.billing_run --subscriptions $(BENCH_SUBSCRIPTIONS) --workers $(BENCH_WORKERS)'
 
 # Assinantes: seeds BENCH_SUBSCRIBERS subscriptions (customers, payments, timeline events) with COPY into a
 # throwaway PostgreSQL, then times the list per filter and the full CSV export; see bench/README.md.
 BENCH_SUBSCRIBERS ?= 1000000
 bench-subscribers: install
-	scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.subscribers --subscriptions $(BENCH_SUBSCRIBERS)'
 
 clean:

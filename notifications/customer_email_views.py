@@ -3,12 +3,15 @@
 Kept apart from views.py (webhooks) so each screen family stays readable; urls.py wires both.
 """
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template import TemplateSyntaxError
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
 
@@ -49,6 +52,12 @@ class CustomerEmailListView(MerchantTemplateView):
         return context
 
 
+# An e-mail's HTML is shown in a sandboxed srcdoc iframe (no scripts, no same-origin), which inherits the
+# page's Content-Security-Policy; e-mails need inline styles (mail clients ignore stylesheets), so the
+# pages that show one allow inline styles, and only styles.
+email_preview_csp = method_decorator(csp_replace({"style-src": [SELF, UNSAFE_INLINE]}), name="dispatch")
+
+
 class _KindMixin(MerchantScopedMixin):
     """Views about one kind of e-mail of the current merchant (`<kind>` in the URL, so another merchant's
     template cannot even be named). The model is named for the URL walk of the tests; an unknown kind is a
@@ -81,6 +90,7 @@ def _preview(request, *, kind, overrides=None) -> dict:
     return {"preview_subject": subject, "preview_text": text, "preview_html": html}
 
 
+@email_preview_csp
 class CustomerEmailEditView(_KindMixin, FormView):
     """The editor: subject, text and HTML, the variables they may use, and a preview with sample data.
     Everyone sees it; saving needs "manage notifications"."""
@@ -143,6 +153,7 @@ class CustomerEmailEditView(_KindMixin, FormView):
         return HttpResponseRedirect(self.get_success_url())
 
 
+@email_preview_csp
 class CustomerEmailPreviewView(_KindMixin, RateLimitMixin, View):
     """The live preview (htmx): the form's current text rendered with sample data; nothing is saved.
     Rendering unsaved text is part of editing, so POST needs the role that edits templates."""
@@ -229,6 +240,7 @@ class EmailSendingListView(MerchantListView):
     empty_filtered_message = _("Nenhum e-mail encontrado para estes filtros.")
 
 
+@email_preview_csp
 class EmailSendingDetailView(MerchantDetailView):
     """One customer e-mail as it was sent: headers, text and HTML."""
 
