@@ -1,9 +1,9 @@
 """The billing run's fast path: the plain renewals of a chunk, in bulk, in one transaction.
 
 A plain renewal is the common case: an active subscription paid by card (the sandbox gateway) with
-exactly one period due, no pending plan or quantity change, no installments, no open invoice and no
-lapsed boleto/pix payment. For those, `renew_plain` does what `process_subscription` does, with a
-fixed number of statements per chunk instead of ~30 per subscription:
+exactly one period due, no pending plan or quantity change, no installments, no open invoice, no
+lapsed boleto/pix payment and no customer credit balance. For those, `renew_plain` does what
+`process_subscription` does, with a fixed number of statements per chunk instead of ~30 per subscription:
 
 1. one `SELECT … FOR UPDATE OF subscription SKIP LOCKED` of the chunk, with the due conditions and the
    "plain" filter in its WHERE (a row another worker holds is skipped, as in the per-subscription path);
@@ -24,7 +24,7 @@ line of defence: a violation rolls the whole batch back.
 """
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ from accounts.models import Merchant
 from billing.calculations import LineInput, TaxInput, compute_invoice, discount_for_period
 from billing.choices import Gateway, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeRequest, get_gateway
-from billing.models import Invoice, InvoiceLine, Payment
+from billing.models import CreditEntry, Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, lock_subscription, payment_payload
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
 from core.bulk import in_values, insert_rows, reserve_pks
@@ -119,6 +119,15 @@ def plain_renewals_due(subscription_ids, now):
     lapsed_payments = Payment.objects.filter(
         invoice__subscription=OuterRef("pk"), status=PaymentStatus.PENDING, expires_at__lte=now
     )
+    # A customer with a credit balance in the subscription's currency renews through the per-subscription
+    # path, which consumes the balance first (billing.services.credit): this path never sees credit.
+    credit = (
+        CreditEntry.objects.filter(customer_id=OuterRef("customer_id"), currency=OuterRef("currency"))
+        .order_by()
+        .values("customer_id")
+        .annotate(balance=Sum("amount"))
+        .values("balance")
+    )
     return (
         Subscription.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
@@ -133,6 +142,8 @@ def plain_renewals_due(subscription_ids, now):
         .filter(Q(plan__installments__isnull=True) | Q(plan__installments=0))
         .exclude(Exists(open_invoices))
         .exclude(Exists(lapsed_payments))
+        .alias(credit_balance=Subquery(credit))
+        .filter(Q(credit_balance__isnull=True) | Q(credit_balance=0))
         .order_by("pk")
         .values_list(*FIELDS)
     )

@@ -21,7 +21,9 @@ from billing.gateways import ChargeResult, GatewayError, get_gateway
 from billing.models import BillingRun, Invoice, Payment
 from billing.services.batch import period_end, renew_plain
 from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
-from billing.services.invoicing import invoice_create_for_period
+from billing.services.credit import credit_apply_to_invoice
+from billing.services.invoicing import invoice_create_for_period, invoice_payload
+from core.outbox import emit
 from plans.periods import add_interval
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Subscription
@@ -182,10 +184,14 @@ def _renew(subscription, now) -> list[str]:
         )
         if invoice is None:
             continue
-        if invoice.total == 0:
+        # The customer's credit balance pays first (billing.services.credit); only the rest is charged.
+        credit_apply_to_invoice(invoice=invoice)
+        if invoice.amount_due == 0:
             invoice.status = InvoiceStatus.PAID
             invoice.paid_at = now
             invoice.save(update_fields=["status", "paid_at"])
+            if invoice.credit_applied:
+                emit(merchant=subscription.merchant, type="invoice.paid", payload=invoice_payload(invoice))
             if subscription.status in (S.TRIALING, S.PENDING, S.PAST_DUE):
                 subscription_apply_billing(
                     subscription=subscription,

@@ -63,7 +63,7 @@ def _attempt(*, invoice: Invoice, subscription: Subscription, now) -> Payment:
             "merchant_id": invoice.merchant_id,
             "invoice": invoice,
             "attempt": attempt,
-            "amount": invoice.total - invoice.amount_paid,
+            "amount": invoice.amount_due - invoice.amount_paid,
             "currency": invoice.currency,
             "method": subscription.payment_method,
             "gateway": gateway_for(subscription),
@@ -120,7 +120,7 @@ def _succeeded(*, payment, invoice, subscription, now) -> None:
     payment.settled_at = now
     payment.save(update_fields=["gateway_reference", "status", "settled_at"])
     invoice.status = InvoiceStatus.PAID
-    invoice.amount_paid = invoice.total
+    invoice.amount_paid = invoice.amount_due
     invoice.paid_at = now
     invoice.next_attempt_at = None
     invoice.save(update_fields=["status", "amount_paid", "paid_at", "next_attempt_at"])
@@ -245,7 +245,7 @@ def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=N
         merchant_id=invoice.merchant_id,
         invoice=invoice,
         attempt=attempt,
-        amount=invoice.total - invoice.amount_paid,
+        amount=invoice.amount_due - invoice.amount_paid,
         currency=invoice.currency,
         method=PaymentMethod.MANUAL,
         gateway=Gateway.MANUAL,

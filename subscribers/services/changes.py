@@ -1,5 +1,6 @@
 """Changing terms: plan, quantity, discount, salesperson, payment method, tax rates."""
 
+import copy
 import datetime as dt
 from decimal import Decimal
 
@@ -91,7 +92,11 @@ def subscription_update(
         gross=min(gross, old_plan.price * old_quantity) if defer else gross,
     )
     before = model_to_dict(subscription, fields=_EDITABLE)
-    old_tax_rate_ids = sorted(subscription.tax_rates.values_list("pk", flat=True))
+    # The terms before the edit (discount, coupon, taxes): a proration credits the old terms' unused time
+    # at what they cost.
+    previous = copy.copy(subscription)
+    old_tax_rates = list(subscription.tax_rates.all())
+    old_tax_rate_ids = sorted(rate.pk for rate in old_tax_rates)
     new_tax_rate_ids = old_tax_rate_ids
     if tax_rates is not None:
         tax_rates = list(tax_rates)
@@ -135,7 +140,14 @@ def subscription_update(
     elif terms_change:
         data["apply"] = "now"
         hook = plan_change_hook()
-        note = hook(subscription=subscription, old_plan=old_plan, old_quantity=old_quantity, now=now)
+        note = hook(
+            subscription=subscription,
+            old_plan=old_plan,
+            old_quantity=old_quantity,
+            now=now,
+            previous=previous,
+            old_tax_rates=old_tax_rates,
+        )
         if note:
             data["proration"] = note
     _record(subscription, kind=EventKind.EDITED, actor=actor, data=data, at=now)
@@ -148,7 +160,8 @@ def subscription_update(
 def plan_change_hook():
     """The function that bills a plan or quantity change applied now, named by
     settings.SUBSCRIPTION_PLAN_CHANGE_HOOK (billing builds on subscribers, so it is looked up by name).
-    Called as hook(subscription=, old_plan=, old_quantity=, now=) inside the edit's transaction; what it
+    Called as hook(subscription=, old_plan=, old_quantity=, now=, previous=, old_tax_rates=) inside the
+    edit's transaction (`previous`: a copy of the subscription before the edit); what it
     returns (a JSON-safe dict or None) is noted on the edit's timeline entry."""
     return import_string(settings.SUBSCRIPTION_PLAN_CHANGE_HOOK)
 
