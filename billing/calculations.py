@@ -139,7 +139,9 @@ def compute_invoice(
 
     amounts = [line.quantity * line.unit_amount for line in lines]
     # The invoice's discount is shared by its positive lines that have no terms of their own.
-    positives = [max(amount, 0) if line.terms is None else 0 for line, amount in zip(lines, amounts)]
+    positives = [
+        max(amount, 0) if line.terms is None else 0 for line, amount in zip(lines, amounts, strict=True)
+    ]
     subtotal = sum(amounts)
     shared = allocate(_discount_total(discount, sum(positives)), positives)
     line_discounts = [

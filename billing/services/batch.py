@@ -328,6 +328,7 @@ def _invoice_row(renewal: _Renewal, invoice_id: int, number: int, now) -> _Row:
         total=totals.total,
         amount_paid=0,
         amount_refunded=0,
+        credit_applied=0,  # customers with a credit balance never reach the batch (plain_renewals_due)
         due_at=max(start, now),
         attempt_count=0,
         next_attempt_at=None,
