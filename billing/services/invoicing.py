@@ -15,7 +15,7 @@ from django.db import (
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from billing.calculations import LineInput, TaxInput, compute_invoice, discount_for_period
+from billing.calculations import InvoiceTotals, LineInput, TaxInput, compute_invoice, discount_for_period
 from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
 from core.outbox import emit
@@ -131,19 +131,16 @@ def taxes_of(tax_rates) -> list[TaxInput]:
     ]
 
 
-def invoice_create_for_period(
-    *, subscription, period_start, period_end, now, periods_billed: int, installment_number=None
-) -> Invoice | None:
-    """The recurring invoice of one period, with its lines, discount and taxes (billing.calculations).
-
-    Returns None when that period already has an invoice: the unique (subscription, period_start)
-    constraint, checked in a savepoint, is what makes two workers or a retried task safe.
-    """
+def renewal_totals(
+    *, subscription, period_start, period_end, periods_billed: int, taxes, installment_number=None
+) -> InvoiceTotals:
+    """The recurring invoice of one period, computed (no writes): the subscription's plan × quantity with
+    the discount for that period and `taxes`. What the renewal bills and what previews show."""
     plan = subscription.plan
     description = plan.name
     if installment_number and plan.installments:
         description = f"{plan.name} ({installment_number}/{plan.installments})"
-    totals = compute_invoice(
+    return compute_invoice(
         lines=[
             LineInput(
                 description=description,
@@ -156,6 +153,24 @@ def invoice_create_for_period(
         discount=discount_for_period(
             subscription=subscription, period_start=period_start, periods_billed=periods_billed
         ),
+        taxes=taxes,
+    )
+
+
+def invoice_create_for_period(
+    *, subscription, period_start, period_end, now, periods_billed: int, installment_number=None
+) -> Invoice | None:
+    """The recurring invoice of one period, with its lines, discount and taxes (billing.calculations).
+
+    Returns None when that period already has an invoice: the unique (subscription, period_start)
+    constraint, checked in a savepoint, is what makes two workers or a retried task safe.
+    """
+    totals = renewal_totals(
+        subscription=subscription,
+        period_start=period_start,
+        period_end=period_end,
+        periods_billed=periods_billed,
+        installment_number=installment_number,
         taxes=subscription_taxes(subscription),
     )
     (number,) = allocate_invoice_numbers(subscription.merchant, 1)

@@ -291,3 +291,19 @@ def prorate_plan_change(
     credit, charge = totals.lines
     note["credit"], note["charge"] = -line_net(credit), line_net(charge)
     return note
+
+
+def credit_unused_time(*, subscription, now: dt.datetime | None = None):
+    """The SUBSCRIPTION_CANCEL_CREDIT_HOOK: a cancellation "agora, creditando o tempo não usado" credits
+    the unused rest of the paid period, at what it cost (discount and taxes included), to the customer's
+    credit balance through a proration invoice of total 0. Called by `subscription_cancel` inside its
+    transaction, with the subscription locked and still in its period. Returns the timeline note, or
+    None when there is no paid time left to credit."""
+    now = now or timezone.now()
+    if not has_unused_paid_time(subscription, now):
+        return None
+    totals = unused_time_totals(subscription=subscription, at=now)
+    if totals.credit == 0:
+        return None
+    _invoice, note = proration_invoice_create(subscription=subscription, totals=totals, now=now)
+    return note

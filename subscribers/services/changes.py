@@ -31,6 +31,10 @@ from subscribers.services._common import (
     _record,
     _refuse,
 )
+from subscribers.services.contract import _check_coupon
+
+# `coupon` default of subscription_update: leave the coupon as it is.
+KEEP = object()
 
 
 @transaction.atomic
@@ -47,6 +51,7 @@ def subscription_update(
     discount_amount: int | None = None,
     discount_periods: int | None = None,
     tax_rates=None,
+    coupon=KEEP,
     apply: str = "now",
     now: dt.datetime | None = None,
 ) -> Subscription:
@@ -61,6 +66,11 @@ def subscription_update(
 
     `tax_rates=None` leaves the taxes as they are; a list replaces them (the merchant's active ones, or
     ones the subscription already has) and is recorded among the edit's changes as ids.
+
+    `coupon` (default: kept) adds, replaces (a Coupon, checked like at contract time) or removes (None)
+    the coupon. It discounts from the next invoice on: the period already paid is not re-billed (a plan
+    change applied now in the same edit prorates its new side with it). Recorded as `coupon` in the
+    edit's changes, with the `subscription.updated` event.
     """
     now = now or timezone.now()
     subscription = _locked(subscription)
@@ -97,6 +107,11 @@ def subscription_update(
     previous = copy.copy(subscription)
     old_tax_rates = list(subscription.tax_rates.all())
     old_tax_rate_ids = sorted(rate.pk for rate in old_tax_rates)
+    old_coupon_id = subscription.coupon_id
+    if coupon is not KEEP and getattr(coupon, "pk", None) != old_coupon_id:
+        _check_coupon(merchant=merchant, coupon=coupon, now=now)
+        subscription.coupon = coupon
+        subscription.coupon_applied_at = now if coupon is not None else None
     new_tax_rate_ids = old_tax_rate_ids
     if tax_rates is not None:
         tax_rates = list(tax_rates)
@@ -129,9 +144,11 @@ def subscription_update(
     changes = {k: [_jsonable(before[k]), _jsonable(after[k])] for k in _EDITABLE if before[k] != after[k]}
     if new_tax_rate_ids != old_tax_rate_ids:
         changes["tax_rates"] = [old_tax_rate_ids, new_tax_rate_ids]
+    if subscription.coupon_id != old_coupon_id:
+        changes["coupon"] = [old_coupon_id, subscription.coupon_id]
     if not changes:
         return subscription
-    subscription.save(update_fields=[*_EDITABLE, "currency", "updated_at"])
+    subscription.save(update_fields=[*_EDITABLE, "currency", "coupon", "coupon_applied_at", "updated_at"])
     if "tax_rates" in changes:
         subscription.tax_rates.set(new_tax_rate_ids)
     data = {"changes": changes}
