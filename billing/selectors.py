@@ -6,7 +6,7 @@ import re
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from billing.choices import SETTLEMENT_CREDIT_REASONS, InvoiceStatus, PaymentStatus
+from billing.choices import SETTLEMENT_CREDIT_REASONS, CreditReason, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.models import BillingRun, Chargeback, CreditEntry, Invoice, Payment, Refund
 
 # How many invoices the subscription page's "Transações" lists before pointing to Cobranças > Faturas.
@@ -65,7 +65,20 @@ def invoice_document(invoice: Invoice) -> dict:
             .select_related("actor")
             .order_by("-created_at")
         )
-    return {"lines": lines, "payments": payments, "refunds": refunds, "chargebacks": chargebacks}
+    # What a proration invoice put on the customer's credit balance (a downgrade's net credit): only
+    # proration invoices can, so only they pay the query.
+    credited_to_balance = 0
+    if invoice.kind == InvoiceKind.PRORATION:
+        credited_to_balance = _total(
+            CreditEntry.objects.filter(invoice=invoice, reason=CreditReason.PRORATION_CREDIT), "amount"
+        )
+    return {
+        "lines": lines,
+        "payments": payments,
+        "refunds": refunds,
+        "chargebacks": chargebacks,
+        "credited_to_balance": credited_to_balance,
+    }
 
 
 def created_between_q(*, merchant, start: dt.date | None = None, end: dt.date | None = None) -> Q:

@@ -1,4 +1,5 @@
 from billing.views.chargebacks import PaymentChargebackView
+from billing.views.credit import CustomerCreditAdjustView, CustomerCreditRefundView, CustomerCreditView
 from billing.views.invoices import (
     InvoiceDetailView,
     InvoiceListView,
@@ -21,6 +22,9 @@ __all__ = [
     "BillingRunProgressView",
     "BillingRunStartView",
     "BillingSettingsView",
+    "CustomerCreditAdjustView",
+    "CustomerCreditRefundView",
+    "CustomerCreditView",
     "InvoiceDetailView",
     "InvoiceListView",
     "InvoicePdfView",
