@@ -133,7 +133,7 @@ def live_state(*, merchant) -> dict:
     unpaid = (
         Invoice.objects.filter(merchant=merchant, status=InvoiceStatus.OPEN, subscription__status=S.PAST_DUE)
         .values("currency")
-        .annotate(unpaid=Sum(F("total") - F("amount_paid")), invoices=Count("pk"))
+        .annotate(unpaid=Sum(F("total") - F("credit_applied") - F("amount_paid")), invoices=Count("pk"))
         .order_by()
     )
     for row in unpaid:
