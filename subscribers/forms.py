@@ -589,7 +589,7 @@ class CancelForm(_ServiceErrorsMixin, forms.Form):
         error_messages={"invalid": _("Informe uma data válida.")},
     )
     credit_unused_time = forms.BooleanField(
-        label=_("Creditar o tempo não usado no saldo do cliente"),
+        label=_("Creditar o tempo não usado no saldo de crédito"),
         required=False,
         help_text=_(
             "Somente com “Imediatamente”: o acesso termina agora e o valor pago pelo resto do período vai "
