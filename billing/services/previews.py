@@ -154,18 +154,27 @@ def _next_invoice(subscription, after, taxes, balance) -> dict | None:
 
 
 def cancellation_money_preview(
-    *, subscription, when: str, credit_unused_time: bool = False, now=None
+    *, subscription, when: str, credit_unused_time: bool = False, effective_at=None, now=None
 ) -> dict:
     """What a cancellation does to the customer's money: {"credit_available": what "cancelar agora,
     creditando o tempo não usado" would credit, "credited": what this choice credits (0 unless that
-    option), "paid_until": the end of the paid period, "currency"}."""
+    option), "paid_until": the end of the paid period, "next_invoice": the renewal still billed before
+    a cancellation at `effective_at` (None when none), "currency"}."""
     now = now or timezone.now()
     available = 0
     if has_unused_paid_time(subscription, now):
         available = unused_time_totals(subscription=subscription, at=now).credit
+    credited = available if when == "now" and credit_unused_time else 0
+    next_invoice = None
+    if effective_at is not None:
+        ending = copy.copy(subscription)
+        ending.cancel_at = effective_at
+        balance = credit_balance(customer=subscription.customer_id, currency=subscription.currency) + credited
+        next_invoice = _next_invoice(ending, subscription, subscription_taxes(subscription), balance)
     return {
         "currency": subscription.currency,
         "credit_available": available,
-        "credited": available if when == "now" and credit_unused_time else 0,
+        "credited": credited,
         "paid_until": subscription.current_period_end if available else None,
+        "next_invoice": next_invoice,
     }

@@ -276,7 +276,11 @@ def cancel_preview_context(subscription: Subscription, form: forms.Form) -> dict
         return {"preview_errors": exc.messages}
     credit = bool(form.is_bound and form.cleaned_data.get("credit_unused_time"))
     money = money_preview(
-        "CANCEL_MONEY_PREVIEW_HOOK", subscription=subscription, when=when, credit_unused_time=credit
+        "CANCEL_MONEY_PREVIEW_HOOK",
+        subscription=subscription,
+        when=when,
+        credit_unused_time=credit,
+        effective_at=effective_at,
     )
     if money and money["credited"]:
         access_until = effective_at  # the unused time is given back: access ends with the cancellation

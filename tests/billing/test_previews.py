@@ -206,3 +206,21 @@ def test_cancelling_on_a_date_credits_nothing_and_says_so(merchant, owner, plans
     assert preview["credited"] == 0 and preview["credit_available"] > 0
     assert excinfo.value.error_dict["credit_unused_time"][0].code == "credit_needs_now"
     assert credit_balance(customer=subscription.customer, currency="BRL") == 0
+
+
+def test_the_cancel_preview_says_which_renewal_is_still_billed_before_the_cancellation(
+    merchant, owner, plans
+):
+    cem, _duzentos = plans
+    subscription = paid(merchant, owner, cem)
+    after_renewal = dt.datetime(2027, 2, 20, tzinfo=SP)
+
+    later = cancellation_money_preview(
+        subscription=subscription, when="date", effective_at=after_renewal, now=CHANGE
+    )
+    at_period_end = cancellation_money_preview(
+        subscription=subscription, when="period_end", effective_at=END, now=CHANGE
+    )
+
+    assert (later["next_invoice"]["at"], later["next_invoice"]["amount_due"]) == (END, 10000)
+    assert at_period_end["next_invoice"] is None
