@@ -16,6 +16,7 @@ from billing.choices import InvoiceKind
 from billing.selectors import credit_balance
 from billing.services.invoicing import renewal_totals, subscription_taxes, taxes_of
 from billing.services.proration import (
+    current_period_paid,
     has_unused_paid_time,
     period_terms,
     proration_totals,
@@ -162,7 +163,7 @@ def cancellation_money_preview(
     a cancellation at `effective_at` (None when none), "currency"}."""
     now = now or timezone.now()
     available = 0
-    if has_unused_paid_time(subscription, now):
+    if has_unused_paid_time(subscription, now) and current_period_paid(subscription):
         available = unused_time_totals(subscription=subscription, at=now).credit
     credited = available if when == "now" and credit_unused_time else 0
     next_invoice = None

@@ -169,6 +169,14 @@ def has_unused_paid_time(subscription, now) -> bool:
     return subscription.status in PRORATED_STATUSES and start is not None and end is not None and end > now
 
 
+def current_period_paid(subscription) -> bool:
+    """Whether the current period's invoice was paid: only paid time is given back as credit when a
+    subscription is cancelled (a past-due customer's unpaid period is not)."""
+    return subscription.invoices.filter(
+        kind=InvoiceKind.RECURRING, period_start=subscription.current_period_start, status=InvoiceStatus.PAID
+    ).exists()
+
+
 def proration_invoice_create(*, subscription, totals: InvoiceTotals, now) -> tuple[Invoice, dict]:
     """Writes a proration invoice from its totals and settles it: a net credit goes to the customer's
     balance (the invoice is paid at 0); a net charge first consumes the balance, and what is left is
@@ -300,7 +308,7 @@ def credit_unused_time(*, subscription, now: dt.datetime | None = None):
     transaction, with the subscription locked and still in its period. Returns the timeline note, or
     None when there is no paid time left to credit."""
     now = now or timezone.now()
-    if not has_unused_paid_time(subscription, now):
+    if not has_unused_paid_time(subscription, now) or not current_period_paid(subscription):
         return None
     totals = unused_time_totals(subscription=subscription, at=now)
     if totals.credit == 0:

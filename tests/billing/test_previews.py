@@ -224,3 +224,18 @@ def test_the_cancel_preview_says_which_renewal_is_still_billed_before_the_cancel
 
     assert (later["next_invoice"]["at"], later["next_invoice"]["amount_due"]) == (END, 10000)
     assert at_period_end["next_invoice"] is None
+
+
+def test_an_unpaid_period_is_not_credited_on_cancellation(merchant, owner, plans):
+    cem, _duzentos = plans
+    declined = paid(merchant, owner, cem, payment_token="4000000000000002")  # the first charge declined
+    assert (declined.status, declined.current_period_end) == ("past_due", END)
+
+    preview = cancellation_money_preview(
+        subscription=declined, when="now", credit_unused_time=True, now=CHANGE
+    )
+    with time_machine.travel(CHANGE, tick=False):
+        subscription_cancel(subscription=declined, actor=owner, origin="seller", credit_unused_time=True)
+
+    assert (preview["credit_available"], preview["credited"]) == (0, 0)
+    assert credit_balance(customer=declined.customer, currency="BRL") == 0
