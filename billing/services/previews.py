@@ -14,7 +14,7 @@ from django.utils import timezone
 from billing.calculations import apply_credit
 from billing.choices import InvoiceKind
 from billing.selectors import credit_balance
-from billing.services.invoicing import renewal_totals, subscription_taxes, taxes_of
+from billing.services.invoicing import subscription_taxes, taxes_of
 from billing.services.proration import (
     current_period_paid,
     has_unused_paid_time,
@@ -22,6 +22,7 @@ from billing.services.proration import (
     proration_totals,
     unused_time_totals,
 )
+from billing.services.renewal import draft_renewal
 from subscribers.choices import DiscountType, SubscriptionStatus
 
 _UNSET = object()
@@ -131,18 +132,17 @@ def _next_invoice(subscription, after, taxes, balance) -> dict | None:
         return None
     if subscription.cancel_at is not None and subscription.cancel_at <= start:
         return None
-    billed = subscription.invoices.filter(kind=InvoiceKind.RECURRING).count()
-    installments = after.plan.installments
-    if installments and billed >= installments:
-        return None
-    totals = renewal_totals(
+    draft = draft_renewal(
         subscription=after,
-        period_start=start,
-        period_end=None,
-        periods_billed=billed,
+        plan=after.plan,
+        periods_billed=subscription.invoices.filter(kind=InvoiceKind.RECURRING).count(),
         taxes=taxes,
-        installment_number=billed + 1 if installments else None,
+        tz=subscription.merchant.tzinfo,
+        now=timezone.now(),
     )
+    if draft is None:  # every installment billed
+        return None
+    totals = draft.totals
     applied, due = apply_credit(totals.total, balance)
     return {
         "at": start,

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from billing.choices import CreditReason, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.models import CreditEntry, Invoice, Payment
 from billing.selectors import credit_balance, customer_money_summary
-from billing.services.batch import renew_plain
+from billing.services.batch import renew_many
 from billing.services.billing_run import process_subscription
 from billing.services.credit import credit_adjust, credit_refund
 from billing.services.refunds import subscription_refund
@@ -116,7 +116,7 @@ def test_the_batch_leaves_a_customer_with_credit_to_the_per_subscription_path(me
     credit_adjust(customer=with_credit.customer, actor=support, currency="BRL", amount=100, note="Bônus")
 
     with time_machine.travel(NEXT, tick=False):
-        outcomes = renew_plain(subscription_ids=[with_credit.pk, without.pk], now=NEXT)
+        outcomes = renew_many(subscription_ids=[with_credit.pk, without.pk], now=NEXT)
 
     assert set(outcomes) == {without.pk}
     assert not Invoice.objects.filter(subscription=with_credit, period_start=NEXT).exists()
