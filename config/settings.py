@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.CurrentMerchantMiddleware",
+    "core.middleware.RejectNulBytesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-axes must be last so it sees the outcome of the login views.
@@ -184,6 +185,30 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+
+# --- Cache and rate limits -----------------------------------------------------------------------------
+# The cache holds the list counts and the rate-limit counters. Several web processes must share it
+# (Redis, REDIS_URL), else each counts on its own; one process (make run) is fine with local memory.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# django-ratelimit rates per group, "N/period" (s, m, h, d; "20/10m" = 20 per 10 minutes); empty = no limit.
+# See core/ratelimit.py and README "Rate limits".
+RATE_LIMITS = {
+    "login": os.environ.get("RATE_LIMIT_LOGIN", "20/10m"),  # sign-in attempts per IP, all usernames
+    "password_reset": os.environ.get("RATE_LIMIT_PASSWORD_RESET", "5/h"),  # per IP and per e-mail
+    "export": os.environ.get("RATE_LIMIT_EXPORT", "10/10m"),  # CSV exports per user
+    "email_preview": os.environ.get("RATE_LIMIT_EMAIL_PREVIEW", "120/m"),  # live previews per user
+    "public": os.environ.get("RATE_LIMIT_PUBLIC", "60/m"),  # public endpoints (callbacks, checkout) per IP
+}
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+# Behind a reverse proxy every request comes from the proxy's address: name the header holding the
+# client's address as the proxy sets it (e.g. HTTP_X_REAL_IP), or all clients share one counter.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
 
 # --- I18N / formats --------------------------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"

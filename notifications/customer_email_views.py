@@ -15,6 +15,7 @@ from django.views.generic import FormView, View
 from accounts.generic import MerchantDetailView, MerchantListView, MerchantTemplateView
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from core.ratelimit import RateLimitMixin
 from notifications import selectors
 from notifications.choices import CustomerEmailKind
 from notifications.filtersets import EmailSendingFilterSet
@@ -115,14 +116,14 @@ class CustomerEmailEditView(_KindMixin, FormView):
             is_customized=bool(row and row.is_customized),
             variables=VARIABLES,
             variables_help=_(
-                "Escreva %(example)s para o nome do cliente. Também valem %(if)s e %(for)s. Os valores "
+                "Escreva %(example)s para o nome do cliente. Também valem %(if)s e %(with)s. Os valores "
                 "já vêm formatados (datas dd/mm/aaaa no fuso da loja, valores em R$); variáveis vazias "
                 "ficam em branco."
             )
             % {
                 "example": "{{ cliente.nome }}",
                 "if": "{% if … %}…{% endif %}",
-                "for": "{% for … %}…{% endfor %}",
+                "with": "{% with … %}…{% endwith %}",
             },
             can_edit=self.request.membership.can(Action.MANAGE_NOTIFICATIONS),
             email_settings=CustomerEmailSettings.for_merchant(self.request.merchant),
@@ -142,8 +143,12 @@ class CustomerEmailEditView(_KindMixin, FormView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class CustomerEmailPreviewView(_KindMixin, View):
-    """The live preview (htmx): the form's current text rendered with sample data; nothing is saved."""
+class CustomerEmailPreviewView(_KindMixin, RateLimitMixin, View):
+    """The live preview (htmx): the form's current text rendered with sample data; nothing is saved.
+    Rendering unsaved text is part of editing, so POST needs the role that edits templates."""
+
+    write_action = Action.MANAGE_NOTIFICATIONS
+    rate_limits = [("email_preview", "user", ("POST",))]
 
     def post(self, request, *args, **kwargs):
         overrides = {name: request.POST.get(name, "") for name in ("subject", "body_text", "body_html")}
