@@ -192,3 +192,27 @@ def test_money_adds_up_through_a_downgrade_a_renewal_and_a_refund(merchant, owne
     summary = assert_money_adds_up(customer)
     assert summary["balance"] == 0
     assert Invoice.objects.filter(subscription=subscription, kind=InvoiceKind.PRORATION).count() == 1
+
+
+def test_voiding_an_invoice_gives_back_the_credit_it_consumed(merchant, owner, support):
+    from billing.services.invoice_actions import invoice_void
+
+    subscription = subscribed(merchant, owner, price=10000, method=PaymentMethod.BOLETO)
+    customer = subscription.customer
+    credit_adjust(customer=customer, actor=support, currency="BRL", amount=3000, note="Cortesia")
+    with time_machine.travel(NEXT, tick=False):
+        process_subscription(subscription_id=subscription.pk, now=NEXT)
+    invoice = Invoice.objects.get(subscription=subscription, period_start=NEXT)
+    assert (invoice.status, invoice.credit_applied, invoice.amount_due) == (InvoiceStatus.OPEN, 3000, 7000)
+    assert credit_balance(customer=customer, currency="BRL") == 0
+
+    with time_machine.travel(NEXT + dt.timedelta(hours=1), tick=False):
+        invoice_void(invoice=invoice, actor=support, reason="Cobrança indevida")
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.credit_applied) == (InvoiceStatus.VOID, 0)
+    assert credit_balance(customer=customer, currency="BRL") == 3000
+    returned = CreditEntry.objects.get(reason=CreditReason.RETURNED)
+    assert (returned.amount, returned.invoice) == (3000, invoice)
+    assert not invoice.payments.filter(status=PaymentStatus.PENDING).exists()
+    assert_money_adds_up(customer)
