@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 from django_q.conf import Conf
 
 from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus
@@ -107,7 +107,11 @@ def test_the_row_writer_and_the_bulk_writer_write_the_same_rows_and_events(mix):
     assert Invoice.objects.get(subscription=mix[8], period_start=DUE).status == InvoiceStatus.UNCOLLECTIBLE
     assert Invoice.objects.get(subscription=mix[1], period_start=DUE).total == 2495
     assert Invoice.objects.get(subscription=mix[3], period_start=DUE).installment_number == 1
-    types = list(Event.objects.filter(payload__id=mix[7].pk).values_list("type", flat=True))
+    types = list(
+        Event.objects.filter(type__startswith="subscription.", payload__id=mix[7].pk).values_list(
+            "type", flat=True
+        )
+    )
     assert types == ["subscription.past_due"]
 
 
@@ -160,8 +164,10 @@ def test_a_renewal_rolled_back_by_a_crash_is_retried_under_the_same_key(merchant
     # When it is retried.
     second_invoice, second_key = renew()
 
-    # Then the invoice got another id from its sequence, but the gateway sees the same key.
-    assert second_invoice != first_invoice
+    # Then the gateway sees the same key, though PostgreSQL's sequence gave the invoice another id (SQLite
+    # hands the rolled-back id out again, which is why the key must not depend on it on either).
+    if connection.vendor == "postgresql":
+        assert second_invoice != first_invoice
     assert (
         second_key
         == first_key
