@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it: lint, Django's checks, the full suite on PostgreSQL (browser tests
 # included), then a smoke run of the non-browser suite on the embedded SQLite database.
+#
+# Both runs are spread over PYTEST_WORKERS processes with pytest-xdist (default: one per CPU core; 0 runs
+# in one process). Each worker gets its own test database (test_recorrente_gw0, … on PostgreSQL; its own
+# in-memory database on SQLite), its own live server and browser; see docs/architecture.md, "Tests".
+# `--dist loadgroup` keeps tests marked `@pytest.mark.xdist_group(name)` on one worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The development configuration, explicitly (the settings default to production); tests of the
 # production configuration set their own environment in subprocesses.
 export DJANGO_DEBUG=true
+PARALLEL=(-n "${PYTEST_WORKERS:-auto}" --dist loadgroup)
 
 echo "== ruff"
 .venv/bin/ruff check .
@@ -17,7 +23,7 @@ echo "== django checks"
 .venv/bin/python scripts/check_translations.py
 
 echo "== pytest on PostgreSQL (unit, PostgreSQL-only and browser tests)"
-scripts/with-postgres.sh .venv/bin/pytest -p no:cacheprovider "$@"
+scripts/with-postgres.sh .venv/bin/pytest -p no:cacheprovider "${PARALLEL[@]}" "$@"
 
 echo "== pytest smoke run on SQLite"
-SQLITE_TEST_NAME="" .venv/bin/pytest -p no:cacheprovider -q -m "not browser and not postgres" "$@"
+SQLITE_TEST_NAME="" .venv/bin/pytest -p no:cacheprovider "${PARALLEL[@]}" -q -m "not browser and not postgres" "$@"

@@ -17,6 +17,7 @@ from billing.choices import PaymentStatus
 from billing.tables import PAYMENT_STATUS_BADGE_CLASSES
 from core.money import format_money
 from subscribers.choices import ExportStatus, SubscriptionAction, SubscriptionStatus
+from subscribers.columns import COLUMN, payment_method_text
 from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
 from subscribers.services import refusal_message
 
@@ -267,10 +268,8 @@ class SubscriptionTombstoneTable(tables.Table):
 
 
 def payment_method_display(record) -> str:
-    """ "Cartão de crédito" or, when the card on file is known, "Visa •••• 4242"."""
-    if record.card_last4:
-        return f"{record.card_brand or record.get_payment_method_display()} •••• {record.card_last4}"
-    return record.get_payment_method_display()
+    """ "Cartão de crédito" or, when the card on file is known, "Visa •••• 4242" (as the export writes it)."""
+    return payment_method_text(record.get_payment_method_display(), record.card_brand, record.card_last4)
 
 
 def local_date(value):
@@ -356,34 +355,23 @@ class SubscriberTable(tables.Table):
         },
     )
 
-    name = tables.Column(
-        verbose_name=_("Nome"),
-        accessor="customer__name",
-        linkify=lambda record: record.get_absolute_url(),
-        order_by=("customer__name", "pk"),
+    # Headers and sorts come from the column specs the CSV export shares (subscribers/columns.py).
+    name = COLUMN["name"].table_column(
+        accessor="customer__name", linkify=lambda record: record.get_absolute_url()
     )
     contact = tables.Column(
         verbose_name=_("@usuário / e-mail"), accessor="customer__email", order_by=("customer__email", "pk")
     )
-    plan = tables.Column(verbose_name=_("Plano"), accessor="plan__name", order_by=("plan__name", "pk"))
-    amount = tables.Column(
-        verbose_name=_("Valor"),
-        order_by=("amount", "pk"),
-        attrs={"th": {"class": "text-end"}, "td": {"class": "money text-end"}},
+    plan = COLUMN["plan"].table_column(accessor="plan__name")
+    amount = COLUMN["amount"].table_column(
+        attrs={"th": {"class": "text-end"}, "td": {"class": "money text-end"}}
     )
-    payment_method = tables.Column(verbose_name=_("Pagamento"), order_by=("payment_method", "pk"))
-    last_payment_status = tables.Column(
-        verbose_name=_("Último pagamento"), empty_values=(), order_by=("last_payment_status", "pk")
-    )
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
-    contract_date = tables.DateColumn(
-        verbose_name=_("Assinou em"), format="d/m/Y", order_by=("contract_date", "pk")
-    )
-    next_charge = tables.Column(verbose_name=_("Próxima cobrança"), empty_values=(), orderable=False)
-    salesperson = tables.Column(
-        verbose_name=_("Vendedor"),
-        order_by=("salesperson__first_name", "salesperson__last_name", "salesperson__username", "pk"),
-    )
+    payment_method = COLUMN["payment_method"].table_column()
+    last_payment_status = COLUMN["last_payment_status"].table_column(empty_values=())
+    status = COLUMN["status"].table_column()
+    contract_date = COLUMN["contract_date"].table_column(tables.DateColumn, format="d/m/Y")
+    next_charge = COLUMN["next_charge"].table_column(empty_values=())
+    salesperson = COLUMN["salesperson"].table_column()
     actions = tables.Column(
         verbose_name=_("Ações"),
         empty_values=(),
