@@ -36,6 +36,7 @@ from core.idempotency import (
     once,
     read_form_token,
 )
+from core.models import IdempotencyKey
 from accounts.permissions import Action
 from core.pagination import DEFAULT_PER_PAGE, BoundedPaginator
 
@@ -171,6 +172,30 @@ class OneTimeFormMixin:
     """
 
     one_time_form = True
+
+    def dispatch(self, request, *args, **kwargs):
+        # After the permission checks (MerchantScopedMixin comes first): a replay is answered before the
+        # view re-checks its own rules, which would otherwise refuse it ("already charged back").
+        # Only a fast path: the insert in `run_once` is what decides between concurrent requests.
+        if request.method == "POST" and self.one_time_form and self.posted_form_token():
+            record = self._used_token_record()
+            if record is not None:
+                return self.replayed(record)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _used_token_record(self):
+        try:
+            key = read_form_token(
+                self.posted_form_token(),
+                merchant=self.request.merchant,
+                user=self.request.user,
+                kind=self.form_token_kind(),
+            )
+        except InvalidToken:
+            return None
+        return IdempotencyKey.objects.filter(
+            merchant=self.request.merchant, scope=form_scope(self.form_token_kind()), key=key
+        ).first()
 
     def form_token_kind(self) -> str:
         return self.request.resolver_match.view_name
