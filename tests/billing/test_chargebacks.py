@@ -248,7 +248,12 @@ def test_a_double_submitted_chargeback_is_recorded_once(paid, owner, member_clie
 
     client = member_client(owner)
     url = reverse("billing:payment_chargeback", args=[payment_of(paid).pk])
-    data = {"amount": "10,00", "reason": "Fraude", "gateway_reference": "", "form_token": form_token(client, url)}
+    data = {
+        "amount": "10,00",
+        "reason": "Fraude",
+        "gateway_reference": "",
+        "form_token": form_token(client, url),
+    }
 
     first = client.post(url, data)
     replay = client.post(url, data)

@@ -74,7 +74,9 @@ def test_a_token_is_bound_to_merchant_user_and_form(merchant, other_merchant, ow
         with pytest.raises(InvalidToken):
             read_form_token(token, **kwargs)
     with pytest.raises(InvalidToken):
-        read_form_token(token[:-2] + "xx", merchant=merchant, user=owner, kind="subscribers:subscription_create")
+        read_form_token(
+            token[:-2] + "xx", merchant=merchant, user=owner, kind="subscribers:subscription_create"
+        )
 
 
 def test_once_runs_the_body_once_and_remembers_its_result(merchant, owner):
@@ -197,7 +199,12 @@ CREATE_FORMS = {
     "notifications:automation_create": (Automation, lambda m: automation_form_data()),
     "notifications:integration_create": (
         ProviderIntegration,
-        lambda m: {"name": "Listas", "url": "https://lists.example.com/c", "auth_header": "X-Api-Key", "token": "t"},
+        lambda m: {
+            "name": "Listas",
+            "url": "https://lists.example.com/c",
+            "auth_header": "X-Api-Key",
+            "token": "t",
+        },
     ),
 }
 
