@@ -27,6 +27,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from accounts.mixins import MerchantScopedMixin
+from accounts.permissions import Action
 from core.idempotency import (
     FORM_TOKEN_FIELD,
     AlreadyDone,
@@ -37,7 +38,6 @@ from core.idempotency import (
     read_form_token,
 )
 from core.models import IdempotencyKey
-from accounts.permissions import Action
 from core.pagination import DEFAULT_PER_PAGE, BoundedPaginator
 
 
