@@ -46,6 +46,7 @@ def subscription_apply_billing(
         "pending_quantity",
         "currency",
         "access_until",
+        "backdate_charge_from",
     }
     unknown = set(fields) - allowed
     if unknown:

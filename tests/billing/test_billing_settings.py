@@ -18,6 +18,8 @@ VALID = {
     "final_action": DunningFinalAction.CANCEL,
     "boleto_pix_expiry_days": "5",
     "sandbox_disconnected": "on",
+    "backdate_max_periods": "1",
+    "backdate_max_days": "31",
 }
 
 
