@@ -16,6 +16,7 @@ from subscribers.views.subscriptions import (
     CustomerSubscriptionCreateView,
     SubscriptionCancelPreviewView,
     SubscriptionCancelView,
+    SubscriptionContractPreviewView,
     SubscriptionCreateView,
     SubscriptionDeleteView,
     SubscriptionDetailView,
@@ -25,6 +26,7 @@ from subscribers.views.subscriptions import (
 )
 
 __all__ = [
+    "SubscriptionContractPreviewView",
     "CustomerCreateView",
     "CustomerDetailView",
     "CustomerListView",
