@@ -149,3 +149,27 @@ def test_two_submits_50_ms_apart_without_the_button_guard_still_contract_once(pa
 
     expect(page.locator("#subscription-timeline")).to_contain_text("Contratada")
     assert Subscription.objects.filter(customer=customer).count() == 1
+
+
+def test_a_backdated_contract_shows_what_each_choice_charges_before_saving(page, login, owner, merchant):
+    customer = _open_new_subscription(page, login, owner, merchant)
+    ten_days_ago = timezone.localdate() - dt.timedelta(days=10)
+
+    page.fill("input[name=contract_date]", ten_days_ago.isoformat())
+    page.locator("input[name=contract_date]").dispatch_event("change")
+
+    box = page.locator("#contract-preview-choices")
+    expect(box).to_contain_text("Cobrança retroativa")
+    expect(box.locator('[data-choice="periods"]')).to_have_text("R$\xa089,90")
+    expect(box.locator('[data-choice="today"]')).to_have_text("R$\xa089,90")
+    expect(box.locator('[data-choice="prorated"]')).to_contain_text("R$")
+    expect(page.locator("#backdate-periods")).to_be_checked()  # today's behaviour stays the default
+    page.check("#backdate-today")
+    page.get_by_role("button", name="Contratar").click()
+
+    expect(
+        page.get_by_text("Cobrança agora: R$\xa089,90 — o primeiro período a partir de hoje")
+    ).to_be_visible()
+    subscription = Subscription.objects.get(customer=customer)
+    assert subscription.contract_date == ten_days_ago
+    assert timezone.localtime(subscription.billing_cycle_anchor).date() == timezone.localdate()
