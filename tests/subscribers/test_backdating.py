@@ -178,6 +178,18 @@ def test_a_contract_backdated_over_a_period_boundary_is_billed_as_chosen(
     assert billed(subscription) == invoices
 
 
+def test_the_billing_runs_bulk_path_leaves_the_prorated_first_invoice_to_the_full_path(clock, merchant, plan):
+    # A card subscription with one period due is what the bulk renewal takes; it would drop the line.
+    from billing.services.billing_run import billing_run_start, process_chunk
+
+    subscription = contract(merchant, plan, dt.date(2027, 3, 1), backdate_billing=BackdateBilling.PRORATED)
+    (run,) = billing_run_start(now=NOW, dispatch=lambda run_id, ids: None)
+    process_chunk(run_id=run.pk, subscription_ids=[subscription.pk], now=NOW)
+
+    invoice = Invoice.objects.get(subscription=subscription)
+    assert (invoice.total, sorted(line.amount for line in invoice.lines.all())) == (14677, [4677, 10000])
+
+
 @pytest.mark.parametrize("choice", list(BackdateBilling))
 def test_the_preview_is_what_billing_then_charges_with_coupon_and_tax(clock, merchant, plan, choice):
     coupon = CouponFactory(merchant=merchant)  # 10 % once
