@@ -1,19 +1,19 @@
 """Contracts dated in the past: how far back a merchant accepts, and what the first charges will be.
 
 Both are named by settings hooks (subscribers may not import billing): `contract_date_bounds` is
-checked by `subscription_create` for every caller; `draft_due_invoices` computes, with the very
-functions the billing run uses (`period_invoice_totals` → `billing.calculations`), what will be
+checked by `subscription_create` for every caller; `draft_due_invoices` drafts, with the renewal engine
+the billing run uses (`billing.services.renewal.draft_renewal` → `billing.calculations`), what will be
 charged now for a subscription just contracted — the preview shown before saving and the amount the
 success message states.
 """
 
+import copy
 import datetime as dt
-from dataclasses import dataclass
 
-from billing.calculations import InvoiceTotals
 from billing.models import BillingSettings
-from billing.services.invoicing import period_invoice_totals, tax_inputs
-from plans.periods import add_interval, add_months, period_containing
+from billing.services.invoicing import tax_inputs
+from billing.services.renewal import RenewalDraft, draft_renewal
+from plans.periods import add_interval, add_months
 from subscribers.choices import SubscriptionStatus
 
 S = SubscriptionStatus
@@ -35,49 +35,32 @@ def contract_date_bounds(*, merchant, plan, today: dt.date) -> tuple[dt.date, dt
     return min(by_days, by_periods), add_months(today, 12 * CONTRACT_MAX_YEARS_AHEAD)
 
 
-@dataclass(frozen=True)
-class DraftInvoice:
-    period_start: dt.datetime
-    period_end: dt.datetime
-    totals: InvoiceTotals
-
-
-def draft_due_invoices(*, subscription, tax_rates, now) -> list[DraftInvoice]:
-    """The recurring invoices the billing run issues for `subscription` at `now`, without writing them.
+def draft_due_invoices(*, subscription, tax_rates, now) -> list[RenewalDraft]:
+    """The renewals the billing run makes for `subscription` at `now`, drafted without writing them.
 
     For a subscription just contracted (saved or not): its first invoice(s) — every period from its
     anchor to now for a backdated contract charged by whole periods, one for a contract starting today,
-    none during a trial or for a scheduled one. Periods are stepped as the billing run steps them.
+    none during a trial or for a scheduled one. The subscription is not changed (a copy advances).
     """
-    tz = subscription.merchant.tzinfo
-    plan = subscription.plan
-    taxes = tax_inputs(tax_rates)
-    anchor = subscription.billing_cycle_anchor.astimezone(tz)
-    start = subscription.next_invoice_at
-    drafts: list[DraftInvoice] = []
     if subscription.status not in (S.ACTIVE, S.PAST_DUE, S.PENDING, S.TRIALING):
-        return drafts
-    while start is not None and start <= now and len(drafts) < _MAX_DRAFTED:
-        if plan.installments and len(drafts) >= plan.installments:
+        return []
+    state = copy.copy(subscription)
+    tz = subscription.merchant.tzinfo
+    taxes = tax_inputs(tax_rates)
+    drafts: list[RenewalDraft] = []
+    while state.next_invoice_at is not None and state.next_invoice_at <= now and len(drafts) < _MAX_DRAFTED:
+        if state.cancel_at is not None and state.cancel_at <= state.next_invoice_at:
             break
-        if subscription.cancel_at is not None and subscription.cancel_at <= start:
-            break
-        local_start = start.astimezone(tz)
-        if anchor <= local_start:
-            _start, end = period_containing(
-                anchor, plan.interval_unit, plan.interval_count, local_start, tz=tz
-            )
-        else:
-            end = add_interval(local_start, plan.interval_unit, plan.interval_count)
-        billed = len(drafts)
-        totals = period_invoice_totals(
-            subscription=subscription,
-            period_start=start,
-            period_end=end,
-            periods_billed=billed,
+        draft = draft_renewal(
+            subscription=state,
+            plan=subscription.plan,
+            periods_billed=len(drafts),
             taxes=taxes,
-            installment_number=billed + 1 if plan.installments else None,
+            tz=tz,
+            now=now,
         )
-        drafts.append(DraftInvoice(period_start=start, period_end=end, totals=totals))
-        start = end
+        if draft is None:  # every installment drafted
+            break
+        drafts.append(draft)
+        state.next_invoice_at = draft.period_end
     return drafts

@@ -115,12 +115,17 @@ def invoice_payload(invoice: Invoice) -> dict:
     }
 
 
-def subscription_taxes(subscription) -> list[TaxInput]:
+def tax_inputs(tax_rates) -> list[TaxInput]:
+    """The active ones of `tax_rates` (TaxRate rows), as billing.calculations takes them."""
     return [
         TaxInput(tax_rate_id=rate.pk, name=rate.name, percentage=rate.percentage, inclusive=rate.inclusive)
-        for rate in subscription.tax_rates.all()
+        for rate in tax_rates
         if rate.is_active
     ]
+
+
+def subscription_taxes(subscription) -> list[TaxInput]:
+    return tax_inputs(subscription.tax_rates.all())
 
 
 def subscription_billing_history(subscription, *, delete: bool = False) -> dict:

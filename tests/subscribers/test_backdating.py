@@ -282,13 +282,13 @@ def test_the_preview_box_says_why_a_date_is_refused(clock, owner_client, merchan
         ),
         (
             "prorated",
-            "Assinatura contratada. Cobrança agora: R$\xa0146,77 — o tempo desde 01/03/2027, proporcional, e o "
-            "primeiro período a partir de hoje.",
+            "Assinatura contratada. Cobrança agora: R$\xa0146,77 — o tempo desde 01/03/2027, proporcional, "
+            "e o primeiro período a partir de hoje.",
         ),
         (
             "today",
-            "Assinatura contratada. Cobrança agora: R$\xa0100,00 — o primeiro período a partir de hoje; o tempo "
-            "desde 01/03/2027 não é cobrado.",
+            "Assinatura contratada. Cobrança agora: R$\xa0100,00 — o primeiro período a partir de hoje; "
+            "o tempo desde 01/03/2027 não é cobrado.",
         ),
     ],
 )
