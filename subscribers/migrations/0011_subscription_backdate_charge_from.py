@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscribers', '0009_subscription_last_payment_status'),
+        ('subscribers', '0010_customer_phone_e164'),
     ]
 
     operations = [
