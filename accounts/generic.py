@@ -8,8 +8,13 @@
 Writes go through `perform()`, which subclasses implement by calling one service; a
 `ValidationError` raised by the service lands on the form, so nothing is half-saved and the user
 sees why.
+
+Create forms (and the other forms that make something: refunds, chargebacks, manual payments) carry a
+one-time token (`OneTimeFormMixin`, `core.idempotency`): a second submission of the same rendering —
+a double click, a browser retry — creates nothing and lands on what the first one created.
 """
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
@@ -23,6 +28,16 @@ from django_tables2 import SingleTableMixin
 
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from core.idempotency import (
+    FORM_TOKEN_FIELD,
+    AlreadyDone,
+    InvalidToken,
+    form_scope,
+    issue_form_token,
+    once,
+    read_form_token,
+)
+from core.models import IdempotencyKey
 from core.pagination import DEFAULT_PER_PAGE, BoundedPaginator
 
 
@@ -138,24 +153,131 @@ class MerchantDetailView(MerchantScopedMixin, DetailView):
     template_name_suffix = "_detail"
 
 
-class _ServiceFormMixin:
+FORM_ALREADY_SENT = _(
+    "Este formulário já tinha sido enviado: nada foi feito de novo. Este é o resultado do primeiro envio."
+)
+FORM_TOKEN_INVALID = _(
+    "Este formulário expirou ou não pôde ser verificado. Confira os dados e envie de novo."
+)
+
+
+class OneTimeFormMixin:
+    """A write form that must take effect once per rendering.
+
+    The form gets a hidden signed token (merchant + user + form); `run_once(perform)` consumes it in the
+    transaction of the service call. A replay (same token) redirects to what the first submission
+    produced, with a message, instead of doing it again. A POST without a token (a script, an old test
+    client) is not protected but still works, like an API call without `Idempotency-Key`; a token that
+    is forged, expired or issued to someone else is refused.
+    """
+
+    one_time_form = True
+
+    def dispatch(self, request, *args, **kwargs):
+        # After the permission checks (MerchantScopedMixin comes first): a replay is answered before the
+        # view re-checks its own rules, which would otherwise refuse it ("already charged back").
+        # Only a fast path: the insert in `run_once` is what decides between concurrent requests.
+        if request.method == "POST" and self.one_time_form and self.posted_form_token():
+            record = self._used_token_record()
+            if record is not None:
+                return self.replayed(record)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _used_token_record(self):
+        try:
+            key = read_form_token(
+                self.posted_form_token(),
+                merchant=self.request.merchant,
+                user=self.request.user,
+                kind=self.form_token_kind(),
+            )
+        except InvalidToken:
+            return None
+        return IdempotencyKey.objects.filter(
+            merchant=self.request.merchant, scope=form_scope(self.form_token_kind()), key=key
+        ).first()
+
+    def form_token_kind(self) -> str:
+        return self.request.resolver_match.view_name
+
+    def new_form_token(self) -> str:
+        return issue_form_token(
+            merchant=self.request.merchant, user=self.request.user, kind=self.form_token_kind()
+        )
+
+    def posted_form_token(self) -> str:
+        return self.request.POST.get(FORM_TOKEN_FIELD, "")
+
+    def run_once(self, perform, *, result_url=None):
+        """`perform()` inside the token's transaction; returns its result, or an HttpResponseRedirect
+        when the token was already used. Raises InvalidToken for a token that is not ours."""
+        token = self.posted_form_token() if self.one_time_form else ""
+        if not token:
+            return perform()
+        key = read_form_token(
+            token, merchant=self.request.merchant, user=self.request.user, kind=self.form_token_kind()
+        )
+        try:
+            with once(
+                merchant=self.request.merchant,
+                scope=form_scope(self.form_token_kind()),
+                key=key,
+                user=self.request.user,
+            ) as use:
+                use.result = perform()
+                if use.result is not None and hasattr(use.result, "pk"):
+                    self.object = use.result
+                use.result_url = result_url() if result_url else ""
+                return use.result
+        except AlreadyDone as done:
+            return self.replayed(done.record)
+
+    def replayed(self, record):
+        messages.info(self.request, FORM_ALREADY_SENT)
+        url = (record.result_url if record is not None else "") or self.request.path
+        return HttpResponseRedirect(url)
+
+
+class _ServiceFormMixin(OneTimeFormMixin):
     """Runs `perform(form)` (one service call) and maps its ValidationError onto the form."""
 
     success_message = _("Salvo.")
     title = ""
+    one_time_form = False
 
     def perform(self, form):  # pragma: no cover - every subclass implements it
         raise NotImplementedError
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.one_time_form:
+            form.fields[FORM_TOKEN_FIELD] = forms.CharField(
+                required=False, widget=forms.HiddenInput, initial=self.new_form_token()
+            )
+        return form
+
     def form_valid(self, form):
+        # The token is the view's business (read from the POST); the services get the form's own fields.
+        form.cleaned_data.pop(FORM_TOKEN_FIELD, None)
         try:
-            self.object = self.perform(form)
+            result = self.run_once(lambda: self.perform(form), result_url=self.get_success_url)
+        except InvalidToken:
+            form.add_error(None, FORM_TOKEN_INVALID)
+            return self.form_invalid(self._with_new_token(form))
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
+        if isinstance(result, HttpResponseRedirect):
+            return result
+        self.object = result
         if self.success_message:
             messages.success(self.request, self.success_message)
         return HttpResponseRedirect(self.get_success_url())
+
+    def _with_new_token(self, form):
+        form.data = form.data.copy()
+        form.data[form.add_prefix(FORM_TOKEN_FIELD)] = self.new_form_token()
+        return form
 
     def get_success_url(self):
         return self.object.get_absolute_url()
@@ -171,6 +293,7 @@ class MerchantCreateView(MerchantScopedMixin, _ServiceFormMixin, FormView):
 
     template_name = "core/object_form.html"
     object = None
+    one_time_form = True
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -194,7 +317,7 @@ class MerchantUpdateView(MerchantScopedMixin, _ServiceFormMixin, SingleObjectMix
         return super().get_context_data(**kwargs)
 
 
-class MerchantActionView(MerchantScopedMixin, SingleObjectMixin, TemplateView):
+class MerchantActionView(MerchantScopedMixin, OneTimeFormMixin, SingleObjectMixin, TemplateView):
     """A confirmation page (GET) and an action (POST) on one object, e.g. archive or delete."""
 
     template_name = "core/object_confirm.html"
@@ -203,6 +326,8 @@ class MerchantActionView(MerchantScopedMixin, SingleObjectMixin, TemplateView):
     confirm_label = _("Confirmar")
     confirm_class = "btn-primary"
     success_message = ""
+    # Actions that make something (a manual payment) set this and render `form_token` in their form.
+    one_time_form = False
 
     def perform(self, obj):  # pragma: no cover - every subclass implements it
         raise NotImplementedError
@@ -217,9 +342,14 @@ class MerchantActionView(MerchantScopedMixin, SingleObjectMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         try:
-            self.perform(self.object)
+            result = self.run_once(lambda: self.perform(self.object), result_url=self.get_success_url)
+        except InvalidToken:
+            messages.error(request, FORM_TOKEN_INVALID)
+            return HttpResponseRedirect(request.path)
         except ValidationError as exc:
             return self.refuse(exc.messages)
+        if isinstance(result, HttpResponseRedirect):
+            return result
         if self.success_message:
             messages.success(request, self.success_message)
         return HttpResponseRedirect(self.get_success_url())
@@ -233,4 +363,6 @@ class MerchantActionView(MerchantScopedMixin, SingleObjectMixin, TemplateView):
             confirm_label=self.confirm_label,
             confirm_class=self.confirm_class,
         )
+        if self.one_time_form:
+            context["form_token"] = self.new_form_token()
         return context

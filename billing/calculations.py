@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from core.money import round_minor
 from plans.choices import CouponDuration, CouponKind
-from plans.periods import add_months
+from plans.periods import add_interval, add_months
 
 _SECOND = dt.timedelta(seconds=1)
 PERCENT = "percent"
@@ -262,6 +262,29 @@ def apply_credit(total: int, balance: int) -> tuple[int, int]:
     _require_int(balance, "balance")
     credit_applied = min(max(balance, 0), max(total, 0))
     return credit_applied, total - credit_applied
+
+
+def elapsed_time_amount(
+    *, full_amount: int, start: dt.datetime, end: dt.datetime, interval_unit: str, interval_count: int
+) -> int:
+    """What the time from `start` to `end` costs at `full_amount` per period, periods counted from `start`.
+
+    Each whole period costs its full amount; the last, partial one its elapsed fraction counted in whole
+    seconds, rounded once (`round_minor`, half up). Used for a backdated contract whose merchant charges
+    only the time already passed. Pass aware datetimes on the merchant's clock (month ends are local).
+    """
+    _require_int(full_amount, "full_amount")
+    if end <= start:
+        return 0
+    whole, period_start = 0, start
+    while True:
+        period_end = add_interval(start, interval_unit, interval_count, whole + 1)
+        if period_end > end:
+            break
+        whole, period_start = whole + 1, period_end
+    total_seconds = max((period_end - period_start) // _SECOND, 1)
+    elapsed_seconds = (end - period_start) // _SECOND
+    return full_amount * whole + round_minor(Decimal(full_amount * elapsed_seconds) / Decimal(total_seconds))
 
 
 def allocate(total: int, weights: list[int]) -> list[int]:

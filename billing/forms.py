@@ -10,6 +10,8 @@ SETTINGS_FIELDS = [
     "final_action",
     "boleto_pix_expiry_days",
     "sandbox_disconnected",
+    "backdate_max_periods",
+    "backdate_max_days",
 ]
 
 
@@ -42,6 +44,18 @@ class BillingSettingsForm(forms.ModelForm):
                 "required": _("Informe a validade de boleto e pix, em dias."),
                 "min_value": _("A validade deve ser de pelo menos 1 dia."),
                 "max_value": _("A validade pode ser de no máximo 60 dias."),
+                "invalid": _("Informe um número inteiro de dias."),
+            },
+            "backdate_max_periods": {
+                "required": _("Informe quantos períodos uma contratação pode retroagir (0 para nenhum)."),
+                "max_value": _("Uma contratação pode retroagir no máximo 12 períodos."),
+                "min_value": _("O número de períodos não pode ser negativo."),
+                "invalid": _("Informe um número inteiro de períodos."),
+            },
+            "backdate_max_days": {
+                "required": _("Informe quantos dias uma contratação pode retroagir (0 para nenhum)."),
+                "max_value": _("Uma contratação pode retroagir no máximo 366 dias."),
+                "min_value": _("O número de dias não pode ser negativo."),
                 "invalid": _("Informe um número inteiro de dias."),
             },
             "final_action": {"required": _("Escolha o que fazer quando as tentativas acabarem.")},

@@ -49,6 +49,18 @@ class BillingSettings(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    backdate_max_periods = models.PositiveSmallIntegerField(
+        _("retroativo máximo (períodos do plano)"),
+        default=1,
+        validators=[MaxValueValidator(12)],
+        help_text=_("Uma contratação pode ser datada no passado até este número de períodos do plano…"),
+    )
+    backdate_max_days = models.PositiveSmallIntegerField(
+        _("retroativo máximo (dias)"),
+        default=31,
+        validators=[MaxValueValidator(366)],
+        help_text=_("… ou até este número de dias, o que for maior. 0 e 0: nenhuma data no passado."),
+    )
     sandbox_disconnected = models.BooleanField(
         _("gateway desconectado"),
         default=False,

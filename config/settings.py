@@ -170,6 +170,10 @@ SUBSCRIPTION_MONEY_PREVIEW_HOOK = "billing.services.previews.subscription_change
 CANCEL_MONEY_PREVIEW_HOOK = "billing.services.previews.cancellation_money_preview"
 # What a subscription's billing history is, and whether a delete may take it along (money never).
 SUBSCRIPTION_BILLING_HISTORY_HOOK = "billing.services.invoicing.subscription_billing_history"
+# Contract dates: the bounds a merchant accepts (Configurações > Cobrança) and the first invoices a new
+# contract will be charged, computed by billing for the subscription services (subscribers.services.contract).
+SUBSCRIPTION_CONTRACT_DATE_BOUNDS_HOOK = "billing.services.backdating.contract_date_bounds"
+SUBSCRIPTION_FIRST_INVOICES_HOOK = "billing.services.backdating.draft_due_invoices"
 # Why a list row may not be refunded (the refund service's own message), or None.
 SUBSCRIPTION_REFUND_REFUSAL_HOOK = "billing.services.refunds.refund_row_refusal"
 # What ending a subscription does to its open charges (live boletos/pix withdrawn, invoices voided).

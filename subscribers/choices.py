@@ -65,6 +65,14 @@ class DiscountType(models.TextChoices):
     FIXED = "fixed", _("Valor fixo")
 
 
+class BackdateBilling(models.TextChoices):
+    """What a contract dated in the past charges now (chosen on Nova assinatura, amounts previewed)."""
+
+    PERIODS = "periods", _("Cobrar os períodos inteiros desde a data")
+    PRORATED = "prorated", _("Cobrar só o tempo decorrido, proporcional, e começar o ciclo hoje")
+    TODAY = "today", _("Começar a cobrar hoje, sem cobrar o tempo passado")
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", _("Contratada")
     EDITED = "edited", _("Alterada")

@@ -13,7 +13,14 @@ from core.forms import IntegerField, MoneyField, PercentField
 from plans.choices import CouponDuration
 from plans.models import Coupon, Plan, TaxRate
 from plans.tables import coupon_discount_display
-from subscribers.choices import CancelOrigin, CancelWhen, DiscountType, PaymentMethod, SubscriptionStatus
+from subscribers.choices import (
+    BackdateBilling,
+    CancelOrigin,
+    CancelWhen,
+    DiscountType,
+    PaymentMethod,
+    SubscriptionStatus,
+)
 from subscribers.models import Customer
 from subscribers.validators import (
     CNPJ_LENGTH,
@@ -385,6 +392,15 @@ class SubscriptionForm(_SubscriptionTermsForm):
     notify_customer = forms.BooleanField(
         label=_("Avisar o cliente por e-mail"), required=False, initial=False
     )
+    # Rendered beside its amounts by the contract preview (subscribers/partials/contract_preview.html), only
+    # for a contract date in the past.
+    backdate_billing = forms.ChoiceField(
+        label=_("Cobrança retroativa"),
+        choices=BackdateBilling.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Escolha como cobrar o tempo retroativo.")},
+    )
 
     field_order = [
         "customer",
@@ -394,6 +410,7 @@ class SubscriptionForm(_SubscriptionTermsForm):
         "payment_method",
         "card_number",
         "notify_customer",
+        "backdate_billing",
         "discount_type",
         "coupon",
         "discount_percent",
@@ -456,6 +473,7 @@ class SubscriptionForm(_SubscriptionTermsForm):
             cleaned_data["discount_periods"] = None
         else:
             cleaned_data["coupon"] = None
+        self._clean_backdate_billing(cleaned_data)
         if cleaned_data.get("payment_method") == PaymentMethod.CARD and cleaned_data.get("card_number"):
             try:
                 cleaned_data["card_number"] = card_digits(cleaned_data["card_number"])
@@ -464,6 +482,20 @@ class SubscriptionForm(_SubscriptionTermsForm):
         else:
             cleaned_data["card_number"] = ""
         return cleaned_data
+
+    def _clean_backdate_billing(self, cleaned_data):
+        """A contract date in the past needs the merchant's choice of what to charge now, made with the
+        amounts in sight: a form sent without the choice (the preview never shown, e.g. without
+        JavaScript) comes back with the preview and the default selected, to be confirmed."""
+        contract_date = cleaned_data.get("contract_date")
+        today = self.merchant.localdate() if self.merchant is not None else timezone.localdate()
+        if contract_date is None or contract_date >= today:
+            cleaned_data["backdate_billing"] = BackdateBilling.PERIODS
+        elif not cleaned_data.get("backdate_billing") and "backdate_billing" not in self.errors:
+            self.add_error(
+                "backdate_billing",
+                _("A data de contratação é retroativa: veja quanto cada opção cobra agora e escolha uma."),
+            )
 
     def contract_fields(self) -> dict:
         """The cleaned values as subscription_create takes them."""

@@ -253,6 +253,10 @@ class Subscription(models.Model):
     current_period_end = models.DateTimeField(_("fim do período atual"), null=True, blank=True)
     # When the billing run must invoice the next period (None: nothing more to invoice).
     next_invoice_at = models.DateTimeField(_("próxima fatura em"), null=True, blank=True)
+    # A backdated contract whose merchant chose to charge the time already passed, prorated: where that
+    # time starts (the contract date's midnight). The first invoice charges it beside its period (billing)
+    # and clears it; the billing run's bulk path leaves such subscriptions to the per-subscription path.
+    backdate_charge_from = models.DateTimeField(_("cobrar o tempo retroativo desde"), null=True, blank=True)
     access_revoked_at = models.DateTimeField(_("acesso revogado em"), null=True, blank=True)
     # The cancellation record (DESIGN.md): requested when, effective when, by whom, why, access until.
     cancel_requested_at = models.DateTimeField(_("cancelamento pedido em"), null=True, blank=True)

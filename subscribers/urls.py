@@ -30,6 +30,11 @@ urlpatterns = [
     path("planos/assinaturas/", views.SubscriptionListView.as_view(), name="subscription_list"),
     path("planos/assinaturas/nova/", views.SubscriptionCreateView.as_view(), name="subscription_create"),
     path(
+        "planos/assinaturas/nova/previa/",
+        views.SubscriptionContractPreviewView.as_view(),
+        name="subscription_contract_preview",
+    ),
+    path(
         "planos/assinaturas/excluidas/", views.SubscriptionTombstoneListView.as_view(), name="tombstone_list"
     ),
     path("planos/assinaturas/<int:pk>/", views.SubscriptionDetailView.as_view(), name="subscription_detail"),

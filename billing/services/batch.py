@@ -171,6 +171,8 @@ def renewals_batchable(subscription_ids, now):
             next_invoice_at__lte=now,
             pending_plan__isnull=True,
             pending_quantity__isnull=True,
+            # A first invoice that also charges backdated time is drafted by the per-subscription path.
+            backdate_charge_from__isnull=True,
         )
         .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
         .exclude(Exists(open_invoices))

@@ -179,6 +179,8 @@ def _renew(subscription, now) -> list[str]:
             current_period_start=draft.period_start,
             current_period_end=draft.period_end,
             next_invoice_at=draft.period_end,
+            # The backdated time went on this (first) invoice: charged once.
+            **({"backdate_charge_from": None} if subscription.backdate_charge_from else {}),
         )
         if invoice is None:
             continue

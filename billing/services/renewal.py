@@ -19,8 +19,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
-from billing.calculations import InvoiceTotals, LineInput, TaxInput, compute_invoice, discount_for_period
+from billing.calculations import (
+    InvoiceTotals,
+    LineInput,
+    TaxInput,
+    compute_invoice,
+    discount_for_period,
+    elapsed_time_amount,
+)
 from billing.choices import Gateway, InvoiceKind, InvoiceStatus
 from billing.models import Invoice
 from billing.services.invoicing import invoice_lines_create, invoice_payload
@@ -151,16 +159,20 @@ def draft_renewal(
     description = plan.name
     if installment_number:
         description = f"{plan.name} ({installment_number}/{installments})"
+    lines = [
+        LineInput(
+            description=description,
+            quantity=subscription.quantity,
+            unit_amount=plan.price,
+            period_start=start,
+            period_end=end,
+        )
+    ]
+    backdated = _backdated_time_line(subscription, plan, periods_billed=periods_billed, start=start, tz=tz)
+    if backdated is not None:
+        lines.append(backdated)
     totals = compute_invoice(
-        lines=[
-            LineInput(
-                description=description,
-                quantity=subscription.quantity,
-                unit_amount=plan.price,
-                period_start=start,
-                period_end=end,
-            )
-        ],
+        lines=lines,
         discount=discount_for_period(
             subscription=subscription, period_start=start, periods_billed=periods_billed, tz=tz
         ),
@@ -193,6 +205,34 @@ def draft_renewal(
         totals=totals,
         due_at=max(start, now),
         charge=charge,
+    )
+
+
+def _backdated_time_line(subscription, plan, *, periods_billed: int, start, tz) -> LineInput | None:
+    """The first invoice of a backdated contract whose merchant chose to charge the time already passed
+    (`backdate_charge_from`, set by subscription_create) carries that time beside its period: whole
+    periods at full price, the last partial one prorated (billing.calculations.elapsed_time_amount)."""
+    since = getattr(subscription, "backdate_charge_from", None)
+    if periods_billed or since is None or since >= start:
+        return None
+    since, until = since.astimezone(tz), start.astimezone(tz)
+    amount = elapsed_time_amount(
+        full_amount=plan.price * subscription.quantity,
+        start=since,
+        end=until,
+        interval_unit=plan.interval_unit,
+        interval_count=plan.interval_count,
+    )
+    return LineInput(
+        description=(
+            _("%(plan)s: tempo retroativo de %(start)s a %(end)s")
+            % {"plan": plan.name, "start": f"{since:%d/%m/%Y}", "end": f"{until:%d/%m/%Y %H:%M}"}
+        )[:200],
+        quantity=1,
+        unit_amount=amount,
+        period_start=since,
+        period_end=start,
+        proration=True,
     )
 
 

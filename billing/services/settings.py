@@ -5,7 +5,15 @@ from django.db import transaction
 from billing.models import BillingSettings
 
 EDITABLE_FIELDS = frozenset(
-    {"retries", "retry_interval_hours", "final_action", "boleto_pix_expiry_days", "sandbox_disconnected"}
+    {
+        "retries",
+        "retry_interval_hours",
+        "final_action",
+        "boleto_pix_expiry_days",
+        "sandbox_disconnected",
+        "backdate_max_periods",
+        "backdate_max_days",
+    }
 )
 
 

@@ -61,6 +61,7 @@ class PaymentChargebackView(MerchantUpdateView):
     context_object_name = "payment"
     required_action = Action.MANAGE_BILLING
     title = _("Registrar chargeback")
+    one_time_form = True  # a double submit must not record a second chargeback
 
     def _refusal(self):
         refusal = chargeback_refusal(self.object)

@@ -77,6 +77,7 @@ class InvoiceRecordPaymentView(MerchantActionView):
     title = _("Registrar pagamento")
     confirm_label = _("Registrar pagamento")
     success_message = _("Pagamento registrado. A fatura está paga.")
+    one_time_form = True  # a double submit must not record the payment twice
 
     def get(self, request, *args, **kwargs):
         if not self.object.can_record_payment():

@@ -63,6 +63,7 @@ class SubscriptionRefundView(ReturnToNextMixin, MerchantUpdateView):
     context_object_name = "subscription"
     required_action = Action.REFUND
     title = _("Reembolsar assinatura")
+    one_time_form = True  # a double submit must not refund twice
 
     def dispatch(self, request, *args, **kwargs):
         self.payment = None

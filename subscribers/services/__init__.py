@@ -4,7 +4,7 @@ from subscribers.services._common import _payload as subscription_payload
 from subscribers.services._common import refusal_message
 from subscribers.services.billing import subscription_apply_billing, subscription_note_billing
 from subscribers.services.changes import plan_change_hook, subscription_change_card, subscription_update
-from subscribers.services.contract import subscription_create
+from subscribers.services.contract import first_invoices, subscription_contract_preview, subscription_create
 from subscribers.services.customers import customer_create, customer_update
 from subscribers.services.deletion import deletion_summary, subscription_delete
 from subscribers.services.due import subscription_process_due
@@ -16,6 +16,8 @@ from subscribers.services.ending import (
 )
 
 __all__ = [
+    "first_invoices",
+    "subscription_contract_preview",
     "cancellation_preview",
     "customer_create",
     "customer_update",

@@ -47,6 +47,7 @@ def subscription_apply_billing(
         "currency",
         "access_until",
         "ended_at",
+        "backdate_charge_from",
     }
     unknown = set(fields) - allowed
     if unknown:

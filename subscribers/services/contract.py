@@ -3,15 +3,18 @@
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from core.outbox import emit
 from plans.periods import period_containing
 from subscribers.choices import (
+    BackdateBilling,
     DiscountType,
     EventKind,
     PaymentMethod,
@@ -95,6 +98,168 @@ def _enqueue_first_charge(subscription_pk: int) -> None:
     )
 
 
+# --- contract dates --------------------------------------------------------------------------------
+def contract_date_bounds(*, merchant, plan, today: dt.date) -> tuple[dt.date, dt.date]:
+    """(earliest, latest) contract date accepted for `plan` today: the merchant's "retroativo máximo"
+    and a ceiling a few years ahead. Billing owns the policy
+    (settings.SUBSCRIPTION_CONTRACT_DATE_BOUNDS_HOOK)."""
+    return import_string(settings.SUBSCRIPTION_CONTRACT_DATE_BOUNDS_HOOK)(
+        merchant=merchant, plan=plan, today=today
+    )
+
+
+def _check_contract_date(*, merchant, plan, contract_date: dt.date, today: dt.date) -> None:
+    earliest, latest = contract_date_bounds(merchant=merchant, plan=plan, today=today)
+    if contract_date < earliest:
+        raise ValidationError(
+            {
+                "contract_date": _(
+                    "A data de contratação pode retroagir no máximo até %(date)s (retroativo máximo em "
+                    "Configurações > Cobrança). Confira o ano digitado."
+                )
+                % {"date": formats.date_format(earliest, "SHORT_DATE_FORMAT")}
+            },
+            code="contract_date_too_old",
+        )
+    if contract_date > latest:
+        raise ValidationError(
+            {
+                "contract_date": _(
+                    "A data de contratação pode ser no máximo %(date)s. Confira o ano digitado."
+                )
+                % {"date": formats.date_format(latest, "SHORT_DATE_FORMAT")}
+            },
+            code="contract_date_too_far",
+        )
+
+
+def first_invoices(*, subscription, tax_rates, now) -> list:
+    """The invoices billing will issue for a subscription just contracted (billing's DraftInvoice list:
+    period_start, period_end, totals), by settings.SUBSCRIPTION_FIRST_INVOICES_HOOK."""
+    return import_string(settings.SUBSCRIPTION_FIRST_INVOICES_HOOK)(
+        subscription=subscription, tax_rates=tax_rates, now=now
+    )
+
+
+def _draft_subscription(
+    *,
+    merchant,
+    customer,
+    plan,
+    contract_date: dt.date,
+    quantity: int,
+    payment_method: str,
+    discount_type: str,
+    discount_percent,
+    discount_amount,
+    discount_periods,
+    coupon,
+    backdate_billing: str,
+    now,
+    **fields,
+) -> Subscription:
+    """The subscription `subscription_create` would save, unsaved and started (status, periods, anchor).
+
+    A backdated contract is billed as the merchant chose: by whole periods from the contract date (the
+    anchor stays there), or from a cycle starting now, with (PRORATED) or without (TODAY) a charge for the
+    time already passed (`backdate_charge_from`, added by billing to the first invoice).
+    """
+    today = merchant.localdate(now)
+    backdated = contract_date < today
+    anchor = now if contract_date == today else merchant.start_of_day(contract_date)
+    backdate_charge_from = None
+    if backdated and backdate_billing == BackdateBilling.PRORATED and plan.trial_days:
+        raise ValidationError(
+            {
+                "backdate_billing": _(
+                    "Em um plano com período de teste, escolha cobrar os períodos inteiros desde a data ou "
+                    "começar a cobrar hoje."
+                )
+            },
+            code="backdate_with_trial",
+        )
+    if backdated and backdate_billing in (BackdateBilling.PRORATED, BackdateBilling.TODAY):
+        anchor = now
+        if backdate_billing == BackdateBilling.PRORATED:
+            backdate_charge_from = merchant.start_of_day(contract_date)
+    subscription = Subscription(
+        merchant=merchant,
+        customer=customer,
+        plan=plan,
+        quantity=quantity,
+        status=S.SCHEDULED,
+        payment_method=payment_method,
+        currency=plan.currency,
+        discount_type=discount_type,
+        discount_percent=discount_percent if discount_type == DiscountType.PERCENT else None,
+        discount_amount=discount_amount if discount_type == DiscountType.FIXED else None,
+        discount_periods=discount_periods if discount_type else None,
+        coupon=coupon,
+        coupon_applied_at=now if coupon else None,
+        contract_date=contract_date,
+        billing_cycle_anchor=anchor,
+        backdate_charge_from=backdate_charge_from,
+        **fields,
+    )
+    subscription.amount = subscription_amount(
+        price=plan.price,
+        quantity=quantity or 1,
+        discount_type=discount_type,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+    )
+    if contract_date <= today:
+        _start(subscription, now=now)
+    return subscription
+
+
+def subscription_contract_preview(
+    *,
+    merchant,
+    plan,
+    contract_date: dt.date,
+    quantity: int = 1,
+    payment_method: str = PaymentMethod.CARD,
+    discount_type: str = DiscountType.NONE,
+    discount_percent: Decimal | None = None,
+    discount_amount: int | None = None,
+    discount_periods: int | None = None,
+    coupon=None,
+    tax_rates=(),
+    now: dt.datetime | None = None,
+) -> dict:
+    """What contracting now would charge, per backdating choice: {choice: [DraftInvoice, …]}.
+
+    Raises the ValidationError `subscription_create` would raise for these terms (a date out of bounds,
+    a bad discount). Only a backdated contract has more than one choice; the others get PERIODS only.
+    """
+    now = now or timezone.now()
+    today = merchant.localdate(now)
+    _check_contract_date(merchant=merchant, plan=plan, contract_date=contract_date, today=today)
+    choices = list(BackdateBilling) if contract_date < today else [BackdateBilling.PERIODS]
+    if plan.trial_days:
+        choices = [choice for choice in choices if choice != BackdateBilling.PRORATED]
+    preview = {}
+    for choice in choices:
+        subscription = _draft_subscription(
+            merchant=merchant,
+            customer=None,
+            plan=plan,
+            contract_date=contract_date,
+            quantity=quantity,
+            payment_method=payment_method,
+            discount_type=discount_type or DiscountType.NONE,
+            discount_percent=discount_percent,
+            discount_amount=discount_amount,
+            discount_periods=discount_periods,
+            coupon=coupon,
+            backdate_billing=choice,
+            now=now,
+        )
+        preview[choice] = first_invoices(subscription=subscription, tax_rates=list(tax_rates or ()), now=now)
+    return preview
+
+
 # --- contract --------------------------------------------------------------------------------------
 @transaction.atomic
 def subscription_create(
@@ -118,11 +283,16 @@ def subscription_create(
     origin: str = SubscriptionOrigin.SCREEN,
     provider: str = "",
     provider_id: str = "",
+    backdate_billing: str = BackdateBilling.PERIODS,
     now: dt.datetime | None = None,
 ) -> Subscription:
     """Contracts `plan` for `customer`. Today or earlier starts now (trial → trialing); a future
     contract date waits as scheduled. With `notify_customer` the customer gets the "assinatura criada"
     e-mail: notifications' outbox consumer sends it from the `subscription.created` event.
+
+    The contract date must lie within the merchant's bounds (`contract_date_bounds`); a backdated one is
+    billed as `backdate_billing` says (whole periods since the date — the default —, the elapsed time
+    prorated with a cycle starting now, or nothing for the past with a cycle starting now).
 
     `tax_rates` (the merchant's active ones) are added to every invoice by billing; `payment_token` is
     the card as the gateway knows it (the sandbox takes a test card number), kept only for "card".
@@ -130,7 +300,11 @@ def subscription_create(
     now = now or timezone.now()
     if contract_date is None:
         raise ValidationError({"contract_date": _("Informe a data de contratação.")})
+    if backdate_billing not in BackdateBilling.values:
+        raise ValidationError({"backdate_billing": _("Escolha como cobrar o tempo retroativo.")})
     _check_catalog(merchant=merchant, customer=customer, plan=plan, salesperson=salesperson)
+    today = merchant.localdate(now)
+    _check_contract_date(merchant=merchant, plan=plan, contract_date=contract_date, today=today)
     discount_type = discount_type or DiscountType.NONE
     _check_coupon(merchant=merchant, coupon=coupon, now=now)
     tax_rates = list(tax_rates or ())
@@ -141,50 +315,42 @@ def subscription_create(
         discount_amount=discount_amount,
         gross=plan.price * (quantity or 1),
     )
-    today = merchant.localdate(now)
-    anchor = now if contract_date == today else merchant.start_of_day(contract_date)
-    subscription = Subscription(
+    subscription = _draft_subscription(
         merchant=merchant,
         customer=customer,
         plan=plan,
-        quantity=quantity,
-        status=S.SCHEDULED,
-        payment_method=payment_method,
-        origin=origin,
-        provider=provider,
-        provider_id=provider_id,
-        currency=plan.currency,
-        discount_type=discount_type,
-        discount_percent=discount_percent if discount_type == DiscountType.PERCENT else None,
-        discount_amount=discount_amount if discount_type == DiscountType.FIXED else None,
-        discount_periods=discount_periods if discount_type else None,
-        salesperson=salesperson,
-        notify_customer=notify_customer,
-        coupon=coupon,
-        coupon_applied_at=now if coupon else None,
-        **_card_fields(payment_method, payment_token),
         contract_date=contract_date,
-        billing_cycle_anchor=anchor,
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
-    subscription.amount = subscription_amount(
-        price=plan.price,
-        quantity=quantity or 1,
+        quantity=quantity,
+        payment_method=payment_method,
         discount_type=discount_type,
         discount_percent=discount_percent,
         discount_amount=discount_amount,
+        discount_periods=discount_periods,
+        coupon=coupon,
+        backdate_billing=backdate_billing,
+        now=now,
+        origin=origin,
+        provider=provider,
+        provider_id=provider_id,
+        salesperson=salesperson,
+        notify_customer=notify_customer,
+        **_card_fields(payment_method, payment_token),
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
-    if contract_date <= today:
-        _start(subscription, now=now)
     subscription.full_clean(exclude=["status"])
     subscription.save()
     subscription.tax_rates.set(tax_rates)
+    data = {}
+    if tax_rates:
+        data["tax_rates"] = sorted(rate.pk for rate in tax_rates)
+    if contract_date < today:
+        data["backdate_billing"] = backdate_billing
     _record(
         subscription,
         kind=EventKind.CREATED,
         actor=actor,
         to_status=subscription.status,
-        data={"tax_rates": sorted(rate.pk for rate in tax_rates)} if tax_rates else None,
+        data=data or None,
         at=now,
     )
     emit(merchant=merchant, type="subscription.created", payload=_payload(subscription))

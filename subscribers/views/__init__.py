@@ -18,6 +18,7 @@ from subscribers.views.subscriptions import (
     SubscriptionCancelView,
     SubscriptionChangeCardView,
     SubscriptionChangePreviewView,
+    SubscriptionContractPreviewView,
     SubscriptionCreateView,
     SubscriptionDeleteView,
     SubscriptionDetailView,
@@ -27,6 +28,7 @@ from subscribers.views.subscriptions import (
 )
 
 __all__ = [
+    "SubscriptionContractPreviewView",
     "CustomerCreateView",
     "CustomerDetailView",
     "CustomerListView",

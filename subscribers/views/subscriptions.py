@@ -11,9 +11,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views import View
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.generic import (
@@ -23,9 +27,11 @@ from accounts.generic import (
     MerchantUpdateView,
     ReturnToNextMixin,
 )
+from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from core.money import format_money
 from subscribers import services
-from subscribers.choices import CancelWhen, EventKind, SubscriptionAction
+from subscribers.choices import BackdateBilling, CancelWhen, EventKind, SubscriptionAction
 from subscribers.forms import CancelForm, ChangeCardForm, RemoveForm, SubscriptionForm, SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
 from subscribers.services import deletion_summary, refusal_message
@@ -75,6 +81,110 @@ class _OnlyWhenAllowedMixin:
 
 
 # --- contract --------------------------------------------------------------------------------------
+_PREVIEW_BLOCKERS = (
+    "quantity",
+    "discount_percent",
+    "discount_amount",
+    "discount_periods",
+    "coupon",
+    "tax_rates",
+)
+
+
+def contract_preview_context(form, merchant) -> dict:
+    """What contracting the terms in `form` (bound) charges now, per backdating choice: the amounts come
+    from `subscription_contract_preview`, i.e. from the functions that bill. Empty until a plan and a
+    date are chosen; the service's refusal (a date out of bounds) is shown instead of amounts."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    data = form.cleaned_data
+    contract_date, plan = data.get("contract_date"), data.get("plan")
+    if contract_date is None or plan is None or any(name in form.errors for name in _PREVIEW_BLOCKERS):
+        return {}
+    discount_type = data.get("discount_type") or ""
+    try:
+        preview = services.subscription_contract_preview(
+            merchant=merchant,
+            plan=plan,
+            contract_date=contract_date,
+            quantity=data.get("quantity") or 1,
+            payment_method=data.get("payment_method") or "card",
+            discount_type="" if discount_type == "coupon" else discount_type,
+            discount_percent=data.get("discount_percent"),
+            discount_amount=data.get("discount_amount"),
+            discount_periods=data.get("discount_periods"),
+            coupon=data.get("coupon"),
+            tax_rates=data.get("tax_rates") or (),
+        )
+    except ValidationError as exc:
+        return {"preview_errors": exc.messages}
+    chosen = data.get("backdate_billing") or form.data.get(form.add_prefix("backdate_billing"))
+    options = []
+    for choice, drafts in preview.items():
+        options.append(
+            {
+                "value": choice,
+                "label": BackdateBilling(choice).label,
+                "amount": sum(draft.totals.total for draft in drafts),
+                "invoices": len(drafts),
+                "next_charge": drafts[-1].period_end if drafts else None,
+                "checked": choice == (chosen or BackdateBilling.PERIODS),
+            }
+        )
+    return {
+        "preview_backdated": contract_date < merchant.localdate(),
+        "preview_options": options,
+        "preview_currency": plan.currency,
+        "preview_contract_date": contract_date,
+        "backdate_field_name": form.add_prefix("backdate_billing"),
+        "backdate_errors": form.errors.get("backdate_billing", []),
+    }
+
+
+def contract_charge_message(subscription, backdate_billing: str) -> str:
+    """The success message of a contract: what it charges now, stated from the invoices billing drafts
+    for it (the same ones the billing run then issues)."""
+    today = subscription.merchant.localdate()
+    if subscription.contract_date >= today:
+        return str(_("Assinatura contratada."))
+    drafts = services.first_invoices(
+        subscription=subscription, tax_rates=subscription.tax_rates.all(), now=subscription.created_at
+    )
+    amount = format_money(sum(draft.totals.total for draft in drafts), subscription.currency)
+    date = formats.date_format(subscription.contract_date, "SHORT_DATE_FORMAT")
+    if backdate_billing == BackdateBilling.PRORATED:
+        return _(
+            "Assinatura contratada. Cobrança agora: %(amount)s — o tempo desde %(date)s, proporcional, e o "
+            "primeiro período a partir de hoje."
+        ) % {"amount": amount, "date": date}
+    if backdate_billing == BackdateBilling.TODAY:
+        return _(
+            "Assinatura contratada. Cobrança agora: %(amount)s — o primeiro período a partir de hoje; o "
+            "tempo desde %(date)s não é cobrado."
+        ) % {"amount": amount, "date": date}
+    return ngettext(
+        "Assinatura contratada. Cobrança agora: %(amount)s — %(count)d período inteiro desde %(date)s.",
+        "Assinatura contratada. Cobrança agora: %(amount)s — %(count)d períodos inteiros desde %(date)s.",
+        len(drafts),
+    ) % {"amount": amount, "count": len(drafts), "date": date}
+
+
+class SubscriptionContractPreviewView(MerchantScopedMixin, View):
+    """Nova assinatura's "Cobrança retroativa" box, redrawn by htmx as the form changes (POST: the form may
+    hold a card number, which must not travel in a URL). Reads only."""
+
+    required_action = Action.MANAGE_SUBSCRIPTIONS
+
+    def post(self, request, *args, **kwargs):
+        form = SubscriptionForm(request.POST, merchant=request.merchant, actor=request.user)
+        return render(
+            request,
+            "subscribers/partials/contract_preview.html",
+            contract_preview_context(form, request.merchant),
+        )
+
+
 class SubscriptionCreateView(MerchantCreateView):
     """Planos > Assinaturas > Nova assinatura: contract a plan for one of the merchant's customers."""
 
@@ -109,14 +219,20 @@ class SubscriptionCreateView(MerchantCreateView):
             if customer
             else reverse("subscribers:subscription_list"),
         )
-        return super().get_context_data(**kwargs)
+        context = super().get_context_data(**kwargs)
+        context.update(contract_preview_context(context["form"], self.request.merchant))
+        return context
 
     def perform(self, form):
         data = form.contract_fields()
         customer = self.get_customer()
         if customer is not None:
             data["customer"] = customer
-        return services.subscription_create(merchant=self.request.merchant, actor=self.request.user, **data)
+        subscription = services.subscription_create(
+            merchant=self.request.merchant, actor=self.request.user, **data
+        )
+        self.success_message = contract_charge_message(subscription, data["backdate_billing"])
+        return subscription
 
 
 class CustomerSubscriptionCreateView(SubscriptionCreateView, SingleObjectMixin):

@@ -114,6 +114,8 @@ def test_staff_edit_billing_settings_through_the_service(admin_client):
         "retry_interval_hours": "6",
         "final_action": DunningFinalAction.CANCEL,
         "boleto_pix_expiry_days": "7",
+        "backdate_max_periods": "1",
+        "backdate_max_days": "31",
     }
 
     response = admin_client.post(url(BillingSettings, "change", settings.pk), data)
@@ -132,6 +134,8 @@ def test_staff_add_billing_settings_for_a_merchant(admin_client):
         "retry_interval_hours": "24",
         "final_action": DunningFinalAction.EXPIRE,
         "boleto_pix_expiry_days": "3",
+        "backdate_max_periods": "1",
+        "backdate_max_days": "31",
     }
 
     response = admin_client.post(url(BillingSettings, "add"), data)
@@ -147,6 +151,8 @@ def test_billing_settings_refuse_out_of_range_values(admin_client):
         "retry_interval_hours": "24",
         "final_action": "expire",
         "boleto_pix_expiry_days": "3",
+        "backdate_max_periods": "1",
+        "backdate_max_days": "31",
     }
 
     response = admin_client.post(url(BillingSettings, "change", settings.pk), data)

@@ -18,6 +18,8 @@ VALID = {
     "final_action": DunningFinalAction.CANCEL,
     "boleto_pix_expiry_days": "5",
     "sandbox_disconnected": "on",
+    "backdate_max_periods": "1",
+    "backdate_max_days": "31",
 }
 
 
@@ -76,6 +78,9 @@ def test_the_page_shows_the_saved_values(owner_client, merchant):
         ("retries", "dois", "Informe um número inteiro."),
         ("retries", "", "Informe quantas novas tentativas fazer (0 para nenhuma)."),
         ("final_action", "explode", "Faça uma escolha válida."),
+        ("backdate_max_periods", "13", "Uma contratação pode retroagir no máximo 12 períodos."),
+        ("backdate_max_days", "367", "Uma contratação pode retroagir no máximo 366 dias."),
+        ("backdate_max_days", "-1", "O número de dias não pode ser negativo."),
     ],
 )
 def test_invalid_values_are_refused_in_portuguese_and_nothing_is_saved(
@@ -138,3 +143,12 @@ def test_service_refuses_out_of_range_values_and_saves_nothing(merchant, owner):
 def test_service_refuses_fields_that_are_not_policy(merchant, owner):
     with pytest.raises(TypeError):
         billing_settings_update(merchant=merchant, actor=owner, merchant_id=123)
+
+
+def test_the_backdating_bound_is_saved_and_shown(owner_client, viewer, member_client, merchant):
+    owner_client.post(URL, {**VALID, "backdate_max_periods": "2", "backdate_max_days": "10"})
+
+    settings = BillingSettings.objects.get(merchant=merchant)
+    assert (settings.backdate_max_periods, settings.backdate_max_days) == (2, 10)
+    page = member_client(viewer).get(URL).content.decode()
+    assert "2 período(s) do plano ou 10 dia(s), o que for maior" in page

@@ -240,3 +240,24 @@ def test_recording_a_chargeback_needs_billing_management(paid, member_client, ro
     user = request.getfixturevalue(role)
     response = member_client(user).get(reverse("billing:payment_chargeback", args=[payment_of(paid).pk]))
     assert response.status_code == status
+
+
+def test_a_double_submitted_chargeback_is_recorded_once(paid, owner, member_client, clock):
+    from accounts.generic import FORM_ALREADY_SENT
+    from tests.core.test_one_time_forms import form_token
+
+    client = member_client(owner)
+    url = reverse("billing:payment_chargeback", args=[payment_of(paid).pk])
+    data = {
+        "amount": "10,00",
+        "reason": "Fraude",
+        "gateway_reference": "",
+        "form_token": form_token(client, url),
+    }
+
+    first = client.post(url, data)
+    replay = client.post(url, data)
+
+    assert Chargeback.objects.count() == 1
+    assert replay.status_code == 302 and replay.url == first.url
+    assert FORM_ALREADY_SENT in [str(m) for m in get_messages(replay.wsgi_request)]

@@ -480,3 +480,22 @@ def test_a_pending_pix_payment_shows_when_it_expires(owner_client, merchant):
 
     assert "Vence em 10/05/2026" in content
     assert charge.reference in content
+
+
+def test_a_double_submitted_manual_payment_is_recorded_once(member_client, manager, merchant):
+    from django.contrib.messages import get_messages
+
+    from accounts.generic import FORM_ALREADY_SENT
+    from tests.core.test_one_time_forms import form_token
+
+    invoice = invoice_for(merchant, "Ana", subtotal=9990)
+    url = reverse("billing:invoice_record_payment", args=[invoice.pk])
+    client = member_client(manager)
+    data = {"reference": "PIX-1", "form_token": form_token(client, url)}
+
+    first = client.post(url, data)
+    replay = client.post(url, data)
+
+    assert invoice.payments.count() == 1
+    assert replay.status_code == 302 and replay.url == first.url == invoice.get_absolute_url()
+    assert FORM_ALREADY_SENT in [str(m) for m in get_messages(replay.wsgi_request)]

@@ -296,6 +296,9 @@ def test_a_coupon_of_50_percent_for_6_months_then_full_price(merchant, contract,
 
 
 def test_a_backdated_contract_is_charged_for_the_periods_already_passed(merchant, contract, bill):
+    from billing.models import BillingSettings
+
+    BillingSettings.objects.create(merchant=merchant, backdate_max_periods=2)  # 31/01 is 2 periods back
     plan = PlanFactory(merchant=merchant, price=4990)
     now = dt.datetime(2027, 3, 20, 8, 0, tzinfo=SP)
     with time_machine.travel(now, tick=False):

@@ -468,3 +468,18 @@ def test_an_amount_in_other_digits_is_refused_and_refunds_nothing(signed_in, own
     assert response.status_code == 200
     assert "Use apenas os algarismos 0 a 9." in response.content.decode()
     assert not Refund.objects.exists()
+
+
+def test_a_double_submitted_partial_refund_refunds_once(signed_in, owner, canceled):
+    from accounts.generic import FORM_ALREADY_SENT
+    from tests.core.test_one_time_forms import form_token
+
+    client = signed_in(owner)
+    data = {"amount": "10,00", "reason": "", "form_token": form_token(client, refund_url(canceled))}
+
+    first = client.post(refund_url(canceled), data)
+    replay = client.post(refund_url(canceled), data)
+
+    assert list(Refund.objects.values_list("amount", flat=True)) == [1000]
+    assert replay.status_code == 302 and replay.url == first.url
+    assert FORM_ALREADY_SENT in messages_of(replay)

@@ -105,3 +105,71 @@ def test_deleting_an_old_subscription_is_not_offered_and_refused(page, login, ow
     page.goto(old.get_absolute_url() + "excluir/")
     expect(page.get_by_text("só podia ser excluída até")).to_be_visible()
     assert Subscription.objects.filter(pk=old.pk).exists()
+
+
+def _open_new_subscription(page, login, owner, merchant):
+    PlanFactory(merchant=merchant, name="Impressa", price=8990)
+    customer = CustomerFactory(merchant=merchant, name="Ana Souza", email="ana@example.com")
+    login(owner)
+    page.get_by_role("button", name="Planos").click()
+    page.get_by_role("link", name="Assinaturas", exact=True).click()
+    page.get_by_role("link", name=re.compile("Nova assinatura")).first.click()
+    page.select_option("select[name=customer]", str(customer.pk))
+    page.select_option("select[name=plan]", label="Impressa")
+    return customer
+
+
+def test_a_double_click_on_contratar_contracts_once(page, login, owner, merchant):
+    customer = _open_new_subscription(page, login, owner, merchant)
+    button = page.get_by_role("button", name="Contratar")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    page.mouse.click(x, y)
+    page.wait_for_timeout(50)
+    page.mouse.click(x, y)
+
+    expect(page.get_by_text("Assinatura contratada.")).to_be_visible()
+    assert Subscription.objects.filter(customer=customer).count() == 1
+
+
+def test_two_submits_50_ms_apart_without_the_button_guard_still_contract_once(page, login, owner, merchant):
+    # The server's one-time token, not the script, is what guarantees it: switch the script off for this form.
+    customer = _open_new_subscription(page, login, owner, merchant)
+    page.evaluate("document.getElementById('subscription-form').setAttribute('data-allow-resubmit', '')")
+
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            const form = document.getElementById('subscription-form');
+            form.requestSubmit();
+            setTimeout(() => { form.requestSubmit(); resolve(); }, 50);
+        })"""
+    )
+
+    expect(page.locator("#subscription-timeline")).to_contain_text("Contratada")
+    assert Subscription.objects.filter(customer=customer).count() == 1
+
+
+def test_a_backdated_contract_shows_what_each_choice_charges_before_saving(page, login, owner, merchant):
+    customer = _open_new_subscription(page, login, owner, merchant)
+    ten_days_ago = timezone.localdate() - dt.timedelta(days=10)
+
+    page.fill("input[name=contract_date]", ten_days_ago.isoformat())
+    page.locator("input[name=contract_date]").dispatch_event("change")
+
+    box = page.locator("#contract-preview-choices")
+    expect(box).to_contain_text("Cobrança retroativa")
+    expect(box.locator('[data-choice="periods"]')).to_have_text("R$\xa089,90")
+    expect(box.locator('[data-choice="today"]')).to_have_text("R$\xa089,90")
+    expect(box.locator('[data-choice="prorated"]')).to_contain_text("R$")
+    expect(page.locator("#backdate-periods")).to_be_checked()  # today's behaviour stays the default
+    page.check("#backdate-today")
+    page.get_by_role("button", name="Contratar").click()
+
+    expect(
+        page.get_by_text("Cobrança agora: R$\xa089,90 — o primeiro período a partir de hoje")
+    ).to_be_visible()
+    subscription = Subscription.objects.get(customer=customer)
+    assert subscription.contract_date == ten_days_ago
+    assert timezone.localtime(subscription.billing_cycle_anchor).date() == timezone.localdate()

@@ -52,7 +52,15 @@ def test_the_create_form_shows_every_field(owner_client):
     response = owner_client.get(CREATE_URL)
 
     assert response.status_code == 200
-    assert list(response.context["form"].fields) == ["name", "email", "handle", "document", "phone"]
+    # …and the one-time token that makes a double submit harmless (core.idempotency).
+    assert list(response.context["form"].fields) == [
+        "name",
+        "email",
+        "handle",
+        "document",
+        "phone",
+        "form_token",
+    ]
 
 
 def test_name_is_required(owner_client):

@@ -59,6 +59,15 @@ def clock():
 
 
 @pytest.fixture
+def long_backdating(merchant):
+    """This merchant accepts contracts backdated up to 3 periods (Configurações > Cobrança): the period
+    arithmetic from 31/01 needs a contract older than the default bound of one period or 31 days."""
+    from billing.models import BillingSettings
+
+    BillingSettings.objects.create(merchant=merchant, backdate_max_periods=3)
+
+
+@pytest.fixture
 def plan(merchant):
     return PlanFactory(merchant=merchant, name="Clube do Livro", price=4990)
 
@@ -157,7 +166,7 @@ def test_create_with_a_future_date_is_scheduled_from_that_days_local_midnight(
 
 
 def test_create_backdated_anchors_at_the_contract_dates_local_midnight_and_runs_the_period_of_today(
-    clock, merchant, owner, customer, plan
+    long_backdating, clock, merchant, owner, customer, plan
 ):
     subscription = create(merchant, owner, customer, plan, contract_date=dt.date(2027, 1, 31))
 
@@ -182,7 +191,7 @@ def test_create_backdated_with_a_trial_still_running_is_trialing(clock, merchant
 
 
 def test_create_backdated_past_its_trial_bills_from_the_trials_end_in_the_period_of_today(
-    clock, merchant, owner, customer
+    long_backdating, clock, merchant, owner, customer
 ):
     plan = PlanFactory(merchant=merchant, trial_days=7)
 
@@ -256,7 +265,7 @@ def test_create_records_one_created_event_and_the_outbox_events(clock, merchant,
     ],
 )
 def test_every_kind_of_contract_writes_one_created_event_and_one_created_outbox_event(
-    clock, merchant, owner, customer, overrides, trial_days, status, types
+    long_backdating, clock, merchant, owner, customer, overrides, trial_days, status, types
 ):
     plan = PlanFactory(merchant=merchant, trial_days=trial_days)
 

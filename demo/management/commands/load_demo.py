@@ -183,7 +183,8 @@ class Command(BaseCommand):
                     actor=owner,
                     customer=customer,
                     plan=plans[index % len(plans)],
-                    contract_date=today - dt.timedelta(days=40 - 9 * index),
+                    # Within the default backdating bound (1 period or 31 days, Configurações > Cobrança).
+                    contract_date=today - dt.timedelta(days=30 - 7 * index),
                     payment_method=methods[index % len(methods)],
                     salesperson=owner,
                 )

@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class IdempotencyKey(models.Model):
+    """One used one-time form token, or one API `Idempotency-Key`: what a request that must happen once
+    has already done.
+
+    The row is inserted in the same transaction as the object the request creates (see
+    `core.idempotency.once`), so the unique constraint decides which of two concurrent requests wins:
+    the other waits for its commit and then finds the row, with what the first one produced (the object
+    and the URL a form redirects to, or the status and body an API answer repeats).
+    """
+
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.CASCADE, related_name="+", verbose_name=_("lojista")
+    )
+    # What the key is for: "form:subscribers:subscription_create", or "api:POST /api/v1/subscriptions".
+    scope = models.CharField(_("escopo"), max_length=120)
+    key = models.CharField(_("chave"), max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("usuário"),
+    )
+    created_at = models.DateTimeField(_("usado em"), default=timezone.now, db_index=True)
+    # A hash of the request (an API body): the same key sent with another request is refused.
+    request_fingerprint = models.CharField(_("impressão da requisição"), max_length=64, blank=True)
+    result_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    result_id = models.CharField(_("id do resultado"), max_length=64, blank=True)
+    result_url = models.CharField(_("endereço do resultado"), max_length=500, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("status da resposta"), null=True, blank=True)
+    response_body = models.JSONField(_("corpo da resposta"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chave de idempotência")
+        verbose_name_plural = _("chaves de idempotência")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "scope", "key"], name="idempotency_key_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.key}"
+
+    @property
+    def result(self):
+        """The object the first request created (None if it has been deleted since)."""
+        if self.result_type_id is None or not self.result_id:
+            return None
+        return self.result_type.model_class()._default_manager.filter(pk=self.result_id).first()
