@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
+
+        from core import heartbeat
+
+        # Every django-q2 worker process keeps a heartbeat row alive (and runs its cluster's hooks).
+        post_spawn.connect(heartbeat.start, dispatch_uid="recorrente-heartbeat")
+        pre_execute.connect(heartbeat.task_started, dispatch_uid="recorrente-heartbeat-task")
+        post_execute_in_worker.connect(heartbeat.task_finished, dispatch_uid="recorrente-heartbeat-done")
