@@ -418,6 +418,7 @@ def billing_run_reap(*, now=None) -> dict:
     stale = now - dt.timedelta(seconds=settings.WORKER_HEARTBEAT_STALE_SECONDS)
     alive = set(heartbeat.alive_keys(now=now))
     requeued = given_up = 0
+    dead_runs = set()
     running = BillingRunChunk.objects.filter(run__status=BillingRunStatus.RUNNING)
     for chunk in running.filter(status=ChunkStatus.CLAIMED, claimed_at__lt=stale).exclude(
         claimed_by__in=alive
@@ -430,6 +431,18 @@ def billing_run_reap(*, now=None) -> dict:
         if BillingRunChunk.objects.filter(
             pk=chunk.pk, status=ChunkStatus.CLAIMED, claimed_by=chunk.claimed_by, claimed_at=chunk.claimed_at
         ).update(status=ChunkStatus.PENDING, claimed_by="", enqueued_at=now):
+            _enqueue(chunk.run_id, chunk.subscription_ids)
+            requeued += 1
+            dead_runs.add(chunk.run_id)
+    # A dead worker's cluster took its prefetched tasks down with it (the broker holds them until its
+    # `retry`): the queued chunks of the runs it worked on are queued again now. A chunk whose first task
+    # was not lost is then run twice, which is safe (nothing is due the second time, nothing is counted).
+    for chunk in BillingRunChunk.objects.filter(
+        run_id__in=dead_runs, status=ChunkStatus.PENDING, enqueued_at__lt=now
+    ).only("pk", "run_id", "subscription_ids", "enqueued_at"):
+        if BillingRunChunk.objects.filter(
+            pk=chunk.pk, status=ChunkStatus.PENDING, enqueued_at=chunk.enqueued_at
+        ).update(enqueued_at=now):
             _enqueue(chunk.run_id, chunk.subscription_ids)
             requeued += 1
     # Runs with queued chunks nobody took: no claim or completion since the stale limit.
