@@ -8,7 +8,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install deps static messages migrate demo run worker test lint check pytest test-deps bench bench-subscribers clean
+.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-subscribers clean
 
 help:
 	@echo "make run    install, migrate the embedded SQLite database, load demo data, serve web + worker on http://$(HOST):$(PORT)"
@@ -39,8 +39,12 @@ demo: migrate
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
 
-run: demo
-	PORT=$(PORT) HOST=$(HOST) .venv/bin/honcho --procfile Procfile start
+run: demo serve
+
+# The processes of the Procfile (web, billing cluster, notifications cluster) under honcho; Ctrl-C stops
+# them all within seconds (`manage.py worker`; exec so make's child is honcho itself).
+serve:
+	PORT=$(PORT) HOST=$(HOST) exec .venv/bin/honcho --procfile Procfile start
 
 # --- checks and tests ----------------------------------------------------------------------------
 # Debian's chromium for the browser tests, GNU gettext to check that every string has its translation.
