@@ -48,9 +48,10 @@ serve:
 
 # --- checks and tests ----------------------------------------------------------------------------
 # Debian's chromium for the browser tests, GNU gettext to check that every string has its translation.
+# Debian's redis-server for the scale-out test (scripts/with-redis.sh starts a throwaway one).
 test-deps:
-	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core gettext)
+	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core gettext redis-server)
 
 test: install test-deps
 	scripts/run-tests.sh
