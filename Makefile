@@ -8,12 +8,13 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-subscribers clean
+.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers clean
 
 help:
 	@echo "make run    install, migrate the embedded SQLite database, load demo data, serve web + worker on http://$(HOST):$(PORT)"
 	@echo "make test   install, start a throwaway PostgreSQL, run ruff, checks and the whole test suite (+ SQLite smoke run)"
 	@echo "make bench install, start a throwaway PostgreSQL, time the billing run (BENCH_SUBSCRIPTIONS=$(BENCH_SUBSCRIPTIONS), BENCH_WORKERS=\"$(BENCH_WORKERS)\")"
+	@echo "make bench-scale  renewals/s of one billing run with 1, 2, 3 worker clusters (Redis broker, PostgreSQL)"
 	@echo "make bench-subscribers  seed BENCH_SUBSCRIBERS=$(BENCH_SUBSCRIBERS) subscriptions, time the Assinantes list and CSV export"
 
 # --- installation (locked) ---------------------------------------------------------------------
@@ -67,6 +68,14 @@ BENCH_WORKERS ?= 1 2
 bench: install
 	scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.billing_run --subscriptions $(BENCH_SUBSCRIPTIONS) --workers $(BENCH_WORKERS)'
+
+# The production path at 1, 2, 3 worker clusters (`manage.py worker`, Redis broker) on one PostgreSQL:
+# renewals/s of one billing run each; see bench/README.md.
+BENCH_SCALE_SUBSCRIPTIONS ?= 20000
+BENCH_SCALE_CLUSTERS ?= 1 2 3
+bench-scale: install
+	scripts/with-postgres.sh scripts/with-redis.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	  $(PY) -m bench.scale --subscriptions $(BENCH_SCALE_SUBSCRIPTIONS) --clusters $(BENCH_SCALE_CLUSTERS)'
 
 # Assinantes: seeds BENCH_SUBSCRIBERS subscriptions (customers, payments, timeline events) with COPY into a
 # throwaway PostgreSQL, then times the list per filter and the full CSV export; see bench/README.md.
