@@ -379,14 +379,21 @@ class BillingRun(models.Model):
     def get_absolute_url(self):
         return reverse("billing:run_detail", kwargs={"pk": self.pk})
 
+    @property
+    def progress_percent(self) -> int:
+        if not self.due:
+            return 100 if self.status != BillingRunStatus.RUNNING else 0
+        return min(100, round(100 * self.processed / self.due))
+
 
 class BillingRunChunk(models.Model):
     """One chunk of a billing run: its subscriptions, who is working on it and, once done, its figures.
 
     The chunk rows are the run's bookkeeping: they are written with the run, in one transaction, so a
-    crash while dispatching loses nothing; a worker claims a pending chunk (`SKIP LOCKED`), and marks it
-    done with its counts under the run's row lock, exactly once, so a redelivered or retaken chunk is
-    never counted twice; the run's figures are sums over its chunks, never increments."""
+    crash while dispatching loses nothing; a worker claims the chunk (its heartbeat key, so the reaper
+    knows whose death frees it) and marks it done with its counts under the run's row lock, exactly once,
+    so a redelivered or retaken chunk is never counted twice; the run's figures are sums over its chunks,
+    never increments."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Na fila")
@@ -415,12 +422,6 @@ class BillingRunChunk(models.Model):
 
     def __str__(self):
         return f"{self.run_id}/{self.number}"
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.due:
-            return 100 if self.status != BillingRunStatus.RUNNING else 0
-        return min(100, round(100 * self.processed / self.due))
 
 
 class SandboxCharge(models.Model):
