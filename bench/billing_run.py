@@ -100,8 +100,9 @@ def _copy(model, columns, rows) -> None:
             copy.write_row(row)
 
 
-def seed(n: int):
-    """One merchant, one monthly plan, n customers and n due card subscriptions. Returns the merchant."""
+def seed(n: int, mix: str = "realistic"):
+    """One merchant, one monthly plan, n customers and n due card subscriptions, turned into the
+    realistic mix (see MIX) unless `mix` is "plain". Returns the merchant."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -170,10 +171,91 @@ def seed(n: int):
                 yield row
 
         _copy(Subscription, columns, subscriptions())
+        if mix == "realistic":
+            _apply_mix(merchant, plan)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE subscribers_customer")
         cursor.execute("VACUUM ANALYZE subscribers_subscription")
     return merchant
+
+
+# The realistic mix, by subscription position modulo 100 (so every chunk holds every kind): what each
+# hundredth of the subscriptions is. Everything else stays a plain card renewal.
+DECLINED_CARD = "4000000000000002"
+MIX = (
+    ("plain card", 70),
+    ("coupon", 10),  # 20 % forever
+    ("tax rate", 10),  # ISS 5 % exclusive
+    ("installments", 5),  # R$ 49,90 × 12
+    ("boleto", 2),  # issued, pending until paid or expired
+    ("pix", 1),
+    ("declined card", 2),  # failed: retry scheduled, past due
+)
+
+
+def _apply_mix(merchant, plan) -> dict[str, int]:
+    """Turns the seeded plain card subscriptions into MIX, with a few set-based statements."""
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from plans.models import Coupon, Plan, TaxRate
+    from subscribers.choices import PaymentMethod
+    from subscribers.models import Subscription
+
+    coupon = Coupon.objects.create(
+        merchant=merchant, code="BENCH20", percent_off=Decimal("20"), duration="forever"
+    )
+    iss = TaxRate.objects.create(merchant=merchant, name="ISS", percentage=Decimal("5"))
+    course = Plan.objects.create(
+        merchant=merchant,
+        name="Curso",
+        price=plan.price,
+        currency=plan.currency,
+        interval_unit=plan.interval_unit,
+        interval_count=1,
+        installments=12,
+    )
+    bounds, start = {}, 0
+    for kind, share in MIX:
+        bounds[kind] = (start, start + share)
+        start += share
+    table = Subscription._meta.db_table
+    position = "mod(row_number() OVER (ORDER BY id) - 1, 100)"
+
+    def update(kind, assignments, params):
+        low, high = bounds[kind]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} WHERE id IN (SELECT id FROM (SELECT id, {position} AS p "
+                f"FROM {table} WHERE merchant_id = %s) AS s WHERE p >= %s AND p < %s)",
+                [*params, merchant.pk, low, high],
+            )
+
+    update("coupon", "coupon_id = %s, coupon_applied_at = billing_cycle_anchor", [coupon.pk])
+    update("installments", "plan_id = %s", [course.pk])
+    update("boleto", "payment_method = %s", [PaymentMethod.BOLETO])
+    update("pix", "payment_method = %s", [PaymentMethod.PIX])
+    update("declined card", "payment_token = %s", [DECLINED_CARD])
+    low, high = bounds["tax rate"]
+    through = Subscription.tax_rates.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {through} (subscription_id, taxrate_id) SELECT id, %s FROM "
+            f"(SELECT id, {position} AS p FROM {table} WHERE merchant_id = %s) AS s WHERE p >= %s AND p < %s",
+            [iss.pk, merchant.pk, low, high],
+        )
+
+
+def _expected(n: int) -> dict[str, int]:
+    """What a run must leave: how many charges pend (boleto/pix) and how many are declined."""
+    from subscribers.choices import PaymentMethod
+    from subscribers.models import Subscription
+
+    subscriptions = Subscription.objects.filter(merchant__slug=BENCH_SLUG)
+    pending = subscriptions.filter(payment_method__in=[PaymentMethod.BOLETO, PaymentMethod.PIX]).count()
+    declined = subscriptions.filter(payment_token=DECLINED_CARD).count()
+    return {"pending": pending, "declined": declined, "succeeded": n - pending - declined}
 
 
 # --- reset and checks -------------------------------------------------------------------------------------
@@ -284,17 +366,28 @@ def verify(n: int) -> dict:
         .count(),
         "still_due": renewals_due(timezone.now()).count(),
     }
-    runs = BillingRun.objects.aggregate(processed=Sum("processed"), succeeded=Sum("succeeded"))
+    found["pending"] = Payment.objects.filter(status=PaymentStatus.PENDING).count()
+    found["declined"] = Payment.objects.filter(status=PaymentStatus.FAILED).count()
+    runs = BillingRun.objects.aggregate(
+        processed=Sum("processed"), succeeded=Sum("succeeded"), failed=Sum("failed")
+    )
     unfinished = BillingRun.objects.exclude(status=BillingRunStatus.FINISHED).count()
     problems = []
-    for key in ("invoices", "lines", "payments", "succeeded", "sandbox_charges"):
-        if found[key] != n:
-            problems.append(f"{key}: {found[key]} (expected {n})")
+    expected = {"invoices": n, "lines": n, "payments": n, "sandbox_charges": n, **_expected(n)}
+    for key, count in expected.items():
+        if found[key] != count:
+            problems.append(f"{key}: {found[key]} (expected {count})")
     if found["duplicates"]:
         problems.append(f"{found['duplicates']} (subscription, period_start) pairs invoiced twice")
     if found["still_due"]:
         problems.append(f"{found['still_due']} subscriptions still due")
-    if runs["processed"] != n or runs["succeeded"] != n or unfinished:
+    # A pending boleto/pix counts as a success of the run (the charge was issued); a decline as failed.
+    if (
+        runs["processed"] != n
+        or runs["failed"] != expected["declined"]
+        or runs["succeeded"] != n - expected["declined"]
+        or unfinished
+    ):
         problems.append(f"billing runs: {runs}, {unfinished} not finished")
     found["problems"] = problems
     return found
@@ -437,6 +530,73 @@ def _drain(results) -> list[dict]:
             return reports
 
 
+# --- PostgreSQL's own limits --------------------------------------------------------------------------------
+def limits(n: int) -> dict:
+    """How fast this PostgreSQL takes the very rows the last run wrote, with nothing else to do: its
+    invoices, lines, payments, sandbox charges, timeline entries and outbox events copied into empty
+    twins of their tables (same columns, defaults, constraints and indexes), once with COPY and once
+    with executemany (psycopg 3, pipelined), one connection, one transaction each; plus the set-based
+    UPDATE of the N subscriptions.
+    Divided by N, that is the ceiling of a renewal's writes on this machine per connection."""
+    from django.db import connection
+
+    from billing.models import Invoice, InvoiceLine, Payment, SandboxCharge
+    from notifications.models import Event
+    from subscribers.models import Subscription, SubscriptionEvent
+
+    models = (Invoice, InvoiceLine, Payment, SandboxCharge, SubscriptionEvent, Event)
+    tables = [m._meta.db_table for m in models]
+    data = {}
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT * FROM {table}")
+            data[table] = ([d.name for d in cursor.description], cursor.fetchall())
+    raw.commit()
+    rows = sum(len(r) for _c, r in data.values())
+
+    def twins(create: bool):
+        with raw.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"DROP TABLE IF EXISTS bench_{table}")
+                if create:
+                    cursor.execute(f"CREATE TABLE bench_{table} (LIKE {table} INCLUDING ALL)")
+        raw.commit()
+
+    def update_subscriptions(cursor):
+        cursor.execute(
+            f"UPDATE {Subscription._meta.db_table} SET current_period_start = current_period_start, "
+            "next_invoice_at = next_invoice_at, updated_at = now() WHERE merchant_id = "
+            "(SELECT id FROM accounts_merchant WHERE slug = %s)",
+            [BENCH_SLUG],
+        )
+
+    def copy_all(cursor):
+        for table, (columns, values) in data.items():
+            with cursor.copy(f"COPY bench_{table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+
+    def executemany_all(cursor):
+        for table, (columns, values) in data.items():
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO bench_{table} ({', '.join(columns)}) VALUES ({placeholders})", values
+            )
+
+    result = {"rows": rows}
+    for name, write in (("copy", copy_all), ("executemany", executemany_all)):
+        twins(create=True)
+        started = time.perf_counter()
+        with raw.cursor() as cursor:
+            write(cursor)
+            update_subscriptions(cursor)
+        raw.commit()
+        result[name] = time.perf_counter() - started
+    twins(create=False)
+    return result
+
+
 # --- profile ----------------------------------------------------------------------------------------------
 def profile(merchant, count: int, chunk_size: int, out: Path, chunk_function: str) -> dict:
     """cProfile of one worker over `count` renewals (in this process), then the SQL of one renewal."""
@@ -492,6 +652,14 @@ def main(argv=None) -> int:
     parser.add_argument("--subscriptions", "-n", type=int, default=8000, help="due renewals (default 8000)")
     parser.add_argument("--workers", "-w", type=int, nargs="+", default=[1, 2], help="worker counts (1 2)")
     parser.add_argument("--chunk-size", type=int, default=None, help="default: the engine's CHUNK_SIZE")
+    parser.add_argument(
+        "--mix",
+        choices=["realistic", "plain"],
+        default="realistic",
+        help="realistic (default): "
+        + ", ".join(f"{share} %% {kind}" for kind, share in MIX)
+        + "; plain: every renewal a succeeding card",
+    )
     parser.add_argument(
         "--profile-subscriptions",
         type=int,
@@ -552,9 +720,11 @@ def main(argv=None) -> int:
         print(f"chunks processed by {args.process_chunk}; database options {db_options}")
     wipe()
     started = time.perf_counter()
-    merchant = seed(n)
+    merchant = seed(n, args.mix)
     seeding = time.perf_counter() - started
     print(f"seeded {n} customers + {n} due subscriptions with COPY in {seeding:.1f} s")
+    if args.mix == "realistic":
+        print("mix: " + ", ".join(f"{share} % {kind}" for kind, share in MIX))
 
     results = []
     for workers in args.workers:
@@ -582,6 +752,20 @@ def main(argv=None) -> int:
             f"{r['events']:>7} {r['invoices']:>8} {r['succeeded']:>11} {r['duplicates']:>4} "
             f"{r['commits'] / n:>15.1f}  {'OK' if not r['problems'] else 'FAILED'}"
         )
+    print()
+
+    limit = limits(n)
+    print(
+        f"PostgreSQL limits, the same {limit['rows']} rows (invoices, lines, payments, sandbox charges, "
+        f"timeline entries, outbox events) + the UPDATE of N subscriptions, one connection, one transaction:"
+    )
+    for name in ("copy", "executemany"):
+        print(f"  {name:<11}: {limit[name]:.2f} s = {n / limit[name]:>8.0f} renewals/s")
+    best = max(results, key=lambda r: r["workers"])
+    print(
+        f"  engine (W={best['workers']}): {best['seconds']:.2f} s = {best['rate']:>8.0f} renewals/s "
+        f"({best['rate'] / (n / limit['copy']):.0%} of COPY's rate on one connection)"
+    )
     print()
 
     if args.profile_subscriptions:

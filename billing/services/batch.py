@@ -1,21 +1,28 @@
-"""The billing run's fast path: the plain renewals of a chunk, in bulk, in one transaction.
+"""The renewal engine's bulk writer: a chunk's renewals in one transaction, with a fixed number of
+statements per chunk instead of ~30 per subscription.
 
-A plain renewal is the common case: an active subscription paid by card (the sandbox gateway) with
-exactly one period due, no pending plan or quantity change, no installments, no open invoice and no
-lapsed boleto/pix payment. For those, `renew_plain` does what `process_subscription` does, with a
-fixed number of statements per chunk instead of ~30 per subscription:
+It takes every renewal of an active subscription with one period due and nothing else to do first (no
+pending plan or quantity change, no open invoice, no lapsed boleto/pix) paid through the sandbox: card,
+boleto or pix, with coupons, manual discounts, taxes and installments. Each is drafted by the same pure
+function as the per-subscription path (`billing.services.renewal.draft_renewal`), and:
 
-1. one `SELECT … FOR UPDATE OF subscription SKIP LOCKED` of the chunk, with the due conditions and the
-   "plain" filter in its WHERE (a row another worker holds is skipped, as in the per-subscription path);
-2. the invoices computed in Python by `billing.calculations` (discount, coupon, tax rates prefetched);
-3. the chunk's invoice numbers reserved in one statement (`reserve_invoice_numbers`: on PostgreSQL in
+1. one `SELECT … FOR UPDATE OF subscription SKIP LOCKED` of the chunk, with those conditions in its
+   WHERE (a row another worker holds is skipped, as in the per-subscription path), then the tax rates,
+   coupons, invoice counts and billing settings of the chunk in one query each;
+2. the chunk's invoice numbers reserved in one statement (`reserve_invoice_numbers`: on PostgreSQL in
    its own short transaction, so the sequence row is not locked until this chunk commits: if the chunk
    then fails, those numbers stay unused, a gap) and the invoice/payment ids drawn from their sequences;
-4. every charge through `charge_many` under the same idempotency keys (`inv_<invoice>_att_1`);
-5. invoices, lines and payments inserted in their final state, the subscriptions' periods updated in one
-   statement, the outbox events (same types and payloads as the per-subscription path) in one insert;
-6. a charge that did not succeed (declined card, gateway off) gets its effects — dunning dates, past_due,
-   timeline entry and events — from the very code the per-subscription path runs (`_apply_result`).
+3. every charge through the gateway's `charge_many` under the drafted idempotency keys;
+4. the gateway's answers applied by the rules of `billing.services.charging`, set-based: a success pays
+   the invoice; a boleto/pix is left pending until its expiry (`payment.pending`); a decline with retries
+   left schedules the retry and moves the subscription to past due (timeline entry and event);
+5. invoices, lines, payments and timeline entries inserted in their final state (COPY), the
+   subscriptions' periods, status and last payment status updated in one statement, the outbox events
+   (same types and payloads, in the same order per subscription, as the per-subscription path) in one
+   insert;
+6. the rare answers whose effects reach further — the last installment (the plan ends once everything
+   is paid), a decline with no retry left (dunning's final action) — get them from the very code the
+   per-subscription path runs (`_apply_result`), after the inserts.
 
 Whatever this does not take (and the whole chunk, if anything here raises) goes through
 `process_subscription` afterwards: see `billing_run.process_chunk`. The unique constraints (one invoice
@@ -23,24 +30,29 @@ per subscription and period, one successful payment per invoice, unique idempote
 line of defence: a violation rolls the whole batch back.
 """
 
+import datetime as dt
+from types import SimpleNamespace
+
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Merchant
-from billing.calculations import LineInput, TaxInput, compute_invoice, discount_for_period
+from billing.calculations import TaxInput
 from billing.choices import Gateway, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeRequest, get_gateway
-from billing.models import Invoice, InvoiceLine, Payment
-from billing.services.charging import _apply_result, lock_subscription, payment_payload
+from billing.models import BillingSettings, Invoice, InvoiceLine, Payment
+from billing.services.charging import _apply_result, decline_reason, lock_subscription, payment_payload
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
+from billing.services.renewal import RenewalDraft, draft_renewal
 from core.bulk import in_values, insert_rows, reserve_pks
 from core.outbox import emit_many
 from plans.models import Coupon
-from plans.periods import add_interval, period_containing
-from subscribers.choices import PaymentMethod, SubscriptionStatus
-from subscribers.models import Subscription
+from subscribers.choices import TRANSITIONS, EventKind, PaymentMethod, SubscriptionStatus
+from subscribers.models import Subscription, SubscriptionEvent
+from subscribers.services import subscription_payload
+from subscribers.services.billing import BILLING_EVENT_TYPES
 
 # What the locking SELECT reads (Subscription field paths), in the order _Renewal takes them.
 FIELDS = (
@@ -48,16 +60,25 @@ FIELDS = (
     "merchant_id",
     "customer_id",
     "customer__email",
+    "customer__name",
     "merchant__timezone",
+    "status",
+    "plan_id",
     "plan__name",
     "plan__price",
     "plan__interval_unit",
     "plan__interval_count",
+    "plan__installments",
     "quantity",
+    "amount",
     "currency",
+    "payment_method",
     "payment_token",
     "next_invoice_at",
     "billing_cycle_anchor",
+    "cancel_at",
+    "cancel_origin",
+    "access_until",
     "coupon_id",
     "coupon_applied_at",
     "discount_type",
@@ -65,19 +86,30 @@ FIELDS = (
     "discount_amount",
     "discount_periods",
 )
+# The methods the sandbox collects (a "manual" subscription is paid by staff, one at a time).
+BATCHED_METHODS = (PaymentMethod.CARD, PaymentMethod.BOLETO, PaymentMethod.PIX)
 
 
 class _Renewal:
-    """One plain renewal: the subscription's columns (read like a Subscription by discount_for_period)
-    and what the batch computes for it."""
+    """One subscription's columns, readable like a Subscription by draft_renewal, discount_for_period and
+    subscription_payload, and the draft made of them."""
 
-    __slots__ = (*(name for name in FIELDS if name != "pk"), "pk", "coupon", "tz", "end", "totals", "billed")
+    __slots__ = (
+        *(name for name in FIELDS if name != "pk"),
+        "pk",
+        "coupon",
+        "plan",
+        "customer",
+        "tz",
+        "draft",
+        "current_period_end",
+    )
 
     def __init__(self, row):
         for name, value in zip(FIELDS, row, strict=True):
             setattr(self, name, value)
         self.coupon = None
-        self.billed = 0
+        self.customer = SimpleNamespace(email=self.customer__email, name=self.customer__name)
 
 
 class _Row:
@@ -93,28 +125,20 @@ class _Row:
 
 
 # Stored values, looked up once (an enum member's .value costs a descriptor call per access).
-RECURRING = InvoiceKind.RECURRING.value
-OPEN, PAID = InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value
+PAID = InvoiceStatus.PAID.value
 PENDING, SUCCEEDED, FAILED = (
     PaymentStatus.PENDING.value,
     PaymentStatus.SUCCEEDED.value,
     PaymentStatus.FAILED.value,
 )
-CARD, SANDBOX = PaymentMethod.CARD.value, Gateway.SANDBOX.value
+ACTIVE, PAST_DUE = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAST_DUE.value
+# A first decline moves an active subscription to past due (billing.services.charging._failed).
+assert PAST_DUE in TRANSITIONS[ACTIVE]
 
 
-def period_end(start, *, anchor, unit: str, count: int, tz):
-    """End of the period starting at `start`, counted from the anchor so the day of month comes back after
-    a short month (31/01 → 28/02 → 31/03); the same rule as the per-subscription renewal."""
-    anchor = anchor.astimezone(tz)
-    if anchor <= start:
-        return period_containing(anchor, unit, count, start.astimezone(tz), tz=tz)[1]
-    return add_interval(start.astimezone(tz), unit, count)
-
-
-def plain_renewals_due(subscription_ids, now):
-    """The chunk's subscriptions whose only due work is one plain renewal, locked (others' rows skipped)."""
-    S = SubscriptionStatus
+def renewals_batchable(subscription_ids, now):
+    """The chunk's subscriptions whose only due work is one renewal the batch takes, locked (others' rows
+    skipped)."""
     open_invoices = Invoice.objects.filter(subscription=OuterRef("pk"), status=InvoiceStatus.OPEN)
     lapsed_payments = Payment.objects.filter(
         invoice__subscription=OuterRef("pk"), status=PaymentStatus.PENDING, expires_at__lte=now
@@ -123,14 +147,13 @@ def plain_renewals_due(subscription_ids, now):
         Subscription.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
             pk__in=in_values(subscription_ids),
-            status=S.ACTIVE,
-            payment_method=PaymentMethod.CARD,
+            status=ACTIVE,
+            payment_method__in=BATCHED_METHODS,
             next_invoice_at__lte=now,
             pending_plan__isnull=True,
             pending_quantity__isnull=True,
         )
         .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
-        .filter(Q(plan__installments__isnull=True) | Q(plan__installments=0))
         .exclude(Exists(open_invoices))
         .exclude(Exists(lapsed_payments))
         .order_by("pk")
@@ -138,18 +161,19 @@ def plain_renewals_due(subscription_ids, now):
     )
 
 
-def renew_plain(*, subscription_ids, now) -> dict[int, str]:
-    """Renews the plain subscriptions among `subscription_ids` in one transaction; returns their outcomes
-    (subscription id → "succeeded" or "failed", as process_subscription would have returned). The ids
-    not in the answer were not touched. Raises (with everything rolled back) when anything goes wrong."""
+def renew_many(*, subscription_ids, now) -> dict[int, str]:
+    """Renews the subscriptions among `subscription_ids` that the batch takes, in one transaction; returns
+    their outcomes (subscription id → "succeeded" or "failed", as process_subscription would have
+    returned). The ids not in the answer were not touched. Raises (with everything rolled back) when
+    anything goes wrong."""
     # Numbers may be reserved on a separate connection only when this transaction is ours: inside a
     # caller's (e.g. a test's) transaction that connection could not see the caller's rows.
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        renewals = _lock_and_compute(subscription_ids, now)
+        renewals = _lock_and_draft(subscription_ids, now)
         if not renewals:
             return {}
-        charged = [r for r in renewals if r.totals.total > 0]
+        charged = [r for r in renewals if r.draft.charge is not None]
         invoice_ids = reserve_pks(Invoice, len(renewals))
         payment_ids = reserve_pks(Payment, len(charged))
         if invoice_ids is None or payment_ids is None:
@@ -161,11 +185,13 @@ def renew_plain(*, subscription_ids, now) -> dict[int, str]:
                 reserve_invoice_numbers(merchant_id, count, own_transaction=own_transaction)
             )
 
-        invoices = {}
-        for renewal, invoice_id in zip(renewals, invoice_ids, strict=True):
-            invoices[renewal.pk] = _invoice_row(renewal, invoice_id, next(numbers[renewal.merchant_id]), now)
+        invoices = {
+            r.pk: _Row(id=pk, number=next(numbers[r.merchant_id]), **r.draft.invoice_fields())
+            for r, pk in zip(renewals, invoice_ids, strict=True)
+        }
         payments = {
-            r.pk: _payment_row(invoices[r.pk], pk) for r, pk in zip(charged, payment_ids, strict=True)
+            r.pk: _payment_row(r.draft, invoices[r.pk], pk)
+            for r, pk in zip(charged, payment_ids, strict=True)
         }
         description = _("Fatura nº %(number)s")
         requests = [
@@ -174,7 +200,7 @@ def renew_plain(*, subscription_ids, now) -> dict[int, str]:
                 idempotency_key=payments[r.pk].idempotency_key,
                 amount=payments[r.pk].amount,
                 currency=payments[r.pk].currency,
-                method=PaymentMethod.CARD,
+                method=payments[r.pk].method,
                 description=description % {"number": invoices[r.pk].number},
                 customer_email=r.customer__email,
                 payment_token=r.payment_token,
@@ -183,99 +209,127 @@ def renew_plain(*, subscription_ids, now) -> dict[int, str]:
         ]
         answers = get_gateway(Gateway.SANDBOX).charge_many(requests)
         results = dict(zip((r.pk for r in charged), answers, strict=True))
+        policies = _billing_settings({r.merchant_id for r in charged})
 
-        outcomes, events, lines, unsettled = {}, [], [], []
+        outcomes, events, lines, timeline, statuses, unsettled = {}, [], [], [], {}, []
         for renewal in renewals:
             invoice = invoices[renewal.pk]
-            lines += [_line_row(line, invoice.id) for line in renewal.totals.lines]
+            lines += [_line_row(line, invoice.id) for line in renewal.draft.totals.lines]
             events.append((renewal.merchant_id, "invoice.created", invoice_payload(invoice)))
             outcomes[renewal.pk] = "succeeded"
-            if invoice.total == 0:
+            if renewal.draft.charge is None:
                 # Nothing to charge: paid at once, like the per-subscription path (no payment, no event).
                 invoice.status, invoice.paid_at = PAID, now
                 continue
             payment, result = payments[renewal.pk], results[renewal.pk]
-            invoice.attempt_count = 1
-            if result.status != SUCCEEDED:
-                unsettled.append((renewal, result))  # inserted as the attempt left them; effects below
-                continue
             payment.gateway_reference = result.reference or payment.gateway_reference
-            payment.status, payment.settled_at = SUCCEEDED, now
-            invoice.status, invoice.amount_paid, invoice.paid_at = PAID, invoice.total, now
-            events.append((renewal.merchant_id, "payment.succeeded", payment_payload(payment)))
-            events.append((renewal.merchant_id, "invoice.paid", invoice_payload(invoice)))
+            invoice.attempt_count = 1
+            policy = policies[renewal.merchant_id]
+            if result.status == SUCCEEDED and not renewal.draft.last_installment:
+                payment.status, payment.settled_at = SUCCEEDED, now
+                invoice.status, invoice.amount_paid, invoice.paid_at = PAID, invoice.total, now
+                events.append((renewal.merchant_id, "payment.succeeded", payment_payload(payment)))
+                events.append((renewal.merchant_id, "invoice.paid", invoice_payload(invoice)))
+            elif result.status == PENDING:
+                # A boleto/pix issued: it waits for its payment (or its expiry) on an active subscription.
+                payment.status, payment.expires_at = PENDING, result.expires_at
+                events.append((renewal.merchant_id, "payment.pending", payment_payload(payment)))
+            elif result.status == FAILED and invoice.attempt_count <= policy.retries:
+                # A decline with retries left: the retry is scheduled and the subscription is past due.
+                payment.status = FAILED
+                payment.failure_code = result.failure_code or "failed"
+                payment.failure_message = result.failure_message[:255]
+                invoice.next_attempt_at = now + dt.timedelta(hours=policy.retry_interval_hours)
+                events.append((renewal.merchant_id, "payment.failed", payment_payload(payment)))
+                events.append((renewal.merchant_id, "invoice.payment_failed", invoice_payload(invoice)))
+                reason = decline_reason(invoice, payment)
+                statuses[renewal.pk] = PAST_DUE
+                timeline.append(_timeline_row(renewal, ACTIVE, PAST_DUE, reason, now))
+                renewal.status = PAST_DUE
+                renewal.current_period_end = renewal.draft.period_end
+                events.append(
+                    (
+                        renewal.merchant_id,
+                        BILLING_EVENT_TYPES[PAST_DUE],
+                        {**subscription_payload(renewal), "reason": reason},
+                    )
+                )
+            else:
+                unsettled.append((renewal, result))  # inserted as the attempt left them; effects below
 
         insert_rows(Invoice, [vars(invoice) for invoice in invoices.values()])
         insert_rows(InvoiceLine, lines)
         insert_rows(Payment, [vars(payment) for payment in payments.values()])
+        insert_rows(SubscriptionEvent, timeline)
         # Bulk inserts send no signals: the renewal's payment, the subscription's newest, gives its last
         # payment status in the same UPDATE (a second UPDATE would rewrite every index of the row again).
-        _advance_periods(renewals, {pk: payment.status for pk, payment in payments.items()})
+        _advance_periods(renewals, {pk: payment.status for pk, payment in payments.items()}, statuses)
         emit_many(events)
         for renewal, result in unsettled:
             outcomes[renewal.pk] = _settle_one(
                 renewal, invoices[renewal.pk], payments[renewal.pk], result, now
             )
+        for pk in statuses:
+            outcomes[pk] = "failed"
     return outcomes
 
 
-def _lock_and_compute(subscription_ids, now) -> list[_Renewal]:
-    renewals = []
-    zones = {}
-    for row in plain_renewals_due(subscription_ids, now):
+def _lock_and_draft(subscription_ids, now) -> list[_Renewal]:
+    candidates = []
+    zones, plans = {}, {}
+    for row in renewals_batchable(subscription_ids, now):
         renewal = _Renewal(row)
         name = renewal.merchant__timezone
         if name not in zones:
             zones[name] = Merchant(timezone=name).tzinfo
         renewal.tz = zones[name]
-        renewal.end = period_end(
-            renewal.next_invoice_at,
-            anchor=renewal.billing_cycle_anchor,
-            unit=renewal.plan__interval_unit,
-            count=renewal.plan__interval_count,
-            tz=renewal.tz,
-        )
-        # More than one period behind (a backdated contract catching up): the per-subscription path
-        # invoices them one after the other.
-        if renewal.end > now:
-            renewals.append(renewal)
-    if not renewals:
+        if renewal.plan_id not in plans:
+            plans[renewal.plan_id] = SimpleNamespace(
+                name=renewal.plan__name,
+                price=renewal.plan__price,
+                interval_unit=renewal.plan__interval_unit,
+                interval_count=renewal.plan__interval_count,
+                installments=renewal.plan__installments,
+            )
+        renewal.plan = plans[renewal.plan_id]
+        candidates.append(renewal)
+    if not candidates:
         return []
 
-    taxes = _active_tax_rates([r.pk for r in renewals])
-    coupons = Coupon.objects.in_bulk({r.coupon_id for r in renewals if r.coupon_id})
-    with_discount = [r.pk for r in renewals if r.coupon_id or r.discount_type]
+    taxes = _active_tax_rates([r.pk for r in candidates])
+    coupons = Coupon.objects.in_bulk({r.coupon_id for r in candidates if r.coupon_id})
+    counted = [r.pk for r in candidates if r.coupon_id or r.discount_type or r.plan__installments]
     billed = dict(
-        Invoice.objects.filter(subscription_id__in=with_discount, kind=InvoiceKind.RECURRING)
+        Invoice.objects.filter(subscription_id__in=in_values(counted), kind=InvoiceKind.RECURRING)
         .order_by()
         .values("subscription_id")
         .annotate(count=Count("pk"))
         .values_list("subscription_id", "count")
-        if with_discount
+        if counted
         else ()
     )
-    for renewal in renewals:
+    renewals = []
+    for renewal in candidates:
         renewal.coupon = coupons.get(renewal.coupon_id)
-        renewal.billed = billed.get(renewal.pk, 0)
-        renewal.totals = compute_invoice(
-            lines=[
-                LineInput(
-                    description=renewal.plan__name,
-                    quantity=renewal.quantity,
-                    unit_amount=renewal.plan__price,
-                    period_start=renewal.next_invoice_at,
-                    period_end=renewal.end,
-                )
-            ],
-            discount=discount_for_period(
-                subscription=renewal,
-                period_start=renewal.next_invoice_at,
-                periods_billed=renewal.billed,
-                tz=renewal.tz,
-            ),
+        renewal.draft = draft_renewal(
+            subscription=renewal,
+            plan=renewal.plan,
+            periods_billed=billed.get(renewal.pk, 0),
             taxes=taxes.get(renewal.pk, []),
+            tz=renewal.tz,
+            now=now,
         )
+        # Every installment billed (the plan ends), or more than one period behind (a backdated contract
+        # catching up): the per-subscription path does those.
+        if renewal.draft is not None and renewal.draft.period_end > now:
+            renewals.append(renewal)
     return renewals
+
+
+def _billing_settings(merchant_ids) -> dict[int, BillingSettings]:
+    """merchant id → its billing settings (the defaults when it never changed them)."""
+    found = {s.merchant_id: s for s in BillingSettings.objects.filter(merchant_id__in=merchant_ids)}
+    return {pk: found.get(pk) or BillingSettings(merchant_id=pk) for pk in merchant_ids}
 
 
 def _active_tax_rates(subscription_ids) -> dict[int, list[TaxInput]]:
@@ -296,34 +350,6 @@ def _active_tax_rates(subscription_ids) -> dict[int, list[TaxInput]]:
     return taxes
 
 
-def _invoice_row(renewal: _Renewal, invoice_id: int, number: int, now) -> _Row:
-    """The invoice as invoice_create_for_period saves it (open, not attempted yet)."""
-    totals, start = renewal.totals, renewal.next_invoice_at
-    return _Row(
-        id=invoice_id,
-        merchant_id=renewal.merchant_id,
-        subscription_id=renewal.pk,
-        customer_id=renewal.customer_id,
-        number=number,
-        kind=RECURRING,
-        status=OPEN,
-        period_start=start,
-        period_end=renewal.end,
-        installment_number=None,
-        currency=renewal.currency,
-        subtotal=totals.subtotal,
-        discount=totals.discount,
-        tax=totals.tax,
-        total=totals.total,
-        amount_paid=0,
-        amount_refunded=0,
-        due_at=max(start, now),
-        attempt_count=0,
-        next_attempt_at=None,
-        paid_at=None,
-    )
-
-
 def _line_row(line, invoice_id: int) -> dict:
     return {
         "invoice_id": invoice_id,
@@ -340,22 +366,23 @@ def _line_row(line, invoice_id: int) -> dict:
     }
 
 
-def _payment_row(invoice: _Row, payment_id: int) -> _Row:
-    """The first attempt's payment as `_attempt` creates it (pending, before the gateway answers)."""
+def _payment_row(draft: RenewalDraft, invoice: _Row, payment_id: int) -> _Row:
+    """The drafted charge's payment as `_attempt` creates it (pending, before the gateway answers)."""
+    charge = draft.charge
     return _Row(
         id=payment_id,
         merchant_id=invoice.merchant_id,
         invoice_id=invoice.id,
-        attempt=1,
-        amount=invoice.total - invoice.amount_paid,
-        currency=invoice.currency,
-        method=CARD,
-        gateway=SANDBOX,
+        attempt=charge.attempt,
+        amount=charge.amount,
+        currency=charge.currency,
+        method=charge.method,
+        gateway=charge.gateway,
         gateway_reference="",
         status=PENDING,
         failure_code="",
         failure_message="",
-        idempotency_key=f"inv_{invoice.id}_att_1",
+        idempotency_key=charge.idempotency_key,
         amount_refunded=0,
         amount_charged_back=0,
         expires_at=None,
@@ -364,9 +391,27 @@ def _payment_row(invoice: _Row, payment_id: int) -> _Row:
     )
 
 
-def _advance_periods(renewals: list[_Renewal], last_payment_status: dict[int, str]) -> None:
-    """current_period_start/end, next_invoice_at and last_payment_status (unchanged for a renewal that
-    charged nothing) of every renewed subscription, in one statement."""
+def _timeline_row(renewal: _Renewal, from_status: str, to_status: str, reason: str, now) -> dict:
+    """The SubscriptionEvent that subscription_apply_billing records for a status change by billing."""
+    return {
+        "merchant_id": renewal.merchant_id,
+        "subscription_id": renewal.pk,
+        "kind": EventKind.BILLING.value,
+        "from_status": from_status,
+        "to_status": to_status,
+        "actor_id": None,
+        "origin": "",
+        "reason": reason,
+        "data": {},
+        "created_at": now,
+    }
+
+
+def _advance_periods(
+    renewals: list[_Renewal], last_payment_status: dict[int, str], statuses: dict[int, str]
+) -> None:
+    """current_period_start/end, next_invoice_at, status (when a decline changed it) and last_payment_status
+    (unchanged for a renewal that charged nothing) of every renewed subscription, in one statement."""
     updated_at = timezone.now()
     if connection.vendor == "postgresql":
         import psycopg  # only here: the embedded SQLite install does not need it
@@ -377,36 +422,41 @@ def _advance_periods(renewals: list[_Renewal], last_payment_status: dict[int, st
             cursor.execute(
                 f"UPDATE {Subscription._meta.db_table} AS s SET current_period_start = u.period_start, "
                 "current_period_end = u.period_end, next_invoice_at = u.period_end, updated_at = %b, "
+                "status = COALESCE(u.status, s.status), "
                 "last_payment_status = COALESCE(u.payment_status, s.last_payment_status) "
-                "FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], %b::text[]) "
-                "AS u(id, period_start, period_end, payment_status) "
+                "FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], %b::text[], %b::text[]) "
+                "AS u(id, period_start, period_end, payment_status, status) "
                 "WHERE s.id = u.id",
                 [
                     updated_at,
                     [r.pk for r in renewals],
-                    [r.next_invoice_at for r in renewals],
-                    [r.end for r in renewals],
+                    [r.draft.period_start for r in renewals],
+                    [r.draft.period_end for r in renewals],
                     [last_payment_status.get(r.pk) for r in renewals],  # None: nothing charged
+                    [statuses.get(r.pk) for r in renewals],  # None: unchanged
                 ],
             )
         return
     for r in renewals:
+        changes = {"last_payment_status": last_payment_status[r.pk]} if r.pk in last_payment_status else {}
+        if r.pk in statuses:
+            changes["status"] = statuses[r.pk]
         Subscription.objects.filter(pk=r.pk).update(
-            current_period_start=r.next_invoice_at,
-            current_period_end=r.end,
-            next_invoice_at=r.end,
+            current_period_start=r.draft.period_start,
+            current_period_end=r.draft.period_end,
+            next_invoice_at=r.draft.period_end,
             updated_at=updated_at,
-            **({"last_payment_status": last_payment_status[r.pk]} if r.pk in last_payment_status else {}),
+            **changes,
         )
 
 
 def _settle_one(renewal: _Renewal, invoice_row: _Row, payment_row: _Row, result, now) -> str:
-    """A charge that did not succeed: its effects come from the per-subscription path's own code."""
+    """An answer whose effects reach further: they come from the per-subscription path's own code."""
     subscription = lock_subscription(renewal.pk)  # already locked by this transaction
     # As the renewal left it in memory (the period end in the merchant's zone, as events show it).
-    subscription.current_period_start = renewal.next_invoice_at
-    subscription.current_period_end = renewal.end
-    subscription.next_invoice_at = renewal.end
+    subscription.current_period_start = renewal.draft.period_start
+    subscription.current_period_end = renewal.draft.period_end
+    subscription.next_invoice_at = renewal.draft.period_end
     invoice, payment = Invoice(**vars(invoice_row)), Payment(**vars(payment_row))
     invoice._state.adding = payment._state.adding = False
     _apply_result(payment=payment, invoice=invoice, subscription=subscription, result=result, now=now)

@@ -21,12 +21,12 @@ from django.utils.translation import gettext as _
 from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeResult, GatewayError, get_gateway
 from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
-from billing.services.batch import period_end, renew_plain
+from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
-from billing.services.invoicing import invoice_create_for_period
+from billing.services.invoicing import allocate_invoice_numbers, subscription_taxes
+from billing.services.renewal import draft_renewal, renewal_write
 from core import heartbeat
 from core.queues import BILLING, enqueue
-from plans.periods import add_interval
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Subscription
 from subscribers.services import subscription_apply_billing
@@ -144,6 +144,8 @@ def _retry_invoices(subscription, now) -> list[str]:
 
 
 def _renew(subscription, now) -> list[str]:
+    """The per-subscription renewal: each due period drafted by the renewal engine and written by its row
+    writer, then charged (the first attempt of the drafted charge)."""
     outcomes = []
     for _pass in range(MAX_PERIODS_PER_PASS):
         start = subscription.next_invoice_at
@@ -155,36 +157,26 @@ def _renew(subscription, now) -> list[str]:
         ):
             break
         _apply_pending_change(subscription, now)
-        plan = subscription.plan
-        billed = subscription.invoices.filter(kind=InvoiceKind.RECURRING).count()
-        if plan.installments and billed >= plan.installments:
+        draft = draft_renewal(
+            subscription=subscription,
+            plan=subscription.plan,
+            periods_billed=subscription.invoices.filter(kind=InvoiceKind.RECURRING).count(),
+            taxes=subscription_taxes(subscription),
+            tz=subscription.merchant.tzinfo,
+            now=now,
+        )
+        if draft is None:  # every installment billed
             subscription_apply_billing(subscription=subscription, now=now, next_invoice_at=None)
             _finish_installments(subscription=subscription, now=now)
             break
-        tz = subscription.merchant.tzinfo
-        end = add_interval(start.astimezone(tz), plan.interval_unit, plan.interval_count)
-        # Periods are counted from the anchor so the day of month comes back after a short month.
-        anchor = subscription.billing_cycle_anchor.astimezone(tz)
-        if anchor <= start:
-            from plans.periods import period_containing
-
-            _start, end = period_containing(
-                anchor, plan.interval_unit, plan.interval_count, start.astimezone(tz), tz=tz
-            )
-        invoice = invoice_create_for_period(
-            subscription=subscription,
-            period_start=start,
-            period_end=end,
-            now=now,
-            periods_billed=billed,
-            installment_number=billed + 1 if plan.installments else None,
-        )
+        (number,) = allocate_invoice_numbers(subscription.merchant, 1)
+        invoice = renewal_write(subscription=subscription, draft=draft, number=number)
         subscription_apply_billing(
             subscription=subscription,
             now=now,
-            current_period_start=start,
-            current_period_end=end,
-            next_invoice_at=end,
+            current_period_start=draft.period_start,
+            current_period_end=draft.period_end,
+            next_invoice_at=draft.period_end,
         )
         if invoice is None:
             continue
@@ -204,19 +196,6 @@ def _renew(subscription, now) -> list[str]:
         payment = _attempt(invoice=invoice, subscription=subscription, now=now)
         outcomes.append("failed" if payment.status == PaymentStatus.FAILED else "succeeded")
     return outcomes
-
-
-def _period_end(subscription, start):
-    """End of the period starting at `start`, counted from the anchor so the day of month comes back
-    after a short month (31/01 → 28/02 → 31/03)."""
-    plan = subscription.plan
-    return period_end(
-        start,
-        anchor=subscription.billing_cycle_anchor,
-        unit=plan.interval_unit,
-        count=plan.interval_count,
-        tz=subscription.merchant.tzinfo,
-    )
 
 
 def _apply_pending_change(subscription, now) -> None:
@@ -335,7 +314,7 @@ def process_chunk(*, run_id: int, subscription_ids: list[int], now=None) -> dict
     _claim(chunk, now=timezone.now())
     counts = {"processed": 0, "succeeded": 0, "failed": 0}
     try:
-        batched = renew_plain(subscription_ids=subscription_ids, now=now or timezone.now())
+        batched = renew_many(subscription_ids=subscription_ids, now=now or timezone.now())
     except Exception:  # rolled back; every subscription of the chunk gets the per-subscription path
         logger.warning("billing: batch of run %s failed, processing it one by one", run_id, exc_info=True)
         batched = {}

@@ -16,6 +16,7 @@ from billing.gateways import ChargeRequest, ChargeResult, GatewayError, get_gate
 from billing.gateways.sandbox import sandbox_settle
 from billing.models import BillingSettings, Invoice, Payment
 from billing.services.invoicing import invoice_payload
+from billing.services.renewal import gateway_for_method, invoice_charge_key
 from core.outbox import emit
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription
@@ -25,7 +26,7 @@ S = SubscriptionStatus
 
 
 def gateway_for(subscription: Subscription) -> str:
-    return Gateway.MANUAL if subscription.payment_method == PaymentMethod.MANUAL else Gateway.SANDBOX
+    return gateway_for_method(subscription.payment_method)
 
 
 def payment_payload(payment: Payment) -> dict:
@@ -53,10 +54,11 @@ def lock_subscription(pk: int, *, skip_locked: bool = False) -> Subscription | N
 
 
 def _attempt(*, invoice: Invoice, subscription: Subscription, now) -> Payment:
-    """One gateway attempt for an open invoice. The key (invoice + attempt number) makes a crashed or
-    repeated task get the gateway's first answer again instead of charging twice."""
+    """One gateway attempt for an open invoice. The key (subscription, the invoice's period start and the
+    attempt number: see renewal.charge_key) makes a crashed or repeated task get the gateway's first
+    answer again instead of charging twice."""
     attempt = invoice.attempt_count + 1
-    key = f"inv_{invoice.pk}_att_{attempt}"
+    key = invoice_charge_key(invoice, attempt)
     payment, _created = Payment.objects.get_or_create(
         idempotency_key=key,
         defaults={
@@ -145,16 +147,21 @@ def _succeeded(*, payment, invoice, subscription, now) -> None:
     _finish_installments(subscription=subscription, now=now)
 
 
+def decline_reason(invoice, payment) -> str:
+    """What the timeline and the `subscription.past_due` event say about a failed charge."""
+    return _("Cobrança da fatura nº %(number)s recusada: %(message)s") % {
+        "number": invoice.number,
+        "message": payment.failure_message or payment.failure_code,
+    }
+
+
 def _failed(*, payment, invoice, subscription, now) -> None:
     payment.status = PaymentStatus.FAILED
     payment.save(update_fields=["gateway_reference", "status", "failure_code", "failure_message"])
     policy = BillingSettings.for_merchant(subscription.merchant)
     emit(merchant=subscription.merchant, type="payment.failed", payload=payment_payload(payment))
     emit(merchant=subscription.merchant, type="invoice.payment_failed", payload=invoice_payload(invoice))
-    reason = _("Cobrança da fatura nº %(number)s recusada: %(message)s") % {
-        "number": invoice.number,
-        "message": payment.failure_message or payment.failure_code,
-    }
+    reason = decline_reason(invoice, payment)
     if invoice.attempt_count <= policy.retries:
         invoice.next_attempt_at = now + dt.timedelta(hours=policy.retry_interval_hours)
         invoice.save(update_fields=["next_attempt_at"])
@@ -250,7 +257,7 @@ def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=N
         method=PaymentMethod.MANUAL,
         gateway=Gateway.MANUAL,
         gateway_reference=(reference or "").strip()[:100],
-        idempotency_key=f"inv_{invoice.pk}_att_{attempt}",
+        idempotency_key=invoice_charge_key(invoice, attempt),
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     _succeeded(payment=payment, invoice=invoice, subscription=subscription, now=now)

@@ -5,7 +5,6 @@ from contextlib import suppress
 
 from django.db import (
     DatabaseError,
-    IntegrityError,
     InterfaceError,
     OperationalError,
     connection,
@@ -15,10 +14,9 @@ from django.db import (
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from billing.calculations import LineInput, TaxInput, compute_invoice, discount_for_period
-from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.calculations import TaxInput
+from billing.choices import PaymentStatus
 from billing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
-from core.outbox import emit
 
 
 def allocate_invoice_numbers(merchant, count: int = 1) -> range:
@@ -123,65 +121,6 @@ def subscription_taxes(subscription) -> list[TaxInput]:
         for rate in subscription.tax_rates.all()
         if rate.is_active
     ]
-
-
-def invoice_create_for_period(
-    *, subscription, period_start, period_end, now, periods_billed: int, installment_number=None
-) -> Invoice | None:
-    """The recurring invoice of one period, with its lines, discount and taxes (billing.calculations).
-
-    Returns None when that period already has an invoice: the unique (subscription, period_start)
-    constraint, checked in a savepoint, is what makes two workers or a retried task safe.
-    """
-    plan = subscription.plan
-    description = plan.name
-    if installment_number and plan.installments:
-        description = f"{plan.name} ({installment_number}/{plan.installments})"
-    totals = compute_invoice(
-        lines=[
-            LineInput(
-                description=description,
-                quantity=subscription.quantity,
-                unit_amount=plan.price,
-                period_start=period_start,
-                period_end=period_end,
-            )
-        ],
-        discount=discount_for_period(
-            subscription=subscription, period_start=period_start, periods_billed=periods_billed
-        ),
-        taxes=subscription_taxes(subscription),
-    )
-    (number,) = allocate_invoice_numbers(subscription.merchant, 1)
-    invoice = Invoice(
-        merchant_id=subscription.merchant_id,
-        subscription=subscription,
-        customer_id=subscription.customer_id,
-        number=number,
-        kind=InvoiceKind.RECURRING,
-        status=InvoiceStatus.OPEN,
-        period_start=period_start,
-        period_end=period_end,
-        installment_number=installment_number,
-        currency=subscription.currency,
-        subtotal=totals.subtotal,
-        discount=totals.discount,
-        tax=totals.tax,
-        total=totals.total,
-        due_at=max(period_start, now),
-    )
-    try:
-        with transaction.atomic():
-            invoice.save()
-    except IntegrityError:
-        if Invoice.objects.filter(
-            subscription=subscription, period_start=period_start, kind=InvoiceKind.RECURRING
-        ).exists():
-            return None
-        raise
-    invoice_lines_create(invoice, totals)
-    emit(merchant=subscription.merchant, type="invoice.created", payload=invoice_payload(invoice))
-    return invoice
 
 
 def subscription_billing_history(subscription, *, delete: bool = False) -> dict:

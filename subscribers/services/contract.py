@@ -193,4 +193,8 @@ def subscription_create(
     emit(merchant=merchant, type="subscription.created", payload=_payload(subscription))
     if subscription.status in (S.ACTIVE, S.TRIALING):
         emit(merchant=merchant, type="subscription.access_granted", payload=_payload(subscription))
+    if subscription.next_invoice_at is not None and subscription.next_invoice_at <= now:
+        # Started and due (not a trial still running): charged now, not at the next schedule tick. On
+        # commit, so the task never looks for a subscription a rollback took away.
+        transaction.on_commit(lambda pk=subscription.pk: _enqueue_first_charge(pk))
     return subscription

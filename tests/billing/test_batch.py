@@ -27,9 +27,10 @@ from billing.models import (
     SandboxCharge,
 )
 from billing.services import invoicing
-from billing.services.batch import renew_plain
+from billing.services.batch import renew_many
 from billing.services.billing_run import process_chunk, process_subscription
 from billing.services.invoicing import reserve_invoice_numbers
+from billing.services.renewal import invoice_charge_key
 from core.outbox import emit, emit_many
 from notifications.models import Event
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
@@ -120,6 +121,8 @@ def world(merchant):
         due(merchant, annual, payment_token=DECLINES_AFTER_FIRST, months_back=12),
         due(merchant, monthly, payment_token=DECLINES_AFTER_FIRST),
         due(merchant, monthly, quantity=2, discount_type="fixed", discount_amount=990),
+        due(merchant, monthly, payment_method=PaymentMethod.BOLETO),  # a boleto issued, pending
+        due(merchant, installments),  # installment 1 of 6
     ]
     plain[6].tax_rates.add(iss, icms, inactive)
     # One period already billed: the manual discount (first period only) no longer applies.
@@ -150,8 +153,6 @@ def world(merchant):
         idempotency_key=f"inv_{unpaid.pk}_att_1",
     )
     others = [
-        due(merchant, monthly, payment_method=PaymentMethod.BOLETO),
-        due(merchant, installments),
         trialing,
         due(merchant, monthly, pending_plan=annual),
         due(merchant, monthly, pending_quantity=5),
@@ -160,8 +161,8 @@ def world(merchant):
         due(merchant, monthly, cancel_at=DUE),  # ends before the period: nothing due
         due(merchant, monthly, payment_method=PaymentMethod.MANUAL),
     ]
-    others[5].next_invoice_at = months_before(DUE, 1)
-    others[5].save(update_fields=["next_invoice_at"])
+    others[3].next_invoice_at = months_before(DUE, 1)
+    others[3].save(update_fields=["next_invoice_at"])
     return plain, others
 
 
@@ -200,8 +201,8 @@ def snapshot(subscriptions) -> dict:
         ]
         world["invoices"].append((_fields(invoice, exclude=("number",)), lines))
     for payment in payments:
-        assert payment.idempotency_key == f"inv_{payment.invoice_id}_att_{payment.attempt}" or (
-            payment.idempotency_key.startswith("factory_pay_")
+        assert payment.idempotency_key == invoice_charge_key(payment.invoice, payment.attempt) or (
+            payment.idempotency_key.startswith(("factory_pay_", "inv_"))
         )
         charge = charges.get(payment.idempotency_key)
         ledger = None
@@ -284,7 +285,7 @@ def test_a_batched_chunk_writes_exactly_what_one_subscription_at_a_time_writes(m
 def test_the_batch_takes_the_plain_renewals_and_leaves_the_rest_alone(world):
     plain, others = world
 
-    outcomes = renew_plain(subscription_ids=[s.pk for s in plain + others], now=NOW)
+    outcomes = renew_many(subscription_ids=[s.pk for s in plain + others], now=NOW)
 
     assert sorted(outcomes) == [s.pk for s in plain]
     declined = {plain[7].pk, plain[9].pk}  # 4000…0002, and 4000…0341 charged for the second time
