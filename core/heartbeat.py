@@ -8,6 +8,7 @@ the billing run's reaper takes back chunks of workers whose heartbeat went silen
 """
 
 import logging
+import multiprocessing
 import os
 import signal
 import socket
@@ -129,10 +130,14 @@ def task_finished(**_signal_kwargs) -> None:
         logger.warning("heartbeat: could not clear the task of %s", _KEY, exc_info=True)
 
 
-def start(**_signal_kwargs) -> threading.Thread:
+def start(**_signal_kwargs) -> threading.Thread | None:
     """Starts this worker process's heartbeat thread (connected to django-q2's `post_spawn`), after a
     first beat so the row exists before the first task."""
     global _KEY
+    if multiprocessing.parent_process() is None:
+        # django-q2's sync mode runs its worker function in the calling process (tests, Q_SYNC): that is
+        # no cluster worker, and a thread beating for it would outlive the task.
+        return None
     # `manage.py worker` makes the sentinel ignore SIGTERM; a worker must stay killable by it (django-q2
     # terminates a worker whose task ran past the timeout).
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

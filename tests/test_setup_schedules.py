@@ -75,7 +75,7 @@ def test_setup_schedules_repairs_a_schedule_edited_by_hand():
 def test_the_scheduled_functions_exist():
     from django.utils.module_loading import import_string
 
-    for _name, (func, _minutes) in declared_schedules():
+    for _name, (func, _minutes, _queue) in declared_schedules():
         assert callable(import_string(func))
 
 

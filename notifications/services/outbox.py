@@ -72,19 +72,18 @@ def claim(
                     order_by=[F("next_attempt_at").asc(), F("pk").asc()],
                 )
             ).order_by("claim_turn", "next_attempt_at", "pk")
-            # Candidates in turn order, then locked (skipping rows another worker holds; the due filter is
-            # checked again under the lock), keeping the turn order. Workers claiming at the same moment
-            # see the same candidates, so one that got nothing looks further down the turns.
-            ids, seen = [], []
-            for _round in range(3):
-                candidates = list(turns.exclude(pk__in=seen).values_list("pk", flat=True)[: limit * 4])
-                if not candidates:
-                    break
-                free = set(skip_locked(due.filter(pk__in=candidates)).values_list("pk", flat=True))
-                ids += [pk for pk in candidates if pk in free][: limit - len(ids)]
-                if len(ids) >= limit:
-                    break
-                seen += candidates
+            # Candidates in turn order, locked a slice at a time, only as many as still wanted (skipping
+            # rows another worker holds; the due filter is checked again under the lock). Workers
+            # claiming at the same moment see the same candidates: one that finds them taken moves on
+            # down the turns.
+            ids = []
+            candidates = list(turns.values_list("pk", flat=True)[: limit * 4])
+            position = 0
+            while len(ids) < limit and position < len(candidates):
+                wanted = candidates[position : position + limit - len(ids)]
+                position += len(wanted)
+                free = set(skip_locked(due.filter(pk__in=wanted)).values_list("pk", flat=True))
+                ids += [pk for pk in wanted if pk in free]
         else:
             ids = list(
                 skip_locked(due.order_by("next_attempt_at", "pk")).values_list("pk", flat=True)[:limit]

@@ -38,6 +38,10 @@ def clusters(tmp_path):
     yield start
     for process in started:
         processes.kill_tree(process, signal.SIGKILL)
+    with connection.cursor() as cursor:  # the trigger outlives the test's flush: it must not slow the rest
+        cursor.execute(
+            "DROP TRIGGER IF EXISTS slow_insert ON billing_invoice; DROP FUNCTION IF EXISTS slow_insert();"
+        )
     connection.close()
 
 
@@ -47,7 +51,7 @@ def slow_invoice_inserts():
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            CREATE FUNCTION slow_insert() RETURNS trigger AS $$
+            CREATE OR REPLACE FUNCTION slow_insert() RETURNS trigger AS $$
             BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$ LANGUAGE plpgsql;
             CREATE TRIGGER slow_insert AFTER INSERT ON billing_invoice
               FOR EACH STATEMENT EXECUTE FUNCTION slow_insert();
