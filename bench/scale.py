@@ -95,6 +95,7 @@ def main(argv=None) -> int:
     parser.add_argument("--clusters", "-c", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--workers", "-w", type=int, default=1, help="worker processes per cluster (1)")
     parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--mix", choices=["realistic", "plain"], default="realistic", help="as make bench")
     args = parser.parse_args(argv)
 
     import django
@@ -115,9 +116,10 @@ def main(argv=None) -> int:
     print(
         f"machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}; "
         f"broker {broker}; "
-        f"{args.subscriptions} due renewals, chunk size {chunk_size}, {args.workers} worker(s) per cluster"
+        f"{args.subscriptions} due renewals ({args.mix} mix), chunk size {chunk_size}, "
+        f"{args.workers} worker(s) per cluster"
     )
-    merchant = Merchant.objects.filter(slug=BENCH_SLUG).first() or seed(args.subscriptions)
+    merchant = Merchant.objects.filter(slug=BENCH_SLUG).first() or seed(args.subscriptions, args.mix)
     results = [timed_pass(merchant, args.subscriptions, c, args.workers, chunk_size) for c in args.clusters]
     print(f"{'clusters':>8} {'seconds':>8} {'renewals/s':>11}  checks")
     for r in results:

@@ -1,5 +1,6 @@
 """Scale-out on one machine (issue 12): PostgreSQL + Redis as the broker, 2 web processes and 2 billing
-clusters. A billing run of 5,000 due subscriptions is started from the web ("Executar agora") while
+clusters. A billing run of 5,000 due subscriptions (bench.billing_run's realistic mix: cards, coupons,
+taxes, installments, boleto/pix, declines) is started from the web ("Executar agora") while
 other requests keep coming to both web processes; one cluster is killed with SIGKILL mid-run. Then:
 every period invoiced once, every successful charge once, no outbox event lost or doubled, the run
 finished with exact counts, and every web request answered.
@@ -190,6 +191,7 @@ def test_two_webs_and_two_billing_clusters_on_redis_survive_a_sigkill_mid_run(re
     run.refresh_from_db()
     assert run.status == "finished"
     assert (run.processed, run.chunks_done) == (SUBSCRIPTIONS, run.chunks_total)
+    # The realistic mix (bench.billing_run.MIX): cards, coupons, taxes, installments, boleto/pix, declines.
     assert Invoice.objects.count() == SUBSCRIPTIONS
     assert (
         not Invoice.objects.values("subscription", "period_start")
@@ -197,11 +199,19 @@ def test_two_webs_and_two_billing_clusters_on_redis_survive_a_sigkill_mid_run(re
         .filter(n__gt=1)
         .exists()
     )
-    assert Payment.objects.filter(status=PaymentStatus.SUCCEEDED).count() == SUBSCRIPTIONS
-    assert Payment.objects.count() == SUBSCRIPTIONS
-    for event_type in ("payment.succeeded", "invoice.paid"):
+    assert Payment.objects.count() == SUBSCRIPTIONS  # one attempt per renewal, none repeated by the retake
+    assert not Payment.objects.values("invoice").annotate(n=Count("pk")).filter(n__gt=1).exists()
+    succeeded = Payment.objects.filter(status=PaymentStatus.SUCCEEDED).count()
+    assert succeeded > SUBSCRIPTIONS * 0.9
+    expected = {
+        "payment.succeeded": succeeded,
+        "invoice.paid": Invoice.objects.filter(status="paid").count(),
+        "payment.failed": Payment.objects.filter(status=PaymentStatus.FAILED).count(),
+        "payment.pending": Payment.objects.filter(status=PaymentStatus.PENDING).count(),
+    }
+    for event_type, count in expected.items():
         ids = list(Event.objects.filter(type=event_type).values_list("payload__id", flat=True))
-        assert len(ids) == len(set(ids)) == SUBSCRIPTIONS, event_type
+        assert len(ids) == len(set(ids)) == count, event_type
     assert traffic.statuses and set(traffic.statuses) == {200}, sorted(set(traffic.statuses))
 
 
