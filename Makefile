@@ -7,6 +7,9 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run`, `make test` and the benchmarks are development: DEBUG on (sandbox payments, console e-mail,
+# no HTTPS redirect), set here explicitly because the settings default to production (README "Deploying").
+DEV_ENV := DJANGO_DEBUG=true
 
 .PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers clean
 
@@ -34,18 +37,18 @@ messages: deps
 
 # --- running -----------------------------------------------------------------------------------
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py setup_schedules
-	$(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
+	$(DEV_ENV) $(PY) manage.py setup_schedules
+	$(DEV_ENV) $(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
 
 run: demo serve
 
-# The processes of the Procfile (web, billing cluster, notifications cluster) under honcho; Ctrl-C stops
+# The processes of Procfile.dev (web, billing cluster, notifications cluster) under honcho; Ctrl-C stops
 # them all within seconds (`manage.py worker`; exec so make's child is honcho itself).
 serve:
-	PORT=$(PORT) HOST=$(HOST) exec .venv/bin/honcho --procfile Procfile start
+	$(DEV_ENV) PORT=$(PORT) HOST=$(HOST) exec .venv/bin/honcho --procfile Procfile.dev start
 
 # --- checks and tests ----------------------------------------------------------------------------
 # Debian's chromium for the browser tests, GNU gettext to check that every string has its translation.
@@ -66,7 +69,7 @@ lint:
 BENCH_SUBSCRIPTIONS ?= 200000
 BENCH_WORKERS ?= 1 2
 bench: install
-	scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.billing_run --subscriptions $(BENCH_SUBSCRIPTIONS) --workers $(BENCH_WORKERS)'
 
 # The production path at 1, 2, 3 worker clusters (`manage.py worker`, Redis broker) on one PostgreSQL:
@@ -81,7 +84,7 @@ bench-scale: install
 # throwaway PostgreSQL, then times the list per filter and the full CSV export; see bench/README.md.
 BENCH_SUBSCRIBERS ?= 1000000
 bench-subscribers: install
-	scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.subscribers --subscriptions $(BENCH_SUBSCRIBERS)'
 
 clean:

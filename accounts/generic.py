@@ -23,6 +23,7 @@ from django_tables2 import SingleTableMixin
 
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from core.pagination import DEFAULT_PER_PAGE, BoundedPaginator
 
 
 def is_htmx(request) -> bool:
@@ -95,7 +96,8 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
 
     template_name = "core/object_list.html"
     partial_template_name = "core/partials/list_results.html"
-    table_pagination = {"per_page": 25}
+    table_pagination = {"per_page": DEFAULT_PER_PAGE}
+    paginator_class = BoundedPaginator
     title = ""
     create_url_name: str | None = None
     create_action: Action | None = None

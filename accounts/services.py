@@ -1,7 +1,12 @@
 """Writes for merchants and memberships."""
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import slugify
 
+from accounts.choices import Role
 from accounts.models import Membership, Merchant
 
 
@@ -26,3 +31,28 @@ def membership_grant(*, merchant: Merchant, user, role: str) -> Membership:
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
+
+
+@transaction.atomic
+def merchant_create_with_owner(
+    *, name: str, owner_username: str, owner_email: str, owner_password: str, slug: str = ""
+) -> Membership:
+    """A new merchant and its first owner (a new user, never platform staff): how a production install
+    starts (`manage.py create_merchant`). The password must pass the configured validators."""
+    User = get_user_model()
+    slug = slug or slugify(name)
+    if not slug:
+        raise ValidationError({"slug": "Informe um identificador (slug) para o lojista."})
+    if Merchant.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"Já existe um lojista com o identificador {slug}."})
+    if User.objects.filter(username=owner_username).exists():
+        raise ValidationError({"owner_username": f"Já existe um usuário {owner_username}."})
+    merchant = Merchant(name=name, slug=slug)
+    merchant.full_clean()
+    merchant.save()
+    user = User(username=owner_username, email=owner_email)
+    validate_password(owner_password, user)
+    user.set_password(owner_password)
+    user.full_clean()
+    user.save()
+    return membership_grant(merchant=merchant, user=user, role=Role.OWNER)

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingSettings
+from core.forms import IntegerField
 
 SETTINGS_FIELDS = [
     "retries",
@@ -21,6 +22,9 @@ class BillingSettingsForm(forms.ModelForm):
     class Meta:
         model = BillingSettings
         fields = SETTINGS_FIELDS
+        field_classes = {
+            name: IntegerField for name in ("retries", "retry_interval_hours", "boleto_pix_expiry_days")
+        }
         error_messages = {
             "retries": {
                 "required": _("Informe quantas novas tentativas fazer (0 para nenhuma)."),

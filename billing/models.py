@@ -242,9 +242,11 @@ class Payment(models.Model):
         return self.invoice.get_absolute_url()
 
     def can_simulate(self) -> bool:
-        """A pending sandbox boleto or pix can be paid with "Simular pagamento"."""
+        """A pending sandbox boleto or pix can be paid with "Simular pagamento" (where the sandbox's
+        simulated payments are enabled: settings.SANDBOX_GATEWAY_ENABLED)."""
         return (
-            self.status == PaymentStatus.PENDING
+            settings.SANDBOX_GATEWAY_ENABLED
+            and self.status == PaymentStatus.PENDING
             and self.gateway == Gateway.SANDBOX
             and self.method in (PaymentMethod.BOLETO, PaymentMethod.PIX)
         )

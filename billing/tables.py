@@ -181,7 +181,7 @@ class BillingRunTable(tables.Table):
         empty_values=(),
         orderable=False,
         exclude_from_export=True,
-        attrs={"td": {"style": "min-width: 12rem"}},
+        attrs={"td": {"class": "min-w-12rem"}},
     )
 
     class Meta:

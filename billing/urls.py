@@ -1,6 +1,7 @@
 from django.urls import path
 
 from billing import views
+from core.ratelimit import rate_limit
 
 app_name = "billing"
 
@@ -32,5 +33,9 @@ urlpatterns = [
     # Configurações > Cobrança
     path("configuracoes/", views.BillingSettingsView.as_view(), name="settings"),
     # The sandbox "bank": public, authenticated by its signature.
-    path("sandbox/callback/", views.SandboxCallbackView.as_view(), name="sandbox_callback"),
+    path(
+        "sandbox/callback/",
+        rate_limit("public", key="ip")(views.SandboxCallbackView.as_view()),
+        name="sandbox_callback",
+    ),
 ]

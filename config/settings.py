@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,10 +22,29 @@ def env_bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+def env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# --- Debug, secret key, hosts (README "Configuration") -----------------------------------------------
+# Production is the default: `make run` and the test settings (tests/settings.py) turn DEBUG on explicitly.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+# Known to everyone who reads this file: with it anyone could sign session cookies, password-reset links
+# and sandbox callbacks, so it is only ever used with DEBUG on, and startup refuses it otherwise.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
+    # Raised at import, so every entry point refuses alike: manage.py (runserver, qcluster, migrate, check),
+    # gunicorn (config.wsgi) and anything else that loads the settings.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to a secret value when DJANGO_DEBUG is off (production). "
+        "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+        "For development, set DJANGO_DEBUG=true (make run does)."
+    )
+# Old keys still accepted for sessions and signed links while a new SECRET_KEY takes over (README).
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -32,7 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "config.apps.RecorrenteStaticFilesConfig",  # django.contrib.staticfiles, fewer files collected
     "django.contrib.humanize",
     "django_filters",
     "django_tables2",
@@ -40,6 +60,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_q",
     "axes",
+    "csp",
     "localflavor",
     "core",
     "accounts",
@@ -52,13 +73,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its duration covers the whole request and every later log line can carry the request id.
+    "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware (whitenoise's documented place): static files skip the rest.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.CurrentMerchantMiddleware",
+    "core.middleware.RejectNulBytesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-axes must be last so it sees the outcome of the login views.
@@ -178,8 +205,15 @@ WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES = int(
 WEBHOOKS_DISABLE_AFTER_DAYS = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_DAYS", "5"))
 WEBHOOKS_SECRET_GRACE_HOURS = int(os.environ.get("WEBHOOKS_SECRET_GRACE_HOURS", "24"))
 # Automation provider tokens are stored encrypted with these Fernet keys (comma-separated; the first
-# encrypts, all decrypt). Empty: a key derived from SECRET_KEY (notifications/automations/crypto.py).
+# encrypts, all decrypt; README "Rotating keys"). Empty is only allowed with DEBUG on: development then
+# uses a key derived from SECRET_KEY (notifications/automations/crypto.py). In production a SECRET_KEY
+# rotation must not make stored credentials unreadable, so the keys are their own setting.
 CREDENTIALS_ENCRYPTION_KEYS = os.environ.get("CREDENTIALS_ENCRYPTION_KEYS", "")
+if not DEBUG and not CREDENTIALS_ENCRYPTION_KEYS.strip():
+    raise ImproperlyConfigured(
+        "CREDENTIALS_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off (production). Generate a key with: "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+    )
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -203,6 +237,30 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 
+# --- Cache and rate limits -----------------------------------------------------------------------------
+# The cache holds the list counts and the rate-limit counters. Several web processes must share it
+# (Redis, REDIS_URL), else each counts on its own; one process (make run) is fine with local memory.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# django-ratelimit rates per group, "N/period" (s, m, h, d; "20/10m" = 20 per 10 minutes); empty = no limit.
+# See core/ratelimit.py and README "Rate limits".
+RATE_LIMITS = {
+    "login": os.environ.get("RATE_LIMIT_LOGIN", "20/10m"),  # sign-in attempts per IP, all usernames
+    "password_reset": os.environ.get("RATE_LIMIT_PASSWORD_RESET", "5/h"),  # per IP and per e-mail
+    "export": os.environ.get("RATE_LIMIT_EXPORT", "10/10m"),  # CSV exports per user
+    "email_preview": os.environ.get("RATE_LIMIT_EMAIL_PREVIEW", "120/m"),  # live previews per user
+    "public": os.environ.get("RATE_LIMIT_PUBLIC", "60/m"),  # public endpoints (callbacks, checkout) per IP
+}
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+# Behind a reverse proxy every request comes from the proxy's address: name the header holding the
+# client's address as the proxy sets it (e.g. HTTP_X_REAL_IP), or all clients share one counter.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
+
 # --- I18N / formats --------------------------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
@@ -214,7 +272,7 @@ FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static files: Bootstrap, Bootstrap Icons and htmx come from npm at install time, no CDN ----
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -224,8 +282,24 @@ STATICFILES_DIRS = [
 ]
 
 # --- E-mail ----------------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Development prints e-mails in the terminal; production sends them over SMTP (EMAIL_HOST and friends).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")  # implicit TLS, usually port 465
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Recorrente <nao-responda@recorrente.local>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)  # the sender of error e-mails to ADMINS
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: pick one.")
 
 # --- UI libraries ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -235,9 +309,135 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-hover align-middle mb-0"}
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+
+# ==================================================================================================
+# Production: HTTPS, cookies, static files, CSP, logs and error reporting (README "Deploying").
+# Every value comes from the environment; the defaults are safe for production and relaxed by DEBUG.
+# ==================================================================================================
+
+# --- The sandbox gateway's back doors ----------------------------------------------------------------
+# "Simular pagamento" and the signed callback /cobrancas/sandbox/callback/ pay a pending boleto or pix
+# without any money moving: demo and test tools, off in production unless explicitly enabled.
+SANDBOX_GATEWAY_ENABLED = env_bool("SANDBOX_GATEWAY_ENABLED", default=DEBUG)
+
+# The demo merchants and their well-known logins (admin / recorrente-demo) come from `manage.py load_demo`,
+# which `make run` calls; it refuses to run on a production configuration.
+DEMO_DATA_ALLOWED = DEBUG
+
+# --- HTTPS ------------------------------------------------------------------------------------------
+# Behind a proxy that terminates TLS (nginx, a platform's router), Django only knows the request was https
+# from a header the proxy sets. Opt-in, because trusting it without such a proxy lets clients lie.
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env_bool("DJANGO_USE_X_FORWARDED_HOST")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# The health checks of load balancers usually come over plain http from inside the network.
+SECURE_REDIRECT_EXEMPT = env_list("DJANGO_SECURE_REDIRECT_EXEMPT", r"^healthz/?$")
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = os.environ.get("DJANGO_SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Cookies ----------------------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# No page reads the CSRF cookie from JavaScript: forms carry the token, htmx sends it from the page.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = os.environ.get("DJANGO_SESSION_COOKIE_SAMESITE", "Lax")
+CSRF_COOKIE_SAMESITE = os.environ.get("DJANGO_CSRF_COOKIE_SAMESITE", "Lax")
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# --- Static files in production: whitenoise ------------------------------------------------------
+# `manage.py collectstatic` copies every file into STATIC_ROOT with a content hash in its name
+# (bootstrap.min.<hash>.css) and a compressed copy; whitenoise serves them with a one-year cache.
+# Development and the tests (DEBUG on) serve the files from their sources, with no collectstatic step.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_MAX_AGE = 60 if DEBUG else 31536000  # hashed names never change content, see above
+# Development serves straight from the sources (no STATIC_ROOT), as runserver does.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+# Source maps named in the vendored files that their npm packages do not ship are left unrewritten.
+WHITENOISE_MANIFEST_STRICT = False
+
+# --- Content Security Policy (django-csp 4) ------------------------------------------------------
+# Everything the pages load comes from this origin: scripts and styles are static files (no inline
+# <script>, no style= attributes, no on…= handlers; see static/js/recorrente.js). The e-mail previews are
+# sandboxed srcdoc iframes, which inherit this policy: the views that show them relax style-src for
+# their own page only (notifications/views), since an e-mail's styles must be inline.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# --- Logs -----------------------------------------------------------------------------------------
+# One JSON object per line in production (LOG_FORMAT=json), readable lines in development (text). Every
+# request (core.request_log) and every task (core.task_log) logs one line with its duration and ids.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"request_id": {"()": "core.request_log.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # The request line of core.request_log replaces runserver's and Django's own per-request lines.
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
 }
+
+# --- Error reporting: Sentry, only when SENTRY_DSN is set -------------------------------------------
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+        release=os.environ.get("SENTRY_RELEASE") or None,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        send_default_pii=False,
+    )

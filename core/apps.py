@@ -8,7 +8,9 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
 
-        from core import heartbeat
+        from core import heartbeat, task_log
+
+        task_log.connect()
 
         # Every django-q2 worker process keeps a heartbeat row alive (and runs its cluster's hooks).
         post_spawn.connect(heartbeat.start, dispatch_uid="recorrente-heartbeat")

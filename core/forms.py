@@ -8,6 +8,31 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import DEFAULT_CURRENCY, to_major, to_minor
 
+NON_ASCII_DIGITS_MESSAGE = _("Use apenas os algarismos 0 a 9.")
+
+
+def refuse_non_ascii_number(value):
+    """Raises the field's error for number text a person would not type on purpose.
+
+    Python's int() and Decimal() read any Unicode digit and underscores: "١٠" (Arabic-Indic) became
+    R$ 10,00 in a refund, "1_000" became 1000. What is left after a field's own clean-up (R$, spaces,
+    separators) must be ASCII and have no "_"."""
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise forms.ValidationError(NON_ASCII_DIGITS_MESSAGE, code="invalid")
+
+
+class AsciiDigitsMixin:
+    """For number form fields: only the ASCII digits 0–9 are numbers (see refuse_non_ascii_number)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            refuse_non_ascii_number(value.strip())
+        return super().to_python(value)
+
+
+class IntegerField(AsciiDigitsMixin, forms.IntegerField):
+    """forms.IntegerField that takes only ASCII digits; every integer a person types goes through it."""
+
 
 class MoneyInput(forms.TextInput):
     """A text input for amounts typed the Brazilian way ("1.234,56") or the machine way ("1234.56")."""
@@ -53,6 +78,7 @@ class MoneyField(forms.DecimalField):
                 value = whole.replace(thousand_sep, "") + decimal_sep + fraction
             elif value.count(thousand_sep) and all(len(g) == 3 for g in value.split(thousand_sep)[1:]):
                 value = value.replace(thousand_sep, "")
+            refuse_non_ascii_number(value)
         return super().to_python(value)
 
     def clean(self, value):
@@ -79,4 +105,5 @@ class PercentField(forms.DecimalField):
     def to_python(self, value):
         if isinstance(value, str):
             value = value.strip().removesuffix("%").strip()
+            refuse_non_ascii_number(value)
         return super().to_python(value)

@@ -32,7 +32,28 @@ CACHED = "cached"
 ESTIMATE = "estimate"
 
 
-class KnownCountPaginator(Paginator):
+DEFAULT_PER_PAGE = 25
+MAX_PER_PAGE = 500
+
+
+class BoundedPaginator(Paginator):
+    """A paginator whose page size stays between 1 and MAX_PER_PAGE whatever `?per_page=` says.
+
+    django-tables2 takes `per_page` from the query string as any integer: -1 made a negative slice and
+    100000000000000000000 an OFFSET past PostgreSQL's bigint (both a 500). Below 1 the default is used,
+    above the cap the cap."""
+
+    def __init__(self, object_list, per_page, *args, **kwargs):
+        try:
+            per_page = int(per_page)
+        except (TypeError, ValueError):
+            per_page = DEFAULT_PER_PAGE
+        if per_page < 1:
+            per_page = DEFAULT_PER_PAGE
+        super().__init__(object_list, min(per_page, MAX_PER_PAGE), *args, **kwargs)
+
+
+class KnownCountPaginator(BoundedPaginator):
     """A paginator told the row count by a query the page runs anyway (e.g. the header counts),
     so it does not run a second COUNT over the same rows."""
 

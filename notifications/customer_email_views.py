@@ -3,18 +3,22 @@
 Kept apart from views.py (webhooks) so each screen family stays readable; urls.py wires both.
 """
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template import TemplateSyntaxError
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
 
 from accounts.generic import MerchantDetailView, MerchantListView, MerchantTemplateView
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from core.ratelimit import RateLimitMixin
 from notifications import selectors
 from notifications.choices import CustomerEmailKind
 from notifications.filtersets import EmailSendingFilterSet
@@ -46,6 +50,12 @@ class CustomerEmailListView(MerchantTemplateView):
             email_settings=CustomerEmailSettings.for_merchant(self.request.merchant),
         )
         return context
+
+
+# An e-mail's HTML is shown in a sandboxed srcdoc iframe (no scripts, no same-origin), which inherits the
+# page's Content-Security-Policy; e-mails need inline styles (mail clients ignore stylesheets), so the
+# pages that show one allow inline styles, and only styles.
+email_preview_csp = method_decorator(csp_replace({"style-src": [SELF, UNSAFE_INLINE]}), name="dispatch")
 
 
 class _KindMixin(MerchantScopedMixin):
@@ -80,6 +90,7 @@ def _preview(request, *, kind, overrides=None) -> dict:
     return {"preview_subject": subject, "preview_text": text, "preview_html": html}
 
 
+@email_preview_csp
 class CustomerEmailEditView(_KindMixin, FormView):
     """The editor: subject, text and HTML, the variables they may use, and a preview with sample data.
     Everyone sees it; saving needs "manage notifications"."""
@@ -115,14 +126,14 @@ class CustomerEmailEditView(_KindMixin, FormView):
             is_customized=bool(row and row.is_customized),
             variables=VARIABLES,
             variables_help=_(
-                "Escreva %(example)s para o nome do cliente. Também valem %(if)s e %(for)s. Os valores "
+                "Escreva %(example)s para o nome do cliente. Também valem %(if)s e %(with)s. Os valores "
                 "já vêm formatados (datas dd/mm/aaaa no fuso da loja, valores em R$); variáveis vazias "
                 "ficam em branco."
             )
             % {
                 "example": "{{ cliente.nome }}",
                 "if": "{% if … %}…{% endif %}",
-                "for": "{% for … %}…{% endfor %}",
+                "with": "{% with … %}…{% endwith %}",
             },
             can_edit=self.request.membership.can(Action.MANAGE_NOTIFICATIONS),
             email_settings=CustomerEmailSettings.for_merchant(self.request.merchant),
@@ -142,8 +153,13 @@ class CustomerEmailEditView(_KindMixin, FormView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class CustomerEmailPreviewView(_KindMixin, View):
-    """The live preview (htmx): the form's current text rendered with sample data; nothing is saved."""
+@email_preview_csp
+class CustomerEmailPreviewView(_KindMixin, RateLimitMixin, View):
+    """The live preview (htmx): the form's current text rendered with sample data; nothing is saved.
+    Rendering unsaved text is part of editing, so POST needs the role that edits templates."""
+
+    write_action = Action.MANAGE_NOTIFICATIONS
+    rate_limits = [("email_preview", "user", ("POST",))]
 
     def post(self, request, *args, **kwargs):
         overrides = {name: request.POST.get(name, "") for name in ("subject", "body_text", "body_html")}
@@ -224,6 +240,7 @@ class EmailSendingListView(MerchantListView):
     empty_filtered_message = _("Nenhum e-mail encontrado para estes filtros.")
 
 
+@email_preview_csp
 class EmailSendingDetailView(MerchantDetailView):
     """One customer e-mail as it was sent: headers, text and HTML."""
 

@@ -2,6 +2,7 @@ from django import forms
 from django.template import TemplateSyntaxError
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import IntegerField
 from notifications.catalog import subscribable_event_type_choices
 from notifications.models import CustomerEmailSettings, WebhookEndpoint
 from notifications.services.email_context import check_template
@@ -107,6 +108,7 @@ class CustomerEmailSettingsForm(forms.ModelForm):
     class Meta:
         model = CustomerEmailSettings
         fields = ["reply_to", "access_url", "renewal_reminder_days"]
+        field_classes = {"renewal_reminder_days": IntegerField}
 
     def __init__(self, *args, merchant=None, **kwargs):
         self.merchant = merchant

@@ -16,6 +16,7 @@ from notifications.choices import (
     DisabledReason,
     EmailSendingStatus,
 )
+from notifications.fields import EncryptedSecretField
 
 
 class Event(models.Model):
@@ -73,8 +74,9 @@ class WebhookEndpoint(models.Model):
     all_event_types = models.BooleanField(_("todos os eventos"), default=True)
     event_types = models.JSONField(_("eventos"), default=list, blank=True)
     is_active = models.BooleanField(_("ativo"), default=True)
-    secret = models.CharField(_("segredo de assinatura"), max_length=64, editable=False)
-    previous_secret = models.CharField(_("segredo anterior"), max_length=64, blank=True, editable=False)
+    # Encrypted in the column (notifications/fields.py), in clear on the instance.
+    secret = EncryptedSecretField(_("segredo de assinatura"), editable=False)
+    previous_secret = EncryptedSecretField(_("segredo anterior"), blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(_("segredo anterior vale até"), null=True, blank=True)
     secret_rotated_at = models.DateTimeField(_("segredo trocado em"), null=True, blank=True)
     # Health: when the current run of failures began (cleared by any success), and how many deliveries

@@ -17,6 +17,7 @@ from accounts.generic import (
     is_htmx,
 )
 from accounts.permissions import Action
+from core.pagination import BoundedPaginator
 from notifications import selectors, services
 from notifications.catalog import ENVELOPE_VERSION, EVENT_TYPES, envelope
 from notifications.filtersets import WebhookDeliveryFilterSet, WebhookEndpointFilterSet
@@ -86,7 +87,9 @@ class WebhookEndpointDetailView(MerchantDetailView):
         )
         exclude = () if self.request.membership.can(Action.MANAGE_NOTIFICATIONS) else ("select",)
         table = WebhookDeliveryTable(filterset.qs, exclude=exclude)
-        RequestConfig(self.request, paginate={"per_page": DELIVERY_LOG_PER_PAGE}).configure(table)
+        RequestConfig(
+            self.request, paginate={"per_page": DELIVERY_LOG_PER_PAGE, "paginator_class": BoundedPaginator}
+        ).configure(table)
         context.update(
             title=str(endpoint),
             filter=filterset,

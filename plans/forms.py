@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import MoneyField, PercentField
+from core.forms import IntegerField, MoneyField, PercentField
 from plans.choices import PRESET_INTERVALS, CouponDuration, CouponKind, IntervalPreset, IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from plans.services import coupon_code_errors, normalize_coupon_code
@@ -31,7 +31,7 @@ class PlanForm(forms.ModelForm):
         initial=IntervalPreset.MONTHLY,
         error_messages={"required": _("Escolha o intervalo de cobrança.")},
     )
-    interval_count = forms.IntegerField(
+    interval_count = IntegerField(
         label=_("A cada"),
         required=False,
         min_value=1,
@@ -48,7 +48,7 @@ class PlanForm(forms.ModelForm):
         required=False,
         choices=[("", "---------"), *IntervalUnit.choices],
     )
-    trial_days = forms.IntegerField(
+    trial_days = IntegerField(
         label=_("Dias de teste"),
         min_value=0,
         max_value=365,
@@ -61,7 +61,7 @@ class PlanForm(forms.ModelForm):
             "invalid": _("Informe um número inteiro de dias."),
         },
     )
-    installments = forms.IntegerField(
+    installments = IntegerField(
         label=_("Número de parcelas"),
         required=False,
         min_value=1,
@@ -168,7 +168,7 @@ class CouponForm(forms.ModelForm):
         help_text=_("Valor abatido de cada cobrança com desconto, por exemplo 10,00."),
         error_messages={"min_value": _("O desconto deve ser de pelo menos R$ 0,01.")},
     )
-    duration_in_months = forms.IntegerField(
+    duration_in_months = IntegerField(
         label=_("Meses"),
         required=False,
         min_value=1,
@@ -180,7 +180,7 @@ class CouponForm(forms.ModelForm):
             "invalid": _("Informe um número inteiro de meses."),
         },
     )
-    max_redemptions = forms.IntegerField(
+    max_redemptions = IntegerField(
         label=_("Limite de usos"),
         required=False,
         min_value=1,

@@ -4,6 +4,7 @@ Runs `makemessages` first, so a string added in code or templates but missing fr
 locale/en/LC_MESSAGES/django.po shows up here (and in the .po, ready to translate).
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,8 @@ subprocess.run(
         "--ignore=bench/*",
     ],
     cwd=ROOT,
+    # A development tool: the development settings, explicitly (the defaults are production's).
+    env={**os.environ, "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "true")},
     check=True,
     stdout=subprocess.DEVNULL,
 )

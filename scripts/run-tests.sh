@@ -3,6 +3,9 @@
 # included), then a smoke run of the non-browser suite on the embedded SQLite database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The development configuration, explicitly (the settings default to production); tests of the
+# production configuration set their own environment in subprocesses.
+export DJANGO_DEBUG=true
 
 echo "== ruff"
 .venv/bin/ruff check .

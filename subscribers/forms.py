@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from localflavor.br.forms import BRCNPJField, BRCPFField
 
-from core.forms import MoneyField, PercentField
+from core.forms import IntegerField, MoneyField, PercentField
 from plans.choices import CouponDuration
 from plans.models import Coupon, Plan, TaxRate
 from plans.tables import coupon_discount_display
@@ -23,6 +23,8 @@ from subscribers.validators import (
     normalize_document,
     normalize_email,
     normalize_handle,
+    normalize_phone,
+    validate_phone,
 )
 
 
@@ -49,6 +51,7 @@ class CustomerForm(forms.ModelForm):
         }
         help_texts = {
             "handle": _("Com ou sem o @; letras, números, ponto, hífen e sublinhado."),
+            "phone": _("Com DDD, por exemplo (11) 91234-5678; de outro país, com + e o código do país."),
         }
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -62,12 +65,19 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["document"] = self.instance.document_display
+            self.initial["phone"] = self.instance.phone_display
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
 
     def clean_handle(self):
         return normalize_handle(self.cleaned_data["handle"])
+
+    def clean_phone(self):
+        """E.164 ("+5511912345678") from the ways people write a Brazilian number, or a foreign one."""
+        phone = normalize_phone(self.cleaned_data["phone"])
+        validate_phone(phone)
+        return phone
 
     def clean_document(self):
         """Either a CPF (11 digits) or a CNPJ (14), checked by localflavor; returns the digits only."""
@@ -196,7 +206,7 @@ class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
             "invalid_choice": _("Escolha um plano ativo da lista."),
         },
     )
-    quantity = forms.IntegerField(
+    quantity = IntegerField(
         label=_("Quantidade"),
         min_value=1,
         max_value=100_000,
@@ -239,7 +249,7 @@ class _SubscriptionTermsForm(_ServiceErrorsMixin, forms.Form):
         min_value=Decimal("0.01"),
         error_messages={"min_value": _("O desconto deve ser maior que zero.")},
     )
-    discount_periods = forms.IntegerField(
+    discount_periods = IntegerField(
         label=_("Por quantos períodos"),
         required=False,
         min_value=1,

@@ -26,7 +26,13 @@ from subscribers.choices import (
     SubscriptionOrigin,
     SubscriptionStatus,
 )
-from subscribers.validators import normalize_email, validate_document, validate_handle
+from subscribers.validators import (
+    format_phone,
+    normalize_email,
+    validate_document,
+    validate_handle,
+    validate_phone,
+)
 
 EMAIL_TAKEN_CODE = "email_taken"
 EMAIL_TAKEN_MESSAGE = _("Já existe um cliente com este e-mail.")
@@ -67,7 +73,9 @@ class Customer(models.Model):
         help_text=_("Somente números."),
         validators=[validate_document],
     )
-    phone = models.CharField(_("telefone"), max_length=20, blank=True)
+    phone = models.CharField(
+        _("telefone"), max_length=20, blank=True, help_text=_("Formato E.164."), validators=[validate_phone]
+    )
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
 
@@ -136,6 +144,16 @@ class Customer(models.Model):
         if len(d) == 14:
             return f"{d[:2]}.{d[2:5]}.{d[5:8]}/{d[8:12]}-{d[12:]}"
         return d
+
+    @property
+    def phone_display(self) -> str:
+        """ "(11) 91234-5678" (E.164 is what is stored); a value kept from before validation as it was."""
+        return format_phone(self.phone)
+
+    @property
+    def phone_needs_review(self) -> bool:
+        """A phone saved before phones were validated that could not be normalised (see migration 0010)."""
+        return bool(self.phone) and not self.phone.startswith("+")
 
 
 class Subscription(models.Model):

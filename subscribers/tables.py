@@ -33,7 +33,7 @@ class CustomerTable(tables.Table):
     document = tables.Column(
         verbose_name=_("CPF/CNPJ"), accessor="document_display", order_by=("document", "pk")
     )
-    phone = tables.Column(verbose_name=_("Telefone"), order_by=("phone", "pk"))
+    phone = tables.Column(verbose_name=_("Telefone"), accessor="phone_display", order_by=("phone", "pk"))
     created_at = tables.DateColumn(verbose_name=_("Criado em"), short=True, order_by=("created_at", "pk"))
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Normalizers and validators for a customer's identifiers (e-mail, @handle, CPF/CNPJ).
+"""Normalizers and validators for a customer's identifiers (e-mail, @handle, CPF/CNPJ, phone).
 
 The model's field validators, the customer form and the customer services all use these, so a value
 is cleaned and judged the same way whoever saves it (screen, admin, import, API).
@@ -6,6 +6,7 @@ is cleaned and judged the same way whoever saves it (screen, admin, import, API)
 
 import re
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
@@ -69,3 +70,49 @@ def validate_document(value: str) -> None:
 
 
 validate_handle = RegexValidator(r"^[A-Za-z0-9._-]+\Z", message=HANDLE_MESSAGE, code="invalid_handle")
+
+
+# --- phone ---------------------------------------------------------------------------------------------
+PHONE_REGION = "BR"  # a number typed without "+<country>" is Brazilian: "(11) 91234-5678"
+PHONE_MESSAGE = _(
+    "Telefone inválido: informe DDD e número, por exemplo (11) 91234-5678, (11) 3456-7890 ou "
+    "+55 11 91234-5678."
+)
+E164_RE = re.compile(r"\+[1-9][0-9]{7,14}")
+
+
+def _parsed_phone(value: str):
+    """The phonenumbers object of a valid number typed with ASCII digits, else None."""
+    if not value or not value.isascii():
+        return None
+    try:
+        number = phonenumbers.parse(value, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def normalize_phone(value: str) -> str:
+    """A valid number in E.164 ("(11) 91234-5678" → "+5511912345678"); anything else trimmed as typed, so
+    `validate_phone` refuses it with its message. Parsing and the numbering plans are Google's
+    libphonenumber (`phonenumbers`): DDDs, 9-digit mobiles, landlines, 0800, foreign numbers."""
+    value = (value or "").strip()
+    number = _parsed_phone(value)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else value
+
+
+def validate_phone(value: str) -> None:
+    """A stored phone: empty, or a valid number in E.164."""
+    if value and not (E164_RE.fullmatch(value) and _parsed_phone(value)):
+        raise ValidationError(PHONE_MESSAGE, code="invalid_phone")
+
+
+def format_phone(value: str) -> str:
+    """How people read it: "(11) 91234-5678" for Brazil, "+1 650-253-0000" abroad; as stored otherwise
+    (a value kept from before phones were validated)."""
+    number = _parsed_phone(value) if value and value.startswith("+") else None
+    if number is None:
+        return value or ""
+    if number.country_code == 55:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -9,6 +9,9 @@ def _test_settings(settings):
     settings.LANGUAGE_CODE = "pt-br"
     # Hashing a password the production way costs ~0.3 s; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The rate-limit counters live in the process's cache and would carry over from test to test;
+    # tests/test_rate_limits.py turns them on with a clean cache.
+    settings.RATELIMIT_ENABLE = False
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ def free_port() -> int:
 
 def environment(**extra) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url(), "Q_WORKERS": "1", "PYTHONUNBUFFERED": "1"}
+    env.setdefault("DJANGO_DEBUG", "true")  # development settings (no production secrets in tests)
     for name in ("Q_SYNC", "REDIS_URL", "Q_CLUSTER_NAME"):
         env.pop(name, None)
     env.update({k: str(v) for k, v in extra.items()})

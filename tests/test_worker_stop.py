@@ -91,7 +91,7 @@ def wait_for_both_clusters():
 
 def test_sigterm_to_honcho_stops_honcho_web_and_both_clusters_within_seconds(cleanup, tmp_path):
     honcho = processes.start(
-        [str(processes.ROOT / ".venv/bin/honcho"), "--procfile", "Procfile", "start"],
+        [str(processes.ROOT / ".venv/bin/honcho"), "--procfile", "Procfile.dev", "start"],
         env=honcho_env(processes.free_port()),
         log_path=tmp_path / "honcho.log",
     )
@@ -120,6 +120,7 @@ def test_ctrl_c_on_make_serve_stops_make_honcho_web_and_both_clusters_within_sec
     assert make.wait(timeout=5) is not None
 
 
-def test_qcluster_is_not_what_the_procfile_runs():
-    procfile = (processes.ROOT / "Procfile").read_text()
+@pytest.mark.parametrize("name", ["Procfile", "Procfile.dev"])
+def test_qcluster_is_not_what_the_procfiles_run(name):
+    procfile = (processes.ROOT / name).read_text()
     assert "qcluster" not in procfile and procfile.count("manage.py worker") == 2

@@ -34,6 +34,7 @@ import secrets
 from collections.abc import Sequence
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -187,7 +188,10 @@ class SandboxGateway(GatewayAdapter):
 
 def sandbox_settle(*, merchant_id: int, reference: str, now: dt.datetime | None = None) -> ChargeResult:
     """Pay a pending boleto or pix charge, as the customer's bank would ("Simular pagamento" and the signed
-    callback). Raises GatewayError when the charge is not pending or has expired (and records the expiry)."""
+    callback). Raises GatewayError when the charge is not pending or has expired (and records the expiry),
+    and when settings.SANDBOX_GATEWAY_ENABLED is off: in production nothing may pay without money moving."""
+    if not settings.SANDBOX_GATEWAY_ENABLED:
+        raise GatewayError(gettext("O pagamento simulado do sandbox está desativado neste servidor."))
     now = now or timezone.now()
     with transaction.atomic():
         row = _charge_by_reference(merchant_id, reference, lock=True)

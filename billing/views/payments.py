@@ -2,8 +2,9 @@
 
 import json
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,11 @@ class PaymentSettleView(MerchantActionView):
     confirm_label = _("Simular pagamento")
     success_message = _("Pagamento simulado. A fatura foi paga.")
 
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.SANDBOX_GATEWAY_ENABLED:
+            raise Http404("sandbox disabled")
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["question"] = _(
@@ -73,10 +79,16 @@ class SandboxCallbackView(View):
 
     Public (no session, no CSRF token): the signature is the authentication. Answers 400 for a bad body or
     signature, 404 when no sandbox payment of that merchant has the reference, 409 when it is not pending
-    (or the sandbox refuses to settle it), 200 once settled.
+    (or the sandbox refuses to settle it), 200 once settled. A 404 for everything when
+    settings.SANDBOX_GATEWAY_ENABLED is off (production), as if the URL did not exist.
     """
 
     http_method_names = ["post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.SANDBOX_GATEWAY_ENABLED:
+            raise Http404("sandbox disabled")
+        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         body = request.body

@@ -2,8 +2,11 @@
 
 The keys come from settings.CREDENTIALS_ENCRYPTION_KEYS (comma-separated Fernet keys, the first one
 encrypts, all of them decrypt, so a key can be rotated); when none is set, one key is derived from
-SECRET_KEY so development works out of the box. Decrypted values are only ever sent to the provider,
-never rendered back: screens show `mask()` of the last four characters, kept in clear beside the token.
+SECRET_KEY so development works out of the box (`check --deploy` flags a production without keys).
+Webhook and automation signing secrets use the same keys (notifications/fields.py). To rotate: put a new
+key first, keep the old ones after it, run `manage.py rotate_credential_keys`, then drop the old keys.
+Decrypted provider tokens are only ever sent to the provider, never rendered back: screens show `mask()`
+of the last four characters, kept in clear beside the token.
 """
 
 import base64
@@ -36,6 +39,14 @@ def encrypt(value: str) -> str:
 def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError) as exc:
+        raise CredentialUnreadable(str(exc) or "invalid token") from exc
+
+
+def rotate(token: str) -> str:
+    """`token` encrypted again with the first key (after a new key was put first in the list)."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
     except (InvalidToken, ValueError) as exc:
         raise CredentialUnreadable(str(exc) or "invalid token") from exc
 

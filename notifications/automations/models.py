@@ -15,6 +15,7 @@ from accounts.models import Merchant
 from notifications.automations import crypto
 from notifications.automations.choices import ActionKind, IntegrationKind, RunOrigin, RunStatus, Trigger
 from notifications.choices import CustomerEmailKind
+from notifications.fields import EncryptedSecretField
 from notifications.models import Event
 from plans.models import Plan
 
@@ -84,7 +85,8 @@ class Automation(models.Model):
     action = models.CharField(_("ação"), max_length=12, choices=ActionKind.choices)
     email_kind = models.CharField(_("e-mail"), max_length=32, choices=CustomerEmailKind.choices, blank=True)
     webhook_url = models.URLField(_("URL do webhook"), max_length=500, blank=True)
-    signing_secret = models.CharField(_("segredo de assinatura"), max_length=64, blank=True, editable=False)
+    # Encrypted in the column (notifications/fields.py), in clear on the instance.
+    signing_secret = EncryptedSecretField(_("segredo de assinatura"), blank=True, editable=False)
     integration = models.ForeignKey(
         ProviderIntegration,
         on_delete=models.PROTECT,

@@ -16,6 +16,7 @@ from accounts.generic import (
     is_htmx,
 )
 from accounts.permissions import Action
+from core.pagination import BoundedPaginator
 from notifications.automations import runner, selectors, services
 from notifications.automations.choices import RunStatus
 from notifications.automations.filtersets import AutomationFilterSet, ProviderIntegrationFilterSet
@@ -65,7 +66,9 @@ class AutomationDetailView(MerchantDetailView):
         context = super().get_context_data(**kwargs)
         automation = self.object
         table = AutomationRunTable(selectors.run_log_queryset(automation))
-        RequestConfig(self.request, paginate={"per_page": RUN_LOG_PER_PAGE}).configure(table)
+        RequestConfig(
+            self.request, paginate={"per_page": RUN_LOG_PER_PAGE, "paginator_class": BoundedPaginator}
+        ).configure(table)
         revealed = None
         reveal = self.request.session.get(REVEAL_SESSION_KEY)
         if not is_htmx(self.request) and reveal and reveal.get("automation") == automation.pk:

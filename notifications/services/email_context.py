@@ -4,11 +4,15 @@ Merchants edit these templates, so they are rendered with a separate Django temp
 template loaders and no tag libraries, from a context made only of plain strings, numbers, lists and
 dicts, already formatted in pt-BR (dates dd/mm/aaaa in the merchant's timezone, money "R$ 1.234,56").
 A template therefore cannot reach a model, the ORM or the settings: `{{ cliente.merchant }}` is just
-empty. Only a short list of tags is accepted (`ALLOWED_TAGS`); anything else is refused when the template
-is saved, with a message in pt-BR.
+empty. Only a short list of tags and filters is accepted (`ALLOWED_TAGS`, `ALLOWED_FILTERS`, the engine's
+only builtins: see email_library.py); anything else is refused when the template is saved, with a message
+in pt-BR. Rendering is bounded too (MAX_RENDER_SECONDS, MAX_OUTPUT_CHARS), in the preview and when the
+worker sends, so a template saved before a rule existed cannot stall a worker either.
 """
 
 import datetime as dt
+import re
+import time
 
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import Lexer, TokenType
@@ -18,33 +22,70 @@ from django.utils.translation import gettext_lazy
 
 from core.money import format_money
 from notifications.choices import CustomerEmailKind
+from notifications.services import email_library
 
-# if/for/with and comments are enough for conditional paragraphs and lists; include, extends, load,
-# debug, url, csrf_token, now… are refused: they reach files, code or server details.
+# if/with/firstof and comments are enough for conditional paragraphs; include, extends, load, debug, url,
+# csrf_token, now… reach files, code or server details, and `for` let a template loop over long strings
+# (nested, 29.5 s per render) while the context holds nothing to loop over. End tags are listed so the
+# check below can name the one tag that is refused.
 ALLOWED_TAGS = frozenset(
     {
-        "if",
+        *email_library.ALLOWED_TAGS,
         "elif",
         "else",
         "endif",
-        "for",
-        "empty",
-        "endfor",
-        "with",
         "endwith",
-        "comment",
         "endcomment",
-        "firstof",
-        "spaceless",
         "endspaceless",
     }
 )
+ALLOWED_FILTERS = frozenset(email_library.ALLOWED_FILTERS)
 
 MAX_TEMPLATE_CHARS = 50_000
-MAX_LOOP_DEPTH = 2
+# Blocks inside blocks: a few levels are plenty for an e-mail; thousands overflowed Python's stack.
+MAX_NESTING = 10
+# Filters on one value ("x|default:'-'|lower|truncatewords:3"): bounds what repeated escaping can grow.
+MAX_FILTERS = 4
+_BLOCK_ENDS = {"endif": "if", "endwith": "with", "endcomment": "comment", "endspaceless": "spaceless"}
+# A customer e-mail is a few kilobytes; the cap is for what a template could make of long values.
+MAX_OUTPUT_CHARS = 200_000
+# Checked at every variable lookup while rendering, in the web preview and in the worker alike.
+MAX_RENDER_SECONDS = 2.0
 
-_HTML_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=True, string_if_invalid="")
-_TEXT_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=False, string_if_invalid="")
+
+class TemplateLimitExceeded(TemplateSyntaxError):
+    """A merchant template went past the render time or output size cap (shown like a syntax error)."""
+
+
+class _MerchantEngine(Engine):
+    # Not Django's builtins (every tag and filter) but only the whitelist of email_library.
+    default_builtins = ["notifications.services.email_library"]
+
+
+class _BudgetContext(Context):
+    """A Context that stops the render once its deadline has passed (checked on every lookup)."""
+
+    def __init__(self, *args, deadline: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def __getitem__(self, key):
+        if time.monotonic() > self.deadline:
+            raise TemplateLimitExceeded(_render_too_slow_message())
+        return super().__getitem__(key)
+
+
+def _render_too_slow_message() -> str:
+    return _("O modelo demorou demais para ser gerado (limite de %(seconds)s s). Simplifique-o.") % {
+        "seconds": f"{MAX_RENDER_SECONDS:g}".replace(".", ",")
+    }
+
+
+_HTML_ENGINE = _MerchantEngine(dirs=[], app_dirs=False, libraries={}, autoescape=True, string_if_invalid="")
+_TEXT_ENGINE = _MerchantEngine(dirs=[], app_dirs=False, libraries={}, autoescape=False, string_if_invalid="")
+# Quoted strings are skipped when looking for filters: `{{ x|default:"a|b" }}` uses only `default`.
+_QUOTED = re.compile(r""""[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*'""")
+_FILTER_NAME = re.compile(r"\|\s*([A-Za-z_][A-Za-z0-9_]*)")
 
 # Documented on the edit page: (variable, what it holds, sample value).
 VARIABLES = [
@@ -88,40 +129,76 @@ VARIABLES = [
 ]
 
 
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
 def check_template(source: str) -> None:
     """Raises TemplateSyntaxError (with a pt-BR message) for a template a merchant may not save."""
     if len(source or "") > MAX_TEMPLATE_CHARS:
         raise TemplateSyntaxError(
-            _("O modelo passou de %(limit)s caracteres.")
-            % {"limit": f"{MAX_TEMPLATE_CHARS:,}".replace(",", ".")}
+            _("O modelo passou de %(limit)s caracteres.") % {"limit": _number(MAX_TEMPLATE_CHARS)}
         )
     depth = 0
     for token in Lexer(source or "").tokenize():
-        if token.token_type != TokenType.BLOCK:
-            continue
-        name = (token.split_contents() or [""])[0]
-        if name not in ALLOWED_TAGS:
-            raise TemplateSyntaxError(
-                _("A tag {%% %(tag)s %%} não é permitida nos e-mails. Use apenas: %(allowed)s.")
-                % {"tag": name, "allowed": "if, for, with, comment, firstof"}
-            )
-        # Loops inside loops multiply: two levels are plenty for an e-mail, and keep rendering cheap.
-        depth += {"for": 1, "endfor": -1}.get(name, 0)
-        if depth > MAX_LOOP_DEPTH:
-            raise TemplateSyntaxError(
-                _("Use no máximo %(depth)s {%% for %%} um dentro do outro.") % {"depth": MAX_LOOP_DEPTH}
-            )
+        if token.token_type == TokenType.BLOCK:
+            name = (token.split_contents() or [""])[0]
+            if name not in ALLOWED_TAGS:
+                raise TemplateSyntaxError(
+                    _("A tag {%% %(tag)s %%} não é permitida nos e-mails. Use apenas: %(allowed)s.")
+                    % {"tag": name, "allowed": "if, with, comment, firstof, spaceless"}
+                )
+            if name in _BLOCK_ENDS.values():
+                depth += 1
+            elif name in _BLOCK_ENDS:
+                depth -= 1
+            if depth > MAX_NESTING:
+                raise TemplateSyntaxError(
+                    _("Use no máximo %(depth)s blocos ({%% if %%}, {%% with %%}…) um dentro do outro.")
+                    % {"depth": MAX_NESTING}
+                )
+        if token.token_type in (TokenType.BLOCK, TokenType.VAR):
+            names = _FILTER_NAME.findall(_QUOTED.sub('""', token.contents))
+            for name in names:
+                if name not in ALLOWED_FILTERS:
+                    raise TemplateSyntaxError(
+                        _("O filtro |%(filter)s não é permitido nos e-mails. Use apenas: %(allowed)s.")
+                        % {"filter": name, "allowed": ", ".join(sorted(ALLOWED_FILTERS))}
+                    )
+            if len(names) > MAX_FILTERS and token.token_type == TokenType.VAR:
+                raise TemplateSyntaxError(
+                    _("Use no máximo %(count)s filtros em uma variável.") % {"count": MAX_FILTERS}
+                )
     try:
         _TEXT_ENGINE.from_string(source or "")
+    except RecursionError as exc:
+        raise TemplateSyntaxError(
+            _("Use no máximo %(depth)s blocos ({%% if %%}, {%% with %%}…) um dentro do outro.")
+            % {"depth": MAX_NESTING}
+        ) from exc
     except TemplateSyntaxError as exc:
         raise TemplateSyntaxError(_("Erro de sintaxe no modelo: %(error)s") % {"error": exc}) from exc
 
 
 def render_string(source: str, context: dict, *, html: bool) -> str:
-    """Renders merchant-editable `source` with the restricted engine (checked first)."""
+    """Renders merchant-editable `source` with the restricted engine (checked first), within the time and
+    size caps: TemplateLimitExceeded (a TemplateSyntaxError, with a pt-BR message) past either."""
     check_template(source)
     engine = _HTML_ENGINE if html else _TEXT_ENGINE
-    return engine.from_string(source or "").render(Context(plain(context), autoescape=html))
+    template = engine.from_string(source or "")
+    budget = _BudgetContext(plain(context), autoescape=html, deadline=time.monotonic() + MAX_RENDER_SECONDS)
+    try:
+        output = template.render(budget)
+    except RecursionError as exc:  # the nesting check makes this unreachable; the cap stays a cap
+        raise TemplateLimitExceeded(_render_too_slow_message()) from exc
+    if time.monotonic() > budget.deadline:
+        raise TemplateLimitExceeded(_render_too_slow_message())
+    if len(output) > MAX_OUTPUT_CHARS:
+        raise TemplateLimitExceeded(
+            _("O e-mail gerado passou de %(limit)s caracteres. Encurte o modelo.")
+            % {"limit": _number(MAX_OUTPUT_CHARS)}
+        )
+    return output
 
 
 def plain(value):

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Merchant
 from subscribers.models import EMAIL_TAKEN_CODE, EMAIL_TAKEN_MESSAGE, Customer
-from subscribers.validators import normalize_document, normalize_email, normalize_handle
+from subscribers.validators import normalize_document, normalize_email, normalize_handle, normalize_phone
 
 _EDITABLE_FIELDS = ["name", "email", "handle", "document", "phone"]
 
@@ -23,7 +23,8 @@ def customer_create(
 ) -> Customer:
     """Registers a customer of `merchant`.
 
-    Values are normalized (e-mail lower-cased, handle without "@", CPF/CNPJ digits only) and checked
+    Values are normalized (e-mail lower-cased, handle without "@", CPF/CNPJ digits only, phone in E.164
+    "+5511912345678" from "(11) 91234-5678" or "+55 11 91234-5678") and checked
     with `full_clean()`; a `ValidationError` keyed by field refuses the whole write. `actor` is the user
     who did it, for the audit trail.
     """
@@ -58,7 +59,7 @@ def _assign(customer: Customer, *, name: str, email: str, handle: str, document:
     customer.email = normalize_email(email)
     customer.handle = normalize_handle(handle)
     customer.document = normalize_document(document)
-    customer.phone = (phone or "").strip()
+    customer.phone = normalize_phone(phone)
 
 
 def _save_checked(customer: Customer, *, update_fields: list[str] | None = None) -> None:

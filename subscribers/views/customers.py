@@ -5,9 +5,11 @@ from django.views.generic import ListView
 from accounts.generic import MerchantCreateView, MerchantDetailView, MerchantListView, MerchantUpdateView
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from core.filtersets import MAX_SEARCH_CHARS
 from subscribers import selectors, services
 from subscribers.filtersets import CustomerFilterSet
 from subscribers.forms import CustomerForm
+from subscribers.models import Customer
 from subscribers.tables import CustomerTable
 from subscribers.views.subscriptions import with_display
 
@@ -86,5 +88,16 @@ class CustomerLookupView(MerchantScopedMixin, ListView):
     limit = 30
 
     def get_queryset(self):
-        found = selectors.customer_search(super().get_queryset(), query=self.request.GET.get("q", ""))
+        query = self.request.GET.get("q", "")
+        if len(query) > MAX_SEARCH_CHARS:  # the same cap as every list's search (see core.filtersets)
+            return Customer.objects.none()
+        found = selectors.customer_search(super().get_queryset(), query=query)
         return found.order_by("name", "pk")[: self.limit]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if len(self.request.GET.get("q", "")) > MAX_SEARCH_CHARS:
+            context["search_error"] = _("Busque com no máximo %(limit)s caracteres.") % {
+                "limit": MAX_SEARCH_CHARS
+            }
+        return context

@@ -13,6 +13,7 @@ from accounts.generic import MerchantListView
 from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from core.pagination import LargeListPaginator, count_rows
+from core.ratelimit import RateLimitMixin
 from plans.models import Plan
 from subscribers import exports, selectors
 from subscribers.filtersets import SubscriberExportFilterSet, SubscriberFilterSet
@@ -88,7 +89,7 @@ class SubscriberExportListView(MerchantListView):
     empty_filtered_message = _("Nenhuma exportação nesta situação.")
 
 
-class SubscriberExportView(MerchantScopedMixin, View):
+class SubscriberExportView(MerchantScopedMixin, RateLimitMixin, View):
     """The list's rows as CSV, with the same filters and sort, streamed without buffering.
 
     Every export is recorded (SubscriberExport: who, when, which filters, how many rows, how it ended) for
@@ -96,13 +97,19 @@ class SubscriberExportView(MerchantScopedMixin, View):
     """
 
     required_action = Action.EXPORT
+    rate_limits = [("export", "user", ("GET",))]
 
     def get(self, request, *args, **kwargs):
         queryset = selectors.subscriber_list_queryset().filter(merchant=request.merchant)
         filterset = SubscriberFilterSet(request.GET, queryset=queryset, merchant=request.merchant)
-        # Like the list (FilterView's strict mode): invalid filters export nothing rather than everything.
-        valid = filterset.is_valid()
-        rows = filterset.qs if valid else queryset.none()
+        if not filterset.is_valid():
+            # Invalid filters (?status=bogus, ?plan=999999, ?subscribed_from=31/02/2026) would export an
+            # empty file and record it: the person gets the list with the form's errors instead (400), and
+            # nothing is recorded.
+            response = SubscriberListView.as_view()(request, *args, **kwargs)
+            response.status_code = 400
+            return response
+        rows = filterset.qs
         # The table knows how each column sorts; sorting through it keeps the list's order exactly.
         table = SubscriberTable(rows, order_by=request.GET.get("sort") or None)
         delimiter = exports.DELIMITERS.get(request.GET.get("delimiter", ""), ";")
@@ -111,7 +118,7 @@ class SubscriberExportView(MerchantScopedMixin, View):
             merchant=request.merchant,
             user=request.user,
             query=export_query(request.GET, filterset),
-            description=describe_filters(filterset, table, request.GET.get("sort", "")) if valid else "",
+            description=describe_filters(filterset, table, request.GET.get("sort", "")),
             output_format=output_format,
             delimiter=delimiter,
         )

@@ -458,3 +458,13 @@ def test_the_subscription_page_offers_reembolsar_only_when_allowed(
     assert 'data-action="refund"' not in not_for_boleto
     assert 'data-action="refund"' not in not_for_active
     assert 'data-action="refund"' not in not_for_viewer
+
+
+@pytest.mark.parametrize("amount", ["١٠", "۱۰", "１０", "1_0", "१०"])
+def test_an_amount_in_other_digits_is_refused_and_refunds_nothing(signed_in, owner, canceled, amount):
+    """ "١٠" (Arabic-Indic ten) used to become a R$ 10,00 refund: Python reads any Unicode digit."""
+    response = signed_in(owner).post(refund_url(canceled), {"amount": amount, "reason": ""})
+
+    assert response.status_code == 200
+    assert "Use apenas os algarismos 0 a 9." in response.content.decode()
+    assert not Refund.objects.exists()

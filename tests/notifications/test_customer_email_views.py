@@ -163,7 +163,7 @@ def test_the_preview_keeps_the_e_mails_html_inside_its_sandboxed_frame(owner_cli
 def test_the_live_preview_shows_a_syntax_error(owner_client):
     response = owner_client.post(
         reverse("notifications:customer_email_preview", args=["subscription_created"]),
-        form_data(body_text="{% for x in %}"),
+        form_data(body_text="{% if x %}sem fim"),
         headers={"HX-Request": "true"},
     )
 

@@ -31,7 +31,7 @@ def test_create_stores_normalized_values(merchant, owner):
     assert customer.email == "maria.silva@example.com"
     assert customer.handle == "maria.silva"
     assert customer.document == "52998224725"
-    assert customer.phone == "(11) 99999-0000"
+    assert customer.phone == "+5511999990000"  # E.164 (see test_customer_phone.py)
 
 
 def test_create_accepts_a_cnpj(merchant, owner):
@@ -99,7 +99,7 @@ def test_update_changes_every_field(merchant, owner):
         "novo@example.com",
         "novo",
         "11222333000181",
-        "11 3333-4444",
+        "+551133334444",
     )
 
 

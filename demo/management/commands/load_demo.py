@@ -2,8 +2,9 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -109,6 +110,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, url, **options):
+        # Its logins and password are public (README): on a production server they would be a way in.
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "load_demo only runs in development (DJANGO_DEBUG=true, as make run sets). "
+                "A production install creates its first merchant with manage.py create_merchant."
+            )
         User = get_user_model()
         merchants = {}
         for spec in MERCHANTS:
