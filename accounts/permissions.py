@@ -21,10 +21,12 @@ class Action(StrEnum):
     MANAGE_SETTINGS = "manage_settings"  # merchant profile, dunning policy
     VIEW_AUDIT = "view_audit"  # tombstones of deleted subscriptions and other owner-only history
     RUN_BILLING = "run_billing"  # "Executar agora" on Cobranças > Execuções (owners only)
+    # Fix a past-due charge: "Alterar cartão", "Cobrar agora", "Anular", "Marcar como incobrável".
+    COLLECT = "collect"
 
 
 _READ = {Action.VIEW, Action.EXPORT}
-_SUPPORT = _READ | {Action.MANAGE_CUSTOMERS, Action.MANAGE_SUBSCRIPTIONS, Action.REFUND}
+_SUPPORT = _READ | {Action.MANAGE_CUSTOMERS, Action.MANAGE_SUBSCRIPTIONS, Action.REFUND, Action.COLLECT}
 _MANAGER = _SUPPORT | {Action.MANAGE_CATALOG, Action.MANAGE_BILLING, Action.MANAGE_NOTIFICATIONS}
 
 PERMISSIONS: dict[str, frozenset[Action]] = {

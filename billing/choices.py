@@ -1,3 +1,10 @@
+"""Billing statuses and kinds, and the transition tables of invoices, payments and refunds.
+
+Every status change of an Invoice, Payment or Refund goes through `billing.services.states` (`invoice_move`,
+`payment_move`, `refund_move`), which checks these tables; screens ask the same tables (through the models'
+`can_*` predicates) before offering a button. docs/billing-states.md explains each edge.
+"""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +27,7 @@ class PaymentStatus(models.TextChoices):
     PENDING = "pending", _("Pendente")
     SUCCEEDED = "succeeded", _("Paga")
     FAILED = "failed", _("Falhou")
+    CANCELED = "canceled", _("Cancelada")
     REFUNDED = "refunded", _("Reembolsada")
 
 
@@ -49,3 +57,65 @@ class BillingRunTrigger(models.TextChoices):
 class Gateway(models.TextChoices):
     SANDBOX = "sandbox", _("Sandbox (testes)")
     MANUAL = "manual", _("Manual")
+
+
+class InvoiceAction(models.TextChoices):
+    """What staff may do to an invoice from its page (support and up)."""
+
+    CHARGE_NOW = "charge_now", _("Cobrar agora")
+    VOID = "void", _("Anular")
+    MARK_UNCOLLECTIBLE = "mark_uncollectible", _("Marcar como incobrável")
+    RECORD_PAYMENT = "record_payment", _("Registrar pagamento")
+
+
+IS = InvoiceStatus
+P = PaymentStatus
+R = RefundStatus
+
+# invoice status → statuses a service may move it to.
+INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
+    # A draft is finalised (open) or thrown away (void); nothing is owed before it is open.
+    IS.DRAFT: frozenset({IS.OPEN, IS.VOID}),
+    # Open: paid (a charge or a recorded payment), given up (dunning exhausted or staff's "Marcar como
+    # incobrável"), or voided (staff's "Anular", or its subscription ended with nothing collected).
+    IS.OPEN: frozenset({IS.PAID, IS.UNCOLLECTIBLE, IS.VOID}),
+    # Uncollectible is still owed: a late payment recorded by staff settles it (payment_record_manual).
+    IS.UNCOLLECTIBLE: frozenset({IS.PAID}),
+    # Paid and void are final; refunds and chargebacks are amounts on the payment, not invoice statuses.
+    IS.PAID: frozenset(),
+    IS.VOID: frozenset(),
+}
+
+# payment status → statuses a service may move it to.
+PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    # A pending boleto/pix (or a charge awaiting the gateway) is paid, declined or lapses (failed), or is
+    # withdrawn (canceled: its invoice was voided or its subscription ended).
+    P.PENDING: frozenset({P.SUCCEEDED, P.FAILED, P.CANCELED}),
+    # Refunded in full. A partial refund or a chargeback is recorded in amount_refunded /
+    # amount_charged_back on a payment that stays succeeded (the amounts are the ledger's source).
+    P.SUCCEEDED: frozenset({P.REFUNDED}),
+    P.FAILED: frozenset(),
+    P.CANCELED: frozenset(),
+    P.REFUNDED: frozenset(),
+}
+
+# refund status → statuses a service may move it to (refunds are created with the gateway's answer, so
+# only one still waiting on the gateway may move).
+REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
+    R.PENDING: frozenset({R.SUCCEEDED, R.FAILED}),
+    R.SUCCEEDED: frozenset(),
+    R.FAILED: frozenset(),
+}
+
+# The invoice statuses in which each staff action is offered (and allowed by its service).
+INVOICE_ACTIONS: dict[str, frozenset[str]] = {
+    InvoiceAction.CHARGE_NOW: frozenset({IS.OPEN}),
+    InvoiceAction.VOID: frozenset(s for s, targets in INVOICE_TRANSITIONS.items() if IS.VOID in targets)
+    - {IS.DRAFT},
+    InvoiceAction.MARK_UNCOLLECTIBLE: frozenset(
+        s for s, targets in INVOICE_TRANSITIONS.items() if IS.UNCOLLECTIBLE in targets
+    ),
+    InvoiceAction.RECORD_PAYMENT: frozenset(
+        s for s, targets in INVOICE_TRANSITIONS.items() if IS.PAID in targets
+    ),
+}

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from billing.choices import (
+    INVOICE_ACTIONS,
     BillingRunStatus,
     BillingRunTrigger,
     DunningFinalAction,
@@ -141,9 +142,14 @@ class Invoice(models.Model):
     def get_absolute_url(self):
         return reverse("billing:invoice_detail", kwargs={"pk": self.pk})
 
+    def can(self, action: str) -> bool:
+        """Whether staff's `action` (billing.choices.InvoiceAction) applies in this status: the one table
+        (INVOICE_ACTIONS, derived from INVOICE_TRANSITIONS) that services, views and templates ask."""
+        return self.status in INVOICE_ACTIONS[action]
+
     def can_record_payment(self) -> bool:
         """Staff may record an offline payment of an open (or given-up) invoice."""
-        return self.status in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)
+        return self.can("record_payment")
 
 
 class InvoiceLine(models.Model):

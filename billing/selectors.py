@@ -3,8 +3,9 @@
 import datetime as dt
 import re
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
+from billing.choices import InvoiceStatus
 from billing.models import BillingRun, Chargeback, Invoice, Payment, Refund
 
 # How many invoices the subscription page's "Transações" lists before pointing to Cobranças > Faturas.
@@ -122,4 +123,26 @@ def subscription_transactions(subscription, *, limit: int = SUBSCRIPTION_TRANSAC
             : limit + 1
         ]
     )
-    return {"invoices": invoices[:limit], "has_more": len(invoices) > limit}
+    return {
+        "invoices": invoices[:limit],
+        "has_more": len(invoices) > limit,
+        "outstanding": subscription_outstanding(subscription),
+    }
+
+
+def subscription_outstanding(subscription) -> dict:
+    """What the subscription still owes: open and uncollectible invoices (an installment given up on
+    stays owed), as {"count", "amount", "uncollectible"}; one query."""
+    row = Invoice.objects.filter(
+        subscription_id=subscription.pk, status__in=[InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE]
+    ).aggregate(
+        count=Count("pk"),
+        amount=Sum(F("total") - F("amount_paid")),
+        uncollectible=Count("pk", filter=Q(status=InvoiceStatus.UNCOLLECTIBLE)),
+    )
+    return {
+        "count": row["count"],
+        "amount": row["amount"] or 0,
+        "uncollectible": row["uncollectible"],
+        "currency": subscription.currency,
+    }

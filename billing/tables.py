@@ -21,6 +21,7 @@ PAYMENT_STATUS_BADGE_CLASSES = {
     PaymentStatus.PENDING: "text-bg-warning",
     PaymentStatus.SUCCEEDED: "text-bg-success",
     PaymentStatus.FAILED: "text-bg-danger",
+    PaymentStatus.CANCELED: "text-bg-secondary",
     PaymentStatus.REFUNDED: "text-bg-light border",
 }
 RUN_STATUS_BADGE_CLASSES = {

@@ -15,6 +15,13 @@ urlpatterns = [
         views.InvoiceRecordPaymentView.as_view(),
         name="invoice_record_payment",
     ),
+    path("faturas/<int:pk>/cobrar-agora/", views.InvoiceChargeNowView.as_view(), name="invoice_charge_now"),
+    path("faturas/<int:pk>/anular/", views.InvoiceVoidView.as_view(), name="invoice_void"),
+    path(
+        "faturas/<int:pk>/incobravel/",
+        views.InvoiceMarkUncollectibleView.as_view(),
+        name="invoice_mark_uncollectible",
+    ),
     # Cobranças > Pagamentos
     path("pagamentos/", views.PaymentListView.as_view(), name="payment_list"),
     path("pagamentos/<int:pk>/simular/", views.PaymentSettleView.as_view(), name="payment_settle"),

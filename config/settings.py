@@ -190,6 +190,8 @@ SUBSCRIPTION_PLAN_CHANGE_HOOK = "billing.services.proration.prorate_plan_change"
 SUBSCRIPTION_BILLING_HISTORY_HOOK = "billing.services.invoicing.subscription_billing_history"
 # Why a list row may not be refunded (the refund service's own message), or None.
 SUBSCRIPTION_REFUND_REFUSAL_HOOK = "billing.services.refunds.refund_row_refusal"
+# What ending a subscription does to its open charges (live boletos/pix withdrawn, invoices voided).
+SUBSCRIPTION_ENDED_HOOK = "billing.services.invoice_actions.subscription_ended_charges"
 
 # --- Webhooks (notifications/services/dispatch.py) ----------------------------------------------------
 # Private, loopback, link-local and other non-public addresses are refused (SSRF), and endpoints must use

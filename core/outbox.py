@@ -15,11 +15,14 @@ from core.bulk import encode_json, insert_rows
 
 
 def emit(*, merchant, type: str, payload: dict):
-    """Writes one outbox Event (e.g. "subscription.canceled"), inside the calling service's transaction."""
+    """Writes one outbox Event (e.g. "subscription.canceled"), inside the calling service's transaction.
+    `merchant` is an instance or an id (a service holding only the id need not load the merchant)."""
     Event = apps.get_model("notifications", "Event")
     # Round-trip through Django's encoder so dates, Decimals and UUIDs are stored as JSON strings.
     return Event.objects.create(
-        merchant=merchant, type=type, payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+        merchant_id=getattr(merchant, "pk", merchant),
+        type=type,
+        payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
     )
 
 

@@ -25,8 +25,9 @@ DEFINITIONS = {
         _(
             "Assinaturas com a situação Pagamento pendente agora: uma cobrança falhou e as novas tentativas "
             "estão em andamento. Valor em risco: soma do que falta pagar (total menos o já pago) das faturas "
-            "em aberto dessas assinaturas, por moeda. O valor não tem link: a lista de faturas não filtra "
-            "pela situação da assinatura."
+            "em aberto dessas assinaturas, mais as parcelas de parcelamentos marcadas como incobráveis "
+            "(ainda devidas), por moeda. O valor não tem link: a lista de faturas não filtra pela situação "
+            "da assinatura."
         ),
     ),
     "mrr": (

@@ -130,8 +130,14 @@ def live_state(*, merchant) -> dict:
                     int(row["active_amount"]),
                 ]
             )
+    # At risk: what past-due subscriptions' open invoices still lack, plus installments given up on
+    # (uncollectible): an installment plan runs on past them, but the customer still owes them.
     unpaid = (
-        Invoice.objects.filter(merchant=merchant, status=InvoiceStatus.OPEN, subscription__status=S.PAST_DUE)
+        Invoice.objects.filter(merchant=merchant)
+        .filter(
+            Q(status=InvoiceStatus.OPEN, subscription__status=S.PAST_DUE)
+            | Q(status=InvoiceStatus.UNCOLLECTIBLE, installment_number__isnull=False)
+        )
         .values("currency")
         .annotate(unpaid=Sum(F("total") - F("amount_paid")), invoices=Count("pk"))
         .order_by()

@@ -151,6 +151,11 @@ EVENT_TYPES: list[EventType] = [
         _SUBSCRIPTION,
     ),
     EventType(
+        "subscription.card_updated",
+        _("O cartão da assinatura foi trocado (“Alterar cartão”): finais do cartão antigo e do novo."),
+        {**_SUBSCRIPTION, "old_card_last4": "0002", "card_last4": "4242", "card_brand": "Visa"},
+    ),
+    EventType(
         "invoice.created",
         _("Uma fatura foi emitida (renovação, parcela ou rateio de troca de plano)."),
         _INVOICE,
@@ -168,6 +173,27 @@ EVENT_TYPES: list[EventType] = [
     EventType(
         "invoice.overdue",
         _("A fatura venceu sem pagamento e as tentativas acabaram."),
+        {**_INVOICE, "status": "uncollectible"},
+    ),
+    EventType(
+        "invoice.finalized",
+        _("Um rascunho de fatura foi finalizado e passou a ser cobrado (em aberto)."),
+        _INVOICE,
+    ),
+    EventType(
+        "invoice.voided",
+        _(
+            "Uma fatura foi anulada: nada é devido (anulada pela equipe, ou a assinatura terminou sem que "
+            "ela fosse cobrada; o boleto/pix dela é cancelado)."
+        ),
+        {**_INVOICE, "status": "void"},
+    ),
+    EventType(
+        "invoice.marked_uncollectible",
+        _(
+            "Uma fatura foi marcada como incobrável: as tentativas param, o valor continua devido "
+            "(pela equipe, ou a assinatura terminou durante as tentativas de cobrança)."
+        ),
         {**_INVOICE, "status": "uncollectible"},
     ),
     EventType(
@@ -191,6 +217,14 @@ EVENT_TYPES: list[EventType] = [
         "payment.failed",
         _("Um pagamento foi recusado ou o boleto/pix venceu."),
         {**_PAYMENT, "status": "failed", "failure_code": "card_declined"},
+    ),
+    EventType(
+        "payment.canceled",
+        _(
+            "Um boleto ou pix pendente foi cancelado: a fatura foi paga de outro jeito ou anulada, ou a "
+            "assinatura terminou. Ele não pode mais ser pago."
+        ),
+        {**_PAYMENT, "method": "boleto", "status": "canceled"},
     ),
     EventType(
         "payment.refunded",

@@ -26,6 +26,7 @@ class SubscriptionAction(models.TextChoices):
     DELETE = "delete", _("Excluir")
     REMOVE = "remove", _("Remover")
     READD = "readd", _("Readicionar")
+    CHANGE_CARD = "change_card", _("Alterar cartão")
 
 
 class PaymentMethod(models.TextChoices):
@@ -89,6 +90,8 @@ ALLOWED_ACTIONS: dict[str, frozenset[str]] = {
     SubscriptionAction.EDIT: frozenset({S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE}),
     SubscriptionAction.READD: frozenset({S.ACTIVE, S.TRIALING}),
     SubscriptionAction.DELETE: frozenset(S),
+    # The card on file may be replaced while the subscription is still charged (a past-due card fixed).
+    SubscriptionAction.CHANGE_CARD: frozenset({S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE}),
 }
 
 # status → statuses a service may move it to.

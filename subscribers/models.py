@@ -360,6 +360,8 @@ class Subscription(models.Model):
             return self.payment_method != PaymentMethod.BOLETO
         if action == SubscriptionAction.READD:
             return self.cancel_at is None
+        if action == SubscriptionAction.CHANGE_CARD:
+            return self.payment_method == PaymentMethod.CARD
         return True
 
     @property

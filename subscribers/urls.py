@@ -59,6 +59,11 @@ urlpatterns = [
         name="subscription_readd",
     ),
     path(
+        "planos/assinaturas/<int:pk>/alterar-cartao/",
+        views.SubscriptionChangeCardView.as_view(),
+        name="subscription_change_card",
+    ),
+    path(
         "planos/assinaturas/<int:pk>/excluir/",
         views.SubscriptionDeleteView.as_view(),
         name="subscription_delete",

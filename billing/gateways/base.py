@@ -67,3 +67,9 @@ class GatewayAdapter:
 
     def status(self, *, merchant_id: int, reference: str) -> ChargeResult:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def cancel(self, *, merchant_id: int, reference: str) -> None:
+        """Withdraws a pending charge (a boleto or pix nobody should pay any more). Adapters whose pending
+        charges cannot be withdrawn keep this default, which does nothing: the engine has marked the
+        payment canceled, so a late settlement of it is refused on our side."""
+        return None

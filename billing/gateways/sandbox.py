@@ -12,7 +12,9 @@ Test cards (method "card", the card number is the payment token; spaces and hyph
 Boleto and pix are answered `pending` with `expires_at` = now + the merchant's `boleto_pix_expiry_days`
 and fake payment instructions in `details` (`boleto_line` or `pix_code`, derived from the reference;
 nobody can pay them). They settle through `sandbox_settle` ("Simular pagamento" or the signed callback),
-or lapse: once past `expires_at` they report `failed` with code `expired`. Both exist only in BRL.
+or lapse: once past `expires_at` they report `failed` with code `expired`. Both exist only in BRL. A pending
+one withdrawn by the engine (`cancel`: its invoice was paid another way or voided, or its subscription
+ended) becomes `canceled` and can no longer be settled.
 
 The merchant's `sandbox_disconnected` switch makes every new charge fail with `gateway_unavailable`. That
 answer is stored under its idempotency key like any other, so the same key keeps answering the same even
@@ -155,6 +157,14 @@ class SandboxGateway(GatewayAdapter):
     def status(self, *, merchant_id: int, reference: str, now: dt.datetime | None = None) -> ChargeResult:
         row = _charge_by_reference(merchant_id, reference)
         return _charge_result(_expire_if_lapsed(row, now or timezone.now()))
+
+    def cancel(self, *, merchant_id: int, reference: str) -> None:
+        """Withdraws a pending boleto/pix: the sandbox "bank" refuses to settle it from then on."""
+        with transaction.atomic():
+            row = _charge_by_reference(merchant_id, reference, lock=True)
+            if row.status == PaymentStatus.PENDING:
+                row.status = PaymentStatus.CANCELED
+                row.save(update_fields=["status"])
 
     def refund(
         self, *, merchant_id: int, payment_reference: str, amount: int, idempotency_key: str

@@ -40,12 +40,20 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Merchant
 from billing.calculations import TaxInput
-from billing.choices import Gateway, InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.choices import (
+    INVOICE_TRANSITIONS,
+    PAYMENT_TRANSITIONS,
+    Gateway,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentStatus,
+)
 from billing.gateways import ChargeRequest, get_gateway
 from billing.models import BillingSettings, Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, decline_reason, lock_subscription, payment_payload
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
 from billing.services.renewal import RenewalDraft, draft_renewal
+from billing.services.states import bulk_transition
 from core.bulk import in_values, insert_rows, reserve_pks
 from core.outbox import emit_many
 from plans.models import Coupon
@@ -125,12 +133,13 @@ class _Row:
 
 
 # Stored values, looked up once (an enum member's .value costs a descriptor call per access).
-PAID = InvoiceStatus.PAID.value
-PENDING, SUCCEEDED, FAILED = (
-    PaymentStatus.PENDING.value,
-    PaymentStatus.SUCCEEDED.value,
-    PaymentStatus.FAILED.value,
-)
+# The statuses the set-based path writes are the transition tables' edges (billing.services.states):
+# invoices are inserted open or paid (open → paid); payments pending, succeeded (pending → succeeded) or
+# failed (pending → failed).
+PAID = bulk_transition(INVOICE_TRANSITIONS, InvoiceStatus.OPEN, InvoiceStatus.PAID)
+PENDING = PaymentStatus.PENDING.value
+SUCCEEDED = bulk_transition(PAYMENT_TRANSITIONS, PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+FAILED = bulk_transition(PAYMENT_TRANSITIONS, PaymentStatus.PENDING, PaymentStatus.FAILED)
 ACTIVE, PAST_DUE = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAST_DUE.value
 # A first decline moves an active subscription to past due (billing.services.charging._failed).
 assert PAST_DUE in TRANSITIONS[ACTIVE]
@@ -218,8 +227,9 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
             events.append((renewal.merchant_id, "invoice.created", invoice_payload(invoice)))
             outcomes[renewal.pk] = "succeeded"
             if renewal.draft.charge is None:
-                # Nothing to charge: paid at once, like the per-subscription path (no payment, no event).
+                # Nothing to charge: paid at once, like the per-subscription path (no payment).
                 invoice.status, invoice.paid_at = PAID, now
+                events.append((renewal.merchant_id, "invoice.paid", invoice_payload(invoice)))
                 continue
             payment, result = payments[renewal.pk], results[renewal.pk]
             payment.gateway_reference = result.reference or payment.gateway_reference

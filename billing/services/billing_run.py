@@ -25,6 +25,7 @@ from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
 from billing.services.invoicing import allocate_invoice_numbers, subscription_taxes
 from billing.services.renewal import draft_renewal, renewal_write
+from billing.services.states import invoice_move, payment_move
 from core import heartbeat
 from core.queues import BILLING, enqueue
 from subscribers.choices import SubscriptionStatus
@@ -55,7 +56,11 @@ def retries_due(now):
 
 
 def expiries_due(now):
-    return Payment.objects.filter(status=PaymentStatus.PENDING, expires_at__lte=now)
+    # Only what process_subscription will act on: an ended subscription's boletos/pix were withdrawn when it
+    # ended, and any left over must not count as due work on every tick.
+    return Payment.objects.filter(
+        status=PaymentStatus.PENDING, expires_at__lte=now, invoice__subscription__status__in=BILLABLE
+    )
 
 
 def due_subscription_ids(now, *, merchant=None) -> dict[int, list[int]]:
@@ -101,8 +106,7 @@ def _expire_lapsed_payments(subscription, now) -> list[str]:
             continue
         if invoice.status != InvoiceStatus.OPEN:
             # Paid some other way (e.g. recorded by staff): this boleto simply lapses, no dunning.
-            payment.status, payment.failure_code = PaymentStatus.FAILED, "expired"
-            payment.save(update_fields=["status", "failure_code"])
+            payment_move(payment=payment, to=PaymentStatus.FAILED, now=now, failure_code="expired")
             continue
         try:
             result = get_gateway(payment.gateway).status(
@@ -129,6 +133,8 @@ def _retry_invoices(subscription, now) -> list[str]:
         .order_by("pk")
         .values_list("pk", flat=True)
     ):
+        if subscription.status not in BILLABLE:
+            break  # ended by an earlier step of this pass (a lapsed boleto exhausted dunning): no new charge
         invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_pk)
         if (
             invoice.status != InvoiceStatus.OPEN
@@ -138,8 +144,6 @@ def _retry_invoices(subscription, now) -> list[str]:
             continue
         payment = _attempt(invoice=invoice, subscription=subscription, now=now)
         outcomes.append("failed" if payment.status == PaymentStatus.FAILED else "succeeded")
-        if subscription.status not in BILLABLE:
-            break
     return outcomes
 
 
@@ -165,9 +169,12 @@ def _renew(subscription, now) -> list[str]:
             tz=subscription.merchant.tzinfo,
             now=now,
         )
-        if draft is None:  # every installment billed
+        if draft is None:
+            # Every installment billed and the last one's period is over: the plan ends now, unless its last
+            # charges are still being collected (their outcome ends it then). Nothing more is invoiced.
             subscription_apply_billing(subscription=subscription, now=now, next_invoice_at=None)
             _finish_installments(subscription=subscription, now=now)
+            outcomes.append("succeeded")
             break
         (number,) = allocate_invoice_numbers(subscription.merchant, 1)
         invoice = renewal_write(subscription=subscription, draft=draft, number=number)
@@ -181,9 +188,7 @@ def _renew(subscription, now) -> list[str]:
         if invoice is None:
             continue
         if invoice.total == 0:
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = now
-            invoice.save(update_fields=["status", "paid_at"])
+            invoice_move(invoice=invoice, to=InvoiceStatus.PAID, now=now)
             if subscription.status in (S.TRIALING, S.PENDING, S.PAST_DUE):
                 subscription_apply_billing(
                     subscription=subscription,

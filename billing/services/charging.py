@@ -4,6 +4,7 @@ Lock order everywhere: Subscription, then Invoice, then Payment (CONVENTIONS.md)
 prefixed with an underscore expect the caller to hold those locks inside its transaction.
 """
 
+import contextlib
 import datetime as dt
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from billing.gateways.sandbox import sandbox_settle
 from billing.models import BillingSettings, Invoice, Payment
 from billing.services.invoicing import invoice_payload
 from billing.services.renewal import gateway_for_method, invoice_charge_key
+from billing.services.states import invoice_move, payment_move, payment_payload
 from core.outbox import emit
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription
@@ -29,22 +31,6 @@ def gateway_for(subscription: Subscription) -> str:
     return gateway_for_method(subscription.payment_method)
 
 
-def payment_payload(payment: Payment) -> dict:
-    return {
-        "id": payment.pk,
-        "invoice": payment.invoice_id,
-        "attempt": payment.attempt,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "method": payment.method,
-        "gateway": payment.gateway,
-        "status": payment.status,
-        "failure_code": payment.failure_code,
-        "amount_refunded": payment.amount_refunded,
-        "amount_charged_back": payment.amount_charged_back,
-    }
-
-
 def lock_subscription(pk: int, *, skip_locked: bool = False) -> Subscription | None:
     """The subscription row under lock (only that row: `of=self`), with what billing reads."""
     queryset = Subscription.objects.select_for_update(skip_locked=skip_locked, of=("self",)).select_related(
@@ -53,10 +39,12 @@ def lock_subscription(pk: int, *, skip_locked: bool = False) -> Subscription | N
     return queryset.filter(pk=pk).first()
 
 
-def _attempt(*, invoice: Invoice, subscription: Subscription, now) -> Payment:
+def _attempt(
+    *, invoice: Invoice, subscription: Subscription, now, manual=False, resume_attempt_at=None
+) -> Payment:
     """One gateway attempt for an open invoice. The key (subscription, the invoice's period start and the
     attempt number: see renewal.charge_key) makes a crashed or repeated task get the gateway's first
-    answer again instead of charging twice."""
+    answer again instead of charging twice. `manual`: staff's "Cobrar agora" (see _failed)."""
     attempt = invoice.attempt_count + 1
     key = invoice_charge_key(invoice, attempt)
     payment, _created = Payment.objects.get_or_create(
@@ -90,18 +78,28 @@ def _attempt(*, invoice: Invoice, subscription: Subscription, now) -> Payment:
         result = ChargeResult(
             status=PaymentStatus.FAILED, failure_code="gateway_unavailable", failure_message=str(exc)
         )
-    _apply_result(payment=payment, invoice=invoice, subscription=subscription, result=result, now=now)
+    _apply_result(
+        payment=payment,
+        invoice=invoice,
+        subscription=subscription,
+        result=result,
+        now=now,
+        manual=manual,
+        resume_attempt_at=resume_attempt_at,
+    )
     return payment
 
 
-def _apply_result(*, payment, invoice, subscription, result: ChargeResult, now) -> None:
+def _apply_result(
+    *, payment, invoice, subscription, result: ChargeResult, now, manual=False, resume_attempt_at=None
+) -> None:
     payment.gateway_reference = result.reference or payment.gateway_reference
     if result.status == PaymentStatus.SUCCEEDED:
         _succeeded(payment=payment, invoice=invoice, subscription=subscription, now=now)
     elif result.status == PaymentStatus.PENDING:
-        payment.status = PaymentStatus.PENDING
+        # Created pending: the gateway's answer only adds its reference and due date.
         payment.expires_at = result.expires_at
-        payment.save(update_fields=["gateway_reference", "status", "expires_at"])
+        payment.save(update_fields=["gateway_reference", "expires_at"])
         # A boleto/pix awaiting payment: the first of an invoice, or a new one after the last lapsed.
         emit(merchant=subscription.merchant, type="payment.pending", payload=payment_payload(payment))
         if subscription.status == S.TRIALING:
@@ -114,20 +112,23 @@ def _apply_result(*, payment, invoice, subscription, result: ChargeResult, now) 
     else:
         payment.failure_code = result.failure_code or "failed"
         payment.failure_message = result.failure_message[:255]
-        _failed(payment=payment, invoice=invoice, subscription=subscription, now=now)
+        _failed(
+            payment=payment,
+            invoice=invoice,
+            subscription=subscription,
+            now=now,
+            manual=manual,
+            resume_attempt_at=resume_attempt_at,
+        )
 
 
 def _succeeded(*, payment, invoice, subscription, now) -> None:
-    payment.status = PaymentStatus.SUCCEEDED
-    payment.settled_at = now
-    payment.save(update_fields=["gateway_reference", "status", "settled_at"])
-    invoice.status = InvoiceStatus.PAID
-    invoice.amount_paid = invoice.total
-    invoice.paid_at = now
-    invoice.next_attempt_at = None
-    invoice.save(update_fields=["status", "amount_paid", "paid_at", "next_attempt_at"])
-    emit(merchant=subscription.merchant, type="payment.succeeded", payload=payment_payload(payment))
-    emit(merchant=subscription.merchant, type="invoice.paid", payload=invoice_payload(invoice))
+    payment_move(
+        payment=payment, to=PaymentStatus.SUCCEEDED, now=now, gateway_reference=payment.gateway_reference
+    )
+    invoice_move(invoice=invoice, to=InvoiceStatus.PAID, now=now, amount_paid=invoice.total)
+    # Paid some other way (staff recorded it, or a retry went through): its boleto/pix is withdrawn.
+    cancel_pending_payments(invoice=invoice, now=now, except_pk=payment.pk)
     # Only a paid period cures a subscription, and only when no other period is left unpaid: paying a
     # proration does not make a past-due renewal go away.
     still_unpaid = subscription.invoices.filter(status=InvoiceStatus.OPEN, attempt_count__gt=0).exclude(
@@ -155,13 +156,27 @@ def decline_reason(invoice, payment) -> str:
     }
 
 
-def _failed(*, payment, invoice, subscription, now) -> None:
-    payment.status = PaymentStatus.FAILED
-    payment.save(update_fields=["gateway_reference", "status", "failure_code", "failure_message"])
+def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manual=False) -> None:
+    payment_move(
+        payment=payment,
+        to=PaymentStatus.FAILED,
+        now=now,
+        gateway_reference=payment.gateway_reference,
+        failure_code=payment.failure_code,
+        failure_message=payment.failure_message,
+    )
     policy = BillingSettings.for_merchant(subscription.merchant)
-    emit(merchant=subscription.merchant, type="payment.failed", payload=payment_payload(payment))
     emit(merchant=subscription.merchant, type="invoice.payment_failed", payload=invoice_payload(invoice))
     reason = decline_reason(invoice, payment)
+    if manual:
+        # Staff's "Cobrar agora" is an extra try: a decline keeps dunning's schedule as it was.
+        invoice.next_attempt_at = resume_attempt_at
+        invoice.save(update_fields=["next_attempt_at"])
+        if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
+            subscription_apply_billing(
+                subscription=subscription, now=now, to_status=S.PAST_DUE, reason=reason
+            )
+        return
     if invoice.attempt_count <= policy.retries:
         invoice.next_attempt_at = now + dt.timedelta(hours=policy.retry_interval_hours)
         invoice.save(update_fields=["next_attempt_at"])
@@ -171,17 +186,23 @@ def _failed(*, payment, invoice, subscription, now) -> None:
             )
         return
     # Retries exhausted.
-    invoice.status = InvoiceStatus.UNCOLLECTIBLE
-    invoice.save(update_fields=["status"])
+    invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now, emit_event=False)
     emit(merchant=subscription.merchant, type="invoice.overdue", payload=invoice_payload(invoice))
     plan = subscription.plan
+    # Counted from what was billed, not from this invoice's number: a middle installment given up on
+    # after the last one was billed must still let the plan end.
     more_installments_to_come = bool(
-        plan.installments and (invoice.installment_number or 0) < plan.installments
+        plan.installments
+        and subscription.invoices.filter(kind=InvoiceKind.RECURRING).count() < plan.installments
     )
     if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
         subscription_apply_billing(subscription=subscription, now=now, to_status=S.PAST_DUE, reason=reason)
     if more_installments_to_come or subscription.is_ended:
         return  # the next installment is still attempted while this one stays unpaid
+    if plan.installments and invoice.installment_number != plan.installments:
+        # A middle installment given up after the last one was billed: the plan still runs to its end.
+        _finish_installments(subscription=subscription, now=now)
+        return
     final = {
         DunningFinalAction.EXPIRE: S.EXPIRED,
         DunningFinalAction.CANCEL: S.CANCELED,
@@ -197,18 +218,52 @@ def _failed(*, payment, invoice, subscription, now) -> None:
 
 
 def _finish_installments(*, subscription, now) -> None:
-    """An installment plan ends (expired) once its last installment is invoiced and nothing is unpaid."""
+    """An installment plan ends (expired) when its last installment is billed, nothing is still being
+    collected and the last billed period is over: the last installment pays for that period's access.
+    An installment given up on (uncollectible) stays owed and shown; it does not keep the plan running."""
     plan = subscription.plan
     if not plan.installments or subscription.is_ended:
         return
-    invoices = subscription.invoices.filter(kind="recurring")
-    if invoices.count() >= plan.installments and not invoices.exclude(status=InvoiceStatus.PAID).exists():
-        subscription_apply_billing(
-            subscription=subscription,
-            now=now,
-            to_status=S.EXPIRED,
-            reason=_("Todas as %(count)s parcelas foram pagas.") % {"count": plan.installments},
-        )
+    end = subscription.current_period_end
+    if end is None or end > now:
+        return
+    invoices = subscription.invoices.filter(kind=InvoiceKind.RECURRING)
+    if invoices.count() < plan.installments or invoices.filter(status=InvoiceStatus.OPEN).exists():
+        return
+    unpaid = invoices.filter(status=InvoiceStatus.UNCOLLECTIBLE).count()
+    if unpaid:
+        reason = _("O parcelamento terminou com %(unpaid)s de %(count)s parcelas não pagas.") % {
+            "unpaid": unpaid,
+            "count": plan.installments,
+        }
+    else:
+        reason = _("Todas as %(count)s parcelas foram pagas.") % {"count": plan.installments}
+    subscription_apply_billing(
+        subscription=subscription,
+        now=now,
+        to_status=S.EXPIRED,
+        reason=reason,
+        next_invoice_at=None,
+        ended_at=end,
+        access_until=end,
+    )
+
+
+def cancel_pending_payments(*, invoice: Invoice, now, except_pk=None) -> int:
+    """Withdraws the invoice's live boletos/pix (payment canceled, at the gateway too): its invoice was
+    paid another way, voided, or its subscription ended. The caller holds the invoice's lock."""
+    canceled = 0
+    pending = invoice.payments.filter(status=PaymentStatus.PENDING).exclude(pk=except_pk).order_by("pk")
+    for payment in pending.select_for_update():
+        # Withdrawn on our side even when the gateway cannot be reached: a late settlement finds the
+        # payment canceled and is refused.
+        with contextlib.suppress(GatewayError):
+            get_gateway(payment.gateway).cancel(
+                merchant_id=payment.merchant_id, reference=payment.gateway_reference
+            )
+        payment_move(payment=payment, to=PaymentStatus.CANCELED, now=now)
+        canceled += 1
+    return canceled
 
 
 def _lock_invoice(pk) -> Invoice:

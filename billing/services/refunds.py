@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from billing.choices import PaymentStatus, RefundStatus
 from billing.gateways import GatewayError, RefundResult, get_gateway
 from billing.models import Invoice, Payment, Refund
-from billing.services.charging import lock_subscription, payment_payload
+from billing.services.charging import lock_subscription
+from billing.services.states import payment_move, payment_payload
 from core.money import format_money
 from core.outbox import emit
 from subscribers.choices import PaymentMethod, SubscriptionAction, SubscriptionStatus
@@ -164,8 +165,11 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
     payment.amount_refunded += amount
     fully_refunded = payment.amount_refunded >= payment.amount
     if fully_refunded:
-        payment.status = PaymentStatus.REFUNDED
-    payment.save(update_fields=["amount_refunded", "status"])
+        payment_move(
+            payment=payment, to=PaymentStatus.REFUNDED, now=now, amount_refunded=payment.amount_refunded
+        )
+    else:
+        payment.save(update_fields=["amount_refunded"])
     invoice.amount_refunded += amount
     invoice.save(update_fields=["amount_refunded"])
     emit(

@@ -1,9 +1,12 @@
 from billing.views.chargebacks import PaymentChargebackView
 from billing.views.invoices import (
+    InvoiceChargeNowView,
     InvoiceDetailView,
     InvoiceListView,
+    InvoiceMarkUncollectibleView,
     InvoicePdfView,
     InvoiceRecordPaymentView,
+    InvoiceVoidView,
 )
 from billing.views.payments import PaymentListView, PaymentSettleView, SandboxCallbackView
 from billing.views.refunds import SubscriptionRefundView
@@ -21,7 +24,10 @@ __all__ = [
     "BillingRunProgressView",
     "BillingRunStartView",
     "BillingSettingsView",
+    "InvoiceChargeNowView",
     "InvoiceDetailView",
+    "InvoiceMarkUncollectibleView",
+    "InvoiceVoidView",
     "InvoiceListView",
     "InvoicePdfView",
     "InvoiceRecordPaymentView",

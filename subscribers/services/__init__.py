@@ -2,8 +2,8 @@
 
 from subscribers.services._common import _payload as subscription_payload
 from subscribers.services._common import refusal_message
-from subscribers.services.billing import subscription_apply_billing
-from subscribers.services.changes import plan_change_hook, subscription_update
+from subscribers.services.billing import subscription_apply_billing, subscription_note_billing
+from subscribers.services.changes import plan_change_hook, subscription_change_card, subscription_update
 from subscribers.services.contract import subscription_create
 from subscribers.services.customers import customer_create, customer_update
 from subscribers.services.deletion import deletion_summary, subscription_delete
@@ -24,8 +24,10 @@ __all__ = [
     "refusal_message",
     "subscription_apply_billing",
     "subscription_cancel",
+    "subscription_change_card",
     "subscription_create",
     "subscription_delete",
+    "subscription_note_billing",
     "subscription_payload",
     "subscription_process_due",
     "subscription_readd",

@@ -40,6 +40,7 @@ REFUSAL_CODES = {
     SubscriptionAction.REMOVE: "cannot_remove",
     SubscriptionAction.READD: "cannot_readd",
     SubscriptionAction.DELETE: "delete_window_closed",
+    SubscriptionAction.CHANGE_CARD: "cannot_change_card",
 }
 
 
@@ -56,6 +57,10 @@ def refusal_message(subscription: Subscription, action: str) -> str:
         return _("Uma assinatura %(status)s não pode ser removida.") % {"status": status}
     if action == SubscriptionAction.READD:
         return _("Só é possível readicionar uma assinatura ativa ou em teste.")
+    if action == SubscriptionAction.CHANGE_CARD:
+        if subscription.payment_method != "card" and not subscription.is_ended:
+            return _("Esta assinatura não é paga com cartão de crédito.")
+        return _("Uma assinatura %(status)s não pode ter o cartão alterado.") % {"status": status}
     return _(
         "Esta assinatura só podia ser excluída até %(deadline)s (um mês após a contratação). "
         "Cancele-a em vez de excluir."
@@ -177,3 +182,12 @@ def _check_tax_rates(*, merchant, tax_rates, kept=()) -> None:
                 _("O imposto “%(name)s” está desativado.") % {"name": rate.name},
                 "inactive_tax_rate",
             )
+
+
+def _end_charges(subscription: Subscription, *, now) -> None:
+    """An ended subscription keeps no open charge: billing withdraws them, in this transaction. Named by
+    settings.SUBSCRIPTION_ENDED_HOOK (billing builds on subscribers, so it is looked up by name)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    import_string(settings.SUBSCRIPTION_ENDED_HOOK)(subscription, now=now)

@@ -6,7 +6,7 @@ from subscribers.choices import (
     EventKind,
 )
 from subscribers.models import Subscription
-from subscribers.services._common import S, _move, _payload, _record
+from subscribers.services._common import S, _end_charges, _move, _payload, _record
 
 # --- billing-driven changes (called by the billing app, which holds the subscription's row lock) -----
 BILLING_EVENT_TYPES = {
@@ -46,6 +46,7 @@ def subscription_apply_billing(
         "pending_quantity",
         "currency",
         "access_until",
+        "ended_at",
     }
     unknown = set(fields) - allowed
     if unknown:
@@ -58,7 +59,8 @@ def subscription_apply_billing(
         _move(subscription, to_status)
         update.append("status")
         if to_status in (S.EXPIRED, S.CANCELED):
-            subscription.ended_at = now
+            # An installment plan ends when its last period does, even when the run comes later.
+            subscription.ended_at = fields.get("ended_at") or now
             subscription.next_invoice_at = None
             update += ["ended_at", "next_invoice_at"]
         if to_status == S.CANCELED and not subscription.cancel_origin:
@@ -100,4 +102,21 @@ def subscription_apply_billing(
                 type="subscription.access_revoked",
                 payload=_payload(subscription),
             )
+        if to_status in (S.EXPIRED, S.CANCELED):
+            _end_charges(subscription, now=now)
     return subscription
+
+
+def subscription_note_billing(*, subscription: Subscription, actor, reason: str, now, data=None):
+    """A line on the subscription's timeline for a billing action that leaves its status as it is (staff
+    voided an invoice, charged now, …). The caller holds the row lock and emits its own event."""
+    return _record(
+        subscription,
+        kind=EventKind.BILLING,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=reason,
+        data=data or {},
+        at=now,
+    )

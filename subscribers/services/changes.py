@@ -14,6 +14,7 @@ from core.outbox import emit
 from subscribers.choices import (
     DiscountType,
     EventKind,
+    PaymentMethod,
     SubscriptionAction,
 )
 from subscribers.models import Subscription
@@ -30,6 +31,7 @@ from subscribers.services._common import (
     _record,
     _refuse,
 )
+from subscribers.services.contract import _card_fields
 
 
 @transaction.atomic
@@ -166,3 +168,45 @@ _EDITABLE = [
     "discount_periods",
     "amount",
 ]
+
+
+@transaction.atomic
+def subscription_change_card(
+    *, subscription: Subscription, actor, card_number: str, now=None
+) -> Subscription:
+    """Alterar cartão: replaces the card on file (the gateway's token; the sandbox takes its test card
+    numbers as tokens) so the next attempt, or "Cobrar agora", charges the new card. Refused unless the
+    subscription is paid by card and still charged; the timeline and `subscription.card_updated` record
+    the last four digits of both cards, never the number."""
+    from subscribers.forms import card_digits  # the one card-number rule (digits, length, Luhn)
+
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    _refuse(subscription, SubscriptionAction.CHANGE_CARD, now=now)
+    digits = card_digits(card_number or "")
+    old_last4 = subscription.card_last4
+    for name, value in _card_fields(PaymentMethod.CARD, digits).items():
+        setattr(subscription, name, value)
+    subscription.save(update_fields=["payment_token", "card_brand", "card_last4", "updated_at"])
+    data = {
+        "old_card_last4": old_last4,
+        "card_last4": subscription.card_last4,
+        "card_brand": subscription.card_brand,
+    }
+    _record(
+        subscription,
+        kind=EventKind.EDITED,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=_("Cartão alterado: final %(old)s → final %(new)s.")
+        % {"old": old_last4 or "—", "new": subscription.card_last4},
+        data=data,
+        at=now,
+    )
+    emit(
+        merchant=subscription.merchant,
+        type="subscription.card_updated",
+        payload={**_payload(subscription), **data},
+    )
+    return subscription

@@ -16,6 +16,7 @@ from subscribers.choices import (
 from subscribers.models import Subscription
 from subscribers.services._common import (
     S,
+    _end_charges,
     _field_error,
     _locked,
     _move,
@@ -141,6 +142,7 @@ def _end(subscription, *, actor, kind, now, fields, ended_at=None):
         at=now,
     )
     emit(merchant=subscription.merchant, type="subscription.canceled", payload=_payload(subscription))
+    _end_charges(subscription, now=now)
 
 
 @transaction.atomic

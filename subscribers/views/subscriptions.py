@@ -24,7 +24,7 @@ from accounts.generic import (
 from accounts.permissions import Action
 from subscribers import services
 from subscribers.choices import CancelWhen, EventKind, SubscriptionAction
-from subscribers.forms import CancelForm, RemoveForm, SubscriptionForm, SubscriptionUpdateForm
+from subscribers.forms import CancelForm, ChangeCardForm, RemoveForm, SubscriptionForm, SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
 from subscribers.services import deletion_summary, refusal_message
 from subscribers.tables import STATUS_BADGE_CLASSES
@@ -366,3 +366,44 @@ class SubscriptionDeleteView(_OnlyWhenAllowedMixin, MerchantActionView):
 
     def perform(self, obj):
         services.subscription_delete(subscription=obj, actor=self.request.user)
+
+
+class SubscriptionChangeCardView(_OnlyWhenAllowedMixin, MerchantActionView):
+    """Alterar cartão: replace the card on file of a subscription paid by card (a past-due card fixed); the
+    next retry, or "Cobrar agora" on its open invoice, charges the new card."""
+
+    queryset = subscription_queryset()
+    required_action = Action.COLLECT
+    subscription_action = SubscriptionAction.CHANGE_CARD
+    template_name = "subscribers/subscription_change_card.html"
+    title = _("Alterar cartão")
+    confirm_label = _("Salvar o novo cartão")
+    success_message = _("Cartão alterado. As próximas cobranças usam o novo cartão.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = kwargs.get("form") or ChangeCardForm()
+        context["question"] = _(
+            "Trocar o cartão da assinatura de %(customer)s ao plano “%(plan)s” (hoje: %(card)s)? As próximas "
+            "cobranças, inclusive as novas tentativas de uma fatura em aberto, usam o novo cartão."
+        ) % {
+            "customer": self.object.customer.name,
+            "plan": self.object.plan.name,
+            "card": (
+                _("final %(last4)s") % {"last4": self.object.card_last4}
+                if self.object.card_last4
+                else _("cartão de teste padrão")
+            ),
+        }
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.form = ChangeCardForm(request.POST)
+        if not self.form.is_valid():
+            return self.render_to_response(self.get_context_data(form=self.form))
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, obj):
+        services.subscription_change_card(
+            subscription=obj, actor=self.request.user, card_number=self.form.cleaned_data["card_number"]
+        )

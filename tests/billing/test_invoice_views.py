@@ -440,7 +440,8 @@ def test_the_subscription_page_lists_its_invoices_and_payments_newest_first(owne
     assert new.get_absolute_url() in section
 
 
-def test_transactions_take_two_queries_whatever_the_number_of_invoices(merchant, django_assert_num_queries):
+def test_transactions_take_three_queries_whatever_the_number_of_invoices(merchant, django_assert_num_queries):
+    """Invoices, their payments, and what is still owed (one aggregate)."""
     from billing.templatetags.billing_tags import subscription_transactions
 
     subscription = SubscriptionFactory(merchant=merchant)
@@ -448,12 +449,13 @@ def test_transactions_take_two_queries_whatever_the_number_of_invoices(merchant,
         invoice = InvoiceFactory(merchant=merchant, subscription=subscription)
         PaymentFactory(merchant=merchant, invoice=invoice)
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         context = subscription_transactions(subscription)
         payments = [p for invoice in context["invoices"] for p in invoice.payments.all()]
 
     assert len(context["invoices"]) == 24 and context["has_more"]
     assert len(payments) == 24
+    assert context["outstanding"]["count"] == 30  # the factory's invoices are open
 
 
 def test_transactions_section_without_invoices(owner_client, merchant):

@@ -336,7 +336,9 @@ def test_deleting_in_the_first_month_takes_unpaid_history_along_but_never_paid_h
     assert SubscriptionTombstone.objects.count() == 1
 
 
-def test_a_boleto_lapsing_after_staff_recorded_the_payment_changes_nothing(merchant, owner, contract, bill):
+def test_recording_a_payment_withdraws_the_boleto_and_its_lapse_date_changes_nothing(
+    merchant, owner, contract, bill
+):
     from billing.services.charging import payment_record_manual
 
     plan = PlanFactory(merchant=merchant, price=8990)
@@ -354,4 +356,6 @@ def test_a_boleto_lapsing_after_staff_recorded_the_payment_changes_nothing(merch
     assert (invoice.status, invoice.next_attempt_at) == (InvoiceStatus.PAID, None)
     assert subscription.status == S.ACTIVE
     boleto = invoice.payments.get(method=PaymentMethod.BOLETO)
-    assert (boleto.status, boleto.failure_code) == (PaymentStatus.FAILED, "expired")
+    # Withdrawn when the invoice was paid another way: no live boleto for a paid invoice.
+    assert boleto.status == PaymentStatus.CANCELED
+    assert not boleto.can_simulate()

@@ -51,7 +51,7 @@ def mix(merchant):
         due(merchant, monthly, coupon=coupon, coupon_applied_at=months_before(DUE, 1)),
         due(merchant, monthly, quantity=2),  # taxed, below
         due(merchant, course),  # installment 1 of 6
-        due(merchant, course),  # installment 6 of 6: the plan ends once it is paid
+        due(merchant, course),  # installment 6 of 6: paid, the plan ends when its period does
         due(merchant, monthly, payment_method=PaymentMethod.BOLETO),
         due(merchant, monthly, payment_method=PaymentMethod.PIX),
         due(merchant, monthly, payment_token=DECLINED),  # retry scheduled, past due
@@ -92,7 +92,8 @@ def test_the_row_writer_and_the_bulk_writer_write_the_same_rows_and_events(mix):
         assert got[part] == expected[part], part
     # And the outcomes are the ones each kind of renewal must have.
     statuses = {s.pk: s.status for s in type(mix[0]).objects.filter(pk__in=[s.pk for s in mix])}
-    assert [statuses[s.pk] for s in mix] == [S.ACTIVE] * 4 + [S.EXPIRED] + [S.ACTIVE] * 2 + [
+    # The last installment pays for its month: the plan stays active until that period ends (defect 6).
+    assert [statuses[s.pk] for s in mix] == [S.ACTIVE] * 4 + [S.ACTIVE] + [S.ACTIVE] * 2 + [
         S.PAST_DUE,
         S.EXPIRED,
     ]

@@ -52,3 +52,41 @@ def test_a_boleto_invoice_is_paid_with_simular_pagamento_and_downloads_as_pdf(pa
     expect(page.get_by_text(f"{invoice.number}").first).to_be_visible()
     page.goto("/cobrancas/execucoes/")
     expect(page.locator("#list-results")).to_contain_text("Concluída")
+
+
+def test_support_fixes_a_past_due_card_and_charges_the_open_invoice_now(
+    page, login, owner, support, merchant
+):
+    customer = CustomerFactory(merchant=merchant, name="Davi Rocha")
+    plan = PlanFactory(merchant=merchant, name="Clube", price=5990)
+    subscription = subscription_create(
+        merchant=merchant,
+        actor=owner,
+        customer=customer,
+        plan=plan,
+        contract_date=timezone.localdate(),
+        payment_token="4000 0000 0000 0002",
+    )
+    billing_run_start(dispatch=lambda run_id, ids: process_chunk(run_id=run_id, subscription_ids=ids))
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.PAST_DUE
+    invoice = Invoice.objects.get(subscription=subscription)
+    login(support)
+
+    page.goto(subscription.get_absolute_url())
+    page.get_by_role("link", name="Alterar cartão").click()
+    page.get_by_label("Número do novo cartão").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Salvar o novo cartão").click()
+    expect(page.get_by_text("Cartão alterado. As próximas cobranças usam o novo cartão.")).to_be_visible()
+
+    page.goto(invoice.get_absolute_url())
+    expect(page.get_by_role("link", name="Anular")).to_be_visible()
+    page.get_by_role("link", name="Cobrar agora").click()
+    expect(page.get_by_text("É uma tentativa a mais")).to_be_visible()
+    page.get_by_role("button", name="Cobrar agora").click()
+    expect(page.get_by_text("Cobrança aprovada. A fatura está paga.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Paga")
+    expect(page.get_by_role("link", name="Cobrar agora")).to_have_count(0)
+    expect(page.get_by_role("link", name="Anular")).to_have_count(0)
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.ACTIVE

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_backfill_last_payment_status'),
+        ('billing', '0005_payment_canceled_status'),
     ]
 
     operations = [

@@ -1,0 +1,156 @@
+"""What staff do to an open invoice (support and up): "Cobrar agora", "Anular", "Marcar como incobrável";
+and what happens to a subscription's charges when it ends.
+
+Each action checks INVOICE_ACTIONS (billing.choices; the invoice page asks `Invoice.can(action)`, the same
+table), moves the invoice through billing.services.states, writes a line on the subscription's timeline and
+the outbox event, in one transaction. Lock order: Subscription, then Invoice, then Payment.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.choices import InvoiceAction, InvoiceStatus, PaymentStatus
+from billing.models import Invoice
+from billing.services.charging import (
+    _attempt,
+    _lock_invoice,
+    cancel_pending_payments,
+    lock_subscription,
+)
+from billing.services.states import invoice_move
+from subscribers.choices import PaymentMethod, SubscriptionStatus
+from subscribers.services import subscription_apply_billing, subscription_note_billing
+
+S = SubscriptionStatus
+# Statuses in which a subscription is still being charged (and so may be charged now).
+CHARGEABLE = frozenset({S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE})
+
+
+def invoice_action_refusal(invoice: Invoice, action: str, *, subscription=None) -> str | None:
+    """Why `action` cannot be done to this invoice now (the message the service raises and the page
+    shows instead of the button), or None when it can."""
+    if not invoice.can(action):
+        return _("Esta fatura está %(status)s: não é possível %(action)s.") % {
+            "status": invoice.get_status_display().lower(),
+            "action": InvoiceAction(action).label.lower(),
+        }
+    if action == InvoiceAction.CHARGE_NOW:
+        subscription = subscription or invoice.subscription
+        if subscription.status not in CHARGEABLE:
+            return _("A assinatura está %(status)s: ela não é mais cobrada.") % {
+                "status": subscription.get_status_display().lower()
+            }
+        if subscription.payment_method == PaymentMethod.MANUAL:
+            return _("Assinaturas com pagamento manual não são cobradas pelo gateway: registre o pagamento.")
+        if invoice.payments.filter(status=PaymentStatus.PENDING).exists():
+            return _("Já há um boleto/pix desta fatura aguardando pagamento.")
+    return None
+
+
+def _refuse(invoice, action, *, subscription=None):
+    refusal = invoice_action_refusal(invoice, action, subscription=subscription)
+    if refusal is not None:
+        raise ValidationError(
+            refusal, code="invalid_transition" if not invoice.can(action) else f"cannot_{action}"
+        )
+
+
+def _lock(invoice):
+    subscription = lock_subscription(invoice.subscription_id)
+    return subscription, _lock_invoice(invoice.pk)
+
+
+def _cure_if_nothing_owed(subscription, invoice, *, now, reason) -> None:
+    """A past-due subscription whose unpaid invoices are all settled or written off runs normally again."""
+    still_unpaid = subscription.invoices.filter(status=InvoiceStatus.OPEN, attempt_count__gt=0).exclude(
+        pk=invoice.pk
+    )
+    if subscription.status == S.PAST_DUE and not still_unpaid.exists():
+        subscription_apply_billing(subscription=subscription, now=now, to_status=S.ACTIVE, reason=reason)
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invoice:
+    """Anular: the invoice was issued in error or is forgiven; nothing is owed and its boleto/pix is
+    withdrawn. A past-due subscription with nothing else unpaid becomes active again."""
+    now = now or timezone.now()
+    subscription, invoice = _lock(invoice)
+    _refuse(invoice, InvoiceAction.VOID)
+    cancel_pending_payments(invoice=invoice, now=now)
+    invoice_move(invoice=invoice, to=InvoiceStatus.VOID, now=now)
+    text = _("Fatura nº %(number)s anulada.") % {"number": invoice.number}
+    subscription_note_billing(
+        subscription=subscription,
+        actor=actor,
+        reason=(reason or "").strip() or text,
+        now=now,
+        data={"invoice": invoice.pk, "action": InvoiceAction.VOID.value},
+    )
+    _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
+    return invoice
+
+
+@transaction.atomic
+def invoice_mark_uncollectible(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invoice:
+    """Marcar como incobrável: stop trying to collect. The amount stays owed (a late payment may still be
+    recorded) and counts as at risk; a past-due subscription with nothing else unpaid runs normally again."""
+    now = now or timezone.now()
+    subscription, invoice = _lock(invoice)
+    _refuse(invoice, InvoiceAction.MARK_UNCOLLECTIBLE)
+    cancel_pending_payments(invoice=invoice, now=now)
+    invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now)
+    text = _("Fatura nº %(number)s marcada como incobrável.") % {"number": invoice.number}
+    subscription_note_billing(
+        subscription=subscription,
+        actor=actor,
+        reason=(reason or "").strip() or text,
+        now=now,
+        data={"invoice": invoice.pk, "action": InvoiceAction.MARK_UNCOLLECTIBLE.value},
+    )
+    _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
+    return invoice
+
+
+def invoice_charge_now(*, invoice: Invoice, actor, now=None):
+    """Cobrar agora: one more attempt at once, with a new attempt number (so a new idempotency key), on the
+    card now on file. A decline does not use up a dunning retry: the schedule stays as it was. Returns the
+    payment (succeeded, failed, or a pending boleto/pix)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscription, invoice = _lock(invoice)
+        _refuse(invoice, InvoiceAction.CHARGE_NOW, subscription=subscription)
+        scheduled = invoice.next_attempt_at
+        payment = _attempt(
+            invoice=invoice, subscription=subscription, now=now, manual=True, resume_attempt_at=scheduled
+        )
+        subscription_note_billing(
+            subscription=subscription,
+            actor=actor,
+            reason=_("Cobrança imediata da fatura nº %(number)s: %(status)s.")
+            % {"number": invoice.number, "status": payment.get_status_display().lower()},
+            now=now,
+            data={"invoice": invoice.pk, "payment": payment.pk, "action": InvoiceAction.CHARGE_NOW.value},
+        )
+    return payment
+
+
+def subscription_ended_charges(subscription, *, now) -> None:
+    """An ended subscription keeps no open charge (named by settings.SUBSCRIPTION_ENDED_HOOK; subscribers
+    calls it in the transaction that ends the subscription, holding its lock).
+
+    Its live boletos/pix are withdrawn and their invoices voided (`payment.canceled`, `invoice.voided`);
+    an invoice never attempted is voided; one whose charges failed (dunning under way) stays owed as
+    uncollectible, so the debt is still shown and a late payment may still be recorded."""
+    for pk in (
+        subscription.invoices.filter(status=InvoiceStatus.OPEN).order_by("pk").values_list("pk", flat=True)
+    ):
+        invoice = _lock_invoice(pk)
+        if invoice.status != InvoiceStatus.OPEN:
+            continue
+        withdrawn = cancel_pending_payments(invoice=invoice, now=now)
+        if withdrawn or invoice.attempt_count == 0:
+            invoice_move(invoice=invoice, to=InvoiceStatus.VOID, now=now)
+        else:
+            invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now)
