@@ -16,6 +16,7 @@ class Action(StrEnum):
     MANAGE_CUSTOMERS = "manage_customers"
     MANAGE_SUBSCRIPTIONS = "manage_subscriptions"  # contract, edit, cancel, remove, re-add
     REFUND = "refund"
+    ADJUST_CREDIT = "adjust_credit"  # "Ajustar saldo": manual credit balance adjustments
     MANAGE_BILLING = "manage_billing"  # run billing now, record manual payments
     MANAGE_NOTIFICATIONS = "manage_notifications"  # webhooks, e-mail templates, automations
     MANAGE_SETTINGS = "manage_settings"  # merchant profile, dunning policy
@@ -26,7 +27,13 @@ class Action(StrEnum):
 
 
 _READ = {Action.VIEW, Action.EXPORT}
-_SUPPORT = _READ | {Action.MANAGE_CUSTOMERS, Action.MANAGE_SUBSCRIPTIONS, Action.REFUND, Action.COLLECT}
+_SUPPORT = _READ | {
+    Action.MANAGE_CUSTOMERS,
+    Action.MANAGE_SUBSCRIPTIONS,
+    Action.REFUND,
+    Action.COLLECT,
+    Action.ADJUST_CREDIT,
+}
 _MANAGER = _SUPPORT | {Action.MANAGE_CATALOG, Action.MANAGE_BILLING, Action.MANAGE_NOTIFICATIONS}
 
 PERMISSIONS: dict[str, frozenset[Action]] = {

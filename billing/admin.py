@@ -16,6 +16,7 @@ from billing.models import (
     BillingRunChunk,
     BillingSettings,
     Chargeback,
+    CreditEntry,
     Invoice,
     InvoiceLine,
     InvoiceSequence,
@@ -193,6 +194,24 @@ class ChargebackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["merchant", "created_at"]
     search_fields = ["gateway_reference", "payment__idempotency_key", "reason"]
     list_select_related = ["payment", "actor", "merchant"]
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "customer",
+        "currency",
+        "amount",
+        "reason",
+        "invoice",
+        "actor",
+        "created_at",
+        "merchant",
+    ]
+    list_filter = ["merchant", "reason", "currency", "created_at"]
+    search_fields = ["customer__name", "customer__email", "note"]
+    list_select_related = ["customer", "invoice", "actor", "merchant"]
 
 
 @admin.register(BillingRun)

@@ -8,25 +8,34 @@ The rules, in order:
 
 1. `line.amount = quantity × unit_amount`. A proration credit is a negative line.
 2. `subtotal = Σ line.amount` (credits included).
-3. The discount applies to the *positive* part of the subtotal only (credits are never discounted):
-   percent → `round(positive_subtotal × pct / 100)`; fixed → `min(amount, positive_subtotal)`.
-   It is split across the positive lines in proportion to their amounts with a largest-remainder
-   allocation, so `Σ line.discount_amount == invoice.discount` exactly and no line is discounted by
-   more than its amount.
-4. Taxes are computed per positive line on `base = amount − discount_amount` (credits carry no tax):
+3. The invoice's discount applies to the *positive* part of the subtotal of the lines without terms of
+   their own: percent → `round(positive_subtotal × pct / 100)`; fixed → `min(amount, positive_subtotal)`.
+   It is split across those positive lines in proportion to their amounts with a largest-remainder
+   allocation, so no line is discounted by more than its amount.
+4. Taxes are computed per positive line on `base = amount − discount_amount`:
    exclusive → `round(base × pct / 100)`, added to the total; inclusive → the tax already contained
    in the base, `base − round(base × 100 / (100 + pct))`, reported but not added. When a line has
    several inclusive rates, the contained tax is computed once for their sum and split between them
    by rate (largest remainder), so the reported taxes never exceed what the price contains.
-5. `invoice.tax = Σ every line tax` (inclusive + exclusive);
-   `total = subtotal − discount + Σ exclusive taxes`, floored at 0: when credits exceed the charges
-   the invoice is simply 0 and the leftover credit is not carried here (the billing engine decides
-   what happens to it).
+5. A line with terms of its own (`LineInput.terms`: a proration line, built by `prorated_line`) is
+   outside rules 3 and 4: it carries the discount of the period it credits or charges
+   (`discount_amount`, signed like the line) and is taxed by that period's rates on its own base. A
+   credit's tax is the exact negative of the tax of the same positive base, so crediting what was
+   charged gives back exactly what was charged.
+6. `invoice.discount = Σ line.discount_amount`, `invoice.tax = Σ every line tax` (inclusive +
+   exclusive); `net = subtotal − discount + Σ exclusive taxes`, which is negative when credits exceed
+   the charges; `total = max(net, 0)`. The invoice is never negative: the billing engine puts
+   `credit = −net` on the customer's credit balance (billing.services.credit).
+
+`prorated_line` turns "what a whole period cost" into a proration line: the line's amount and its
+base after discount are each that period's amount × the unused fraction, rounded once (half up); the
+discount shown is their difference. `apply_credit` is how an invoice consumes a credit balance.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from django.utils import timezone
 
@@ -34,21 +43,10 @@ from core.money import round_minor
 from plans.choices import CouponDuration, CouponKind
 from plans.periods import add_months
 
+_SECOND = dt.timedelta(seconds=1)
 PERCENT = "percent"
 FIXED = "fixed"
 _HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """One thing being charged (or credited, with a negative unit amount) on an invoice."""
-
-    description: str
-    quantity: int
-    unit_amount: int
-    period_start: dt.datetime | None = None
-    period_end: dt.datetime | None = None
-    proration: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +70,32 @@ class TaxInput:
 
 
 @dataclass(frozen=True)
+class PeriodTerms:
+    """The discount and tax rates in force for one period of a subscription. A proration line carries
+    the terms of the period it credits or charges, whatever the invoice it lands on."""
+
+    discount: DiscountInput | None = None
+    taxes: tuple[TaxInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One thing being charged (or credited, with a negative unit amount) on an invoice.
+
+    `terms` set (proration lines, see `prorated_line`): the line is discounted by its own
+    `discount_amount` (signed like the line) and taxed by `terms.taxes`, not by the invoice's."""
+
+    description: str
+    quantity: int
+    unit_amount: int
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+    proration: bool = False
+    terms: PeriodTerms | None = None
+    discount_amount: int = 0
+
+
+@dataclass(frozen=True)
 class ComputedLine:
     description: str
     quantity: int
@@ -92,6 +116,12 @@ class InvoiceTotals:
     discount: int
     tax: int
     total: int
+    net: int = 0  # subtotal − discount + exclusive taxes; negative when credits exceed charges
+
+    @property
+    def credit(self) -> int:
+        """What the credits exceed the charges by: the part of `net` the invoice cannot hold."""
+        return max(-self.net, 0)
 
 
 def compute_invoice(
@@ -101,21 +131,31 @@ def compute_invoice(
     for line in lines:
         _require_int(line.quantity, "quantity")
         _require_int(line.unit_amount, "unit_amount")
+        _require_int(line.discount_amount, "discount_amount")
     for tax in taxes:
         _require_decimal(tax.percentage, "percentage")
         if tax.percentage < 0:
             raise ValueError(f"A tax percentage cannot be negative: {tax.percentage}")
 
     amounts = [line.quantity * line.unit_amount for line in lines]
-    positives = [max(amount, 0) for amount in amounts]
+    # The invoice's discount is shared by its positive lines that have no terms of their own.
+    positives = [
+        max(amount, 0) if line.terms is None else 0 for line, amount in zip(lines, amounts, strict=True)
+    ]
     subtotal = sum(amounts)
-    discount_total = _discount_total(discount, sum(positives))
-    line_discounts = allocate(discount_total, positives)
+    shared = allocate(_discount_total(discount, sum(positives)), positives)
+    line_discounts = [
+        line.discount_amount if line.terms is not None else share
+        for line, share in zip(lines, shared, strict=True)
+    ]
 
     taxes = list(taxes)
     computed = []
     for line, amount, line_discount in zip(lines, amounts, line_discounts, strict=True):
-        details = _line_taxes(amount - line_discount, taxes) if amount > 0 else []
+        if line.terms is not None:
+            details = _signed_taxes(amount - line_discount, list(line.terms.taxes))
+        else:
+            details = _line_taxes(amount - line_discount, taxes) if amount > 0 else []
         computed.append(
             ComputedLine(
                 description=line.description,
@@ -131,17 +171,97 @@ def compute_invoice(
             )
         )
 
+    discount_total = sum(line_discounts)
     tax_total = sum(line.tax_amount for line in computed)
     exclusive_total = sum(
         detail["amount"] for line in computed for detail in line.tax_details if not detail["inclusive"]
     )
+    net = subtotal - discount_total + exclusive_total
     return InvoiceTotals(
         lines=tuple(computed),
         subtotal=subtotal,
         discount=discount_total,
         tax=tax_total,
-        total=max(subtotal - discount_total + exclusive_total, 0),
+        total=max(net, 0),
+        net=net,
     )
+
+
+def line_net(line: ComputedLine) -> int:
+    """What a computed line adds to the invoice: amount − discount + its exclusive taxes."""
+    exclusive = sum(detail["amount"] for detail in line.tax_details if not detail["inclusive"])
+    return line.amount - line.discount_amount + exclusive
+
+
+def unused_fraction(*, period_start: dt.datetime, period_end: dt.datetime, at: dt.datetime) -> Fraction:
+    """The part of [period_start, period_end) still ahead at `at`, in whole seconds (`at` clamped)."""
+    at = min(max(at, period_start), period_end)
+    total_seconds = (period_end - period_start) // _SECOND
+    if total_seconds <= 0:
+        return Fraction(0)
+    return Fraction((period_end - at) // _SECOND, total_seconds)
+
+
+def prorated_amount(full_amount: int, fraction: Fraction) -> int:
+    """`full_amount × fraction`, rounded once (half up, away from zero for negatives)."""
+    _require_int(full_amount, "full_amount")
+    # One exact rational product and one rounding: Decimal of an exact quotient of two integers whose
+    # size is far below Decimal's 28 digits cannot move the result across a rounding boundary.
+    sign = -1 if full_amount < 0 else 1
+    exact = abs(full_amount) * fraction
+    return sign * round_minor(Decimal(exact.numerator) / Decimal(exact.denominator))
+
+
+def period_cost(*, full_amount: int, terms: PeriodTerms) -> tuple[int, int]:
+    """(amount, discount) of one period charged `full_amount` under `terms`: exactly what the recurring
+    invoice of that period carries for its line (its discount on that line alone)."""
+    return full_amount, _discount_total(terms.discount, full_amount)
+
+
+def prorated_line(
+    *,
+    description: str,
+    full_amount: int,
+    terms: PeriodTerms,
+    fraction: Fraction,
+    credit: bool,
+    period_start: dt.datetime | None = None,
+    period_end: dt.datetime | None = None,
+) -> LineInput:
+    """A proration line worth `fraction` of what a period charged `full_amount` under `terms` cost.
+
+    The line's amount and its base after the period's discount are each the period's value × fraction,
+    rounded once; the discount is their difference (so base + discount == amount exactly) and the tax
+    follows from the base in `compute_invoice` with the period's rates. `credit=True` gives the exact
+    negative of the charge line for the same inputs. At fraction 1 the line costs exactly what the
+    period's invoice charged for it, so crediting a change at the very start returns all of it.
+    """
+    if not Fraction(0) <= fraction <= Fraction(1):
+        raise ValueError(f"A fraction of a period must be between 0 and 1: {fraction}")
+    amount, discount = period_cost(full_amount=full_amount, terms=terms)
+    part_amount = prorated_amount(amount, fraction)
+    part_base = prorated_amount(amount - discount, fraction)
+    sign = -1 if credit else 1
+    return LineInput(
+        description=description,
+        quantity=1,
+        unit_amount=sign * part_amount,
+        period_start=period_start,
+        period_end=period_end,
+        proration=True,
+        terms=terms,
+        discount_amount=sign * (part_amount - part_base),
+    )
+
+
+def apply_credit(total: int, balance: int) -> tuple[int, int]:
+    """(credit_applied, amount_due) for an invoice of `total` and a customer credit `balance`: the
+    balance pays as much of the invoice as it can, the rest is charged. A negative balance (never
+    written by our services) applies nothing."""
+    _require_int(total, "total")
+    _require_int(balance, "balance")
+    credit_applied = min(max(balance, 0), max(total, 0))
+    return credit_applied, total - credit_applied
 
 
 def allocate(total: int, weights: list[int]) -> list[int]:
@@ -239,6 +359,14 @@ def _discount_total(discount: DiscountInput | None, positive_subtotal: int) -> i
             raise ValueError(f"A fixed discount cannot be negative: {discount.amount}")
         return min(discount.amount, positive_subtotal)
     raise ValueError(f"Unknown discount kind: {discount.kind!r}")
+
+
+def _signed_taxes(base: int, taxes: list[TaxInput]) -> list[dict]:
+    """`_line_taxes` for a base of either sign: a credit's taxes are the negatives of the same positive
+    base's, so a credit mirrors the charge it gives back to the centavo."""
+    if base >= 0:
+        return _line_taxes(base, taxes)
+    return [{**detail, "amount": -detail["amount"]} for detail in _line_taxes(-base, taxes)]
 
 
 def _line_taxes(base: int, taxes: list[TaxInput]) -> list[dict]:

@@ -119,3 +119,19 @@ INVOICE_ACTIONS: dict[str, frozenset[str]] = {
         s for s, targets in INVOICE_TRANSITIONS.items() if IS.PAID in targets
     ),
 }
+
+
+class CreditReason(models.TextChoices):
+    """Why a customer's credit balance moved (billing.models.CreditEntry)."""
+
+    PRORATION_CREDIT = "proration_credit", _("Crédito de rateio")
+    OVERPAYMENT = "overpayment", _("Pagamento a maior")
+    ADJUSTMENT = "adjustment", _("Ajuste manual")
+    APPLIED = "applied", _("Aplicado a fatura")
+    RETURNED = "returned", _("Devolvido por fatura anulada")
+    REFUNDED = "refunded", _("Reembolsado")
+
+
+# Entries that are value the merchant granted (a credit note), not money that moved: they count, negated,
+# in a customer's settled amount (billing.selectors.customer_money_summary).
+SETTLEMENT_CREDIT_REASONS = (CreditReason.PRORATION_CREDIT, CreditReason.ADJUSTMENT)

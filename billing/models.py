@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +10,7 @@ from billing.choices import (
     INVOICE_ACTIONS,
     BillingRunStatus,
     BillingRunTrigger,
+    CreditReason,
     DunningFinalAction,
     Gateway,
     InvoiceKind,
@@ -109,6 +110,9 @@ class Invoice(models.Model):
     total = models.BigIntegerField(_("total"), default=0)
     amount_paid = models.BigIntegerField(_("valor pago"), default=0)
     amount_refunded = models.BigIntegerField(_("valor reembolsado"), default=0)
+    # Paid from the customer's credit balance (billing.services.credit); the rest is charged. The database
+    # default keeps bulk inserts (billing batches, benchmark COPY) valid without the column.
+    credit_applied = models.BigIntegerField(_("crédito aplicado"), default=0, db_default=0)
     due_at = models.DateTimeField(_("vencimento"))
     attempt_count = models.PositiveSmallIntegerField(_("tentativas"), default=0)
     next_attempt_at = models.DateTimeField(_("próxima tentativa"), null=True, blank=True)
@@ -128,6 +132,10 @@ class Invoice(models.Model):
             ),
             models.UniqueConstraint(fields=["merchant", "number"], name="invoice_unique_number_per_merchant"),
             models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(credit_applied__gte=0, credit_applied__lte=F("total")),
+                name="invoice_credit_applied_within_total",
+            ),
         ]
         indexes = [
             models.Index(fields=["merchant", "status", "created_at"], name="invoice_merchant_status_idx"),
@@ -146,6 +154,11 @@ class Invoice(models.Model):
         """Whether staff's `action` (billing.choices.InvoiceAction) applies in this status: the one table
         (INVOICE_ACTIONS, derived from INVOICE_TRANSITIONS) that services, views and templates ask."""
         return self.status in INVOICE_ACTIONS[action]
+
+    @property
+    def amount_due(self) -> int:
+        """What is charged: the total less what the customer's credit balance paid."""
+        return self.total - self.credit_applied
 
     def can_record_payment(self) -> bool:
         """Staff may record an offline payment of an open (or given-up) invoice."""
@@ -344,6 +357,76 @@ class Chargeback(models.Model):
 
     def get_absolute_url(self):
         return self.payment.invoice.get_absolute_url()
+
+
+class CreditEntry(models.Model):
+    """One movement of a customer's credit balance in one currency (Stripe's customer balance).
+
+    The balance is the sum of the entries, never a stored number: `amount` > 0 is credit given to the
+    customer (a downgrade's unused time, an overpayment, a manual credit), `amount` < 0 is credit used
+    (applied to an invoice, refunded, a manual debit). Written only by billing.services.credit.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("lojista")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("cliente")
+    )
+    currency = models.CharField(_("moeda"), max_length=3)
+    amount = models.BigIntegerField(_("valor"))
+    reason = models.CharField(_("motivo"), max_length=20, choices=CreditReason.choices)
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+        verbose_name=_("fatura"),
+    )
+    payment = models.ForeignKey(
+        "Payment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+        verbose_name=_("pagamento"),
+    )
+    refund = models.ForeignKey(
+        "Refund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+        verbose_name=_("reembolso"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("feito por"),
+    )
+    note = models.TextField(_("observação"), blank=True)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("movimento de crédito")
+        verbose_name_plural = _("movimentos de crédito")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="credit_entry_amount_not_zero"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "currency", "created_at"], name="credit_entry_customer_idx"),
+        ]
+
+    def __str__(self):
+        return _("Crédito %(amount)s (%(reason)s)") % {
+            "amount": self.amount,
+            "reason": self.get_reason_display(),
+        }
 
 
 class BillingRun(models.Model):

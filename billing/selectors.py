@@ -4,9 +4,10 @@ import datetime as dt
 import re
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
-from billing.choices import InvoiceStatus
-from billing.models import BillingRun, Chargeback, Invoice, Payment, Refund
+from billing.choices import SETTLEMENT_CREDIT_REASONS, CreditReason, InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.models import BillingRun, Chargeback, CreditEntry, Invoice, Payment, Refund
 
 # How many invoices the subscription page's "Transações" lists before pointing to Cobranças > Faturas.
 SUBSCRIPTION_TRANSACTIONS_LIMIT = 24
@@ -64,7 +65,20 @@ def invoice_document(invoice: Invoice) -> dict:
             .select_related("actor")
             .order_by("-created_at")
         )
-    return {"lines": lines, "payments": payments, "refunds": refunds, "chargebacks": chargebacks}
+    # What a proration invoice put on the customer's credit balance (a downgrade's net credit): only
+    # proration invoices can, so only they pay the query.
+    credited_to_balance = 0
+    if invoice.kind == InvoiceKind.PRORATION:
+        credited_to_balance = _total(
+            CreditEntry.objects.filter(invoice=invoice, reason=CreditReason.PRORATION_CREDIT), "amount"
+        )
+    return {
+        "lines": lines,
+        "payments": payments,
+        "refunds": refunds,
+        "chargebacks": chargebacks,
+        "credited_to_balance": credited_to_balance,
+    }
 
 
 def created_between_q(*, merchant, start: dt.date | None = None, end: dt.date | None = None) -> Q:
@@ -137,7 +151,7 @@ def subscription_outstanding(subscription) -> dict:
         subscription_id=subscription.pk, status__in=[InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE]
     ).aggregate(
         count=Count("pk"),
-        amount=Sum(F("total") - F("amount_paid")),
+        amount=Sum(F("total") - F("credit_applied") - F("amount_paid")),
         uncollectible=Count("pk", filter=Q(status=InvoiceStatus.UNCOLLECTIBLE)),
     )
     return {
@@ -146,3 +160,76 @@ def subscription_outstanding(subscription) -> dict:
         "uncollectible": row["uncollectible"],
         "currency": subscription.currency,
     }
+
+
+# --- the customer's credit balance and money summary (docs/money.md) -----------------------------------
+def credit_balance(*, customer, currency: str) -> int:
+    """The customer's credit balance in `currency`: the sum of their ledger entries (> 0 is credit they
+    can use). One indexed aggregate."""
+    customer_id = getattr(customer, "pk", customer)
+    return CreditEntry.objects.filter(customer_id=customer_id, currency=currency).aggregate(
+        balance=Coalesce(Sum("amount"), 0)
+    )["balance"]
+
+
+def credit_balances(*, customer) -> dict[str, int]:
+    """{currency: balance} for every currency the customer has entries in (zero balances included)."""
+    rows = (
+        CreditEntry.objects.filter(customer_id=customer.pk)
+        .values("currency")
+        .annotate(balance=Sum("amount"))
+        .order_by("currency")
+    )
+    return {row["currency"]: row["balance"] for row in rows}
+
+
+def credit_entries(*, customer, limit: int = 50) -> list[CreditEntry]:
+    """The customer's latest ledger entries with their invoice and actor, newest first."""
+    return list(
+        CreditEntry.objects.filter(customer_id=customer.pk)
+        .select_related("invoice", "actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def _total(queryset, expression) -> int:
+    return queryset.aggregate(total=Coalesce(Sum(expression), 0))["total"]
+
+
+def customer_money_summary(*, customer, currency: str) -> dict:
+    """Where a customer's money stands in one currency; the invariant `paid − refunded == settled +
+    balance` holds for every customer and currency (docs/money.md):
+
+    - paid: Σ `amount` of the customer's payments that succeeded (status succeeded or refunded);
+    - refunded: Σ over those payments of `amount_refunded + amount_charged_back` — every refund (of an
+      invoice or of credit balance) and every chargeback;
+    - balance: Σ of the customer's CreditEntry amounts (`credit_balance`);
+    - settled: what the customer's invoices settled, minus the credit granted to them:
+        Σ paid invoices' `total` + Σ open/uncollectible invoices' `credit_applied` (credit already
+        consumed by an invoice still unpaid; a voided invoice gives it back and settles nothing)
+        − Σ invoices' `amount_refunded` (refunds of invoice payments; a balance refund is not one)
+        − Σ `amount_charged_back` of their payments
+        − Σ CreditEntry amounts whose reason is a proration credit (a downgrade or cancellation's
+          unused time, whose proration invoice has total 0) or a manual adjustment (value the merchant
+          granted, not money that moved).
+    """
+    payments = Payment.objects.filter(
+        invoice__customer_id=customer.pk,
+        currency=currency,
+        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED],
+    )
+    invoices = Invoice.objects.filter(customer_id=customer.pk, currency=currency)
+    entries = CreditEntry.objects.filter(customer_id=customer.pk, currency=currency)
+    paid = _total(payments, "amount")
+    refunded = _total(payments, "amount_refunded") + _total(payments, "amount_charged_back")
+    balance = _total(entries, "amount")
+    settled = (
+        _total(invoices.filter(status=InvoiceStatus.PAID), "total")
+        + _total(
+            invoices.filter(status__in=[InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE]), "credit_applied"
+        )
+        - _total(invoices, "amount_refunded")
+        - _total(payments, "amount_charged_back")
+        - _total(entries.filter(reason__in=SETTLEMENT_CREDIT_REASONS), "amount")
+    )
+    return {"currency": currency, "paid": paid, "refunded": refunded, "balance": balance, "settled": settled}

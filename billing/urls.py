@@ -32,6 +32,18 @@ urlpatterns = [
         views.SubscriptionRefundView.as_view(),
         name="subscription_refund",
     ),
+    # Cliente > Saldo de crédito (billing/views/credit.py)
+    path("clientes/<int:pk>/credito/", views.CustomerCreditView.as_view(), name="customer_credit"),
+    path(
+        "clientes/<int:pk>/credito/ajustar/",
+        views.CustomerCreditAdjustView.as_view(),
+        name="customer_credit_adjust",
+    ),
+    path(
+        "clientes/<int:pk>/credito/reembolsar/",
+        views.CustomerCreditRefundView.as_view(),
+        name="customer_credit_refund",
+    ),
     # Cobranças > Execuções
     path("execucoes/", views.BillingRunListView.as_view(), name="run_list"),
     path("execucoes/executar/", views.BillingRunStartView.as_view(), name="run_now"),

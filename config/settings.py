@@ -186,6 +186,12 @@ WORKER_RELEASE_HOOKS = ["billing.services.billing_run.billing_run_release"]
 
 # Billing a plan change applied now (subscribers may not import billing, so it names the function).
 SUBSCRIPTION_PLAN_CHANGE_HOOK = "billing.services.proration.prorate_plan_change"
+# Credits the unused rest of the paid period to the customer's balance ("cancelar agora, creditando").
+SUBSCRIPTION_CANCEL_CREDIT_HOOK = "billing.services.proration.credit_unused_time"
+# What a change (plan, quantity, coupon, discount, taxes, cancellation) charges or credits now and what
+# the next invoice will be: the screens' previews, computed by billing's own functions.
+SUBSCRIPTION_MONEY_PREVIEW_HOOK = "billing.services.previews.subscription_change_preview"
+CANCEL_MONEY_PREVIEW_HOOK = "billing.services.previews.cancellation_money_preview"
 # What a subscription's billing history is, and whether a delete may take it along (money never).
 SUBSCRIPTION_BILLING_HISTORY_HOOK = "billing.services.invoicing.subscription_billing_history"
 # Why a list row may not be refunded (the refund service's own message), or None.

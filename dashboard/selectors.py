@@ -139,7 +139,7 @@ def live_state(*, merchant) -> dict:
             | Q(status=InvoiceStatus.UNCOLLECTIBLE, installment_number__isnull=False)
         )
         .values("currency")
-        .annotate(unpaid=Sum(F("total") - F("amount_paid")), invoices=Count("pk"))
+        .annotate(unpaid=Sum(F("total") - F("credit_applied") - F("amount_paid")), invoices=Count("pk"))
         .order_by()
     )
     for row in unpaid:

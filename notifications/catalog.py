@@ -53,6 +53,7 @@ _INVOICE = {
     "tax": 0,
     "total": 4990,
     "amount_paid": 0,
+    "credit_applied": 0,
     "period_start": "2026-02-10T12:00:00-03:00",
     "period_end": "2026-03-10T12:00:00-03:00",
     "installment_number": None,
@@ -263,6 +264,24 @@ EVENT_TYPES: list[EventType] = [
             "currency": "BRL",
             "reason": "Fraude alegada pelo titular do cartão",
             "gateway_reference": "dp_1Nf3",
+        },
+    ),
+    EventType(
+        "customer.credit_balance_changed",
+        _(
+            "O saldo de crédito do cliente mudou: crédito de rateio (downgrade), ajuste manual, uso numa "
+            "fatura, devolução ou reembolso. “amount” é o movimento (positivo = crédito para o cliente) e "
+            "“balance”, o saldo depois dele."
+        ),
+        {
+            "id": 88,
+            "customer": 311,
+            "currency": "BRL",
+            "amount": 2581,
+            "reason": "proration_credit",
+            "invoice": 2211,
+            "payment": None,
+            "balance": 2581,
         },
     ),
     EventType(

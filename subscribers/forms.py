@@ -476,8 +476,9 @@ CUSTOMER_CHOICES_SHOWN = 30
 
 
 class SubscriptionUpdateForm(_SubscriptionTermsForm):
-    """Editar assinatura: plan, quantity, discount, tax rates, salesperson and payment method (the coupon and
-    the card on file are kept as they are). The current plan stays
+    """Editar assinatura: plan, quantity, coupon, discount, tax rates, salesperson and payment method (the
+    card on file is kept as it is). A coupon added or removed discounts from the next invoice on; a coupon
+    takes precedence over a manual discount while it applies. The current plan stays
     selectable even if it has been archived since, so editing something else does not force a plan change.
 
     "Quando aplicar" decides when a plan or quantity change takes effect: now, with the rest of the paid
@@ -500,11 +501,21 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
         ),
     )
 
+    coupon = _CouponChoiceField(
+        label=_("Cupom"),
+        queryset=Coupon.objects.none(),
+        required=False,
+        empty_label=_("Sem cupom"),
+        help_text=_("Vale a partir da próxima fatura; o período já pago não muda."),
+        error_messages={"invalid_choice": _("Cupom não encontrado.")},
+    )
+
     field_order = [
         "plan",
         "quantity",
         "apply",
         "payment_method",
+        "coupon",
         "discount_type",
         "discount_percent",
         "discount_amount",
@@ -531,6 +542,7 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
                 "discount_periods": instance.discount_periods,
                 "salesperson": instance.salesperson_id,
                 "tax_rates": current_tax_rates,
+                "coupon": instance.coupon_id,
                 **(kwargs.get("initial") or {}),
             }
         super().__init__(*args, merchant=merchant, **kwargs)
@@ -546,11 +558,25 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
             ).order_by("name", "pk")
             if instance.status == SubscriptionStatus.SCHEDULED:
                 del self.fields["apply"]
+        # Any of the merchant's coupons is accepted here (the service says why one cannot be added); the
+        # select lists the active ones and the subscription's own.
+        self.fields["coupon"].queryset = Coupon.objects.filter(merchant=merchant).order_by("code", "pk")
+        kept_coupon = instance.coupon_id if instance is not None else None
+        self.fields["coupon"].widget.choices = [
+            ("", self.fields["coupon"].empty_label),
+            *(
+                (coupon.pk, coupon_label(coupon))
+                for coupon in self.fields["coupon"].queryset.filter(Q(is_active=True) | Q(pk=kept_coupon))
+            ),
+        ]
 
     def clean(self):
         cleaned_data = super().clean()
         if not cleaned_data.get("apply"):
             cleaned_data["apply"] = self.APPLY_NOW
+        if self.add_prefix("coupon") not in self.data:
+            # Not sent at all (an older client, a script): the coupon is kept, never silently removed.
+            cleaned_data.pop("coupon", None)
         return cleaned_data
 
 
@@ -571,6 +597,14 @@ class CancelForm(_ServiceErrorsMixin, forms.Form):
         widget=_date_input(),
         help_text=_("Somente para “Em uma data escolhida”."),
         error_messages={"invalid": _("Informe uma data válida.")},
+    )
+    credit_unused_time = forms.BooleanField(
+        label=_("Creditar o tempo não usado no saldo de crédito"),
+        required=False,
+        help_text=_(
+            "Somente com “Imediatamente”: o acesso termina agora e o valor pago pelo resto do período vai "
+            "para o saldo de crédito do cliente (que pode ser reembolsado)."
+        ),
     )
     origin = forms.ChoiceField(
         label=_("Quem pediu"),

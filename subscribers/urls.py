@@ -39,6 +39,11 @@ urlpatterns = [
         name="subscription_update",
     ),
     path(
+        "planos/assinaturas/<int:pk>/editar/previa/",
+        views.SubscriptionChangePreviewView.as_view(),
+        name="subscription_change_preview",
+    ),
+    path(
         "planos/assinaturas/<int:pk>/cancelar/",
         views.SubscriptionCancelView.as_view(),
         name="subscription_cancel",

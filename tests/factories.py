@@ -15,6 +15,7 @@ from billing.models import (
     BillingRunChunk,
     BillingSettings,
     Chargeback,
+    CreditEntry,
     Invoice,
     InvoiceLine,
     InvoiceSequence,
@@ -288,6 +289,20 @@ class RefundFactory(factory.django.DjangoModelFactory):
     gateway_reference = factory.Sequence(lambda n: f"sbx_re_factory{n:06d}")
 
 
+class CreditEntryFactory(factory.django.DjangoModelFactory):
+    """A manual credit of R$ 10,00 on a customer's balance."""
+
+    class Meta:
+        model = CreditEntry
+
+    merchant = factory.SubFactory(MerchantFactory)
+    customer = factory.SubFactory(CustomerFactory, merchant=factory.SelfAttribute("..merchant"))
+    currency = "BRL"
+    amount = 1000
+    reason = "adjustment"
+    note = "Cortesia"
+
+
 class ChargebackFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Chargeback
@@ -499,6 +514,7 @@ FACTORY_FOR_MODEL = {
     Payment: PaymentFactory,
     Refund: RefundFactory,
     Chargeback: ChargebackFactory,
+    CreditEntry: CreditEntryFactory,
     BillingRun: BillingRunFactory,
     SandboxCharge: SandboxChargeFactory,
     WebhookEndpoint: WebhookEndpointFactory,

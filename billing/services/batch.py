@@ -2,7 +2,8 @@
 statements per chunk instead of ~30 per subscription.
 
 It takes every renewal of an active subscription with one period due and nothing else to do first (no
-pending plan or quantity change, no open invoice, no lapsed boleto/pix) paid through the sandbox: card,
+pending plan or quantity change, no open invoice, no lapsed boleto/pix, no customer credit balance: the
+per-subscription path consumes the balance first) paid through the sandbox: card,
 boleto or pix, with coupons, manual discounts, taxes and installments. Each is drafted by the same pure
 function as the per-subscription path (`billing.services.renewal.draft_renewal`), and:
 
@@ -34,7 +35,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +50,7 @@ from billing.choices import (
     PaymentStatus,
 )
 from billing.gateways import ChargeRequest, get_gateway
-from billing.models import BillingSettings, Invoice, InvoiceLine, Payment
+from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, decline_reason, lock_subscription, payment_payload
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
 from billing.services.renewal import RenewalDraft, draft_renewal
@@ -152,6 +153,15 @@ def renewals_batchable(subscription_ids, now):
     lapsed_payments = Payment.objects.filter(
         invoice__subscription=OuterRef("pk"), status=PaymentStatus.PENDING, expires_at__lte=now
     )
+    # A customer with a credit balance in the subscription's currency renews through the per-subscription
+    # path, which consumes the balance first (billing.services.credit): this path never sees credit.
+    credit = (
+        CreditEntry.objects.filter(customer_id=OuterRef("customer_id"), currency=OuterRef("currency"))
+        .order_by()
+        .values("customer_id")
+        .annotate(balance=Sum("amount"))
+        .values("balance")
+    )
     return (
         Subscription.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
@@ -165,6 +175,8 @@ def renewals_batchable(subscription_ids, now):
         .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
         .exclude(Exists(open_invoices))
         .exclude(Exists(lapsed_payments))
+        .alias(credit_balance=Subquery(credit))
+        .filter(Q(credit_balance__isnull=True) | Q(credit_balance=0))
         .order_by("pk")
         .values_list(*FIELDS)
     )

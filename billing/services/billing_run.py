@@ -23,6 +23,7 @@ from billing.gateways import ChargeResult, GatewayError, get_gateway
 from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
 from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
+from billing.services.credit import credit_apply_to_invoice
 from billing.services.invoicing import allocate_invoice_numbers, subscription_taxes
 from billing.services.renewal import draft_renewal, renewal_write
 from billing.services.states import invoice_move, payment_move
@@ -187,7 +188,9 @@ def _renew(subscription, now) -> list[str]:
         )
         if invoice is None:
             continue
-        if invoice.total == 0:
+        # The customer's credit balance pays first (billing.services.credit); only the rest is charged.
+        credit_apply_to_invoice(invoice=invoice)
+        if invoice.amount_due == 0:
             invoice_move(invoice=invoice, to=InvoiceStatus.PAID, now=now)
             if subscription.status in (S.TRIALING, S.PENDING, S.PAST_DUE):
                 subscription_apply_billing(

@@ -53,7 +53,7 @@ def _attempt(
             "merchant_id": invoice.merchant_id,
             "invoice": invoice,
             "attempt": attempt,
-            "amount": invoice.total - invoice.amount_paid,
+            "amount": invoice.amount_due - invoice.amount_paid,
             "currency": invoice.currency,
             "method": subscription.payment_method,
             "gateway": gateway_for(subscription),
@@ -126,7 +126,7 @@ def _succeeded(*, payment, invoice, subscription, now) -> None:
     payment_move(
         payment=payment, to=PaymentStatus.SUCCEEDED, now=now, gateway_reference=payment.gateway_reference
     )
-    invoice_move(invoice=invoice, to=InvoiceStatus.PAID, now=now, amount_paid=invoice.total)
+    invoice_move(invoice=invoice, to=InvoiceStatus.PAID, now=now, amount_paid=invoice.amount_due)
     # Paid some other way (staff recorded it, or a retry went through): its boleto/pix is withdrawn.
     cancel_pending_payments(invoice=invoice, now=now, except_pk=payment.pk)
     # Only a paid period cures a subscription, and only when no other period is left unpaid: paying a
@@ -307,7 +307,7 @@ def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=N
         merchant_id=invoice.merchant_id,
         invoice=invoice,
         attempt=attempt,
-        amount=invoice.total - invoice.amount_paid,
+        amount=invoice.amount_due - invoice.amount_paid,
         currency=invoice.currency,
         method=PaymentMethod.MANUAL,
         gateway=Gateway.MANUAL,

@@ -109,6 +109,7 @@ def invoice_payload(invoice: Invoice) -> dict:
         "tax": invoice.tax,
         "total": invoice.total,
         "amount_paid": invoice.amount_paid,
+        "credit_applied": invoice.credit_applied,
         "period_start": invoice.period_start,
         "period_end": invoice.period_end,
         "installment_number": invoice.installment_number,
@@ -116,9 +117,14 @@ def invoice_payload(invoice: Invoice) -> dict:
 
 
 def subscription_taxes(subscription) -> list[TaxInput]:
+    return taxes_of(subscription.tax_rates.all())
+
+
+def taxes_of(tax_rates) -> list[TaxInput]:
+    """The active ones of `tax_rates` (TaxRate rows) as calculation inputs."""
     return [
         TaxInput(tax_rate_id=rate.pk, name=rate.name, percentage=rate.percentage, inclusive=rate.inclusive)
-        for rate in subscription.tax_rates.all()
+        for rate in tax_rates
         if rate.is_active
     ]
 

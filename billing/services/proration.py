@@ -1,30 +1,44 @@
 """Plan and quantity changes in the middle of a paid period (DESIGN.md, "Billing rules").
 
 `proration_lines` is the one function that computes a proration: a credit for the unused time of the
-old terms and a charge for the rest of the period at the new ones, to the second. `prorate_plan_change`
-turns it into an invoice of kind "proration"; subscribers calls it through the named hook
-`settings.SUBSCRIPTION_PLAN_CHANGE_HOOK` (subscribers may not import billing).
+old terms and a charge for the rest of the period at the new ones, to the second, each carrying the
+discount and taxes of the period it credits or charges (billing.calculations.prorated_line), so the
+customer is credited and charged what they actually pay. `proration_totals` is the invoice those lines
+make; the preview screens call it too, so what is shown is what is billed. `prorate_plan_change` turns
+it into an invoice of kind "proration"; subscribers calls it through the named hook
+`settings.SUBSCRIPTION_PLAN_CHANGE_HOOK` (subscribers may not import billing). A net credit goes to
+the customer's credit balance (billing.services.credit); a net charge first consumes that balance.
 """
 
 import datetime as dt
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.calculations import LineInput, compute_invoice
+from billing.calculations import (
+    InvoiceTotals,
+    LineInput,
+    PeriodTerms,
+    compute_invoice,
+    discount_for_period,
+    line_net,
+    prorated_line,
+    unused_fraction,
+)
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.models import Invoice
 from billing.services.charging import _attempt
+from billing.services.credit import credit_apply_to_invoice, credit_from_invoice
 from billing.services.invoicing import (
     allocate_invoice_numbers,
     invoice_lines_create,
     invoice_payload,
     subscription_taxes,
+    taxes_of,
 )
-from core.money import round_minor
+from billing.services.states import invoice_move
 from core.outbox import emit
 from subscribers.choices import SubscriptionStatus
 from subscribers.services import subscription_update
@@ -32,7 +46,7 @@ from subscribers.services import subscription_update
 S = SubscriptionStatus
 # Statuses whose current period has been invoiced: only there is there unused time to credit.
 PRORATED_STATUSES = (S.ACTIVE, S.PAST_DUE)
-_SECOND = dt.timedelta(seconds=1)
+NO_TERMS = PeriodTerms()
 
 
 def proration_lines(
@@ -46,50 +60,172 @@ def proration_lines(
     at: dt.datetime,
     old_name: str = "",
     new_name: str = "",
+    old_terms: PeriodTerms = NO_TERMS,
+    new_terms: PeriodTerms = NO_TERMS,
 ) -> list[LineInput]:
     """[credit, charge] for switching from `old_price × old_quantity` to `new_price × new_quantity` at `at`.
 
     The unused fraction of the period is `(period_end − at) / (period_end − period_start)`, counted in
-    whole seconds; `at` outside the period is clamped to it. Each line is its full-period amount times
-    that fraction, rounded once (`round_minor`, half up), so the credit of a change at the very start
-    is exactly the old full amount and both lines are 0 at the very end. The credit is a negative line.
+    whole seconds; `at` outside the period is clamped to it. Each line is what its side costs for a
+    whole period under its terms (discount, taxes) times that fraction, rounded once
+    (billing.calculations.prorated_line), so the credit of a change at the very start is exactly what
+    the period's invoice charged and both lines are 0 at the very end. The credit is a negative line.
     """
     at = min(max(at, period_start), period_end)
-    total_seconds = (period_end - period_start) // _SECOND
-    remaining_seconds = (period_end - at) // _SECOND if total_seconds > 0 else 0
-    total_seconds = max(total_seconds, 1)
-
-    def part(full_amount: int) -> int:
-        # One exact integer product and one division: with periods of at most a few billion seconds,
-        # Decimal's 28 digits cannot move the result across a rounding boundary.
-        return round_minor(Decimal(full_amount * remaining_seconds) / Decimal(total_seconds))
-
-    credit = part(old_price * old_quantity)
-    charge = part(new_price * new_quantity)
+    fraction = unused_fraction(period_start=period_start, period_end=period_end, at=at)
     return [
-        LineInput(
+        prorated_line(
             description=(
                 _("Crédito pelo tempo não usado: %(plan)s × %(quantity)s")
                 % {"plan": old_name or _("plano anterior"), "quantity": old_quantity}
             )[:200],
-            quantity=1,
-            unit_amount=-credit,
+            full_amount=old_price * old_quantity,
+            terms=old_terms,
+            fraction=fraction,
+            credit=True,
             period_start=at,
             period_end=period_end,
-            proration=True,
         ),
-        LineInput(
+        prorated_line(
             description=(
                 _("Tempo restante: %(plan)s × %(quantity)s")
                 % {"plan": new_name or _("novo plano"), "quantity": new_quantity}
             )[:200],
-            quantity=1,
-            unit_amount=charge,
+            full_amount=new_price * new_quantity,
+            terms=new_terms,
+            fraction=fraction,
+            credit=False,
             period_start=at,
             period_end=period_end,
-            proration=True,
         ),
     ]
+
+
+def periods_billed_before(subscription, period_start) -> int:
+    """How many periods were invoiced before the one starting at `period_start` (what a coupon's
+    "once" and "N months" and a manual discount's number of periods count)."""
+    return subscription.invoices.filter(kind=InvoiceKind.RECURRING, period_start__lt=period_start).count()
+
+
+def period_terms(*, terms_of, subscription, taxes) -> PeriodTerms:
+    """The discount and taxes of the subscription's current period under the terms of `terms_of` (the
+    subscription itself, or a snapshot of it before an edit, or a preview of it after one)."""
+    start = subscription.current_period_start
+    discount = discount_for_period(
+        subscription=terms_of,
+        period_start=start,
+        periods_billed=periods_billed_before(subscription, start),
+        tz=subscription.merchant.tzinfo,
+    )
+    return PeriodTerms(discount=discount, taxes=tuple(taxes))
+
+
+def proration_totals(
+    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at
+) -> InvoiceTotals:
+    """The proration invoice's lines and totals for a change at `at` of the current period: the one
+    computation behind the bill and its preview."""
+    return compute_invoice(
+        lines=proration_lines(
+            old_price=old_plan.price,
+            old_quantity=old_quantity,
+            new_price=new_plan.price,
+            new_quantity=new_quantity,
+            period_start=subscription.current_period_start,
+            period_end=subscription.current_period_end,
+            at=at,
+            old_name=old_plan.name,
+            new_name=new_plan.name,
+            old_terms=old_terms,
+            new_terms=new_terms,
+        )
+    )
+
+
+def unused_time_totals(*, subscription, at) -> InvoiceTotals:
+    """The credit for the unused rest of the current period at the subscription's terms (a cancellation
+    "agora, creditando o tempo não usado"): what it paid for the period × the unused fraction."""
+    terms = period_terms(
+        terms_of=subscription, subscription=subscription, taxes=subscription_taxes(subscription)
+    )
+    start, end = subscription.current_period_start, subscription.current_period_end
+    at = min(max(at, start), end)
+    credit = prorated_line(
+        description=(
+            _("Crédito pelo tempo não usado: %(plan)s × %(quantity)s")
+            % {"plan": subscription.plan.name, "quantity": subscription.quantity}
+        )[:200],
+        full_amount=subscription.plan.price * subscription.quantity,
+        terms=terms,
+        fraction=unused_fraction(period_start=start, period_end=end, at=at),
+        credit=True,
+        period_start=at,
+        period_end=end,
+    )
+    return compute_invoice(lines=[credit])
+
+
+def has_unused_paid_time(subscription, now) -> bool:
+    start, end = subscription.current_period_start, subscription.current_period_end
+    return subscription.status in PRORATED_STATUSES and start is not None and end is not None and end > now
+
+
+def current_period_paid(subscription) -> bool:
+    """Whether the current period's invoice was paid: only paid time is given back as credit when a
+    subscription is cancelled (a past-due customer's unpaid period is not)."""
+    return subscription.invoices.filter(
+        kind=InvoiceKind.RECURRING, period_start=subscription.current_period_start, status=InvoiceStatus.PAID
+    ).exists()
+
+
+def proration_invoice_create(*, subscription, totals: InvoiceTotals, now) -> tuple[Invoice, dict]:
+    """Writes a proration invoice from its totals and settles it: a net credit goes to the customer's
+    balance (the invoice is paid at 0); a net charge first consumes the balance, and what is left is
+    charged at once. Returns the invoice and the note for the subscription's timeline."""
+    (number,) = allocate_invoice_numbers(subscription.merchant, 1)
+    invoice = Invoice.objects.create(
+        merchant_id=subscription.merchant_id,
+        subscription=subscription,
+        customer_id=subscription.customer_id,
+        number=number,
+        kind=InvoiceKind.PRORATION,
+        status=InvoiceStatus.OPEN,
+        period_start=now,
+        period_end=subscription.current_period_end,
+        currency=subscription.currency,
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        tax=totals.tax,
+        total=totals.total,
+        due_at=now,
+    )
+    invoice_lines_create(invoice, totals)
+    emit(
+        merchant=subscription.merchant,
+        type="invoice.created",
+        payload={**invoice_payload(invoice), "kind": invoice.kind, "credited_to_balance": totals.credit},
+    )
+    credit_from_invoice(invoice=invoice, amount=totals.credit)
+    credit_apply_to_invoice(invoice=invoice)
+    note = {
+        "invoice": invoice.pk,
+        "number": invoice.number,
+        "total": invoice.total,
+        "credited_to_balance": totals.credit,
+        "credit_applied": invoice.credit_applied,
+    }
+    if invoice.amount_due == 0:
+        invoice_settle_without_payment(invoice=invoice, subscription=subscription, now=now)
+    else:
+        payment = _attempt(invoice=invoice, subscription=subscription, now=now)
+        note["payment_status"] = payment.status
+    return invoice, note
+
+
+def invoice_settle_without_payment(*, invoice: Invoice, subscription, now) -> None:
+    """An invoice with nothing left to charge (zero, or paid in full by credit) is paid without a
+    payment."""
+    invoice_move(invoice=invoice, to=InvoiceStatus.PAID, now=now)
 
 
 def subscription_change_plan(
@@ -114,18 +250,27 @@ def subscription_change_plan(
 
 
 @transaction.atomic
-def prorate_plan_change(*, subscription, old_plan, old_quantity: int, now: dt.datetime | None = None):
+def prorate_plan_change(
+    *,
+    subscription,
+    old_plan,
+    old_quantity: int,
+    now: dt.datetime | None = None,
+    previous=None,
+    old_tax_rates=None,
+):
     """The SUBSCRIPTION_PLAN_CHANGE_HOOK: bills a plan or quantity change applied now.
 
     Called by `subscription_update` inside its transaction, with the subscription locked and already
-    on its new terms. Only a subscription with a current paid period (active or past due, period not
-    over) gets a proration invoice: credit for the old terms' unused time, charge for the new ones,
-    with the subscription's taxes. A positive total is charged at once; a downgrade's net credit is
-    recorded on a zero-total invoice and not refunded. Returns what the timeline should note, or None.
+    on its new terms; `previous` is a copy of it from before the edit (its discount and coupon) and
+    `old_tax_rates` its tax rates then. Only a subscription with a current paid period (active or past
+    due, period not over) gets a proration invoice: credit for the old terms' unused time, charge for
+    the new ones, each with its discount and taxes. A net charge is paid from the credit balance first,
+    then charged at once; a downgrade's net credit goes to the customer's credit balance. Returns what
+    the timeline should note, or None.
     """
     now = now or timezone.now()
-    start, end = subscription.current_period_start, subscription.current_period_end
-    if subscription.status not in PRORATED_STATUSES or start is None or end is None or end <= now:
+    if not has_unused_paid_time(subscription, now):
         return None
     if old_plan.currency != subscription.currency:
         raise ValidationError(
@@ -136,56 +281,35 @@ def prorate_plan_change(*, subscription, old_plan, old_quantity: int, now: dt.da
                 )
             }
         )
-    lines = proration_lines(
-        old_price=old_plan.price,
-        old_quantity=old_quantity,
-        new_price=subscription.plan.price,
-        new_quantity=subscription.quantity,
-        period_start=start,
-        period_end=end,
-        at=now,
-        old_name=old_plan.name,
-        new_name=subscription.plan.name,
-    )
-    totals = compute_invoice(lines=lines, taxes=subscription_taxes(subscription))
-    exclusive_tax = sum(
-        detail["amount"] for line in totals.lines for detail in line.tax_details if not detail["inclusive"]
-    )
-    # What a downgrade's credit exceeds the charges by: shown on the invoice's lines, never refunded.
-    unapplied_credit = max(-(totals.subtotal - totals.discount + exclusive_tax), 0)
-    (number,) = allocate_invoice_numbers(subscription.merchant, 1)
-    invoice = Invoice.objects.create(
-        merchant_id=subscription.merchant_id,
+    new_taxes = subscription_taxes(subscription)
+    old_taxes = new_taxes if old_tax_rates is None else taxes_of(old_tax_rates)
+    totals = proration_totals(
         subscription=subscription,
-        customer_id=subscription.customer_id,
-        number=number,
-        kind=InvoiceKind.PRORATION,
-        status=InvoiceStatus.PAID if totals.total == 0 else InvoiceStatus.OPEN,
-        period_start=now,
-        period_end=end,
-        currency=subscription.currency,
-        subtotal=totals.subtotal,
-        discount=totals.discount,
-        tax=totals.tax,
-        total=totals.total,
-        due_at=now,
-        paid_at=now if totals.total == 0 else None,
+        old_plan=old_plan,
+        old_quantity=old_quantity,
+        old_terms=period_terms(terms_of=previous or subscription, subscription=subscription, taxes=old_taxes),
+        new_plan=subscription.plan,
+        new_quantity=subscription.quantity,
+        new_terms=period_terms(terms_of=subscription, subscription=subscription, taxes=new_taxes),
+        at=now,
     )
-    invoice_lines_create(invoice, totals)
-    emit(
-        merchant=subscription.merchant,
-        type="invoice.created",
-        payload={**invoice_payload(invoice), "kind": invoice.kind, "unapplied_credit": unapplied_credit},
-    )
-    note = {
-        "invoice": invoice.pk,
-        "number": invoice.number,
-        "credit": -lines[0].unit_amount,
-        "charge": lines[1].unit_amount,
-        "total": invoice.total,
-        "unapplied_credit": unapplied_credit,
-    }
-    if invoice.total > 0:
-        payment = _attempt(invoice=invoice, subscription=subscription, now=now)
-        note["payment_status"] = payment.status
+    _invoice, note = proration_invoice_create(subscription=subscription, totals=totals, now=now)
+    credit, charge = totals.lines
+    note["credit"], note["charge"] = -line_net(credit), line_net(charge)
+    return note
+
+
+def credit_unused_time(*, subscription, now: dt.datetime | None = None):
+    """The SUBSCRIPTION_CANCEL_CREDIT_HOOK: a cancellation "agora, creditando o tempo não usado" credits
+    the unused rest of the paid period, at what it cost (discount and taxes included), to the customer's
+    credit balance through a proration invoice of total 0. Called by `subscription_cancel` inside its
+    transaction, with the subscription locked and still in its period. Returns the timeline note, or
+    None when there is no paid time left to credit."""
+    now = now or timezone.now()
+    if not has_unused_paid_time(subscription, now) or not current_period_paid(subscription):
+        return None
+    totals = unused_time_totals(subscription=subscription, at=now)
+    if totals.credit == 0:
+        return None
+    _invoice, note = proration_invoice_create(subscription=subscription, totals=totals, now=now)
     return note

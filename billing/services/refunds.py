@@ -136,6 +136,34 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
                 )
             }
         )
+    refund = refund_through_gateway(payment=payment, amount=amount, reason=reason, actor=actor)
+    if refund.status != RefundStatus.SUCCEEDED:
+        # Nothing moved: the payment, invoice and subscription stay as they were; the row says we tried.
+        return refund
+    fully_refunded = payment.status == PaymentStatus.REFUNDED
+    invoice.amount_refunded += amount
+    invoice.save(update_fields=["amount_refunded"])
+    emit(
+        merchant=subscription.merchant,
+        type="payment.refunded",
+        payload={**payment_payload(payment), "refund": refund_payload(refund)},
+    )
+    if fully_refunded:
+        subscription_apply_billing(
+            subscription=subscription,
+            now=now,
+            to_status=SubscriptionStatus.REFUNDED,
+            reason=refund.reason
+            or _("Pagamento da fatura nº %(number)s reembolsado.") % {"number": invoice.number},
+            data={"refund": refund.pk, "amount": amount},
+        )
+    return refund
+
+
+def refund_through_gateway(*, payment: Payment, amount: int, reason: str, actor) -> Refund:
+    """Asks the payment's gateway to give back `amount` of `payment` (locked by the caller) and records
+    the Refund row; when it succeeded, the payment's refunded amount (and status, once in full) follows.
+    The one refund path: a subscription's refund and a credit balance refund both go through it."""
     attempt = payment.refunds.count() + 1
     try:
         result = get_gateway(payment.gateway).refund(
@@ -159,31 +187,15 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
         failure_message=(result.failure_message or result.failure_code)[:255],
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    if result.status != RefundStatus.SUCCEEDED:
-        # Nothing moved: the payment, invoice and subscription stay as they were; the row says we tried.
-        return refund
-    payment.amount_refunded += amount
-    fully_refunded = payment.amount_refunded >= payment.amount
-    if fully_refunded:
-        payment_move(
-            payment=payment, to=PaymentStatus.REFUNDED, now=now, amount_refunded=payment.amount_refunded
-        )
-    else:
-        payment.save(update_fields=["amount_refunded"])
-    invoice.amount_refunded += amount
-    invoice.save(update_fields=["amount_refunded"])
-    emit(
-        merchant=subscription.merchant,
-        type="payment.refunded",
-        payload={**payment_payload(payment), "refund": refund_payload(refund)},
-    )
-    if fully_refunded:
-        subscription_apply_billing(
-            subscription=subscription,
-            now=now,
-            to_status=SubscriptionStatus.REFUNDED,
-            reason=refund.reason
-            or _("Pagamento da fatura nº %(number)s reembolsado.") % {"number": invoice.number},
-            data={"refund": refund.pk, "amount": amount},
-        )
+    if result.status == RefundStatus.SUCCEEDED:
+        payment.amount_refunded += amount
+        if payment.amount_refunded >= payment.amount:
+            payment_move(
+                payment=payment,
+                to=PaymentStatus.REFUNDED,
+                now=timezone.now(),
+                amount_refunded=payment.amount_refunded,
+            )
+        else:
+            payment.save(update_fields=["amount_refunded"])
     return refund

@@ -117,6 +117,7 @@ class RenewalDraft:
             "total": totals.total,
             "amount_paid": 0,
             "amount_refunded": 0,
+            "credit_applied": 0,  # applied after writing (billing_run._renew); the batch never sees a balance
             "due_at": self.due_at,
             "attempt_count": 0,
             "next_attempt_at": None,

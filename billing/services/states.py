@@ -20,6 +20,7 @@ from billing.choices import (
     RefundStatus,
 )
 from billing.models import Invoice, Payment, Refund
+from billing.services.credit import credit_return_from_invoice
 from billing.services.invoicing import invoice_payload
 from core.outbox import emit
 
@@ -100,6 +101,9 @@ def invoice_move(*, invoice: Invoice, to: str, now, emit_event: bool = True, **f
     if to != InvoiceStatus.OPEN:
         fields.setdefault("next_attempt_at", None)
     _move(invoice, table=INVOICE_TRANSITIONS, labels=InvoiceStatus, noun="invoice", to=to, fields=fields)
+    if to == InvoiceStatus.VOID:
+        # Nothing was settled on a voided invoice: the credit balance it consumed goes back to the customer.
+        credit_return_from_invoice(invoice=invoice)
     if emit_event:
         emit(merchant=invoice.merchant_id, type=INVOICE_EVENT_TYPES[to], payload=invoice_payload(invoice))
     return invoice

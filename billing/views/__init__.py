@@ -1,4 +1,5 @@
 from billing.views.chargebacks import PaymentChargebackView
+from billing.views.credit import CustomerCreditAdjustView, CustomerCreditRefundView, CustomerCreditView
 from billing.views.invoices import (
     InvoiceChargeNowView,
     InvoiceDetailView,
@@ -25,6 +26,9 @@ __all__ = [
     "BillingRunStartView",
     "BillingSettingsView",
     "InvoiceChargeNowView",
+    "CustomerCreditAdjustView",
+    "CustomerCreditRefundView",
+    "CustomerCreditView",
     "InvoiceDetailView",
     "InvoiceMarkUncollectibleView",
     "InvoiceVoidView",

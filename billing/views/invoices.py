@@ -92,7 +92,7 @@ class InvoiceRecordPaymentView(MerchantActionView):
             "Registrar o pagamento de %(amount)s da fatura nº %(number)s de %(customer)s, recebido fora do "
             "sistema? A fatura fica paga."
         ) % {
-            "amount": format_money(self.object.total - self.object.amount_paid, self.object.currency),
+            "amount": format_money(self.object.amount_due - self.object.amount_paid, self.object.currency),
             "number": self.object.number,
             "customer": self.object.customer.name,
         }

@@ -105,7 +105,7 @@ def _on_trial_will_end(event: Event) -> None:
 def _invoice_group(invoice: Invoice, tz) -> dict:
     return {
         "numero": str(invoice.number),
-        "valor": money(invoice.total - invoice.amount_paid, invoice.currency),
+        "valor": money(invoice.amount_due - invoice.amount_paid, invoice.currency),
         "vencimento": format_date(invoice.due_at, tz),
     }
 

@@ -1,5 +1,6 @@
 """Changing terms: plan, quantity, discount, salesperson, payment method, tax rates."""
 
+import copy
 import datetime as dt
 from decimal import Decimal
 
@@ -31,7 +32,10 @@ from subscribers.services._common import (
     _record,
     _refuse,
 )
-from subscribers.services.contract import _card_fields
+from subscribers.services.contract import _card_fields, _check_coupon
+
+# `coupon` default of subscription_update: leave the coupon as it is.
+KEEP = object()
 
 
 @transaction.atomic
@@ -48,6 +52,7 @@ def subscription_update(
     discount_amount: int | None = None,
     discount_periods: int | None = None,
     tax_rates=None,
+    coupon=KEEP,
     apply: str = "now",
     now: dt.datetime | None = None,
 ) -> Subscription:
@@ -62,6 +67,11 @@ def subscription_update(
 
     `tax_rates=None` leaves the taxes as they are; a list replaces them (the merchant's active ones, or
     ones the subscription already has) and is recorded among the edit's changes as ids.
+
+    `coupon` (default: kept) adds, replaces (a Coupon, checked like at contract time) or removes (None)
+    the coupon. It discounts from the next invoice on: the period already paid is not re-billed (a plan
+    change applied now in the same edit prorates its new side with it). Recorded as `coupon` in the
+    edit's changes, with the `subscription.updated` event.
     """
     now = now or timezone.now()
     subscription = _locked(subscription)
@@ -93,7 +103,16 @@ def subscription_update(
         gross=min(gross, old_plan.price * old_quantity) if defer else gross,
     )
     before = model_to_dict(subscription, fields=_EDITABLE)
-    old_tax_rate_ids = sorted(subscription.tax_rates.values_list("pk", flat=True))
+    # The terms before the edit (discount, coupon, taxes): a proration credits the old terms' unused time
+    # at what they cost.
+    previous = copy.copy(subscription)
+    old_tax_rates = list(subscription.tax_rates.all())
+    old_tax_rate_ids = sorted(rate.pk for rate in old_tax_rates)
+    old_coupon_id = subscription.coupon_id
+    if coupon is not KEEP and getattr(coupon, "pk", None) != old_coupon_id:
+        _check_coupon(merchant=merchant, coupon=coupon, now=now)
+        subscription.coupon = coupon
+        subscription.coupon_applied_at = now if coupon is not None else None
     new_tax_rate_ids = old_tax_rate_ids
     if tax_rates is not None:
         tax_rates = list(tax_rates)
@@ -126,9 +145,11 @@ def subscription_update(
     changes = {k: [_jsonable(before[k]), _jsonable(after[k])] for k in _EDITABLE if before[k] != after[k]}
     if new_tax_rate_ids != old_tax_rate_ids:
         changes["tax_rates"] = [old_tax_rate_ids, new_tax_rate_ids]
+    if subscription.coupon_id != old_coupon_id:
+        changes["coupon"] = [old_coupon_id, subscription.coupon_id]
     if not changes:
         return subscription
-    subscription.save(update_fields=[*_EDITABLE, "currency", "updated_at"])
+    subscription.save(update_fields=[*_EDITABLE, "currency", "coupon", "coupon_applied_at", "updated_at"])
     if "tax_rates" in changes:
         subscription.tax_rates.set(new_tax_rate_ids)
     data = {"changes": changes}
@@ -137,7 +158,14 @@ def subscription_update(
     elif terms_change:
         data["apply"] = "now"
         hook = plan_change_hook()
-        note = hook(subscription=subscription, old_plan=old_plan, old_quantity=old_quantity, now=now)
+        note = hook(
+            subscription=subscription,
+            old_plan=old_plan,
+            old_quantity=old_quantity,
+            now=now,
+            previous=previous,
+            old_tax_rates=old_tax_rates,
+        )
         if note:
             data["proration"] = note
     _record(subscription, kind=EventKind.EDITED, actor=actor, data=data, at=now)
@@ -150,7 +178,8 @@ def subscription_update(
 def plan_change_hook():
     """The function that bills a plan or quantity change applied now, named by
     settings.SUBSCRIPTION_PLAN_CHANGE_HOOK (billing builds on subscribers, so it is looked up by name).
-    Called as hook(subscription=, old_plan=, old_quantity=, now=) inside the edit's transaction; what it
+    Called as hook(subscription=, old_plan=, old_quantity=, now=, previous=, old_tax_rates=) inside the
+    edit's transaction (`previous`: a copy of the subscription before the edit); what it
     returns (a JSON-safe dict or None) is noted on the edit's timeline entry."""
     return import_string(settings.SUBSCRIPTION_PLAN_CHANGE_HOOK)
 

@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.outbox import emit
@@ -74,17 +76,36 @@ def subscription_cancel(
     when: str = CancelWhen.NOW,
     at_date: dt.date | None = None,
     reason: str = "",
+    credit_unused_time: bool = False,
     now: dt.datetime | None = None,
 ) -> Subscription:
     """Cancels now, at the end of the current period, or on a chosen date. A future end is recorded
-    now and carried out by `subscription_process_due` at that time."""
+    now and carried out by `subscription_process_due` at that time.
+
+    With `credit_unused_time` (only with `when="now"`), access ends now and the unused rest of the paid
+    period is credited to the customer's credit balance, at what it cost (billing, through the named
+    hook settings.SUBSCRIPTION_CANCEL_CREDIT_HOOK, in this transaction). Otherwise nothing is credited:
+    cancelling now or on a date keeps no money back, and access runs as `cancellation_preview` says."""
     now = now or timezone.now()
     subscription = _locked(subscription)
     _refuse(subscription, SubscriptionAction.CANCEL, now=now)
     origin = _effective_origin(actor, origin)
+    if credit_unused_time and when != CancelWhen.NOW:
+        raise _field_error(
+            "credit_unused_time",
+            _("Só o cancelamento imediato pode creditar o tempo não usado."),
+            "credit_needs_now",
+        )
     effective_at, access_until = cancellation_preview(
         subscription=subscription, when=when, at_date=at_date, now=now
     )
+    credit_note = None
+    if credit_unused_time:
+        # The credit is computed while the subscription still holds its paid period.
+        credit_note = import_string(settings.SUBSCRIPTION_CANCEL_CREDIT_HOOK)(
+            subscription=subscription, now=now
+        )
+        access_until = now
     subscription.cancel_requested_at = now
     subscription.cancel_when = when
     subscription.cancel_origin = origin
@@ -103,7 +124,14 @@ def subscription_cancel(
         "updated_at",
     ]
     if effective_at <= now:
-        _end(subscription, actor=actor, kind=EventKind.CANCELED, now=now, fields=fields)
+        _end(
+            subscription,
+            actor=actor,
+            kind=EventKind.CANCELED,
+            now=now,
+            fields=fields,
+            data={"credit": credit_note} if credit_note else None,
+        )
     else:
         subscription.save(update_fields=fields)
         _record(
@@ -125,7 +153,7 @@ def subscription_cancel(
     return subscription
 
 
-def _end(subscription, *, actor, kind, now, fields, ended_at=None):
+def _end(subscription, *, actor, kind, now, fields, ended_at=None, data=None):
     from_status = _move(subscription, S.CANCELED)
     subscription.ended_at = ended_at or now
     subscription.next_invoice_at = None
@@ -138,7 +166,10 @@ def _end(subscription, *, actor, kind, now, fields, ended_at=None):
         to_status=S.CANCELED,
         origin=subscription.cancel_origin,
         reason=subscription.cancel_reason,
-        data={"access_until": subscription.access_until.isoformat() if subscription.access_until else None},
+        data={
+            "access_until": subscription.access_until.isoformat() if subscription.access_until else None,
+            **(data or {}),
+        },
         at=now,
     )
     emit(merchant=subscription.merchant, type="subscription.canceled", payload=_payload(subscription))

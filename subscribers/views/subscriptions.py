@@ -7,10 +7,12 @@ action table (`Subscription.can`), and the services check it again under a lock.
 import contextlib
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.views.generic.detail import SingleObjectMixin
 
@@ -191,7 +193,9 @@ class SubscriptionUpdateView(_OnlyWhenAllowedMixin, MerchantUpdateView):
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("fixed_customer", self.object.customer)
-        return super().get_context_data(**kwargs)
+        context = super().get_context_data(**kwargs)
+        context.update(change_preview_context(self.object, context["form"]))
+        return context
 
     def perform(self, form):
         subscription = services.subscription_update(
@@ -202,6 +206,54 @@ class SubscriptionUpdateView(_OnlyWhenAllowedMixin, MerchantUpdateView):
                 self.request, _("A mudança de plano ou quantidade vale a partir da próxima renovação.")
             )
         return subscription
+
+
+def money_preview(setting: str, **values) -> dict | None:
+    """What billing says a change does to the customer's money (its functions, named by a setting:
+    subscribers may not import billing), or None when the values cannot be previewed."""
+    try:
+        return import_string(getattr(settings, setting))(**values)
+    except ValidationError:
+        return None
+
+
+def change_preview_context(subscription: Subscription, form: forms.Form) -> dict:
+    """The edit screen's "Valores": charged or credited now and the next invoice, for the form's values
+    (bound) or the subscription's current terms."""
+    if form.is_bound:
+        if not form.is_valid():
+            return {"money_preview": None}
+        values = dict(form.cleaned_data)
+    else:
+        values = {
+            "plan": subscription.pending_plan or subscription.plan,
+            "quantity": subscription.pending_quantity or subscription.quantity,
+            "apply": form.initial.get("apply") or "now",
+            "discount_type": subscription.discount_type,
+            "discount_percent": subscription.discount_percent,
+            "discount_amount": subscription.discount_amount,
+            "discount_periods": subscription.discount_periods,
+        }
+    return {
+        "money_preview": money_preview("SUBSCRIPTION_MONEY_PREVIEW_HOOK", subscription=subscription, **values)
+    }
+
+
+class SubscriptionChangePreviewView(MerchantDetailView):
+    """htmx: the edit screen's "Valores" for the values being edited (nothing is saved)."""
+
+    queryset = subscription_queryset()
+    required_action = Action.MANAGE_SUBSCRIPTIONS
+    template_name = "subscribers/partials/change_preview.html"
+    http_method_names = ["get", "head", "options"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = SubscriptionUpdateForm(
+            self.request.GET or None, merchant=self.request.merchant, instance=self.object
+        )
+        context.update(change_preview_context(self.object, form))
+        return context
 
 
 # --- cancel ----------------------------------------------------------------------------------------
@@ -222,7 +274,22 @@ def cancel_preview_context(subscription: Subscription, form: forms.Form) -> dict
         )
     except ValidationError as exc:
         return {"preview_errors": exc.messages}
-    return {"preview_when": when, "effective_at": effective_at, "access_until": access_until}
+    credit = bool(form.is_bound and form.cleaned_data.get("credit_unused_time"))
+    money = money_preview(
+        "CANCEL_MONEY_PREVIEW_HOOK",
+        subscription=subscription,
+        when=when,
+        credit_unused_time=credit,
+        effective_at=effective_at,
+    )
+    if money and money["credited"]:
+        access_until = effective_at  # the unused time is given back: access ends with the cancellation
+    return {
+        "preview_when": when,
+        "effective_at": effective_at,
+        "access_until": access_until,
+        "money": money,
+    }
 
 
 class SubscriptionCancelView(_OnlyWhenAllowedMixin, MerchantUpdateView):

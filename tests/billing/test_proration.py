@@ -1,5 +1,5 @@
 """Proration: the one function that computes it (properties checked with hypothesis) and the invoice a
-plan or quantity change applied now produces (kind "proration", charged at once, credits never refunded).
+plan or quantity change applied now produces (kind "proration", charged at once, net credit to the balance).
 
 "Now" is 16/03/2027 10:00 in São Paulo, in the middle of a paid period 01/03 10:00 → 01/04 10:00
 (31 days, of which 16 are left: the fraction is 16/31).
@@ -16,9 +16,10 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.calculations import TaxInput, compute_invoice
+from billing.calculations import PeriodTerms, TaxInput, compute_invoice
 from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.models import Invoice, Payment
+from billing.selectors import credit_balance
 from billing.services.billing_run import process_subscription
 from billing.services.proration import prorate_plan_change, proration_lines, subscription_change_plan
 from notifications.models import Event
@@ -119,12 +120,15 @@ def test_the_invoice_total_is_the_sum_of_its_lines(change):
 @settings(max_examples=100, deadline=None)
 @given(changes(), st.decimals(min_value=0, max_value=30, places=2))
 def test_with_an_exclusive_tax_the_total_is_the_lines_plus_their_tax(change, percentage):
-    tax = TaxInput(tax_rate_id=None, name="ISS", percentage=percentage, inclusive=False)
+    terms = PeriodTerms(
+        taxes=(TaxInput(tax_rate_id=None, name="ISS", percentage=percentage, inclusive=False),)
+    )
 
-    totals = compute_invoice(lines=proration_lines(**change), taxes=[tax])
+    totals = compute_invoice(lines=proration_lines(**change, old_terms=terms, new_terms=terms))
 
-    assert totals.total == max(sum(line.amount + line.tax_amount for line in totals.lines), 0)
-    assert totals.lines[0].tax_amount == 0  # a credit is never taxed
+    assert totals.net == sum(line.amount + line.tax_amount for line in totals.lines)
+    assert totals.total == max(totals.net, 0)
+    assert totals.lines[0].tax_amount <= 0  # a credit gives back the tax of what it credits
 
 
 def test_a_change_outside_the_period_is_clamped_to_it():
@@ -254,7 +258,7 @@ def test_an_upgrade_now_bills_the_difference_for_the_rest_of_the_period_and_char
         "subscription.updated",
     ]
     created = Event.objects.get(type="invoice.created").payload
-    assert (created["kind"], created["total"], created["unapplied_credit"]) == ("proration", 2581, 0)
+    assert (created["kind"], created["total"], created["credited_to_balance"]) == ("proration", 2581, 0)
 
 
 def test_the_edit_timeline_entry_notes_the_proration(merchant, owner, basic, gold):
@@ -274,7 +278,8 @@ def test_the_edit_timeline_entry_notes_the_proration(merchant, owner, basic, gol
         "credit": 2575,
         "charge": 5156,
         "total": 2581,
-        "unapplied_credit": 0,
+        "credited_to_balance": 0,
+        "credit_applied": 0,
         "payment_status": "succeeded",
     }
 
@@ -293,7 +298,9 @@ def test_a_quantity_increase_now_charges_the_extra_seats(merchant, owner, basic)
     assert (subscription.quantity, subscription.amount) == (3, 14970)
 
 
-def test_a_downgrade_records_the_credit_on_a_zero_invoice_and_refunds_nothing(merchant, owner, basic, gold):
+def test_a_downgrade_puts_the_credit_on_the_balance_with_a_zero_invoice_and_refunds_nothing(
+    merchant, owner, basic, gold
+):
     subscription = paid_subscription(merchant, owner, gold)
     payments_before = Payment.objects.count()
 
@@ -306,13 +313,14 @@ def test_a_downgrade_records_the_credit_on_a_zero_invoice_and_refunds_nothing(me
     assert Payment.objects.count() == payments_before
     assert not invoice.payments.exists()
     created = Event.objects.get(type="invoice.created", payload__kind="proration").payload
-    assert created["unapplied_credit"] == 2581
+    assert created["credited_to_balance"] == 2581
     event = SubscriptionEvent.objects.get(subscription=subscription, kind=EventKind.EDITED)
-    assert event.data["proration"]["unapplied_credit"] == 2581
+    assert event.data["proration"]["credited_to_balance"] == 2581
+    assert credit_balance(customer=subscription.customer, currency="BRL") == 2581
     assert "payment_status" not in event.data["proration"]
 
 
-def test_the_subscriptions_taxes_apply_to_the_charge_not_to_the_credit(merchant, owner, basic, gold):
+def test_the_subscriptions_taxes_apply_to_the_credit_and_the_charge(merchant, owner, basic, gold):
     subscription = paid_subscription(merchant, owner, basic)
     subscription.tax_rates.add(
         TaxRate.objects.create(merchant=merchant, name="ISS", percentage=Decimal("5"), inclusive=False)
@@ -322,9 +330,10 @@ def test_the_subscriptions_taxes_apply_to_the_charge_not_to_the_credit(merchant,
         change_now(subscription, owner, gold)
 
     invoice = proration_invoice(subscription)
-    assert list(invoice.lines.values_list("amount", "tax_amount")) == [(-2575, 0), (5156, 258)]
-    assert (invoice.subtotal, invoice.tax, invoice.total) == (2581, 258, 2839)
-    assert invoice.payments.get().amount == 2839
+    # The tax added mid-period applies to both sides (the period's taxes are the rates in force now).
+    assert list(invoice.lines.values_list("amount", "tax_amount")) == [(-2575, -129), (5156, 258)]
+    assert (invoice.subtotal, invoice.tax, invoice.total) == (2581, 129, 2710)
+    assert invoice.payments.get().amount == 2710
 
 
 def test_a_declined_card_leaves_the_proration_invoice_open_for_dunning(merchant, owner, basic, gold):

@@ -271,13 +271,21 @@ def test_the_hook_is_looked_up_by_name_from_the_setting(owner, subscription, gol
     assert len(calls) == 1
     assert calls[0]["old_plan"] != gold and calls[0]["old_quantity"] == 1 and calls[0]["now"] == NOW
     assert calls[0]["subscription"].plan == gold
+    assert calls[0]["previous"].plan != gold and calls[0]["old_tax_rates"] == []
     edited = SubscriptionEvent.objects.get(subscription=subscription, kind=EventKind.EDITED)
     assert edited.data["proration"] == {"seen": True}
 
 
-def recording_hook(*, subscription, old_plan, old_quantity, now):
+def recording_hook(*, subscription, old_plan, old_quantity, now, previous, old_tax_rates):
     recording_hook.calls.append(
-        {"subscription": subscription, "old_plan": old_plan, "old_quantity": old_quantity, "now": now}
+        {
+            "subscription": subscription,
+            "old_plan": old_plan,
+            "old_quantity": old_quantity,
+            "now": now,
+            "previous": previous,
+            "old_tax_rates": old_tax_rates,
+        }
     )
     return {"seen": True}
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0005_payment_canceled_status'),
+        ('billing', '0006_credit_ledger'),
     ]
 
     operations = [

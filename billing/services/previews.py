@@ -1,0 +1,181 @@
+"""Previews of changes that move money, computed by the very functions that bill (DESIGN.md: "Every
+change that moves money is previewed before it is confirmed, by the same functions that bill").
+
+Nothing here writes. The subscription screens reach these through named hooks
+(settings.SUBSCRIPTION_MONEY_PREVIEW_HOOK, settings.CANCEL_MONEY_PREVIEW_HOOK): subscribers may not
+import billing. A preview is what confirming at the same instant bills, to the centavo.
+"""
+
+import copy
+import datetime as dt
+
+from django.utils import timezone
+
+from billing.calculations import apply_credit
+from billing.choices import InvoiceKind
+from billing.selectors import credit_balance
+from billing.services.invoicing import subscription_taxes, taxes_of
+from billing.services.proration import (
+    current_period_paid,
+    has_unused_paid_time,
+    period_terms,
+    proration_totals,
+    unused_time_totals,
+)
+from billing.services.renewal import draft_renewal
+from subscribers.choices import DiscountType, SubscriptionStatus
+
+_UNSET = object()
+
+
+def _terms_after(
+    subscription,
+    *,
+    plan,
+    quantity,
+    discount_type,
+    discount_percent,
+    discount_amount,
+    discount_periods,
+    coupon,
+    now,
+):
+    """An unsaved copy of the subscription on the new terms, as subscription_update would set them."""
+    after = copy.copy(subscription)
+    after.plan, after.quantity, after.currency = plan, quantity, plan.currency
+    discount_type = discount_type or DiscountType.NONE
+    after.discount_type = discount_type
+    after.discount_percent = discount_percent if discount_type == DiscountType.PERCENT else None
+    after.discount_amount = discount_amount if discount_type == DiscountType.FIXED else None
+    after.discount_periods = discount_periods if discount_type else None
+    if coupon is not _UNSET and getattr(coupon, "pk", None) != subscription.coupon_id:
+        after.coupon = coupon
+        after.coupon_applied_at = now if coupon is not None else None
+    return after
+
+
+def subscription_change_preview(
+    *,
+    subscription,
+    plan,
+    quantity: int,
+    apply: str = "now",
+    discount_type: str = DiscountType.NONE,
+    discount_percent=None,
+    discount_amount=None,
+    discount_periods=None,
+    tax_rates=None,
+    coupon=_UNSET,
+    now: dt.datetime | None = None,
+    **_other_terms,
+) -> dict:
+    """What saving the edit form with these values does to the customer's money, now and next:
+
+    - `now`: the proration invoice a plan or quantity change applied now makes ({"total", "credited"
+      (to the balance), "credit_applied" (from it), "charged", "lines"}), or None when nothing is billed now;
+    - `next_invoice`: the next renewal on the new terms ({"at", "total", "discount", "tax",
+      "credit_applied", "amount_due"}), or None when none is coming;
+    - `balance` (now) and `balance_after` (after both), in the subscription's currency.
+    """
+    now = now or timezone.now()
+    quantity = quantity or 1
+    after = _terms_after(
+        subscription,
+        plan=plan,
+        quantity=quantity,
+        discount_type=discount_type,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+        discount_periods=discount_periods,
+        coupon=coupon,
+        now=now,
+    )
+    old_taxes = subscription_taxes(subscription)
+    new_taxes = old_taxes if tax_rates is None else taxes_of(tax_rates)
+    currency = subscription.currency
+    balance = credit_balance(customer=subscription.customer_id, currency=currency)
+    preview = {"currency": currency, "balance": balance, "now": None, "next_invoice": None}
+
+    terms_change = (plan.pk, quantity) != (subscription.plan_id, subscription.quantity)
+    applies_now = apply != "next_cycle" or subscription.status == SubscriptionStatus.SCHEDULED
+    if terms_change and applies_now and plan.currency == currency and has_unused_paid_time(subscription, now):
+        totals = proration_totals(
+            subscription=subscription,
+            old_plan=subscription.plan,
+            old_quantity=subscription.quantity,
+            old_terms=period_terms(terms_of=subscription, subscription=subscription, taxes=old_taxes),
+            new_plan=plan,
+            new_quantity=quantity,
+            new_terms=period_terms(terms_of=after, subscription=subscription, taxes=new_taxes),
+            at=now,
+        )
+        applied, due = apply_credit(totals.total, balance + totals.credit)
+        preview["now"] = {
+            "total": totals.total,
+            "credited": totals.credit,
+            "credit_applied": applied if totals.total else 0,
+            "charged": due,
+            "lines": totals.lines,
+        }
+        balance = balance + totals.credit - preview["now"]["credit_applied"]
+
+    preview["next_invoice"] = _next_invoice(subscription, after, new_taxes, balance)
+    if preview["next_invoice"]:
+        balance -= preview["next_invoice"]["credit_applied"]
+    preview["balance_after"] = balance
+    return preview
+
+
+def _next_invoice(subscription, after, taxes, balance) -> dict | None:
+    start = subscription.next_invoice_at
+    if start is None or subscription.is_ended:
+        return None
+    if subscription.cancel_at is not None and subscription.cancel_at <= start:
+        return None
+    draft = draft_renewal(
+        subscription=after,
+        plan=after.plan,
+        periods_billed=subscription.invoices.filter(kind=InvoiceKind.RECURRING).count(),
+        taxes=taxes,
+        tz=subscription.merchant.tzinfo,
+        now=timezone.now(),
+    )
+    if draft is None:  # every installment billed
+        return None
+    totals = draft.totals
+    applied, due = apply_credit(totals.total, balance)
+    return {
+        "at": start,
+        "total": totals.total,
+        "discount": totals.discount,
+        "tax": totals.tax,
+        "credit_applied": applied,
+        "amount_due": due,
+    }
+
+
+def cancellation_money_preview(
+    *, subscription, when: str, credit_unused_time: bool = False, effective_at=None, now=None
+) -> dict:
+    """What a cancellation does to the customer's money: {"credit_available": what "cancelar agora,
+    creditando o tempo não usado" would credit, "credited": what this choice credits (0 unless that
+    option), "paid_until": the end of the paid period, "next_invoice": the renewal still billed before
+    a cancellation at `effective_at` (None when none), "currency"}."""
+    now = now or timezone.now()
+    available = 0
+    if has_unused_paid_time(subscription, now) and current_period_paid(subscription):
+        available = unused_time_totals(subscription=subscription, at=now).credit
+    credited = available if when == "now" and credit_unused_time else 0
+    next_invoice = None
+    if effective_at is not None:
+        ending = copy.copy(subscription)
+        ending.cancel_at = effective_at
+        balance = credit_balance(customer=subscription.customer_id, currency=subscription.currency) + credited
+        next_invoice = _next_invoice(ending, subscription, subscription_taxes(subscription), balance)
+    return {
+        "currency": subscription.currency,
+        "credit_available": available,
+        "credited": credited,
+        "paid_until": subscription.current_period_end if available else None,
+        "next_invoice": next_invoice,
+    }
