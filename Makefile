@@ -11,12 +11,13 @@ PORT ?= 8000
 # no HTTPS redirect), set here explicitly because the settings default to production (README "Deploying").
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help install deps static messages migrate demo run worker test lint check pytest test-deps bench bench-subscribers clean
+.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers clean
 
 help:
 	@echo "make run    install, migrate the embedded SQLite database, load demo data, serve web + worker on http://$(HOST):$(PORT)"
 	@echo "make test   install, start a throwaway PostgreSQL, run ruff, checks and the whole test suite (+ SQLite smoke run)"
 	@echo "make bench install, start a throwaway PostgreSQL, time the billing run (BENCH_SUBSCRIPTIONS=$(BENCH_SUBSCRIPTIONS), BENCH_WORKERS=\"$(BENCH_WORKERS)\")"
+	@echo "make bench-scale  renewals/s of one billing run with 1, 2, 3 worker clusters (Redis broker, PostgreSQL)"
 	@echo "make bench-subscribers  seed BENCH_SUBSCRIBERS=$(BENCH_SUBSCRIBERS) subscriptions, time the Assinantes list and CSV export"
 
 # --- installation (locked) ---------------------------------------------------------------------
@@ -42,14 +43,19 @@ demo: migrate
 	$(DEV_ENV) $(PY) manage.py setup_schedules
 	$(DEV_ENV) $(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
 
-run: demo
-	$(DEV_ENV) PORT=$(PORT) HOST=$(HOST) .venv/bin/honcho --procfile Procfile.dev start
+run: demo serve
+
+# The processes of Procfile.dev (web, billing cluster, notifications cluster) under honcho; Ctrl-C stops
+# them all within seconds (`manage.py worker`; exec so make's child is honcho itself).
+serve:
+	$(DEV_ENV) PORT=$(PORT) HOST=$(HOST) exec .venv/bin/honcho --procfile Procfile.dev start
 
 # --- checks and tests ----------------------------------------------------------------------------
 # Debian's chromium for the browser tests, GNU gettext to check that every string has its translation.
+# Debian's redis-server for the scale-out test (scripts/with-redis.sh starts a throwaway one).
 test-deps:
-	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core gettext)
+	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core gettext redis-server)
 
 test: install test-deps
 	scripts/run-tests.sh
@@ -65,6 +71,14 @@ BENCH_WORKERS ?= 1 2
 bench: install
 	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.billing_run --subscriptions $(BENCH_SUBSCRIPTIONS) --workers $(BENCH_WORKERS)'
+
+# The production path at 1, 2, 3 worker clusters (`manage.py worker`, Redis broker) on one PostgreSQL:
+# renewals/s of one billing run each; see bench/README.md.
+BENCH_SCALE_SUBSCRIPTIONS ?= 20000
+BENCH_SCALE_CLUSTERS ?= 1 2 3
+bench-scale: install
+	scripts/with-postgres.sh scripts/with-redis.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	  $(PY) -m bench.scale --subscriptions $(BENCH_SCALE_SUBSCRIPTIONS) --clusters $(BENCH_SCALE_CLUSTERS)'
 
 # Assinantes: seeds BENCH_SUBSCRIBERS subscriptions (customers, payments, timeline events) with COPY into a
 # throwaway PostgreSQL, then times the list per filter and the full CSV export; see bench/README.md.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import (
     BillingRun,
+    BillingRunChunk,
     BillingSettings,
     Chargeback,
     CreditEntry,
@@ -230,6 +231,16 @@ class BillingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["merchant", "status", "trigger", "started_at"]
     list_select_related = ["merchant"]
     date_hierarchy = "started_at"
+
+
+@admin.register(BillingRunChunk)
+class BillingRunChunkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A run's chunks: who holds each one and what it counted (crash bookkeeping, for staff)."""
+
+    list_display = ["pk", "run", "number", "status", "claimed_by", "attempts", "processed", "finished_at"]
+    list_filter = ["status", "run__merchant"]
+    list_select_related = ["run"]
+    exclude = ["subscription_ids"]
 
 
 @admin.register(SandboxCharge)

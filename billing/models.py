@@ -489,6 +489,44 @@ class BillingRun(models.Model):
         return min(100, round(100 * self.processed / self.due))
 
 
+class BillingRunChunk(models.Model):
+    """One chunk of a billing run: its subscriptions, who is working on it and, once done, its figures.
+
+    The chunk rows are the run's bookkeeping: they are written with the run, in one transaction, so a
+    crash while dispatching loses nothing; a worker claims the chunk (its heartbeat key, so the reaper
+    knows whose death frees it) and marks it done with its counts under the run's row lock, exactly once,
+    so a redelivered or retaken chunk is never counted twice; the run's figures are sums over its chunks,
+    never increments."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Na fila")
+        CLAIMED = "claimed", _("Em processamento")
+        DONE = "done", _("Concluído")
+        FAILED = "failed", _("Falhou")
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField(_("número"))
+    subscription_ids = models.JSONField(_("assinaturas"), default=list)
+    status = models.CharField(_("situação"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    claimed_by = models.CharField(_("processo"), max_length=120, blank=True)
+    claimed_at = models.DateTimeField(_("assumido em"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("enfileirado em"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("tentativas"), default=0)
+    processed = models.PositiveIntegerField(_("processadas"), default=0)
+    succeeded = models.PositiveIntegerField(_("bem-sucedidas"), default=0)
+    failed = models.PositiveIntegerField(_("com falha"), default=0)
+    finished_at = models.DateTimeField(_("fim"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lote de execução")
+        verbose_name_plural = _("lotes de execução")
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="billing_run_chunk_unique")]
+        indexes = [models.Index(fields=["status", "run"], name="billing_chunk_status_run")]
+
+    def __str__(self):
+        return f"{self.run_id}/{self.number}"
+
+
 class SandboxCharge(models.Model):
     """The sandbox gateway's own ledger, as a remote provider would keep it: what it was asked to charge
     under which idempotency key and what it answered. Nothing else in the app reads it."""

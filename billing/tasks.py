@@ -1,9 +1,14 @@
-"""django-q2 tasks of the billing app: they take ids and call services."""
+"""django-q2 tasks of the billing app: they take ids and call services. They run on the billing cluster
+(core.queues.BILLING); setup_schedules installs SCHEDULES there."""
 
 from billing.services import billing_run
 
+QUEUE = "billing"
 SCHEDULES = {
     "billing: run (renewals, retries, boleto/pix expiries)": ("billing.tasks.run_billing", 1),
+    # The workers' heartbeats also reap every few seconds; this catches a billing cluster with no worker
+    # alive at all once one starts again.
+    "billing: reap runs and chunks left by crashed workers": ("billing.tasks.reap_billing_runs", 1),
 }
 
 
@@ -14,6 +19,10 @@ def run_billing():
 
 def process_chunk(run_id, subscription_ids):
     return billing_run.process_chunk(run_id=run_id, subscription_ids=subscription_ids)
+
+
+def reap_billing_runs():
+    return billing_run.billing_run_reap()
 
 
 def bill_subscription(subscription_id):

@@ -142,16 +142,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Task queue (django-q2) ------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Task clusters (core/queues.py). Two clusters on two broker lists: "notifications" (the default: webhooks,
+# e-mails, automations, dashboard refreshes) and "billing" (billing runs, first charges, subscription
+# starts and ends). A `qcluster` process serves the one named by Q_CLUSTER_NAME (default: notifications).
+# A dead cluster must not keep billing waiting: workers prefetch one task at a time (bulk 1, a queue of
+# one per worker), the billing run's own claims and reaper take a killed worker's chunk back within
+# WORKER_HEARTBEAT_STALE_SECONDS (the broker's `retry` only redelivers a lost wake-up task, which is then
+# a no-op), and a task that raised is acknowledged rather than redelivered for ever.
+Q_WORKERS = int(os.environ.get("Q_WORKERS", "2"))
 Q_CLUSTER = {
-    "name": "recorrente",
-    "workers": int(os.environ.get("Q_WORKERS", "2")),
+    "name": "notifications",
+    "workers": Q_WORKERS,
     "timeout": 300,
-    "retry": 360,
+    "retry": 330,
     "max_attempts": 3,
-    "queue_limit": 50,
-    "bulk": 10,
+    "queue_limit": Q_WORKERS,
+    "bulk": 1,
+    "ack_failures": True,
     "catch_up": False,
     "label": _("Tarefas"),
+    "ALT_CLUSTERS": {
+        "billing": {
+            "workers": int(os.environ.get("Q_BILLING_WORKERS", Q_WORKERS)),
+            "queue_limit": int(os.environ.get("Q_BILLING_WORKERS", Q_WORKERS)),
+        },
+    },
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -159,6 +174,15 @@ else:
     Q_CLUSTER["orm"] = "default"
 if env_bool("Q_SYNC"):
     Q_CLUSTER["sync"] = True
+# Every worker process writes a heartbeat this often (core.heartbeat); one silent for the stale limit is
+# dead: /healthz reports its cluster down and the billing run's reaper takes its chunk back.
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "5"))
+WORKER_HEARTBEAT_STALE_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_STALE_SECONDS", "20"))
+# Called by the heartbeat of each worker of the named cluster, after each beat (dotted paths).
+WORKER_HEARTBEAT_HOOKS = {"billing": ["billing.services.billing_run.billing_run_reap"]}
+# Called by `manage.py worker` with the heartbeat keys of workers it had to kill on stop: their work goes
+# back to the queue at once.
+WORKER_RELEASE_HOOKS = ["billing.services.billing_run.billing_run_release"]
 
 # Billing a plan change applied now (subscribers may not import billing, so it names the function).
 SUBSCRIPTION_PLAN_CHANGE_HOOK = "billing.services.proration.prorate_plan_change"

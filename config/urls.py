@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from core.health import healthz
 from core.ratelimit import rate_limit
 
 # Sign-in and password reset with rate limits (per IP across usernames, and per e-mail), on top of
@@ -13,6 +14,7 @@ password_reset_view = rate_limit("password_reset", key="ip")(
 )
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("conta/login/", login_view, name="login"),

@@ -6,6 +6,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        from core import task_log
+        from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
+
+        from core import heartbeat, task_log
 
         task_log.connect()
+
+        # Every django-q2 worker process keeps a heartbeat row alive (and runs its cluster's hooks).
+        post_spawn.connect(heartbeat.start, dispatch_uid="recorrente-heartbeat")
+        pre_execute.connect(heartbeat.task_started, dispatch_uid="recorrente-heartbeat-task")
+        post_execute_in_worker.connect(heartbeat.task_finished, dispatch_uid="recorrente-heartbeat-done")

@@ -3,6 +3,8 @@
 from notifications.automations import runner
 from notifications.services import dispatch, email_triggers
 
+QUEUE = "notifications"
+
 # Installed by `manage.py setup_schedules` (idempotent): name → (function path, minutes between runs).
 SCHEDULES = {
     "notifications: deliver webhooks from the outbox": ("notifications.tasks.deliver_webhooks", 1),

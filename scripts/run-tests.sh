@@ -22,8 +22,8 @@ echo "== django checks"
 .venv/bin/python manage.py makemigrations --check --dry-run
 .venv/bin/python scripts/check_translations.py
 
-echo "== pytest on PostgreSQL (unit, PostgreSQL-only and browser tests)"
-scripts/with-postgres.sh .venv/bin/pytest -p no:cacheprovider "${PARALLEL[@]}" "$@"
+echo "== pytest on PostgreSQL (unit, PostgreSQL-only, browser and scale-out tests; Redis for the last)"
+scripts/with-postgres.sh scripts/with-redis.sh --as TEST_REDIS_URL .venv/bin/pytest -p no:cacheprovider "${PARALLEL[@]}" "$@"
 
 echo "== pytest smoke run on SQLite"
 SQLITE_TEST_NAME="" .venv/bin/pytest -p no:cacheprovider "${PARALLEL[@]}" -q -m "not browser and not postgres" "$@"

@@ -2,6 +2,9 @@
 
 from subscribers import services
 
+# Starting and ending subscriptions is billing work: it runs on the billing cluster (core.queues).
+QUEUE = "billing"
+
 # Installed by `manage.py setup_schedules` (idempotent): name → (function path, minutes between runs).
 SCHEDULES = {
     "subscriptions: start scheduled, end canceled": ("subscribers.tasks.process_due_subscriptions", 1),

@@ -12,6 +12,7 @@ from accounts.models import Membership, Merchant
 from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.models import (
     BillingRun,
+    BillingRunChunk,
     BillingSettings,
     Chargeback,
     CreditEntry,
@@ -333,6 +334,22 @@ class BillingRunFactory(factory.django.DjangoModelFactory):
     )
 
 
+class BillingRunChunkFactory(factory.django.DjangoModelFactory):
+    """A finished chunk of ten subscriptions."""
+
+    class Meta:
+        model = BillingRunChunk
+
+    class Params:
+        merchant = factory.SubFactory(MerchantFactory)
+
+    run = factory.SubFactory(BillingRunFactory, merchant=factory.SelfAttribute("..merchant"))
+    number = factory.Sequence(lambda n: n + 1)
+    subscription_ids = factory.LazyFunction(lambda: list(range(1, 11)))
+    status = "done"
+    processed = 10
+
+
 class SandboxChargeFactory(factory.django.DjangoModelFactory):
     """A pending pix charge in the sandbox's own ledger, expiring in three days."""
 
@@ -478,6 +495,7 @@ class EmailSendingFactory(factory.django.DjangoModelFactory):
 
 
 FACTORY_FOR_MODEL = {
+    BillingRunChunk: BillingRunChunkFactory,
     Merchant: MerchantFactory,
     Membership: MembershipFactory,
     Plan: PlanFactory,

@@ -21,18 +21,27 @@ def run():
 def test_every_app_schedule_is_declared():
     declared = dict(declared_schedules())
 
-    assert SUBSCRIBER_SCHEDULES.items() <= declared.items()
+    assert {name: declared[name][:2] for name in SUBSCRIBER_SCHEDULES} == SUBSCRIBER_SCHEDULES
     assert declared["subscriptions: start scheduled, end canceled"] == (
         "subscribers.tasks.process_due_subscriptions",
         1,
+        "billing",
     )
+
+
+def test_billing_schedules_run_on_the_billing_cluster_and_notifications_on_theirs():
+    run()
+
+    assert Schedule.objects.get(name__startswith="billing: run").cluster == "billing"
+    assert Schedule.objects.get(name__startswith="notifications: deliver webhooks").cluster == "notifications"
 
 
 def test_setup_schedules_installs_each_declared_schedule():
     output = run()
 
-    for name, (func, minutes) in declared_schedules():
+    for name, (func, minutes, queue) in declared_schedules():
         schedule = Schedule.objects.get(name=name)
+        assert schedule.cluster == queue
         assert schedule.func == func
         assert schedule.schedule_type == Schedule.MINUTES
         assert schedule.minutes == minutes
@@ -53,7 +62,7 @@ def test_setup_schedules_run_twice_leaves_one_schedule_per_declared_schedule():
 
 def test_setup_schedules_repairs_a_schedule_edited_by_hand():
     run()
-    name, (func, minutes) = next(iter(declared_schedules()))
+    name, (func, minutes, _queue) = next(iter(declared_schedules()))
     Schedule.objects.filter(name=name).update(func="nowhere.gone", minutes=60, repeats=0)
 
     output = run()
@@ -66,7 +75,7 @@ def test_setup_schedules_repairs_a_schedule_edited_by_hand():
 def test_the_scheduled_functions_exist():
     from django.utils.module_loading import import_string
 
-    for _name, (func, _minutes) in declared_schedules():
+    for _name, (func, _minutes, _queue) in declared_schedules():
         assert callable(import_string(func))
 
 

@@ -8,28 +8,34 @@ invoices (one per period) and payments (one success per invoice, unique idempote
 line of defence.
 """
 
+import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_q.tasks import async_task
 
 from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeResult, GatewayError, get_gateway
-from billing.models import BillingRun, Invoice, Payment
+from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
 from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
 from billing.services.credit import credit_apply_to_invoice
 from billing.services.invoicing import allocate_invoice_numbers, subscription_taxes
 from billing.services.renewal import draft_renewal, renewal_write
 from billing.services.states import invoice_move, payment_move
+from core import heartbeat
+from core.queues import BILLING, enqueue
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Subscription
 from subscribers.services import subscription_apply_billing
 
 logger = logging.getLogger(__name__)
+ChunkStatus = BillingRunChunk.Status
+CHUNK_ENDED = [ChunkStatus.DONE, ChunkStatus.FAILED]
 S = SubscriptionStatus
 BILLABLE = (S.ACTIVE, S.PAST_DUE, S.PENDING, S.TRIALING)
 CHUNK_SIZE = 500
@@ -221,8 +227,20 @@ def _apply_pending_change(subscription, now) -> None:
 
 
 # --- runs ------------------------------------------------------------------------------------------------
+# A chunk claimed by a worker whose heartbeat went silent this long ago (or queued that long ago with no
+# progress on its run) is taken back and queued again by the reaper; after this many attempts a chunk
+# that keeps killing its worker is given up (the run ends "failed", saying which chunk).
+MAX_CHUNK_ATTEMPTS = 3
+
+
 def _enqueue(run_id: int, subscription_ids: list[int]) -> None:
-    async_task("billing.tasks.process_chunk", run_id, subscription_ids, task_name=f"billing-run-{run_id}")
+    enqueue(
+        "billing.tasks.process_chunk",
+        run_id,
+        subscription_ids,
+        queue=BILLING,
+        task_name=f"billing-run-{run_id}",
+    )
 
 
 def billing_run_start(
@@ -234,33 +252,76 @@ def billing_run_start(
     chunk_size: int = CHUNK_SIZE,
     dispatch=_enqueue,
 ) -> list[BillingRun]:
-    """Finds due work (for one merchant or all), records one BillingRun per merchant with work, splits
-    it into chunks and hands each chunk to `dispatch` (the task queue by default)."""
+    """Finds due work (for one merchant or all), records one BillingRun per merchant with work and its
+    chunks (one transaction per run, so a crash while dispatching leaves a run the reaper can finish),
+    and hands each chunk to `dispatch` (the billing queue by default) once that transaction commits."""
     now = now or timezone.now()
     runs = []
     for merchant_id, ids in due_subscription_ids(now, merchant=merchant).items():
         chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
-        run = BillingRun.objects.create(
-            merchant_id=merchant_id,
-            trigger=trigger,
-            started_by=actor if getattr(actor, "pk", None) else None,
-            due=len(ids),
-            chunks_total=len(chunks),
-        )
+        with transaction.atomic():
+            run = BillingRun.objects.create(
+                merchant_id=merchant_id,
+                trigger=trigger,
+                started_by=actor if getattr(actor, "pk", None) else None,
+                due=len(ids),
+                chunks_total=len(chunks),
+            )
+            BillingRunChunk.objects.bulk_create(
+                BillingRunChunk(run=run, number=number, subscription_ids=chunk, enqueued_at=timezone.now())
+                for number, chunk in enumerate(chunks, start=1)
+            )
+            for chunk in chunks:
+                transaction.on_commit(lambda run_id=run.pk, chunk=chunk: dispatch(run_id, chunk))
         runs.append(run)
-        for chunk in chunks:
-            transaction.on_commit(lambda run_id=run.pk, chunk=chunk: dispatch(run_id, chunk))
     return runs
 
 
+def _chunk_for(run_id: int, subscription_ids: list[int]) -> BillingRunChunk:
+    """The run's chunk holding these subscriptions. Chunks of a run are disjoint, so the first id finds
+    it; a run recorded without chunk rows (by hand, or before chunk rows existed) gets one made here,
+    under the run's lock so two deliveries of the same chunk make one row."""
+    chunk = (
+        BillingRunChunk.objects.filter(run_id=run_id, subscription_ids__0=subscription_ids[0])
+        .only("pk", "subscription_ids")
+        .first()
+    )
+    if chunk is not None and chunk.subscription_ids == list(subscription_ids):
+        return chunk
+    with transaction.atomic():
+        BillingRun.objects.select_for_update().filter(pk=run_id).first()
+        for chunk in BillingRunChunk.objects.filter(run_id=run_id, subscription_ids__0=subscription_ids[0]):
+            if chunk.subscription_ids == list(subscription_ids):
+                return chunk
+        number = (BillingRunChunk.objects.filter(run_id=run_id).aggregate(n=Max("number"))["n"] or 0) + 1
+        return BillingRunChunk.objects.create(
+            run_id=run_id, number=number, subscription_ids=list(subscription_ids), enqueued_at=timezone.now()
+        )
+
+
+def _claim(chunk: BillingRunChunk, *, now) -> None:
+    """Records that this process works on the chunk now, so the reaper knows whose heartbeat to watch."""
+    BillingRunChunk.objects.filter(pk=chunk.pk, status__in=[ChunkStatus.PENDING, ChunkStatus.CLAIMED]).update(
+        status=ChunkStatus.CLAIMED,
+        claimed_by=heartbeat.worker_key() or "",
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+    )
+
+
 def process_chunk(*, run_id: int, subscription_ids: list[int], now=None) -> dict:
-    """Processes one chunk and adds its figures to the run.
+    """Processes one chunk and records its figures on its chunk row, once.
 
     The plain renewals (most of a run) are done together in one transaction (billing.services.batch);
     the rest, one subscription at a time with `process_subscription`. Should the batch fail in any way
     (a unique constraint, a database error, a gateway error), it is rolled back whole and the chunk is
     processed one subscription at a time instead. A crash part-way leaves what committed done; running
-    the chunk again skips it (nothing is due any more)."""
+    the chunk again skips it (nothing is due any more). Only the first completion of a chunk is counted
+    (a redelivered or retaken chunk still does any work left, but adds nothing to the run's figures),
+    and the run's figures are recomputed from its chunk rows. Returns this call's own counts."""
+    subscription_ids = list(subscription_ids)
+    chunk = _chunk_for(run_id, subscription_ids)
+    _claim(chunk, now=timezone.now())
     counts = {"processed": 0, "succeeded": 0, "failed": 0}
     try:
         batched = renew_many(subscription_ids=subscription_ids, now=now or timezone.now())
@@ -279,13 +340,140 @@ def process_chunk(*, run_id: int, subscription_ids: list[int], now=None) -> dict
         if outcome in ("succeeded", "failed"):
             counts[outcome] += 1
     with transaction.atomic():
-        BillingRun.objects.filter(pk=run_id).update(
-            processed=F("processed") + counts["processed"],
-            succeeded=F("succeeded") + counts["succeeded"],
-            failed=F("failed") + counts["failed"],
-            chunks_done=F("chunks_done") + 1,
+        # The run's row lock orders chunk completions, so each sum below sees every earlier completion.
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        BillingRunChunk.objects.filter(pk=chunk.pk).exclude(status__in=CHUNK_ENDED).update(
+            status=ChunkStatus.DONE, finished_at=timezone.now(), **counts
         )
-        BillingRun.objects.filter(
-            pk=run_id, status=BillingRunStatus.RUNNING, chunks_done__gte=F("chunks_total")
-        ).update(status=BillingRunStatus.FINISHED, finished_at=timezone.now())
+        _settle(run)
     return counts
+
+
+def _settle(run: BillingRun, *, now=None) -> None:
+    """Recomputes the run's figures from its chunk rows (call under the run's row lock) and ends it once
+    every chunk has ended: finished, or failed when a chunk had to be given up."""
+    figures = run.chunks.filter(status__in=CHUNK_ENDED).aggregate(
+        processed=Coalesce(Sum("processed"), 0),
+        succeeded=Coalesce(Sum("succeeded"), 0),
+        failed=Coalesce(Sum("failed"), 0),
+        chunks_done=Count("pk"),
+        given_up=Count("pk", filter=Q(status=ChunkStatus.FAILED)),
+    )
+    given_up = figures.pop("given_up")
+    for field, value in figures.items():
+        setattr(run, field, value)
+    fields = list(figures)
+    if run.status == BillingRunStatus.RUNNING and run.chunks_done >= run.chunks_total:
+        run.status = BillingRunStatus.FAILED if given_up else BillingRunStatus.FINISHED
+        run.finished_at = now or timezone.now()
+        fields += ["status", "finished_at"]
+        if given_up:
+            run.error = _("%(count)s lote(s) abandonado(s) após %(attempts)s tentativas.") % {
+                "count": given_up,
+                "attempts": MAX_CHUNK_ATTEMPTS,
+            }
+            fields.append("error")
+    run.save(update_fields=fields)
+
+
+def billing_run_release(*, keys: list[str]) -> int:
+    """Puts the chunks held by these (stopped or killed) worker processes back on the billing queue."""
+    released = 0
+    if not keys:
+        return released
+    for chunk in BillingRunChunk.objects.filter(status=ChunkStatus.CLAIMED, claimed_by__in=keys).only(
+        "pk", "run_id", "subscription_ids", "claimed_by"
+    ):
+        if BillingRunChunk.objects.filter(
+            pk=chunk.pk, status=ChunkStatus.CLAIMED, claimed_by=chunk.claimed_by
+        ).update(status=ChunkStatus.PENDING, claimed_by="", enqueued_at=timezone.now()):
+            _enqueue(chunk.run_id, chunk.subscription_ids)
+            released += 1
+    return released
+
+
+def billing_run_reap(*, now=None) -> dict:
+    """Ends what a crash left behind; safe to run from any number of workers at once (every change is a
+    conditional UPDATE, so only one of them re-queues a given chunk).
+
+    - a chunk claimed by a worker whose heartbeat went silent goes back to the queue (or, after
+      MAX_CHUNK_ATTEMPTS, is given up);
+    - a run with queued chunks and no progress for a while (its tasks were lost with a killed cluster's
+      prefetch, or the process died while dispatching) gets them queued again;
+    - a run whose chunks have all ended is finished, with its figures summed from the chunk rows;
+    - a run recorded before chunk rows existed, running for a day, is closed as failed.
+    """
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.WORKER_HEARTBEAT_STALE_SECONDS)
+    alive = set(heartbeat.alive_keys(now=now))
+    requeued = given_up = 0
+    dead_runs = set()
+    running = BillingRunChunk.objects.filter(run__status=BillingRunStatus.RUNNING)
+    for chunk in running.filter(status=ChunkStatus.CLAIMED, claimed_at__lt=stale).exclude(
+        claimed_by__in=alive
+    ):
+        if chunk.attempts >= MAX_CHUNK_ATTEMPTS:
+            given_up += BillingRunChunk.objects.filter(
+                pk=chunk.pk, status=ChunkStatus.CLAIMED, claimed_by=chunk.claimed_by
+            ).update(status=ChunkStatus.FAILED, finished_at=now)
+            continue
+        if BillingRunChunk.objects.filter(
+            pk=chunk.pk, status=ChunkStatus.CLAIMED, claimed_by=chunk.claimed_by, claimed_at=chunk.claimed_at
+        ).update(status=ChunkStatus.PENDING, claimed_by="", enqueued_at=now):
+            _enqueue(chunk.run_id, chunk.subscription_ids)
+            requeued += 1
+            dead_runs.add(chunk.run_id)
+    # A dead worker's cluster took its prefetched tasks down with it (the broker holds them until its
+    # `retry`): the queued chunks of the runs it worked on are queued again now. A chunk whose first task
+    # was not lost is then run twice, which is safe (nothing is due the second time, nothing is counted).
+    for chunk in BillingRunChunk.objects.filter(
+        run_id__in=dead_runs, status=ChunkStatus.PENDING, enqueued_at__lt=now
+    ).only("pk", "run_id", "subscription_ids", "enqueued_at"):
+        if BillingRunChunk.objects.filter(
+            pk=chunk.pk, status=ChunkStatus.PENDING, enqueued_at=chunk.enqueued_at
+        ).update(enqueued_at=now):
+            _enqueue(chunk.run_id, chunk.subscription_ids)
+            requeued += 1
+    # Runs with queued chunks nobody took: no claim or completion since the stale limit.
+    idle_runs = (
+        BillingRun.objects.filter(status=BillingRunStatus.RUNNING, started_at__lt=stale)
+        .annotate(
+            last_claim=Max("chunks__claimed_at"),
+            last_end=Max("chunks__finished_at"),
+            last_enqueue=Max("chunks__enqueued_at", filter=Q(chunks__status=ChunkStatus.PENDING)),
+        )
+        .filter(chunks__status=ChunkStatus.PENDING, last_enqueue__lt=stale)
+        .filter(Q(last_claim__isnull=True) | Q(last_claim__lt=stale))
+        .filter(Q(last_end__isnull=True) | Q(last_end__lt=stale))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for run_id in list(idle_runs):
+        for chunk in BillingRunChunk.objects.filter(
+            run_id=run_id, status=ChunkStatus.PENDING, enqueued_at__lt=stale
+        ).only("pk", "run_id", "subscription_ids", "enqueued_at"):
+            if BillingRunChunk.objects.filter(
+                pk=chunk.pk, status=ChunkStatus.PENDING, enqueued_at=chunk.enqueued_at
+            ).update(enqueued_at=now):
+                _enqueue(chunk.run_id, chunk.subscription_ids)
+                requeued += 1
+    # Runs whose chunks all ended but which were not settled (the last completion died before its commit
+    # reached the run, or chunks were given up above).
+    finished = 0
+    ended = BillingRun.objects.filter(status=BillingRunStatus.RUNNING, chunks_total__gt=0).exclude(
+        chunks__status__in=[ChunkStatus.PENDING, ChunkStatus.CLAIMED]
+    )
+    for run_id in list(ended.filter(chunks__isnull=False).values_list("pk", flat=True).distinct()):
+        with transaction.atomic():
+            run = BillingRun.objects.select_for_update().get(pk=run_id)
+            if run.status == BillingRunStatus.RUNNING and run.chunks.count() >= run.chunks_total:
+                _settle(run, now=now)
+                finished += 1
+    orphaned = BillingRun.objects.filter(
+        status=BillingRunStatus.RUNNING, started_at__lt=now - dt.timedelta(days=1), chunks__isnull=True
+    ).update(
+        status=BillingRunStatus.FAILED,
+        finished_at=now,
+        error=_("Execução interrompida sem registro de lotes."),
+    )
+    return {"requeued": requeued, "given_up": given_up, "finished": finished + orphaned}

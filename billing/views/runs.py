@@ -14,9 +14,17 @@ from billing.choices import BillingRunTrigger
 from billing.filtersets import BillingRunFilterSet
 from billing.services.billing_run import billing_run_start
 from billing.tables import BillingRunTable
+from core.heartbeat import cluster_status
+from core.queues import QUEUES
 
 # htmx polls a running run's progress this often (see billing/partials/run_progress.html).
 POLL_SECONDS = 2
+
+
+def worker_status() -> list[dict]:
+    """Each queue's cluster with its live workers (none listed: never seen, or silent for an hour)."""
+    seen = {row["cluster"]: row for row in cluster_status()}
+    return [seen.get(name, {"cluster": name, "alive": False, "workers": 0}) for name in QUEUES]
 
 
 class BillingRunListView(MerchantListView):
@@ -31,6 +39,12 @@ class BillingRunListView(MerchantListView):
         "Nenhuma execução ainda. A cobrança roda sozinha a cada minuto, ou use “Executar agora”."
     )
     empty_filtered_message = _("Nenhuma execução encontrada para estes filtros.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Which task clusters are alive (their workers' heartbeats): a run can only progress if billing is.
+        context["worker_clusters"] = worker_status()
+        return context
 
 
 class BillingRunDetailView(MerchantDetailView):

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_q.tasks import async_task
 
+from core.queues import NOTIFICATIONS, enqueue
 from notifications.catalog import TEST_EVENT_TYPE
 from notifications.choices import DeliveryOrigin, DeliveryStatus
 from notifications.models import Event, WebhookDelivery, WebhookEndpoint
@@ -13,7 +13,7 @@ from notifications.models import Event, WebhookDelivery, WebhookEndpoint
 
 def enqueue_delivery_run() -> None:
     """Asks a worker for a delivery pass now instead of at the next minute."""
-    async_task("notifications.tasks.deliver_webhooks", task_name="webhooks-on-demand")
+    enqueue("notifications.tasks.deliver_webhooks", queue=NOTIFICATIONS, task_name="webhooks-on-demand")
 
 
 def _refuse_inactive(endpoint: WebhookEndpoint) -> None:

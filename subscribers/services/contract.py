@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django_q.tasks import async_task
 
 from core.outbox import emit
+from core.queues import BILLING, enqueue
 from plans.periods import period_containing
 from subscribers.choices import (
     BackdateBilling,
@@ -93,8 +93,11 @@ def _start(subscription: Subscription, *, now) -> None:
 def _enqueue_first_charge(subscription_pk: int) -> None:
     # By name: billing builds on subscribers, so we may not import it. The per-minute billing run
     # would pick the subscription up anyway; this only makes the first charge immediate.
-    async_task(
-        "billing.tasks.bill_subscription", subscription_pk, task_name=f"first-charge-{subscription_pk}"
+    enqueue(
+        "billing.tasks.bill_subscription",
+        subscription_pk,
+        queue=BILLING,
+        task_name=f"first-charge-{subscription_pk}",
     )
 
 

@@ -16,6 +16,7 @@ def test_the_refresh_is_scheduled_every_fifteen_minutes():
     assert dict(declared_schedules())["dashboard: refresh large merchants' metrics"] == (
         "dashboard.tasks.refresh_snapshots",
         15,
+        "notifications",
     )
 
 

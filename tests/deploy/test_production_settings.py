@@ -49,7 +49,7 @@ def test_gunicorn_refuses_to_serve_with_the_development_secret_key(tmp_path):
 
 def test_the_task_worker_refuses_to_start_with_the_development_secret_key(tmp_path):
     env = production_env(tmp_path, DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY)
-    result = manage(env, "qcluster", check=False, timeout=120)
+    result = manage(env, "worker", check=False, timeout=120)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 

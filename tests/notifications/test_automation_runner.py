@@ -521,4 +521,5 @@ def test_the_scheduled_task_is_declared():
     assert dict(declared_schedules())["notifications: run automations from the outbox"] == (
         "notifications.tasks.run_automations",
         1,
+        "notifications",
     )

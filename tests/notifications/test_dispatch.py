@@ -445,6 +445,7 @@ def test_the_scheduled_task_is_declared():
     assert dict(declared_schedules())["notifications: deliver webhooks from the outbox"] == (
         "notifications.tasks.deliver_webhooks",
         1,
+        "notifications",
     )
 
 
