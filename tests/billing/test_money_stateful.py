@@ -41,7 +41,6 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     multiple,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -125,7 +124,11 @@ PLANS = {
 }
 COUPONS = {
     "metade": {"kind": CouponKind.PERCENT, "percent_off": Decimal("50"), "duration": CouponDuration.FOREVER},
-    "dez-uma-vez": {"kind": CouponKind.PERCENT, "percent_off": Decimal("10"), "duration": CouponDuration.ONCE},
+    "dez-uma-vez": {
+        "kind": CouponKind.PERCENT,
+        "percent_off": Decimal("10"),
+        "duration": CouponDuration.ONCE,
+    },
     "vinte-reais": {
         "kind": CouponKind.FIXED,
         "amount_off": 2000,
@@ -192,7 +195,8 @@ class MoneyMachine(RuleBasedStateMachine):
             MembershipFactory(user=self.owner, merchant=self.merchant, role=Role.OWNER)
             self.customers = [CustomerFactory(merchant=self.merchant) for _index in range(2)]
             self.plans = {
-                name: PlanFactory(merchant=self.merchant, name=name, **fields) for name, fields in PLANS.items()
+                name: PlanFactory(merchant=self.merchant, name=name, **fields)
+                for name, fields in PLANS.items()
             }
             self.coupons = {
                 code: CouponFactory(merchant=self.merchant, code=code.upper(), **fields)
@@ -223,32 +227,22 @@ class MoneyMachine(RuleBasedStateMachine):
     def next_moment(self, until):
         """The first moment after now and no later than `until` when something falls due."""
         live = [S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE]
-        window = {"gt": self.now, "lte": until}
-        candidates = [
-            Subscription.objects.filter(
-                merchant=self.merchant, status__in=live, **{f"next_invoice_at__{k}": v for k, v in window.items()}
-            ).values_list("next_invoice_at", flat=True),
-            Subscription.objects.filter(
-                merchant=self.merchant, status__in=live, **{f"cancel_at__{k}": v for k, v in window.items()}
-            ).values_list("cancel_at", flat=True),
-            Subscription.objects.filter(
-                merchant=self.merchant,
-                status=S.SCHEDULED,
-                **{f"billing_cycle_anchor__{k}": v for k, v in window.items()},
-            ).values_list("billing_cycle_anchor", flat=True),
-            Invoice.objects.filter(
-                merchant=self.merchant,
-                status=InvoiceStatus.OPEN,
-                **{f"next_attempt_at__{k}": v for k, v in window.items()},
-            ).values_list("next_attempt_at", flat=True),
-            Payment.objects.filter(
-                merchant=self.merchant,
-                status=PaymentStatus.PENDING,
-                **{f"expires_at__{k}": v for k, v in window.items()},
-            ).values_list("expires_at", flat=True),
+        subscriptions = Subscription.objects.filter(merchant=self.merchant)
+        due = [
+            (subscriptions.filter(status__in=live), "next_invoice_at"),
+            (subscriptions.filter(status__in=live), "cancel_at"),
+            (subscriptions.filter(status=S.SCHEDULED), "billing_cycle_anchor"),
+            (Invoice.objects.filter(merchant=self.merchant, status=InvoiceStatus.OPEN), "next_attempt_at"),
+            (Payment.objects.filter(merchant=self.merchant, status=PaymentStatus.PENDING), "expires_at"),
         ]
-        moments = [moment for queryset in candidates for moment in queryset]
-        return min(moments) if moments else None
+        moments = [
+            moment
+            for queryset, field in due
+            for moment in queryset.filter(**{f"{field}__gt": self.now, f"{field}__lte": until}).values_list(
+                field, flat=True
+            )
+        ]
+        return min(moments, default=None)
 
     @rule(duration=durations)
     def time_passes(self, duration):
@@ -437,7 +431,9 @@ class MoneyMachine(RuleBasedStateMachine):
     def chargeback(self, subscription):
         payment = (
             Payment.objects.filter(
-                invoice__subscription_id=subscription, status=PaymentStatus.SUCCEEDED, method=PaymentMethod.CARD
+                invoice__subscription_id=subscription,
+                status=PaymentStatus.SUCCEEDED,
+                method=PaymentMethod.CARD,
             )
             .order_by("pk")
             .first()
@@ -483,7 +479,9 @@ class MoneyMachine(RuleBasedStateMachine):
             live = Payment.objects.filter(
                 invoice__subscription=subscription, status=PaymentStatus.PENDING
             ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=self.now))
-            assert not live.exists(), f"{subscription.status} subscription {subscription.pk} keeps {list(live)}"
+            assert not live.exists(), (
+                f"{subscription.status} subscription {subscription.pk} keeps {list(live)}"
+            )
             retrying = subscription.invoices.filter(status=InvoiceStatus.OPEN, next_attempt_at__isnull=False)
             assert "retry_after_end" in KNOWN_DEFECTS or not retrying.exists(), (
                 f"{subscription.status} subscription {subscription.pk} still retries "
@@ -579,7 +577,9 @@ def money_sums(merchant) -> dict:
         value = settled_value(invoice, list(invoice.lines.all()))
         if "downgrade_credit_lost" in KNOWN_DEFECTS:
             value = max(value, 0)
-        bucket(invoice.customer_id, invoice.currency)["settled"] += value - invoice.amount_refunded - charged_back
+        bucket(invoice.customer_id, invoice.currency)["settled"] += (
+            value - invoice.amount_refunded - charged_back
+        )
     return sums
 
 
