@@ -22,6 +22,7 @@ Each example runs in a savepoint rolled back at its end, so it starts from an em
 """
 
 import datetime as dt
+import inspect
 import logging
 import os
 import zoneinfo
@@ -41,6 +42,7 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     multiple,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -48,6 +50,15 @@ from hypothesis.stateful import (
 from accounts.choices import Role
 from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus, RefundStatus
 from billing.models import Chargeback, Invoice, InvoiceLine, Payment, Refund
+
+try:  # the customer credit ledger (docs/money.md); before it, every balance is 0
+    from billing.models import CreditEntry
+except ImportError:  # pragma: no cover - main before the ledger
+    CreditEntry = None
+try:  # manual adjustments and balance refunds (billing.services.credit)
+    from billing.services.credit import credit_adjust, credit_refund
+except ImportError:  # pragma: no cover - main before the ledger
+    credit_adjust = credit_refund = None
 from billing.services.billing_run import billing_run_start, process_chunk
 from billing.services.chargebacks import record_chargeback
 from billing.services.charging import payment_record_manual, payment_settle
@@ -112,6 +123,9 @@ STARTS = [
     dt.datetime(2027, 1, 31, 23, 30, tzinfo=SP),  # the anchor clamps through February
     dt.datetime(2028, 2, 29, 12, 0, tzinfo=SP),
 ]
+
+# Adding or removing a coupon on a running subscription (subscription_update's `coupon`).
+COUPON_EDITS = "coupon" in inspect.signature(subscription_update).parameters
 
 # The catalog every example sells: name → PlanFactory fields.
 PLANS = {
@@ -345,6 +359,62 @@ class MoneyMachine(RuleBasedStateMachine):
         except ValidationError:
             pass
 
+    @precondition(lambda self: COUPON_EDITS)
+    @rule(subscription=subscriptions, coupon=st.none() | st.sampled_from(sorted(COUPONS)))
+    def change_coupon(self, subscription, coupon):
+        """Adds, replaces or removes (None) the coupon; it discounts from the next invoice on."""
+        subscription = self.sub(subscription)
+        try:
+            with self.clock():
+                subscription_update(
+                    subscription=subscription,
+                    actor=self.owner,
+                    plan=subscription.plan,
+                    quantity=subscription.quantity,
+                    payment_method=subscription.payment_method,
+                    discount_type=subscription.discount_type,
+                    discount_percent=subscription.discount_percent,
+                    discount_amount=subscription.discount_amount,
+                    discount_periods=subscription.discount_periods,
+                    coupon=self.coupons[coupon] if coupon else None,
+                    now=self.now,
+                )
+        except ValidationError:
+            pass
+
+    # --- the credit balance ----------------------------------------------------------------------------
+    @precondition(lambda self: credit_adjust is not None)
+    @rule(customer=st.integers(0, 1), amount=st.sampled_from([1500, 10000, -1500]))
+    def adjust_credit(self, customer, amount):
+        try:
+            with self.clock():
+                credit_adjust(
+                    customer=self.customers[customer],
+                    actor=self.owner,
+                    currency="BRL",
+                    amount=amount,
+                    note="stateful test",
+                )
+        except ValidationError:
+            pass
+
+    @precondition(lambda self: credit_refund is not None)
+    @rule(customer=st.integers(0, 1), amount=st.sampled_from([None, 700]))
+    def refund_credit(self, customer, amount):
+        """Gives (part of) the balance back to the customer's card/pix payments."""
+        try:
+            with self.clock():
+                credit_refund(
+                    customer=self.customers[customer],
+                    actor=self.owner,
+                    currency="BRL",
+                    amount=amount,
+                    note="stateful test",
+                    now=self.now,
+                )
+        except ValidationError:
+            pass
+
     # --- paying -------------------------------------------------------------------------------------------
     @rule(subscription=subscriptions)
     def customer_pays_boleto_or_pix(self, subscription):
@@ -517,9 +587,18 @@ class MoneyMachine(RuleBasedStateMachine):
         if self.now is None:
             return
         for invoice in Invoice.objects.filter(merchant=self.merchant).prefetch_related("lines"):
-            amounts = [invoice.subtotal, invoice.discount, invoice.tax, invoice.total, invoice.amount_paid]
+            credit_applied = getattr(invoice, "credit_applied", 0)
+            amounts = [
+                invoice.subtotal,
+                invoice.discount,
+                invoice.tax,
+                invoice.total,
+                invoice.amount_paid,
+                invoice.amount_refunded,
+                credit_applied,
+            ]
             assert all(type(value) is int for value in amounts), invoice
-            assert invoice.discount >= 0 and invoice.tax >= 0 and invoice.total >= 0, invoice
+            assert invoice.total >= 0 and 0 <= credit_applied <= invoice.total, invoice
             assert 0 <= invoice.amount_refunded <= invoice.amount_paid <= invoice.total, (
                 f"invoice {invoice.number}: refunded {invoice.amount_refunded}, paid {invoice.amount_paid}, "
                 f"total {invoice.total}"
@@ -528,29 +607,47 @@ class MoneyMachine(RuleBasedStateMachine):
             assert invoice.subtotal == sum(line.amount for line in lines), invoice
             assert invoice.discount == sum(line.discount_amount for line in lines), invoice
             assert invoice.tax == sum(line.tax_amount for line in lines), invoice
+            assert invoice.total == max(sum(line_net(line) for line in lines), 0), (
+                f"invoice {invoice.number}: total {invoice.total}, lines net "
+                f"{sum(line_net(line) for line in lines)}"
+            )
             for line in lines:
+                assert all(type(v) is int for v in (line.amount, line.discount_amount, line.tax_amount)), line
                 assert line.amount == line.quantity * line.unit_amount, line
+                # A credit (a negative proration line) carries discount and taxes of its own sign.
+                sign = -1 if line.amount < 0 else 1
                 assert line.amount >= 0 or line.proration, f"negative line {line} outside a proration"
-        for payment in Payment.objects.filter(merchant=self.merchant):
+                assert sign * line.discount_amount >= 0 and sign * line.tax_amount >= 0, line
+                assert abs(line.discount_amount) <= abs(line.amount), line
+        for payment in Payment.objects.filter(merchant=self.merchant).prefetch_related("refunds"):
             assert type(payment.amount) is int and payment.amount >= 0, payment
             assert 0 <= payment.amount_refunded + payment.amount_charged_back <= payment.amount, payment
+            refunded = sum(r.amount for r in payment.refunds.all() if r.status == RefundStatus.SUCCEEDED)
+            assert payment.amount_refunded == refunded, (
+                f"payment {payment.pk}: amount_refunded {payment.amount_refunded}, refunds {refunded}"
+            )
         for refund in Refund.objects.filter(merchant=self.merchant):
             assert type(refund.amount) is int and refund.amount > 0, refund
 
 
-def settled_value(invoice: Invoice, lines: list[InvoiceLine]) -> int:
-    """What a settled invoice charged the customer, net of its own credits and before the floor at
-    zero: Σ line (amount − discount + exclusive tax). A proration whose credit exceeds its charge is
-    negative — that credit is the customer's, and must show up in the balance."""
-    value = 0
-    for line in lines:
-        exclusive = sum(detail["amount"] for detail in line.tax_details if not detail.get("inclusive"))
-        value += line.amount - line.discount_amount + exclusive
-    return value
+def line_net(line: InvoiceLine) -> int:
+    """What a line adds to its invoice: amount − discount + exclusive taxes (negative for a credit)."""
+    exclusive = sum(detail["amount"] for detail in line.tax_details if not detail.get("inclusive"))
+    return line.amount - line.discount_amount + exclusive
 
 
 def money_sums(merchant) -> dict:
-    """(customer, currency) → paid, given back, settled and credit balance, each summed from the rows."""
+    """(customer, currency) → paid, given back, settled and credit balance, each summed from the rows.
+
+    - paid: Σ payments whose money reached the merchant (succeeded, or refunded later);
+    - given back: Σ succeeded refunds (of invoices or of credit balance) + Σ chargebacks;
+    - settled: Σ over paid invoices of their lines' net value — not their total, which is floored at
+      zero: a proration that credits more than it charges is negative, and that credit must be on the
+      balance — plus the credit already consumed by invoices still unpaid, less what was given back on
+      invoices (refunds of an invoice's payment, chargebacks) and less manual credit adjustments (value
+      the merchant granted, no money moved);
+    - balance: Σ the customer's credit ledger entries (0 before there was a ledger).
+    """
     sums = {}
 
     def bucket(customer_id, currency):
@@ -570,16 +667,24 @@ def money_sums(merchant) -> dict:
         "payment__invoice__customer_id", "payment__currency", "amount"
     ):
         bucket(customer_id, currency)["given_back"] += amount
-    for invoice in Invoice.objects.filter(merchant=merchant, status=InvoiceStatus.PAID).prefetch_related(
-        "lines", "payments"
-    ):
-        charged_back = sum(payment.amount_charged_back for payment in invoice.payments.all())
-        value = settled_value(invoice, list(invoice.lines.all()))
-        if "downgrade_credit_lost" in KNOWN_DEFECTS:
-            value = max(value, 0)
-        bucket(invoice.customer_id, invoice.currency)["settled"] += (
-            value - invoice.amount_refunded - charged_back
-        )
+        bucket(customer_id, currency)["settled"] -= amount
+    for invoice in Invoice.objects.filter(merchant=merchant).prefetch_related("lines"):
+        sums_of = bucket(invoice.customer_id, invoice.currency)
+        sums_of["settled"] -= invoice.amount_refunded
+        if invoice.status == InvoiceStatus.PAID:
+            value = sum(line_net(line) for line in invoice.lines.all())
+            if "downgrade_credit_lost" in KNOWN_DEFECTS:
+                value = max(value, 0)
+            sums_of["settled"] += value
+        elif invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
+            sums_of["settled"] += getattr(invoice, "credit_applied", 0)
+    if CreditEntry is not None:
+        for customer_id, currency, amount, reason in CreditEntry.objects.filter(
+            merchant=merchant
+        ).values_list("customer_id", "currency", "amount", "reason"):
+            bucket(customer_id, currency)["balance"] += amount
+            if reason == "adjustment":
+                bucket(customer_id, currency)["settled"] -= amount
     return sums
 
 
