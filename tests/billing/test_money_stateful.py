@@ -27,6 +27,7 @@ import logging
 import os
 import zoneinfo
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 import time_machine
@@ -114,7 +115,7 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "money-ci")
 # Defects this test found that main has not fixed yet: the invariant that would fail is relaxed for
 # them, so the rest is still explored (each is reported with its failing steps; see docs/money.md).
 # MONEY_KNOWN_DEFECTS="" checks everything.
-MAIN_DEFECTS = "downgrade_credit_lost,retry_after_end,live_charge_after_end,left_due"
+MAIN_DEFECTS = "downgrade_credit_lost,proration_ignores_terms,retry_after_end,live_charge_after_end,left_due"
 KNOWN_DEFECTS = set(filter(None, os.environ.get("MONEY_KNOWN_DEFECTS", MAIN_DEFECTS).split(",")))
 
 STARTS = [
@@ -590,6 +591,44 @@ class MoneyMachine(RuleBasedStateMachine):
             merchant=self.merchant, status=PaymentStatus.PENDING, expires_at__lte=self.now
         )
         assert not lapsed.exists(), f"lapsed boletos/pix still pending at {self.now}: {list(lapsed)}"
+
+    @invariant()
+    def a_proration_credits_what_was_charged_for_the_unused_time(self):
+        """The credit of a change applied now is the unused part of what the customer was charged for
+        the period — after its discount, with its taxes (DESIGN.md, "Money and the ledger") — whether
+        that charge was the period's invoice or the charge side of an earlier change in it."""
+        if self.now is None or "proration_ignores_terms" in KNOWN_DEFECTS:
+            return
+        invoices = list(
+            Invoice.objects.filter(merchant=self.merchant)
+            .exclude(status=InvoiceStatus.VOID)
+            .prefetch_related("lines")
+            .order_by("pk")
+        )
+        for proration in (invoice for invoice in invoices if invoice.kind == InvoiceKind.PRORATION):
+            at, end = proration.period_start, proration.period_end
+            credits = [line for line in proration.lines.all() if line.proration and line.amount < 0]
+            basis = [
+                invoice
+                for invoice in invoices
+                if invoice.subscription_id == proration.subscription_id
+                and invoice.pk < proration.pk
+                and invoice.period_end == end
+                and invoice.period_start <= at
+            ]
+            if not credits or not basis:
+                continue
+            charged = basis[-1]
+            charged_lines = [line for line in charged.lines.all() if line.amount > 0]
+            charged_net = sum(line_net(line) for line in charged_lines)
+            since = charged.period_start
+            unused = Fraction(int((end - at).total_seconds()), int((end - since).total_seconds()))
+            expected = charged_net * unused
+            credited = -sum(line_net(line) for line in credits)
+            assert abs(credited - expected) <= 2, (
+                f"invoice {proration.number} at {at}: credited {credited} for the unused {unused} of "
+                f"invoice {charged.number}'s {charged_net} (expected {float(expected):.2f})"
+            )
 
     @invariant()
     def every_period_is_billed_once(self):
