@@ -753,8 +753,5 @@ def money_sums(merchant) -> dict:
     return sums
 
 
-MoneyMachine.TestCase.settings = settings.get_profile(PROFILE)
-
-
 def test_every_centavo_adds_up_under_random_actions(db):
     run_state_machine_as_test(MoneyMachine, settings=settings.get_profile(PROFILE))
