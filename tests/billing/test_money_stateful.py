@@ -16,6 +16,8 @@ schedules do. After every step the invariants below are computed independently f
 3. every period is billed once: a subscription's recurring invoices never share or overlap a period;
 4. every amount is an integer number of centavos, never negative where that makes no sense, and every
    invoice's totals are the sums of its lines.
+5. a proration credits the unused part of what the period was charged (its discount, its taxes);
+6. after the schedules ran, nothing is left due (a charge date in the past, an overdue retry or expiry).
 
 Each example runs in a savepoint rolled back at its end, so it starts from an empty database.
 `HYPOTHESIS_PROFILE=long` runs many more and longer examples (docs/money.md).
