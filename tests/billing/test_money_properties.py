@@ -8,11 +8,12 @@ a change and its undo cancel out, and calendar months never drift from the ancho
 import calendar
 import datetime as dt
 import zoneinfo
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.calculations import compute_invoice
+from billing.calculations import DiscountInput, LineInput, PeriodTerms, TaxInput, compute_invoice, line_net
 from billing.services.proration import proration_lines
 from plans.choices import IntervalUnit
 from plans.periods import add_interval, add_months, period_containing
@@ -166,3 +167,73 @@ def test_the_period_containing_a_moment_is_an_anchored_period_around_it(anchor, 
     assert start <= moment < end
     index = next(k for k in range(0, 5 * 366 + 2) if add_interval(anchor, unit, count, k) == start)
     assert add_interval(anchor, unit, count, index + 1) == end
+
+
+# --- proration with the period's discount and taxes (billing.calculations.PeriodTerms) ---------------
+percent_discounts = st.builds(
+    DiscountInput, kind=st.just("percent"), percent=st.sampled_from([Decimal(0), Decimal(10), Decimal(50)])
+)
+fixed_discounts = st.builds(DiscountInput, kind=st.just("fixed"), amount=st.integers(0, 50_000))
+rates = st.lists(
+    st.builds(
+        TaxInput,
+        tax_rate_id=st.none(),
+        name=st.just("ISS"),
+        percentage=st.sampled_from([Decimal(5), Decimal("2.5"), Decimal(10)]),
+        inclusive=st.booleans(),
+    ),
+    max_size=2,
+)
+terms = st.builds(
+    PeriodTerms, discount=st.none() | percent_discounts | fixed_discounts, taxes=rates.map(tuple)
+)
+
+
+def full_period_net(full_amount, period_terms) -> int:
+    """What the recurring invoice of a whole period charges for `full_amount` under `period_terms`."""
+    return compute_invoice(
+        lines=[LineInput(description="plano", quantity=1, unit_amount=full_amount)],
+        discount=period_terms.discount,
+        taxes=list(period_terms.taxes),
+    ).net
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    old_amount=st.integers(0, 1_000_000),
+    new_amount=st.integers(0, 1_000_000),
+    old_terms=terms,
+    new_terms=terms,
+    period=periods(),
+    fractions=st.lists(st.integers(0, 10_000), min_size=2, max_size=5),
+)
+def test_a_change_at_the_period_start_nets_the_difference_of_what_the_two_periods_cost(
+    old_amount, new_amount, old_terms, new_terms, period, fractions
+):
+    start, end = period
+
+    def net_at(at):
+        lines = proration_lines(
+            old_price=old_amount,
+            old_quantity=1,
+            new_price=new_amount,
+            new_quantity=1,
+            period_start=start,
+            period_end=end,
+            at=at,
+            old_terms=old_terms,
+            new_terms=new_terms,
+        )
+        credit, charge = compute_invoice(lines=lines).lines
+        return line_net(credit), line_net(charge)
+
+    # At the start: credit all the old period cost, charge all the new one — discount and taxes included.
+    credit, charge = net_at(start)
+    assert credit == -full_period_net(old_amount, old_terms)
+    assert charge == full_period_net(new_amount, new_terms)
+    assert net_at(end) == (0, 0)
+    # In between, neither side grows as the period runs out.
+    moments = sorted(start + (end - start) * fraction / 10_000 for fraction in fractions)
+    nets = [net_at(moment) for moment in moments]
+    for (credit, charge), (later_credit, later_charge) in zip(nets, nets[1:], strict=False):
+        assert credit <= later_credit <= 0 <= later_charge <= charge
