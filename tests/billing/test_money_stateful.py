@@ -100,8 +100,8 @@ CASHED = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)
 # The CI run is bounded; HYPOTHESIS_PROFILE=long explores far more (see docs/money.md).
 settings.register_profile(
     "money-ci",
-    max_examples=25,
-    stateful_step_count=15,
+    max_examples=40,
+    stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
@@ -202,8 +202,17 @@ class MoneyMachine(RuleBasedStateMachine):
         self._atomic.__exit__(None, None, None)
 
     # --- the world ------------------------------------------------------------------------------------
-    @initialize(start=st.sampled_from(STARTS))
-    def world(self, start):
+    @initialize(
+        target=subscriptions,
+        start=st.sampled_from(STARTS),
+        plan=st.sampled_from(sorted(PLANS)),
+        method=st.sampled_from(["card", "declined card", PaymentMethod.BOLETO, PaymentMethod.PIX]),
+        coupon=st.none() | st.sampled_from(sorted(COUPONS)),
+        taxes=tax_sets,
+    )
+    def world(self, start, plan, method, coupon, taxes):
+        """The merchant, its catalog and two customers; the first one has a subscription from the start
+        (so even the shortest example has money moving)."""
         self.now = start
         with self.clock():
             self.merchant = MerchantFactory(timezone="America/Sao_Paulo")
@@ -222,6 +231,16 @@ class MoneyMachine(RuleBasedStateMachine):
                 name: TaxRateFactory(merchant=self.merchant, name=name.upper(), **fields)
                 for name, fields in TAXES.items()
             }
+
+        return self.contract(
+            customer=0,
+            plan=plan,
+            method=method,
+            coupon=coupon,
+            taxes=taxes,
+            quantity=1,
+            days_from_today=0,
+        )
 
     def clock(self, moment=None):
         return time_machine.travel(moment or self.now, tick=False)
