@@ -128,6 +128,8 @@ STARTS = [
 
 # Adding or removing a coupon on a running subscription (subscription_update's `coupon`).
 COUPON_EDITS = "coupon" in inspect.signature(subscription_update).parameters
+# What a backdated contract charges (whole periods, the elapsed time prorated, or from today).
+BACKDATE_CHOICES = "backdate_billing" in inspect.signature(subscription_create).parameters
 
 # The catalog every example sells: name → PlanFactory fields.
 PLANS = {
@@ -302,8 +304,9 @@ class MoneyMachine(RuleBasedStateMachine):
         taxes=tax_sets,
         quantity=st.integers(1, 3),
         days_from_today=st.sampled_from([0, 0, 0, -3, -20, 5]),
+        backdate=st.sampled_from(["periods", "prorated", "today"]),
     )
-    def contract(self, customer, plan, method, coupon, taxes, quantity, days_from_today):
+    def contract(self, customer, plan, method, coupon, taxes, quantity, days_from_today, backdate="periods"):
         plan = self.plans[plan]
         if plan.currency != "BRL" and method in (PaymentMethod.BOLETO, PaymentMethod.PIX):
             method = "card"  # boleto and pix exist only in reais
@@ -323,6 +326,7 @@ class MoneyMachine(RuleBasedStateMachine):
                     coupon=self.coupons[coupon] if coupon else None,
                     tax_rates=[self.taxes[name] for name in taxes],
                     now=self.now,
+                    **({"backdate_billing": backdate} if BACKDATE_CHOICES else {}),
                 )
         except ValidationError:
             return multiple()
