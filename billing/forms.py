@@ -24,8 +24,16 @@ class BillingSettingsForm(forms.ModelForm):
     class Meta:
         model = BillingSettings
         fields = SETTINGS_FIELDS
+        # Every number of the policy is typed in ASCII digits only (core.forms.IntegerField).
         field_classes = {
-            name: IntegerField for name in ("retries", "retry_interval_hours", "boleto_pix_expiry_days")
+            name: IntegerField
+            for name in (
+                "retries",
+                "retry_interval_hours",
+                "boleto_pix_expiry_days",
+                "backdate_max_periods",
+                "backdate_max_days",
+            )
         }
         error_messages = {
             "retries": {
