@@ -11,6 +11,7 @@ the customer's credit balance (billing.services.credit); a net charge first cons
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,9 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.calculations import (
+    FIXED,
+    DiscountInput,
     InvoiceTotals,
     LineInput,
     PeriodTerms,
+    TaxInput,
     compute_invoice,
     discount_for_period,
     line_net,
@@ -28,7 +32,7 @@ from billing.calculations import (
     unused_fraction,
 )
 from billing.choices import InvoiceKind, InvoiceStatus
-from billing.models import Invoice
+from billing.models import Invoice, InvoiceLine
 from billing.services.charging import _attempt
 from billing.services.credit import credit_apply_to_invoice, credit_from_invoice
 from billing.services.invoicing import (
@@ -62,6 +66,8 @@ def proration_lines(
     new_name: str = "",
     old_terms: PeriodTerms = NO_TERMS,
     new_terms: PeriodTerms = NO_TERMS,
+    old_since: dt.datetime | None = None,
+    old_charged: int | None = None,
 ) -> list[LineInput]:
     """[credit, charge] for switching from `old_price × old_quantity` to `new_price × new_quantity` at `at`.
 
@@ -70,18 +76,27 @@ def proration_lines(
     whole period under its terms (discount, taxes) times that fraction, rounded once
     (billing.calculations.prorated_line), so the credit of a change at the very start is exactly what
     the period's invoice charged and both lines are 0 at the very end. The credit is a negative line.
+
+    `old_charged` / `old_since`: what the old side was actually charged, from when to the period's end
+    (billing.services.proration.charged_time); then the credit is that charge's unused part,
+    `(period_end − at) / (period_end − old_since)`, instead of `old_price × old_quantity`'s.
     """
     at = min(max(at, period_start), period_end)
     fraction = unused_fraction(period_start=period_start, period_end=period_end, at=at)
+    old_fraction = (
+        fraction
+        if old_since is None
+        else unused_fraction(period_start=old_since, period_end=period_end, at=at)
+    )
     return [
         prorated_line(
             description=(
                 _("Crédito pelo tempo não usado: %(plan)s × %(quantity)s")
                 % {"plan": old_name or _("plano anterior"), "quantity": old_quantity}
             )[:200],
-            full_amount=old_price * old_quantity,
+            full_amount=old_price * old_quantity if old_charged is None else old_charged,
             terms=old_terms,
-            fraction=fraction,
+            fraction=old_fraction,
             credit=True,
             period_start=at,
             period_end=period_end,
@@ -120,11 +135,52 @@ def period_terms(*, terms_of, subscription, taxes) -> PeriodTerms:
     return PeriodTerms(discount=discount, taxes=tuple(taxes))
 
 
+def charged_time(subscription) -> tuple[int, PeriodTerms, dt.datetime] | None:
+    """What the customer was charged for the time up to the end of the current period, as it was billed:
+    (amount, terms, since) of the latest charge line for it — the period's recurring line, or the charge
+    side of a proration since — with the discount and taxes that line actually carried. None when nothing
+    was charged for the period (a free plan, say).
+
+    The credit for unused time is computed from this, not from the subscription's terms now: a coupon
+    or tax rate added mid-period applies from the next invoice on, so the time already paid was paid
+    without it (and a coupon removed mid-period was still discounting it).
+    """
+    line = (
+        InvoiceLine.objects.filter(
+            invoice__subscription_id=subscription.pk,
+            period_start__gte=subscription.current_period_start,
+            period_end=subscription.current_period_end,
+            amount__gt=0,
+        )
+        .exclude(invoice__status=InvoiceStatus.VOID)
+        .order_by("-invoice_id", "-pk")
+        .first()
+    )
+    if line is None:
+        return None
+    taxes = tuple(
+        TaxInput(
+            tax_rate_id=detail.get("tax_rate_id"),
+            name=detail["name"],
+            percentage=Decimal(detail["percentage"]),
+            inclusive=detail["inclusive"],
+        )
+        for detail in line.tax_details
+    )
+    discount = DiscountInput(kind=FIXED, amount=line.discount_amount) if line.discount_amount else None
+    return line.amount, PeriodTerms(discount=discount, taxes=taxes), line.period_start
+
+
 def proration_totals(
     *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at
 ) -> InvoiceTotals:
     """The proration invoice's lines and totals for a change at `at` of the current period: the one
-    computation behind the bill and its preview."""
+    computation behind the bill and its preview. The credit side is what was charged for the period
+    (`charged_time`); `old_terms` only stand in when nothing was."""
+    charged = charged_time(subscription)
+    old_charged = old_since = None
+    if charged is not None:
+        old_charged, old_terms, old_since = charged
     return compute_invoice(
         lines=proration_lines(
             old_price=old_plan.price,
@@ -138,26 +194,34 @@ def proration_totals(
             new_name=new_plan.name,
             old_terms=old_terms,
             new_terms=new_terms,
+            old_since=old_since,
+            old_charged=old_charged,
         )
     )
 
 
 def unused_time_totals(*, subscription, at) -> InvoiceTotals:
-    """The credit for the unused rest of the current period at the subscription's terms (a cancellation
-    "agora, creditando o tempo não usado"): what it paid for the period × the unused fraction."""
-    terms = period_terms(
-        terms_of=subscription, subscription=subscription, taxes=subscription_taxes(subscription)
-    )
+    """The credit for the unused rest of the current period (a cancellation "agora, creditando o tempo
+    não usado"): what was charged for the period (`charged_time`) × its unused fraction."""
     start, end = subscription.current_period_start, subscription.current_period_end
+    full_amount = subscription.plan.price * subscription.quantity
+    since = start
+    charged = charged_time(subscription)
+    if charged is not None:
+        full_amount, terms, since = charged
+    else:
+        terms = period_terms(
+            terms_of=subscription, subscription=subscription, taxes=subscription_taxes(subscription)
+        )
     at = min(max(at, start), end)
     credit = prorated_line(
         description=(
             _("Crédito pelo tempo não usado: %(plan)s × %(quantity)s")
             % {"plan": subscription.plan.name, "quantity": subscription.quantity}
         )[:200],
-        full_amount=subscription.plan.price * subscription.quantity,
+        full_amount=full_amount,
         terms=terms,
-        fraction=unused_fraction(period_start=start, period_end=end, at=at),
+        fraction=unused_fraction(period_start=since, period_end=end, at=at),
         credit=True,
         period_start=at,
         period_end=end,

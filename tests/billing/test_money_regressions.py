@@ -136,3 +136,66 @@ def test_removing_a_past_due_boleto_subscription_withdraws_its_live_boleto(merch
     assert not second.can_simulate()
     assert subscription.invoices.get().status in (InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE)
     assert Payment.objects.filter(invoice__subscription=subscription).count() == 2
+
+
+EDIT = dt.datetime(2027, 1, 27, 16, 30, tzinfo=SP)
+
+
+def edit_terms(subscription, owner, **changes):
+    """An edit of the subscription's other terms at EDIT, its plan kept (a coupon or tax rate added
+    mid-period applies from the next invoice on)."""
+    from subscribers.services import subscription_update
+
+    with time_machine.travel(EDIT, tick=False):
+        subscription_update(
+            subscription=subscription,
+            actor=owner,
+            plan=subscription.plan,
+            quantity=subscription.quantity,
+            payment_method=subscription.payment_method,
+            now=EDIT,
+            **changes,
+        )
+
+
+@pytest.mark.parametrize(
+    ("added", "credit_net", "total"),
+    [
+        # A 50 % coupon added mid-period: the period was paid in full, so its unused part is credited in
+        # full (60,42), and the rest at ouro with the coupon costs as much (60,42): nothing to charge.
+        ("coupon", -6042, 0),
+        # ISS 5 % added mid-period: no tax was paid on the period, none is credited (60,42); the rest at
+        # ouro costs 120,83 + 6,04 tax.
+        ("tax", -6042, 6645),
+    ],
+)
+def test_an_upgrade_after_a_mid_period_edit_credits_what_was_charged_for_the_period(
+    merchant, owner, contract, added, credit_net, total
+):
+    # Found as: contract(basico) → edit(coupon 50 % forever | ISS 5 % exclusive) → change_plan(ouro, now):
+    # the credit was computed with the terms after the edit (−30,21 with the coupon, −63,44 with the tax),
+    # overcharging 30,21 or crediting 3,02 of tax never paid.
+    from billing.calculations import line_net
+    from plans.choices import CouponDuration
+    from tests.factories import CouponFactory, TaxRateFactory
+
+    basico = PlanFactory(merchant=merchant, name="Básico", price=10000)
+    ouro = PlanFactory(merchant=merchant, name="Ouro", price=20000)
+    subscription = contract(plan=basico)
+    assert subscription.invoices.get().total == 10000
+    if added == "coupon":
+        coupon = CouponFactory(merchant=merchant, percent_off=50, duration=CouponDuration.FOREVER)
+        edit_terms(subscription, owner, coupon=coupon)
+    else:
+        edit_terms(subscription, owner, tax_rates=[TaxRateFactory(merchant=merchant)])
+    subscription.refresh_from_db()
+
+    with time_machine.travel(EDIT, tick=False):
+        subscription_change_plan(
+            subscription=subscription, actor=owner, plan=ouro, quantity=1, apply="now", now=EDIT
+        )
+
+    proration = subscription.invoices.get(kind=InvoiceKind.PRORATION)
+    credit_line, _charge_line = proration.lines.order_by("pk")
+    assert line_net(credit_line) == credit_net
+    assert proration.total == total

@@ -117,7 +117,7 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "money-ci")
 # Defects this test found that main has not fixed yet: the invariant that would fail is relaxed for
 # them, so the rest is still explored (each is reported with its failing steps; see docs/money.md).
 # MONEY_KNOWN_DEFECTS="" checks everything.
-MAIN_DEFECTS = "proration_credit_uses_current_terms"
+MAIN_DEFECTS = ""
 KNOWN_DEFECTS = set(filter(None, os.environ.get("MONEY_KNOWN_DEFECTS", MAIN_DEFECTS).split(",")))
 
 STARTS = [
