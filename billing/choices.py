@@ -29,6 +29,10 @@ class PaymentStatus(models.TextChoices):
     FAILED = "failed", _("Falhou")
     CANCELED = "canceled", _("Cancelada")
     REFUNDED = "refunded", _("Reembolsada")
+    # Some of the money went back (refunds); the rest is still the merchant's and may still be refunded.
+    PARTIALLY_REFUNDED = "partially_refunded", _("Parcialmente reembolsada")
+    # The card holder's bank took it back (billing.services.chargebacks): nothing left to refund.
+    CHARGED_BACK = "charged_back", _("Contestada (chargeback)")
 
 
 class RefundStatus(models.TextChoices):
@@ -91,13 +95,27 @@ PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     # A pending boleto/pix (or a charge awaiting the gateway) is paid, declined or lapses (failed), or is
     # withdrawn (canceled: its invoice was voided or its subscription ended).
     P.PENDING: frozenset({P.SUCCEEDED, P.FAILED, P.CANCELED}),
-    # Refunded in full. A partial refund or a chargeback is recorded in amount_refunded /
-    # amount_charged_back on a payment that stays succeeded (the amounts are the ledger's source).
-    P.SUCCEEDED: frozenset({P.REFUNDED}),
+    # Money received. A refund gives back part (partially_refunded) or all of it (refunded); a chargeback
+    # takes back what is left (charged_back). amount_refunded / amount_charged_back stay the ledger's
+    # source; the status says which of those happened (docs/billing-states.md).
+    P.SUCCEEDED: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.CHARGED_BACK}),
+    # A further partial refund is no move (the status stays, amount_refunded grows); the refund that
+    # reaches the amount makes it refunded; a chargeback of the rest makes it charged_back.
+    P.PARTIALLY_REFUNDED: frozenset({P.REFUNDED, P.CHARGED_BACK}),
     P.FAILED: frozenset(),
     P.CANCELED: frozenset(),
+    # Nothing is left to refund or to charge back: final.
     P.REFUNDED: frozenset(),
+    P.CHARGED_BACK: frozenset(),
 }
+
+# Payments whose money was received, whatever happened to it afterwards: the one successful payment of
+# an invoice, "paid" in a customer's money summary, revenue. (What went back is in amount_refunded and
+# amount_charged_back.)
+MONEY_RECEIVED_STATUSES = frozenset({P.SUCCEEDED, P.PARTIALLY_REFUNDED, P.REFUNDED, P.CHARGED_BACK})
+# Payments with money that is still the merchant's to refund (the rest of amount − refunded − charged
+# back): a charged-back payment is not, whatever is left of it; the bank settled it with the customer.
+REFUNDABLE_PAYMENT_STATUSES = frozenset({P.SUCCEEDED, P.PARTIALLY_REFUNDED})
 
 # refund status → statuses a service may move it to (refunds are created with the gateway's answer, so
 # only one still waiting on the gateway may move).

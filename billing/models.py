@@ -222,7 +222,7 @@ class Payment(models.Model):
     gateway = models.CharField(_("gateway"), max_length=20, choices=Gateway.choices, default=Gateway.SANDBOX)
     gateway_reference = models.CharField(_("referência no gateway"), max_length=100, blank=True)
     status = models.CharField(
-        _("situação"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+        _("situação"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     failure_code = models.CharField(_("código da falha"), max_length=40, blank=True)
     failure_message = models.CharField(_("motivo da falha"), max_length=255, blank=True)
@@ -248,10 +248,12 @@ class Payment(models.Model):
         verbose_name_plural = _("pagamentos")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            # At most one successful charge per invoice, whatever happens above.
+            # At most one successful charge per invoice, whatever happens above, and whatever happened to
+            # it afterwards (a partially refunded or charged-back invoice is not paid again):
+            # MONEY_RECEIVED_STATUSES.
             models.UniqueConstraint(
                 fields=["invoice"],
-                condition=Q(status__in=["succeeded", "refunded"]),
+                condition=Q(status__in=["succeeded", "partially_refunded", "refunded", "charged_back"]),
                 name="payment_one_success_per_invoice",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),

@@ -6,7 +6,13 @@ import re
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from billing.choices import SETTLEMENT_CREDIT_REASONS, CreditReason, InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.choices import (
+    MONEY_RECEIVED_STATUSES,
+    SETTLEMENT_CREDIT_REASONS,
+    CreditReason,
+    InvoiceKind,
+    InvoiceStatus,
+)
 from billing.models import BillingRun, Chargeback, CreditEntry, Invoice, Payment, Refund
 
 # How many invoices the subscription page's "Transações" lists before pointing to Cobranças > Faturas.
@@ -216,7 +222,7 @@ def customer_money_summary(*, customer, currency: str) -> dict:
     payments = Payment.objects.filter(
         invoice__customer_id=customer.pk,
         currency=currency,
-        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED],
+        status__in=MONEY_RECEIVED_STATUSES,
     )
     invoices = Invoice.objects.filter(customer_id=customer.pk, currency=currency)
     entries = CreditEntry.objects.filter(customer_id=customer.pk, currency=currency)

@@ -23,6 +23,8 @@ PAYMENT_STATUS_BADGE_CLASSES = {
     PaymentStatus.FAILED: "text-bg-danger",
     PaymentStatus.CANCELED: "text-bg-secondary",
     PaymentStatus.REFUNDED: "text-bg-light border",
+    PaymentStatus.PARTIALLY_REFUNDED: "text-bg-light border",
+    PaymentStatus.CHARGED_BACK: "text-bg-danger",
 }
 RUN_STATUS_BADGE_CLASSES = {
     BillingRunStatus.RUNNING: "text-bg-primary",

@@ -20,6 +20,10 @@ class FactKind(models.TextChoices):
     # Payments by the day they were created, key = payment method.
     PAYMENT_SUCCEEDED = "paid", "payment succeeded"
     PAYMENT_REFUNDED = "paid_refunded", "payment refunded"
+    # Money received of which part went back, or which the bank took back: still revenue when received
+    # (refunds are their own figure, REFUND), counted apart so each count matches its status filter.
+    PAYMENT_PARTIALLY_REFUNDED = "paid_part_refunded", "payment partially refunded"
+    PAYMENT_CHARGED_BACK = "paid_charged_back", "payment charged back"
     # Refunds that went through, by the day they were made.
     REFUND = "refund", "refund"
 

@@ -248,7 +248,14 @@ def assemble(
         higher_is_better=False,
     )
 
-    paid_kinds = (FactKind.PAYMENT_SUCCEEDED, FactKind.PAYMENT_REFUNDED)
+    # Revenue: every payment whose money was received (billing.choices.MONEY_RECEIVED_STATUSES), gross;
+    # what went back is the refunds figure.
+    paid_kinds = (
+        FactKind.PAYMENT_SUCCEEDED,
+        FactKind.PAYMENT_REFUNDED,
+        FactKind.PAYMENT_PARTIALLY_REFUNDED,
+        FactKind.PAYMENT_CHARGED_BACK,
+    )
     revenue_now, revenue_before = _amounts(period, facts, paid_kinds), _amounts(previous, facts, paid_kinds)
     revenue = [
         MoneyComparison(revenue_now.get(currency, 0), revenue_before.get(currency, 0), currency=currency)
@@ -285,7 +292,12 @@ def assemble(
         if fact.kind in paid_kinds and period.contains(fact.day):
             row = methods[fact.key]
             row["amounts"][fact.currency] += fact.amount
-            row["succeeded" if fact.kind == FactKind.PAYMENT_SUCCEEDED else "refunded"] += fact.count
+            # The counts link to the payment list filtered by that one status; partially refunded and
+            # charged-back payments count in the amounts only.
+            if fact.kind == FactKind.PAYMENT_SUCCEEDED:
+                row["succeeded"] += fact.count
+            elif fact.kind == FactKind.PAYMENT_REFUNDED:
+                row["refunded"] += fact.count
     method_currencies = currency_order(
         {currency for row in methods.values() for currency in row["amounts"]}, first=first_currency
     )

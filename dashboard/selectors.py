@@ -21,7 +21,7 @@ from typing import NamedTuple
 from django.db.models import Case, Count, DateField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 
-from billing.choices import InvoiceStatus, PaymentStatus, RefundStatus
+from billing.choices import MONEY_RECEIVED_STATUSES, InvoiceStatus, PaymentStatus, RefundStatus
 from billing.models import Invoice, Payment, Refund
 from billing.selectors import created_between_q
 from dashboard.choices import REASON_LENGTH, FactKind
@@ -261,7 +261,7 @@ def event_facts(*, merchant, boundaries: list[dt.date] | None = None) -> list[Fa
     payments = Payment.objects.filter(
         created_between_q(merchant=merchant, start=start, end=end),
         merchant=merchant,
-        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED],
+        status__in=MONEY_RECEIVED_STATUSES,
     )
     rows = (
         by_day(payments, "created_at", instant=True)
@@ -272,6 +272,8 @@ def event_facts(*, merchant, boundaries: list[dt.date] | None = None) -> list[Fa
     kind_of = {
         PaymentStatus.SUCCEEDED: FactKind.PAYMENT_SUCCEEDED,
         PaymentStatus.REFUNDED: FactKind.PAYMENT_REFUNDED,
+        PaymentStatus.PARTIALLY_REFUNDED: FactKind.PAYMENT_PARTIALLY_REFUNDED,
+        PaymentStatus.CHARGED_BACK: FactKind.PAYMENT_CHARGED_BACK,
     }
     facts += [
         Fact(

@@ -251,7 +251,7 @@ EVENT_TYPES: list[EventType] = [
         ),
         {
             "id": 17,
-            "payment": {**_PAYMENT, "amount_charged_back": 4990},
+            "payment": {**_PAYMENT, "status": "charged_back", "amount_charged_back": 4990},
             "invoice": 2210,
             "subscription": {
                 **_SUBSCRIPTION,

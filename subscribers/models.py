@@ -290,7 +290,7 @@ class Subscription(models.Model):
     # The newest payment's status (billing.services.last_payment keeps it whenever a payment is written), so
     # Assinantes and its export read it from the row instead of looking it up for every subscription.
     last_payment_status = models.CharField(
-        _("último pagamento"), max_length=10, blank=True, default="", db_default="", editable=False
+        _("último pagamento"), max_length=20, blank=True, default="", db_default="", editable=False
     )
 
     class Meta:

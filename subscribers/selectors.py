@@ -17,7 +17,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from billing.choices import PaymentStatus
+from billing.choices import REFUNDABLE_PAYMENT_STATUSES
 from billing.models import Payment
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import (
@@ -231,7 +231,7 @@ def with_row_action_facts(queryset: QuerySet[Subscription]) -> QuerySet[Subscrip
     Only canceled subscriptions may be refunded, so the payments are looked at for those rows only."""
     paid = Payment.objects.filter(
         invoice__subscription=OuterRef("pk"),
-        status=PaymentStatus.SUCCEEDED,
+        status__in=REFUNDABLE_PAYMENT_STATUSES,
         # What a chargeback took back is not ours to refund either (billing.services.refunds).
         amount_refunded__lt=F("amount") - F("amount_charged_back"),
     )

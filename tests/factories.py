@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Membership, Merchant
-from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.choices import (
+    MONEY_RECEIVED_STATUSES,
+    BillingRunStatus,
+    BillingRunTrigger,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentStatus,
+)
 from billing.models import (
     BillingRun,
     BillingRunChunk,
@@ -273,7 +280,7 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     status = PaymentStatus.SUCCEEDED
     idempotency_key = factory.Sequence(lambda n: f"factory_pay_{n}")
     settled_at = factory.LazyAttribute(
-        lambda p: timezone.now() if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED) else None
+        lambda p: timezone.now() if p.status in MONEY_RECEIVED_STATUSES else None
     )
 
 

@@ -8,9 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.choices import PaymentStatus
+from billing.choices import PAYMENT_TRANSITIONS, PaymentStatus
 from billing.models import Chargeback, Invoice, Payment
 from billing.services.charging import lock_subscription, payment_payload
+from billing.services.states import payment_move
 from core.money import format_money
 from core.outbox import emit
 from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
@@ -37,10 +38,12 @@ def chargeback_refusal(payment: Payment) -> str | None:
     """Why a chargeback cannot be recorded on this payment, or None when it can."""
     if payment.method != PaymentMethod.CARD:
         return _("Só pagamentos com cartão de crédito podem sofrer chargeback.")
-    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
-        return _("Só é possível registrar chargeback de um pagamento concluído.")
-    if payment.amount_charged_back:
+    if payment.amount_charged_back or payment.status == PaymentStatus.CHARGED_BACK:
         return _("Este pagamento já tem um chargeback registrado.")
+    if payment.status == PaymentStatus.REFUNDED:
+        return _("Este pagamento já foi reembolsado por inteiro: não há valor a contestar.")
+    if PaymentStatus.CHARGED_BACK not in PAYMENT_TRANSITIONS[payment.status]:
+        return _("Só é possível registrar chargeback de um pagamento concluído.")
     if chargeable_amount(payment) <= 0:
         return _("Este pagamento já foi reembolsado por inteiro: não há valor a contestar.")
     return None
@@ -107,8 +110,8 @@ def record_chargeback(
             gateway_reference=(gateway_reference or "")[:100],
             actor=actor if getattr(actor, "pk", None) else None,
         )
-        payment.amount_charged_back = amount
-        payment.save(update_fields=["amount_charged_back"])
+        # The payment ends charged_back (no event of its own: chargeback.created below carries it).
+        payment_move(payment=payment, to=PaymentStatus.CHARGED_BACK, now=now, amount_charged_back=amount)
         if subscription is not None and subscription.status in ENDS_ON_CHARGEBACK:
             subscription_apply_billing(
                 subscription=subscription,

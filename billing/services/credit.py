@@ -17,7 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.calculations import apply_credit
-from billing.choices import CreditReason, InvoiceStatus, PaymentStatus, RefundStatus
+from billing.choices import (
+    REFUNDABLE_PAYMENT_STATUSES,
+    CreditReason,
+    InvoiceStatus,
+    RefundStatus,
+)
 from billing.models import CreditEntry, Invoice, Payment
 from billing.selectors import credit_balance
 from core.money import format_money
@@ -176,7 +181,7 @@ def refundable_payments(*, customer, currency):
         Payment.objects.filter(
             invoice__customer_id=customer.pk,
             currency=currency,
-            status=PaymentStatus.SUCCEEDED,
+            status__in=REFUNDABLE_PAYMENT_STATUSES,
             method__in=REFUNDABLE_METHODS,
             amount__gt=F("amount_refunded") + F("amount_charged_back"),
         )

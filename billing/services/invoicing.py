@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from billing.calculations import TaxInput
-from billing.choices import PaymentStatus
+from billing.choices import MONEY_RECEIVED_STATUSES
 from billing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
 
 
@@ -137,7 +137,7 @@ def subscription_billing_history(subscription, *, delete: bool = False) -> dict:
     """
     invoices = Invoice.objects.filter(subscription=subscription)
     payments = Payment.objects.filter(invoice__subscription=subscription)
-    moved = payments.filter(status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]).exists()
+    moved = payments.filter(status__in=MONEY_RECEIVED_STATUSES).exists()
     summary = {
         "invoices": invoices.count(),
         "payments": payments.count(),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing.choices import PaymentStatus, RefundStatus
+from billing.choices import REFUNDABLE_PAYMENT_STATUSES, PaymentStatus, RefundStatus
 from billing.gateways import GatewayError, RefundResult, get_gateway
 from billing.models import Invoice, Payment, Refund
 from billing.services.charging import lock_subscription
@@ -63,18 +63,25 @@ def refund_row_refusal(subscription: Subscription, *, has_paid_payment: bool) ->
     return None
 
 
+# The payments a refund looks at: the refundable ones, and a charged-back one so that a subscription whose
+# last payment was charged back is refused (refundable_amount is 0) instead of refunding an older payment.
+LAST_PAID_STATUSES = REFUNDABLE_PAYMENT_STATUSES | {PaymentStatus.CHARGED_BACK}
+
+
 def last_paid_payment(subscription: Subscription) -> Payment | None:
-    """The subscription's most recently settled successful payment: the one a refund gives back."""
+    """The subscription's most recently settled payment not refunded in full: the one a refund gives back
+    (nothing, when the bank charged it back)."""
     return (
-        Payment.objects.filter(invoice__subscription=subscription, status=PaymentStatus.SUCCEEDED)
+        Payment.objects.filter(invoice__subscription=subscription, status__in=LAST_PAID_STATUSES)
         .order_by(F("settled_at").desc(nulls_last=True), "-pk")
         .first()
     )
 
 
 def refundable_amount(payment: Payment | None) -> int:
-    """What is still ours to give back: paid, minus refunded, minus what a chargeback already took."""
-    if payment is None:
+    """What is still ours to give back: paid, minus refunded, minus what a chargeback already took
+    (nothing once a chargeback was recorded: the bank settled the payment with the customer)."""
+    if payment is None or payment.status not in REFUNDABLE_PAYMENT_STATUSES:
         return 0
     return max(payment.amount - payment.amount_refunded - payment.amount_charged_back, 0)
 
@@ -114,7 +121,7 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
     if payment.method == PaymentMethod.BOLETO:
         raise ValidationError(str(BOLETO_NOT_REFUNDABLE), code="boleto_not_refundable")
     remaining = refundable_amount(payment)
-    if remaining <= 0 and payment.amount_charged_back:
+    if remaining <= 0 and (payment.amount_charged_back or payment.status == PaymentStatus.CHARGED_BACK):
         raise ValidationError(
             _("O banco do cliente já devolveu este pagamento (chargeback): não há valor a reembolsar."),
             code="nothing_to_refund",
@@ -162,7 +169,9 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
 
 def refund_through_gateway(*, payment: Payment, amount: int, reason: str, actor) -> Refund:
     """Asks the payment's gateway to give back `amount` of `payment` (locked by the caller) and records
-    the Refund row; when it succeeded, the payment's refunded amount (and status, once in full) follows.
+    the Refund row; when it succeeded, the payment's refunded amount and status follow: partially_refunded
+    while something is left, refunded once in full (a further partial refund is no move: the status stays
+    and the amount grows).
     The one refund path: a subscription's refund and a credit balance refund both go through it."""
     attempt = payment.refunds.count() + 1
     try:
@@ -189,13 +198,13 @@ def refund_through_gateway(*, payment: Payment, amount: int, reason: str, actor)
     )
     if result.status == RefundStatus.SUCCEEDED:
         payment.amount_refunded += amount
-        if payment.amount_refunded >= payment.amount:
-            payment_move(
-                payment=payment,
-                to=PaymentStatus.REFUNDED,
-                now=timezone.now(),
-                amount_refunded=payment.amount_refunded,
-            )
-        else:
+        to = (
+            PaymentStatus.REFUNDED
+            if payment.amount_refunded >= payment.amount
+            else PaymentStatus.PARTIALLY_REFUNDED
+        )
+        if payment.status == to:
             payment.save(update_fields=["amount_refunded"])
+        else:
+            payment_move(payment=payment, to=to, now=timezone.now(), amount_refunded=payment.amount_refunded)
     return refund

@@ -15,8 +15,8 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from billing.choices import PaymentStatus
-from billing.models import Chargeback, Payment
+from billing.choices import MONEY_RECEIVED_STATUSES, PaymentStatus
+from billing.models import Chargeback, Payment, Refund
 from billing.services.billing_run import process_subscription
 from billing.services.chargebacks import record_chargeback
 from billing.services.refunds import subscription_refund
@@ -24,6 +24,7 @@ from notifications.models import Event
 from subscribers.choices import CancelOrigin, EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from subscribers.services import subscription_cancel, subscription_create
+from tests.billing.test_credit import assert_money_adds_up
 from tests.factories import CustomerFactory, PaymentFactory, PlanFactory
 
 S = SubscriptionStatus
@@ -57,7 +58,7 @@ def paid(merchant, owner):
 
 
 def payment_of(subscription) -> Payment:
-    return Payment.objects.get(invoice__subscription=subscription, status=PaymentStatus.SUCCEEDED)
+    return Payment.objects.get(invoice__subscription=subscription, status__in=MONEY_RECEIVED_STATUSES)
 
 
 def events_since(since=NOW) -> list[str]:
@@ -78,7 +79,7 @@ def test_a_chargeback_ends_the_subscription_at_once_with_its_event(paid, owner, 
         "dp_123",
     )
     payment.refresh_from_db()
-    assert (payment.status, payment.amount_charged_back) == (PaymentStatus.SUCCEEDED, 4990)
+    assert (payment.status, payment.amount_charged_back) == (PaymentStatus.CHARGED_BACK, 4990)
     paid.refresh_from_db()
     assert paid.status == S.CANCELED
     assert paid.cancel_origin == CancelOrigin.CUSTOMER
@@ -96,22 +97,46 @@ def test_a_chargeback_ends_the_subscription_at_once_with_its_event(paid, owner, 
     assert (payload["amount"], payload["currency"], payload["reason"]) == (4990, "BRL", "Fraude alegada")
     assert payload["payment"]["id"] == payment.pk
     assert payload["payment"]["amount_charged_back"] == 4990
+    assert payload["payment"]["status"] == "charged_back"
+    assert_money_adds_up(paid.customer)
     assert payload["subscription"]["id"] == paid.pk
     assert payload["subscription"]["status"] == "canceled"
     assert payload["subscription"]["cancel_origin"] == "customer"
 
 
-def test_a_partial_chargeback_leaves_the_rest_refundable(paid, owner, clock):
+def test_a_partial_chargeback_ends_the_payment_charged_back_and_nothing_is_refundable(paid, owner, clock):
     payment = payment_of(paid)
 
     record_chargeback(payment=payment, actor=owner, amount=1990)
 
     payment.refresh_from_db()
-    assert payment.amount_charged_back == 1990
+    assert (payment.status, payment.amount_charged_back) == (PaymentStatus.CHARGED_BACK, 1990)
     paid.refresh_from_db()
     assert paid.status == S.CANCELED
-    refund = subscription_refund(subscription=paid, actor=owner)
-    assert refund.amount == 3000  # 49,90 − 19,90: what is still the merchant's
+    assert paid.last_payment_status == PaymentStatus.CHARGED_BACK
+    # The bank settled this payment with the customer: the merchant refunds nothing more of it
+    # (docs/billing-states.md), and the invoice is not paid again.
+    with pytest.raises(ValidationError) as error:
+        subscription_refund(subscription=paid, actor=owner)
+    assert "chargeback" in error.value.messages[0]
+    assert not Refund.objects.exists()
+    assert_money_adds_up(paid.customer)
+
+
+def test_a_partially_refunded_payment_can_be_charged_back_for_the_rest(paid, owner, clock):
+    subscription_cancel(subscription=paid, actor=owner, origin=CancelOrigin.CUSTOMER, now=NOW)
+    paid.refresh_from_db()
+    subscription_refund(subscription=paid, actor=owner, amount=1000)
+    payment = payment_of(paid)
+    assert payment.status == PaymentStatus.PARTIALLY_REFUNDED
+
+    chargeback = record_chargeback(payment=payment, actor=owner)
+
+    payment.refresh_from_db()
+    assert (chargeback.amount, payment.status) == (3990, PaymentStatus.CHARGED_BACK)
+    assert (payment.amount_refunded, payment.amount_charged_back) == (1000, 3990)
+    summary = assert_money_adds_up(paid.customer)
+    assert (summary["paid"], summary["refunded"]) == (4990, 4990)
 
 
 def test_a_fully_charged_back_payment_cannot_be_refunded(paid, owner, clock):
@@ -155,6 +180,7 @@ def test_a_refunded_payment_cannot_be_charged_back_beyond_what_is_left(paid, own
             {"status": PaymentStatus.REFUNDED, "amount_refunded": 4990},
             "Este pagamento já foi reembolsado por inteiro: não há valor a contestar.",
         ),
+        ({"status": PaymentStatus.CHARGED_BACK}, "Este pagamento já tem um chargeback registrado."),
     ],
 )
 def test_only_settled_card_payments_can_be_charged_back(merchant, owner, overrides, message):

@@ -132,7 +132,7 @@ def test_the_balance_is_refunded_to_the_last_card_payment_not_to_the_invoice(mer
     payment = Payment.objects.get(invoice__subscription=subscription)
     assert (refund.amount, refund.payment) == (2000, payment)
     payment.refresh_from_db()
-    assert (payment.amount_refunded, payment.status) == (2000, PaymentStatus.SUCCEEDED)
+    assert (payment.amount_refunded, payment.status) == (2000, PaymentStatus.PARTIALLY_REFUNDED)
     assert payment.invoice.amount_refunded == 0  # the invoice keeps what it settled
     entry = CreditEntry.objects.get(reason=CreditReason.REFUNDED)
     assert (entry.amount, entry.refund, entry.payment) == (-2000, refund, payment)

@@ -26,6 +26,7 @@ from notifications.models import Event
 from subscribers.choices import CancelOrigin, EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from subscribers.services import subscription_cancel, subscription_create
+from tests.billing.test_credit import assert_money_adds_up
 from tests.factories import CustomerFactory, PlanFactory, SubscriptionFactory
 
 S = SubscriptionStatus
@@ -133,16 +134,30 @@ def test_a_partial_refund_then_the_remainder(canceled, owner, clock):
     payment.refresh_from_db()
     canceled.refresh_from_db()
     assert (first.amount, first.status) == (1000, RefundStatus.SUCCEEDED)
-    assert (payment.status, payment.amount_refunded) == (PaymentStatus.SUCCEEDED, 1000)
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 1000)
     assert payment.invoice.amount_refunded == 1000
     assert canceled.status == S.CANCELED
+    assert canceled.last_payment_status == PaymentStatus.PARTIALLY_REFUNDED
     assert event_types() == ["payment.refunded"]
+    assert Event.objects.get(type="payment.refunded").payload["status"] == "partially_refunded"
+    assert_money_adds_up(canceled.customer)
+
+    # A further partial refund is no move: the status stays, the amount grows.
+    middle = subscription_refund(subscription=canceled, actor=owner, amount=990)
+    payment.refresh_from_db()
+    assert (middle.amount, payment.status, payment.amount_refunded) == (
+        990,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        1990,
+    )
+    assert_money_adds_up(canceled.customer)
 
     second = subscription_refund(subscription=canceled, actor=owner)
 
     payment.refresh_from_db()
     canceled.refresh_from_db()
-    assert second.amount == 3990
+    assert second.amount == 3000
+    assert_money_adds_up(canceled.customer)
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, 4990)
     assert payment.invoice.amount_refunded == 4990
     assert canceled.status == S.REFUNDED
@@ -151,6 +166,7 @@ def test_a_partial_refund_then_the_remainder(canceled, owner, clock):
     ) == [
         f"ref_{payment.pk}_1",
         f"ref_{payment.pk}_2",
+        f"ref_{payment.pk}_3",
     ]
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from billing.choices import (
     INVOICE_ACTIONS,
     INVOICE_TRANSITIONS,
+    MONEY_RECEIVED_STATUSES,
     PAYMENT_TRANSITIONS,
     REFUND_TRANSITIONS,
     InvoiceStatus,
@@ -57,6 +59,18 @@ def test_the_tables_have_the_designed_edges():
         PaymentStatus.CANCELED,
     }
     assert not INVOICE_TRANSITIONS[InvoiceStatus.PAID] and not INVOICE_TRANSITIONS[InvoiceStatus.VOID]
+    assert PAYMENT_TRANSITIONS[PaymentStatus.SUCCEEDED] == {
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.CHARGED_BACK,
+    }
+    # A second partial refund is no move (the status stays, amount_refunded grows).
+    assert PAYMENT_TRANSITIONS[PaymentStatus.PARTIALLY_REFUNDED] == {
+        PaymentStatus.REFUNDED,
+        PaymentStatus.CHARGED_BACK,
+    }
+    assert not PAYMENT_TRANSITIONS[PaymentStatus.REFUNDED]
+    assert not PAYMENT_TRANSITIONS[PaymentStatus.CHARGED_BACK]
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), pairs(INVOICE_TRANSITIONS, allowed=False))
@@ -221,3 +235,12 @@ def test_no_code_assigns_an_invoice_payment_or_refund_status_outside_the_move_fu
     assert not outside, f"use billing.services.states (invoice_move / payment_move / refund_move): {outside}"
     # The allow-list is not stale: each entry still writes a status.
     assert {(path, name) for path, name, _line in status_writes()} >= set(ALLOWED)
+
+
+@pytest.mark.parametrize("received", sorted(MONEY_RECEIVED_STATUSES))
+def test_an_invoice_whose_payment_was_received_cannot_be_paid_again(db, received):
+    """The database's "one successful payment per invoice" counts a payment partly refunded or charged
+    back as received: the invoice it paid takes no second successful payment."""
+    first = PaymentFactory(status=received)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PaymentFactory(invoice=first.invoice, merchant=first.merchant, status=PaymentStatus.SUCCEEDED)
