@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
-from billing.choices import InvoiceStatus, PaymentStatus, RefundStatus
+from billing.choices import MONEY_RECEIVED_STATUSES, InvoiceStatus, PaymentStatus, RefundStatus
 from billing.models import Payment, Refund
 from plans.choices import IntervalUnit
 from subscribers.choices import CancelOrigin, DiscountType, PaymentMethod, SubscriptionStatus
@@ -66,9 +66,7 @@ def _payment(
         subscription=subscription,
         currency=subscription.currency,
         subtotal=amount,
-        status=InvoiceStatus.PAID
-        if status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)
-        else InvoiceStatus.OPEN,
+        status=InvoiceStatus.PAID if status in MONEY_RECEIVED_STATUSES else InvoiceStatus.OPEN,
     )
     payment = PaymentFactory(
         merchant=merchant,

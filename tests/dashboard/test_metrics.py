@@ -6,10 +6,14 @@ from fractions import Fraction
 
 import pytest
 
+from billing.choices import PaymentStatus, RefundStatus
+from billing.models import Refund
+from billing.services.states import payment_move
 from dashboard import services
 from dashboard.metrics import Comparison, build_dashboard, churn_rate, monthly_factor, round_fraction
 from dashboard.periods import Preset, preset_period
 from plans.choices import IntervalUnit
+from tests.factories import RefundFactory
 
 TODAY = dt.date(2026, 3, 15)
 
@@ -191,3 +195,25 @@ def test_the_stored_snapshot_gives_the_same_numbers_as_the_live_path(world):
         stored.taken_at = None
         assert stored == live_numbers, preset
     assert live.mrr == [("BRL", 56680), ("USD", 15000)]
+
+
+def test_a_partially_refunded_or_charged_back_payment_stays_revenue_and_only_its_refund_counts(world):
+    """Revenue is gross: a payment partly refunded (P1) or charged back (P5) was received all the same; the
+    refund is the refunds figure. Before these statuses existed the payments fell out of revenue."""
+    merchant = world.merchant
+    refund = RefundFactory(merchant=merchant, payment=world.P1, amount=3000, status=RefundStatus.SUCCEEDED)
+    Refund.objects.filter(pk=refund.pk).update(created_at=dt.datetime(2026, 3, 10, 13, 0, tzinfo=dt.UTC))
+    payment_move(
+        payment=world.P1, to=PaymentStatus.PARTIALLY_REFUNDED, now=world.P1.created_at, amount_refunded=3000
+    )
+    payment_move(
+        payment=world.P5, to=PaymentStatus.CHARGED_BACK, now=world.P5.created_at, amount_charged_back=15000
+    )
+
+    dashboard = dashboard_for(merchant)
+
+    revenue = {item.currency: (item.current, item.previous) for item in dashboard.revenue}
+    assert revenue == {"BRL": (52000, 10000), "USD": (15000, 0)}  # as before the refund and the chargeback
+    assert [(item.currency, item.current) for item in dashboard.refunds] == [("BRL", 8000)]  # 5000 + 3000
+    # The counts are those of their status filters: P1 and P5 are no longer "pagos", nor "reembolsados".
+    assert (dashboard.payments_succeeded, dashboard.payments_refunded) == (1, 1)

@@ -254,3 +254,25 @@ def test_export_reads_in_one_query_per_chunk(owner_client, merchant, django_asse
         _, rows = parse(download(owner_client)[1])
 
     assert len(rows) == 50
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [
+        (PaymentStatus.PARTIALLY_REFUNDED, "Parcialmente reembolsada"),
+        (PaymentStatus.CHARGED_BACK, "Contestada (chargeback)"),
+    ],
+)
+def test_the_new_payment_statuses_have_their_labels_in_the_list_and_the_export(
+    owner_client, merchant, status, label
+):
+    sub = subscriber(merchant, "Ana")
+    PaymentFactory(
+        merchant=merchant, invoice=InvoiceFactory(merchant=merchant, subscription=sub), status=status
+    )
+    sub.refresh_from_db()
+    assert sub.last_payment_status == status
+
+    header, rows = parse(download(owner_client)[1])
+    assert dict(zip(header, rows[0], strict=True))["Último pagamento"] == label
+    assert label in owner_client.get(reverse("subscribers:subscriber_list")).content.decode()
