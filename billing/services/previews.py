@@ -19,7 +19,7 @@ from billing.services.proration import (
     current_period_paid,
     has_unused_paid_time,
     period_terms,
-    proration_totals,
+    plan_change_totals,
     unused_time_totals,
 )
 from billing.services.renewal import draft_renewal
@@ -99,7 +99,7 @@ def subscription_change_preview(
     terms_change = (plan.pk, quantity) != (subscription.plan_id, subscription.quantity)
     applies_now = apply != "next_cycle" or subscription.status == SubscriptionStatus.SCHEDULED
     if terms_change and applies_now and plan.currency == currency and has_unused_paid_time(subscription, now):
-        totals = proration_totals(
+        totals, unpaid = plan_change_totals(
             subscription=subscription,
             old_plan=subscription.plan,
             old_quantity=subscription.quantity,
@@ -109,6 +109,12 @@ def subscription_change_preview(
             new_terms=period_terms(terms_of=after, subscription=subscription, taxes=new_taxes),
             at=now,
         )
+        if unpaid is not None:
+            # Voided by the change: the credit it consumed is back in the balance first.
+            balance += unpaid.credit_applied
+    else:
+        totals = unpaid = None
+    if totals is not None:
         applied, due = apply_credit(totals.total, balance + totals.credit)
         preview["now"] = {
             "total": totals.total,
@@ -116,6 +122,7 @@ def subscription_change_preview(
             "credit_applied": applied if totals.total else 0,
             "charged": due,
             "lines": totals.lines,
+            "voided": unpaid.number if unpaid is not None else None,
         }
         balance = balance + totals.credit - preview["now"]["credit_applied"]
 

@@ -33,7 +33,7 @@ from billing.calculations import (
 )
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.models import Invoice, InvoiceLine
-from billing.services.charging import _attempt
+from billing.services.charging import _attempt, cancel_pending_payments
 from billing.services.credit import credit_apply_to_invoice, credit_from_invoice
 from billing.services.invoicing import (
     allocate_invoice_numbers,
@@ -45,7 +45,7 @@ from billing.services.invoicing import (
 from billing.services.states import invoice_move
 from core.outbox import emit
 from subscribers.choices import SubscriptionStatus
-from subscribers.services import subscription_update
+from subscribers.services import subscription_apply_billing, subscription_update
 
 S = SubscriptionStatus
 # Statuses whose current period has been invoiced: only there is there unused time to credit.
@@ -234,12 +234,100 @@ def has_unused_paid_time(subscription, now) -> bool:
     return subscription.status in PRORATED_STATUSES and start is not None and end is not None and end > now
 
 
-def current_period_paid(subscription) -> bool:
-    """Whether the current period's invoice was paid: only paid time is given back as credit when a
-    subscription is cancelled (a past-due customer's unpaid period is not)."""
+def current_period_invoices(subscription):
+    """The recurring invoices of the subscription's current period (one, unless it was voided and billed
+    again)."""
     return subscription.invoices.filter(
-        kind=InvoiceKind.RECURRING, period_start=subscription.current_period_start, status=InvoiceStatus.PAID
-    ).exists()
+        kind=InvoiceKind.RECURRING, period_start=subscription.current_period_start
+    )
+
+
+def current_period_paid(subscription) -> bool:
+    """What was paid for this period: the one rule that says whether the current period's time was paid
+    for, so that only paid time is ever given back as credit (a cancellation's unused time, a plan
+    change's old terms). A past-due customer's unpaid period is not (docs/money.md)."""
+    return current_period_invoices(subscription).filter(status=InvoiceStatus.PAID).exists()
+
+
+def unpaid_period_invoice(subscription) -> Invoice | None:
+    """The current period's invoice still open (unpaid, still being collected), or None."""
+    return current_period_invoices(subscription).filter(status=InvoiceStatus.OPEN).order_by("-pk").first()
+
+
+def plan_change_totals(
+    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at
+) -> tuple[InvoiceTotals | None, Invoice | None]:
+    """What a plan or quantity change at `at` bills, and the unpaid invoice it replaces (voided): the one
+    function behind the bill (`prorate_plan_change`) and its preview.
+
+    - The period was paid: credit for the old terms' unused time, charge for the new ones
+      (`proration_totals`).
+    - Its invoice is open (unpaid): nothing was paid, so nothing is credited. That invoice is voided (it
+      charged the old terms for the whole period) and one proration invoice charges the old terms for the
+      time used and the new ones for the rest: what a paying customer pays in all for the period, once.
+    - Its invoice was written off (uncollectible: still owed, and a late payment may still come): it stays
+      the bill for the old terms. The old terms' unused time only offsets the new terms' charge, so an
+      upgrade charges the difference and a downgrade credits nothing (None: nothing billed).
+    """
+    args = dict(
+        subscription=subscription,
+        old_plan=old_plan,
+        old_quantity=old_quantity,
+        old_terms=old_terms,
+        new_plan=new_plan,
+        new_quantity=new_quantity,
+        new_terms=new_terms,
+        at=at,
+    )
+    if current_period_paid(subscription):
+        return proration_totals(**args), None
+    unpaid = unpaid_period_invoice(subscription)
+    if unpaid is not None:
+        return used_then_new_totals(**args), unpaid
+    totals = proration_totals(**args)
+    if totals.credit > 0:
+        return None, None
+    return totals, None
+
+
+def used_then_new_totals(
+    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at
+) -> InvoiceTotals:
+    """An unpaid period re-billed at a change: the old terms for [period start, at) as the unpaid invoice
+    charged them (`charged_time`: its amount, discount and taxes), the new ones for [at, period end), each
+    line rounded once like every proration line."""
+    start, end = subscription.current_period_start, subscription.current_period_end
+    at = min(max(at, start), end)
+    old_amount, since = old_plan.price * old_quantity, start
+    charged = charged_time(subscription)
+    if charged is not None:
+        old_amount, old_terms, since = charged
+    at = max(at, since)
+    used_line = prorated_line(
+        description=(
+            _("Tempo usado: %(plan)s × %(quantity)s") % {"plan": old_plan.name, "quantity": old_quantity}
+        )[:200],
+        full_amount=old_amount,
+        terms=old_terms,
+        fraction=1 - unused_fraction(period_start=since, period_end=end, at=at),
+        credit=False,
+        period_start=since,
+        period_end=at,
+    )
+    (_credit, rest_line) = proration_lines(
+        old_price=old_plan.price,
+        old_quantity=old_quantity,
+        new_price=new_plan.price,
+        new_quantity=new_quantity,
+        period_start=start,
+        period_end=end,
+        at=at,
+        old_name=old_plan.name,
+        new_name=new_plan.name,
+        old_terms=old_terms,
+        new_terms=new_terms,
+    )
+    return compute_invoice(lines=[used_line, rest_line])
 
 
 def proration_invoice_create(*, subscription, totals: InvoiceTotals, now) -> tuple[Invoice, dict]:
@@ -347,7 +435,7 @@ def prorate_plan_change(
         )
     new_taxes = subscription_taxes(subscription)
     old_taxes = new_taxes if old_tax_rates is None else taxes_of(old_tax_rates)
-    totals = proration_totals(
+    totals, unpaid = plan_change_totals(
         subscription=subscription,
         old_plan=old_plan,
         old_quantity=old_quantity,
@@ -357,9 +445,34 @@ def prorate_plan_change(
         new_terms=period_terms(terms_of=subscription, subscription=subscription, taxes=new_taxes),
         at=now,
     )
-    _invoice, note = proration_invoice_create(subscription=subscription, totals=totals, now=now)
-    credit, charge = totals.lines
-    note["credit"], note["charge"] = -line_net(credit), line_net(charge)
+    if totals is None:
+        return None
+    if unpaid is not None:
+        # The unpaid invoice charged the old terms for the whole period; the proration invoice bills the
+        # period instead (its boleto/pix is withdrawn; credit it consumed goes back to the balance).
+        unpaid = Invoice.objects.select_for_update(of=("self",)).get(pk=unpaid.pk)
+        cancel_pending_payments(invoice=unpaid, now=now)
+        invoice_move(invoice=unpaid, to=InvoiceStatus.VOID, now=now)
+    invoice, note = proration_invoice_create(subscription=subscription, totals=totals, now=now)
+    if unpaid is None:
+        credit, charge = totals.lines
+        note["credit"], note["charge"] = -line_net(credit), line_net(charge)
+    else:
+        used, charge = totals.lines
+        note["credit"], note["charge"], note["voided"] = 0, line_net(used) + line_net(charge), unpaid.number
+        still_unpaid = subscription.invoices.filter(status=InvoiceStatus.OPEN, attempt_count__gt=0)
+        if (
+            invoice.status == InvoiceStatus.PAID
+            and subscription.status == S.PAST_DUE
+            and not still_unpaid.exists()
+        ):
+            # The period is paid after all (by the invoice that replaced its own): the subscription is cured.
+            subscription_apply_billing(
+                subscription=subscription,
+                now=now,
+                to_status=S.ACTIVE,
+                reason=_("Pagamento da fatura nº %(number)s aprovado.") % {"number": invoice.number},
+            )
     return note
 
 
