@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.test import TestCase
 
-from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.choices import MONEY_RECEIVED_STATUSES, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.models import CreditEntry, Invoice, Payment
 from billing.selectors import credit_balance
 from billing.services.billing_run import billing_run_start, process_chunk
@@ -39,9 +39,9 @@ def run_schedules(moment):
 
 def cashed(customer) -> int:
     return sum(
-        Payment.objects.filter(
-            invoice__customer=customer, status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]
-        ).values_list("amount", flat=True)
+        Payment.objects.filter(invoice__customer=customer, status__in=MONEY_RECEIVED_STATUSES).values_list(
+            "amount", flat=True
+        )
     )
 
 

@@ -51,7 +51,7 @@ from hypothesis.stateful import (
 )
 
 from accounts.choices import Role
-from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus, RefundStatus
+from billing.choices import MONEY_RECEIVED_STATUSES, InvoiceKind, InvoiceStatus, PaymentStatus, RefundStatus
 from billing.models import Chargeback, Invoice, InvoiceLine, Payment, Refund
 
 try:  # the customer credit ledger (docs/money.md); before it, every balance is 0
@@ -95,7 +95,7 @@ ENDED = (S.CANCELED, S.EXPIRED, S.REFUNDED)
 CARD_OK = "4242 4242 4242 4242"
 CARD_DECLINED = "4000 0000 0000 0002"
 # Statuses of a payment whose money reached the merchant (a fully refunded one keeps its amount).
-CASHED = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)
+CASHED = tuple(MONEY_RECEIVED_STATUSES)
 
 # The CI run is bounded; HYPOTHESIS_PROFILE=long explores far more (see docs/money.md).
 settings.register_profile(
