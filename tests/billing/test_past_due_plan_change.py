@@ -154,13 +154,13 @@ def test_a_written_off_period_stays_owed_and_the_change_only_charges_a_positive_
     unpaid.refresh_from_db()
     assert unpaid.status == InvoiceStatus.UNCOLLECTIBLE  # still owed at the old terms
 
-    # Up to R$ 300 (from R$ 100): the unused time at the current terms offsets the new charge (the
-    # written-off invoice stays the bill for the period's old terms), so only the difference is charged.
+    # Up to R$ 300: the written-off invoice still bills R$ 200 for the whole period (the downgrade billed
+    # nothing), so the unused time as it was charged offsets the new charge and only the difference for
+    # the rest is charged: −200,00 × 449,5/744 = −120,83; +300,00 × 449,5/744 = 181,25.
     subscription.refresh_from_db()
     invoice = change_now(subscription, owner, plan_300)
-    # −100,00 × 449,5/744 = −60,42; +300,00 × 449,5/744 = 181,25.
-    assert list(invoice.lines.order_by("pk").values_list("amount", flat=True)) == [-6042, 18125]
-    assert (invoice.total, invoice.status) == (12083, InvoiceStatus.PAID)
+    assert list(invoice.lines.order_by("pk").values_list("amount", flat=True)) == [-12083, 18125]
+    assert (invoice.total, invoice.status) == (6042, InvoiceStatus.PAID)
     assert credit_balance(customer=subscription.customer, currency="BRL") == 0
     assert_money_adds_up(subscription.customer)
 
