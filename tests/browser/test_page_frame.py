@@ -1,5 +1,6 @@
-"""390 px wide (a phone): page headers with several buttons wrap instead of pushing the page sideways,
-and tables sit in a horizontally scrolling box, so the document itself never scrolls sideways."""
+"""The page frame as a merchant meets it: at 390 px (a phone) page headers with several buttons wrap
+instead of pushing the page sideways and tables scroll inside their box, so the document itself never
+scrolls sideways; and a page loads without a console error (no /favicon.ico 404)."""
 
 import pytest
 
@@ -42,3 +43,15 @@ def test_lists_and_details_fit_a_phone_width(phone, login, owner, merchant):
     ):
         phone.goto(path)
         assert phone.evaluate(NO_SIDEWAYS_SCROLL), f"{path} scrolls sideways at 390 px"
+
+
+def test_the_login_page_loads_without_a_console_error(page):
+    # Without a declared icon Chromium asks for /favicon.ico, a 404 that every console shows as an error
+    # and that hides real ones when looking for CSP or JavaScript problems.
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    page.goto("/conta/login/")
+    page.wait_for_load_state("networkidle")
+
+    assert errors == []
