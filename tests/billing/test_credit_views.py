@@ -201,3 +201,21 @@ def test_a_double_submitted_adjustment_or_balance_refund_happens_once(member_cli
 
     assert credit_balance(customer=customer, currency="BRL") == 1000
     assert subscription.invoices.get().payments.get().amount_refunded == 500
+
+
+def test_the_subscription_page_shows_a_payment_partly_refunded_from_the_balance(
+    member_client, support, subscription
+):
+    # The payment stays "Paga" after a partial refund: without the refunded amount beside it the
+    # subscription's Transações read as if nothing had gone back to the card.
+    customer = subscription.customer
+    credit_adjust(customer=customer, actor=support, currency="BRL", amount=1500, note="Cortesia")
+    client = member_client(support)
+    client.post(
+        reverse("billing:customer_credit_refund", args=[customer.pk]),
+        {"currency": "BRL", "amount": "15,00", "note": ""},
+    )
+
+    content = client.get(subscription.get_absolute_url()).content.decode()
+
+    assert "Reembolsado: R$\xa015,00" in content
