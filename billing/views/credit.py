@@ -82,6 +82,7 @@ class CustomerCreditAdjustView(MerchantUpdateView):
     form_class = CreditAdjustForm
     required_action = Action.ADJUST_CREDIT
     title = _("Ajustar saldo de crédito")
+    one_time_form = True  # a resent POST must not credit or debit the balance twice
 
     def perform(self, form):
         entry = credit_adjust(
@@ -127,6 +128,7 @@ class CustomerCreditRefundView(MerchantUpdateView):
     form_class = CreditRefundForm
     required_action = Action.REFUND
     title = _("Reembolsar saldo de crédito")
+    one_time_form = True  # a resent POST must not refund the balance twice
 
     def perform(self, form):
         refunds = credit_refund(

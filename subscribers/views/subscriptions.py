@@ -178,11 +178,11 @@ class SubscriptionContractPreviewView(MerchantScopedMixin, View):
 
     def post(self, request, *args, **kwargs):
         form = SubscriptionForm(request.POST, merchant=request.merchant, actor=request.user)
-        return render(
-            request,
-            "subscribers/partials/contract_preview.html",
-            contract_preview_context(form, request.merchant),
-        )
+        context = contract_preview_context(form, request.merchant)
+        # This box is the showing of the amounts: the "choose one" refusal belongs to a form sent without
+        # it, not to the merchant still filling the form in (it read as an error beside a checked choice).
+        context.pop("backdate_errors", None)
+        return render(request, "subscribers/partials/contract_preview.html", context)
 
 
 class SubscriptionCreateView(MerchantCreateView):

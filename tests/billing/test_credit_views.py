@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.models import CreditEntry, Invoice
@@ -171,3 +172,50 @@ def test_the_invoice_page_and_pdf_show_the_credit_applied(
     assert 'id="invoice-credit-applied">−R$\xa040,00<' in page
     assert 'id="invoice-amount-due">R$\xa060,00<' in page
     assert "Crédito aplicado" in pdf and "R$\xa060,00" in pdf
+
+
+def test_a_double_submitted_adjustment_or_balance_refund_happens_once(member_client, support, subscription):
+    # A resent POST (reload after submit, a second tab, a double click without JavaScript) carries the
+    # same one-time token as the first: it must not credit or refund the balance a second time.
+    from accounts.generic import FORM_ALREADY_SENT
+    from tests.core.test_one_time_forms import form_token
+
+    customer = subscription.customer
+    client = member_client(support)
+    adjust_url = reverse("billing:customer_credit_adjust", args=[customer.pk])
+    adjust = {"direction": "credit", "currency": "BRL", "amount": "15,00", "note": "Cortesia"}
+    adjust["form_token"] = form_token(client, adjust_url)
+
+    client.post(adjust_url, adjust)
+    replay = client.post(adjust_url, adjust)
+
+    assert credit_balance(customer=customer, currency="BRL") == 1500
+    assert replay.status_code == 302 and replay.url == customer.get_absolute_url()
+    assert FORM_ALREADY_SENT in [str(m) for m in get_messages(replay.wsgi_request)]
+
+    refund_url = reverse("billing:customer_credit_refund", args=[customer.pk])
+    refund = {"currency": "BRL", "amount": "5,00", "note": "", "form_token": form_token(client, refund_url)}
+
+    client.post(refund_url, refund)
+    client.post(refund_url, refund)
+
+    assert credit_balance(customer=customer, currency="BRL") == 1000
+    assert subscription.invoices.get().payments.get().amount_refunded == 500
+
+
+def test_the_subscription_page_shows_a_payment_partly_refunded_from_the_balance(
+    member_client, support, subscription
+):
+    # The payment stays "Paga" after a partial refund: without the refunded amount beside it the
+    # subscription's Transações read as if nothing had gone back to the card.
+    customer = subscription.customer
+    credit_adjust(customer=customer, actor=support, currency="BRL", amount=1500, note="Cortesia")
+    client = member_client(support)
+    client.post(
+        reverse("billing:customer_credit_refund", args=[customer.pk]),
+        {"currency": "BRL", "amount": "15,00", "note": ""},
+    )
+
+    content = client.get(subscription.get_absolute_url()).content.decode()
+
+    assert "Reembolsado: R$\xa015,00" in content

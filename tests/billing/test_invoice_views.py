@@ -290,6 +290,21 @@ def test_the_invoice_page_formats_a_cnpj(owner_client, merchant):
     assert "11.222.333/0001-81" in content and "CNPJ" in content
 
 
+@pytest.mark.parametrize(
+    "attempts, text",
+    [(1, "1 tentativa até agora; a próxima será em"), (2, "2 tentativas até agora; a próxima será em")],
+)
+def test_the_retry_line_says_attempts_in_singular_or_plural(owner_client, merchant, attempts, text):
+    invoice = InvoiceFactory(
+        merchant=merchant, attempt_count=attempts, next_attempt_at=dt.datetime(2027, 1, 2, 12, tzinfo=UTC)
+    )
+
+    content = owner_client.get(invoice.get_absolute_url()).content.decode()
+
+    assert text in content
+    assert "tentativa(s)" not in content
+
+
 def test_the_invoice_page_runs_a_fixed_number_of_queries(
     owner_client, merchant, django_assert_max_num_queries
 ):

@@ -25,8 +25,8 @@ def test_pages_css_bootstrap_and_htmx_are_served_with_hashed_names_and_a_far_fut
         for name in wanted:
             assert any(f"/{name}." in url for url in assets), (name, assets)
         for url in assets:
-            # Hashed: bootstrap.min.4bc73c7ba870.css
-            assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", url), url
+            # Hashed: bootstrap.min.4bc73c7ba870.css (and the favicon, favicon.1ffe8edb0475.svg)
+            assert re.search(r"\.[0-9a-f]{12}\.(css|js|svg)$", url), url
             response = client.get(url, headers={"Accept-Encoding": "gzip"})
             assert response.status_code == 200, url
             assert _max_age(response.headers["Cache-Control"]) >= ONE_YEAR, url

@@ -265,6 +265,20 @@ def test_the_preview_box_follows_the_form(clock, owner_client, merchant, plan):
     }
 
 
+def test_the_preview_box_shows_the_choices_without_the_refusal_it_exists_to_prevent(
+    clock, owner_client, merchant, plan
+):
+    # The htmx box is the showing of the amounts: while the merchant is still filling the form it must
+    # not say in red that the contract is refused for want of a choice (that is for a form sent without it).
+    response = owner_client.post(PREVIEW_URL, _form(CustomerFactory(merchant=merchant), plan))
+
+    content = response.content.decode()
+    assert _amounts(content)["periods"] == "R$\xa0100,00"
+    assert re.search(r'value="periods" checked', content)
+    assert "veja quanto cada opção cobra agora e escolha uma" not in content
+    assert 'id="backdate-error"' not in content
+
+
 def test_the_preview_box_says_why_a_date_is_refused(clock, owner_client, merchant, plan):
     response = owner_client.post(
         PREVIEW_URL, _form(CustomerFactory(merchant=merchant), plan, contract_date="2017-03-01")
