@@ -71,10 +71,22 @@ def _cure_if_nothing_owed(subscription, invoice, *, now, reason) -> None:
         subscription_apply_billing(subscription=subscription, now=now, to_status=S.ACTIVE, reason=reason)
 
 
+def _end_if_it_never_started(subscription, invoice, *, now, reason) -> None:
+    """A pending subscription (its first payment never completed) whose last open invoice is voided or
+    written off will not start: it ends cancelled by the seller, with no access, instead of waiting as
+    Pendente forever with nothing to pay."""
+    others_open = subscription.invoices.filter(status=InvoiceStatus.OPEN).exclude(pk=invoice.pk)
+    if subscription.status == S.PENDING and not others_open.exists():
+        subscription_apply_billing(
+            subscription=subscription, now=now, to_status=S.CANCELED, reason=reason, access_until=now
+        )
+
+
 @transaction.atomic
 def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invoice:
     """Anular: the invoice was issued in error or is forgiven; nothing is owed and its boleto/pix is
-    withdrawn. A past-due subscription with nothing else unpaid becomes active again."""
+    withdrawn. A past-due subscription with nothing else unpaid becomes active again; a pending one whose
+    first invoice this was ends (it never started)."""
     now = now or timezone.now()
     subscription, invoice = _lock(invoice)
     _refuse(invoice, InvoiceAction.VOID)
@@ -89,6 +101,7 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invo
         data={"invoice": invoice.pk, "action": InvoiceAction.VOID.value},
     )
     _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
+    _end_if_it_never_started(subscription, invoice, now=now, reason=text)
     return invoice
 
 
@@ -110,6 +123,7 @@ def invoice_mark_uncollectible(*, invoice: Invoice, actor, reason: str = "", now
         data={"invoice": invoice.pk, "action": InvoiceAction.MARK_UNCOLLECTIBLE.value},
     )
     _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
+    _end_if_it_never_started(subscription, invoice, now=now, reason=text)
     return invoice
 
 

@@ -287,3 +287,36 @@ def test_actions_follow_the_table():
     assert Invoice(status=InvoiceStatus.OPEN).can(InvoiceAction.VOID)
     assert not Invoice(status=InvoiceStatus.UNCOLLECTIBLE).can(InvoiceAction.VOID)
     assert Invoice(status=InvoiceStatus.UNCOLLECTIBLE).can(InvoiceAction.RECORD_PAYMENT)
+
+
+@pytest.mark.parametrize("action", [invoice_void, invoice_mark_uncollectible])
+def test_a_pending_subscription_whose_first_invoice_is_voided_or_written_off_ends(
+    merchant, owner, support, bill, action
+):
+    # Given a pix subscription still waiting for its first payment.
+    plan = PlanFactory(merchant=merchant, price=5990)
+    with time_machine.travel(START, tick=False):
+        subscription = subscription_create(
+            merchant=merchant,
+            actor=owner,
+            plan=plan,
+            customer=CustomerFactory(merchant=merchant),
+            contract_date=START.date(),
+            payment_method=PaymentMethod.PIX,
+        )
+    bill(START)
+    subscription.refresh_from_db()
+    assert subscription.status == S.PENDING
+    invoice = subscription.invoices.get()
+
+    # When support voids (or writes off) that invoice.
+    later = START + dt.timedelta(hours=2)
+    with time_machine.travel(later, tick=False):
+        action(invoice=invoice, actor=support, now=later)
+
+    # Then the subscription does not wait as Pendente forever: it never started, so it ends with no access.
+    subscription.refresh_from_db()
+    assert subscription.status == S.CANCELED
+    assert subscription.access_until == later
+    assert not Payment.objects.filter(invoice=invoice, status=PaymentStatus.PENDING).exists()
+    assert Event.objects.filter(type="subscription.canceled", payload__id=subscription.pk).exists()
