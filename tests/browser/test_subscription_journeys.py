@@ -116,6 +116,9 @@ def _open_new_subscription(page, login, owner, merchant):
     page.get_by_role("link", name=re.compile("Nova assinatura")).first.click()
     page.select_option("select[name=customer]", str(customer.pk))
     page.select_option("select[name=plan]", label="Impressa")
+    # The charge preview is redrawn (htmx) after each choice and moves what is below it: let it settle.
+    expect(page.get_by_text("Cobrança ao contratar: R$ 89,90.")).to_be_visible()
+    page.wait_for_load_state("networkidle")
     return customer
 
 
