@@ -1,1 +1,1 @@
-"""Benchmarks measured against the bars in DESIGN.md ("Bars everything is measured against")."""
+"""Benchmarks measured against the product's performance bars (listed in bench/README.md)."""

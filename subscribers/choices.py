@@ -1,4 +1,4 @@
-"""Subscription statuses and the one table of what may happen in each (DESIGN.md, "Statuses").
+"""Subscription statuses and the one table of what may happen in each (README, "Planos > Assinaturas").
 
 Services, views and templates all ask `Subscription.can(action)`, which reads ALLOWED_ACTIONS;
 services move statuses only along TRANSITIONS.

@@ -525,7 +525,7 @@ class SubscriptionUpdateForm(_SubscriptionTermsForm):
         label=_("Quando aplicar"),
         choices=[(APPLY_NOW, _("Agora, com rateio")), (APPLY_NEXT_CYCLE, _("No próximo ciclo"))],
         initial=APPLY_NOW,
-        required=False,  # empty means the default, prorating now (DESIGN.md: "prorate by default")
+        required=False,  # empty means the default, prorating now (docs/money.md: prorate by default)
         widget=forms.RadioSelect,
         help_text=_(
             "Vale para mudanças de plano ou quantidade. “Agora” credita o tempo não usado do plano atual e "

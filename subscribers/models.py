@@ -258,7 +258,7 @@ class Subscription(models.Model):
     # and clears it; the billing run's bulk path leaves such subscriptions to the per-subscription path.
     backdate_charge_from = models.DateTimeField(_("cobrar o tempo retroativo desde"), null=True, blank=True)
     access_revoked_at = models.DateTimeField(_("acesso revogado em"), null=True, blank=True)
-    # The cancellation record (DESIGN.md): requested when, effective when, by whom, why, access until.
+    # The cancellation record: requested when, effective when, by whom, why, access until.
     cancel_requested_at = models.DateTimeField(_("cancelamento pedido em"), null=True, blank=True)
     cancel_when = models.CharField(_("cancelar"), max_length=12, choices=CancelWhen.choices, blank=True)
     cancel_at = models.DateTimeField(_("cancelamento efetivo em"), null=True, blank=True)

@@ -1,6 +1,6 @@
 """Chargebacks: the card holder's bank took a payment back. The money is gone, so the subscription ends.
 
-Lock order: Subscription, then Invoice, then Payment (CONVENTIONS.md).
+Lock order: Subscription, then Invoice, then Payment (docs/billing-states.md).
 """
 
 from django.core.exceptions import ValidationError

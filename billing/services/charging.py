@@ -1,6 +1,6 @@
 """Collecting invoices: gateway attempts with idempotency keys, their effects, dunning, settlement.
 
-Lock order everywhere: Subscription, then Invoice, then Payment (CONVENTIONS.md). The functions
+Lock order everywhere: Subscription, then Invoice, then Payment (docs/billing-states.md). The functions
 prefixed with an underscore expect the caller to hold those locks inside its transaction.
 """
 

@@ -1,4 +1,4 @@
-"""The customer's credit balance: every movement is a CreditEntry (DESIGN.md, "Money and the ledger").
+"""The customer's credit balance: every movement is a CreditEntry (docs/money.md).
 
 Sign: an entry's `amount` > 0 is credit the customer can use, < 0 is credit used; the balance is their
 sum per customer and currency (billing.selectors.credit_balance) and never goes below 0. Credit comes
@@ -30,7 +30,7 @@ from core.outbox import emit
 from subscribers.choices import PaymentMethod
 from subscribers.models import Customer
 
-# Methods whose payments can give money back: a boleto cannot be refunded (DESIGN.md, "Statuses").
+# Methods whose payments can give money back: a boleto cannot be refunded (README, "Planos > Assinaturas").
 REFUNDABLE_METHODS = (PaymentMethod.CARD, PaymentMethod.PIX)
 
 

@@ -1,4 +1,4 @@
-"""Previews of changes that move money, computed by the very functions that bill (DESIGN.md: "Every
+"""Previews of changes that move money, computed by the very functions that bill (docs/money.md: "Every
 change that moves money is previewed before it is confirmed, by the same functions that bill").
 
 Nothing here writes. The subscription screens reach these through named hooks

@@ -1,4 +1,4 @@
-"""Plan and quantity changes in the middle of a paid period (DESIGN.md, "Billing rules").
+"""Plan and quantity changes in the middle of a paid period (docs/money.md).
 
 `proration_lines` is the one function that computes a proration: a credit for the unused time of the
 old terms and a charge for the rest of the period at the new ones, to the second, each carrying the

@@ -1,8 +1,9 @@
 """Refunds: money given back on a subscription's last payment, in full or in part, through its gateway.
 
-Only a canceled subscription not paid by boleto may be refunded (the action table, DESIGN.md
-"Statuses"). When the last payment has been given back in full the subscription becomes `refunded`.
-Lock order: Subscription, then Invoice, then Payment (CONVENTIONS.md).
+Only a canceled subscription not paid by boleto may be refunded (the action table,
+subscribers/choices.py). When the last payment has been given back in full the subscription becomes
+`refunded`.
+Lock order: Subscription, then Invoice, then Payment (docs/billing-states.md).
 """
 
 from django.core.exceptions import ValidationError

@@ -1,4 +1,4 @@
-"""Every centavo adds up, under random sequences of actions (DESIGN.md, "Money and the ledger").
+"""Every centavo adds up, under random sequences of actions (docs/money.md).
 
 A hypothesis state machine drives one merchant's subscriptions through the real services only — contract
 (card that succeeds or declines, boleto, pix; coupons, tax rates, installments, a trial, backdated and
@@ -620,7 +620,7 @@ class MoneyMachine(RuleBasedStateMachine):
     @invariant()
     def a_proration_credits_what_was_charged_for_the_unused_time(self):
         """The credit of a change applied now is the unused part of what the customer was charged for
-        the period — after its discount, with its taxes (DESIGN.md, "Money and the ledger") — whether
+        the period — after its discount, with its taxes (docs/money.md) — whether
         that charge was the period's invoice or the charge side of an earlier change in it."""
         if self.now is None or "proration_credit_uses_current_terms" in KNOWN_DEFECTS:
             return

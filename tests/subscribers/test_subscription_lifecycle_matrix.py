@@ -1,7 +1,7 @@
 """Every lifecycle action against every status, driven by the one table in subscribers.choices.
 
 The parametrized tests prove the services obey ALLOWED_ACTIONS (allowed → done; refused → the right
-code and not a single row touched). The hard-coded tests pin the table to DESIGN.md ("Statuses"), so
+code and not a single row touched). The hard-coded tests pin the table to the product's status rules, so
 the table cannot drift silently with the services following it.
 """
 
@@ -200,9 +200,9 @@ def test_refund_permission_follows_the_action_table_and_excludes_boleto(merchant
     assert subscription.can(A.REFUND) is expected
 
 
-# --- the table itself, pinned to DESIGN.md ------------------------------------------------------------
+# --- the table itself, pinned to the product rules -------------------------------------------------
 DESIGN_TABLE = {
-    # action: statuses marked "yes" in DESIGN.md → "Allowed actions by status".
+    # action: statuses marked "yes" in the product's table of allowed actions by status.
     A.CANCEL: {S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE},
     A.REFUND: {S.CANCELED},
     A.EDIT: {S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE},

@@ -494,7 +494,7 @@ def test_update_changes_plan_quantity_and_discount_and_records_what_changed(cloc
     assert event.data["changes"]["quantity"] == [1, 2]
     assert event.data["changes"]["amount"] == [4990, 19000]
     assert event.data["changes"]["plan"] == [plan.pk, bigger.pk]
-    # Changing the plan now prorates (DESIGN.md): billing adds the proration invoice's own event.
+    # Changing the plan now prorates (docs/money.md): billing adds the proration invoice's own event.
     assert [t for t in event_types() if t.startswith("subscription.")] == ["subscription.updated"]
 
 

@@ -99,7 +99,7 @@ def test_the_edit_form_asks_when_to_apply_and_prorates_by_default(owner_client, 
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert response.context["form"]["apply"].value() == "now"  # DESIGN.md: "prorate by default"
+    assert response.context["form"]["apply"].value() == "now"  # prorate by default (docs/money.md)
     assert "Quando aplicar" in content
     assert "Agora, com rateio" in content
     assert "No próximo ciclo" in content
