@@ -26,6 +26,10 @@ Every answer is kept in `SandboxCharge` under its idempotency key: a key seen ag
 charge (in its current state) and charges nothing; reusing a key for another merchant, amount, currency
 or method is refused with GatewayError. Refunds are kept in the same ledger as rows with method "refund"
 (`token` holds the refunded charge's reference), so they are idempotent per key as well.
+
+`SandboxCharge.status` is the simulated provider's own record (what a real provider keeps on its side),
+not one of our Payment/Invoice states: this module writes it the way a provider would, and our side
+only ever learns of it through the results the gateway returns, applied by billing.services.states.
 """
 
 import datetime as dt

@@ -41,6 +41,22 @@ def bill(django_capture_on_commit_callbacks):
     return run
 
 
+def awaiting_payment(merchant, owner, bill, method):
+    """A boleto or pix subscription contracted at START and billed: its first charge is pending."""
+    plan = PlanFactory(merchant=merchant, price=5990)
+    with time_machine.travel(START, tick=False):
+        subscription = subscription_create(
+            merchant=merchant,
+            actor=owner,
+            plan=plan,
+            customer=CustomerFactory(merchant=merchant),
+            contract_date=START.date(),
+            payment_method=method,
+        )
+    bill(START)
+    return subscription
+
+
 @pytest.fixture
 def past_due(merchant, owner, bill):
     """A card subscription whose first charge was declined: past due, invoice open, retry tomorrow."""
@@ -164,17 +180,7 @@ def test_the_actions_are_refused_outside_the_transition_table(past_due, support,
 
 
 def test_charge_now_is_refused_while_a_boleto_is_pending_and_for_an_ended_subscription(merchant, owner, bill):
-    plan = PlanFactory(merchant=merchant, price=5990)
-    with time_machine.travel(START, tick=False):
-        subscription = subscription_create(
-            merchant=merchant,
-            actor=owner,
-            plan=plan,
-            customer=CustomerFactory(merchant=merchant),
-            contract_date=START.date(),
-            payment_method=PaymentMethod.BOLETO,
-        )
-    bill(START)
+    subscription = awaiting_payment(merchant, owner, bill, PaymentMethod.BOLETO)
     invoice = open_invoice(subscription)
     with pytest.raises(ValidationError) as refused:
         invoice_charge_now(invoice=invoice, actor=owner)
@@ -294,17 +300,7 @@ def test_a_pending_subscription_whose_first_invoice_is_voided_or_written_off_end
     merchant, owner, support, bill, action
 ):
     # Given a pix subscription still waiting for its first payment.
-    plan = PlanFactory(merchant=merchant, price=5990)
-    with time_machine.travel(START, tick=False):
-        subscription = subscription_create(
-            merchant=merchant,
-            actor=owner,
-            plan=plan,
-            customer=CustomerFactory(merchant=merchant),
-            contract_date=START.date(),
-            payment_method=PaymentMethod.PIX,
-        )
-    bill(START)
+    subscription = awaiting_payment(merchant, owner, bill, PaymentMethod.PIX)
     subscription.refresh_from_db()
     assert subscription.status == S.PENDING
     invoice = subscription.invoices.get()
