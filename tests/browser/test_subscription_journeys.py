@@ -167,7 +167,12 @@ def test_a_backdated_contract_shows_what_each_choice_charges_before_saving(page,
     expect(box.locator('[data-choice="today"]')).to_have_text("R$\xa089,90")
     expect(box.locator('[data-choice="prorated"]')).to_contain_text("R$")
     expect(page.locator("#backdate-periods")).to_be_checked()  # today's behaviour stays the default
+    page.wait_for_load_state("networkidle")
     page.check("#backdate-today")
+    # Checking the radio re-renders the preview; the newest request replaces an older one still in flight
+    # (hx-sync), so the choice survives the swap.
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#backdate-today")).to_be_checked()
     page.get_by_role("button", name="Contratar").click()
 
     expect(
