@@ -1,12 +1,13 @@
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from accounts import selectors, services
+from accounts import selectors, services, table_config
 from accounts.forms import MerchantSettingsForm
-from accounts.generic import MerchantUpdateView
+from accounts.generic import MerchantUpdateView, safe_next_url
 from accounts.middleware import SESSION_KEY
 from accounts.models import Merchant
 from accounts.permissions import Action
@@ -69,3 +70,19 @@ class MerchantSettingsView(MerchantUpdateView):
             "role", "user__username"
         )
         return context
+
+
+class TableConfigView(LoginRequiredMixin, View):
+    """ "Configurar tabela": saves which columns of one list the signed-in user sees (or resets them to the
+    table's default) and goes back to the list, filters and sort kept. Per user, so no merchant object is
+    involved; an unknown table is a 404."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        config = table_config.CONFIGURABLE_TABLES.get(request.POST.get("table", ""))
+        if config is None:
+            raise Http404
+        columns = None if "reset" in request.POST else request.POST.getlist("columns")
+        table_config.table_config_save(user=request.user, config=config, columns=columns)
+        return HttpResponseRedirect(safe_next_url(request) or reverse("dashboard:index"))

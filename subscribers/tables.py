@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
+from accounts.table_config import configurable
 from billing.choices import PaymentStatus
 from billing.tables import PAYMENT_STATUS_BADGE_CLASSES
 from core.money import format_money
@@ -125,6 +126,11 @@ EXPORT_STATUS_BADGE_CLASSES = {
 }
 
 
+@configurable(
+    "assinaturas",
+    default=["customer", "plan", "status", "amount", "payment_method", "next_charge_at", "salesperson"],
+    always=["actions"],
+)
 class SubscriptionTable(tables.Table):
     """Planos > Assinaturas. Columns read the row and its select_related customer, plan and salesperson.
 
@@ -326,6 +332,11 @@ def refund_refusal_hook():
     return import_string(settings.SUBSCRIPTION_REFUND_REFUSAL_HOOK)
 
 
+@configurable(
+    "assinantes",
+    default=["name", "plan", "amount", "last_payment_status", "status", "next_charge", "salesperson"],
+    always=["select", "actions"],
+)
 class SubscriberTable(tables.Table):
     """Assinantes: one row per subscription, its last payment's status annotated by the selector.
 

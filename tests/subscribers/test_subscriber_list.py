@@ -9,9 +9,24 @@ from django.urls import reverse
 from billing.choices import PaymentStatus
 from billing.services.last_payment import sync_last_payment_status
 from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
-from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, PlanFactory, SubscriptionFactory
+from tests.factories import (
+    CustomerFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    PlanFactory,
+    SubscriptionFactory,
+    show_every_column,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _every_column_shown(monkeypatch):
+    # These tests are about what each column shows; which columns are shown by default is
+    # tests/accounts/test_table_config.py's.
+    show_every_column(monkeypatch, "assinantes")
+
 
 LIST_URL = reverse("subscribers:subscriber_list")
 UTC = dt.UTC
