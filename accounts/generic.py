@@ -136,7 +136,9 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
         config = table_config.config_for(self.get_table_class())
         if config is not None:
             # "Configurar tabela": the columns this user chose to hide (or the table's default) are left out.
-            self.visible_columns = table_config.visible_columns(user=self.request.user, config=config)
+            self.visible_columns = table_config.visible_columns(
+                user=self.request.user, config=config, session=self.request.session
+            )
             hidden = [name for name, _header in config.choices() if name not in self.visible_columns]
             kwargs["exclude"] = (*kwargs.get("exclude", ()), *hidden)
         return kwargs
@@ -148,7 +150,9 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
             return None
         visible = getattr(self, "visible_columns", None)
         if visible is None:
-            visible = table_config.visible_columns(user=self.request.user, config=config)
+            visible = table_config.visible_columns(
+                user=self.request.user, config=config, session=self.request.session
+            )
         return {
             "name": config.name,
             "columns": [

@@ -58,28 +58,43 @@ def config_for(table_class) -> ConfigurableTable | None:
     return CONFIGURABLE_TABLES.get(getattr(table_class, "config_name", ""))
 
 
-def visible_columns(*, user, config: ConfigurableTable) -> list[str]:
+# The user's choices are copied into the session when they sign in (and updated there when they save), so a
+# list page does not pay a query for them: Assinantes keeps within its 10 queries per page. Another device's
+# session picks a change up at its next sign-in.
+SESSION_KEY = "table_configs"
+
+
+def saved_columns(*, user, session=None) -> dict[str, list[str]]:
+    """{table name: saved columns} of `user`, from the session when it holds them, else the database."""
+    if session is not None and SESSION_KEY in session:
+        return session[SESSION_KEY]
+    return dict(TableConfig.objects.filter(user=user).values_list("table", "columns"))
+
+
+def remember_in_session(*, user, session) -> None:
+    session[SESSION_KEY] = dict(TableConfig.objects.filter(user=user).values_list("table", "columns"))
+
+
+def visible_columns(*, user, config: ConfigurableTable, session=None) -> list[str]:
     """The hideable columns `user` sees: their saved choice, else the table's default."""
-    saved = TableConfig.objects.filter(user=user, table=config.name).values_list("columns", flat=True).first()
+    saved = saved_columns(user=user, session=session).get(config.name)
     if saved is None:
         return list(config.default)
     return config.clean(saved) or list(config.default)
 
 
-def hidden_columns(*, user, config: ConfigurableTable) -> tuple[str, ...]:
-    shown = set(visible_columns(user=user, config=config))
-    return tuple(name for name, _header in config.choices() if name not in shown)
-
-
 @transaction.atomic
-def table_config_save(*, user, config: ConfigurableTable, columns) -> TableConfig | None:
+def table_config_save(*, user, config: ConfigurableTable, columns, session=None) -> TableConfig | None:
     """Saves `user`'s columns for the table (unknown names dropped); no columns, or `columns=None`,
-    resets to the default (the row is deleted)."""
+    resets to the default (the row is deleted). `session` (the request's) is updated to match."""
     cleaned = config.clean(columns) if columns is not None else []
-    if not cleaned:
+    saved = None
+    if cleaned:
+        saved, _created = TableConfig.objects.update_or_create(
+            user=user, table=config.name, defaults={"columns": cleaned}
+        )
+    else:
         TableConfig.objects.filter(user=user, table=config.name).delete()
-        return None
-    saved, _created = TableConfig.objects.update_or_create(
-        user=user, table=config.name, defaults={"columns": cleaned}
-    )
+    if session is not None:
+        remember_in_session(user=user, session=session)
     return saved

@@ -84,5 +84,7 @@ class TableConfigView(LoginRequiredMixin, View):
         if config is None:
             raise Http404
         columns = None if "reset" in request.POST else request.POST.getlist("columns")
-        table_config.table_config_save(user=request.user, config=config, columns=columns)
+        table_config.table_config_save(
+            user=request.user, config=config, columns=columns, session=request.session
+        )
         return HttpResponseRedirect(safe_next_url(request) or reverse("dashboard:index"))

@@ -144,11 +144,20 @@ def scenarios(merchant) -> list[tuple[str, dict]]:
         ("search e-mail", {"q": someone[1]}),
         ("search @handle", {"q": "@" + someone[2]}),
         ("search CPF digits (none)", {"q": "123.456"}),
-        ("sort=name", {"sort": "name"}),
+        *sort_scenarios(),
         ("middle page", {"page": "middle"}),
         ("last page", {"page": "last"}),
         ("last page, status=active", {"status": "active", "page": "last"}),
     ]
+
+
+def sort_scenarios() -> list[tuple[str, dict]]:
+    """Every sortable column of the list, both ways (the first page, no filter)."""
+    from subscribers.tables import SubscriberTable
+
+    names = [name for name, column in SubscriberTable.base_columns.items() if column.orderable is not False]
+    names = [name for name in names if name not in ("select", "actions")]
+    return [(f"sort={prefix}{name}", {"sort": prefix + name}) for name in names for prefix in ("", "-")]
 
 
 def _count_query(queries, execute, sql, *args):
@@ -170,9 +179,15 @@ def time_list(merchant, *, repeat: int) -> list[dict]:
     from django.test import Client
     from django.urls import reverse
 
+    from accounts.table_config import CONFIGURABLE_TABLES, table_config_save
+
     url = reverse("subscribers:subscriber_list")
     client = Client()
-    client.force_login(_owner(merchant))
+    owner = _owner(merchant)
+    # Every column shown ("Configurar tabela"), so each sort below is one the page really applies.
+    config = CONFIGURABLE_TABLES["assinantes"]
+    table_config_save(user=owner, config=config, columns=[name for name, _header in config.choices()])
+    client.force_login(owner)
     client.get(reverse("subscribers:subscriber_export_list"))  # the session's first save, not a list query
     cache.clear()
     rows = []

@@ -307,7 +307,7 @@ def _salesperson(formats: Formats, first_name, last_name, username) -> str:
 
 
 COLUMNS: tuple[SubscriberColumn, ...] = (
-    _plain("name", _("Nome"), "customer__name", order_by=("customer__name", "pk")),
+    _plain("name", _("Nome"), "customer__name", order_by=("sort_name", "pk")),
     SubscriberColumn(
         "handle",
         _("@usuário"),
@@ -318,7 +318,7 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
             "CASE WHEN COALESCE({0}, '') = '' THEN '' ELSE '''@' || {0} END", F("customer__handle")
         ),
     ),
-    _plain("email", _("E-mail"), "customer__email", order_by=("customer__email", "pk")),
+    _plain("email", _("E-mail"), "customer__email", order_by=("sort_email", "pk")),
     _plain("document", _("CPF/CNPJ"), "customer__document"),
     _plain("plan", _("Plano"), "plan__name", order_by=("plan__name", "pk")),
     SubscriberColumn(
@@ -336,7 +336,7 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
         ("payment_method", "card_brand", "card_last4"),
         lambda formats, method, brand, last4: formats.method(method, brand, last4),
         lambda cells: cells.sql_method(),
-        order_by=("payment_method", "pk"),
+        order_by=("payment_method", "contract_date", "pk"),
         table_header=_("Pagamento"),
     ),
     SubscriberColumn(
@@ -353,7 +353,7 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
         ("status",),
         lambda formats, status: formats.label(formats.status_labels, status),
         lambda cells: cells.sql_label(F("status"), cells.status_labels),
-        order_by=("status", "-created_at", "-pk"),
+        order_by=("status", "contract_date", "pk"),
     ),
     SubscriberColumn(
         "contract_date",

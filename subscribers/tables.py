@@ -371,7 +371,7 @@ class SubscriberTable(tables.Table):
         accessor="customer__name", linkify=lambda record: record.get_absolute_url()
     )
     contact = tables.Column(
-        verbose_name=_("@usuário / e-mail"), accessor="customer__email", order_by=("customer__email", "pk")
+        verbose_name=_("@usuário / e-mail"), accessor="customer__email", order_by=("sort_email", "pk")
     )
     plan = COLUMN["plan"].table_column(accessor="plan__name")
     amount = COLUMN["amount"].table_column(
