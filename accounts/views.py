@@ -6,10 +6,10 @@ from django.views import View
 
 from accounts import selectors, services
 from accounts.forms import MerchantSettingsForm
-from accounts.generic import MerchantUpdateView
 from accounts.middleware import SESSION_KEY
 from accounts.models import Merchant
 from accounts.permissions import Action
+from core.views import MerchantUpdateView
 
 
 class SwitchMerchantView(View):

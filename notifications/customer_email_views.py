@@ -15,10 +15,9 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
 
-from accounts.generic import MerchantDetailView, MerchantListView, MerchantTemplateView
-from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from core.ratelimit import RateLimitMixin
+from core.views import MerchantDetailView, MerchantListView, MerchantScopedMixin, MerchantTemplateView
 from notifications import selectors
 from notifications.choices import CustomerEmailKind
 from notifications.filtersets import EmailSendingFilterSet

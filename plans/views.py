@@ -2,14 +2,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import (
+from accounts.permissions import Action
+from core.views import (
     MerchantActionView,
     MerchantCreateView,
     MerchantDetailView,
     MerchantListView,
     MerchantUpdateView,
 )
-from accounts.permissions import Action
 from plans import selectors, services
 from plans.choices import PLAN_ACTIONS
 from plans.filtersets import CouponFilterSet, PlanFilterSet, TaxRateFilterSet

@@ -8,10 +8,13 @@ from django import forms
 
 FORM_MODULES = [
     "plans.forms",
-    "subscribers.forms",
+    "subscribers.forms.customers",
+    "subscribers.forms.terms",
+    "subscribers.forms.contract",
+    "subscribers.forms.edit",
+    "subscribers.forms.cancel",
+    "subscribers.forms.card",
     "billing.forms",
-    "billing.views.refunds",
-    "billing.views.chargebacks",
     "notifications.forms",
     "notifications.automations.forms",
     "accounts.forms",

@@ -3,11 +3,11 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import MerchantUpdateView
 from accounts.permissions import Action
 from billing.forms import BillingSettingsForm
 from billing.models import BillingSettings
 from billing.services.settings import billing_settings_update
+from core.views import MerchantUpdateView
 
 
 class BillingSettingsView(MerchantUpdateView):

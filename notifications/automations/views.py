@@ -7,7 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_tables2 import RequestConfig
 
-from accounts.generic import (
+from accounts.permissions import Action
+from core.pagination import BoundedPaginator
+from core.views import (
     MerchantActionView,
     MerchantCreateView,
     MerchantDetailView,
@@ -15,8 +17,6 @@ from accounts.generic import (
     MerchantUpdateView,
     is_htmx,
 )
-from accounts.permissions import Action
-from core.pagination import BoundedPaginator
 from notifications.automations import runner, selectors, services
 from notifications.automations.choices import RunStatus
 from notifications.automations.filtersets import AutomationFilterSet, ProviderIntegrationFilterSet

@@ -33,6 +33,7 @@ from subscribers.services._common import (
     _refuse,
 )
 from subscribers.services.contract import _card_fields, _check_coupon
+from subscribers.validators import card_digits
 
 # `coupon` default of subscription_update: leave the coupon as it is.
 KEEP = object()
@@ -207,8 +208,6 @@ def subscription_change_card(
     numbers as tokens) so the next attempt, or "Cobrar agora", charges the new card. Refused unless the
     subscription is paid by card and still charged; the timeline and `subscription.card_updated` record
     the last four digits of both cards, never the number."""
-    from subscribers.forms import card_digits  # the one card-number rule (digits, length, Luhn)
-
     now = now or timezone.now()
     subscription = _locked(subscription)
     _refuse(subscription, SubscriptionAction.CHANGE_CARD, now=now)

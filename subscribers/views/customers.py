@@ -2,13 +2,18 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView
 
-from accounts.generic import MerchantCreateView, MerchantDetailView, MerchantListView, MerchantUpdateView
-from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from core.filtersets import MAX_SEARCH_CHARS
+from core.views import (
+    MerchantCreateView,
+    MerchantDetailView,
+    MerchantListView,
+    MerchantScopedMixin,
+    MerchantUpdateView,
+)
 from subscribers import selectors, services
 from subscribers.filtersets import CustomerFilterSet
-from subscribers.forms import CustomerForm
+from subscribers.forms.customers import CustomerForm
 from subscribers.models import Customer
 from subscribers.tables import CustomerTable
 from subscribers.views.subscriptions import with_display

@@ -9,11 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from accounts.generic import MerchantListView
-from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from core.pagination import LargeListPaginator, count_rows
 from core.ratelimit import RateLimitMixin
+from core.views import MerchantListView, MerchantScopedMixin
 from plans.models import Plan
 from subscribers import exports, selectors
 from subscribers.filtersets import SubscriberExportFilterSet, SubscriberFilterSet

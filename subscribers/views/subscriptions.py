@@ -20,19 +20,22 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic.detail import SingleObjectMixin
 
-from accounts.generic import (
+from accounts.permissions import Action
+from core.money import format_money
+from core.views import (
     MerchantActionView,
     MerchantCreateView,
     MerchantDetailView,
+    MerchantScopedMixin,
     MerchantUpdateView,
     ReturnToNextMixin,
 )
-from accounts.mixins import MerchantScopedMixin
-from accounts.permissions import Action
-from core.money import format_money
 from subscribers import services
 from subscribers.choices import BackdateBilling, CancelWhen, EventKind, SubscriptionAction
-from subscribers.forms import CancelForm, ChangeCardForm, RemoveForm, SubscriptionForm, SubscriptionUpdateForm
+from subscribers.forms.cancel import CancelForm, RemoveForm
+from subscribers.forms.card import ChangeCardForm
+from subscribers.forms.contract import SubscriptionForm
+from subscribers.forms.edit import SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
 from subscribers.services import deletion_summary, refusal_message
 from subscribers.tables import STATUS_BADGE_CLASSES

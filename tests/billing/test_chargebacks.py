@@ -269,7 +269,7 @@ def test_recording_a_chargeback_needs_billing_management(paid, member_client, ro
 
 
 def test_a_double_submitted_chargeback_is_recorded_once(paid, owner, member_client, clock):
-    from accounts.generic import FORM_ALREADY_SENT
+    from core.views import FORM_ALREADY_SENT
     from tests.core.test_one_time_forms import form_token
 
     client = member_client(owner)

@@ -500,7 +500,7 @@ def test_a_pending_pix_payment_shows_when_it_expires(owner_client, merchant):
 def test_a_double_submitted_manual_payment_is_recorded_once(member_client, manager, merchant):
     from django.contrib.messages import get_messages
 
-    from accounts.generic import FORM_ALREADY_SENT
+    from core.views import FORM_ALREADY_SENT
     from tests.core.test_one_time_forms import form_token
 
     invoice = invoice_for(merchant, "Ana", subtotal=9990)

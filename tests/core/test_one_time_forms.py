@@ -10,7 +10,6 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from accounts.generic import FORM_ALREADY_SENT
 from billing.models import Payment
 from billing.services.billing_run import process_subscription
 from core.idempotency import (
@@ -22,6 +21,7 @@ from core.idempotency import (
     read_form_token,
 )
 from core.models import IdempotencyKey
+from core.views import FORM_ALREADY_SENT
 from notifications.automations.models import Automation, ProviderIntegration
 from notifications.models import WebhookEndpoint
 from plans.models import Coupon, Plan, TaxRate

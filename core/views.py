@@ -12,11 +12,18 @@ sees why.
 Create forms (and the other forms that make something: refunds, chargebacks, manual payments) carry a
 one-time token (`OneTimeFormMixin`, `core.idempotency`): a second submission of the same rendering —
 a double click, a browser retry — creates nothing and lands on what the first one created.
+
+Merchant scoping (`MerchantScopedMixin`) comes first in every one of them. It reads what the accounts
+middleware put on the request (`request.merchant`, `request.membership`) and asks the membership
+whether the role may do the view's action; the permission table itself stays in
+`accounts/permissions.py`, so `core` does not import `accounts` (docs/architecture.md: apps and their
+direction).
 """
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,8 +33,6 @@ from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from accounts.mixins import MerchantScopedMixin
-from accounts.permissions import Action
 from core.idempotency import (
     FORM_TOKEN_FIELD,
     AlreadyDone,
@@ -39,6 +44,46 @@ from core.idempotency import (
 )
 from core.models import IdempotencyKey
 from core.pagination import DEFAULT_PER_PAGE, BoundedPaginator
+
+
+# Order matters and is fixed here: sign-in, then the merchant, then the object looked up *inside that
+# merchant* (another tenant's object is a 404 for every role), and only then the role check (403).
+class MerchantScopedMixin(LoginRequiredMixin):
+    """Requires a membership, scopes `get_queryset()` to the current merchant and checks the role."""
+
+    # An `accounts.permissions.Action` (a str enum); viewing by default.
+    required_action: str = "view"
+    # Needed for POST when it differs from the page's (a viewer reads the settings, an owner saves them).
+    write_action: str | None = None
+    merchant_field = "merchant"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if request.merchant is None:
+            return render(request, "accounts/no_merchant.html", status=403)
+        if isinstance(self, SingleObjectMixin) and (
+            self.pk_url_kwarg in kwargs or self.slug_url_kwarg in kwargs
+        ):
+            self.object = self.get_object()
+        if not request.membership.can(self.get_required_action()):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_required_action(self):
+        if self.write_action is not None and self.request.method not in ("GET", "HEAD", "OPTIONS"):
+            return self.write_action
+        return self.required_action
+
+    def get_queryset(self):
+        return super().get_queryset().filter(**{self.merchant_field: self.request.merchant})
+
+    def get_object(self, queryset=None):
+        # dispatch() already looked the object up to apply the 404-before-403 rule; reuse it.
+        cached = getattr(self, "object", None)
+        if queryset is None and cached is not None:
+            return cached
+        return super().get_object(queryset)
 
 
 def is_htmx(request) -> bool:
@@ -115,7 +160,7 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
     paginator_class = BoundedPaginator
     title = ""
     create_url_name: str | None = None
-    create_action: Action | None = None
+    create_action: str | None = None  # an accounts.permissions.Action
     create_label = _("Novo")
     empty_message = _("Nada por aqui ainda.")
     empty_filtered_message = _("Nenhum resultado para estes filtros.")
@@ -137,7 +182,7 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
             title=self.title,
             create_url_name=self.create_url_name,
             can_create=bool(
-                self.create_url_name and self.request.membership.can(self.create_action or Action.VIEW)
+                self.create_url_name and self.request.membership.can(self.create_action or "view")
             ),
             create_label=self.create_label,
             is_filtered=bool(
