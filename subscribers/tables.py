@@ -3,19 +3,18 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import django_tables2 as tables
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
 from billing.choices import PaymentStatus
 from billing.tables import PAYMENT_STATUS_BADGE_CLASSES
 from core.money import format_money
+from subscribers import extension_points
 from subscribers.choices import ExportStatus, SubscriptionAction, SubscriptionStatus
 from subscribers.columns import COLUMN, payment_method_text
 from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
@@ -320,12 +319,6 @@ ROW_ACTIONS = [
 ]
 
 
-def refund_refusal_hook():
-    """Named by settings.SUBSCRIPTION_REFUND_REFUSAL_HOOK (billing builds on subscribers). Called as
-    hook(subscription, has_paid_payment=bool) → the refund service's refusal message, or None."""
-    return import_string(settings.SUBSCRIPTION_REFUND_REFUSAL_HOOK)
-
-
 class SubscriberTable(tables.Table):
     """Assinantes: one row per subscription, its last payment's status annotated by the selector.
 
@@ -458,7 +451,9 @@ class SubscriberTable(tables.Table):
                 "role": membership.get_role_display() if membership else "—"
             }
         if row_action.action == SubscriptionAction.REFUND:
-            return refund_refusal_hook()(record, has_paid_payment=getattr(record, "has_paid_payment", True))
+            return extension_points.refund_refusal(
+                record, has_paid_payment=getattr(record, "has_paid_payment", True)
+            )
         if not record.can(row_action.action):
             return refusal_message(record, row_action.action)
         return None

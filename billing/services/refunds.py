@@ -54,8 +54,8 @@ def refund_refusal(subscription: Subscription) -> ValidationError | None:
 def refund_row_refusal(subscription: Subscription, *, has_paid_payment: bool) -> str | None:
     """The refund rule for one row of a list, without a query: the service's refusal message, or
     None when a refund may be offered. `has_paid_payment` (a successful payment not yet refunded in
-    full) is annotated by the list's queryset. Named by settings.SUBSCRIPTION_REFUND_REFUSAL_HOOK, so
-    subscribers' screens can ask without importing billing."""
+    full) is annotated by the list's queryset. Provided as the extension point subscribers.refund_refusal,
+    so subscribers' screens can ask without importing billing."""
     refusal = refund_refusal(subscription)
     if refusal is not None:
         return refusal.messages[0]

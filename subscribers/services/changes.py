@@ -4,14 +4,13 @@ import copy
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.outbox import emit
+from subscribers import extension_points
 from subscribers.choices import (
     DiscountType,
     EventKind,
@@ -62,7 +61,7 @@ def subscription_update(
 
     A plan or quantity change waits for the next renewal (`pending_plan` / `pending_quantity`, applied
     by the billing run) unless `apply="now"` (or the subscription has not started): then it takes effect
-    at once and the plan-change hook (settings.SUBSCRIPTION_PLAN_CHANGE_HOOK, billing's proration) bills
+    at once and the extension point subscribers.plan_change (billing's proration) bills
     the rest of the paid period, in this same transaction. Choosing the current terms again drops a
     change that was waiting. Other terms always change at once.
 
@@ -158,7 +157,7 @@ def subscription_update(
         data["apply"] = "next_cycle"
     elif terms_change:
         data["apply"] = "now"
-        hook = plan_change_hook()
+        hook = extension_points.plan_change
         note = hook(
             subscription=subscription,
             old_plan=old_plan,
@@ -174,15 +173,6 @@ def subscription_update(
         merchant=merchant, type="subscription.updated", payload={**_payload(subscription), "changes": changes}
     )
     return subscription
-
-
-def plan_change_hook():
-    """The function that bills a plan or quantity change applied now, named by
-    settings.SUBSCRIPTION_PLAN_CHANGE_HOOK (billing builds on subscribers, so it is looked up by name).
-    Called as hook(subscription=, old_plan=, old_quantity=, now=, previous=, old_tax_rates=) inside the
-    edit's transaction (`previous`: a copy of the subscription before the edit); what it
-    returns (a JSON-safe dict or None) is noted on the edit's timeline entry."""
-    return import_string(settings.SUBSCRIPTION_PLAN_CHANGE_HOOK)
 
 
 _EDITABLE = [

@@ -3,16 +3,15 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.outbox import emit
 from core.queues import BILLING, enqueue
 from plans.periods import period_containing
+from subscribers import extension_points
 from subscribers.choices import (
     BackdateBilling,
     DiscountType,
@@ -104,11 +103,9 @@ def _enqueue_first_charge(subscription_pk: int) -> None:
 # --- contract dates --------------------------------------------------------------------------------
 def contract_date_bounds(*, merchant, plan, today: dt.date) -> tuple[dt.date, dt.date]:
     """(earliest, latest) contract date accepted for `plan` today: the merchant's "retroativo máximo"
-    and a ceiling a few years ahead. Billing owns the policy
-    (settings.SUBSCRIPTION_CONTRACT_DATE_BOUNDS_HOOK)."""
-    return import_string(settings.SUBSCRIPTION_CONTRACT_DATE_BOUNDS_HOOK)(
-        merchant=merchant, plan=plan, today=today
-    )
+    and a ceiling a few years ahead. Billing owns the policy (extension point
+    subscribers.contract_date_bounds)."""
+    return extension_points.contract_date_bounds(merchant=merchant, plan=plan, today=today)
 
 
 def _check_contract_date(*, merchant, plan, contract_date: dt.date, today: dt.date) -> None:
@@ -138,10 +135,8 @@ def _check_contract_date(*, merchant, plan, contract_date: dt.date, today: dt.da
 
 def first_invoices(*, subscription, tax_rates, now) -> list:
     """The invoices billing will issue for a subscription just contracted (billing's DraftInvoice list:
-    period_start, period_end, totals), by settings.SUBSCRIPTION_FIRST_INVOICES_HOOK."""
-    return import_string(settings.SUBSCRIPTION_FIRST_INVOICES_HOOK)(
-        subscription=subscription, tax_rates=tax_rates, now=now
-    )
+    period_start, period_end, totals), by the extension point subscribers.first_invoices."""
+    return extension_points.first_invoices(subscription=subscription, tax_rates=tax_rates, now=now)
 
 
 def _draft_subscription(

@@ -2,13 +2,12 @@
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.outbox import emit
+from subscribers import extension_points
 from subscribers.choices import (
     CancelOrigin,
     CancelWhen,
@@ -84,7 +83,7 @@ def subscription_cancel(
 
     With `credit_unused_time` (only with `when="now"`), access ends now and the unused rest of the paid
     period is credited to the customer's credit balance, at what it cost (billing, through the named
-    hook settings.SUBSCRIPTION_CANCEL_CREDIT_HOOK, in this transaction). Otherwise nothing is credited:
+    extension point subscribers.cancel_credit, in this transaction). Otherwise nothing is credited:
     cancelling now or on a date keeps no money back, and access runs as `cancellation_preview` says."""
     now = now or timezone.now()
     subscription = _locked(subscription)
@@ -102,9 +101,7 @@ def subscription_cancel(
     credit_note = None
     if credit_unused_time:
         # The credit is computed while the subscription still holds its paid period.
-        credit_note = import_string(settings.SUBSCRIPTION_CANCEL_CREDIT_HOOK)(
-            subscription=subscription, now=now
-        )
+        credit_note = extension_points.cancel_credit(subscription=subscription, now=now)
         access_until = now
     subscription.cancel_requested_at = now
     subscription.cancel_when = when

@@ -7,14 +7,12 @@ action table (`Subscription.can`), and the services check it again under a lock.
 import contextlib
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -30,7 +28,7 @@ from core.views import (
     MerchantUpdateView,
     ReturnToNextMixin,
 )
-from subscribers import services
+from subscribers import extension_points, services
 from subscribers.choices import BackdateBilling, CancelWhen, EventKind, SubscriptionAction
 from subscribers.forms.cancel import CancelForm, RemoveForm
 from subscribers.forms.card import ChangeCardForm
@@ -327,11 +325,11 @@ class SubscriptionUpdateView(_OnlyWhenAllowedMixin, MerchantUpdateView):
         return subscription
 
 
-def money_preview(setting: str, **values) -> dict | None:
-    """What billing says a change does to the customer's money (its functions, named by a setting:
+def money_preview(point, **values) -> dict | None:
+    """What billing says a change does to the customer's money (its functions, behind an extension point:
     subscribers may not import billing), or None when the values cannot be previewed."""
     try:
-        return import_string(getattr(settings, setting))(**values)
+        return point(**values)
     except ValidationError:
         return None
 
@@ -354,7 +352,9 @@ def change_preview_context(subscription: Subscription, form: forms.Form) -> dict
             "discount_periods": subscription.discount_periods,
         }
     return {
-        "money_preview": money_preview("SUBSCRIPTION_MONEY_PREVIEW_HOOK", subscription=subscription, **values)
+        "money_preview": money_preview(
+            extension_points.change_money_preview, subscription=subscription, **values
+        )
     }
 
 
@@ -395,7 +395,7 @@ def cancel_preview_context(subscription: Subscription, form: forms.Form) -> dict
         return {"preview_errors": exc.messages}
     credit = bool(form.is_bound and form.cleaned_data.get("credit_unused_time"))
     money = money_preview(
-        "CANCEL_MONEY_PREVIEW_HOOK",
+        extension_points.cancel_money_preview,
         subscription=subscription,
         when=when,
         credit_unused_time=credit,
