@@ -181,7 +181,7 @@ WORKER_HEARTBEAT_STALE_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_STALE_SE
 # What the worker heartbeats run and what subscribers asks of billing are extension points filled in by
 # the apps' AppConfig.ready() (core/registry.py; docs/architecture.md lists them), not settings.
 
-# --- Webhooks (notifications/services/dispatch.py) ----------------------------------------------------
+# --- Webhooks (notifications/webhooks/services/dispatch.py) ---------------------------------------
 # Private, loopback, link-local and other non-public addresses are refused (SSRF), and endpoints must use
 # https; this one switch allows both for http://localhost receivers. It follows DEBUG unless set.
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
@@ -196,7 +196,7 @@ WEBHOOKS_DISABLE_AFTER_DAYS = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_DAYS", 
 WEBHOOKS_SECRET_GRACE_HOURS = int(os.environ.get("WEBHOOKS_SECRET_GRACE_HOURS", "24"))
 # Automation provider tokens are stored encrypted with these Fernet keys (comma-separated; the first
 # encrypts, all decrypt; README "Rotating keys"). Empty is only allowed with DEBUG on: development then
-# uses a key derived from SECRET_KEY (notifications/automations/crypto.py). In production a SECRET_KEY
+# uses a key derived from SECRET_KEY (notifications/crypto.py). In production a SECRET_KEY
 # rotation must not make stored credentials unreadable, so the keys are their own setting.
 CREDENTIALS_ENCRYPTION_KEYS = os.environ.get("CREDENTIALS_ENCRYPTION_KEYS", "")
 if not DEBUG and not CREDENTIALS_ENCRYPTION_KEYS.strip():

@@ -41,7 +41,7 @@ from notifications.models import (
     WebhookDeliveryAttempt,
     WebhookEndpoint,
 )
-from notifications.services.signing import generate_secret
+from notifications.webhooks.services.signing import generate_secret
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
@@ -432,7 +432,7 @@ class ProviderIntegrationFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def token(obj, create, extracted, **kwargs):
-        from notifications.automations import crypto
+        from notifications import crypto
 
         value = extracted or "Bearer tok_segredo_1234"
         obj.token_encrypted, obj.token_last4 = crypto.encrypt(value), value[-4:]

@@ -1,6 +1,6 @@
 """Automations: rules, the provider integrations they push contacts to, and their runs.
 
-Imported by notifications/models.py, so they belong to the notifications app (and its migrations).
+Gathered in notifications/models.py, so they belong to the notifications app (and its migrations).
 """
 
 import uuid
@@ -12,18 +12,18 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
-from notifications.automations import crypto
+from notifications import crypto
 from notifications.automations.choices import ActionKind, IntegrationKind, RunOrigin, RunStatus, Trigger
-from notifications.choices import CustomerEmailKind
+from notifications.emails.choices import CustomerEmailKind
 from notifications.fields import EncryptedSecretField
-from notifications.models import Event
+from notifications.outbox.models import Event
 from plans.models import Plan
 
 
 class ProviderIntegration(models.Model):
     """An e-mail marketing provider the merchant's automations push contacts to.
 
-    The credential (a header name and a secret token) is stored encrypted (automations/crypto.py) and
+    The credential (a header name and a secret token) is stored encrypted (notifications/crypto.py) and
     never shown back: screens show the last four characters only, and editing offers "replace".
     """
 

@@ -28,8 +28,9 @@ from notifications.automations import triggers
 from notifications.automations.choices import ActionKind, RunOrigin, RunStatus
 from notifications.automations.integrations import IntegrationError, adapter_for, failure_message
 from notifications.automations.models import Automation, AutomationRun
-from notifications.models import Event
-from notifications.services.dispatch import (
+from notifications.outbox.consumers import claim, consume_all, consume_batch
+from notifications.outbox.models import Event
+from notifications.webhooks.services.dispatch import (
     CLAIM_LEASE,
     EXCERPT_CHARS,
     MAX_ATTEMPTS,
@@ -40,8 +41,7 @@ from notifications.services.dispatch import (
     post_json,
     request_body,
 )
-from notifications.services.outbox import claim, consume_all, consume_batch
-from notifications.services.signing import webhook_headers
+from notifications.webhooks.services.signing import webhook_headers
 
 logger = logging.getLogger(__name__)
 FAN_OUT_BATCH = 200
@@ -177,7 +177,7 @@ def _provider(run: AutomationRun, now) -> RunOutcome:
 
 def _email(run: AutomationRun, now) -> RunOutcome:
     # The customer e-mails module sends (and records) the message; this only finds the subscription.
-    from notifications.services.customer_emails import send_customer_email
+    from notifications.emails.services.customer_emails import send_customer_email
     from subscribers.models import Subscription
 
     subscription_id = triggers.subscription_payload(run.event_type, _payload_of(run)).get("id")
@@ -290,7 +290,7 @@ def automation_send_test(*, automation: Automation, actor, now=None) -> Automati
 
 
 def _email_test(automation: Automation, *, to: str) -> RunOutcome:
-    from notifications.services.customer_emails import send_test_email
+    from notifications.emails.services.customer_emails import send_test_email
 
     try:
         send_test_email(merchant=automation.merchant, kind=automation.email_kind, to=to)

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.automations import crypto
+from notifications import crypto
 from notifications.automations.choices import ActionKind, RunStatus, Trigger
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
-from notifications.choices import CustomerEmailKind
-from notifications.services.outbox import end_as_failed
-from notifications.services.security import url_refusal
-from notifications.services.signing import generate_secret
+from notifications.emails.choices import CustomerEmailKind
+from notifications.outbox.consumers import end_as_failed
+from notifications.webhooks.services.security import url_refusal
+from notifications.webhooks.services.signing import generate_secret
 from subscribers.choices import CancelOrigin, PaymentMethod
 
 # What a rule is made of, in the order the form shows it (the form takes this list).

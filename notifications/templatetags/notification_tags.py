@@ -1,7 +1,7 @@
 from django import template
 
-from notifications import selectors
-from notifications.tables import email_status_badge
+from notifications.emails import selectors
+from notifications.emails.tables import email_status_badge
 
 register = template.Library()
 

@@ -278,7 +278,8 @@ def test_every_kind_of_contract_writes_one_created_event_and_one_created_outbox_
 
 
 # --- subscription_create: e-mail ----------------------------------------------------------------------
-# The e-mail itself leaves from notifications' outbox consumer (tests/notifications/test_customer_emails*).
+# The e-mail itself leaves from notifications' outbox consumer
+# (tests/notifications/emails/test_customer_emails*).
 @pytest.mark.parametrize("notify", [True, False])
 def test_create_keeps_the_notify_choice_for_the_email_consumer_and_sends_nothing_itself(
     clock, merchant, owner, customer, plan, django_capture_on_commit_callbacks, notify
