@@ -1,7 +1,4 @@
-"""Notificações > E-mails: the customer e-mails, their editor with a live preview, and the sendings log.
-
-Kept apart from views.py (webhooks) so each screen family stays readable; urls.py wires both.
-"""
+"""Notificações > E-mails: the customer e-mails, their editor with a live preview, and the sendings log."""
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
@@ -17,17 +14,7 @@ from django.views.generic import FormView, View
 
 from accounts.permissions import Action
 from core.ratelimit import RateLimitMixin
-<<<<<<< HEAD:notifications/customer_email_views.py
 from core.views import MerchantDetailView, MerchantListView, MerchantScopedMixin, MerchantTemplateView
-from notifications import selectors
-from notifications.choices import CustomerEmailKind
-from notifications.filtersets import EmailSendingFilterSet
-from notifications.forms import CustomerEmailSettingsForm, CustomerEmailTemplateForm
-from notifications.models import CustomerEmailSettings, CustomerEmailTemplate, EmailSending
-from notifications.services.customer_emails import render_customer_email, send_test_email, template_sources
-from notifications.services.email_context import KIND_HINTS, VARIABLES
-from notifications.services.email_templates import (
-=======
 from notifications.emails import selectors
 from notifications.emails.choices import CustomerEmailKind
 from notifications.emails.filtersets import EmailSendingFilterSet
@@ -40,7 +27,6 @@ from notifications.emails.services.customer_emails import (
 )
 from notifications.emails.services.email_context import KIND_HINTS, VARIABLES
 from notifications.emails.services.email_templates import (
->>>>>>> f853c03:notifications/emails/views.py
     customer_email_settings_update,
     customer_email_template_restore,
     customer_email_template_save,

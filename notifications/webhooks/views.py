@@ -18,12 +18,6 @@ from core.views import (
     MerchantUpdateView,
     is_htmx,
 )
-<<<<<<< HEAD:notifications/views.py
-from notifications import selectors, services
-=======
-from accounts.permissions import Action
-from core.pagination import BoundedPaginator
->>>>>>> f853c03:notifications/webhooks/views.py
 from notifications.catalog import ENVELOPE_VERSION, EVENT_TYPES, envelope
 from notifications.webhooks import selectors, services
 from notifications.webhooks.filtersets import WebhookDeliveryFilterSet, WebhookEndpointFilterSet
