@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from core.models import Event
 from notifications import crypto
 from notifications.automations.choices import ActionKind, IntegrationKind, RunOrigin, RunStatus, Trigger
 from notifications.emails.choices import CustomerEmailKind
 from notifications.fields import EncryptedSecretField
-from notifications.outbox.models import Event
 from plans.models import Plan
 
 

@@ -24,12 +24,12 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import Event
 from notifications.automations import triggers
 from notifications.automations.choices import ActionKind, RunOrigin, RunStatus
 from notifications.automations.integrations import IntegrationError, adapter_for, failure_message
 from notifications.automations.models import Automation, AutomationRun
 from notifications.outbox.consumers import claim, consume_all, consume_batch
-from notifications.outbox.models import Event
 from notifications.webhooks.services.dispatch import (
     CLAIM_LEASE,
     EXCERPT_CHARS,

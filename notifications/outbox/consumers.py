@@ -15,7 +15,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from notifications.outbox.models import Event
+from core.models import Event
 
 # What a consumer does with a claimed batch: called as handle(events, now) inside the claiming transaction.
 Handler = Callable[[list[Event], object], None]

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from core.models import Event
 from notifications.catalog import TEST_EVENT_TYPE
 from notifications.fields import EncryptedSecretField
-from notifications.outbox.models import Event
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 
 

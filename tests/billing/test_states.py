@@ -28,7 +28,7 @@ from billing.services.states import (
     payment_move,
     refund_move,
 )
-from notifications.models import Event
+from core.models import Event
 from tests.factories import InvoiceFactory, PaymentFactory, RefundFactory
 
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)

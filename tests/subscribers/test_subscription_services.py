@@ -12,7 +12,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import (
     CancelOrigin,
     CancelWhen,

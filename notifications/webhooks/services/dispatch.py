@@ -32,9 +32,9 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import Event
 from notifications.catalog import envelope
 from notifications.outbox.consumers import claim, consume_all, consume_batch
-from notifications.outbox.models import Event
 from notifications.webhooks import alerts
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 from notifications.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint

@@ -11,7 +11,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from accounts.choices import Role
-from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt
+from core.models import Event
+from notifications.models import WebhookDelivery, WebhookDeliveryAttempt
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 from notifications.webhooks.services import dispatch, webhook_delivery_resend
 from notifications.webhooks.services.dispatch import (
