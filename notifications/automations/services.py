@@ -12,7 +12,7 @@ from notifications import crypto
 from notifications.automations.choices import ActionKind, RunStatus, Trigger
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.emails.choices import CustomerEmailKind
-from notifications.outbox.consumers import end_as_failed
+from notifications.retries import end_as_failed
 from notifications.webhooks.services.security import url_refusal
 from notifications.webhooks.services.signing import generate_secret
 from subscribers.choices import CancelOrigin, PaymentMethod
@@ -182,7 +182,7 @@ def _apply(automation: Automation, fields: dict) -> None:
 def stop_pending_runs(*, automation: Automation, now, reason: str) -> int:
     """Ends the runs still waiting for a rule that was turned off as failed."""
     pending = AutomationRun.objects.filter(automation=automation, status=RunStatus.PENDING)
-    return end_as_failed(pending, failed_status=RunStatus.FAILED, now=now, reason=reason)
+    return end_as_failed(pending, now=now, reason=reason)
 
 
 @transaction.atomic

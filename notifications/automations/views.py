@@ -29,7 +29,7 @@ from notifications.automations.tables import (
     action_display,
     automation_status_badge,
 )
-from notifications.webhooks.services.dispatch import MAX_ATTEMPTS
+from notifications.retries import MAX_ATTEMPTS
 
 # A webhook rule's signing secret is shown once, on the rule's page right after it was created.
 REVEAL_SESSION_KEY = "automation_secret_reveal"

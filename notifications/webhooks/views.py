@@ -19,11 +19,12 @@ from core.views import (
     is_htmx,
 )
 from notifications.catalog import ENVELOPE_VERSION, EVENT_TYPES, envelope
+from notifications.retries import MAX_ATTEMPTS, RETRY_DELAYS
 from notifications.webhooks import selectors, services
 from notifications.webhooks.filtersets import WebhookDeliveryFilterSet, WebhookEndpointFilterSet
 from notifications.webhooks.forms import WebhookEndpointForm
 from notifications.webhooks.models import WebhookEndpoint
-from notifications.webhooks.services.dispatch import MAX_ATTEMPTS, RETRY_DELAYS, request_body
+from notifications.webhooks.services.dispatch import request_body
 from notifications.webhooks.tables import (
     WebhookDeliveryTable,
     WebhookEndpointTable,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.catalog import subscribable_event_type_choices
-from notifications.outbox.consumers import end_as_failed
+from notifications.retries import end_as_failed
 from notifications.webhooks.choices import DeliveryStatus
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
 from notifications.webhooks.services.security import url_refusal
@@ -51,7 +51,7 @@ def stop_pending_deliveries(*, endpoint: WebhookEndpoint, now, reason: str, excl
     pending = WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING)
     if exclude_pk is not None:
         pending = pending.exclude(pk=exclude_pk)
-    return end_as_failed(pending, failed_status=DeliveryStatus.FAILED, now=now, reason=reason)
+    return end_as_failed(pending, now=now, reason=reason)
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from notifications.automations.integrations import GenericHttpAdapter, Integrati
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.automations.runner import RunOutcome, record_outcome
 from notifications.models import EmailSending
-from notifications.webhooks.services.dispatch import MAX_ATTEMPTS, RETRY_DELAYS
+from notifications.retries import MAX_ATTEMPTS, RETRY_DELAYS
 from subscribers.choices import CancelOrigin
 from subscribers.services import subscription_cancel
 from tests.factories import (
