@@ -18,7 +18,7 @@ EDITABLE_FIELDS = frozenset(
 
 
 @transaction.atomic
-def billing_settings_update(*, merchant, actor, **fields) -> BillingSettings:
+def billing_settings_update(*, merchant, **fields) -> BillingSettings:
     """Saves the merchant's billing settings, creating the row the first time they change the defaults.
 
     Only the policy fields may be given (anything else is a programming error, not user input); the model's

@@ -14,7 +14,6 @@ _EDITABLE_FIELDS = ["name", "email", "handle", "document", "phone"]
 def customer_create(
     *,
     merchant: Merchant,
-    actor,
     name: str,
     email: str,
     handle: str = "",
@@ -38,7 +37,6 @@ def customer_create(
 def customer_update(
     *,
     customer: Customer,
-    actor,
     name: str,
     email: str,
     handle: str,
