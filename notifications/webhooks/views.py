@@ -132,9 +132,7 @@ class WebhookEndpointUpdateView(_EndpointFormMixin, MerchantUpdateView):
     success_message = _("Endpoint salvo.")
 
     def perform(self, form):
-        return services.webhook_endpoint_update(
-            endpoint=self.object, actor=self.request.user, **form.endpoint_fields()
-        )
+        return services.webhook_endpoint_update(endpoint=self.object, **form.endpoint_fields())
 
 
 class WebhookEndpointRotateSecretView(MerchantActionView):
@@ -157,7 +155,7 @@ class WebhookEndpointRotateSecretView(MerchantActionView):
         return context
 
     def perform(self, obj):
-        endpoint = services.webhook_endpoint_rotate_secret(endpoint=obj, actor=self.request.user)
+        endpoint = services.webhook_endpoint_rotate_secret(endpoint=obj)
         _reveal_once(self.request, endpoint)
         self.success_message = self.__class__.success_message % {
             "hours": settings.WEBHOOKS_SECRET_GRACE_HOURS
@@ -228,7 +226,7 @@ class WebhookEndpointDeleteView(MerchantActionView):
         return reverse("notifications:endpoint_list")
 
     def perform(self, obj):
-        services.webhook_endpoint_delete(endpoint=obj, actor=self.request.user)
+        services.webhook_endpoint_delete(endpoint=obj)
 
 
 class WebhookDeliveryDetailView(MerchantDetailView):

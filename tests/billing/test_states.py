@@ -134,6 +134,14 @@ def test_a_refund_refuses_every_move_outside_its_table(db, from_status, to_statu
     assert refused.value.code == "invalid_transition"
 
 
+@pytest.mark.parametrize(("from_status", "to_status"), pairs(REFUND_TRANSITIONS, allowed=True))
+def test_a_refund_moves_along_its_table(db, from_status, to_status):
+    refund = RefundFactory(status=from_status)
+    refund_move(refund=refund, to=to_status, now=NOW)
+    refund.refresh_from_db()
+    assert refund.status == to_status
+
+
 def test_the_bulk_path_writes_only_table_edges():
     assert (PAID, SUCCEEDED, FAILED) == (InvoiceStatus.PAID, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
     with pytest.raises(ValueError):

@@ -80,7 +80,7 @@ def webhook_endpoint_create(
 
 
 @transaction.atomic
-def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor, now=None, **fields) -> WebhookEndpoint:
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, now=None, **fields) -> WebhookEndpoint:
     """Saves the endpoint's settings. Turning it on again clears an automatic disable and its failure
     count; turning it off ends its pending deliveries as failed."""
     unknown = set(fields) - EDITABLE_FIELDS
@@ -106,7 +106,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor, now=None, **fie
 
 
 @transaction.atomic
-def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor, now=None) -> WebhookEndpoint:
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, now=None) -> WebhookEndpoint:
     """Issues a new secret (`endpoint.secret`, for the one-time reveal). The old one keeps signing, next to
     the new one, for settings.WEBHOOKS_SECRET_GRACE_HOURS so receivers can switch without losing events."""
     now = now or timezone.now()
@@ -122,6 +122,6 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor, now=None
 
 
 @transaction.atomic
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Deletes the endpoint with its delivery log (the confirmation page says so); events stay."""
     _lock(endpoint).delete()
