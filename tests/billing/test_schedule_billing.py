@@ -10,10 +10,12 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.models import CreditEntry, Invoice
-from billing.services.billing_run import billing_run_start, process_chunk
+from billing.services.batch import renew_many
+from billing.services.billing_run import billing_run_start, process_chunk, process_subscription
 from notifications.models import Event
 from plans.choices import CouponDuration, IntervalUnit
 from subscribers.choices import (
@@ -26,8 +28,9 @@ from subscribers.choices import (
     SubscriptionStatus,
 )
 from subscribers.models import Subscription
-from subscribers.services import subscription_create
+from subscribers.services import subscription_create, subscription_process_due
 from subscribers.services.schedules import PhaseSpec, schedule_cancel, schedule_create, schedule_release
+from tests.billing.test_batch import DUE, NOW, Rollback, due, snapshot
 from tests.factories import CouponFactory, CustomerFactory, PlanFactory, TaxRateFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +60,6 @@ def catalog(merchant):
 def bill(django_capture_on_commit_callbacks):
     """Moves the clock to `moment` and runs what the scheduler runs then: due starts and cancellations,
     and the billing run with its chunks processed (bulk writer first, row writer for the rest)."""
-    from subscribers.services import subscription_process_due
 
     def run(moment):
         with time_machine.travel(moment, tick=False):
@@ -491,3 +493,58 @@ def test_a_one_off_price_of_500_for_six_months_needs_no_plan(merchant, owner, ca
     assert invoices[0].lines.get().description == "Impressora em 6 vezes"
     assert set(merchant.plans.values_list("pk", flat=True)) == plans_before
     assert Subscription.objects.get(pk=subscription.pk).status == S.CANCELED
+
+
+# Both renewal writers enter a phase the same way. ----------------------------------------------------------
+def test_the_row_writer_and_the_bulk_writer_enter_phases_alike(merchant, owner, catalog):
+    iss = TaxRateFactory(merchant=merchant, name="ISS", percentage=Decimal("5"))
+    half = CouponFactory(
+        merchant=merchant, code="METADE", percent_off=Decimal("50"), duration=CouponDuration.FOREVER
+    )
+    upgrade, one_off, ending, plain = (
+        due(merchant, catalog["impressa"], payment_token=CARD) for _n in range(4)
+    )
+    with time_machine.travel(NOW - dt.timedelta(days=3), tick=False):
+        schedule_create(
+            subscription=upgrade,
+            actor=owner,
+            phases=[PhaseSpec(plan=catalog["both"], quantity=2, coupon=half, tax_rates=[iss])],
+        )
+        schedule_create(
+            subscription=one_off,
+            actor=owner,
+            phases=[
+                PhaseSpec(
+                    price_name="Avulso",
+                    price_amount=50000,
+                    price_interval_unit=IntervalUnit.MONTH,
+                    price_interval_count=1,
+                    iterations=6,
+                )
+            ],
+        )
+        schedule_create(subscription=ending, actor=owner, phases=[], end_behavior=ScheduleEndBehavior.CANCEL)
+    subscriptions = [upgrade, one_off, ending, plain]
+
+    with time_machine.travel(NOW, tick=False):
+        try:
+            with transaction.atomic():
+                row_outcomes = {
+                    s.pk: process_subscription(subscription_id=s.pk, now=NOW) for s in subscriptions
+                }
+                expected = snapshot(subscriptions)
+                raise Rollback
+        except Rollback:
+            pass
+        bulk_outcomes = renew_many(subscription_ids=[s.pk for s in subscriptions], now=NOW)
+
+    # The bulk writer took the three that renew (the ended one is left: nothing to renew) and wrote the same.
+    assert set(bulk_outcomes) == {upgrade.pk, one_off.pk, plain.pk}
+    assert {pk: row_outcomes[pk] for pk in bulk_outcomes} == bulk_outcomes
+    got = snapshot(subscriptions)
+    for part in ("subscriptions", "timeline", "invoices", "payments", "events"):
+        assert got[part] == expected[part], part
+    # 2 × R$ 120 − 50 % = 120, + ISS 5 % = 126; the one-off price 500; the plain one 100.
+    by_sub = {i.subscription_id: i.total for i in Invoice.objects.filter(period_start=DUE)}
+    assert by_sub == {upgrade.pk: 12600, one_off.pk: 50000, plain.pk: 10000}
+    assert Subscription.objects.get(pk=ending.pk).status == S.CANCELED
