@@ -10,9 +10,9 @@ A phase that starts between two billing dates is billed as its `proration` says:
 
 - `prorate`, keeping the anchor: a plan or quantity change applied at that moment
   (proration.prorate_plan_change: credit of the old terms' unused time, charge of the new ones');
-- `prorate`, resetting the anchor (`phase_start`, or a trial): the old terms' unused paid time goes to the
-  customer's credit balance (proration.credit_unused_time) and the phase's first period is invoiced at
-  its start, consuming that credit;
+- `prorate`, resetting the anchor (`phase_start`, a trial, or a price at another interval): the old
+  terms' unused paid time goes to the customer's credit balance (proration.credit_unused_time) and the
+  phase's first period is invoiced at its start, consuming that credit;
 - `none`: nothing is credited or charged for the rest of the old period.
 
 Those mid-period changes are done by the row writer only (the bulk writer leaves such subscriptions to it).
@@ -26,6 +26,10 @@ from subscribers.services.schedules import schedule_advance, schedule_due
 
 S = SubscriptionStatus
 _PRORATED = (S.ACTIVE, S.PAST_DUE)
+
+
+def _interval(price) -> tuple:
+    return price.interval_unit, price.interval_count
 
 
 def enter_due_phases(subscription, *, now) -> int:
@@ -49,7 +53,11 @@ def enter_due_phases(subscription, *, now) -> int:
             and subscription.current_period_start < at < subscription.next_invoice_at
         )
         prorate = mid_period and phase.proration == PhaseProration.PRORATE
-        resets_anchor = phase is not None and (phase.anchor == PhaseAnchor.PHASE_START or phase.trial_days)
+        resets_anchor = phase is not None and (
+            phase.anchor == PhaseAnchor.PHASE_START
+            or bool(phase.trial_days)
+            or _interval(phase.price) != _interval(subscription.price_terms)
+        )
         previous = copy.copy(subscription)
         old_plan, old_quantity = subscription.plan, subscription.quantity
         old_tax_rates, old_custom = list(subscription.tax_rates.all()), subscription.custom_price

@@ -113,20 +113,27 @@ def _comparable(name, value):
 
 
 # --- dates ----------------------------------------------------------------------------------------------
-def phase_dates(specs: list[PhaseSpec], *, start: dt.datetime, anchor: dt.datetime, tz) -> list[tuple]:
+def phase_dates(
+    specs: list[PhaseSpec], *, start: dt.datetime, anchor: dt.datetime, tz, interval: tuple | None = None
+) -> list[tuple]:
     """(start, end) of each phase, one after another from `start`, with the billing-cycle anchor each phase
     runs on (`anchor` is the subscription's when the first phase starts).
 
     A phase ends on its end date, or after `iterations` billing periods of its price counted from the
     anchor it runs on (so the phase ends on a billing date: a phase entered between two billing dates
     counts the part up to the next one as its first period). `phase_start` resets the anchor to the
-    phase's start; a trial moves it to the trial's end and the periods count from there."""
+    phase's start, and so does a price billed at another interval than the phase before (`interval`: the
+    subscription's when the first phase starts); a trial moves it to the trial's end and the periods
+    count from there."""
     dates = []
     start, anchor = start.astimezone(tz), anchor.astimezone(tz)
     for spec in specs:
         price = spec.price
-        if spec.anchor == PhaseAnchor.PHASE_START:
+        if spec.anchor == PhaseAnchor.PHASE_START or (
+            interval is not None and interval != (price.interval_unit, price.interval_count)
+        ):
             anchor = start
+        interval = (price.interval_unit, price.interval_count)
         if spec.trial_days:
             anchor = start + dt.timedelta(days=spec.trial_days)
         if spec.end_date is not None:
@@ -544,8 +551,10 @@ def _apply_running_changes(subscription: Subscription, spec: PhaseSpec) -> None:
 
 def _apply_terms(subscription: Subscription, phase: SchedulePhase, *, at, reset_anchor: bool = True) -> None:
     """A phase's terms become the subscription's: price (plan or one-off), quantity, coupon or discount,
-    tax rates, and with `phase_start` (or a trial) the billing-cycle anchor. A change chosen "no próximo
+    tax rates, and with `phase_start` (or a trial, or a price at another interval) the billing-cycle
+    anchor. A change chosen "no próximo
     ciclo" that was waiting is dropped: the schedule says what comes next."""
+    old_price = subscription.price_terms
     if phase.plan_id is not None:
         subscription.plan = phase.plan
         subscription.currency = phase.plan.currency
@@ -584,7 +593,12 @@ def _apply_terms(subscription: Subscription, phase: SchedulePhase, *, at, reset_
         "pending_quantity",
         "amount",
     ]
-    if reset_anchor and (phase.anchor == PhaseAnchor.PHASE_START or phase.trial_days):
+    new_price = subscription.price_terms
+    interval_changed = (old_price.interval_unit, old_price.interval_count) != (
+        new_price.interval_unit,
+        new_price.interval_count,
+    )
+    if reset_anchor and (phase.anchor == PhaseAnchor.PHASE_START or phase.trial_days or interval_changed):
         anchor = at + dt.timedelta(days=phase.trial_days or 0)
         subscription.billing_cycle_anchor = anchor
         if subscription.next_invoice_at is None or subscription.next_invoice_at > at:
