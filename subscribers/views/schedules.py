@@ -28,6 +28,7 @@ from subscribers.views.subscriptions import _OnlyWhenAllowedMixin, subscription_
 
 PREFIX = "phases"
 _ERROR_KEY = re.compile(rf"^{PREFIX}-(\d+)-(\w+)$")
+NEW_PHASE_DEFAULTS = {"quantity": "1", "proration": "prorate", "anchor": "automatic"}
 
 
 def _no_schedule(view):
@@ -84,8 +85,12 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
                     "end": subscription.current_period_end,
                 }
         if data is not None and add_phase:
+            # One more form, holding the defaults, so it is not reported as an incomplete phase.
             data = data.copy()
-            data[f"{PREFIX}-TOTAL_FORMS"] = str(int(data.get(f"{PREFIX}-TOTAL_FORMS") or 0) + 1)
+            total = int(data.get(f"{PREFIX}-TOTAL_FORMS") or 0)
+            data[f"{PREFIX}-TOTAL_FORMS"] = str(total + 1)
+            for name, value in NEW_PHASE_DEFAULTS.items():
+                data[f"{PREFIX}-{total}-{name}"] = value
         extra = 1 if data is None and (not initial or self.attached_phase) else 0
         self.formset = PhaseFormSet(
             data, prefix=PREFIX, initial=initial, merchant=merchant, states=states, form_kwargs={}
