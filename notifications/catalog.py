@@ -75,6 +75,43 @@ _PAYMENT = {
     "amount_charged_back": 0,
 }
 
+_SCHEDULE = {
+    "id": 77,
+    "subscription": 1042,
+    "status": "active",
+    "end_behavior": "release",
+    "current_phase": 0,
+    "next_phase_at": "2026-03-01T00:00:00-03:00",
+    "phases": [
+        {
+            "start": "2026-02-01T00:00:00-03:00",
+            "end": "2026-03-01T00:00:00-03:00",
+            "plan": 12,
+            "price": None,
+            "quantity": 1,
+            "coupon": None,
+            "discount_percent": None,
+            "tax_rates": [3, 4],
+            "trial_days": None,
+            "proration": "prorate",
+            "anchor": "automatic",
+        },
+        {
+            "start": "2026-03-01T00:00:00-03:00",
+            "end": "2027-01-01T00:00:00-03:00",
+            "plan": 13,
+            "price": None,
+            "quantity": 2,
+            "coupon": "METADE",
+            "discount_percent": None,
+            "tax_rates": [3],
+            "trial_days": None,
+            "proration": "none",
+            "anchor": "phase_start",
+        },
+    ],
+}
+
 EVENT_TYPES: list[CatalogEntry] = [
     CatalogEntry(
         EventType.SUBSCRIPTION_CREATED,
@@ -158,6 +195,48 @@ EVENT_TYPES: list[CatalogEntry] = [
         EventType.SUBSCRIPTION_CARD_UPDATED,
         _("O cartão da assinatura foi trocado (“Alterar cartão”): finais do cartão antigo e do novo."),
         {**_SUBSCRIPTION, "old_card_last4": "0002", "card_last4": "4242", "card_brand": "Visa"},
+    ),
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_CREATED,
+        _("Uma programação de fases foi criada para uma assinatura (na contratação ou depois)."),
+        _SCHEDULE,
+    ),
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_UPDATED,
+        _(
+            "As fases de uma programação foram alteradas "
+            "(fases futuras, ou quantidade/cupom/impostos da atual)."
+        ),
+        _SCHEDULE,
+    ),
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_PHASE_STARTED,
+        _(
+            "Uma fase da programação começou: as condições dela passaram a valer; "
+            "“phase” é o número (desde 0)."
+        ),
+        {**_SCHEDULE, "current_phase": 1, "phase": 1},
+    ),
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_RELEASED,
+        _(
+            "A assinatura foi liberada da programação: segue nas condições atuais; "
+            "as fases restantes não ocorrem."
+        ),
+        {**_SCHEDULE, "status": "released", "next_phase_at": None},
+    ),
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_COMPLETED,
+        _(
+            "A última fase terminou: a assinatura segue nas condições dela (liberar) "
+            "ou é cancelada (cancelar)."
+        ),
+        {**_SCHEDULE, "status": "completed", "next_phase_at": None},
+    ),
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_CANCELED,
+        _("A programação foi cancelada junto com a assinatura."),
+        {**_SCHEDULE, "status": "canceled", "next_phase_at": None},
     ),
     CatalogEntry(
         EventType.INVOICE_CREATED,

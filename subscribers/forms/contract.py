@@ -87,6 +87,15 @@ class SubscriptionForm(SubscriptionTermsForm):
     notify_customer = forms.BooleanField(
         label=_("Avisar o cliente por e-mail"), required=False, initial=False
     )
+    plan_phases = forms.BooleanField(
+        label=_("Programar fases"),
+        required=False,
+        initial=False,
+        help_text=_(
+            "Depois de contratar, abre o editor de programação: por exemplo, começar no dia 1º do mês que "
+            "vem, trocar de plano, quantidade, cupom ou impostos em datas futuras, ou parcelar em N vezes."
+        ),
+    )
     # Rendered beside its amounts by the contract preview (subscribers/partials/contract_preview.html), only
     # for a contract date in the past.
     backdate_billing = forms.ChoiceField(
@@ -113,6 +122,7 @@ class SubscriptionForm(SubscriptionTermsForm):
         "discount_periods",
         "tax_rates",
         "salesperson",
+        "plan_phases",
     ]
 
     def __init__(self, *args, merchant=None, customer=None, actor=None, **kwargs):
@@ -196,4 +206,5 @@ class SubscriptionForm(SubscriptionTermsForm):
         """The cleaned values as subscription_create takes them."""
         data = dict(self.cleaned_data)
         data["payment_token"] = data.pop("card_number", "")
+        data.pop("plan_phases", None)  # where to go next, not a term of the contract
         return data

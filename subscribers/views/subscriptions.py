@@ -233,7 +233,14 @@ class SubscriptionCreateView(MerchantCreateView):
             merchant=self.request.merchant, actor=self.request.user, **data
         )
         self.success_message = contract_charge_message(subscription, data["backdate_billing"])
+        self.plan_phases = form.cleaned_data.get("plan_phases") and not subscription.is_ended
         return subscription
+
+    def get_success_url(self):
+        # "Programar fases": the schedule editor opens with the new subscription's terms as phase 1.
+        if getattr(self, "plan_phases", False):
+            return reverse("subscribers:subscription_schedule", args=[self.object.pk])
+        return super().get_success_url()
 
 
 class CustomerSubscriptionCreateView(SubscriptionCreateView, SingleObjectMixin):
