@@ -148,6 +148,11 @@ class SubscriptionTable(tables.Table):
     provider = tables.Column(verbose_name=_("Provedor"), order_by=("provider", "pk"))
     provider_id = tables.Column(verbose_name=_("ID no provedor"), order_by=("provider_id", "pk"))
     origin = tables.Column(verbose_name=_("Origem"), order_by=("origin", "pk"))
+    # The contract date is what the merchant sold (a backdated contract shows its own day); the record's
+    # creation stays beside it for the audit trail.
+    contract_date = tables.DateColumn(
+        verbose_name=_("Contratada em"), short=True, order_by=("contract_date", "pk")
+    )
     created_at = tables.DateColumn(verbose_name=_("Criada em"), short=True, order_by=("created_at", "pk"))
     next_charge_at = tables.DateColumn(verbose_name=_("Próxima cobrança"), short=True, orderable=False)
     salesperson = tables.Column(
@@ -175,6 +180,7 @@ class SubscriptionTable(tables.Table):
             "provider",
             "provider_id",
             "origin",
+            "contract_date",
             "created_at",
             "next_charge_at",
             "salesperson",
