@@ -4,8 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 def _remember_table_configs(sender, request, user, **kwargs):
     # Signing in copies the user's column choices into the session: list pages then read them from there
-    # (accounts.table_config), without a query of their own.
-    from accounts.table_config import remember_in_session
+    # (core.table_config), without a query of their own.
+    from core.table_config import remember_in_session
 
     if request is not None and hasattr(request, "session"):
         remember_in_session(user=user, session=request.session)

@@ -5,12 +5,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from accounts import selectors, services, table_config
+from accounts import selectors, services
 from accounts.forms import MerchantSettingsForm
-from accounts.generic import MerchantUpdateView, safe_next_url
 from accounts.middleware import SESSION_KEY
 from accounts.models import Merchant
 from accounts.permissions import Action
+from core import table_config
+from core.views import MerchantUpdateView, safe_next_url
 
 
 class SwitchMerchantView(View):

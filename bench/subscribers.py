@@ -179,7 +179,7 @@ def time_list(merchant, *, repeat: int) -> list[dict]:
     from django.test import Client
     from django.urls import reverse
 
-    from accounts.table_config import CONFIGURABLE_TABLES, table_config_save
+    from core.table_config import CONFIGURABLE_TABLES, table_config_save
 
     url = reverse("subscribers:subscriber_list")
     client = Client()

@@ -8,3 +8,34 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         from billing import signals  # noqa: F401  (registers the last-payment-status receiver)
+
+        provide_extension_points()
+
+
+def provide_extension_points() -> None:
+    """Billing implements what the apps below it call without importing billing (core/registry.py)."""
+    from billing.services.backdating import contract_date_bounds, draft_due_invoices
+    from billing.services.billing_run import billing_run_reap, billing_run_release
+    from billing.services.invoice_actions import subscription_ended_charges
+    from billing.services.invoicing import subscription_billing_history
+    from billing.services.previews import cancellation_money_preview, subscription_change_preview
+    from billing.services.proration import credit_unused_time, prorate_plan_change
+    from billing.services.refunds import refund_row_refusal
+    from core import heartbeat
+    from core.queues import BILLING
+    from subscribers import extension_points as subscribers
+
+    by = "billing"
+    subscribers.plan_change.provide(prorate_plan_change, by=by)
+    subscribers.cancel_credit.provide(credit_unused_time, by=by)
+    subscribers.change_money_preview.provide(subscription_change_preview, by=by)
+    subscribers.cancel_money_preview.provide(cancellation_money_preview, by=by)
+    subscribers.billing_history.provide(subscription_billing_history, by=by)
+    subscribers.contract_date_bounds.provide(contract_date_bounds, by=by)
+    subscribers.first_invoices.provide(draft_due_invoices, by=by)
+    subscribers.refund_refusal.provide(refund_row_refusal, by=by)
+    subscribers.subscription_ended.provide(subscription_ended_charges, by=by)
+    # The billing cluster's workers reap chunks of dead workers after each heartbeat; `manage.py worker`
+    # hands back the chunks of workers it had to kill.
+    heartbeat.worker_heartbeat.provide(billing_run_reap, by=by, key=BILLING)
+    heartbeat.worker_release.provide(billing_run_release, by=by)

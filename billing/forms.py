@@ -1,8 +1,17 @@
+"""The billing app's forms: Configurações > Cobrança, Registrar pagamento, Reembolsar, Registrar chargeback,
+Ajustar saldo and Reembolsar saldo. The views in `billing/views/` build them; the services check every
+rule again under their locks."""
+
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingSettings
-from core.forms import IntegerField
+from billing.services.chargebacks import chargeable_amount
+from billing.services.refunds import refundable_amount
+from core.forms import IntegerField, MoneyField
+from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, format_money
 
 SETTINGS_FIELDS = [
     "retries",
@@ -86,3 +95,134 @@ class RecordPaymentForm(forms.Form):
         help_text=_("Opcional: comprovante, id da transferência ou do PayPal."),
         error_messages={"max_length": _("A referência pode ter no máximo 100 caracteres.")},
     )
+
+
+class RefundForm(forms.Form):
+    """How much to give back (blank: everything still refundable) and why. The service checks the
+    amount again against the payment under its lock."""
+
+    amount = MoneyField(
+        label=_("Valor a reembolsar"),
+        required=False,
+        min_value=Decimal("0.01"),
+        error_messages={"min_value": _("O valor do reembolso deve ser maior que zero.")},
+    )
+    reason = forms.CharField(
+        label=_("Motivo"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
+    )
+
+    def __init__(self, *args, merchant=None, instance=None, payment=None, **kwargs):
+        self.merchant = merchant
+        self.instance = instance
+        super().__init__(*args, **kwargs)
+        if payment is not None:
+            remaining = format_money(refundable_amount(payment), payment.currency)
+            self.fields["amount"].currency = payment.currency
+            self.fields["amount"].help_text = _(
+                "Deixe em branco para reembolsar o total ainda reembolsável: %(amount)s."
+            ) % {"amount": remaining}
+            self.fields["amount"].widget.attrs["placeholder"] = remaining
+
+
+class ChargebackForm(forms.Form):
+    """How much the bank took back (blank: everything still ours) and the bank's reason and reference."""
+
+    amount = MoneyField(
+        label=_("Valor contestado"),
+        required=False,
+        min_value=Decimal("0.01"),
+        error_messages={"min_value": _("O valor do chargeback deve ser maior que zero.")},
+    )
+    reason = forms.CharField(
+        label=_("Motivo informado pelo banco"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
+    )
+    gateway_reference = forms.CharField(
+        label=_("Referência da disputa no gateway"),
+        required=False,
+        max_length=100,
+        error_messages={"max_length": _("A referência pode ter no máximo %(limit_value)d caracteres.")},
+    )
+
+    def __init__(self, *args, merchant=None, instance=None, **kwargs):
+        self.merchant = merchant
+        self.instance = instance
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            available = format_money(chargeable_amount(instance), instance.currency)
+            self.fields["amount"].currency = instance.currency
+            self.fields["amount"].help_text = _("Deixe em branco para o total: %(amount)s.") % {
+                "amount": available
+            }
+            self.fields["amount"].widget.attrs["placeholder"] = available
+
+
+# Ajustar saldo: which way the amount moves the customer's credit balance.
+CREDIT, DEBIT = "credit", "debit"
+
+
+class CreditAdjustForm(forms.Form):
+    """Ajustar saldo: credit or debit an amount, with the reason (the service refuses a negative balance)."""
+
+    direction = forms.ChoiceField(
+        label=_("Tipo de ajuste"),
+        choices=[(CREDIT, _("Creditar (aumenta o saldo)")), (DEBIT, _("Debitar (diminui o saldo)"))],
+        initial=CREDIT,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Escolha creditar ou debitar.")},
+    )
+    currency = forms.ChoiceField(label=_("Moeda"), choices=CURRENCY_CHOICES, initial=DEFAULT_CURRENCY)
+    amount = MoneyField(
+        label=_("Valor"),
+        min_value=Decimal("0.01"),
+        error_messages={
+            "required": _("Informe o valor do ajuste."),
+            "min_value": _("O valor deve ser maior que zero."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Motivo"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("Diga o motivo do ajuste."),
+            "max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres."),
+        },
+    )
+
+    def __init__(self, *args, merchant=None, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def signed_amount(self) -> int:
+        amount = self.cleaned_data["amount"]
+        return -amount if self.cleaned_data["direction"] == DEBIT else amount
+
+
+class CreditRefundForm(forms.Form):
+    """Reembolsar saldo: how much of the balance (blank: all of it) goes back to the card/pix payments."""
+
+    currency = forms.ChoiceField(label=_("Moeda"), choices=CURRENCY_CHOICES, initial=DEFAULT_CURRENCY)
+    amount = MoneyField(
+        label=_("Valor"),
+        required=False,
+        min_value=Decimal("0.01"),
+        help_text=_("Em branco: o saldo inteiro. Devolvido aos últimos pagamentos por cartão ou pix."),
+        error_messages={"min_value": _("O valor deve ser maior que zero.")},
+    )
+    note = forms.CharField(
+        label=_("Motivo"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
+    )
+
+    def __init__(self, *args, merchant=None, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)

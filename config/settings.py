@@ -178,32 +178,10 @@ if env_bool("Q_SYNC"):
 # dead: /healthz reports its cluster down and the billing run's reaper takes its chunk back.
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "5"))
 WORKER_HEARTBEAT_STALE_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_STALE_SECONDS", "20"))
-# Called by the heartbeat of each worker of the named cluster, after each beat (dotted paths).
-WORKER_HEARTBEAT_HOOKS = {"billing": ["billing.services.billing_run.billing_run_reap"]}
-# Called by `manage.py worker` with the heartbeat keys of workers it had to kill on stop: their work goes
-# back to the queue at once.
-WORKER_RELEASE_HOOKS = ["billing.services.billing_run.billing_run_release"]
+# What the worker heartbeats run and what subscribers asks of billing are extension points filled in by
+# the apps' AppConfig.ready() (core/registry.py; docs/architecture.md lists them), not settings.
 
-# Billing a plan change applied now (subscribers may not import billing, so it names the function).
-SUBSCRIPTION_PLAN_CHANGE_HOOK = "billing.services.proration.prorate_plan_change"
-# Credits the unused rest of the paid period to the customer's balance ("cancelar agora, creditando").
-SUBSCRIPTION_CANCEL_CREDIT_HOOK = "billing.services.proration.credit_unused_time"
-# What a change (plan, quantity, coupon, discount, taxes, cancellation) charges or credits now and what
-# the next invoice will be: the screens' previews, computed by billing's own functions.
-SUBSCRIPTION_MONEY_PREVIEW_HOOK = "billing.services.previews.subscription_change_preview"
-CANCEL_MONEY_PREVIEW_HOOK = "billing.services.previews.cancellation_money_preview"
-# What a subscription's billing history is, and whether a delete may take it along (money never).
-SUBSCRIPTION_BILLING_HISTORY_HOOK = "billing.services.invoicing.subscription_billing_history"
-# Contract dates: the bounds a merchant accepts (Configurações > Cobrança) and the first invoices a new
-# contract will be charged, computed by billing for the subscription services (subscribers.services.contract).
-SUBSCRIPTION_CONTRACT_DATE_BOUNDS_HOOK = "billing.services.backdating.contract_date_bounds"
-SUBSCRIPTION_FIRST_INVOICES_HOOK = "billing.services.backdating.draft_due_invoices"
-# Why a list row may not be refunded (the refund service's own message), or None.
-SUBSCRIPTION_REFUND_REFUSAL_HOOK = "billing.services.refunds.refund_row_refusal"
-# What ending a subscription does to its open charges (live boletos/pix withdrawn, invoices voided).
-SUBSCRIPTION_ENDED_HOOK = "billing.services.invoice_actions.subscription_ended_charges"
-
-# --- Webhooks (notifications/services/dispatch.py) ----------------------------------------------------
+# --- Webhooks (notifications/webhooks/services/dispatch.py) ---------------------------------------
 # Private, loopback, link-local and other non-public addresses are refused (SSRF), and endpoints must use
 # https; this one switch allows both for http://localhost receivers. It follows DEBUG unless set.
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
@@ -218,7 +196,7 @@ WEBHOOKS_DISABLE_AFTER_DAYS = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_DAYS", 
 WEBHOOKS_SECRET_GRACE_HOURS = int(os.environ.get("WEBHOOKS_SECRET_GRACE_HOURS", "24"))
 # Automation provider tokens are stored encrypted with these Fernet keys (comma-separated; the first
 # encrypts, all decrypt; README "Rotating keys"). Empty is only allowed with DEBUG on: development then
-# uses a key derived from SECRET_KEY (notifications/automations/crypto.py). In production a SECRET_KEY
+# uses a key derived from SECRET_KEY (notifications/crypto.py). In production a SECRET_KEY
 # rotation must not make stored credentials unreadable, so the keys are their own setting.
 CREDENTIALS_ENCRYPTION_KEYS = os.environ.get("CREDENTIALS_ENCRYPTION_KEYS", "")
 if not DEBUG and not CREDENTIALS_ENCRYPTION_KEYS.strip():
@@ -385,6 +363,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # Source maps named in the vendored files that their npm packages do not ship are left unrewritten.
 WHITENOISE_MANIFEST_STRICT = False
+
+# A refused CSRF check gets the app's own page (translated, with a way back) instead of Django's.
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 
 # --- Content Security Policy (django-csp 4) ------------------------------------------------------
 # Everything the pages load comes from this origin: scripts and styles are static files (no inline

@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
 
-        from core import heartbeat, task_log
+        from core import heartbeat, registry, task_log  # noqa: F401  (registry: the core.E001 check)
 
         task_log.connect()
 

@@ -3,8 +3,8 @@
 django-q2 keeps its own cluster status in the cache, which a web process on another machine (or with the
 default per-process cache) cannot read, so the liveness the product relies on is a row per worker process
 in the database (core.models.WorkerHeartbeat). A thread started when the worker process spawns
-(django-q2's `post_spawn` signal) writes it, then runs the cluster's hooks (settings.WORKER_HEARTBEAT_HOOKS:
-the billing run's reaper takes back chunks of workers whose heartbeat went silent).
+(django-q2's `post_spawn` signal) writes it, then runs the cluster's hooks (`worker_heartbeat`, provided
+by the apps above core: the billing run's reaper takes back chunks of workers whose heartbeat went silent).
 """
 
 import logging
@@ -19,11 +19,26 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
-from django.utils.module_loading import import_string
+
+from core.registry import Hooks
 
 logger = logging.getLogger(__name__)
 
 _KEY = None
+
+# Run by every worker of the cluster named by the key, after each beat.
+worker_heartbeat = Hooks(
+    "core.worker_heartbeat",
+    declared_by="core",
+    description="Run after each heartbeat by the workers of the cluster named by the key (no arguments).",
+)
+# Run by `manage.py worker` with the heartbeat keys of the workers it had to kill on stop, so their work goes
+# back to the queue at once.
+worker_release = Hooks(
+    "core.worker_release",
+    declared_by="core",
+    description="Called as (keys=[heartbeat keys]) for the worker processes `manage.py worker` killed.",
+)
 
 
 def worker_key() -> str | None:
@@ -90,7 +105,7 @@ def cluster_status(*, now=None) -> list[dict]:
 
 
 def _loop(key: str, cluster: str, started_at, stop: threading.Event) -> None:
-    hooks = [import_string(path) for path in settings.WORKER_HEARTBEAT_HOOKS.get(cluster, [])]
+    hooks = worker_heartbeat.get(cluster)
     interval = settings.WORKER_HEARTBEAT_SECONDS
     while not stop.is_set():
         try:

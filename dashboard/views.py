@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import MerchantTemplateView
+from core.views import MerchantTemplateView
 from dashboard import metrics, panels, selectors
 from dashboard.definitions import definitions
 from dashboard.forms import PeriodForm

@@ -1,4 +1,4 @@
-from notifications import selectors
+from notifications.webhooks import selectors
 
 
 def webhook_alerts(request):

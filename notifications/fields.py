@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from notifications.automations import crypto
+from notifications import crypto
 
 
 class EncryptedSecretField(models.TextField):

@@ -1,7 +1,8 @@
 """django-q2 tasks of the notifications app: they call services."""
 
 from notifications.automations import runner
-from notifications.services import dispatch, email_triggers
+from notifications.emails.services import email_triggers
+from notifications.webhooks.services import dispatch
 
 QUEUE = "notifications"
 

@@ -85,6 +85,7 @@ class EventKind(models.TextChoices):
     BILLING = "billing", _("Cobrança")
     EXPIRED = "expired", _("Expirada")
     REFUNDED = "refunded", _("Reembolsada")
+    SCHEDULE = "schedule", _("Programação")
 
 
 S = SubscriptionStatus
@@ -131,3 +132,47 @@ class ExportStatus(models.TextChoices):
 class ExportFormat(models.TextChoices):
     HUMAN = "human", _("Planilha (pt-BR)")
     MACHINE = "machine", _("Sistemas (ISO, centavos)")
+
+
+# --- schedules (Programações) -----------------------------------------------------------------------
+class ScheduleStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Não iniciada")
+    ACTIVE = "active", _("Em andamento")
+    COMPLETED = "completed", _("Concluída")
+    RELEASED = "released", _("Liberada")
+    CANCELED = "canceled", _("Cancelada")
+
+
+class ScheduleEndBehavior(models.TextChoices):
+    """What happens when the last phase ends."""
+
+    RELEASE = "release", _("Liberar: a assinatura continua nas condições da última fase")
+    CANCEL = "cancel", _("Cancelar: a assinatura termina com a última fase")
+
+
+class PhaseProration(models.TextChoices):
+    """What entering a phase in the middle of a paid period bills."""
+
+    PRORATE = "prorate", _("Ratear agora")
+    NONE = "none", _("Sem rateio")
+
+
+class PhaseAnchor(models.TextChoices):
+    """The billing-cycle anchor while a phase runs."""
+
+    AUTOMATIC = "automatic", _("Manter o ciclo atual")
+    PHASE_START = "phase_start", _("Reiniciar o ciclo no início da fase")
+
+
+SS = ScheduleStatus
+# status → statuses a schedule may move to (subscribers.services.schedules moves them, nothing else).
+SCHEDULE_TRANSITIONS: dict[str, frozenset[str]] = {
+    SS.NOT_STARTED: frozenset({SS.ACTIVE, SS.RELEASED, SS.CANCELED}),
+    SS.ACTIVE: frozenset({SS.COMPLETED, SS.RELEASED, SS.CANCELED}),
+    SS.COMPLETED: frozenset(),
+    SS.RELEASED: frozenset(),
+    SS.CANCELED: frozenset(),
+}
+# A schedule still steering its subscription: it may be edited, released or cancelled.
+LIVE_SCHEDULE_STATUSES = frozenset({SS.NOT_STARTED, SS.ACTIVE})
+MAX_SCHEDULE_PHASES = 10

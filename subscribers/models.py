@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from plans.periods import add_months
 from subscribers.choices import (
     ALLOWED_ACTIONS,
     ENDED_STATUSES,
+    LIVE_SCHEDULE_STATUSES,
     CancelOrigin,
     CancelWhen,
     DiscountType,
@@ -22,6 +24,10 @@ from subscribers.choices import (
     ExportFormat,
     ExportStatus,
     PaymentMethod,
+    PhaseAnchor,
+    PhaseProration,
+    ScheduleEndBehavior,
+    ScheduleStatus,
     SubscriptionAction,
     SubscriptionOrigin,
     SubscriptionStatus,
@@ -315,6 +321,10 @@ class Subscription(models.Model):
     last_payment_status = models.CharField(
         _("último pagamento"), max_length=20, blank=True, default="", db_default="", editable=False
     )
+    # A one-off price set by a schedule phase ("R$ 500 por mês, 6 vezes" without a plan): {"name",
+    # "amount", "interval_unit", "interval_count"}. While set, billing charges it instead of the plan's
+    # price (see `price_terms`); the plan stays the one the subscription was sold with.
+    custom_price = models.JSONField(_("preço avulso"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("assinatura")
@@ -425,12 +435,46 @@ class Subscription(models.Model):
         )
 
     @property
+    def price_terms(self) -> "PriceTerms":
+        """What one period costs and how long it is: the schedule phase's one-off price, else the plan."""
+        return price_terms(self.plan, self.custom_price)
+
+    @property
+    def live_schedule(self):
+        """The schedule steering this subscription (not started or running), or None."""
+        return self.schedules.filter(status__in=sorted(LIVE_SCHEDULE_STATUSES)).first()
+
+    @property
     def discount_display(self) -> str:
         if self.discount_type == DiscountType.PERCENT:
             return f"{self.discount_percent.normalize():f}%"
         if self.discount_type == DiscountType.FIXED:
             return format_money(self.discount_amount, self.currency)
         return ""
+
+
+@dataclass(frozen=True)
+class PriceTerms:
+    """Read like a Plan by billing's renewal engine (name, price, interval_unit, interval_count,
+    installments)."""
+
+    name: str
+    price: int
+    interval_unit: str
+    interval_count: int
+    installments: int | None = None
+
+
+def price_terms(plan, custom_price: dict | None):
+    """The plan itself, or a one-off price (`Subscription.custom_price`) read like one."""
+    if not custom_price:
+        return plan
+    return PriceTerms(
+        name=custom_price["name"],
+        price=int(custom_price["amount"]),
+        interval_unit=custom_price["interval_unit"],
+        interval_count=int(custom_price["interval_count"]),
+    )
 
 
 NEXT_CHARGE_AT_ANCHOR = "anchor"
@@ -567,3 +611,142 @@ class SubscriberExport(models.Model):
 
     def __str__(self):
         return _("Exportação #%(pk)s") % {"pk": self.pk}
+
+
+class SubscriptionSchedule(models.Model):
+    """A subscription's planned future (a Programação): phases that run one after another, each with its
+    own terms, and what happens when the last one ends. Its status moves only through
+    subscribers.services.schedules; billing enters each phase at its start (billing.services.schedules).
+
+    `current_position` is the phase running now (None before the first); `next_phase_at` is when billing
+    must act next: the next phase's start, or the last phase's end (None once the schedule is over)."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("lojista")
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("assinatura")
+    )
+    status = models.CharField(
+        _("situação"), max_length=12, choices=ScheduleStatus.choices, default=ScheduleStatus.NOT_STARTED
+    )
+    end_behavior = models.CharField(
+        _("ao terminar"),
+        max_length=10,
+        choices=ScheduleEndBehavior.choices,
+        default=ScheduleEndBehavior.RELEASE,
+    )
+    current_position = models.PositiveSmallIntegerField(_("fase atual"), null=True, blank=True)
+    next_phase_at = models.DateTimeField(_("próxima mudança em"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("programada por"),
+    )
+    created_at = models.DateTimeField(_("criada em"), default=timezone.now)
+    updated_at = models.DateTimeField(_("atualizada em"), auto_now=True)
+    ended_at = models.DateTimeField(_("encerrada em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("programação")
+        verbose_name_plural = _("programações")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=models.Q(status__in=sorted(LIVE_SCHEDULE_STATUSES)),
+                name="schedule_one_live_per_subscription",
+            ),
+        ]
+        indexes = [
+            # The billing run's due work: live schedules whose next change has come.
+            models.Index(fields=["status", "next_phase_at"], name="schedule_due_idx"),
+        ]
+
+    def __str__(self):
+        return _("Programação da assinatura #%(pk)s") % {"pk": self.subscription_id}
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_SCHEDULE_STATUSES
+
+
+class SchedulePhase(models.Model):
+    """One phase of a schedule: its terms (a plan or a one-off price, quantity, coupon or discount, tax
+    rates, trial), how it ends (an end date or a number of billing periods), and what entering it does
+    (proration, anchor). `start_at`/`end_at` are computed from the sequence by the schedule's service on
+    every save; they are never typed. A pause can later be one more kind of interval in the same
+    sequence: every later phase's dates move with it."""
+
+    schedule = models.ForeignKey(
+        SubscriptionSchedule, on_delete=models.CASCADE, related_name="phases", verbose_name=_("programação")
+    )
+    position = models.PositiveSmallIntegerField(_("ordem"))
+    start_at = models.DateTimeField(_("início"))
+    end_at = models.DateTimeField(_("fim"))
+    plan = models.ForeignKey(
+        "plans.Plan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plano"),
+    )
+    price_name = models.CharField(_("descrição do preço avulso"), max_length=120, blank=True)
+    price_amount = models.BigIntegerField(_("preço avulso"), null=True, blank=True)
+    price_interval_unit = models.CharField(_("a cada"), max_length=10, blank=True)
+    price_interval_count = models.PositiveSmallIntegerField(_("intervalo"), null=True, blank=True)
+    quantity = models.PositiveIntegerField(_("quantidade"), default=1, validators=[MinValueValidator(1)])
+    coupon = models.ForeignKey(
+        "plans.Coupon",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cupom"),
+    )
+    discount_percent = models.DecimalField(
+        _("desconto (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    tax_rates = models.ManyToManyField(
+        "plans.TaxRate", blank=True, related_name="+", verbose_name=_("impostos")
+    )
+    trial_days = models.PositiveSmallIntegerField(_("dias de teste"), null=True, blank=True)
+    end_date = models.DateTimeField(_("termina em"), null=True, blank=True)
+    iterations = models.PositiveSmallIntegerField(_("períodos"), null=True, blank=True)
+    proration = models.CharField(
+        _("ao entrar"), max_length=10, choices=PhaseProration.choices, default=PhaseProration.PRORATE
+    )
+    anchor = models.CharField(
+        _("ciclo de cobrança"), max_length=12, choices=PhaseAnchor.choices, default=PhaseAnchor.AUTOMATIC
+    )
+
+    class Meta:
+        verbose_name = _("fase da programação")
+        verbose_name_plural = _("fases da programação")
+        ordering = ["schedule", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "position"], name="schedule_phase_unique_position"),
+        ]
+
+    def __str__(self):
+        return _("Fase %(n)s") % {"n": self.position + 1}
+
+    @property
+    def price(self):
+        """The plan, or the one-off price read like one."""
+        return price_terms(self.plan, self.custom_price)
+
+    @property
+    def custom_price(self) -> dict | None:
+        if self.plan_id is not None or self.price_amount is None:
+            return None
+        return {
+            "name": self.price_name or str(_("Preço avulso")),
+            "amount": self.price_amount,
+            "interval_unit": self.price_interval_unit,
+            "interval_count": self.price_interval_count or 1,
+        }

@@ -254,3 +254,41 @@ def with_row_action_facts(queryset: QuerySet[Subscription]) -> QuerySet[Subscrip
 def subscriber_export_list_queryset() -> QuerySet[SubscriberExport]:
     """Recorded exports for Assinantes > Exportações (scoped by the view), newest first, with who ran them."""
     return SubscriberExport.objects.select_related("user").order_by("-created_at", "-pk")
+
+
+def schedule_phases(schedule) -> list:
+    """A schedule's phases in order, with what the timeline and the editor print (two queries)."""
+    return list(
+        schedule.phases.select_related("plan", "coupon").prefetch_related("tax_rates").order_by("position")
+    )
+
+
+def schedule_card(subscription) -> dict:
+    """The Programação card: the live schedule (else the latest one) and its phases, each with its price
+    per period after quantity and discount (before taxes), and which one runs now."""
+    from plans.choices import CouponKind
+    from subscribers.pricing import subscription_amount
+
+    schedule = subscription.schedules.order_by("-created_at", "-pk").first()
+    if schedule is None:
+        return {"schedule": None, "phases": []}
+    phases = schedule_phases(schedule)
+    for phase in phases:
+        gross_price = phase.price.price
+        percent = phase.discount_percent
+        fixed = None
+        if phase.coupon is not None:
+            if phase.coupon.kind == CouponKind.PERCENT:
+                percent = phase.coupon.percent_off
+            else:
+                fixed = phase.coupon.amount_off
+        phase.period_amount = subscription_amount(
+            price=gross_price,
+            quantity=phase.quantity,
+            discount_type="percent" if percent else "fixed" if fixed else "",
+            discount_percent=percent,
+            discount_amount=fixed,
+        )
+        phase.is_current = schedule.is_live and schedule.current_position == phase.position
+        phase.is_past = schedule.current_position is not None and phase.position < schedule.current_position
+    return {"schedule": schedule, "phases": phases}

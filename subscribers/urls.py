@@ -58,6 +58,22 @@ urlpatterns = [
         views.SubscriptionCancelPreviewView.as_view(),
         name="subscription_cancel_preview",
     ),
+    # Programação: the phase editor, release, cancel with the subscription.
+    path(
+        "planos/assinaturas/<int:pk>/programacao/",
+        views.SubscriptionScheduleView.as_view(),
+        name="subscription_schedule",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/programacao/liberar/",
+        views.SubscriptionScheduleReleaseView.as_view(),
+        name="subscription_schedule_release",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/programacao/cancelar/",
+        views.SubscriptionScheduleCancelView.as_view(),
+        name="subscription_schedule_cancel",
+    ),
     path(
         "planos/assinaturas/<int:pk>/remover/",
         views.SubscriptionRemoveView.as_view(),

@@ -1,4 +1,5 @@
-"""Normalizers and validators for a customer's identifiers (e-mail, @handle, CPF/CNPJ, phone).
+"""Normalizers and validators for a customer's identifiers (e-mail, @handle, CPF/CNPJ, phone) and for a
+typed card number.
 
 The model's field validators, the customer form and the customer services all use these, so a value
 is cleaned and judged the same way whoever saves it (screen, admin, import, API).
@@ -116,3 +117,38 @@ def format_phone(value: str) -> str:
     if number.country_code == 55:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# The card-number rule the contract form, Alterar cartão and `subscription_change_card` share.
+CARD_MIN_DIGITS, CARD_MAX_DIGITS = 13, 19
+
+
+def luhn_valid(digits: str) -> bool:
+    """The check digit every card number carries (ISO/IEC 7812): catches most typos."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def card_digits(raw: str) -> str:
+    """The digits of a typed card number (spaces and hyphens allowed); ValidationError if it cannot be
+    a card: other characters, not 13–19 digits, or a wrong check digit."""
+    digits = raw.replace(" ", "").replace("-", "")
+    if not digits.isascii() or not digits.isdigit():
+        raise ValidationError(
+            _("O número do cartão deve ter apenas dígitos (espaços e hífens são aceitos)."),
+            code="card_characters",
+        )
+    if not CARD_MIN_DIGITS <= len(digits) <= CARD_MAX_DIGITS:
+        raise ValidationError(
+            _("O número do cartão deve ter de %(min)d a %(max)d dígitos."),
+            code="card_length",
+            params={"min": CARD_MIN_DIGITS, "max": CARD_MAX_DIGITS},
+        )
+    if not luhn_valid(digits):
+        raise ValidationError(_("Número de cartão inválido: confira os dígitos."), code="card_checksum")
+    return digits

@@ -30,18 +30,18 @@ from billing.models import (
     Refund,
     SandboxCharge,
 )
+from core.models import Event
 from notifications.automations.choices import ActionKind, Trigger
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.models import (
     CustomerEmailSettings,
     CustomerEmailTemplate,
     EmailSending,
-    Event,
     WebhookDelivery,
     WebhookDeliveryAttempt,
     WebhookEndpoint,
 )
-from notifications.services.signing import generate_secret
+from notifications.webhooks.services.signing import generate_secret
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
@@ -432,7 +432,7 @@ class ProviderIntegrationFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def token(obj, create, extracted, **kwargs):
-        from notifications.automations import crypto
+        from notifications import crypto
 
         value = extracted or "Bearer tok_segredo_1234"
         obj.token_encrypted, obj.token_last4 = crypto.encrypt(value), value[-4:]
@@ -541,7 +541,7 @@ def show_every_column(monkeypatch, table_name: str) -> None:
     what the columns render rather than which are shown."""
     import dataclasses
 
-    from accounts.table_config import CONFIGURABLE_TABLES
+    from core.table_config import CONFIGURABLE_TABLES
 
     config = CONFIGURABLE_TABLES[table_name]
     every = tuple(name for name, _header in config.choices())

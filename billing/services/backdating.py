@@ -53,7 +53,7 @@ def draft_due_invoices(*, subscription, tax_rates, now) -> list[RenewalDraft]:
             break
         draft = draft_renewal(
             subscription=state,
-            plan=subscription.plan,
+            plan=subscription.price_terms,
             periods_billed=len(drafts),
             taxes=taxes,
             tz=tz,

@@ -31,7 +31,6 @@ per subscription and period, one successful payment per invoice, unique idempote
 line of defence: a violation rolls the whole batch back.
 """
 
-import datetime as dt
 from types import SimpleNamespace
 
 from django.db import connection, transaction
@@ -52,14 +51,23 @@ from billing.choices import (
 from billing.gateways import ChargeRequest, get_gateway
 from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, decline_reason, lock_subscription, payment_payload
+from billing.services.dunning import next_retry_at
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
 from billing.services.renewal import RenewalDraft, draft_renewal
+from billing.services.schedules import enter_due_phases
 from billing.services.states import bulk_transition
 from core.bulk import in_values, insert_rows, reserve_pks
+from core.events import EventType
 from core.outbox import emit_many
 from plans.models import Coupon
-from subscribers.choices import TRANSITIONS, EventKind, PaymentMethod, SubscriptionStatus
-from subscribers.models import Subscription, SubscriptionEvent
+from subscribers.choices import (
+    LIVE_SCHEDULE_STATUSES,
+    TRANSITIONS,
+    EventKind,
+    PaymentMethod,
+    SubscriptionStatus,
+)
+from subscribers.models import Subscription, SubscriptionEvent, SubscriptionSchedule, price_terms
 from subscribers.services import subscription_payload
 from subscribers.services.billing import BILLING_EVENT_TYPES
 
@@ -94,6 +102,7 @@ FIELDS = (
     "discount_percent",
     "discount_amount",
     "discount_periods",
+    "custom_price",
 )
 # The methods the sandbox collects (a "manual" subscription is paid by staff, one at a time).
 BATCHED_METHODS = (PaymentMethod.CARD, PaymentMethod.BOLETO, PaymentMethod.PIX)
@@ -153,6 +162,11 @@ def renewals_batchable(subscription_ids, now):
     lapsed_payments = Payment.objects.filter(
         invoice__subscription=OuterRef("pk"), status=PaymentStatus.PENDING, expires_at__lte=now
     )
+    mid_period_phases = SubscriptionSchedule.objects.filter(
+        subscription=OuterRef("pk"),
+        status__in=sorted(LIVE_SCHEDULE_STATUSES),
+        next_phase_at__lt=OuterRef("next_invoice_at"),
+    )
     # A customer with a credit balance in the subscription's currency renews through the per-subscription
     # path, which consumes the balance first (billing.services.credit): this path never sees credit.
     credit = (
@@ -177,6 +191,8 @@ def renewals_batchable(subscription_ids, now):
         .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
         .exclude(Exists(open_invoices))
         .exclude(Exists(lapsed_payments))
+        # A schedule's phase starting before this billing date is billed (prorated) by the row writer.
+        .exclude(Exists(mid_period_phases))
         .alias(credit_balance=Subquery(credit))
         .filter(Q(credit_balance__isnull=True) | Q(credit_balance=0))
         .order_by("pk")
@@ -238,12 +254,12 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
         for renewal in renewals:
             invoice = invoices[renewal.pk]
             lines += [_line_row(line, invoice.id) for line in renewal.draft.totals.lines]
-            events.append((renewal.merchant_id, "invoice.created", invoice_payload(invoice)))
+            events.append((renewal.merchant_id, EventType.INVOICE_CREATED, invoice_payload(invoice)))
             outcomes[renewal.pk] = "succeeded"
             if renewal.draft.charge is None:
                 # Nothing to charge: paid at once, like the per-subscription path (no payment).
                 invoice.status, invoice.paid_at = PAID, now
-                events.append((renewal.merchant_id, "invoice.paid", invoice_payload(invoice)))
+                events.append((renewal.merchant_id, EventType.INVOICE_PAID, invoice_payload(invoice)))
                 continue
             payment, result = payments[renewal.pk], results[renewal.pk]
             payment.gateway_reference = result.reference or payment.gateway_reference
@@ -252,20 +268,24 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
             if result.status == SUCCEEDED and not renewal.draft.last_installment:
                 payment.status, payment.settled_at = SUCCEEDED, now
                 invoice.status, invoice.amount_paid, invoice.paid_at = PAID, invoice.total, now
-                events.append((renewal.merchant_id, "payment.succeeded", payment_payload(payment)))
-                events.append((renewal.merchant_id, "invoice.paid", invoice_payload(invoice)))
+                events.append((renewal.merchant_id, EventType.PAYMENT_SUCCEEDED, payment_payload(payment)))
+                events.append((renewal.merchant_id, EventType.INVOICE_PAID, invoice_payload(invoice)))
             elif result.status == PENDING:
                 # A boleto/pix issued: it waits for its payment (or its expiry) on an active subscription.
                 payment.status, payment.expires_at = PENDING, result.expires_at
-                events.append((renewal.merchant_id, "payment.pending", payment_payload(payment)))
-            elif result.status == FAILED and invoice.attempt_count <= policy.retries:
+                events.append((renewal.merchant_id, EventType.PAYMENT_PENDING, payment_payload(payment)))
+            elif result.status == FAILED and (
+                retry_at := next_retry_at(policy=policy, attempt_count=invoice.attempt_count, failed_at=now)
+            ):
                 # A decline with retries left: the retry is scheduled and the subscription is past due.
                 payment.status = FAILED
                 payment.failure_code = result.failure_code or "failed"
                 payment.failure_message = result.failure_message[:255]
-                invoice.next_attempt_at = now + dt.timedelta(hours=policy.retry_interval_hours)
-                events.append((renewal.merchant_id, "payment.failed", payment_payload(payment)))
-                events.append((renewal.merchant_id, "invoice.payment_failed", invoice_payload(invoice)))
+                invoice.next_attempt_at = retry_at
+                events.append((renewal.merchant_id, EventType.PAYMENT_FAILED, payment_payload(payment)))
+                events.append(
+                    (renewal.merchant_id, EventType.INVOICE_PAYMENT_FAILED, invoice_payload(invoice))
+                )
                 reason = decline_reason(invoice, payment)
                 statuses[renewal.pk] = PAST_DUE
                 timeline.append(_timeline_row(renewal, ACTIVE, PAST_DUE, reason, now))
@@ -298,15 +318,46 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
     return outcomes
 
 
+def _enter_phases(subscription_ids, now) -> list:
+    """The chunk's rows, after entering the schedule phases that start on the billing date being renewed:
+    the same step as the row writer (billing.services.schedules), for these few subscriptions one at a
+    time, then their rows read again (a phase may have ended the subscription or moved its billing date)."""
+    rows = list(renewals_batchable(subscription_ids, now))
+    starting = set(
+        SubscriptionSchedule.objects.filter(
+            subscription_id__in=in_values([row[0] for row in rows]),
+            status__in=sorted(LIVE_SCHEDULE_STATUSES),
+            next_phase_at__lte=now,
+        ).values_list("subscription_id", flat=True)
+    )
+    if not starting:
+        return rows
+    for subscription in Subscription.objects.filter(pk__in=sorted(starting)).select_related(
+        "merchant", "plan", "customer"
+    ):
+        enter_due_phases(subscription, now=now)
+    again = {row[0]: row for row in renewals_batchable(sorted(starting), now)}
+    return [
+        again.get(row[0]) if row[0] in starting else row
+        for row in rows
+        if row[0] not in starting or row[0] in again
+    ]
+
+
 def _lock_and_draft(subscription_ids, now) -> list[_Renewal]:
     candidates = []
     zones, plans = {}, {}
-    for row in renewals_batchable(subscription_ids, now):
+    for row in _enter_phases(subscription_ids, now):
         renewal = _Renewal(row)
         name = renewal.merchant__timezone
         if name not in zones:
             zones[name] = Merchant(timezone=name).tzinfo
         renewal.tz = zones[name]
+        if renewal.custom_price:
+            # A schedule phase's one-off price, read like a plan (subscribers.models.price_terms).
+            renewal.plan = price_terms(None, renewal.custom_price)
+            candidates.append(renewal)
+            continue
         if renewal.plan_id not in plans:
             plans[renewal.plan_id] = SimpleNamespace(
                 name=renewal.plan__name,

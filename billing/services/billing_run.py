@@ -25,12 +25,13 @@ from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
 from billing.services.credit import credit_apply_to_invoice
 from billing.services.invoicing import allocate_invoice_numbers, subscription_taxes
-from billing.services.renewal import draft_renewal, renewal_write
+from billing.services.renewal import draft_renewal, pending_change_terms, renewal_write
+from billing.services.schedules import enter_due_phases
 from billing.services.states import invoice_move, payment_move
 from core import heartbeat
 from core.queues import BILLING, enqueue
-from subscribers.choices import SubscriptionStatus
-from subscribers.models import Subscription
+from subscribers.choices import LIVE_SCHEDULE_STATUSES, SubscriptionStatus
+from subscribers.models import Subscription, SubscriptionSchedule
 from subscribers.services import subscription_apply_billing
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,21 @@ def expiries_due(now):
     )
 
 
+def phases_due(now):
+    """Schedules whose next phase (or end) has come, on a subscription billing runs for."""
+    return SubscriptionSchedule.objects.filter(
+        status__in=sorted(LIVE_SCHEDULE_STATUSES),
+        next_phase_at__lte=now,
+        subscription__status__in=BILLABLE,
+    )
+
+
 def due_subscription_ids(now, *, merchant=None) -> dict[int, list[int]]:
-    """merchant id → ids of subscriptions with due work (renewal, retry or a lapsed boleto/pix)."""
+    """merchant id → ids of subscriptions with due work (renewal, retry, a lapsed boleto/pix or a
+    schedule's phase change)."""
     scope = {"merchant": merchant} if merchant is not None else {}
     rows = set(renewals_due(now).filter(**scope).values_list("merchant_id", "pk"))
+    rows |= set(phases_due(now).filter(**scope).values_list("merchant_id", "subscription_id"))
     rows |= set(retries_due(now).filter(**scope).values_list("merchant_id", "subscription_id"))
     rows |= set(expiries_due(now).filter(**scope).values_list("merchant_id", "invoice__subscription_id"))
     due: dict[int, list[int]] = {}
@@ -156,6 +168,8 @@ def _renew(subscription, now) -> list[str]:
     writer, then charged (the first attempt of the drafted charge)."""
     outcomes = []
     for _pass in range(MAX_PERIODS_PER_PASS):
+        # A schedule's phase starting by now (and by this billing date) first: its terms bill the period.
+        enter_due_phases(subscription, now=now)
         start = subscription.next_invoice_at
         if (
             subscription.status not in BILLABLE
@@ -167,7 +181,7 @@ def _renew(subscription, now) -> list[str]:
         _apply_pending_change(subscription, now)
         draft = draft_renewal(
             subscription=subscription,
-            plan=subscription.plan,
+            plan=subscription.price_terms,
             periods_billed=subscription.invoices.filter(kind=InvoiceKind.RECURRING).count(),
             taxes=subscription_taxes(subscription),
             tz=subscription.merchant.tzinfo,
@@ -213,10 +227,10 @@ def _renew(subscription, now) -> list[str]:
 
 def _apply_pending_change(subscription, now) -> None:
     """A plan or quantity change chosen "no próximo ciclo" takes effect with the first new period."""
-    if subscription.pending_plan_id is None and subscription.pending_quantity is None:
+    pending = pending_change_terms(subscription)
+    if pending is None:
         return
-    plan = subscription.pending_plan or subscription.plan
-    quantity = subscription.pending_quantity or subscription.quantity
+    plan, quantity = pending
     subscription_apply_billing(
         subscription=subscription,
         now=now,

@@ -151,8 +151,8 @@ def invoice_charge_now(*, invoice: Invoice, actor, now=None):
 
 
 def subscription_ended_charges(subscription, *, now) -> None:
-    """An ended subscription keeps no open charge (named by settings.SUBSCRIPTION_ENDED_HOOK; subscribers
-    calls it in the transaction that ends the subscription, holding its lock).
+    """An ended subscription keeps no open charge (the extension point subscribers.subscription_ended;
+    subscribers calls it in the transaction that ends the subscription, holding its lock).
 
     Its live boletos/pix are withdrawn and their invoices voided (`payment.canceled`, `invoice.voided`);
     an invoice never attempted is voided; one whose charges failed (dunning under way) stays owed as

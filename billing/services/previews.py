@@ -1,9 +1,9 @@
 """Previews of changes that move money, computed by the very functions that bill (docs/money.md: "Every
 change that moves money is previewed before it is confirmed, by the same functions that bill").
 
-Nothing here writes. The subscription screens reach these through named hooks
-(settings.SUBSCRIPTION_MONEY_PREVIEW_HOOK, settings.CANCEL_MONEY_PREVIEW_HOOK): subscribers may not
-import billing. A preview is what confirming at the same instant bills, to the centavo.
+Nothing here writes. The subscription screens reach these through extension points
+(subscribers.change_money_preview, subscribers.cancel_money_preview; billing/apps.py provides them):
+subscribers may not import billing. A preview is what confirming at the same instant bills, to the centavo.
 """
 
 import copy

@@ -5,8 +5,8 @@ old terms and a charge for the rest of the period at the new ones, to the second
 discount and taxes of the period it credits or charges (billing.calculations.prorated_line), so the
 customer is credited and charged what they actually pay. `proration_totals` is the invoice those lines
 make; the preview screens call it too, so what is shown is what is billed. `prorate_plan_change` turns
-it into an invoice of kind "proration"; subscribers calls it through the named hook
-`settings.SUBSCRIPTION_PLAN_CHANGE_HOOK` (subscribers may not import billing). A net credit goes to
+it into an invoice of kind "proration"; subscribers calls it through the extension point
+`subscribers.plan_change` (subscribers may not import billing). A net credit goes to
 the customer's credit balance (billing.services.credit); a net charge first consumes that balance.
 """
 
@@ -43,6 +43,7 @@ from billing.services.invoicing import (
     taxes_of,
 )
 from billing.services.states import invoice_move
+from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import SubscriptionStatus
 from subscribers.services import subscription_apply_billing, subscription_update
@@ -354,7 +355,7 @@ def proration_invoice_create(*, subscription, totals: InvoiceTotals, now) -> tup
     invoice_lines_create(invoice, totals)
     emit(
         merchant=subscription.merchant,
-        type="invoice.created",
+        type=EventType.INVOICE_CREATED,
         payload={**invoice_payload(invoice), "kind": invoice.kind, "credited_to_balance": totals.credit},
     )
     credit_from_invoice(invoice=invoice, amount=totals.credit)
@@ -411,7 +412,7 @@ def prorate_plan_change(
     previous=None,
     old_tax_rates=None,
 ):
-    """The SUBSCRIPTION_PLAN_CHANGE_HOOK: bills a plan or quantity change applied now.
+    """The extension point subscribers.plan_change: bills a plan or quantity change applied now.
 
     Called by `subscription_update` inside its transaction, with the subscription locked and already
     on its new terms; `previous` is a copy of it from before the edit (its discount and coupon) and
@@ -477,7 +478,7 @@ def prorate_plan_change(
 
 
 def credit_unused_time(*, subscription, now: dt.datetime | None = None):
-    """The SUBSCRIPTION_CANCEL_CREDIT_HOOK: a cancellation "agora, creditando o tempo não usado" credits
+    """Provides subscribers.cancel_credit: a cancellation "agora, creditando o tempo não usado" credits
     the unused rest of the paid period, at what it cost (discount and taxes included), to the customer's
     credit balance through a proration invoice of total 0. Called by `subscription_cancel` inside its
     transaction, with the subscription locked and still in its period. Returns the timeline note, or

@@ -18,6 +18,7 @@ from billing.gateways import GatewayError, RefundResult, get_gateway
 from billing.models import Invoice, Payment, Refund
 from billing.services.charging import lock_subscription
 from billing.services.states import payment_move, payment_payload
+from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
 from subscribers.choices import PaymentMethod, SubscriptionAction, SubscriptionStatus
@@ -54,8 +55,8 @@ def refund_refusal(subscription: Subscription) -> ValidationError | None:
 def refund_row_refusal(subscription: Subscription, *, has_paid_payment: bool) -> str | None:
     """The refund rule for one row of a list, without a query: the service's refusal message, or
     None when a refund may be offered. `has_paid_payment` (a successful payment not yet refunded in
-    full) is annotated by the list's queryset. Named by settings.SUBSCRIPTION_REFUND_REFUSAL_HOOK, so
-    subscribers' screens can ask without importing billing."""
+    full) is annotated by the list's queryset. Provided as the extension point subscribers.refund_refusal,
+    so subscribers' screens can ask without importing billing."""
     refusal = refund_refusal(subscription)
     if refusal is not None:
         return refusal.messages[0]
@@ -153,7 +154,7 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
     invoice.save(update_fields=["amount_refunded"])
     emit(
         merchant=subscription.merchant,
-        type="payment.refunded",
+        type=EventType.PAYMENT_REFUNDED,
         payload={**payment_payload(payment), "refund": refund_payload(refund)},
     )
     if fully_refunded:

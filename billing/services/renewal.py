@@ -32,6 +32,7 @@ from billing.calculations import (
 from billing.choices import Gateway, InvoiceKind, InvoiceStatus
 from billing.models import Invoice
 from billing.services.invoicing import invoice_lines_create, invoice_payload
+from core.events import EventType
 from core.outbox import emit
 from plans.periods import add_interval, period_containing
 from subscribers.choices import PaymentMethod
@@ -65,6 +66,16 @@ def invoice_charge_key(invoice, attempt: int) -> str:
 
 def gateway_for_method(payment_method: str) -> str:
     return Gateway.MANUAL if payment_method == PaymentMethod.MANUAL else Gateway.SANDBOX
+
+
+def pending_change_terms(subscription):
+    """(plan, quantity) of a change chosen "no próximo ciclo" (`pending_plan` / `pending_quantity`), which
+    takes effect with the first new period; None when none is pending. Read by the billing run when it
+    applies the change and by the upcoming-invoices preview (billing.services.upcoming)."""
+    if subscription.pending_plan_id is None and subscription.pending_quantity is None:
+        return None
+    plan = subscription.pending_plan or subscription.plan
+    return plan, subscription.pending_quantity or subscription.quantity
 
 
 def period_end(start, *, anchor, unit: str, count: int, tz):
@@ -252,5 +263,5 @@ def renewal_write(*, subscription, draft: RenewalDraft, number: int) -> Invoice 
             return None
         raise
     invoice_lines_create(invoice, draft.totals)
-    emit(merchant=subscription.merchant, type="invoice.created", payload=invoice_payload(invoice))
+    emit(merchant=subscription.merchant, type=EventType.INVOICE_CREATED, payload=invoice_payload(invoice))
     return invoice

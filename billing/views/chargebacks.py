@@ -1,54 +1,15 @@
 """Registrar chargeback: staff record a card payment the customer's bank took back."""
 
-from decimal import Decimal
-
-from django import forms
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import MerchantUpdateView
 from accounts.permissions import Action
 from billing import selectors
+from billing.forms import ChargebackForm
 from billing.services.chargebacks import chargeable_amount, chargeback_refusal, record_chargeback
-from core.forms import MoneyField
 from core.money import format_money
-
-
-class ChargebackForm(forms.Form):
-    """How much the bank took back (blank: everything still ours) and the bank's reason and reference."""
-
-    amount = MoneyField(
-        label=_("Valor contestado"),
-        required=False,
-        min_value=Decimal("0.01"),
-        error_messages={"min_value": _("O valor do chargeback deve ser maior que zero.")},
-    )
-    reason = forms.CharField(
-        label=_("Motivo informado pelo banco"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
-    )
-    gateway_reference = forms.CharField(
-        label=_("Referência da disputa no gateway"),
-        required=False,
-        max_length=100,
-        error_messages={"max_length": _("A referência pode ter no máximo %(limit_value)d caracteres.")},
-    )
-
-    def __init__(self, *args, merchant=None, instance=None, **kwargs):
-        self.merchant = merchant
-        self.instance = instance
-        super().__init__(*args, **kwargs)
-        if instance is not None:
-            available = format_money(chargeable_amount(instance), instance.currency)
-            self.fields["amount"].currency = instance.currency
-            self.fields["amount"].help_text = _("Deixe em branco para o total: %(amount)s.") % {
-                "amount": available
-            }
-            self.fields["amount"].widget.attrs["placeholder"] = available
+from core.views import MerchantUpdateView
 
 
 class PaymentChargebackView(MerchantUpdateView):

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import MerchantActionView, MerchantDetailView, MerchantListView
 from accounts.permissions import Action
 from billing import selectors
 from billing.choices import InvoiceAction, PaymentStatus
@@ -20,6 +19,7 @@ from billing.services.invoice_actions import (
 )
 from billing.tables import InvoiceTable
 from core.money import format_money
+from core.views import MerchantActionView, MerchantDetailView, MerchantListView
 
 
 class InvoiceListView(MerchantListView):

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.generic import MerchantActionView, MerchantListView
 from accounts.permissions import Action
 from billing import selectors
 from billing.choices import Gateway, PaymentStatus
@@ -21,6 +20,7 @@ from billing.models import Payment
 from billing.services.charging import payment_settle
 from billing.tables import PaymentTable
 from core.money import format_money
+from core.views import MerchantActionView, MerchantListView
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 # A callback body is two short fields; anything much larger is not one.

@@ -1,12 +1,9 @@
 """Reembolsar: give back a canceled subscription's last payment, in full or in part."""
 
-from decimal import Decimal
-
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import MerchantUpdateView, ReturnToNextMixin
 from accounts.permissions import Action
+from billing.forms import RefundForm
 from billing.services.refunds import (
     NOTHING_TO_REFUND,
     last_paid_payment,
@@ -14,40 +11,9 @@ from billing.services.refunds import (
     refundable_amount,
     subscription_refund,
 )
-from core.forms import MoneyField
 from core.money import format_money
+from core.views import MerchantUpdateView, ReturnToNextMixin
 from subscribers.models import Subscription
-
-
-class RefundForm(forms.Form):
-    """How much to give back (blank: everything still refundable) and why. The service checks the
-    amount again against the payment under its lock."""
-
-    amount = MoneyField(
-        label=_("Valor a reembolsar"),
-        required=False,
-        min_value=Decimal("0.01"),
-        error_messages={"min_value": _("O valor do reembolso deve ser maior que zero.")},
-    )
-    reason = forms.CharField(
-        label=_("Motivo"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
-    )
-
-    def __init__(self, *args, merchant=None, instance=None, payment=None, **kwargs):
-        self.merchant = merchant
-        self.instance = instance
-        super().__init__(*args, **kwargs)
-        if payment is not None:
-            remaining = format_money(refundable_amount(payment), payment.currency)
-            self.fields["amount"].currency = payment.currency
-            self.fields["amount"].help_text = _(
-                "Deixe em branco para reembolsar o total ainda reembolsável: %(amount)s."
-            ) % {"amount": remaining}
-            self.fields["amount"].widget.attrs["placeholder"] = remaining
 
 
 class SubscriptionRefundView(ReturnToNextMixin, MerchantUpdateView):

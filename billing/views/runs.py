@@ -6,8 +6,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from accounts.generic import MerchantDetailView, MerchantListView
-from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from billing import selectors
 from billing.choices import BillingRunTrigger
@@ -16,6 +14,7 @@ from billing.services.billing_run import billing_run_start
 from billing.tables import BillingRunTable
 from core.heartbeat import cluster_status
 from core.queues import QUEUES
+from core.views import MerchantDetailView, MerchantListView, MerchantScopedMixin
 
 # htmx polls a running run's progress this often (see billing/partials/run_progress.html).
 POLL_SECONDS = 2

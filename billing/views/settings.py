@@ -3,11 +3,11 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import MerchantUpdateView
 from accounts.permissions import Action
 from billing.forms import BillingSettingsForm
 from billing.models import BillingSettings
 from billing.services.settings import billing_settings_update
+from core.views import MerchantUpdateView
 
 
 class BillingSettingsView(MerchantUpdateView):
@@ -27,9 +27,7 @@ class BillingSettingsView(MerchantUpdateView):
         return super().dispatch(request, *args, **kwargs)
 
     def perform(self, form):
-        return billing_settings_update(
-            merchant=self.request.merchant, actor=self.request.user, **form.settings_fields()
-        )
+        return billing_settings_update(merchant=self.request.merchant, **form.settings_fields())
 
     def get_success_url(self):
         return reverse("billing:settings")

@@ -4,22 +4,12 @@ them); credentials and signing secrets are never shown here."""
 from django.contrib import admin
 from django.db import models
 
+from notifications.admin_mixins import ReadOnlyAdminMixin
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ProviderIntegration)
-class ProviderIntegrationAdmin(_ReadOnly, admin.ModelAdmin):
+class ProviderIntegrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "merchant", "kind", "url", "created_at"]
     list_filter = ["merchant", "kind"]
     search_fields = ["name", "url", "merchant__name"]
@@ -29,7 +19,7 @@ class ProviderIntegrationAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Automation)
-class AutomationAdmin(_ReadOnly, admin.ModelAdmin):
+class AutomationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "merchant", "trigger", "action", "is_enabled", "last_error_at", "last_run_at"]
     list_filter = ["merchant", "trigger", "action", "is_enabled"]
     search_fields = ["name", "merchant__name", "webhook_url"]
@@ -40,7 +30,7 @@ class AutomationAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(AutomationRun)
-class AutomationRunAdmin(_ReadOnly, admin.ModelAdmin):
+class AutomationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "automation",
         "event_type",

@@ -5,8 +5,8 @@ from core.forms import MoneyField
 from notifications.automations.choices import ActionKind, Trigger
 from notifications.automations.models import Automation, ProviderIntegration
 from notifications.automations.services import AUTOMATION_FIELDS
-from notifications.choices import CustomerEmailKind
-from notifications.services.security import url_refusal
+from notifications.emails.choices import CustomerEmailKind
+from notifications.webhooks.services.security import url_refusal
 from plans.models import Plan
 from subscribers.choices import CancelOrigin, PaymentMethod
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.automations.choices import IntegrationKind
-from notifications.automations.crypto import CredentialUnreadable
-from notifications.services.dispatch import AttemptResult, post_json
+from notifications.crypto import CredentialUnreadable
+from notifications.webhooks.services.dispatch import AttemptResult, post_json
 
 
 class IntegrationError(Exception):

@@ -3,7 +3,7 @@
 import notifications.fields
 from django.db import migrations
 
-from notifications.automations import crypto
+from notifications import crypto
 
 # (model, columns) holding signing secrets, written in clear until this migration.
 SECRET_COLUMNS = [("webhookendpoint", ["secret", "previous_secret"]), ("automation", ["signing_secret"])]

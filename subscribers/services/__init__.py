@@ -3,7 +3,7 @@
 from subscribers.services._common import _payload as subscription_payload
 from subscribers.services._common import refusal_message
 from subscribers.services.billing import subscription_apply_billing, subscription_note_billing
-from subscribers.services.changes import plan_change_hook, subscription_change_card, subscription_update
+from subscribers.services.changes import subscription_change_card, subscription_update
 from subscribers.services.contract import first_invoices, subscription_contract_preview, subscription_create
 from subscribers.services.customers import customer_create, customer_update
 from subscribers.services.deletion import deletion_summary, subscription_delete
@@ -22,7 +22,6 @@ __all__ = [
     "customer_create",
     "customer_update",
     "deletion_summary",
-    "plan_change_hook",
     "refusal_message",
     "subscription_apply_billing",
     "subscription_cancel",

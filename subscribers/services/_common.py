@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from subscribers import extension_points
 from subscribers.choices import (
     TRANSITIONS,
     DiscountType,
@@ -185,9 +186,6 @@ def _check_tax_rates(*, merchant, tax_rates, kept=()) -> None:
 
 
 def _end_charges(subscription: Subscription, *, now) -> None:
-    """An ended subscription keeps no open charge: billing withdraws them, in this transaction. Named by
-    settings.SUBSCRIPTION_ENDED_HOOK (billing builds on subscribers, so it is looked up by name)."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
-    import_string(settings.SUBSCRIPTION_ENDED_HOOK)(subscription, now=now)
+    """An ended subscription keeps no open charge: billing withdraws them, in this transaction (the
+    extension point subscribers.subscription_ended; billing builds on subscribers)."""
+    extension_points.subscription_ended(subscription, now=now)

@@ -4,14 +4,14 @@ import copy
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from core.events import EventType
 from core.outbox import emit
+from subscribers import extension_points
 from subscribers.choices import (
     DiscountType,
     EventKind,
@@ -33,6 +33,7 @@ from subscribers.services._common import (
     _refuse,
 )
 from subscribers.services.contract import _card_fields, _check_coupon
+from subscribers.validators import card_digits
 
 # `coupon` default of subscription_update: leave the coupon as it is.
 KEEP = object()
@@ -61,7 +62,7 @@ def subscription_update(
 
     A plan or quantity change waits for the next renewal (`pending_plan` / `pending_quantity`, applied
     by the billing run) unless `apply="now"` (or the subscription has not started): then it takes effect
-    at once and the plan-change hook (settings.SUBSCRIPTION_PLAN_CHANGE_HOOK, billing's proration) bills
+    at once and the extension point subscribers.plan_change (billing's proration) bills
     the rest of the paid period, in this same transaction. Choosing the current terms again drops a
     change that was waiting. Other terms always change at once.
 
@@ -157,7 +158,7 @@ def subscription_update(
         data["apply"] = "next_cycle"
     elif terms_change:
         data["apply"] = "now"
-        hook = plan_change_hook()
+        hook = extension_points.plan_change
         note = hook(
             subscription=subscription,
             old_plan=old_plan,
@@ -170,18 +171,11 @@ def subscription_update(
             data["proration"] = note
     _record(subscription, kind=EventKind.EDITED, actor=actor, data=data, at=now)
     emit(
-        merchant=merchant, type="subscription.updated", payload={**_payload(subscription), "changes": changes}
+        merchant=merchant,
+        type=EventType.SUBSCRIPTION_UPDATED,
+        payload={**_payload(subscription), "changes": changes},
     )
     return subscription
-
-
-def plan_change_hook():
-    """The function that bills a plan or quantity change applied now, named by
-    settings.SUBSCRIPTION_PLAN_CHANGE_HOOK (billing builds on subscribers, so it is looked up by name).
-    Called as hook(subscription=, old_plan=, old_quantity=, now=, previous=, old_tax_rates=) inside the
-    edit's transaction (`previous`: a copy of the subscription before the edit); what it
-    returns (a JSON-safe dict or None) is noted on the edit's timeline entry."""
-    return import_string(settings.SUBSCRIPTION_PLAN_CHANGE_HOOK)
 
 
 _EDITABLE = [
@@ -207,8 +201,6 @@ def subscription_change_card(
     numbers as tokens) so the next attempt, or "Cobrar agora", charges the new card. Refused unless the
     subscription is paid by card and still charged; the timeline and `subscription.card_updated` record
     the last four digits of both cards, never the number."""
-    from subscribers.forms import card_digits  # the one card-number rule (digits, length, Luhn)
-
     now = now or timezone.now()
     subscription = _locked(subscription)
     _refuse(subscription, SubscriptionAction.CHANGE_CARD, now=now)
@@ -235,7 +227,7 @@ def subscription_change_card(
     )
     emit(
         merchant=subscription.merchant,
-        type="subscription.card_updated",
+        type=EventType.SUBSCRIPTION_CARD_UPDATED,
         payload={**_payload(subscription), **data},
     )
     return subscription

@@ -3,16 +3,16 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from core.events import EventType
 from core.outbox import emit
 from core.queues import BILLING, enqueue
 from plans.periods import period_containing
+from subscribers import extension_points
 from subscribers.choices import (
     BackdateBilling,
     DiscountType,
@@ -104,11 +104,9 @@ def _enqueue_first_charge(subscription_pk: int) -> None:
 # --- contract dates --------------------------------------------------------------------------------
 def contract_date_bounds(*, merchant, plan, today: dt.date) -> tuple[dt.date, dt.date]:
     """(earliest, latest) contract date accepted for `plan` today: the merchant's "retroativo máximo"
-    and a ceiling a few years ahead. Billing owns the policy
-    (settings.SUBSCRIPTION_CONTRACT_DATE_BOUNDS_HOOK)."""
-    return import_string(settings.SUBSCRIPTION_CONTRACT_DATE_BOUNDS_HOOK)(
-        merchant=merchant, plan=plan, today=today
-    )
+    and a ceiling a few years ahead. Billing owns the policy (extension point
+    subscribers.contract_date_bounds)."""
+    return extension_points.contract_date_bounds(merchant=merchant, plan=plan, today=today)
 
 
 def _check_contract_date(*, merchant, plan, contract_date: dt.date, today: dt.date) -> None:
@@ -138,10 +136,8 @@ def _check_contract_date(*, merchant, plan, contract_date: dt.date, today: dt.da
 
 def first_invoices(*, subscription, tax_rates, now) -> list:
     """The invoices billing will issue for a subscription just contracted (billing's DraftInvoice list:
-    period_start, period_end, totals), by settings.SUBSCRIPTION_FIRST_INVOICES_HOOK."""
-    return import_string(settings.SUBSCRIPTION_FIRST_INVOICES_HOOK)(
-        subscription=subscription, tax_rates=tax_rates, now=now
-    )
+    period_start, period_end, totals), by the extension point subscribers.first_invoices."""
+    return extension_points.first_invoices(subscription=subscription, tax_rates=tax_rates, now=now)
 
 
 def _draft_subscription(
@@ -356,9 +352,9 @@ def subscription_create(
         data=data or None,
         at=now,
     )
-    emit(merchant=merchant, type="subscription.created", payload=_payload(subscription))
+    emit(merchant=merchant, type=EventType.SUBSCRIPTION_CREATED, payload=_payload(subscription))
     if subscription.status in (S.ACTIVE, S.TRIALING):
-        emit(merchant=merchant, type="subscription.access_granted", payload=_payload(subscription))
+        emit(merchant=merchant, type=EventType.SUBSCRIPTION_ACCESS_GRANTED, payload=_payload(subscription))
     if subscription.next_invoice_at is not None and subscription.next_invoice_at <= now:
         # Started and due (not a trial still running): charged now, not at the next schedule tick. On
         # commit, so the task never looks for a subscription a rollback took away.

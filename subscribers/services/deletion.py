@@ -1,13 +1,13 @@
 """The one delete the product allows: within a calendar month of the contract, with a tombstone."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from core.events import EventType
 from core.outbox import emit
+from subscribers import extension_points
 from subscribers.choices import (
     SubscriptionAction,
 )
@@ -16,15 +16,12 @@ from subscribers.services._common import _json_safe, _jsonable, _locked, _payloa
 
 
 # --- delete ----------------------------------------------------------------------------------------
-def billing_history_hook():
-    """Named by settings.SUBSCRIPTION_BILLING_HISTORY_HOOK (billing builds on subscribers). Called as
-    hook(subscription, delete=bool) → {"invoices": n, "payments": n, "blocked_reason": str}."""
-    return import_string(settings.SUBSCRIPTION_BILLING_HISTORY_HOOK)
-
-
 def deletion_summary(subscription: Subscription) -> dict:
     """What a delete removes, for the confirmation screen, and why it can't when money already moved."""
-    return {"events": subscription.events.count(), **billing_history_hook()(subscription, delete=False)}
+    return {
+        "events": subscription.events.count(),
+        **extension_points.billing_history(subscription, delete=False),
+    }
 
 
 @transaction.atomic
@@ -53,7 +50,7 @@ def subscription_delete(*, subscription: Subscription, actor, now=None) -> Subsc
         deleted_by=actor if getattr(actor, "pk", None) else None,
         deleted_at=now,
     )
-    emit(merchant=subscription.merchant, type="subscription.deleted", payload=_payload(subscription))
-    billing_history_hook()(subscription, delete=True)
+    emit(merchant=subscription.merchant, type=EventType.SUBSCRIPTION_DELETED, payload=_payload(subscription))
+    extension_points.billing_history(subscription, delete=True)
     subscription.delete()
     return tombstone

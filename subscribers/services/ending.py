@@ -2,13 +2,13 @@
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from core.events import EventType
 from core.outbox import emit
+from subscribers import extension_points
 from subscribers.choices import (
     CancelOrigin,
     CancelWhen,
@@ -84,7 +84,7 @@ def subscription_cancel(
 
     With `credit_unused_time` (only with `when="now"`), access ends now and the unused rest of the paid
     period is credited to the customer's credit balance, at what it cost (billing, through the named
-    hook settings.SUBSCRIPTION_CANCEL_CREDIT_HOOK, in this transaction). Otherwise nothing is credited:
+    extension point subscribers.cancel_credit, in this transaction). Otherwise nothing is credited:
     cancelling now or on a date keeps no money back, and access runs as `cancellation_preview` says."""
     now = now or timezone.now()
     subscription = _locked(subscription)
@@ -102,9 +102,7 @@ def subscription_cancel(
     credit_note = None
     if credit_unused_time:
         # The credit is computed while the subscription still holds its paid period.
-        credit_note = import_string(settings.SUBSCRIPTION_CANCEL_CREDIT_HOOK)(
-            subscription=subscription, now=now
-        )
+        credit_note = extension_points.cancel_credit(subscription=subscription, now=now)
         access_until = now
     subscription.cancel_requested_at = now
     subscription.cancel_when = when
@@ -147,7 +145,7 @@ def subscription_cancel(
         )
         emit(
             merchant=subscription.merchant,
-            type="subscription.cancel_scheduled",
+            type=EventType.SUBSCRIPTION_CANCEL_SCHEDULED,
             payload=_payload(subscription),
         )
     return subscription
@@ -172,7 +170,7 @@ def _end(subscription, *, actor, kind, now, fields, ended_at=None, data=None):
         },
         at=now,
     )
-    emit(merchant=subscription.merchant, type="subscription.canceled", payload=_payload(subscription))
+    emit(merchant=subscription.merchant, type=EventType.SUBSCRIPTION_CANCELED, payload=_payload(subscription))
     _end_charges(subscription, now=now)
 
 
@@ -201,7 +199,11 @@ def subscription_remove(*, subscription: Subscription, actor, reason: str = "", 
         "access_revoked_at",
     ]
     _end(subscription, actor=actor, kind=EventKind.REMOVED, now=now, fields=fields)
-    emit(merchant=subscription.merchant, type="subscription.access_revoked", payload=_payload(subscription))
+    emit(
+        merchant=subscription.merchant,
+        type=EventType.SUBSCRIPTION_ACCESS_REVOKED,
+        payload=_payload(subscription),
+    )
     return subscription
 
 
@@ -225,7 +227,7 @@ def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscr
     )
     emit(
         merchant=subscription.merchant,
-        type="subscription.access_granted",
+        type=EventType.SUBSCRIPTION_ACCESS_GRANTED,
         payload={**_payload(subscription), "readded": True},
     )
     return subscription

@@ -5,6 +5,11 @@ from subscribers.views.customers import (
     CustomerLookupView,
     CustomerUpdateView,
 )
+from subscribers.views.schedules import (
+    SubscriptionScheduleCancelView,
+    SubscriptionScheduleReleaseView,
+    SubscriptionScheduleView,
+)
 from subscribers.views.subscriber_actions import SubscriberBulkCancelView
 from subscribers.views.subscribers_list import (
     SubscriberExportListView,
@@ -28,6 +33,9 @@ from subscribers.views.subscriptions import (
 )
 
 __all__ = [
+    "SubscriptionScheduleCancelView",
+    "SubscriptionScheduleReleaseView",
+    "SubscriptionScheduleView",
     "SubscriptionContractPreviewView",
     "CustomerCreateView",
     "CustomerDetailView",

@@ -2,13 +2,18 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView
 
-from accounts.generic import MerchantCreateView, MerchantDetailView, MerchantListView, MerchantUpdateView
-from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from core.filtersets import MAX_SEARCH_CHARS
+from core.views import (
+    MerchantCreateView,
+    MerchantDetailView,
+    MerchantListView,
+    MerchantScopedMixin,
+    MerchantUpdateView,
+)
 from subscribers import selectors, services
 from subscribers.filtersets import CustomerFilterSet
-from subscribers.forms import CustomerForm
+from subscribers.forms.customers import CustomerForm
 from subscribers.models import Customer
 from subscribers.tables import CustomerTable
 from subscribers.views.subscriptions import with_display
@@ -57,9 +62,7 @@ class CustomerCreateView(MerchantCreateView):
     success_message = _("Cliente cadastrado.")
 
     def perform(self, form):
-        return services.customer_create(
-            merchant=self.request.merchant, actor=self.request.user, **form.cleaned_data
-        )
+        return services.customer_create(merchant=self.request.merchant, **form.cleaned_data)
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("cancel_url", reverse_lazy("subscribers:customer_list"))
@@ -74,7 +77,7 @@ class CustomerUpdateView(MerchantUpdateView):
     success_message = _("Cliente atualizado.")
 
     def perform(self, form):
-        return services.customer_update(customer=self.object, actor=self.request.user, **form.cleaned_data)
+        return services.customer_update(customer=self.object, **form.cleaned_data)
 
 
 class CustomerLookupView(MerchantScopedMixin, ListView):

@@ -18,12 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from accounts.generic import is_htmx, safe_next_url
-from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
+from core.views import MerchantScopedMixin, is_htmx, safe_next_url
 from subscribers import services
 from subscribers.choices import SubscriptionAction
-from subscribers.forms import BulkCancelForm
+from subscribers.forms.cancel import BulkCancelForm
 from subscribers.models import Subscription
 
 # More than a page of 500 rows is not a selection a person reviews; it is refused with a message.

@@ -5,15 +5,14 @@ import hashlib
 from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from accounts.generic import MerchantListView
-from accounts.mixins import MerchantScopedMixin
 from accounts.permissions import Action
 from core.pagination import LargeListPaginator, count_rows
 from core.ratelimit import RateLimitMixin
+from core.views import MerchantListView, MerchantScopedMixin
 from plans.models import Plan
 from subscribers import exports, selectors
 from subscribers.filtersets import SubscriberExportFilterSet, SubscriberFilterSet
@@ -157,7 +156,7 @@ def describe_filters(filterset, table, sort: str) -> str:
         elif getattr(field, "choices", None):
             shown = dict(field.choices).get(value, value)
         elif isinstance(value, dt.date):
-            shown = value.strftime("%d/%m/%Y")
+            shown = formats.date_format(value, "SHORT_DATE_FORMAT")
         else:
             shown = value
         parts.append(f"{field.label or name}: {shown}")

@@ -2,9 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.generic import MerchantListView
 from accounts.permissions import Action
 from core.pagination import KnownCountPaginator
+from core.views import MerchantListView
 from subscribers import selectors
 from subscribers.filtersets import SubscriptionFilterSet, TombstoneFilterSet
 from subscribers.tables import SubscriptionTable, SubscriptionTombstoneTable

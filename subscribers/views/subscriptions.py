@@ -7,32 +7,33 @@ action table (`Subscription.can`), and the services check it again under a lock.
 import contextlib
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats
-from django.utils.module_loading import import_string
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic.detail import SingleObjectMixin
 
-from accounts.generic import (
+from accounts.permissions import Action
+from core.money import format_money
+from core.views import (
     MerchantActionView,
     MerchantCreateView,
     MerchantDetailView,
+    MerchantScopedMixin,
     MerchantUpdateView,
     ReturnToNextMixin,
 )
-from accounts.mixins import MerchantScopedMixin
-from accounts.permissions import Action
-from core.money import format_money
-from subscribers import services
-from subscribers.choices import BackdateBilling, CancelWhen, EventKind, SubscriptionAction
-from subscribers.forms import CancelForm, ChangeCardForm, RemoveForm, SubscriptionForm, SubscriptionUpdateForm
+from subscribers import extension_points, services
+from subscribers.choices import BackdateBilling, CancelWhen, EventKind, SubscriptionAction, SubscriptionStatus
+from subscribers.forms.cancel import CancelForm, RemoveForm
+from subscribers.forms.card import ChangeCardForm
+from subscribers.forms.contract import SubscriptionForm
+from subscribers.forms.edit import SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
 from subscribers.services import deletion_summary, refusal_message
 from subscribers.tables import STATUS_BADGE_CLASSES
@@ -232,7 +233,14 @@ class SubscriptionCreateView(MerchantCreateView):
             merchant=self.request.merchant, actor=self.request.user, **data
         )
         self.success_message = contract_charge_message(subscription, data["backdate_billing"])
+        self.plan_phases = form.cleaned_data.get("plan_phases") and not subscription.is_ended
         return subscription
+
+    def get_success_url(self):
+        # "Programar fases": the schedule editor opens with the new subscription's terms as phase 1.
+        if getattr(self, "plan_phases", False):
+            return reverse("subscribers:subscription_schedule", args=[self.object.pk])
+        return super().get_success_url()
 
 
 class CustomerSubscriptionCreateView(SubscriptionCreateView, SingleObjectMixin):
@@ -324,11 +332,11 @@ class SubscriptionUpdateView(_OnlyWhenAllowedMixin, MerchantUpdateView):
         return subscription
 
 
-def money_preview(setting: str, **values) -> dict | None:
-    """What billing says a change does to the customer's money (its functions, named by a setting:
+def money_preview(point, **values) -> dict | None:
+    """What billing says a change does to the customer's money (its functions, behind an extension point:
     subscribers may not import billing), or None when the values cannot be previewed."""
     try:
-        return import_string(getattr(settings, setting))(**values)
+        return point(**values)
     except ValidationError:
         return None
 
@@ -351,7 +359,9 @@ def change_preview_context(subscription: Subscription, form: forms.Form) -> dict
             "discount_periods": subscription.discount_periods,
         }
     return {
-        "money_preview": money_preview("SUBSCRIPTION_MONEY_PREVIEW_HOOK", subscription=subscription, **values)
+        "money_preview": money_preview(
+            extension_points.change_money_preview, subscription=subscription, **values
+        )
     }
 
 
@@ -392,7 +402,7 @@ def cancel_preview_context(subscription: Subscription, form: forms.Form) -> dict
         return {"preview_errors": exc.messages}
     credit = bool(form.is_bound and form.cleaned_data.get("credit_unused_time"))
     money = money_preview(
-        "CANCEL_MONEY_PREVIEW_HOOK",
+        extension_points.cancel_money_preview,
         subscription=subscription,
         when=when,
         credit_unused_time=credit,
@@ -400,7 +410,14 @@ def cancel_preview_context(subscription: Subscription, form: forms.Form) -> dict
     )
     if money and money["credited"]:
         access_until = effective_at  # the unused time is given back: access ends with the cancellation
+    # A scheduled contract cancelled before its first day was never usable: the page says it will not
+    # start instead of "poderá usar até" a day on which it had not begun.
+    never_starts = subscription.status == SubscriptionStatus.SCHEDULED and effective_at <= (
+        subscription.merchant.start_of_day(subscription.contract_date)
+    )
     return {
+        "never_starts": never_starts,
+        "cancel_is_later": effective_at > timezone.now(),
         "preview_when": when,
         "effective_at": effective_at,
         "access_until": access_until,

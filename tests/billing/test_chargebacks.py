@@ -20,7 +20,7 @@ from billing.models import Chargeback, Payment, Refund
 from billing.services.billing_run import process_subscription
 from billing.services.chargebacks import record_chargeback
 from billing.services.refunds import subscription_refund
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import CancelOrigin, EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from subscribers.services import subscription_cancel, subscription_create
@@ -269,7 +269,7 @@ def test_recording_a_chargeback_needs_billing_management(paid, member_client, ro
 
 
 def test_a_double_submitted_chargeback_is_recorded_once(paid, owner, member_client, clock):
-    from accounts.generic import FORM_ALREADY_SENT
+    from core.views import FORM_ALREADY_SENT
     from tests.core.test_one_time_forms import form_token
 
     client = member_client(owner)

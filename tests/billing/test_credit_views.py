@@ -177,7 +177,7 @@ def test_the_invoice_page_and_pdf_show_the_credit_applied(
 def test_a_double_submitted_adjustment_or_balance_refund_happens_once(member_client, support, subscription):
     # A resent POST (reload after submit, a second tab, a double click without JavaScript) carries the
     # same one-time token as the first: it must not credit or refund the balance a second time.
-    from accounts.generic import FORM_ALREADY_SENT
+    from core.views import FORM_ALREADY_SENT
     from tests.core.test_one_time_forms import form_token
 
     customer = subscription.customer

@@ -9,7 +9,7 @@ from django.utils.text import slugify
 
 from billing.choices import Gateway, InvoiceStatus, PaymentStatus
 from billing.models import Invoice, Payment
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import PaymentMethod
 from subscribers.models import Customer, Subscription
 from tests.factories import (
@@ -500,7 +500,7 @@ def test_a_pending_pix_payment_shows_when_it_expires(owner_client, merchant):
 def test_a_double_submitted_manual_payment_is_recorded_once(member_client, manager, merchant):
     from django.contrib.messages import get_messages
 
-    from accounts.generic import FORM_ALREADY_SENT
+    from core.views import FORM_ALREADY_SENT
     from tests.core.test_one_time_forms import form_token
 
     invoice = invoice_for(merchant, "Ana", subtotal=9990)

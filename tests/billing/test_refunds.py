@@ -22,7 +22,7 @@ from billing.services import refunds as refunds_module
 from billing.services.billing_run import process_subscription
 from billing.services.charging import payment_record_manual
 from billing.services.refunds import subscription_refund
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import CancelOrigin, EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from subscribers.services import subscription_cancel, subscription_create
@@ -487,7 +487,7 @@ def test_an_amount_in_other_digits_is_refused_and_refunds_nothing(signed_in, own
 
 
 def test_a_double_submitted_partial_refund_refunds_once(signed_in, owner, canceled):
-    from accounts.generic import FORM_ALREADY_SENT
+    from core.views import FORM_ALREADY_SENT
     from tests.core.test_one_time_forms import form_token
 
     client = signed_in(owner)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook
 
 from notifications.models import WebhookEndpoint
-from notifications.services import deliveries, dispatch
+from notifications.webhooks.services import deliveries, dispatch
 from tests.notifications.receiver import running_receiver
 
 

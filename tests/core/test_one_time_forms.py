@@ -10,7 +10,6 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from accounts.generic import FORM_ALREADY_SENT
 from billing.models import Payment
 from billing.services.billing_run import process_subscription
 from core.idempotency import (
@@ -22,12 +21,13 @@ from core.idempotency import (
     read_form_token,
 )
 from core.models import IdempotencyKey
+from core.views import FORM_ALREADY_SENT
 from notifications.automations.models import Automation, ProviderIntegration
 from notifications.models import WebhookEndpoint
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.models import Customer, Subscription
 from tests.factories import CustomerFactory, PlanFactory, UserFactory
-from tests.notifications.test_automation_views import form_data as automation_form_data
+from tests.notifications.automations.test_automation_views import form_data as automation_form_data
 from tests.plans.conftest import VALID_FORM as PLAN_FORM
 from tests.plans.test_coupons import VALID_FORM as COUPON_FORM
 from tests.plans.test_tax_rates import VALID_FORM as TAX_RATE_FORM

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from subscribers.forms import CUSTOMER_CHOICES_SHOWN, SubscriptionForm
+from subscribers.forms.contract import CUSTOMER_CHOICES_SHOWN, SubscriptionForm
 from tests.factories import CustomerFactory, PlanFactory
 
 LOOKUP = reverse("subscribers:customer_lookup")

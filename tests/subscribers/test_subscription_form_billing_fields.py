@@ -16,9 +16,10 @@ from django.utils import timezone
 from plans.choices import CouponDuration, CouponKind
 from plans.selectors import coupon_list_queryset
 from subscribers.choices import EventKind, PaymentMethod
-from subscribers.forms import SubscriptionForm, luhn_valid
+from subscribers.forms.contract import SubscriptionForm
 from subscribers.models import Subscription
 from subscribers.services import subscription_create, subscription_update
+from subscribers.validators import luhn_valid
 from tests.factories import CouponFactory, CustomerFactory, PlanFactory, SubscriptionFactory, TaxRateFactory
 
 CREATE_URL = reverse("subscribers:subscription_create")

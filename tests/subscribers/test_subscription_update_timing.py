@@ -18,7 +18,8 @@ from django.urls import reverse
 from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.models import Invoice
 from billing.services.billing_run import process_subscription
-from notifications.models import Event
+from core.models import Event
+from subscribers import extension_points
 from subscribers.choices import EventKind, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from subscribers.services import subscription_create, subscription_update
@@ -259,14 +260,14 @@ def test_the_service_refuses_an_unknown_timing(owner, subscription, gold, clock)
     assert excinfo.value.error_dict["apply"][0].code == "apply_required"
 
 
-def test_the_hook_is_looked_up_by_name_from_the_setting(owner, subscription, gold, clock, settings):
+def test_the_plan_change_is_billed_by_the_extension_points_provider(owner, subscription, gold, clock):
     calls = []
-    settings.SUBSCRIPTION_PLAN_CHANGE_HOOK = f"{__name__}.recording_hook"
     recording_hook.calls = calls
 
-    subscription_update(
-        subscription=subscription, actor=owner, plan=gold, quantity=1, payment_method="card", apply="now"
-    )
+    with extension_points.plan_change.override(recording_hook):
+        subscription_update(
+            subscription=subscription, actor=owner, plan=gold, quantity=1, payment_method="card", apply="now"
+        )
 
     assert len(calls) == 1
     assert calls[0]["old_plan"] != gold and calls[0]["old_quantity"] == 1 and calls[0]["now"] == NOW

@@ -14,7 +14,7 @@ Here the sentinel ignores SIGTERM/SIGINT and leads its own session (so a group s
 worker reaches only this parent), the parent only sets a flag in its handler, then asks the cluster to
 stop (pusher first, then each worker after its current task), waits up to STOP_GRACE_SECONDS, and kills
 whatever is left. Work a killed worker held is released at once: its billing chunk goes back to the
-billing queue (settings.WORKER_RELEASE_HOOKS) and its ORM-broker task is unlocked for redelivery.
+billing queue (core.heartbeat.worker_release) and its ORM-broker task is unlocked for redelivery.
 """
 
 import contextlib
@@ -25,7 +25,6 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import import_string
 
 STOP_GRACE_SECONDS = 7.0
 
@@ -84,8 +83,10 @@ def release(pids: set[int]) -> None:
     rows = list(WorkerHeartbeat.objects.filter(host=socket.gethostname()[:80], pid__in=pids))
     keys = [row.key for row in rows]
     tasks = [row.task_ack_id for row in rows if row.task_ack_id]
-    for path in settings.WORKER_RELEASE_HOOKS:
-        import_string(path)(keys=keys)
+    from core.heartbeat import worker_release
+
+    for hook in worker_release.get():
+        hook(keys=keys)
     if tasks and settings.Q_CLUSTER.get("orm"):
         from django.utils import timezone
         from django_q.models import OrmQ

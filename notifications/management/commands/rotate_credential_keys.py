@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from notifications.automations import crypto
+from notifications import crypto
 from notifications.models import Automation, ProviderIntegration, WebhookEndpoint
 
 

@@ -1,0 +1,80 @@
+"""Billing a schedule's phase changes (subscribers.services.schedules holds the schedule's states).
+
+Both renewal writers call `enter_due_phases` before they draft a renewal, with the subscription locked:
+the row writer (billing_run._renew) for every subscription, the bulk writer (batch.renew_many) for the
+subscriptions of its chunk whose phase starts on the billing date being renewed. So the period that
+starts with a phase is drafted on that phase's terms by the same `draft_renewal`, whichever writer takes
+it.
+
+A phase that starts between two billing dates is billed as its `proration` says:
+
+- `prorate`, keeping the anchor: a plan or quantity change applied at that moment
+  (proration.prorate_plan_change: credit of the old terms' unused time, charge of the new ones');
+- `prorate`, resetting the anchor (`phase_start`, a trial, or a price at another interval): the old
+  terms' unused paid time goes to the customer's credit balance (proration.credit_unused_time) and the
+  phase's first period is invoiced at its start, consuming that credit;
+- `none`: nothing is credited or charged for the rest of the old period.
+
+Those mid-period changes are done by the row writer only (the bulk writer leaves such subscriptions to it).
+"""
+
+import copy
+
+from billing.services.proration import credit_unused_time, prorate_plan_change
+from subscribers.choices import MAX_SCHEDULE_PHASES, PhaseAnchor, PhaseProration, SubscriptionStatus
+from subscribers.services.schedules import schedule_advance, schedule_due
+
+S = SubscriptionStatus
+_PRORATED = (S.ACTIVE, S.PAST_DUE)
+
+
+def _interval(price) -> tuple:
+    return price.interval_unit, price.interval_count
+
+
+def enter_due_phases(subscription, *, now) -> int:
+    """Enters every phase change of the subscription's schedule due by `now` and not after its next
+    billing date, in order, billing each as its phase says. Returns how many steps were taken."""
+    steps = 0
+    for _step in range(MAX_SCHEDULE_PHASES + 1):
+        until = now if subscription.next_invoice_at is None else min(now, subscription.next_invoice_at)
+        schedule = schedule_due(subscription, until=until)
+        if schedule is None:
+            break
+        at = schedule.next_phase_at
+        position = 0 if schedule.current_position is None else schedule.current_position + 1
+        phase = schedule.phases.filter(position=position).first()
+        mid_period = (
+            phase is not None
+            and schedule.current_position is not None
+            and subscription.status in _PRORATED
+            and subscription.current_period_start is not None
+            and subscription.next_invoice_at is not None
+            and subscription.current_period_start < at < subscription.next_invoice_at
+        )
+        prorate = mid_period and phase.proration == PhaseProration.PRORATE
+        resets_anchor = phase is not None and (
+            phase.anchor == PhaseAnchor.PHASE_START
+            or bool(phase.trial_days)
+            or _interval(phase.price) != _interval(subscription.price_terms)
+        )
+        previous = copy.copy(subscription)
+        old_plan, old_quantity = subscription.plan, subscription.quantity
+        old_tax_rates, old_custom = list(subscription.tax_rates.all()), subscription.custom_price
+        if prorate and resets_anchor:
+            credit_unused_time(subscription=subscription, now=at)
+        schedule_advance(subscription=subscription, schedule=schedule)
+        steps += 1
+        if prorate and not resets_anchor and not old_custom and not subscription.custom_price:
+            # One-off prices are not prorated against a plan: the phase's price starts at the next date.
+            prorate_plan_change(
+                subscription=subscription,
+                old_plan=old_plan,
+                old_quantity=old_quantity,
+                now=at,
+                previous=previous,
+                old_tax_rates=old_tax_rates,
+            )
+        if subscription.is_ended:
+            break
+    return steps

@@ -1,0 +1,26 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerEmailKind(models.TextChoices):
+    """The e-mails Recorrente sends to a merchant's customers; each has a default pt-BR template that the
+    merchant may edit (Notificações > E-mails) and that automations may send."""
+
+    SUBSCRIPTION_CREATED = "subscription_created", _("Assinatura criada")
+    TRIAL_ENDING = "trial_ending", _("Fim do período de teste")
+    PAYMENT_FAILED = "payment_failed", _("Pagamento recusado")
+    RENEWAL_REMINDER = "renewal_reminder", _("Lembrete de renovação")
+    PAYMENT_INSTRUCTIONS = "payment_instructions", _("Boleto ou Pix emitido")
+    SUBSCRIPTION_CANCELED = "subscription_canceled", _("Assinatura cancelada")
+    REFUND_ISSUED = "refund_issued", _("Reembolso emitido")
+    ACCESS_RESENT = "access_resent", _("Acesso reenviado")
+
+
+class EmailSendingStatus(models.TextChoices):
+    """Where one customer e-mail is: recorded and waiting for its transaction to commit, handed to the
+    mail server, refused by it, or deliberately not sent (its kind is turned off)."""
+
+    PENDING = "pending", _("Na fila")
+    SENT = "sent", _("Enviado")
+    FAILED = "failed", _("Falhou")
+    SKIPPED = "skipped", _("Não enviado")

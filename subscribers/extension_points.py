@@ -1,0 +1,62 @@
+"""What subscribers asks of billing, which builds on it (subscribers may not import billing).
+
+Each point is provided by billing in `BillingConfig.ready()` (core/registry.py explains the mechanism;
+docs/architecture.md lists every point).
+"""
+
+from core.registry import ExtensionPoint
+
+plan_change = ExtensionPoint(
+    "subscribers.plan_change",
+    declared_by="subscribers",
+    description="Bills a plan or quantity change applied now, inside the edit's transaction. Called as "
+    "(subscription=, old_plan=, old_quantity=, now=, previous=, old_tax_rates=); returns a JSON-safe dict "
+    "noted on the edit's timeline entry, or None.",
+)
+cancel_credit = ExtensionPoint(
+    "subscribers.cancel_credit",
+    declared_by="subscribers",
+    description="Credits the unused rest of the paid period to the customer's balance (cancel now, "
+    "crediting). Called as (subscription=, now=); returns the note for the timeline.",
+)
+change_money_preview = ExtensionPoint(
+    "subscribers.change_money_preview",
+    declared_by="subscribers",
+    description="What an edit (plan, quantity, coupon, discount, taxes) charges or credits now and the next "
+    "invoice, for the edit screen. Raises ValidationError when the values cannot be previewed.",
+)
+cancel_money_preview = ExtensionPoint(
+    "subscribers.cancel_money_preview",
+    declared_by="subscribers",
+    description="What a cancellation does to the customer's money, for the cancel screen.",
+)
+billing_history = ExtensionPoint(
+    "subscribers.billing_history",
+    declared_by="subscribers",
+    description="A subscription's billing history and whether a delete may take it along (money never). "
+    'Called as (subscription, delete=bool) → {"invoices": n, "payments": n, "blocked_reason": str}.',
+)
+contract_date_bounds = ExtensionPoint(
+    "subscribers.contract_date_bounds",
+    declared_by="subscribers",
+    description="(earliest, latest) contract date the merchant accepts for a plan today. Called as "
+    "(merchant=, plan=, today=).",
+)
+first_invoices = ExtensionPoint(
+    "subscribers.first_invoices",
+    declared_by="subscribers",
+    description="The invoices billing will issue for a subscription just contracted. Called as "
+    "(subscription=, tax_rates=, now=).",
+)
+refund_refusal = ExtensionPoint(
+    "subscribers.refund_refusal",
+    declared_by="subscribers",
+    description="Why a list row may not be refunded (the refund service's own message), or None. Called as "
+    "(subscription, has_paid_payment=bool).",
+)
+subscription_ended = ExtensionPoint(
+    "subscribers.subscription_ended",
+    declared_by="subscribers",
+    description="What ending a subscription does to its open charges (live boletos/pix withdrawn, invoices "
+    "voided), in the transaction that ends it. Called as (subscription, now=).",
+)

@@ -1,0 +1,188 @@
+"""Programação: the phase editor (one form per phase, in a formset that adds, removes and reorders the
+phases still ahead) and the cancellation of a schedule with its subscription."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import IntegerField, MoneyField, PercentField
+from plans.choices import IntervalUnit
+from plans.models import Coupon, Plan, TaxRate
+from subscribers.choices import CancelOrigin, PhaseAnchor, PhaseProration, ScheduleEndBehavior
+from subscribers.forms.fields import CouponChoiceField, ServiceErrorsMixin, TaxRateChoiceField, date_input
+from subscribers.services.schedules import CURRENT_PHASE_EDITABLE, PhaseSpec
+
+
+class PhaseForm(forms.Form):
+    """One phase: a plan or a one-off price, quantity, coupon or discount, taxes, trial, end, and what
+    entering it does. `state` (past/current/future) disables what the edit rules freeze."""
+
+    plan = forms.ModelChoiceField(label=_("Plano"), queryset=Plan.objects.none(), required=False)
+    price_name = forms.CharField(label=_("Descrição do preço avulso"), max_length=120, required=False)
+    price_amount = MoneyField(label=_("Preço avulso"), required=False, min_value=Decimal("0.01"))
+    price_interval_unit = forms.ChoiceField(
+        label=_("Intervalo"), choices=[("", "—"), *IntervalUnit.choices], required=False
+    )
+    price_interval_count = IntegerField(label=_("A cada"), min_value=1, max_value=365, required=False)
+    quantity = IntegerField(label=_("Quantidade"), min_value=1, max_value=100_000, initial=1)
+    coupon = CouponChoiceField(label=_("Cupom"), queryset=Coupon.objects.none(), required=False)
+    discount_percent = PercentField(
+        label=_("Desconto (%)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+    )
+    tax_rates = TaxRateChoiceField(
+        label=_("Impostos"),
+        queryset=TaxRate.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    trial_days = IntegerField(label=_("Dias de teste"), min_value=1, max_value=730, required=False)
+    end_date = forms.DateField(
+        label=_("Termina em"),
+        required=False,
+        widget=date_input(),
+        error_messages={"invalid": _("Informe uma data válida.")},
+    )
+    iterations = IntegerField(
+        label=_("Ou após N períodos"),
+        min_value=1,
+        max_value=120,
+        required=False,
+        help_text=_("A última fase pode ficar sem fim: ela dura um período."),
+    )
+    proration = forms.ChoiceField(
+        label=_("Ao entrar no meio de um período"),
+        choices=PhaseProration.choices,
+        initial=PhaseProration.PRORATE,
+    )
+    anchor = forms.ChoiceField(
+        label=_("Ciclo de cobrança"), choices=PhaseAnchor.choices, initial=PhaseAnchor.AUTOMATIC
+    )
+
+    def __init__(self, *args, merchant=None, state="future", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.state = state
+        if merchant is not None:
+            self.fields["plan"].queryset = Plan.objects.filter(merchant=merchant, archived_at__isnull=True)
+            self.fields["coupon"].queryset = Coupon.objects.filter(merchant=merchant)
+            self.fields["tax_rates"].queryset = TaxRate.objects.filter(merchant=merchant)
+        if state == "past":
+            for field in self.fields.values():
+                field.disabled = True
+        elif state == "current":
+            for name, field in self.fields.items():
+                if name not in CURRENT_PHASE_EDITABLE and name not in ("ORDER", "DELETE"):
+                    field.disabled = True
+
+    @property
+    def is_blank(self) -> bool:
+        """An untouched extra form (no plan and no price): not a phase."""
+        data = getattr(self, "cleaned_data", {})
+        return not data.get("plan") and data.get("price_amount") is None
+
+    def spec(self, merchant) -> PhaseSpec:
+        data = self.cleaned_data
+        end_date = data.get("end_date")
+        return PhaseSpec(
+            plan=data.get("plan"),
+            price_name=data.get("price_name") or "",
+            price_amount=None if data.get("plan") else data.get("price_amount"),
+            price_interval_unit="" if data.get("plan") else data.get("price_interval_unit") or "",
+            price_interval_count=None if data.get("plan") else data.get("price_interval_count"),
+            quantity=data.get("quantity") or 1,
+            coupon=data.get("coupon"),
+            discount_percent=data.get("discount_percent"),
+            tax_rates=list(data.get("tax_rates") or []),
+            trial_days=data.get("trial_days"),
+            end_date=merchant.start_of_day(end_date) if end_date else None,
+            iterations=data.get("iterations"),
+            proration=data.get("proration") or PhaseProration.PRORATE,
+            anchor=data.get("anchor") or PhaseAnchor.AUTOMATIC,
+        )
+
+
+def phase_initial(phase, merchant) -> dict:
+    """A saved phase as the editor's initial values."""
+    return {
+        "plan": phase.plan,
+        "price_name": phase.price_name,
+        "price_amount": phase.price_amount,
+        "price_interval_unit": phase.price_interval_unit,
+        "price_interval_count": phase.price_interval_count,
+        "quantity": phase.quantity,
+        "coupon": phase.coupon,
+        "discount_percent": phase.discount_percent,
+        "tax_rates": list(phase.tax_rates.all()),
+        "trial_days": phase.trial_days,
+        "end_date": phase.end_date.astimezone(merchant.tzinfo).date() if phase.end_date else None,
+        "iterations": phase.iterations,
+        "proration": phase.proration,
+        "anchor": phase.anchor,
+    }
+
+
+class BasePhaseFormSet(forms.BaseFormSet):
+    """Phases that started (past and current) can be neither removed nor moved."""
+
+    def __init__(self, *args, merchant=None, states=(), **kwargs):
+        self.merchant = merchant
+        self.states = list(states)
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        state = self.states[index] if index is not None and index < len(self.states) else "future"
+        return {"merchant": self.merchant, "state": state}
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        state = self.states[index] if index is not None and index < len(self.states) else "future"
+        if state != "future":
+            form.fields["DELETE"].disabled = True
+            form.fields["ORDER"].disabled = True
+        form.fields["ORDER"].label = _("Ordem")
+        form.fields["DELETE"].label = _("Remover esta fase")
+
+
+PhaseFormSet = forms.formset_factory(
+    PhaseForm,
+    formset=BasePhaseFormSet,
+    extra=0,
+    can_order=True,
+    can_delete=True,
+    max_num=10,
+    absolute_max=10,
+)
+
+
+class ScheduleForm(ServiceErrorsMixin, forms.Form):
+    end_behavior = forms.ChoiceField(
+        label=_("Quando a última fase terminar"),
+        choices=ScheduleEndBehavior.choices,
+        initial=ScheduleEndBehavior.RELEASE,
+        widget=forms.RadioSelect,
+    )
+
+
+class ScheduleCancelForm(ServiceErrorsMixin, forms.Form):
+    """Cancelar programação e assinatura: now, with who asked and why (the usual cancellation record)."""
+
+    origin = forms.ChoiceField(
+        label=_("Quem pediu"),
+        choices=[
+            (CancelOrigin.CUSTOMER, CancelOrigin.CUSTOMER.label),
+            (CancelOrigin.SELLER, CancelOrigin.SELLER.label),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Informe quem pediu o cancelamento.")},
+    )
+    reason = forms.CharField(
+        label=_("Motivo"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, merchant=None, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,764 @@
+"""Programações (subscription schedules): create, edit, release and cancel a schedule, and enter its
+phases one after another (called by billing at each phase's start, inside the billing run's lock).
+
+A schedule is validated whole, in one call, and saved atomically: the phases are replaced by the new
+sequence and their dates recomputed (`phase_dates`). The edit rules: phases that ended are frozen; the
+running phase may change its quantity, coupon, tax rates and end (from the next invoice on); later
+phases are free. Every change writes a timeline line and an outbox event in the same transaction.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from core.events import EventType
+from core.outbox import emit
+from plans.choices import IntervalUnit
+from plans.periods import add_interval, period_containing
+from subscribers.choices import (
+    LIVE_SCHEDULE_STATUSES,
+    MAX_SCHEDULE_PHASES,
+    SCHEDULE_TRANSITIONS,
+    CancelWhen,
+    DiscountType,
+    EventKind,
+    PhaseAnchor,
+    PhaseProration,
+    ScheduleEndBehavior,
+    ScheduleStatus,
+)
+from subscribers.models import SchedulePhase, Subscription, SubscriptionSchedule, price_terms
+from subscribers.pricing import subscription_amount
+from subscribers.services._common import S, _locked, _record
+from subscribers.services.billing import subscription_apply_billing
+
+SS = ScheduleStatus
+# The terms the running phase may still change (from the next invoice on); the rest of it is frozen.
+CURRENT_PHASE_EDITABLE = ("quantity", "coupon", "tax_rates", "end_date", "iterations")
+TERM_FIELDS = (
+    "plan",
+    "price_name",
+    "price_amount",
+    "price_interval_unit",
+    "price_interval_count",
+    "quantity",
+    "coupon",
+    "discount_percent",
+    "tax_rates",
+    "trial_days",
+    "end_date",
+    "iterations",
+    "proration",
+    "anchor",
+)
+
+
+@dataclass
+class PhaseSpec:
+    """One phase as the editor (or a caller) describes it; dates are computed, never given."""
+
+    plan: object = None
+    price_name: str = ""
+    price_amount: int | None = None
+    price_interval_unit: str = ""
+    price_interval_count: int | None = None
+    quantity: int = 1
+    coupon: object = None
+    discount_percent: Decimal | None = None
+    tax_rates: list = field(default_factory=list)
+    trial_days: int | None = None
+    end_date: dt.datetime | None = None
+    iterations: int | None = None
+    proration: str = PhaseProration.PRORATE
+    anchor: str = PhaseAnchor.AUTOMATIC
+
+    @property
+    def custom_price(self) -> dict | None:
+        if self.plan is not None or self.price_amount is None:
+            return None
+        return {
+            "name": self.price_name or _("Preço avulso"),
+            "amount": self.price_amount,
+            "interval_unit": self.price_interval_unit,
+            "interval_count": self.price_interval_count or 1,
+        }
+
+    @property
+    def price(self):
+        return price_terms(self.plan, self.custom_price)
+
+    @classmethod
+    def of(cls, phase: SchedulePhase) -> "PhaseSpec":
+        """A saved phase as a spec (to compare an edit with, or to keep unchanged)."""
+        values = {name: getattr(phase, name) for name in TERM_FIELDS if name != "tax_rates"}
+        return cls(**values, tax_rates=list(phase.tax_rates.all()))
+
+    def terms(self) -> tuple:
+        """Comparable value of every term (tax rates and foreign keys by id)."""
+        return tuple(_comparable(name, getattr(self, name)) for name in TERM_FIELDS)
+
+
+def _comparable(name, value):
+    if name == "tax_rates":
+        return tuple(sorted(rate.pk for rate in value))
+    if name in ("plan", "coupon"):
+        return getattr(value, "pk", None)
+    if name == "discount_percent" and value is not None:
+        return Decimal(value).normalize()
+    return value
+
+
+# --- dates ----------------------------------------------------------------------------------------------
+def phase_dates(
+    specs: list[PhaseSpec], *, start: dt.datetime, anchor: dt.datetime, tz, interval: tuple | None = None
+) -> list[tuple]:
+    """(start, end) of each phase, one after another from `start`, with the billing-cycle anchor each phase
+    runs on (`anchor` is the subscription's when the first phase starts).
+
+    A phase ends on its end date, or after `iterations` billing periods of its price counted from the
+    anchor it runs on (so the phase ends on a billing date: a phase entered between two billing dates
+    counts the part up to the next one as its first period). `phase_start` resets the anchor to the
+    phase's start, and so does a price billed at another interval than the phase before (`interval`: the
+    subscription's when the first phase starts); a trial moves it to the trial's end and the periods
+    count from there."""
+    dates = []
+    start, anchor = start.astimezone(tz), anchor.astimezone(tz)
+    for spec in specs:
+        price = spec.price
+        if spec.anchor == PhaseAnchor.PHASE_START or (
+            interval is not None and interval != (price.interval_unit, price.interval_count)
+        ):
+            anchor = start
+        interval = (price.interval_unit, price.interval_count)
+        if spec.trial_days:
+            anchor = start + dt.timedelta(days=spec.trial_days)
+        if spec.end_date is not None:
+            end = spec.end_date.astimezone(tz)
+        elif anchor > start:  # a trial: its end, then whole periods
+            end = add_interval(anchor, price.interval_unit, price.interval_count, spec.iterations or 1)
+        else:
+            end = start
+            for _period in range(spec.iterations or 1):
+                end = period_containing(anchor, price.interval_unit, price.interval_count, end, tz=tz)[1]
+        dates.append((start, end))
+        start = end
+    return dates
+
+
+# --- validation ----------------------------------------------------------------------------------------
+def _error_key(index: int, name: str) -> str:
+    # The editor's formset prefix: the error lands next to the field it is about.
+    return f"phases-{index}-{name}"
+
+
+def validate_phases(
+    *,
+    subscription: Subscription,
+    specs: list[PhaseSpec],
+    end_behavior: str,
+    start,
+    anchor,
+    now,
+    schedule=None,
+) -> list[tuple]:
+    """Checks a whole schedule (every phase and the edit rules against `schedule`'s saved phases);
+    raises one ValidationError with every problem, keyed by field (`phases-<n>-<field>`). Returns the
+    phases' dates."""
+    errors: dict[str, list] = {}
+
+    def add(key, message, code):
+        errors.setdefault(key, []).append(ValidationError(message, code=code))
+
+    merchant = subscription.merchant
+    if end_behavior not in ScheduleEndBehavior.values:
+        add("end_behavior", _("Escolha o que acontece ao fim da programação."), "end_behavior_required")
+    if not specs:
+        add("phases", _("Uma programação precisa de pelo menos uma fase."), "no_phases")
+    if len(specs) > MAX_SCHEDULE_PHASES:
+        add(
+            "phases",
+            _("Uma programação tem no máximo %(max)s fases.") % {"max": MAX_SCHEDULE_PHASES},
+            "too_many_phases",
+        )
+    for index, spec in enumerate(specs):
+        _validate_spec(subscription, merchant, spec, index, last=index == len(specs) - 1, add=add)
+    if errors:
+        raise ValidationError(errors)
+    dates = phase_dates(specs, start=start, anchor=anchor, tz=merchant.tzinfo)
+    for index, (phase_start, phase_end) in enumerate(dates):
+        if phase_end <= phase_start:
+            add(
+                _error_key(index, "end_date"),
+                _("A fase termina antes de começar (%(start)s).")
+                % {"start": formats.date_format(phase_start.date(), "SHORT_DATE_FORMAT")},
+                "phase_ends_before_start",
+            )
+    if schedule is not None:
+        _check_edit_rules(schedule, specs, dates, now=now, add=add)
+    if errors:
+        raise ValidationError(errors)
+    return dates
+
+
+def _validate_spec(subscription, merchant, spec: PhaseSpec, index: int, *, last: bool, add) -> None:
+    key = lambda name: _error_key(index, name)  # noqa: E731 — a short local name reads better here
+    if spec.plan is None and spec.price_amount is None:
+        add(key("plan"), _("Escolha um plano ou informe um preço avulso."), "price_required")
+    if spec.plan is not None:
+        if spec.plan.merchant_id != merchant.pk:
+            add(key("plan"), _("Plano não encontrado."), "invalid_plan")
+        elif spec.plan.currency != subscription.currency:
+            add(key("plan"), _("O plano precisa estar na moeda da assinatura."), "currency_mismatch")
+    elif spec.price_amount is not None:
+        if spec.price_amount <= 0:
+            add(key("price_amount"), _("O preço avulso deve ser maior que zero."), "invalid_price")
+        if spec.price_interval_unit not in IntervalUnit.values:
+            add(key("price_interval_unit"), _("Escolha o intervalo do preço avulso."), "interval_required")
+        if not spec.price_interval_count or spec.price_interval_count < 1:
+            add(key("price_interval_count"), _("O intervalo deve ser de pelo menos 1."), "invalid_interval")
+    if not spec.quantity or spec.quantity < 1:
+        add(key("quantity"), _("A quantidade deve ser de pelo menos 1."), "invalid_quantity")
+    if spec.coupon is not None and spec.coupon.merchant_id != merchant.pk:
+        add(key("coupon"), _("Cupom não encontrado."), "invalid_coupon")
+    if spec.coupon is not None and spec.discount_percent:
+        add(key("discount_percent"), _("Use um cupom ou um desconto, não os dois."), "coupon_and_discount")
+    if spec.discount_percent is not None:
+        try:
+            valid = Decimal("0") < Decimal(spec.discount_percent) <= Decimal("100")
+        except InvalidOperation:
+            valid = False
+        if not valid:
+            add(key("discount_percent"), _("O percentual deve estar entre 0,01 e 100."), "invalid_discount")
+    for rate in spec.tax_rates:
+        if rate.merchant_id != merchant.pk:
+            add(key("tax_rates"), _("Imposto não encontrado."), "invalid_tax_rate")
+    if spec.end_date is not None and spec.iterations:
+        add(key("iterations"), _("Informe a data de fim ou o número de períodos, não os dois."), "two_ends")
+    if spec.end_date is None and not spec.iterations and not last:
+        add(
+            key("iterations"),
+            _("Informe quando a fase termina: uma data ou um número de períodos."),
+            "no_end",
+        )
+    if spec.proration not in PhaseProration.values:
+        add(key("proration"), _("Escolha o rateio ao entrar na fase."), "invalid_proration")
+    if spec.anchor not in PhaseAnchor.values:
+        add(key("anchor"), _("Escolha o ciclo de cobrança da fase."), "invalid_anchor")
+
+
+def _check_edit_rules(schedule: SubscriptionSchedule, specs, dates, *, now, add) -> None:
+    """Ended phases are frozen; the running one changes only quantity, coupon, taxes and its end (to a
+    moment still ahead); later phases are free."""
+    saved = list(schedule.phases.prefetch_related("tax_rates").order_by("position"))
+    current = schedule.current_position
+    if current is None:
+        return
+    for phase in saved[: current + 1]:
+        index = phase.position
+        if index >= len(specs):
+            add(
+                "phases",
+                _("A fase %(n)s já começou e não pode ser removida.") % {"n": index + 1},
+                "phase_started",
+            )
+            continue
+        before, after = PhaseSpec.of(phase).terms(), specs[index].terms()
+        for name, old, new in zip(TERM_FIELDS, before, after, strict=True):
+            if old == new:
+                continue
+            if index < current:
+                add(
+                    _error_key(index, name),
+                    _("Esta fase já terminou e não pode ser alterada."),
+                    "phase_frozen",
+                )
+            elif name not in CURRENT_PHASE_EDITABLE:
+                add(
+                    _error_key(index, name),
+                    _(
+                        "A fase atual só pode mudar quantidade, cupom, impostos e o fim; para mudar isto, "
+                        "adicione uma nova fase."
+                    ),
+                    "current_phase_limited",
+                )
+    if current < len(dates) and dates[current][1] <= now:
+        add(
+            _error_key(current, "end_date"),
+            _("A fase atual precisa terminar depois de agora."),
+            "current_end_past",
+        )
+
+
+# --- writes --------------------------------------------------------------------------------------------
+def _move_schedule(schedule: SubscriptionSchedule, to_status: str) -> str:
+    from_status = schedule.status
+    if to_status not in SCHEDULE_TRANSITIONS[from_status]:
+        raise ValidationError(
+            _("Uma programação %(from)s não pode passar a %(to)s.")
+            % {"from": SS(from_status).label.lower(), "to": SS(to_status).label.lower()},
+            code="invalid_transition",
+        )
+    schedule.status = to_status
+    return from_status
+
+
+def schedule_payload(schedule: SubscriptionSchedule) -> dict:
+    phases = list(schedule.phases.prefetch_related("tax_rates").order_by("position"))
+    return {
+        "id": schedule.pk,
+        "subscription": schedule.subscription_id,
+        "status": schedule.status,
+        "end_behavior": schedule.end_behavior,
+        "current_phase": schedule.current_position,
+        "next_phase_at": schedule.next_phase_at,
+        "phases": [
+            {
+                "start": phase.start_at,
+                "end": phase.end_at,
+                "plan": phase.plan_id,
+                "price": phase.custom_price,
+                "quantity": phase.quantity,
+                "coupon": phase.coupon.code if phase.coupon_id else None,
+                "discount_percent": str(phase.discount_percent)
+                if phase.discount_percent is not None
+                else None,
+                "tax_rates": sorted(rate.pk for rate in phase.tax_rates.all()),
+                "trial_days": phase.trial_days,
+                "proration": phase.proration,
+                "anchor": phase.anchor,
+            }
+            for phase in phases
+        ],
+    }
+
+
+SCHEDULE_EVENT_TYPES = {
+    "created": EventType.SUBSCRIPTION_SCHEDULE_CREATED,
+    "updated": EventType.SUBSCRIPTION_SCHEDULE_UPDATED,
+    "phase_started": EventType.SUBSCRIPTION_SCHEDULE_PHASE_STARTED,
+    "released": EventType.SUBSCRIPTION_SCHEDULE_RELEASED,
+    "completed": EventType.SUBSCRIPTION_SCHEDULE_COMPLETED,
+    "canceled": EventType.SUBSCRIPTION_SCHEDULE_CANCELED,
+}
+
+
+def _emit(schedule, action, **extra):
+    emit(
+        merchant=schedule.subscription.merchant,
+        type=SCHEDULE_EVENT_TYPES[action],
+        payload={**schedule_payload(schedule), **extra},
+    )
+
+
+def _write_phases(schedule, specs, dates) -> None:
+    schedule.phases.all().delete()
+    for position, (spec, (start, end)) in enumerate(zip(specs, dates, strict=True)):
+        phase = SchedulePhase.objects.create(
+            schedule=schedule,
+            position=position,
+            start_at=start,
+            end_at=end,
+            **{name: getattr(spec, name) for name in TERM_FIELDS if name != "tax_rates"},
+        )
+        phase.tax_rates.set(spec.tax_rates)
+
+
+def _current_terms(subscription: Subscription, *, end_date) -> PhaseSpec:
+    """Phase 0 of a schedule attached to a running subscription: its terms now, until `end_date`."""
+    custom = subscription.custom_price or {}
+    return PhaseSpec(
+        plan=None if custom else subscription.plan,
+        price_name=custom.get("name", ""),
+        price_amount=custom.get("amount"),
+        price_interval_unit=custom.get("interval_unit", ""),
+        price_interval_count=custom.get("interval_count"),
+        quantity=subscription.quantity,
+        coupon=subscription.coupon,
+        discount_percent=(
+            subscription.discount_percent if subscription.discount_type == DiscountType.PERCENT else None
+        ),
+        tax_rates=list(subscription.tax_rates.all()),
+        end_date=end_date,
+    )
+
+
+@transaction.atomic
+def schedule_create(
+    *,
+    subscription: Subscription,
+    actor,
+    phases: list[PhaseSpec],
+    end_behavior: str = ScheduleEndBehavior.RELEASE,
+    first_phase_end: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> SubscriptionSchedule:
+    """Gives a subscription a schedule. A subscription not started yet (Nova assinatura's "Programar
+    fases") takes `phases` from its start: phase 1's terms become its terms now, and the schedule starts
+    with it. A running one keeps its current terms as phase 1, from its current period's start until
+    `first_phase_end` (default: the current period's end), and `phases` follow."""
+    now = now or timezone.now()
+    subscription = _locked(subscription)
+    if subscription.is_ended:
+        raise ValidationError(
+            _("Uma assinatura encerrada não pode ser programada."), code="subscription_ended"
+        )
+    if subscription.schedules.filter(status__in=sorted(LIVE_SCHEDULE_STATUSES)).exists():
+        raise ValidationError(_("Esta assinatura já tem uma programação."), code="schedule_exists")
+    not_started = subscription.status == S.SCHEDULED
+    specs = list(phases)
+    if not_started:
+        start = anchor = subscription.billing_cycle_anchor
+    else:
+        start = subscription.current_period_start or now
+        anchor = subscription.billing_cycle_anchor
+        end = first_phase_end or subscription.current_period_end or now
+        specs = [_current_terms(subscription, end_date=end), *specs]
+    dates = validate_phases(
+        subscription=subscription, specs=specs, end_behavior=end_behavior, start=start, anchor=anchor, now=now
+    )
+    schedule = SubscriptionSchedule.objects.create(
+        merchant_id=subscription.merchant_id,
+        subscription=subscription,
+        status=SS.NOT_STARTED,
+        end_behavior=end_behavior,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=now,
+    )
+    _write_phases(schedule, specs, dates)
+    if not_started:
+        # The first invoice (on the start date) is billed on phase 1's terms: they are the subscription's
+        # from now. Billing enters the phase when the subscription starts (the schedule becomes active).
+        _apply_terms(subscription, schedule.phases.get(position=0), at=start, reset_anchor=False)
+        schedule.next_phase_at = dates[0][0]
+        schedule.save(update_fields=["next_phase_at"])
+    else:
+        _move_schedule(schedule, SS.ACTIVE)
+        schedule.current_position = 0
+        schedule.next_phase_at = dates[0][1]
+        schedule.save(update_fields=["status", "current_position", "next_phase_at"])
+    _record(
+        subscription,
+        kind=EventKind.SCHEDULE,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=_("Programação criada com %(count)s fases.") % {"count": len(specs)},
+        data={"schedule": schedule.pk, "action": "created"},
+        at=now,
+    )
+    _emit(schedule, "created")
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(
+    *,
+    schedule: SubscriptionSchedule,
+    actor,
+    phases: list[PhaseSpec],
+    end_behavior: str,
+    now: dt.datetime | None = None,
+) -> SubscriptionSchedule:
+    """Replaces the schedule's phases with `phases` (the whole sequence, ended and running phases
+    included), validated together under the edit rules and saved in one transaction. A change to the
+    running phase's quantity, coupon or tax rates applies to the subscription from its next invoice."""
+    now = now or timezone.now()
+    subscription = _locked(schedule.subscription)
+    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    schedule.subscription = subscription
+    if not schedule.is_live:
+        raise ValidationError(
+            _("Uma programação %(status)s não pode ser alterada.")
+            % {"status": schedule.get_status_display().lower()},
+            code="schedule_not_live",
+        )
+    first = schedule.phases.order_by("position").first()
+    start = first.start_at
+    anchor = subscription.billing_cycle_anchor
+    if schedule.current_position is not None and schedule.current_position > 0:
+        # The anchor the first phase ran on is history: count from the phases' own anchors.
+        anchor = first.start_at if first.anchor == PhaseAnchor.PHASE_START else _original_anchor(schedule)
+    specs = list(phases)
+    dates = validate_phases(
+        subscription=subscription,
+        specs=specs,
+        end_behavior=end_behavior,
+        start=start,
+        anchor=anchor,
+        now=now,
+        schedule=schedule,
+    )
+    current = schedule.current_position
+    # Ended phases keep the dates they ran (a later edit never rewrites history).
+    saved = {phase.position: phase for phase in schedule.phases.all()}
+    if current is not None:
+        dates = [(saved[i].start_at, saved[i].end_at) if i < current else dates[i] for i in range(len(dates))]
+    _write_phases(schedule, specs, dates)
+    schedule.end_behavior = end_behavior
+    fields = ["end_behavior", "next_phase_at", "updated_at"]
+    if current is None:
+        schedule.next_phase_at = dates[0][0]
+        _apply_terms(subscription, schedule.phases.get(position=0), at=dates[0][0], reset_anchor=False)
+    else:
+        schedule.next_phase_at = dates[current][1]
+        _apply_running_changes(subscription, specs[current])
+    schedule.save(update_fields=fields)
+    _record(
+        subscription,
+        kind=EventKind.SCHEDULE,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=_("Programação alterada."),
+        data={"schedule": schedule.pk, "action": "updated"},
+        at=now,
+    )
+    _emit(schedule, "updated")
+    return schedule
+
+
+def _original_anchor(schedule) -> dt.datetime:
+    # The subscription's anchor when the schedule began: phase 1's start counts from it; its first
+    # saved end is a billing date of that anchor whenever the phase was counted in periods.
+    return schedule.subscription.billing_cycle_anchor
+
+
+def _apply_running_changes(subscription: Subscription, spec: PhaseSpec) -> None:
+    """The running phase's editable terms, on the subscription from its next invoice (no proration)."""
+    fields = []
+    if spec.quantity != subscription.quantity:
+        subscription.quantity = spec.quantity
+        fields.append("quantity")
+    if getattr(spec.coupon, "pk", None) != subscription.coupon_id:
+        subscription.coupon = spec.coupon
+        subscription.coupon_applied_at = subscription.next_invoice_at or timezone.now()
+        fields += ["coupon", "coupon_applied_at"]
+    if fields:
+        subscription.amount = subscription_amount(
+            price=subscription.price_terms.price,
+            quantity=subscription.quantity,
+            discount_type=subscription.discount_type,
+            discount_percent=subscription.discount_percent,
+            discount_amount=subscription.discount_amount,
+        )
+        subscription.save(update_fields=[*fields, "amount", "updated_at"])
+    subscription.tax_rates.set(spec.tax_rates)
+
+
+def _apply_terms(subscription: Subscription, phase: SchedulePhase, *, at, reset_anchor: bool = True) -> None:
+    """A phase's terms become the subscription's: price (plan or one-off), quantity, coupon or discount,
+    tax rates, and with `phase_start` (or a trial, or a price at another interval) the billing-cycle
+    anchor. A change chosen "no próximo
+    ciclo" that was waiting is dropped: the schedule says what comes next."""
+    old_price = subscription.price_terms
+    if phase.plan_id is not None:
+        subscription.plan = phase.plan
+        subscription.currency = phase.plan.currency
+    subscription.custom_price = phase.custom_price
+    subscription.quantity = phase.quantity
+    subscription.coupon = phase.coupon
+    subscription.coupon_applied_at = at if phase.coupon_id else None
+    if phase.discount_percent:
+        subscription.discount_type = DiscountType.PERCENT
+        subscription.discount_percent = phase.discount_percent
+    else:
+        subscription.discount_type = DiscountType.NONE
+        subscription.discount_percent = None
+    subscription.discount_amount = None
+    subscription.discount_periods = None
+    subscription.pending_plan = None
+    subscription.pending_quantity = None
+    subscription.amount = subscription_amount(
+        price=subscription.price_terms.price,
+        quantity=phase.quantity,
+        discount_type=subscription.discount_type,
+        discount_percent=subscription.discount_percent,
+    )
+    fields = [
+        "plan",
+        "currency",
+        "custom_price",
+        "quantity",
+        "coupon",
+        "coupon_applied_at",
+        "discount_type",
+        "discount_percent",
+        "discount_amount",
+        "discount_periods",
+        "pending_plan",
+        "pending_quantity",
+        "amount",
+    ]
+    new_price = subscription.price_terms
+    interval_changed = (old_price.interval_unit, old_price.interval_count) != (
+        new_price.interval_unit,
+        new_price.interval_count,
+    )
+    if reset_anchor and (phase.anchor == PhaseAnchor.PHASE_START or phase.trial_days or interval_changed):
+        anchor = at + dt.timedelta(days=phase.trial_days or 0)
+        subscription.billing_cycle_anchor = anchor
+        if subscription.next_invoice_at is None or subscription.next_invoice_at > at:
+            # The period running now ends here; the next invoice is the phase's first (after its trial).
+            subscription.current_period_end = anchor
+            subscription.next_invoice_at = anchor
+        fields += ["billing_cycle_anchor", "current_period_end", "next_invoice_at"]
+    subscription.save(update_fields=[*fields, "updated_at"])
+    subscription.tax_rates.set(list(phase.tax_rates.all()))
+
+
+def schedule_due(subscription: Subscription, *, until) -> SubscriptionSchedule | None:
+    """The subscription's live schedule when its next change falls at or before `until`."""
+    return (
+        SubscriptionSchedule.objects.select_for_update()
+        .filter(
+            subscription=subscription,
+            status__in=sorted(LIVE_SCHEDULE_STATUSES),
+            next_phase_at__isnull=False,
+            next_phase_at__lte=until,
+        )
+        .first()
+    )
+
+
+def schedule_advance(*, subscription: Subscription, schedule: SubscriptionSchedule) -> SchedulePhase | None:
+    """One step of a schedule at its `next_phase_at`: the next phase starts (its terms become the
+    subscription's), or, after the last phase, the schedule completes — releasing the subscription on
+    the last phase's terms, or ending it (end behaviour `cancel`). Called by billing, which holds the
+    subscription's lock and bills the change (billing.services.schedules). Returns the phase entered."""
+    at = schedule.next_phase_at
+    schedule.subscription = subscription
+    phases = list(schedule.phases.order_by("position"))
+    position = 0 if schedule.current_position is None else schedule.current_position + 1
+    if schedule.current_position is None and phases[0].start_at > at:
+        return None
+    if position >= len(phases):
+        _move_schedule(schedule, SS.COMPLETED)
+        schedule.next_phase_at = None
+        schedule.ended_at = at
+        schedule.save(update_fields=["status", "next_phase_at", "ended_at", "updated_at"])
+        _record(
+            subscription,
+            kind=EventKind.SCHEDULE,
+            actor=schedule.created_by,
+            from_status=subscription.status,
+            to_status=subscription.status,
+            reason=_("Programação concluída."),
+            data={"schedule": schedule.pk, "action": "completed"},
+            at=at,
+        )
+        _emit(schedule, "completed")
+        if schedule.end_behavior == ScheduleEndBehavior.CANCEL and not subscription.is_ended:
+            subscription_apply_billing(
+                subscription=subscription,
+                now=at,
+                to_status=S.CANCELED,
+                reason=_("Fim da programação."),
+                ended_at=at,
+            )
+        return None
+    phase = phases[position]
+    from_position = schedule.current_position
+    if schedule.status == SS.NOT_STARTED:
+        _move_schedule(schedule, SS.ACTIVE)
+    schedule.current_position = position
+    schedule.next_phase_at = phase.end_at
+    schedule.save(update_fields=["status", "current_position", "next_phase_at", "updated_at"])
+    _apply_terms(subscription, phase, at=at, reset_anchor=from_position is not None)
+    _record(
+        subscription,
+        kind=EventKind.SCHEDULE,
+        actor=schedule.created_by,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=_("Fase %(from)s → %(to)s da programação.")
+        % {"from": "—" if from_position is None else from_position + 1, "to": position + 1},
+        data={"schedule": schedule.pk, "action": "phase_started", "from": from_position, "to": position},
+        at=at,
+    )
+    _emit(schedule, "phase_started", phase=position)
+    return phase
+
+
+@transaction.atomic
+def schedule_release(
+    *, schedule: SubscriptionSchedule, actor, now: dt.datetime | None = None
+) -> SubscriptionSchedule:
+    """Lets the subscription go on by itself on its current terms; the remaining phases never happen."""
+    now = now or timezone.now()
+    subscription = _locked(schedule.subscription)
+    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    schedule.subscription = subscription
+    _move_schedule(schedule, SS.RELEASED)
+    schedule.next_phase_at = None
+    schedule.ended_at = now
+    schedule.save(update_fields=["status", "next_phase_at", "ended_at", "updated_at"])
+    _record(
+        subscription,
+        kind=EventKind.SCHEDULE,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=_("Assinatura liberada da programação."),
+        data={"schedule": schedule.pk, "action": "released"},
+        at=now,
+    )
+    _emit(schedule, "released")
+    return schedule
+
+
+@transaction.atomic
+def schedule_cancel(
+    *, schedule: SubscriptionSchedule, actor, origin: str, reason: str = "", now: dt.datetime | None = None
+) -> SubscriptionSchedule:
+    """Cancels the schedule and its subscription now, with the usual cancellation record (origin, reason,
+    access until the end of the paid period: subscribers.services.subscription_cancel)."""
+    from subscribers.services.ending import subscription_cancel
+
+    now = now or timezone.now()
+    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    if not schedule.is_live:
+        _move_schedule(schedule, SS.CANCELED)  # raises the refusal
+    subscription_cancel(
+        subscription=schedule.subscription,
+        actor=actor,
+        origin=origin,
+        when=CancelWhen.NOW,
+        reason=reason,
+        now=now,
+    )
+    schedule.subscription.refresh_from_db()
+    _move_schedule(schedule, SS.CANCELED)
+    schedule.next_phase_at = None
+    schedule.ended_at = now
+    schedule.save(update_fields=["status", "next_phase_at", "ended_at", "updated_at"])
+    _record(
+        schedule.subscription,
+        kind=EventKind.SCHEDULE,
+        actor=actor,
+        from_status=schedule.subscription.status,
+        to_status=schedule.subscription.status,
+        reason=_("Programação cancelada com a assinatura."),
+        data={"schedule": schedule.pk, "action": "canceled"},
+        at=now,
+    )
+    _emit(schedule, "canceled")
+    return schedule
+
+
+__all__ = [
+    "PhaseSpec",
+    "phase_dates",
+    "schedule_advance",
+    "schedule_cancel",
+    "schedule_create",
+    "schedule_due",
+    "schedule_payload",
+    "schedule_release",
+    "schedule_update",
+    "validate_phases",
+]
