@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.choices import BillingRunStatus, InvoiceStatus, PaymentStatus
 from billing.models import BillingRun, Invoice, Payment
 from core.money import format_money
+from core.table_config import configurable
 
 # Bootstrap badge per status: green settled, yellow waiting, red failed, grey closed without money.
 INVOICE_STATUS_BADGE_CLASSES = {
@@ -165,6 +166,10 @@ class PaymentTable(tables.Table):
         return record.failure_message or record.failure_code
 
 
+@configurable(
+    "execucoes",
+    default=["started_at", "trigger", "started_by", "status", "processed", "failed", "progress"],
+)
 class BillingRunTable(tables.Table):
     """Cobranças > Execuções. The progress column is the same partial the run's page polls."""
 
