@@ -125,7 +125,7 @@ EXPORT_STATUS_BADGE_CLASSES = {
 
 @configurable(
     "assinaturas",
-    default=["customer", "plan", "status", "amount", "contract_date", "next_charge_at", "salesperson"],
+    default=["customer", "plan", "status", "amount", "contract_date", "salesperson"],
     always=["actions"],
 )
 class SubscriptionTable(tables.Table):
