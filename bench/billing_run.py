@@ -270,7 +270,8 @@ def _written_models():
         Refund,
         SandboxCharge,
     )
-    from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt
+    from core.models import Event
+    from notifications.models import WebhookDelivery, WebhookDeliveryAttempt
     from subscribers.models import SubscriptionEvent
 
     return [
@@ -349,7 +350,7 @@ def verify(n: int) -> dict:
     from billing.choices import BillingRunStatus, PaymentStatus
     from billing.models import BillingRun, Invoice, InvoiceLine, Payment, SandboxCharge
     from billing.services.billing_run import renewals_due
-    from notifications.models import Event
+    from core.models import Event
     from subscribers.models import SubscriptionEvent
 
     found = {
@@ -541,7 +542,7 @@ def limits(n: int) -> dict:
     from django.db import connection
 
     from billing.models import Invoice, InvoiceLine, Payment, SandboxCharge
-    from notifications.models import Event
+    from core.models import Event
     from subscribers.models import Subscription, SubscriptionEvent
 
     models = (Invoice, InvoiceLine, Payment, SandboxCharge, SubscriptionEvent, Event)

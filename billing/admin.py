@@ -62,7 +62,7 @@ class BillingSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through the service, like the merchant's own screen (validation, one row per merchant).
         fields = {name: value for name, value in form.cleaned_data.items() if name in EDITABLE_FIELDS}
-        saved = billing_settings_update(merchant=obj.merchant, actor=request.user, **fields)
+        saved = billing_settings_update(merchant=obj.merchant, **fields)
         obj.pk = saved.pk
 
 

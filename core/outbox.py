@@ -1,27 +1,28 @@
-"""The outbox hook: services record domain events here, inside their own transaction.
+"""The outbox: services record domain events here, inside their own transaction.
 
-The table belongs to `notifications` (which delivers webhooks and runs automations from it), but
-apps to its left must write to it without importing it, so the model is looked up by name.
+The table (`core.models.Event`) lives in core because every app writes it; `notifications` reads it to
+deliver webhooks, send customer e-mails and run automations. The types are `core.events.EventType`.
 """
 
 import json
 import os
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 
 from core.bulk import encode_json, insert_rows
+from core.events import EventType
+from core.models import Event
 
 
-def emit(*, merchant, type: str, payload: dict):
-    """Writes one outbox Event (e.g. "subscription.canceled"), inside the calling service's transaction.
-    `merchant` is an instance or an id (a service holding only the id need not load the merchant)."""
-    Event = apps.get_model("notifications", "Event")
+def emit(*, merchant, type: EventType, payload: dict):
+    """Writes one outbox Event (e.g. EventType.SUBSCRIPTION_CANCELED), inside the calling service's
+    transaction. `merchant` is an instance or an id (a service holding only the id need not load the
+    merchant). A type that is not an EventType is refused (ValueError)."""
     # Round-trip through Django's encoder so dates, Decimals and UUIDs are stored as JSON strings.
     return Event.objects.create(
         merchant_id=getattr(merchant, "pk", merchant),
-        type=type,
+        type=EventType(type).value,
         payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
     )
 
@@ -30,14 +31,13 @@ def emit_many(events: Iterable[tuple]) -> int:
     """Writes one outbox Event per `(merchant, type, payload)` (merchant: instance or id), in that order,
     with one bulk insert: the same rows `emit` would write, inside the caller's transaction. Returns how
     many were written."""
-    Event = apps.get_model("notifications", "Event")
     events = list(events)
     uids = _uuid4_hex(len(events))
     rows = [
         {
             "uid": uid,
             "merchant_id": getattr(merchant, "pk", merchant),
-            "type": type,
+            "type": EventType(type).value,
             "payload": encode_json(payload),
         }
         for uid, (merchant, type, payload) in zip(uids, events, strict=True)

@@ -9,6 +9,7 @@ choices, services, selectors, filtersets, forms, tables, views, urls, admin):
 - emails/      e-mails to the merchant's customers: triggers, editable templates, the sending log;
 - automations/ rules that act on events: send an e-mail, call a webhook, push a contact to a provider.
 
-models.py, urls.py, admin.py and tasks.py only gather the features' own; catalog.py (the event types
-receivers see), crypto.py and fields.py (secrets at rest) are shared.
+models.py, urls.py, admin.py and tasks.py only gather the features' own. Shared: catalog.py (the event
+types receivers see), crypto.py and fields.py (secrets at rest), retries.py (the leased, retried work of
+webhook deliveries and automation runs, with the retry schedule). docs/architecture.md describes it all.
 """

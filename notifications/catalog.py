@@ -1,22 +1,25 @@
 """The event types Recorrente emits, as receivers see them: Notificações > Eventos documents this list.
 
-Every `emit(type=…)` in the code must have an entry here (tests/notifications/test_catalog.py greps the
-code for them); the samples are what the payload helpers produce, with made-up values.
+The types themselves are one enum, `core.events.EventType`; this catalogue gives each of them its
+description and sample payload (tests/notifications/test_catalog.py keeps the two equal and greps the code's
+`emit(type=…)` calls); the samples are what the payload helpers produce, with made-up values.
 """
 
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from core.events import EventType
+
 # The envelope every delivery carries ({"version", "type", "timestamp", "data"}); bumped only for a change
 # receivers would have to adapt to (a field renamed or removed), never for a field added.
 ENVELOPE_VERSION = 1
-TEST_EVENT_TYPE = "webhook.test"
+TEST_EVENT_TYPE = EventType.WEBHOOK_TEST
 
 
 @dataclass(frozen=True)
-class EventType:
-    type: str
+class CatalogEntry:
+    type: EventType
     description: str
     sample: dict
 
@@ -109,24 +112,24 @@ _SCHEDULE = {
     ],
 }
 
-EVENT_TYPES: list[EventType] = [
-    EventType(
-        "subscription.created",
+EVENT_TYPES: list[CatalogEntry] = [
+    CatalogEntry(
+        EventType.SUBSCRIPTION_CREATED,
         _("Uma assinatura foi contratada (pela tela, checkout ou importação)."),
         {**_SUBSCRIPTION, "status": "pending"},
     ),
-    EventType(
-        "subscription.started",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_STARTED,
         _("Uma assinatura agendada chegou à data de início."),
         _SUBSCRIPTION,
     ),
-    EventType(
-        "subscription.activated",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_ACTIVATED,
         _("A assinatura ficou ativa depois de um pagamento."),
         {**_SUBSCRIPTION, "reason": "Pagamento da fatura nº 58 aprovado."},
     ),
-    EventType(
-        "subscription.pending",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_PENDING,
         _("A assinatura aguarda o pagamento de um boleto ou pix."),
         {
             **_SUBSCRIPTION,
@@ -135,154 +138,154 @@ EVENT_TYPES: list[EventType] = [
             "reason": "Aguardando o pagamento da primeira fatura.",
         },
     ),
-    EventType(
-        "subscription.past_due",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_PAST_DUE,
         _("Uma cobrança da assinatura falhou; novas tentativas seguem a régua de cobrança."),
         {**_SUBSCRIPTION, "status": "past_due", "reason": "Cartão recusado."},
     ),
-    EventType(
-        "subscription.updated",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_UPDATED,
         _("Plano, quantidade, impostos ou outros dados da assinatura mudaram."),
         {**_SUBSCRIPTION, "changes": {"quantity": [1, 2]}},
     ),
-    EventType(
-        "subscription.cancel_scheduled",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_CANCEL_SCHEDULED,
         _("Um cancelamento foi agendado (no fim do período ou numa data)."),
         _SUBSCRIPTION_CANCELING,
     ),
-    EventType(
-        "subscription.canceled",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_CANCELED,
         _("A assinatura foi cancelada."),
         {**_SUBSCRIPTION_CANCELING, "status": "canceled"},
     ),
-    EventType(
-        "subscription.expired",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_EXPIRED,
         _("A assinatura expirou depois de esgotar as tentativas de cobrança."),
         {**_SUBSCRIPTION, "status": "expired", "reason": "Tentativas de cobrança esgotadas."},
     ),
-    EventType(
-        "subscription.refunded",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_REFUNDED,
         _("O último pagamento da assinatura foi reembolsado integralmente."),
         {**_SUBSCRIPTION_CANCELING, "status": "refunded", "reason": "Pedido do cliente"},
     ),
-    EventType(
-        "subscription.trial_will_end",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_TRIAL_WILL_END,
         _("O período de teste termina em 3 dias (enviado uma vez por teste)."),
         {**_SUBSCRIPTION, "status": "trialing", "trial_ends_at": "2026-02-17T12:00:00-03:00"},
     ),
-    EventType(
-        "subscription.access_granted",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_ACCESS_GRANTED,
         _(
             "O cliente ganhou (ou recuperou) acesso ao que assinou. Quando o acesso foi devolvido por "
             "“Readicionar”, o payload traz também “readded”: true."
         ),
         _SUBSCRIPTION,
     ),
-    EventType(
-        "subscription.access_revoked",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_ACCESS_REVOKED,
         _("O cliente perdeu o acesso (remoção, expiração, cancelamento ou reembolso)."),
         {**_SUBSCRIPTION, "status": "canceled", "cancel_origin": "seller"},
     ),
-    EventType(
-        "subscription.deleted",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_DELETED,
         _("Uma assinatura do primeiro mês foi excluída."),
         _SUBSCRIPTION,
     ),
-    EventType(
-        "subscription.card_updated",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_CARD_UPDATED,
         _("O cartão da assinatura foi trocado (“Alterar cartão”): finais do cartão antigo e do novo."),
         {**_SUBSCRIPTION, "old_card_last4": "0002", "card_last4": "4242", "card_brand": "Visa"},
     ),
-    EventType(
-        "subscription_schedule.created",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_CREATED,
         _("Uma programação de fases foi criada para uma assinatura (na contratação ou depois)."),
         _SCHEDULE,
     ),
-    EventType(
-        "subscription_schedule.updated",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_UPDATED,
         _(
             "As fases de uma programação foram alteradas "
             "(fases futuras, ou quantidade/cupom/impostos da atual)."
         ),
         _SCHEDULE,
     ),
-    EventType(
-        "subscription_schedule.phase_started",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_PHASE_STARTED,
         _(
             "Uma fase da programação começou: as condições dela passaram a valer; "
             "“phase” é o número (desde 0)."
         ),
         {**_SCHEDULE, "current_phase": 1, "phase": 1},
     ),
-    EventType(
-        "subscription_schedule.released",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_RELEASED,
         _(
             "A assinatura foi liberada da programação: segue nas condições atuais; "
             "as fases restantes não ocorrem."
         ),
         {**_SCHEDULE, "status": "released", "next_phase_at": None},
     ),
-    EventType(
-        "subscription_schedule.completed",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_COMPLETED,
         _(
             "A última fase terminou: a assinatura segue nas condições dela (liberar) "
             "ou é cancelada (cancelar)."
         ),
         {**_SCHEDULE, "status": "completed", "next_phase_at": None},
     ),
-    EventType(
-        "subscription_schedule.canceled",
+    CatalogEntry(
+        EventType.SUBSCRIPTION_SCHEDULE_CANCELED,
         _("A programação foi cancelada junto com a assinatura."),
         {**_SCHEDULE, "status": "canceled", "next_phase_at": None},
     ),
-    EventType(
-        "invoice.created",
+    CatalogEntry(
+        EventType.INVOICE_CREATED,
         _("Uma fatura foi emitida (renovação, parcela ou rateio de troca de plano)."),
         _INVOICE,
     ),
-    EventType(
-        "invoice.paid",
+    CatalogEntry(
+        EventType.INVOICE_PAID,
         _("Uma fatura foi paga."),
         {**_INVOICE, "status": "paid", "amount_paid": 4990},
     ),
-    EventType(
-        "invoice.payment_failed",
+    CatalogEntry(
+        EventType.INVOICE_PAYMENT_FAILED,
         _("Uma tentativa de cobrança da fatura falhou."),
         _INVOICE,
     ),
-    EventType(
-        "invoice.overdue",
+    CatalogEntry(
+        EventType.INVOICE_OVERDUE,
         _("A fatura venceu sem pagamento e as tentativas acabaram."),
         {**_INVOICE, "status": "uncollectible"},
     ),
-    EventType(
-        "invoice.finalized",
+    CatalogEntry(
+        EventType.INVOICE_FINALIZED,
         _("Um rascunho de fatura foi finalizado e passou a ser cobrado (em aberto)."),
         _INVOICE,
     ),
-    EventType(
-        "invoice.voided",
+    CatalogEntry(
+        EventType.INVOICE_VOIDED,
         _(
             "Uma fatura foi anulada: nada é devido (anulada pela equipe, ou a assinatura terminou sem que "
             "ela fosse cobrada; o boleto/pix dela é cancelado)."
         ),
         {**_INVOICE, "status": "void"},
     ),
-    EventType(
-        "invoice.marked_uncollectible",
+    CatalogEntry(
+        EventType.INVOICE_MARKED_UNCOLLECTIBLE,
         _(
             "Uma fatura foi marcada como incobrável: as tentativas param, o valor continua devido "
             "(pela equipe, ou a assinatura terminou durante as tentativas de cobrança)."
         ),
         {**_INVOICE, "status": "uncollectible"},
     ),
-    EventType(
-        "payment.succeeded",
+    CatalogEntry(
+        EventType.PAYMENT_SUCCEEDED,
         _("Um pagamento foi aprovado."),
         _PAYMENT,
     ),
-    EventType(
-        "payment.pending",
+    CatalogEntry(
+        EventType.PAYMENT_PENDING,
         _(
             "Um boleto ou pix foi emitido e aguarda o pagamento (o primeiro da fatura ou um novo após o "
             "vencimento do anterior)."
@@ -293,21 +296,21 @@ EVENT_TYPES: list[EventType] = [
             "status": "pending",
         },
     ),
-    EventType(
-        "payment.failed",
+    CatalogEntry(
+        EventType.PAYMENT_FAILED,
         _("Um pagamento foi recusado ou o boleto/pix venceu."),
         {**_PAYMENT, "status": "failed", "failure_code": "card_declined"},
     ),
-    EventType(
-        "payment.canceled",
+    CatalogEntry(
+        EventType.PAYMENT_CANCELED,
         _(
             "Um boleto ou pix pendente foi cancelado: a fatura foi paga de outro jeito ou anulada, ou a "
             "assinatura terminou. Ele não pode mais ser pago."
         ),
         {**_PAYMENT, "method": "boleto", "status": "canceled"},
     ),
-    EventType(
-        "payment.refunded",
+    CatalogEntry(
+        EventType.PAYMENT_REFUNDED,
         _("Um pagamento foi reembolsado, total ou parcialmente."),
         {
             **_PAYMENT,
@@ -322,8 +325,8 @@ EVENT_TYPES: list[EventType] = [
             },
         },
     ),
-    EventType(
-        "chargeback.created",
+    CatalogEntry(
+        EventType.CHARGEBACK_CREATED,
         _(
             "O banco do cliente contestou um pagamento com cartão e devolveu o valor a ele (chargeback); "
             "a assinatura é encerrada na hora."
@@ -345,8 +348,8 @@ EVENT_TYPES: list[EventType] = [
             "gateway_reference": "dp_1Nf3",
         },
     ),
-    EventType(
-        "customer.credit_balance_changed",
+    CatalogEntry(
+        EventType.CUSTOMER_CREDIT_BALANCE_CHANGED,
         _(
             "O saldo de crédito do cliente mudou: crédito de rateio (downgrade), ajuste manual, uso numa "
             "fatura, devolução ou reembolso. “amount” é o movimento (positivo = crédito para o cliente) e "
@@ -363,7 +366,7 @@ EVENT_TYPES: list[EventType] = [
             "balance": 2581,
         },
     ),
-    EventType(
+    CatalogEntry(
         TEST_EVENT_TYPE,
         _("Enviado pelo botão “Enviar teste”; só chega ao endpoint testado."),
         {"endpoint": {"id": 12, "url": "https://example.com/webhooks/recorrente"}},

@@ -1,7 +1,7 @@
 """The models of the notifications app, gathered from its features so Django finds them here.
 
-Each feature keeps its models in its own package (outbox/, webhooks/, emails/, automations/); they all
-belong to this one app (`notifications`), its tables and its migrations.
+Each feature keeps its models in its own package (webhooks/, emails/, automations/); they all belong to
+this one app (`notifications`), its tables and its migrations.
 """
 
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
@@ -11,7 +11,6 @@ from notifications.emails.models import (
     CustomerEmailTemplate,
     EmailSending,
 )
-from notifications.outbox.models import Event
 from notifications.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 
 __all__ = [
@@ -21,7 +20,6 @@ __all__ = [
     "CustomerEmailSettings",
     "CustomerEmailTemplate",
     "EmailSending",
-    "Event",
     "ProviderIntegration",
     "WebhookDelivery",
     "WebhookDeliveryAttempt",

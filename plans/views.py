@@ -60,9 +60,7 @@ class PlanCreateView(MerchantCreateView):
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
-        return services.plan_create(
-            merchant=self.request.merchant, actor=self.request.user, **form.plan_fields()
-        )
+        return services.plan_create(merchant=self.request.merchant, **form.plan_fields())
 
 
 class PlanUpdateView(MerchantUpdateView):
@@ -74,7 +72,7 @@ class PlanUpdateView(MerchantUpdateView):
     success_message = _("Plano salvo.")
 
     def perform(self, form):
-        return services.plan_update(plan=self.object, actor=self.request.user, **form.plan_fields())
+        return services.plan_update(plan=self.object, **form.plan_fields())
 
 
 class PlanArchiveView(MerchantActionView):
@@ -94,7 +92,7 @@ class PlanArchiveView(MerchantActionView):
         return context
 
     def perform(self, obj):
-        services.plan_archive(plan=obj, actor=self.request.user)
+        services.plan_archive(plan=obj)
 
 
 class PlanUnarchiveView(MerchantActionView):
@@ -114,7 +112,7 @@ class PlanUnarchiveView(MerchantActionView):
         return context
 
     def perform(self, obj):
-        services.plan_unarchive(plan=obj, actor=self.request.user)
+        services.plan_unarchive(plan=obj)
 
 
 class PlanDeleteView(MerchantActionView):
@@ -137,7 +135,7 @@ class PlanDeleteView(MerchantActionView):
         return reverse("plans:plan_list")
 
     def perform(self, obj):
-        services.plan_delete(plan=obj, actor=self.request.user)
+        services.plan_delete(plan=obj)
 
 
 # --- Coupons ---------------------------------------------------------------------------------------
@@ -188,9 +186,7 @@ class CouponCreateView(_CouponFormMixin, MerchantCreateView):
     success_message = _("Cupom criado.")
 
     def perform(self, form):
-        return services.coupon_create(
-            merchant=self.request.merchant, actor=self.request.user, **form.coupon_fields()
-        )
+        return services.coupon_create(merchant=self.request.merchant, **form.coupon_fields())
 
 
 class CouponUpdateView(_CouponFormMixin, MerchantUpdateView):
@@ -203,7 +199,7 @@ class CouponUpdateView(_CouponFormMixin, MerchantUpdateView):
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
-        return services.coupon_update(coupon=self.object, actor=self.request.user, **form.coupon_fields())
+        return services.coupon_update(coupon=self.object, **form.coupon_fields())
 
 
 class CouponDeactivateView(MerchantActionView):
@@ -223,7 +219,7 @@ class CouponDeactivateView(MerchantActionView):
         return context
 
     def perform(self, obj):
-        services.coupon_deactivate(coupon=obj, actor=self.request.user)
+        services.coupon_deactivate(coupon=obj)
 
 
 # --- Tax rates -------------------------------------------------------------------------------------
@@ -266,9 +262,7 @@ class TaxRateCreateView(_TaxRateFormMixin, MerchantCreateView):
     success_message = _("Imposto criado.")
 
     def perform(self, form):
-        return services.tax_rate_create(
-            merchant=self.request.merchant, actor=self.request.user, **form.tax_rate_fields()
-        )
+        return services.tax_rate_create(merchant=self.request.merchant, **form.tax_rate_fields())
 
 
 class TaxRateUpdateView(_TaxRateFormMixin, MerchantUpdateView):
@@ -276,6 +270,4 @@ class TaxRateUpdateView(_TaxRateFormMixin, MerchantUpdateView):
     success_message = _("Imposto salvo.")
 
     def perform(self, form):
-        return services.tax_rate_update(
-            tax_rate=self.object, actor=self.request.user, **form.tax_rate_fields()
-        )
+        return services.tax_rate_update(tax_rate=self.object, **form.tax_rate_fields())

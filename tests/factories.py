@@ -30,13 +30,13 @@ from billing.models import (
     Refund,
     SandboxCharge,
 )
+from core.models import Event
 from notifications.automations.choices import ActionKind, Trigger
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.models import (
     CustomerEmailSettings,
     CustomerEmailTemplate,
     EmailSending,
-    Event,
     WebhookDelivery,
     WebhookDeliveryAttempt,
     WebhookEndpoint,

@@ -27,8 +27,7 @@ from django.test import Client
 from accounts.choices import Role
 from billing.choices import PaymentStatus
 from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
-from core.models import WorkerHeartbeat
-from notifications.models import Event
+from core.models import Event, WorkerHeartbeat
 from tests import processes
 from tests.factories import MembershipFactory, UserFactory
 

@@ -57,6 +57,7 @@ from billing.services.renewal import RenewalDraft, draft_renewal
 from billing.services.schedules import enter_due_phases
 from billing.services.states import bulk_transition
 from core.bulk import in_values, insert_rows, reserve_pks
+from core.events import EventType
 from core.outbox import emit_many
 from plans.models import Coupon
 from subscribers.choices import (
@@ -253,12 +254,12 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
         for renewal in renewals:
             invoice = invoices[renewal.pk]
             lines += [_line_row(line, invoice.id) for line in renewal.draft.totals.lines]
-            events.append((renewal.merchant_id, "invoice.created", invoice_payload(invoice)))
+            events.append((renewal.merchant_id, EventType.INVOICE_CREATED, invoice_payload(invoice)))
             outcomes[renewal.pk] = "succeeded"
             if renewal.draft.charge is None:
                 # Nothing to charge: paid at once, like the per-subscription path (no payment).
                 invoice.status, invoice.paid_at = PAID, now
-                events.append((renewal.merchant_id, "invoice.paid", invoice_payload(invoice)))
+                events.append((renewal.merchant_id, EventType.INVOICE_PAID, invoice_payload(invoice)))
                 continue
             payment, result = payments[renewal.pk], results[renewal.pk]
             payment.gateway_reference = result.reference or payment.gateway_reference
@@ -267,20 +268,22 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
             if result.status == SUCCEEDED and not renewal.draft.last_installment:
                 payment.status, payment.settled_at = SUCCEEDED, now
                 invoice.status, invoice.amount_paid, invoice.paid_at = PAID, invoice.total, now
-                events.append((renewal.merchant_id, "payment.succeeded", payment_payload(payment)))
-                events.append((renewal.merchant_id, "invoice.paid", invoice_payload(invoice)))
+                events.append((renewal.merchant_id, EventType.PAYMENT_SUCCEEDED, payment_payload(payment)))
+                events.append((renewal.merchant_id, EventType.INVOICE_PAID, invoice_payload(invoice)))
             elif result.status == PENDING:
                 # A boleto/pix issued: it waits for its payment (or its expiry) on an active subscription.
                 payment.status, payment.expires_at = PENDING, result.expires_at
-                events.append((renewal.merchant_id, "payment.pending", payment_payload(payment)))
+                events.append((renewal.merchant_id, EventType.PAYMENT_PENDING, payment_payload(payment)))
             elif result.status == FAILED and invoice.attempt_count <= policy.retries:
                 # A decline with retries left: the retry is scheduled and the subscription is past due.
                 payment.status = FAILED
                 payment.failure_code = result.failure_code or "failed"
                 payment.failure_message = result.failure_message[:255]
                 invoice.next_attempt_at = now + dt.timedelta(hours=policy.retry_interval_hours)
-                events.append((renewal.merchant_id, "payment.failed", payment_payload(payment)))
-                events.append((renewal.merchant_id, "invoice.payment_failed", invoice_payload(invoice)))
+                events.append((renewal.merchant_id, EventType.PAYMENT_FAILED, payment_payload(payment)))
+                events.append(
+                    (renewal.merchant_id, EventType.INVOICE_PAYMENT_FAILED, invoice_payload(invoice))
+                )
                 reason = decline_reason(invoice, payment)
                 statuses[renewal.pk] = PAST_DUE
                 timeline.append(_timeline_row(renewal, ACTIVE, PAST_DUE, reason, now))

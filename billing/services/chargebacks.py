@@ -12,6 +12,7 @@ from billing.choices import PAYMENT_TRANSITIONS, PaymentStatus
 from billing.models import Chargeback, Invoice, Payment
 from billing.services.charging import lock_subscription, payment_payload
 from billing.services.states import payment_move
+from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
 from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
@@ -124,7 +125,7 @@ def record_chargeback(
             )
         emit(
             merchant=payment.merchant,
-            type="chargeback.created",
+            type=EventType.CHARGEBACK_CREATED,
             payload=chargeback_payload(chargeback, payment, subscription),
         )
     return chargeback

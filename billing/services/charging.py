@@ -19,6 +19,7 @@ from billing.models import BillingSettings, Invoice, Payment
 from billing.services.invoicing import invoice_payload
 from billing.services.renewal import gateway_for_method, invoice_charge_key
 from billing.services.states import invoice_move, payment_move, payment_payload
+from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription
@@ -101,7 +102,7 @@ def _apply_result(
         payment.expires_at = result.expires_at
         payment.save(update_fields=["gateway_reference", "expires_at"])
         # A boleto/pix awaiting payment: the first of an invoice, or a new one after the last lapsed.
-        emit(merchant=subscription.merchant, type="payment.pending", payload=payment_payload(payment))
+        emit(merchant=subscription.merchant, type=EventType.PAYMENT_PENDING, payload=payment_payload(payment))
         if subscription.status == S.TRIALING:
             subscription_apply_billing(
                 subscription=subscription,
@@ -166,7 +167,11 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
         failure_message=payment.failure_message,
     )
     policy = BillingSettings.for_merchant(subscription.merchant)
-    emit(merchant=subscription.merchant, type="invoice.payment_failed", payload=invoice_payload(invoice))
+    emit(
+        merchant=subscription.merchant,
+        type=EventType.INVOICE_PAYMENT_FAILED,
+        payload=invoice_payload(invoice),
+    )
     reason = decline_reason(invoice, payment)
     if manual:
         # Staff's "Cobrar agora" is an extra try: a decline keeps dunning's schedule as it was.
@@ -187,7 +192,7 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
         return
     # Retries exhausted.
     invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now, emit_event=False)
-    emit(merchant=subscription.merchant, type="invoice.overdue", payload=invoice_payload(invoice))
+    emit(merchant=subscription.merchant, type=EventType.INVOICE_OVERDUE, payload=invoice_payload(invoice))
     plan = subscription.plan
     # Counted from what was billed, not from this invoice's number: a middle installment given up on
     # after the last one was billed must still let the plan end.

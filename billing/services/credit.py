@@ -25,6 +25,7 @@ from billing.choices import (
 )
 from billing.models import CreditEntry, Invoice, Payment
 from billing.selectors import credit_balance
+from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
 from subscribers.choices import PaymentMethod
@@ -73,7 +74,7 @@ def _record(
         raise AssertionError(f"credit balance of customer {customer.pk} would be {balance}")
     emit(
         merchant=customer.merchant,
-        type="customer.credit_balance_changed",
+        type=EventType.CUSTOMER_CREDIT_BALANCE_CHANGED,
         payload=credit_entry_payload(entry, balance),
     )
     return entry

@@ -43,6 +43,7 @@ from billing.services.invoicing import (
     taxes_of,
 )
 from billing.services.states import invoice_move
+from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import SubscriptionStatus
 from subscribers.services import subscription_apply_billing, subscription_update
@@ -354,7 +355,7 @@ def proration_invoice_create(*, subscription, totals: InvoiceTotals, now) -> tup
     invoice_lines_create(invoice, totals)
     emit(
         merchant=subscription.merchant,
-        type="invoice.created",
+        type=EventType.INVOICE_CREATED,
         payload={**invoice_payload(invoice), "kind": invoice.kind, "credited_to_balance": totals.credit},
     )
     credit_from_invoice(invoice=invoice, amount=totals.credit)

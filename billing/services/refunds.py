@@ -18,6 +18,7 @@ from billing.gateways import GatewayError, RefundResult, get_gateway
 from billing.models import Invoice, Payment, Refund
 from billing.services.charging import lock_subscription
 from billing.services.states import payment_move, payment_payload
+from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
 from subscribers.choices import PaymentMethod, SubscriptionAction, SubscriptionStatus
@@ -153,7 +154,7 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
     invoice.save(update_fields=["amount_refunded"])
     emit(
         merchant=subscription.merchant,
-        type="payment.refunded",
+        type=EventType.PAYMENT_REFUNDED,
         payload={**payment_payload(payment), "refund": refund_payload(refund)},
     )
     if fully_refunded:

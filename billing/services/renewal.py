@@ -32,6 +32,7 @@ from billing.calculations import (
 from billing.choices import Gateway, InvoiceKind, InvoiceStatus
 from billing.models import Invoice
 from billing.services.invoicing import invoice_lines_create, invoice_payload
+from core.events import EventType
 from core.outbox import emit
 from plans.periods import add_interval, period_containing
 from subscribers.choices import PaymentMethod
@@ -252,5 +253,5 @@ def renewal_write(*, subscription, draft: RenewalDraft, number: int) -> Invoice 
             return None
         raise
     invoice_lines_create(invoice, draft.totals)
-    emit(merchant=subscription.merchant, type="invoice.created", payload=invoice_payload(invoice))
+    emit(merchant=subscription.merchant, type=EventType.INVOICE_CREATED, payload=invoice_payload(invoice))
     return invoice

@@ -18,12 +18,12 @@ EDITABLE_FIELDS = frozenset(
 
 
 @transaction.atomic
-def billing_settings_update(*, merchant, actor, **fields) -> BillingSettings:
+def billing_settings_update(*, merchant, **fields) -> BillingSettings:
     """Saves the merchant's billing settings, creating the row the first time they change the defaults.
 
     Only the policy fields may be given (anything else is a programming error, not user input); the model's
     validators run before saving, so an out-of-range value raises ValidationError and nothing is saved.
-    `actor` is who changed them (kept for the signature every service shares; settings keep no history).
+    Settings keep no history: the row holds the policy in force.
     """
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:

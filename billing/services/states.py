@@ -22,20 +22,21 @@ from billing.choices import (
 from billing.models import Invoice, Payment, Refund
 from billing.services.credit import credit_return_from_invoice
 from billing.services.invoicing import invoice_payload
+from core.events import EventType
 from core.outbox import emit
 
 # The event each move emits (none for the moves whose service emits a richer event itself: a refund emits
 # payment.refunded with the refund in its payload, partial or full).
 INVOICE_EVENT_TYPES = {
-    InvoiceStatus.OPEN: "invoice.finalized",
-    InvoiceStatus.PAID: "invoice.paid",
-    InvoiceStatus.VOID: "invoice.voided",
-    InvoiceStatus.UNCOLLECTIBLE: "invoice.marked_uncollectible",
+    InvoiceStatus.OPEN: EventType.INVOICE_FINALIZED,
+    InvoiceStatus.PAID: EventType.INVOICE_PAID,
+    InvoiceStatus.VOID: EventType.INVOICE_VOIDED,
+    InvoiceStatus.UNCOLLECTIBLE: EventType.INVOICE_MARKED_UNCOLLECTIBLE,
 }
 PAYMENT_EVENT_TYPES = {
-    PaymentStatus.SUCCEEDED: "payment.succeeded",
-    PaymentStatus.FAILED: "payment.failed",
-    PaymentStatus.CANCELED: "payment.canceled",
+    PaymentStatus.SUCCEEDED: EventType.PAYMENT_SUCCEEDED,
+    PaymentStatus.FAILED: EventType.PAYMENT_FAILED,
+    PaymentStatus.CANCELED: EventType.PAYMENT_CANCELED,
 }
 
 

@@ -27,9 +27,7 @@ class BillingSettingsView(MerchantUpdateView):
         return super().dispatch(request, *args, **kwargs)
 
     def perform(self, form):
-        return billing_settings_update(
-            merchant=self.request.merchant, actor=self.request.user, **form.settings_fields()
-        )
+        return billing_settings_update(merchant=self.request.merchant, **form.settings_fields())
 
     def get_success_url(self):
         return reverse("billing:settings")

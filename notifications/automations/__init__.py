@@ -4,7 +4,8 @@ A rule (Automation) has a trigger (an outbox event type, e.g. "canceled by the c
 (plans, payment methods, cancel origins, an amount range) and one action: send a customer e-mail, call a
 webhook, or push the contact to an e-mail marketing list through a ProviderIntegration. The outbox
 consumer (runner.py) turns each Event into at most one AutomationRun per matching rule and executes the
-runs with the webhook machinery's sender, SSRF guard and retry schedule (webhooks/services/dispatch.py).
+runs with the webhook machinery's sender and SSRF guard (webhooks/services/dispatch.py) and the leased
+retries they share (notifications/retries.py).
 
 The same rooms as webhooks/ and emails/: models, choices, services (writes), selectors, filtersets,
 forms, tables, views, urls, admin; plus triggers (what fires a rule), integrations (provider adapters)

@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from core.models import Event
 from notifications import crypto
 from notifications.automations.choices import ActionKind, IntegrationKind, RunOrigin, RunStatus, Trigger
 from notifications.emails.choices import CustomerEmailKind
 from notifications.fields import EncryptedSecretField
-from notifications.outbox.models import Event
+from notifications.retries import LeasedRetry
 from plans.models import Plan
 
 
@@ -130,11 +131,11 @@ class Automation(models.Model):
         return f"{self.signing_secret[:10]}…" if self.signing_secret else ""
 
 
-class AutomationRun(models.Model):
+class AutomationRun(LeasedRetry):
     """One execution of a rule for one event, retried like a webhook delivery until it succeeds or its
     attempts run out. The outbox consumer creates at most one per (rule, event); "Enviar teste" adds runs
-    without an event. Claimed with a lease (`claimed_until`, `claim_token`) and executed outside any
-    transaction, like WebhookDelivery."""
+    without an event. Claimed with a lease and executed outside any transaction, like WebhookDelivery
+    (leased work, notifications/retries.py); a test run is never retried."""
 
     uid = models.UUIDField(_("identificador"), default=uuid.uuid4, unique=True, editable=False)
     merchant = models.ForeignKey(
@@ -156,16 +157,6 @@ class AutomationRun(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=RunStatus.choices, default=RunStatus.PENDING
     )
-    attempt_count = models.PositiveSmallIntegerField(_("tentativas"), default=0)
-    next_attempt_at = models.DateTimeField(_("próxima tentativa"), null=True, blank=True)
-    claimed_until = models.DateTimeField(_("reservada até"), null=True, blank=True)
-    claim_token = models.UUIDField(_("reserva"), null=True, blank=True, editable=False)
-    last_attempt_at = models.DateTimeField(_("última tentativa"), null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(_("código HTTP"), null=True, blank=True)
-    last_response_excerpt = models.CharField(_("resposta"), max_length=500, blank=True)
-    last_error = models.CharField(_("erro"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("criada em"), auto_now_add=True, db_index=True)
-    completed_at = models.DateTimeField(_("concluída em"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("execução de automação")
@@ -188,3 +179,7 @@ class AutomationRun(models.Model):
 
     def get_absolute_url(self):
         return self.automation.get_absolute_url()
+
+    @property
+    def is_retried(self) -> bool:
+        return self.origin != RunOrigin.TEST

@@ -7,10 +7,10 @@ One pass (`automations_run`, a per-minute django-q2 task) does what the webhook 
    the events are marked — in one transaction. The unique (automation, event) constraint makes an event
    run a rule at most once, even when it is offered again.
 2. **Running.** Due runs are claimed under a lease and executed outside any transaction; the outcome is
-   recorded in a short transaction. Failures are retried after dispatch.RETRY_DELAYS (8 attempts over
-   27 h 35 min) or the receiver's Retry-After; a failure that retrying cannot fix (a deleted
-   subscription, an unreadable credential) ends the run at once. Every failure puts the error on the rule
-   (`last_error`, the error badge); a success clears it.
+   recorded in a short transaction (leased work, notifications/retries.py). Failures are retried after
+   retries.RETRY_DELAYS (8 attempts over 27 h 35 min) or the receiver's Retry-After; a failure that
+   retrying cannot fix (a deleted subscription, an unreadable credential) ends the run at once. Every
+   failure puts the error on the rule (`last_error`, the error badge); a success clears it.
 """
 
 import logging
@@ -19,25 +19,21 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import Event
 from notifications.automations import triggers
 from notifications.automations.choices import ActionKind, RunOrigin, RunStatus
 from notifications.automations.integrations import IntegrationError, adapter_for, failure_message
 from notifications.automations.models import Automation, AutomationRun
-from notifications.outbox.consumers import claim, consume_all, consume_batch
-from notifications.outbox.models import Event
+from notifications.outbox.consumers import consume_all, consume_batch
+from notifications.retries import CLAIM_LEASE, AttemptRecorder, claim, end_as_failed
 from notifications.webhooks.services.dispatch import (
-    CLAIM_LEASE,
-    EXCERPT_CHARS,
-    MAX_ATTEMPTS,
     RUN_BUDGET_SECONDS,
     SHORT_RETRY_WAIT_SECONDS,
     envelope_body,
-    next_attempt_delay,
     post_json,
     request_body,
 )
@@ -98,12 +94,7 @@ def fan_out_all(*, now=None) -> int:
 
 # --- claiming ---------------------------------------------------------------------------------------------
 def _due(now):
-    return AutomationRun.objects.filter(
-        status=RunStatus.PENDING,
-        origin=RunOrigin.EVENT,
-        next_attempt_at__lte=now,
-        automation__is_enabled=True,
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+    return AutomationRun.objects.due(now).filter(origin=RunOrigin.EVENT, automation__is_enabled=True)
 
 
 def claim_due_runs(*, now=None, limit: int = CLAIM_BATCH) -> list[AutomationRun]:
@@ -220,43 +211,26 @@ def execute_run(run: AutomationRun, *, now=None) -> RunOutcome:
 
 
 # --- recording --------------------------------------------------------------------------------------------
+class RunRecorder(AttemptRecorder):
+    """Automation runs as leased work: the rule's error badge follows the outcome (a failure sets it, a
+    success clears it)."""
+
+    model = AutomationRun
+    parent = "automation"
+
+    def after(self, run, automation, *, outcome, now):
+        if outcome.succeeded:
+            automation.last_error, automation.last_error_at = "", None
+        else:
+            automation.last_error, automation.last_error_at = run.last_error, now
+        automation.last_run_at = now
+        return [], ["last_error", "last_error_at", "last_run_at"]
+
+
 def record_outcome(*, run_id: int, claim_token, outcome: RunOutcome, now=None) -> AutomationRun | None:
     """Moves the run on (done, retried later, or failed for good) and keeps the rule's error badge. A
     worker whose lease was taken over changes nothing; a run deleted meanwhile is skipped (None)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        automation_id = (
-            AutomationRun.objects.filter(pk=run_id).values_list("automation_id", flat=True).first()
-        )
-        if automation_id is None:
-            return None
-        # Rule before run, like every other writer of both.
-        automation = Automation.objects.select_for_update().filter(pk=automation_id).first()
-        run = AutomationRun.objects.select_for_update().filter(pk=run_id).first()
-        if automation is None or run is None:
-            return None
-        if run.claim_token != claim_token or run.status != RunStatus.PENDING:
-            return run
-        number = run.attempt_count + 1
-        run.attempt_count = number
-        run.last_attempt_at = now
-        run.last_status_code = outcome.status_code
-        run.last_response_excerpt = outcome.response_excerpt[:EXCERPT_CHARS]
-        run.last_error = outcome.error[:EXCERPT_CHARS]
-        run.claimed_until, run.claim_token = None, None
-        if outcome.succeeded:
-            run.status, run.next_attempt_at, run.completed_at = RunStatus.SUCCEEDED, None, now
-            automation.last_error, automation.last_error_at = "", None
-        else:
-            if run.origin == RunOrigin.TEST or not outcome.retryable or number >= MAX_ATTEMPTS:
-                run.status, run.next_attempt_at, run.completed_at = RunStatus.FAILED, None, now
-            else:
-                run.next_attempt_at = now + next_attempt_delay(number, outcome.retry_after)
-            automation.last_error, automation.last_error_at = run.last_error, now
-        automation.last_run_at = now
-        run.save()
-        automation.save(update_fields=["last_error", "last_error_at", "last_run_at"])
-    return run
+    return RunRecorder().record(pk=run_id, claim_token=claim_token, outcome=outcome, now=now)
 
 
 # --- "Enviar teste" -----------------------------------------------------------------------------------------
@@ -320,7 +294,7 @@ def next_due_at():
         AutomationRun.objects.filter(
             status=RunStatus.PENDING, origin=RunOrigin.EVENT, automation__is_enabled=True
         )
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .unclaimed(now)
         .aggregate(soonest=Min("next_attempt_at"))["soonest"]
     )
 
@@ -329,16 +303,8 @@ def end_abandoned_tests(*, now=None) -> int:
     """Ends as failed the "Enviar teste" runs whose request died with its web process (their lease ran
     out without an outcome), so the log does not show them pending forever. Tests are never retried."""
     now = now or timezone.now()
-    return AutomationRun.objects.filter(
-        origin=RunOrigin.TEST, status=RunStatus.PENDING, claimed_until__lte=now
-    ).update(
-        status=RunStatus.FAILED,
-        next_attempt_at=None,
-        claimed_until=None,
-        claim_token=None,
-        completed_at=now,
-        last_error=_("O teste foi interrompido antes de terminar."),
-    )
+    abandoned = AutomationRun.objects.filter(origin=RunOrigin.TEST, claimed_until__lte=now)
+    return end_as_failed(abandoned, now=now, reason=_("O teste foi interrompido antes de terminar."))
 
 
 def automations_run(*, sleep=time.sleep, budget_seconds: float = RUN_BUDGET_SECONDS) -> dict:

@@ -12,7 +12,7 @@ from notifications import crypto
 from notifications.automations.choices import ActionKind, RunStatus, Trigger
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.emails.choices import CustomerEmailKind
-from notifications.outbox.consumers import end_as_failed
+from notifications.retries import end_as_failed
 from notifications.webhooks.services.security import url_refusal
 from notifications.webhooks.services.signing import generate_secret
 from subscribers.choices import CancelOrigin, PaymentMethod
@@ -72,7 +72,7 @@ def _store_token(integration: ProviderIntegration, token: str) -> None:
 
 @transaction.atomic
 def integration_create(
-    *, merchant, actor, name: str, url: str, auth_header: str, token: str, kind: str = "generic_http"
+    *, merchant, name: str, url: str, auth_header: str, token: str, kind: str = "generic_http"
 ) -> ProviderIntegration:
     """Creates a provider integration; the token is stored encrypted and never shown back."""
     _validate_integration(url=url, auth_header=auth_header, token=token)
@@ -88,7 +88,6 @@ def integration_create(
 def integration_update(
     *,
     integration: ProviderIntegration,
-    actor,
     name: str,
     url: str,
     auth_header: str,
@@ -110,7 +109,7 @@ def integration_update(
 
 
 @transaction.atomic
-def integration_delete(*, integration: ProviderIntegration, actor) -> None:
+def integration_delete(*, integration: ProviderIntegration) -> None:
     """Deletes an integration no rule uses (a rule's action must be changed first)."""
     names = list(integration.automations.order_by("name").values_list("name", flat=True)[:5])
     if names:
@@ -182,7 +181,7 @@ def _apply(automation: Automation, fields: dict) -> None:
 def stop_pending_runs(*, automation: Automation, now, reason: str) -> int:
     """Ends the runs still waiting for a rule that was turned off as failed."""
     pending = AutomationRun.objects.filter(automation=automation, status=RunStatus.PENDING)
-    return end_as_failed(pending, failed_status=RunStatus.FAILED, now=now, reason=reason)
+    return end_as_failed(pending, now=now, reason=reason)
 
 
 @transaction.atomic
@@ -201,7 +200,7 @@ def automation_create(*, merchant, actor, **fields) -> Automation:
 
 
 @transaction.atomic
-def automation_update(*, automation: Automation, actor, now=None, **fields) -> Automation:
+def automation_update(*, automation: Automation, now=None, **fields) -> Automation:
     """Saves a rule. Turning it off ends its pending runs as failed."""
     unknown = set(fields) - set(AUTOMATION_FIELDS)
     if unknown:
@@ -220,11 +219,11 @@ def automation_update(*, automation: Automation, actor, now=None, **fields) -> A
     return automation
 
 
-def automation_set_enabled(*, automation: Automation, actor, enabled: bool) -> Automation:
-    return automation_update(automation=automation, actor=actor, is_enabled=enabled)
+def automation_set_enabled(*, automation: Automation, enabled: bool) -> Automation:
+    return automation_update(automation=automation, is_enabled=enabled)
 
 
 @transaction.atomic
-def automation_delete(*, automation: Automation, actor) -> None:
+def automation_delete(*, automation: Automation) -> None:
     """Deletes the rule with its run log (the confirmation page says so); events stay."""
     Automation.objects.select_for_update().get(pk=automation.pk).delete()

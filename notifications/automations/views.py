@@ -29,7 +29,7 @@ from notifications.automations.tables import (
     action_display,
     automation_status_badge,
 )
-from notifications.webhooks.services.dispatch import MAX_ATTEMPTS
+from notifications.retries import MAX_ATTEMPTS
 
 # A webhook rule's signing secret is shown once, on the rule's page right after it was created.
 REVEAL_SESSION_KEY = "automation_secret_reveal"
@@ -128,9 +128,7 @@ class AutomationUpdateView(_AutomationFormMixin, MerchantUpdateView):
 
     def perform(self, form):
         had_secret = bool(self.object.signing_secret)
-        automation = services.automation_update(
-            automation=self.object, actor=self.request.user, **form.automation_fields()
-        )
+        automation = services.automation_update(automation=self.object, **form.automation_fields())
         if automation.signing_secret and not had_secret:
             self.request.session[REVEAL_SESSION_KEY] = {
                 "automation": automation.pk,
@@ -169,7 +167,7 @@ class AutomationToggleView(MerchantActionView):
 
     def perform(self, obj):
         enabled = not obj.is_enabled
-        services.automation_set_enabled(automation=obj, actor=self.request.user, enabled=enabled)
+        services.automation_set_enabled(automation=obj, enabled=enabled)
         self.success_message = _("Automação ativada.") if enabled else _("Automação desativada.")
 
 
@@ -222,7 +220,7 @@ class AutomationDeleteView(MerchantActionView):
         return reverse("notifications:automation_list")
 
     def perform(self, obj):
-        services.automation_delete(automation=obj, actor=self.request.user)
+        services.automation_delete(automation=obj)
 
 
 # --- integrations -----------------------------------------------------------------------------------------
@@ -268,9 +266,7 @@ class ProviderIntegrationCreateView(_IntegrationFormMixin, MerchantCreateView):
     success_message = _("Integração criada. O token fica guardado criptografado e não é mostrado de novo.")
 
     def perform(self, form):
-        return services.integration_create(
-            merchant=self.request.merchant, actor=self.request.user, **form.integration_fields()
-        )
+        return services.integration_create(merchant=self.request.merchant, **form.integration_fields())
 
 
 class ProviderIntegrationUpdateView(_IntegrationFormMixin, MerchantUpdateView):
@@ -278,9 +274,7 @@ class ProviderIntegrationUpdateView(_IntegrationFormMixin, MerchantUpdateView):
     success_message = _("Integração salva.")
 
     def perform(self, form):
-        return services.integration_update(
-            integration=self.object, actor=self.request.user, **form.integration_fields()
-        )
+        return services.integration_update(integration=self.object, **form.integration_fields())
 
 
 class ProviderIntegrationDeleteView(MerchantActionView):
@@ -300,4 +294,4 @@ class ProviderIntegrationDeleteView(MerchantActionView):
         return reverse("notifications:integration_list")
 
     def perform(self, obj):
-        services.integration_delete(integration=obj, actor=self.request.user)
+        services.integration_delete(integration=obj)

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from core.models import Event
 from notifications.emails.choices import CustomerEmailKind, EmailSendingStatus
-from notifications.outbox.models import Event
 
 RENEWAL_REMINDER_DAYS_DEFAULT = 3
 

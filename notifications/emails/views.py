@@ -221,9 +221,7 @@ class CustomerEmailSettingsView(MerchantScopedMixin, FormView):
 
     def form_valid(self, form):
         try:
-            customer_email_settings_update(
-                merchant=self.request.merchant, actor=self.request.user, **form.settings_fields()
-            )
+            customer_email_settings_update(merchant=self.request.merchant, **form.settings_fields())
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)

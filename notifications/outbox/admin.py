@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from notifications.outbox.models import Event
+from core.models import Event
 
 
 @admin.register(Event)

@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from core.models import Event
 from notifications.catalog import TEST_EVENT_TYPE
 from notifications.fields import EncryptedSecretField
-from notifications.outbox.models import Event
+from notifications.retries import LeasedRetry
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 
 
@@ -87,13 +88,12 @@ class WebhookEndpoint(models.Model):
         return secrets
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(LeasedRetry):
     """One event to send to one endpoint, retried until it succeeds or its attempts run out.
 
     The outbox fan-out creates at most one per (endpoint, event); "Reenviar" and "Enviar teste" add
-    more. A worker claims due deliveries by setting `claimed_until` (a lease) and `claim_token`, sends
-    outside any transaction, then records the attempt; a worker that dies leaves the lease to expire,
-    and the delivery is sent again — at least once, never lost.
+    more. Claimed, sent and recorded as leased work (notifications/retries.py): a worker that dies leaves
+    the lease to expire, and the delivery is sent again — at least once, never lost.
     """
 
     merchant = models.ForeignKey(
@@ -119,16 +119,8 @@ class WebhookDelivery(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempt_count = models.PositiveSmallIntegerField(_("tentativas"), default=0)
-    next_attempt_at = models.DateTimeField(_("próxima tentativa"), null=True, blank=True)
-    claimed_until = models.DateTimeField(_("reservada até"), null=True, blank=True)
-    claim_token = models.UUIDField(_("reserva"), null=True, blank=True, editable=False)
-    # The last attempt, copied here so the delivery log needs no query per row.
-    last_attempt_at = models.DateTimeField(_("última tentativa"), null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(_("código HTTP"), null=True, blank=True)
+    # Beside the last attempt LeasedRetry keeps: only webhooks measure the receiver's latency.
     last_latency_ms = models.PositiveIntegerField(_("latência (ms)"), null=True, blank=True)
-    last_response_excerpt = models.CharField(_("resposta"), max_length=500, blank=True)
-    last_error = models.CharField(_("erro"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -137,8 +129,6 @@ class WebhookDelivery(models.Model):
         related_name="+",
         verbose_name=_("criada por"),
     )
-    created_at = models.DateTimeField(_("criada em"), auto_now_add=True, db_index=True)
-    completed_at = models.DateTimeField(_("concluída em"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("entrega de webhook")

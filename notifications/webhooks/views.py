@@ -19,11 +19,12 @@ from core.views import (
     is_htmx,
 )
 from notifications.catalog import ENVELOPE_VERSION, EVENT_TYPES, envelope
+from notifications.retries import MAX_ATTEMPTS, RETRY_DELAYS
 from notifications.webhooks import selectors, services
 from notifications.webhooks.filtersets import WebhookDeliveryFilterSet, WebhookEndpointFilterSet
 from notifications.webhooks.forms import WebhookEndpointForm
 from notifications.webhooks.models import WebhookEndpoint
-from notifications.webhooks.services.dispatch import MAX_ATTEMPTS, RETRY_DELAYS, request_body
+from notifications.webhooks.services.dispatch import request_body
 from notifications.webhooks.tables import (
     WebhookDeliveryTable,
     WebhookEndpointTable,
@@ -131,9 +132,7 @@ class WebhookEndpointUpdateView(_EndpointFormMixin, MerchantUpdateView):
     success_message = _("Endpoint salvo.")
 
     def perform(self, form):
-        return services.webhook_endpoint_update(
-            endpoint=self.object, actor=self.request.user, **form.endpoint_fields()
-        )
+        return services.webhook_endpoint_update(endpoint=self.object, **form.endpoint_fields())
 
 
 class WebhookEndpointRotateSecretView(MerchantActionView):
@@ -156,7 +155,7 @@ class WebhookEndpointRotateSecretView(MerchantActionView):
         return context
 
     def perform(self, obj):
-        endpoint = services.webhook_endpoint_rotate_secret(endpoint=obj, actor=self.request.user)
+        endpoint = services.webhook_endpoint_rotate_secret(endpoint=obj)
         _reveal_once(self.request, endpoint)
         self.success_message = self.__class__.success_message % {
             "hours": settings.WEBHOOKS_SECRET_GRACE_HOURS
@@ -227,7 +226,7 @@ class WebhookEndpointDeleteView(MerchantActionView):
         return reverse("notifications:endpoint_list")
 
     def perform(self, obj):
-        services.webhook_endpoint_delete(endpoint=obj, actor=self.request.user)
+        services.webhook_endpoint_delete(endpoint=obj)
 
 
 class WebhookDeliveryDetailView(MerchantDetailView):

@@ -135,7 +135,6 @@ def _validate_coupon(coupon: Coupon, *, original: Coupon | None, redemptions: in
 def coupon_create(
     *,
     merchant: Merchant,
-    actor,
     code: str,
     kind: str,
     duration: str,
@@ -177,7 +176,6 @@ def coupon_create(
 def coupon_update(
     *,
     coupon: Coupon,
-    actor,
     code: str,
     name: str,
     kind: str,
@@ -216,7 +214,7 @@ def coupon_update(
 
 
 @transaction.atomic
-def coupon_deactivate(*, coupon: Coupon, actor) -> Coupon:
+def coupon_deactivate(*, coupon: Coupon) -> Coupon:
     """Stops new redemptions of a coupon; subscriptions that already use it keep their discount."""
     if not coupon.is_active:
         raise ValidationError(_("Este cupom já está desativado."), code="coupon_already_inactive")

@@ -5,8 +5,10 @@ checked here with `full_clean()`, so it holds for the screens, the admin, import
 The coupon and tax-rate rules that span fields or other rows (value per kind, months per duration, a
 case-insensitive unique code, terms fixed once subscriptions use a coupon) are checked here too,
 before `full_clean()`, each with its message on its field.
-The audit and outbox rows arrive with the notifications app; `actor` is already part of every
-signature so callers do not change then.
+
+Catalog changes emit no outbox event and write no audit row: nothing downstream (webhooks, e-mails,
+automations) reacts to them, and the objects keep their own timestamps (`created_at`, `updated_at`,
+`archived_at`).
 """
 
 from django.core.exceptions import ValidationError
@@ -40,7 +42,6 @@ def _refuse_unless(plan: Plan, action: str, message, code: str) -> None:
 def plan_create(
     *,
     merchant: Merchant,
-    actor,
     name: str,
     price: int,
     interval_unit: str,
@@ -76,7 +77,6 @@ def plan_create(
 def plan_update(
     *,
     plan: Plan,
-    actor,
     name: str,
     description: str,
     price: int,
@@ -112,7 +112,7 @@ def plan_update(
 
 
 @transaction.atomic
-def plan_archive(*, plan: Plan, actor) -> Plan:
+def plan_archive(*, plan: Plan) -> Plan:
     """Takes a plan out of the catalog for good: it is no longer sold, but its history stays."""
     _refuse_unless(plan, "archive", _("Este plano já está arquivado."), code="plan_already_archived")
     plan.archived_at = timezone.now()
@@ -122,7 +122,7 @@ def plan_archive(*, plan: Plan, actor) -> Plan:
 
 
 @transaction.atomic
-def plan_unarchive(*, plan: Plan, actor) -> Plan:
+def plan_unarchive(*, plan: Plan) -> Plan:
     """Brings an archived plan back as inactive, so the merchant reactivates it deliberately."""
     _refuse_unless(plan, "unarchive", _("Este plano não está arquivado."), code="plan_not_archived")
     plan.archived_at = None
@@ -131,7 +131,7 @@ def plan_unarchive(*, plan: Plan, actor) -> Plan:
 
 
 @transaction.atomic
-def plan_delete(*, plan: Plan, actor) -> None:
+def plan_delete(*, plan: Plan) -> None:
     """Deletes a plan permanently; one that subscriptions reference is refused and must be archived.
 
     Subscriptions point at plans with `on_delete=PROTECT`, so Django refuses before any row goes.

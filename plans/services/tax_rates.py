@@ -34,7 +34,6 @@ def _validate_tax_rate(tax_rate: TaxRate) -> None:
 def tax_rate_create(
     *,
     merchant: Merchant,
-    actor,
     name: str,
     percentage: Decimal,
     inclusive: bool = False,
@@ -59,7 +58,6 @@ def tax_rate_create(
 def tax_rate_update(
     *,
     tax_rate: TaxRate,
-    actor,
     name: str,
     description: str,
     percentage: Decimal,

@@ -1,5 +1,6 @@
 """What billing (payments, failed charges, renewals, refunds) does to a subscription."""
 
+from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import (
     CancelOrigin,
@@ -10,12 +11,12 @@ from subscribers.services._common import S, _end_charges, _move, _payload, _reco
 
 # --- billing-driven changes (called by the billing app, which holds the subscription's row lock) -----
 BILLING_EVENT_TYPES = {
-    S.ACTIVE: "subscription.activated",
-    S.PENDING: "subscription.pending",
-    S.PAST_DUE: "subscription.past_due",
-    S.EXPIRED: "subscription.expired",
-    S.CANCELED: "subscription.canceled",
-    S.REFUNDED: "subscription.refunded",
+    S.ACTIVE: EventType.SUBSCRIPTION_ACTIVATED,
+    S.PENDING: EventType.SUBSCRIPTION_PENDING,
+    S.PAST_DUE: EventType.SUBSCRIPTION_PAST_DUE,
+    S.EXPIRED: EventType.SUBSCRIPTION_EXPIRED,
+    S.CANCELED: EventType.SUBSCRIPTION_CANCELED,
+    S.REFUNDED: EventType.SUBSCRIPTION_REFUNDED,
 }
 
 
@@ -94,13 +95,13 @@ def subscription_apply_billing(
         if to_status == S.ACTIVE and from_status in (S.PENDING, S.TRIALING):
             emit(
                 merchant=subscription.merchant,
-                type="subscription.access_granted",
+                type=EventType.SUBSCRIPTION_ACCESS_GRANTED,
                 payload=_payload(subscription),
             )
         if to_status in (S.EXPIRED, S.CANCELED, S.REFUNDED) and from_status != S.CANCELED:
             emit(
                 merchant=subscription.merchant,
-                type="subscription.access_revoked",
+                type=EventType.SUBSCRIPTION_ACCESS_REVOKED,
                 payload=_payload(subscription),
             )
         if to_status in (S.EXPIRED, S.CANCELED):

@@ -9,6 +9,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.events import EventType
 from core.outbox import emit
 from subscribers import extension_points
 from subscribers.choices import (
@@ -170,7 +171,9 @@ def subscription_update(
             data["proration"] = note
     _record(subscription, kind=EventKind.EDITED, actor=actor, data=data, at=now)
     emit(
-        merchant=merchant, type="subscription.updated", payload={**_payload(subscription), "changes": changes}
+        merchant=merchant,
+        type=EventType.SUBSCRIPTION_UPDATED,
+        payload={**_payload(subscription), "changes": changes},
     )
     return subscription
 
@@ -224,7 +227,7 @@ def subscription_change_card(
     )
     emit(
         merchant=subscription.merchant,
-        type="subscription.card_updated",
+        type=EventType.SUBSCRIPTION_CARD_UPDATED,
         payload={**_payload(subscription), **data},
     )
     return subscription

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from core.events import EventType
 from core.outbox import emit
 from core.queues import BILLING, enqueue
 from plans.periods import period_containing
@@ -351,9 +352,9 @@ def subscription_create(
         data=data or None,
         at=now,
     )
-    emit(merchant=merchant, type="subscription.created", payload=_payload(subscription))
+    emit(merchant=merchant, type=EventType.SUBSCRIPTION_CREATED, payload=_payload(subscription))
     if subscription.status in (S.ACTIVE, S.TRIALING):
-        emit(merchant=merchant, type="subscription.access_granted", payload=_payload(subscription))
+        emit(merchant=merchant, type=EventType.SUBSCRIPTION_ACCESS_GRANTED, payload=_payload(subscription))
     if subscription.next_invoice_at is not None and subscription.next_invoice_at <= now:
         # Started and due (not a trial still running): charged now, not at the next schedule tick. On
         # commit, so the task never looks for a subscription a rollback took away.

@@ -14,7 +14,6 @@ _EDITABLE_FIELDS = ["name", "email", "handle", "document", "phone"]
 def customer_create(
     *,
     merchant: Merchant,
-    actor,
     name: str,
     email: str,
     handle: str = "",
@@ -25,8 +24,7 @@ def customer_create(
 
     Values are normalized (e-mail lower-cased, handle without "@", CPF/CNPJ digits only, phone in E.164
     "+5511912345678" from "(11) 91234-5678" or "+55 11 91234-5678") and checked
-    with `full_clean()`; a `ValidationError` keyed by field refuses the whole write. `actor` is the user
-    who did it, for the audit trail.
+    with `full_clean()`; a `ValidationError` keyed by field refuses the whole write.
     """
     customer = Customer(merchant=merchant)
     _assign(customer, name=name, email=email, handle=handle, document=document, phone=phone)
@@ -38,7 +36,6 @@ def customer_create(
 def customer_update(
     *,
     customer: Customer,
-    actor,
     name: str,
     email: str,
     handle: str,

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from core.events import EventType
 from core.outbox import emit
 from subscribers import extension_points
 from subscribers.choices import (
@@ -49,7 +50,7 @@ def subscription_delete(*, subscription: Subscription, actor, now=None) -> Subsc
         deleted_by=actor if getattr(actor, "pk", None) else None,
         deleted_at=now,
     )
-    emit(merchant=subscription.merchant, type="subscription.deleted", payload=_payload(subscription))
+    emit(merchant=subscription.merchant, type=EventType.SUBSCRIPTION_DELETED, payload=_payload(subscription))
     extension_points.billing_history(subscription, delete=True)
     subscription.delete()
     return tombstone

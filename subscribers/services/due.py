@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import (
     EventKind,
@@ -59,9 +60,9 @@ def _process_one(pk, *, now, kind) -> int:
             _record(
                 row, kind=EventKind.STARTED, actor=None, from_status=from_status, to_status=row.status, at=now
             )
-            emit(merchant=row.merchant, type="subscription.started", payload=_payload(row))
+            emit(merchant=row.merchant, type=EventType.SUBSCRIPTION_STARTED, payload=_payload(row))
             if row.status in (S.ACTIVE, S.TRIALING):
-                emit(merchant=row.merchant, type="subscription.access_granted", payload=_payload(row))
+                emit(merchant=row.merchant, type=EventType.SUBSCRIPTION_ACCESS_GRANTED, payload=_payload(row))
             return 1
         if kind == "cancel" and row.cancel_at is not None and row.cancel_at <= now and not row.is_ended:
             # ended_at is when the cancellation took effect, even when this run comes late.

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.events import EventType
 from core.outbox import emit
 from subscribers import extension_points
 from subscribers.choices import (
@@ -144,7 +145,7 @@ def subscription_cancel(
         )
         emit(
             merchant=subscription.merchant,
-            type="subscription.cancel_scheduled",
+            type=EventType.SUBSCRIPTION_CANCEL_SCHEDULED,
             payload=_payload(subscription),
         )
     return subscription
@@ -169,7 +170,7 @@ def _end(subscription, *, actor, kind, now, fields, ended_at=None, data=None):
         },
         at=now,
     )
-    emit(merchant=subscription.merchant, type="subscription.canceled", payload=_payload(subscription))
+    emit(merchant=subscription.merchant, type=EventType.SUBSCRIPTION_CANCELED, payload=_payload(subscription))
     _end_charges(subscription, now=now)
 
 
@@ -198,7 +199,11 @@ def subscription_remove(*, subscription: Subscription, actor, reason: str = "", 
         "access_revoked_at",
     ]
     _end(subscription, actor=actor, kind=EventKind.REMOVED, now=now, fields=fields)
-    emit(merchant=subscription.merchant, type="subscription.access_revoked", payload=_payload(subscription))
+    emit(
+        merchant=subscription.merchant,
+        type=EventType.SUBSCRIPTION_ACCESS_REVOKED,
+        payload=_payload(subscription),
+    )
     return subscription
 
 
@@ -222,7 +227,7 @@ def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscr
     )
     emit(
         merchant=subscription.merchant,
-        type="subscription.access_granted",
+        type=EventType.SUBSCRIPTION_ACCESS_GRANTED,
         payload={**_payload(subscription), "readded": True},
     )
     return subscription

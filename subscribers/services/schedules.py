@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from core.events import EventType
 from core.outbox import emit
 from plans.choices import IntervalUnit
 from plans.periods import add_interval, period_containing
@@ -337,12 +338,12 @@ def schedule_payload(schedule: SubscriptionSchedule) -> dict:
 
 
 SCHEDULE_EVENT_TYPES = {
-    "created": "subscription_schedule.created",
-    "updated": "subscription_schedule.updated",
-    "phase_started": "subscription_schedule.phase_started",
-    "released": "subscription_schedule.released",
-    "completed": "subscription_schedule.completed",
-    "canceled": "subscription_schedule.canceled",
+    "created": EventType.SUBSCRIPTION_SCHEDULE_CREATED,
+    "updated": EventType.SUBSCRIPTION_SCHEDULE_UPDATED,
+    "phase_started": EventType.SUBSCRIPTION_SCHEDULE_PHASE_STARTED,
+    "released": EventType.SUBSCRIPTION_SCHEDULE_RELEASED,
+    "completed": EventType.SUBSCRIPTION_SCHEDULE_COMPLETED,
+    "canceled": EventType.SUBSCRIPTION_SCHEDULE_CANCELED,
 }
 
 

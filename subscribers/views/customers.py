@@ -62,9 +62,7 @@ class CustomerCreateView(MerchantCreateView):
     success_message = _("Cliente cadastrado.")
 
     def perform(self, form):
-        return services.customer_create(
-            merchant=self.request.merchant, actor=self.request.user, **form.cleaned_data
-        )
+        return services.customer_create(merchant=self.request.merchant, **form.cleaned_data)
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("cancel_url", reverse_lazy("subscribers:customer_list"))
@@ -79,7 +77,7 @@ class CustomerUpdateView(MerchantUpdateView):
     success_message = _("Cliente atualizado.")
 
     def perform(self, form):
-        return services.customer_update(customer=self.object, actor=self.request.user, **form.cleaned_data)
+        return services.customer_update(customer=self.object, **form.cleaned_data)
 
 
 class CustomerLookupView(MerchantScopedMixin, ListView):

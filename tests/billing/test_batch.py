@@ -31,8 +31,8 @@ from billing.services.batch import renew_many
 from billing.services.billing_run import process_chunk, process_subscription
 from billing.services.invoicing import reserve_invoice_numbers
 from billing.services.renewal import invoice_charge_key
+from core.models import Event
 from core.outbox import emit, emit_many
-from notifications.models import Event
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription, SubscriptionEvent

@@ -15,8 +15,7 @@ from django.utils import timezone
 from billing.choices import PaymentStatus
 from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
 from billing.services.billing_run import billing_run_start
-from core.models import WorkerHeartbeat
-from notifications.models import Event
+from core.models import Event, WorkerHeartbeat
 from subscribers.choices import SubscriptionStatus
 from tests import processes
 from tests.factories import PlanFactory, SubscriptionFactory

@@ -124,8 +124,8 @@ def test_the_settings_page_links_to_billing_settings(owner_client, merchant):
 
 # --- the service ---------------------------------------------------------------------------------------
 def test_service_creates_then_updates(merchant, owner):
-    first = billing_settings_update(merchant=merchant, actor=owner, retries=0)
-    second = billing_settings_update(merchant=merchant, actor=owner, retry_interval_hours=48)
+    first = billing_settings_update(merchant=merchant, retries=0)
+    second = billing_settings_update(merchant=merchant, retry_interval_hours=48)
 
     assert first.pk == second.pk
     settings = BillingSettings.for_merchant(merchant)
@@ -134,7 +134,7 @@ def test_service_creates_then_updates(merchant, owner):
 
 def test_service_refuses_out_of_range_values_and_saves_nothing(merchant, owner):
     with pytest.raises(ValidationError) as excinfo:
-        billing_settings_update(merchant=merchant, actor=owner, retries=50)
+        billing_settings_update(merchant=merchant, retries=50)
 
     assert "retries" in excinfo.value.message_dict
     assert BillingSettings.objects.filter(merchant=merchant, retries=50).count() == 0
@@ -142,7 +142,7 @@ def test_service_refuses_out_of_range_values_and_saves_nothing(merchant, owner):
 
 def test_service_refuses_fields_that_are_not_policy(merchant, owner):
     with pytest.raises(TypeError):
-        billing_settings_update(merchant=merchant, actor=owner, merchant_id=123)
+        billing_settings_update(merchant=merchant, merchant_id=123)
 
 
 def test_the_backdating_bound_is_saved_and_shown(owner_client, viewer, member_client, merchant):

@@ -20,7 +20,7 @@ from billing.models import Chargeback, Payment, Refund
 from billing.services.billing_run import process_subscription
 from billing.services.chargebacks import record_chargeback
 from billing.services.refunds import subscription_refund
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import CancelOrigin, EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from subscribers.services import subscription_cancel, subscription_create

@@ -16,7 +16,7 @@ from billing.services.batch import renew_many
 from billing.services.billing_run import process_subscription
 from billing.services.credit import credit_adjust, credit_refund
 from billing.services.refunds import subscription_refund
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.services import subscription_cancel, subscription_create
 from tests.factories import CustomerFactory, PlanFactory

@@ -11,8 +11,8 @@ from billing.choices import InvoiceStatus, PaymentStatus
 from billing.models import BillingRun, Invoice, Payment
 from billing.services.billing_run import billing_run_start, due_subscription_ids, process_chunk
 from billing.services.charging import payment_settle
+from core.models import Event
 from dashboard.selectors import live_state
-from notifications.models import Event
 from plans.choices import IntervalUnit
 from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
 from subscribers.services import subscription_cancel, subscription_create

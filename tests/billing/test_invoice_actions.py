@@ -18,7 +18,7 @@ from billing.services.invoice_actions import (
     invoice_mark_uncollectible,
     invoice_void,
 )
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.services import subscription_change_card, subscription_create
 from tests.factories import CustomerFactory, PlanFactory

@@ -9,7 +9,7 @@ from django.utils.text import slugify
 
 from billing.choices import Gateway, InvoiceStatus, PaymentStatus
 from billing.models import Invoice, Payment
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import PaymentMethod
 from subscribers.models import Customer, Subscription
 from tests.factories import (

@@ -13,7 +13,7 @@ from billing.gateways.sandbox import sandbox_settle
 from billing.models import BillingRun, BillingSettings, Invoice, Payment
 from billing.services.billing_run import billing_run_start, process_chunk
 from billing.services.charging import payment_settle
-from notifications.models import Event
+from core.models import Event
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.models import Coupon
 from subscribers.choices import PaymentMethod, SubscriptionStatus

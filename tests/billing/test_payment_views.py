@@ -8,7 +8,7 @@ from django.utils.text import slugify
 
 from billing.choices import Gateway, InvoiceStatus, PaymentStatus
 from billing.models import Invoice, Payment, SandboxCharge
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import Customer, Subscription
 from tests.factories import (

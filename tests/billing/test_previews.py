@@ -14,7 +14,7 @@ from billing.models import Invoice
 from billing.selectors import credit_balance
 from billing.services.billing_run import process_subscription
 from billing.services.previews import cancellation_money_preview, subscription_change_preview
-from notifications.models import Event
+from core.models import Event
 from plans.choices import CouponDuration, CouponKind
 from subscribers.choices import EventKind
 from subscribers.models import SubscriptionEvent

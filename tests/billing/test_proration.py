@@ -22,7 +22,7 @@ from billing.models import Invoice, Payment
 from billing.selectors import credit_balance
 from billing.services.billing_run import process_subscription
 from billing.services.proration import prorate_plan_change, proration_lines, subscription_change_plan
-from notifications.models import Event
+from core.models import Event
 from plans.models import TaxRate
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import SubscriptionEvent

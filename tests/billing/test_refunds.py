@@ -22,7 +22,7 @@ from billing.services import refunds as refunds_module
 from billing.services.billing_run import process_subscription
 from billing.services.charging import payment_record_manual
 from billing.services.refunds import subscription_refund
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import CancelOrigin, EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from subscribers.services import subscription_cancel, subscription_create

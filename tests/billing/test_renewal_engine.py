@@ -15,7 +15,7 @@ from billing.services.batch import renew_many
 from billing.services.billing_run import process_subscription
 from billing.services.invoicing import subscription_taxes
 from billing.services.renewal import charge_key, draft_renewal
-from notifications.models import Event
+from core.models import Event
 from plans.choices import CouponDuration
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.services import subscription_create

@@ -28,7 +28,7 @@ from billing.services.states import (
     payment_move,
     refund_move,
 )
-from notifications.models import Event
+from core.models import Event
 from tests.factories import InvoiceFactory, PaymentFactory, RefundFactory
 
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -132,6 +132,14 @@ def test_a_refund_refuses_every_move_outside_its_table(db, from_status, to_statu
     with pytest.raises(ValidationError) as refused:
         refund_move(refund=refund, to=to_status, now=NOW)
     assert refused.value.code == "invalid_transition"
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), pairs(REFUND_TRANSITIONS, allowed=True))
+def test_a_refund_moves_along_its_table(db, from_status, to_status):
+    refund = RefundFactory(status=from_status)
+    refund_move(refund=refund, to=to_status, now=NOW)
+    refund.refresh_from_db()
+    assert refund.status == to_status
 
 
 def test_the_bulk_path_writes_only_table_edges():

@@ -27,7 +27,7 @@ from notifications.models import WebhookEndpoint
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.models import Customer, Subscription
 from tests.factories import CustomerFactory, PlanFactory, UserFactory
-from tests.notifications.test_automation_views import form_data as automation_form_data
+from tests.notifications.automations.test_automation_views import form_data as automation_form_data
 from tests.plans.conftest import VALID_FORM as PLAN_FORM
 from tests.plans.test_coupons import VALID_FORM as COUPON_FORM
 from tests.plans.test_tax_rates import VALID_FORM as TAX_RATE_FORM

@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from notifications.catalog import EVENT_TYPES_BY_NAME, TEST_EVENT_TYPE, subscribable_event_type_choices
+from core.events import EventType
+from notifications.catalog import (
+    EVENT_TYPES,
+    EVENT_TYPES_BY_NAME,
+    TEST_EVENT_TYPE,
+    subscribable_event_type_choices,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIP_DIRS = {".venv", "node_modules", "tests", "bench", "migrations"}
@@ -17,9 +23,18 @@ def _source_files():
             yield path
 
 
-def emitted_types() -> set[str]:
-    """Every `emit(type="…")` literal in the code, plus the values of *_EVENT_TYPES tables for calls that
-    pick their type from one."""
+def _event_type(node) -> str | None:
+    """The value an `EventType.MEMBER` (or a string literal) in the code stands for."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "EventType":
+        return EventType[node.attr].value
+    return None
+
+
+def emitted_types(*, literals: list | None = None) -> set[str]:
+    """Every `emit(type=EventType.…)` in the code, plus the values of *_EVENT_TYPES tables for calls that
+    pick their type from one (string literals passed as `type=` are collected into `literals`)."""
     found, dynamic = set(), []
     for path in _source_files():
         tree = ast.parse(path.read_text(), filename=str(path))
@@ -28,7 +43,7 @@ def emitted_types() -> set[str]:
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
                 names = [t.id for t in node.targets if isinstance(t, ast.Name)]
                 if any(name.endswith("EVENT_TYPES") for name in names):
-                    tables |= {v.value for v in node.value.values if isinstance(v, ast.Constant)}
+                    tables |= {_event_type(v) for v in node.value.values} - {None}
             if (
                 isinstance(node, ast.Call)
                 and getattr(node.func, "id", getattr(node.func, "attr", None)) == "emit"
@@ -36,8 +51,10 @@ def emitted_types() -> set[str]:
                 for keyword in node.keywords:
                     if keyword.arg != "type":
                         continue
-                    if isinstance(keyword.value, ast.Constant):
-                        found.add(keyword.value.value)
+                    if _event_type(keyword.value) is not None:
+                        found.add(_event_type(keyword.value))
+                        if literals is not None and isinstance(keyword.value, ast.Constant):
+                            literals.append(f"{path}:{keyword.value.lineno}")
                     else:
                         dynamic.append(path)
         if path in dynamic:
@@ -53,6 +70,16 @@ def test_the_grep_finds_the_types_we_know_we_emit():
         "payment.failed",
         "subscription.past_due",
     } <= emitted_types()
+
+
+def test_every_emit_names_an_event_type_not_a_string():
+    literals = []
+    emitted_types(literals=literals)
+    assert literals == []
+
+
+def test_the_catalogue_documents_exactly_the_event_types_once_each():
+    assert [entry.type for entry in EVENT_TYPES] == list(EventType)
 
 
 def test_every_emitted_type_is_documented():

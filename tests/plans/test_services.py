@@ -25,7 +25,7 @@ def plan_kwargs(**overrides):
 
 
 def test_create_saves_the_plan_in_the_merchant(merchant, owner):
-    plan = services.plan_create(merchant=merchant, actor=owner, **plan_kwargs(installments=6, trial_days=7))
+    plan = services.plan_create(merchant=merchant, **plan_kwargs(installments=6, trial_days=7))
 
     plan.refresh_from_db()
     assert plan.merchant == merchant
@@ -37,26 +37,26 @@ def test_create_prices_in_the_merchants_currency_when_none_is_given(merchant, ow
     kwargs = plan_kwargs()
     del kwargs["currency"]
 
-    plan = services.plan_create(merchant=merchant, actor=owner, **kwargs)
+    plan = services.plan_create(merchant=merchant, **kwargs)
 
     assert plan.currency == merchant.currency
 
 
 def test_create_refuses_a_brl_price_below_the_minimum(merchant, owner):
     with pytest.raises(ValidationError) as excinfo:
-        services.plan_create(merchant=merchant, actor=owner, **plan_kwargs(price=499))
+        services.plan_create(merchant=merchant, **plan_kwargs(price=499))
 
     assert excinfo.value.error_dict["price"][0].code == "price_below_minimum"
     assert not Plan.objects.exists()
 
 
 def test_create_accepts_the_minimum_price_exactly(merchant, owner):
-    plan = services.plan_create(merchant=merchant, actor=owner, **plan_kwargs(price=500))
+    plan = services.plan_create(merchant=merchant, **plan_kwargs(price=500))
     assert plan.pk is not None
 
 
 def test_create_accepts_a_low_price_in_a_currency_without_minimum(merchant, owner):
-    plan = services.plan_create(merchant=merchant, actor=owner, **plan_kwargs(price=100, currency="USD"))
+    plan = services.plan_create(merchant=merchant, **plan_kwargs(price=100, currency="USD"))
     assert plan.price_display.startswith("US$")
 
 
@@ -66,7 +66,7 @@ def test_create_accepts_a_low_price_in_a_currency_without_minimum(merchant, owne
 )
 def test_create_refuses_out_of_range_values(merchant, owner, field, value):
     with pytest.raises(ValidationError) as excinfo:
-        services.plan_create(merchant=merchant, actor=owner, **plan_kwargs(**{field: value}))
+        services.plan_create(merchant=merchant, **plan_kwargs(**{field: value}))
 
     assert field in excinfo.value.error_dict
     assert not Plan.objects.exists()
@@ -77,7 +77,6 @@ def test_update_changes_the_editable_fields(merchant, owner):
 
     services.plan_update(
         plan=plan,
-        actor=owner,
         **plan_kwargs(
             name="Novo", price=9990, interval_unit=IntervalUnit.YEAR, installments=12, is_active=False
         ),
@@ -92,7 +91,7 @@ def test_update_refuses_a_price_below_the_minimum_and_keeps_the_old_one(merchant
     plan = PlanFactory(merchant=merchant, price=4990)
 
     with pytest.raises(ValidationError):
-        services.plan_update(plan=plan, actor=owner, **plan_kwargs(price=100))
+        services.plan_update(plan=plan, **plan_kwargs(price=100))
 
     plan.refresh_from_db()
     assert plan.price == 4990
@@ -100,10 +99,10 @@ def test_update_refuses_a_price_below_the_minimum_and_keeps_the_old_one(merchant
 
 def test_update_is_refused_for_an_archived_plan(merchant, owner):
     plan = PlanFactory(merchant=merchant, name="Arquivado")
-    services.plan_archive(plan=plan, actor=owner)
+    services.plan_archive(plan=plan)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.plan_update(plan=plan, actor=owner, **plan_kwargs(name="Outro"))
+        services.plan_update(plan=plan, **plan_kwargs(name="Outro"))
 
     assert excinfo.value.code == "plan_archived"
     plan.refresh_from_db()
@@ -113,7 +112,7 @@ def test_update_is_refused_for_an_archived_plan(merchant, owner):
 def test_archive_stamps_the_time_and_deactivates(merchant, owner):
     plan = PlanFactory(merchant=merchant, is_active=True)
 
-    services.plan_archive(plan=plan, actor=owner)
+    services.plan_archive(plan=plan)
 
     plan.refresh_from_db()
     assert plan.archived_at is not None
@@ -123,11 +122,11 @@ def test_archive_stamps_the_time_and_deactivates(merchant, owner):
 
 def test_archive_is_refused_for_an_archived_plan(merchant, owner):
     plan = PlanFactory(merchant=merchant)
-    services.plan_archive(plan=plan, actor=owner)
+    services.plan_archive(plan=plan)
     archived_at = plan.archived_at
 
     with pytest.raises(ValidationError) as excinfo:
-        services.plan_archive(plan=plan, actor=owner)
+        services.plan_archive(plan=plan)
 
     assert excinfo.value.code == "plan_already_archived"
     plan.refresh_from_db()
@@ -136,9 +135,9 @@ def test_archive_is_refused_for_an_archived_plan(merchant, owner):
 
 def test_unarchive_brings_the_plan_back_inactive(merchant, owner):
     plan = PlanFactory(merchant=merchant)
-    services.plan_archive(plan=plan, actor=owner)
+    services.plan_archive(plan=plan)
 
-    services.plan_unarchive(plan=plan, actor=owner)
+    services.plan_unarchive(plan=plan)
 
     plan.refresh_from_db()
     assert plan.archived_at is None
@@ -149,7 +148,7 @@ def test_unarchive_is_refused_for_a_plan_that_is_not_archived(merchant, owner):
     plan = PlanFactory(merchant=merchant)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.plan_unarchive(plan=plan, actor=owner)
+        services.plan_unarchive(plan=plan)
 
     assert excinfo.value.code == "plan_not_archived"
 
@@ -157,7 +156,7 @@ def test_unarchive_is_refused_for_a_plan_that_is_not_archived(merchant, owner):
 def test_delete_removes_the_plan(merchant, owner):
     plan = PlanFactory(merchant=merchant)
 
-    services.plan_delete(plan=plan, actor=owner)
+    services.plan_delete(plan=plan)
 
     assert not Plan.objects.exists()
 
@@ -167,7 +166,7 @@ def test_delete_is_refused_when_subscriptions_protect_the_plan(merchant, owner):
     SubscriptionFactory(merchant=merchant, plan=plan)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.plan_delete(plan=plan, actor=owner)
+        services.plan_delete(plan=plan)
 
     assert excinfo.value.code == "plan_has_subscriptions"
     assert "Arquive-o" in excinfo.value.messages[0]

@@ -21,7 +21,7 @@ CREATE_URL = reverse("plans:taxrate_create")
 
 def test_create_saves_the_tax_rate_in_the_merchant(merchant, owner):
     tax_rate = services.tax_rate_create(
-        merchant=merchant, actor=owner, name=" ISS ", percentage=Decimal("5.5"), inclusive=True
+        merchant=merchant, name=" ISS ", percentage=Decimal("5.5"), inclusive=True
     )
 
     tax_rate.refresh_from_db()
@@ -42,7 +42,7 @@ def test_create_refuses_a_tax_rate_without_name_or_with_a_percentage_out_of_rang
     merchant, owner, kwargs, field, code
 ):
     with pytest.raises(ValidationError) as excinfo:
-        services.tax_rate_create(merchant=merchant, actor=owner, **{"name": "ISS", "percentage": 5, **kwargs})
+        services.tax_rate_create(merchant=merchant, **{"name": "ISS", "percentage": 5, **kwargs})
 
     assert [e.code for e in excinfo.value.error_dict[field]] == [code]
     assert not TaxRate.objects.exists()
@@ -50,7 +50,7 @@ def test_create_refuses_a_tax_rate_without_name_or_with_a_percentage_out_of_rang
 
 @pytest.mark.parametrize("percentage", [Decimal("0"), Decimal("100")])
 def test_zero_and_a_hundred_percent_are_accepted(merchant, owner, percentage):
-    assert services.tax_rate_create(merchant=merchant, actor=owner, name="Isento", percentage=percentage).pk
+    assert services.tax_rate_create(merchant=merchant, name="Isento", percentage=percentage).pk
 
 
 def test_update_replaces_every_field(merchant, owner):
@@ -58,7 +58,6 @@ def test_update_replaces_every_field(merchant, owner):
 
     services.tax_rate_update(
         tax_rate=tax_rate,
-        actor=owner,
         name="ISS SP",
         description="São Paulo",
         percentage=Decimal("2"),
@@ -77,7 +76,6 @@ def test_update_refuses_a_percentage_above_100_and_keeps_the_stored_one(merchant
     with pytest.raises(ValidationError):
         services.tax_rate_update(
             tax_rate=tax_rate,
-            actor=owner,
             name="ISS",
             description="",
             percentage=Decimal("101"),

@@ -60,14 +60,13 @@ def test_an_invalid_phone_is_refused_next_to_the_field(owner_client, typed):
 
 def test_the_service_normalises_and_refuses_too(merchant):
     customer = customer_create(
-        merchant=merchant, actor=None, name="Ana", email="ana@example.com", phone="(11) 91234-5678"
+        merchant=merchant, name="Ana", email="ana@example.com", phone="(11) 91234-5678"
     )
     assert customer.phone == "+5511912345678"
 
     with pytest.raises(ValidationError) as caught:
         customer_update(
             customer=customer,
-            actor=None,
             name="Ana",
             email="ana@example.com",
             handle="",

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.db import connection, connections
 
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import CancelOrigin, CancelWhen, EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription, SubscriptionEvent
 from subscribers.services import subscription_cancel, subscription_create, subscription_process_due

@@ -11,7 +11,7 @@ from tests.factories import CustomerFactory
 def _create(merchant, actor, **overrides):
     data = {"name": "Maria Silva", "email": "maria@example.com", "handle": "", "document": "", "phone": ""}
     data.update(overrides)
-    return customer_create(merchant=merchant, actor=actor, **data)
+    return customer_create(merchant=merchant, **data)
 
 
 def test_create_stores_normalized_values(merchant, owner):
@@ -85,7 +85,6 @@ def test_update_changes_every_field(merchant, owner):
 
     customer_update(
         customer=customer,
-        actor=owner,
         name="Novo Nome",
         email="Novo@Example.com",
         handle="@novo",
@@ -108,7 +107,6 @@ def test_update_keeps_the_customers_own_email(merchant, owner):
 
     customer_update(
         customer=customer,
-        actor=owner,
         name="Maria",
         email="MARIA@example.com",
         handle="",
@@ -127,7 +125,6 @@ def test_update_is_refused_for_another_customers_email_and_changes_nothing(merch
     with pytest.raises(ValidationError) as excinfo:
         customer_update(
             customer=customer,
-            actor=owner,
             name="Alterado",
             email="Taken@example.com",
             handle="",
@@ -146,7 +143,6 @@ def test_update_is_refused_for_an_invalid_cpf(merchant, owner):
     with pytest.raises(ValidationError) as excinfo:
         customer_update(
             customer=customer,
-            actor=owner,
             name=customer.name,
             email=customer.email,
             handle="",

@@ -13,7 +13,7 @@ from django.urls import reverse
 from billing.choices import PaymentStatus
 from billing.models import Refund
 from billing.services.refunds import BOLETO_NOT_REFUNDABLE, NOTHING_TO_REFUND
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import CancelOrigin, CancelWhen, PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription
 from tests.billing.test_refunds import NOW, paid_subscription

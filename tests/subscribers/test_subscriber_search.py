@@ -56,7 +56,6 @@ def test_search_text_follows_the_customers_edits(merchant, owner):
 
     customer_update(
         customer=customer,
-        actor=owner,
         name="Beatriz Lima",
         email="bia@example.com",
         handle="@bialima",

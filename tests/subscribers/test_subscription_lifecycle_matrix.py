@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from notifications.models import Event
+from core.models import Event
 from subscribers.choices import (
     ALLOWED_ACTIONS,
     CancelOrigin,

@@ -18,7 +18,7 @@ from django.urls import reverse
 from billing.choices import InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.models import Invoice
 from billing.services.billing_run import process_subscription
-from notifications.models import Event
+from core.models import Event
 from subscribers import extension_points
 from subscribers.choices import EventKind, SubscriptionStatus
 from subscribers.models import SubscriptionEvent

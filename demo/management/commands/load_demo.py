@@ -130,12 +130,11 @@ class Command(BaseCommand):
                 owner = owner or user
             for plan in spec["plans"]:
                 if not Plan.objects.filter(merchant=merchant, name=plan["name"]).exists():
-                    plan_services.plan_create(merchant=merchant, actor=owner, **plan)
+                    plan_services.plan_create(merchant=merchant, **plan)
             for name, email, handle, document in spec["customers"]:
                 if not Customer.objects.filter(merchant=merchant, email=email).exists():
                     subscriber_services.customer_create(
                         merchant=merchant,
-                        actor=owner,
                         name=name,
                         email=email,
                         handle=handle,

@@ -65,7 +65,7 @@ def customer_email_template_restore(*, merchant, actor, kind: str) -> None:
 
 
 @transaction.atomic
-def customer_email_settings_update(*, merchant, actor, **fields) -> CustomerEmailSettings:
+def customer_email_settings_update(*, merchant, **fields) -> CustomerEmailSettings:
     """Saves reply-to, access link and reminder days (validated: 1 to 30 days); nothing half-saved."""
     unknown = set(fields) - SETTINGS_FIELDS
     if unknown:

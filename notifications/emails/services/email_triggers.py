@@ -25,13 +25,14 @@ from django.utils.translation import override
 from billing.choices import DunningFinalAction, InvoiceStatus, PaymentStatus
 from billing.gateways.sandbox import boleto_line, pix_code
 from billing.models import BillingSettings, Invoice, Payment
+from core.events import EventType
+from core.models import Event
 from core.outbox import emit
 from notifications.emails.choices import CustomerEmailKind as Kind
 from notifications.emails.models import RENEWAL_REMINDER_DAYS_DEFAULT, CustomerEmailSettings, EmailSending
 from notifications.emails.services.customer_emails import deliver_stale_sendings, send_customer_email
 from notifications.emails.services.email_context import format_date, money
 from notifications.outbox.consumers import consume_all, consume_batch, skip_locked
-from notifications.outbox.models import Event
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription
 from subscribers.services._common import _payload as subscription_payload
@@ -365,7 +366,7 @@ def _trial_will_end_emitted(subscription_ids) -> set[int]:
     # One trial per subscription today; schedules with several trial phases would key on the date too.
     return set(
         Event.objects.filter(
-            type="subscription.trial_will_end", payload__id__in=list(subscription_ids)
+            type=EventType.SUBSCRIPTION_TRIAL_WILL_END, payload__id__in=list(subscription_ids)
         ).values_list("payload__id", flat=True)
     )
 
@@ -391,7 +392,7 @@ def emit_trial_will_end(*, now=None, batch_size: int = REMINDERS_BATCH) -> int:
                     continue
                 emit(
                     merchant=subscription.merchant,
-                    type="subscription.trial_will_end",
+                    type=EventType.SUBSCRIPTION_TRIAL_WILL_END,
                     payload={
                         **subscription_payload(subscription),
                         "trial_ends_at": subscription.trial_ends_at,

@@ -5,9 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import Event
 from core.queues import NOTIFICATIONS, enqueue
 from notifications.catalog import TEST_EVENT_TYPE
-from notifications.outbox.models import Event
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
 

@@ -10,11 +10,13 @@ One pass (`webhooks_run`, the per-minute task and the on-demand one) does two th
    in a short transaction. A worker killed in between leaves the lease to expire and the delivery is sent
    again by the next pass: at least once, never lost (receivers dedupe on `webhook-id`).
 
-Failures (timeouts, connection errors, refused addresses, any non-2xx) are retried after 5 s, 5 min,
-30 min, 2 h, 5 h, 10 h and 10 h — eight attempts over 27 h 35 min — or later when the receiver's
-`Retry-After` asks for more. `410 Gone` disables the endpoint at once; an endpoint failing without a
-single success for WEBHOOKS_DISABLE_AFTER_DAYS days, or whose last WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES
-deliveries all failed, is disabled too, and the merchant's owners get an e-mail.
+Failures (timeouts, connection errors, refused addresses, any non-2xx) are retried on the schedule of
+notifications/retries.py (RETRY_DELAYS: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h — eight attempts over
+27 h 35 min), or later when the receiver's `Retry-After` asks for more; claiming and recording are the
+leased work that module shares with automations. `410 Gone` disables the endpoint at once; an endpoint
+failing without a single success for WEBHOOKS_DISABLE_AFTER_DAYS days, or whose last
+WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES deliveries all failed, is disabled too, and the merchant's owners
+get an e-mail.
 """
 
 import datetime as dt
@@ -28,13 +30,14 @@ from email.utils import parsedate_to_datetime
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import Event
 from notifications.catalog import envelope
-from notifications.outbox.consumers import claim, consume_all, consume_batch
-from notifications.outbox.models import Event
+from notifications.outbox.consumers import consume_all, consume_batch
+from notifications.retries import CLAIM_LEASE, EXCERPT_CHARS, FAILED, AttemptRecorder, claim, retry_move
 from notifications.webhooks import alerts
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 from notifications.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
@@ -44,24 +47,8 @@ from notifications.webhooks.services.signing import webhook_headers
 
 logger = logging.getLogger(__name__)
 
-# Delay before attempt 2, 3, … 8 (the Standard Webhooks / Svix schedule).
-RETRY_DELAYS = (
-    dt.timedelta(seconds=5),
-    dt.timedelta(minutes=5),
-    dt.timedelta(minutes=30),
-    dt.timedelta(hours=2),
-    dt.timedelta(hours=5),
-    dt.timedelta(hours=10),
-    dt.timedelta(hours=10),
-)
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-# A receiver's Retry-After is honoured up to this long (a misconfigured one must not park events forever).
-MAX_RETRY_AFTER = dt.timedelta(hours=24)
 FAN_OUT_BATCH = 200
 CLAIM_BATCH = 10
-# A claim outlives the sends of its batch (CLAIM_BATCH × the request timeout) with room to spare.
-CLAIM_LEASE = dt.timedelta(minutes=5)
-EXCERPT_CHARS = 500
 READ_LIMIT_BYTES = 16 * 1024
 # Within one task run a retry due this soon is waited for (the scheduler only wakes us once a minute),
 # as long as the run stays within its budget.
@@ -106,9 +93,7 @@ def fan_out_all(*, now=None) -> int:
 
 # --- claiming --------------------------------------------------------------------------------------
 def _due(now):
-    return WebhookDelivery.objects.filter(
-        status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__is_active=True
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+    return WebhookDelivery.objects.due(now).filter(endpoint__is_active=True)
 
 
 def claim_due_deliveries(*, now=None, limit: int = CLAIM_BATCH) -> list[WebhookDelivery]:
@@ -133,6 +118,11 @@ class AttemptResult:
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self) -> bool:
+        """410 Gone: the receiver says the endpoint is no more; trying again cannot help."""
+        return self.status_code != 410
 
 
 def request_body(event: Event) -> bytes:
@@ -259,16 +249,7 @@ def post_json(url: str, *, headers: dict, body: bytes, now, started: float | Non
     )
 
 
-# --- recording -------------------------------------------------------------------------------------
-def next_attempt_delay(attempt_number: int, retry_after: dt.timedelta | None = None) -> dt.timedelta:
-    """How long to wait after failed attempt `attempt_number` (1-based): the schedule's delay, or the
-    receiver's Retry-After when it asks for longer (capped at MAX_RETRY_AFTER)."""
-    delay = RETRY_DELAYS[attempt_number - 1]
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
-    return delay
-
-
+# --- recording --------------------------------------------------------------------------------------
 def _disable(endpoint: WebhookEndpoint, *, reason: str, now, delivery_pk) -> None:
     endpoint.is_active = False
     endpoint.disabled_at = now
@@ -280,93 +261,54 @@ def _disable(endpoint: WebhookEndpoint, *, reason: str, now, delivery_pk) -> Non
     logger.warning("webhook endpoint %s disabled (%s)", endpoint.pk, reason)
 
 
-def record_attempt(
-    *, delivery_id: int, claim_token, result: AttemptResult, now=None
-) -> WebhookDelivery | None:
-    """Logs the attempt and moves the delivery on: delivered, retried later, or failed for good; keeps the
-    endpoint's health and disables it when it is gone or keeps failing.
+class DeliveryRecorder(AttemptRecorder):
+    """Webhook deliveries as leased work: every attempt is logged (WebhookDeliveryAttempt), and the
+    endpoint's health follows the outcome, disabling it when it is gone or keeps failing."""
 
-    A worker whose claim was taken over (its lease ran out) still logs its attempt but changes nothing
-    else: the delivery belongs to the newer claim. A delivery deleted meanwhile (its endpoint was) is
-    skipped (None)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        endpoint_id = (
-            WebhookDelivery.objects.filter(pk=delivery_id).values_list("endpoint_id", flat=True).first()
-        )
-        if endpoint_id is None:
-            return None
-        # Endpoint before delivery, like every other writer of both.
-        endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
-        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
-        if endpoint is None or delivery is None:
-            return None
-        number = delivery.attempt_count + 1
+    model = WebhookDelivery
+    parent = "endpoint"
+    logs_attempts = True
+
+    def log_attempt(self, delivery, *, number, outcome, now):
         WebhookDeliveryAttempt.objects.create(
             delivery=delivery,
             number=number,
             attempted_at=now,
-            succeeded=result.succeeded,
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-            response_excerpt=result.response_excerpt[:EXCERPT_CHARS],
-            error=result.error[:EXCERPT_CHARS],
+            succeeded=outcome.succeeded,
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            response_excerpt=outcome.response_excerpt[:EXCERPT_CHARS],
+            error=outcome.error[:EXCERPT_CHARS],
         )
-        delivery.attempt_count = number
-        fields = ["attempt_count"]
-        if delivery.claim_token != claim_token or delivery.status != DeliveryStatus.PENDING:
-            delivery.save(update_fields=fields)
-            return delivery
-        delivery.last_attempt_at = now
-        delivery.last_status_code = result.status_code
-        delivery.last_latency_ms = result.latency_ms
-        delivery.last_response_excerpt = result.response_excerpt[:EXCERPT_CHARS]
-        delivery.last_error = result.error[:EXCERPT_CHARS]
-        delivery.claimed_until, delivery.claim_token = None, None
-        fields += [
-            "last_attempt_at",
-            "last_status_code",
-            "last_latency_ms",
-            "last_response_excerpt",
-            "last_error",
-            "claimed_until",
-            "claim_token",
-            "status",
-            "next_attempt_at",
-            "completed_at",
-        ]
+
+    def after(self, delivery, endpoint, *, outcome, now):
+        delivery.last_latency_ms = outcome.latency_ms
         endpoint_fields = ["failing_since", "consecutive_failed_deliveries"]
-        if result.succeeded:
-            delivery.status, delivery.next_attempt_at, delivery.completed_at = (
-                DeliveryStatus.SUCCEEDED,
-                None,
-                now,
-            )
+        if outcome.succeeded:
             endpoint.failing_since, endpoint.consecutive_failed_deliveries = None, 0
-        else:
-            endpoint.failing_since = endpoint.failing_since or now
-            if result.status_code == 410 or number >= MAX_ATTEMPTS:
-                delivery.status, delivery.next_attempt_at, delivery.completed_at = (
-                    DeliveryStatus.FAILED,
-                    None,
-                    now,
-                )
-                endpoint.consecutive_failed_deliveries += 1
-            else:
-                delivery.next_attempt_at = now + next_attempt_delay(number, result.retry_after)
-            reason = _disable_reason(endpoint, result, now)
-            if reason and endpoint.is_active:
-                _disable(endpoint, reason=reason, now=now, delivery_pk=delivery.pk)
-                endpoint_fields += ["is_active", "disabled_at", "disabled_reason"]
-                if delivery.status == DeliveryStatus.PENDING:
-                    delivery.status, delivery.next_attempt_at, delivery.completed_at = (
-                        DeliveryStatus.FAILED,
-                        None,
-                        now,
-                    )
-        delivery.save(update_fields=fields)
-        endpoint.save(update_fields=endpoint_fields)
-    return delivery
+            return ["last_latency_ms"], endpoint_fields
+        endpoint.failing_since = endpoint.failing_since or now
+        if delivery.status == DeliveryStatus.FAILED:
+            endpoint.consecutive_failed_deliveries += 1
+        reason = _disable_reason(endpoint, outcome, now)
+        if reason and endpoint.is_active:
+            _disable(endpoint, reason=reason, now=now, delivery_pk=delivery.pk)
+            endpoint_fields += ["is_active", "disabled_at", "disabled_reason"]
+            if delivery.status == DeliveryStatus.PENDING:
+                retry_move(delivery, FAILED, now=now)
+        return ["last_latency_ms"], endpoint_fields
+
+
+def record_attempt(
+    *, delivery_id: int, claim_token, result: AttemptResult, now=None
+) -> WebhookDelivery | None:
+    """Logs the attempt and moves the delivery on: delivered, retried later, or failed for good (410 or
+    its attempts ran out); keeps the endpoint's health and disables it when it is gone or keeps failing.
+
+    A worker whose claim was taken over (its lease ran out) still logs its attempt but changes nothing
+    else: the delivery belongs to the newer claim. A delivery deleted meanwhile (its endpoint was) is
+    skipped (None)."""
+    return DeliveryRecorder().record(pk=delivery_id, claim_token=claim_token, outcome=result, now=now)
 
 
 def _disable_reason(endpoint: WebhookEndpoint, result: AttemptResult, now) -> str:
@@ -404,7 +346,7 @@ def next_due_at():
     now = timezone.now()
     return (
         WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, endpoint__is_active=True)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .unclaimed(now)
         .aggregate(soonest=Min("next_attempt_at"))["soonest"]
     )
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.catalog import subscribable_event_type_choices
-from notifications.outbox.consumers import end_as_failed
+from notifications.retries import end_as_failed
 from notifications.webhooks.choices import DeliveryStatus
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
 from notifications.webhooks.services.security import url_refusal
@@ -51,7 +51,7 @@ def stop_pending_deliveries(*, endpoint: WebhookEndpoint, now, reason: str, excl
     pending = WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING)
     if exclude_pk is not None:
         pending = pending.exclude(pk=exclude_pk)
-    return end_as_failed(pending, failed_status=DeliveryStatus.FAILED, now=now, reason=reason)
+    return end_as_failed(pending, now=now, reason=reason)
 
 
 @transaction.atomic
@@ -80,7 +80,7 @@ def webhook_endpoint_create(
 
 
 @transaction.atomic
-def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor, now=None, **fields) -> WebhookEndpoint:
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, now=None, **fields) -> WebhookEndpoint:
     """Saves the endpoint's settings. Turning it on again clears an automatic disable and its failure
     count; turning it off ends its pending deliveries as failed."""
     unknown = set(fields) - EDITABLE_FIELDS
@@ -106,7 +106,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor, now=None, **fie
 
 
 @transaction.atomic
-def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor, now=None) -> WebhookEndpoint:
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, now=None) -> WebhookEndpoint:
     """Issues a new secret (`endpoint.secret`, for the one-time reveal). The old one keeps signing, next to
     the new one, for settings.WEBHOOKS_SECRET_GRACE_HOURS so receivers can switch without losing events."""
     now = now or timezone.now()
@@ -122,6 +122,6 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor, now=None
 
 
 @transaction.atomic
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Deletes the endpoint with its delivery log (the confirmation page says so); events stay."""
     _lock(endpoint).delete()

@@ -3,10 +3,10 @@ by one worker. Real threads, real connections, real SKIP LOCKED."""
 
 import pytest
 
+from core.models import Event
 from notifications.automations import runner
 from notifications.automations.choices import RunStatus
 from notifications.automations.models import AutomationRun
-from notifications.models import Event
 from tests.factories import AutomationFactory, EventFactory
 from tests.notifications.webhooks.test_dispatch_concurrency import at_once
 

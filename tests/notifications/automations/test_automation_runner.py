@@ -16,7 +16,7 @@ from notifications.automations.integrations import GenericHttpAdapter, Integrati
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.automations.runner import RunOutcome, record_outcome
 from notifications.models import EmailSending
-from notifications.webhooks.services.dispatch import MAX_ATTEMPTS, RETRY_DELAYS
+from notifications.retries import MAX_ATTEMPTS, RETRY_DELAYS
 from subscribers.choices import CancelOrigin
 from subscribers.services import subscription_cancel
 from tests.factories import (
@@ -110,7 +110,6 @@ def test_the_adapter_raises_a_typed_error_with_the_providers_answer(merchant, re
 def test_the_token_is_stored_encrypted(merchant):
     integration = services.integration_create(
         merchant=merchant,
-        actor=None,
         name="Listas",
         url="https://lists.example.com/contacts",
         auth_header="Authorization",
@@ -269,7 +268,7 @@ def test_an_expired_lease_is_claimed_again(merchant):
 def test_runs_of_a_disabled_rule_are_not_claimed_and_disabling_ends_them(merchant):
     run = AutomationRunFactory(merchant=merchant)
 
-    services.automation_set_enabled(automation=run.automation, actor=None, enabled=False)
+    services.automation_set_enabled(automation=run.automation, enabled=False)
 
     assert runner.claim_due_runs() == []
     run.refresh_from_db()
@@ -284,7 +283,6 @@ def test_fixing_the_integration_brings_waiting_runs_forward(merchant):
 
     services.integration_update(
         integration=rule.integration,
-        actor=None,
         name="Listas",
         url="https://lists.example.com/contacts",
         auth_header="X-Api-Key",
@@ -302,7 +300,6 @@ def test_an_empty_token_keeps_the_stored_one(merchant):
 
     services.integration_update(
         integration=integration,
-        actor=None,
         name="Outro nome",
         url=integration.url,
         auth_header="Authorization",
@@ -500,9 +497,9 @@ def test_an_integration_in_use_cannot_be_deleted(merchant):
     rule = provider_rule(merchant, "https://lists.example.com/contacts")
 
     with pytest.raises(ValidationError):
-        services.integration_delete(integration=rule.integration, actor=None)
-    services.automation_delete(automation=rule, actor=None)
-    services.integration_delete(integration=ProviderIntegration.objects.get(), actor=None)
+        services.integration_delete(integration=rule.integration)
+    services.automation_delete(automation=rule)
+    services.integration_delete(integration=ProviderIntegration.objects.get())
     assert not ProviderIntegration.objects.exists()
 
 

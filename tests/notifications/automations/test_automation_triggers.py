@@ -4,11 +4,11 @@ outbox consumer's fan-out (one run per rule and event)."""
 import pytest
 
 from billing.services.chargebacks import record_chargeback
+from core.models import Event
 from core.outbox import emit
 from notifications.automations import runner, triggers
 from notifications.automations.choices import ActionKind, RunOrigin, Trigger
 from notifications.automations.models import AutomationRun
-from notifications.models import Event
 from subscribers.choices import SubscriptionStatus
 from subscribers.services import subscription_cancel
 from subscribers.services._common import _payload as subscription_payload

@@ -13,6 +13,7 @@ from billing.gateways.sandbox import boleto_line
 from billing.models import BillingSettings, Payment
 from billing.services.billing_run import billing_run_start, process_chunk
 from billing.services.refunds import subscription_refund
+from core.models import Event
 from notifications.emails.choices import CustomerEmailKind, EmailSendingStatus
 from notifications.emails.services.email_triggers import (
     emit_trial_will_end,
@@ -20,7 +21,7 @@ from notifications.emails.services.email_triggers import (
     process_email_reminders,
     send_renewal_reminders,
 )
-from notifications.models import CustomerEmailSettings, EmailSending, Event
+from notifications.models import CustomerEmailSettings, EmailSending
 from subscribers.choices import CancelOrigin, CancelWhen, PaymentMethod
 from subscribers.services import (
     subscription_cancel,

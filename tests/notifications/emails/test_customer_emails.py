@@ -142,7 +142,6 @@ def test_names_with_html_are_escaped_in_html_but_not_in_text_or_subject(merchant
 def test_the_access_link_and_reply_to_of_the_settings_appear(merchant, subscription):
     customer_email_settings_update(
         merchant=merchant,
-        actor=None,
         access_url="https://clube.example.com/entrar",
         reply_to="ajuda@example.com",
     )
@@ -283,11 +282,11 @@ def test_a_broken_saved_template_fails_that_email_only(
 def test_the_reminder_days_are_validated_between_1_and_30(merchant):
     for days in (0, 31):
         with pytest.raises(ValidationError) as caught:
-            customer_email_settings_update(merchant=merchant, actor=None, renewal_reminder_days=days)
+            customer_email_settings_update(merchant=merchant, renewal_reminder_days=days)
         assert "renewal_reminder_days" in caught.value.message_dict
     assert not CustomerEmailSettings.objects.exists()
 
-    customer_email_settings_update(merchant=merchant, actor=None, renewal_reminder_days=30)
+    customer_email_settings_update(merchant=merchant, renewal_reminder_days=30)
 
     assert CustomerEmailSettings.for_merchant(merchant).renewal_reminder_days == 30
 
@@ -349,7 +348,7 @@ def test_the_same_dedupe_key_emails_once(merchant, subscription, django_capture_
 
 
 def test_the_reply_to_header_is_the_merchants(merchant, subscription, django_capture_on_commit_callbacks):
-    customer_email_settings_update(merchant=merchant, actor=None, reply_to="ajuda@example.com")
+    customer_email_settings_update(merchant=merchant, reply_to="ajuda@example.com")
 
     with django_capture_on_commit_callbacks(execute=True):
         send_customer_email(kind="access_resent", subscription=subscription)

@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from core.models import Event
 from notifications.emails.services import email_triggers
 from notifications.emails.services.customer_emails import send_customer_email
 from notifications.emails.services.email_triggers import (
@@ -15,7 +16,7 @@ from notifications.emails.services.email_triggers import (
     process_all_email_events,
     send_renewal_reminders,
 )
-from notifications.models import EmailSending, Event
+from notifications.models import EmailSending
 from subscribers.choices import SubscriptionStatus
 from tests.factories import EventFactory, PlanFactory, SubscriptionFactory
 from tests.notifications.webhooks.test_dispatch_concurrency import at_once

@@ -11,17 +11,16 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from accounts.choices import Role
-from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt
+from core.models import Event
+from notifications.models import WebhookDelivery, WebhookDeliveryAttempt
+from notifications.retries import MAX_ATTEMPTS, RETRY_DELAYS, next_attempt_delay
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 from notifications.webhooks.services import dispatch, webhook_delivery_resend
 from notifications.webhooks.services.dispatch import (
-    MAX_ATTEMPTS,
-    RETRY_DELAYS,
     AttemptResult,
     claim_due_deliveries,
     deliver_due,
     fan_out_all,
-    next_attempt_delay,
     parse_retry_after,
     record_attempt,
     webhooks_run,

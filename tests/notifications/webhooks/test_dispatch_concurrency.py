@@ -6,7 +6,8 @@ import threading
 import pytest
 from django.db import connections
 
-from notifications.models import Event, WebhookDelivery, WebhookDeliveryAttempt
+from core.models import Event
+from notifications.models import WebhookDelivery, WebhookDeliveryAttempt
 from notifications.webhooks.services import dispatch
 from notifications.webhooks.services.dispatch import (
     AttemptResult,

@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from notifications.models import Event, WebhookDelivery
+from core.models import Event
+from notifications.models import WebhookDelivery
 from notifications.webhooks.services.dispatch import claim_due_deliveries
 from tests.factories import MerchantFactory, WebhookEndpointFactory
 

@@ -65,7 +65,7 @@ def test_rotation_keeps_both_secrets_encrypted_and_the_old_one_signing_during_th
     old = endpoint.secret
     now = timezone.now()
 
-    webhook_endpoint_rotate_secret(endpoint=endpoint, actor=owner, now=now)
+    webhook_endpoint_rotate_secret(endpoint=endpoint, now=now)
 
     reloaded = WebhookEndpoint.objects.get(pk=endpoint.pk)
     assert reloaded.secret != old and reloaded.previous_secret == old

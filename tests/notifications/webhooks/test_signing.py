@@ -92,7 +92,7 @@ def test_during_the_grace_period_both_secrets_sign_and_afterwards_only_the_new_o
     old_secret = endpoint.secret
     event = EventFactory(merchant=merchant)
     with time_machine.travel(NOW, tick=False):
-        endpoint = webhook_endpoint_rotate_secret(endpoint=endpoint, actor=owner)
+        endpoint = webhook_endpoint_rotate_secret(endpoint=endpoint)
         new_secret = endpoint.secret
 
         body, headers = signed(endpoint, event, timezone.now())

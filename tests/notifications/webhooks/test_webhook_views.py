@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Event
 from notifications.catalog import EVENT_TYPES, TEST_EVENT_TYPE
-from notifications.models import Event, WebhookDelivery, WebhookEndpoint
+from notifications.models import WebhookDelivery, WebhookEndpoint
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 from notifications.webhooks.services import deliveries
 from tests.factories import (
