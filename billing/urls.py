@@ -32,6 +32,17 @@ urlpatterns = [
         views.SubscriptionRefundView.as_view(),
         name="subscription_refund",
     ),
+    # Assinatura > Próximas faturas, Simular inadimplência (billing/views/upcoming.py)
+    path(
+        "assinaturas/<int:pk>/proximas-faturas/",
+        views.SubscriptionUpcomingInvoicesView.as_view(),
+        name="subscription_upcoming_invoices",
+    ),
+    path(
+        "assinaturas/<int:pk>/simular-inadimplencia/",
+        views.SubscriptionDunningSimulationView.as_view(),
+        name="subscription_dunning_simulation",
+    ),
     # Cliente > Saldo de crédito (billing/views/credit.py)
     path("clientes/<int:pk>/credito/", views.CustomerCreditView.as_view(), name="customer_credit"),
     path(

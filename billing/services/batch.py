@@ -31,7 +31,6 @@ per subscription and period, one successful payment per invoice, unique idempote
 line of defence: a violation rolls the whole batch back.
 """
 
-import datetime as dt
 from types import SimpleNamespace
 
 from django.db import connection, transaction
@@ -52,6 +51,7 @@ from billing.choices import (
 from billing.gateways import ChargeRequest, get_gateway
 from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, decline_reason, lock_subscription, payment_payload
+from billing.services.dunning import next_retry_at
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
 from billing.services.renewal import RenewalDraft, draft_renewal
 from billing.services.schedules import enter_due_phases
@@ -274,12 +274,14 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
                 # A boleto/pix issued: it waits for its payment (or its expiry) on an active subscription.
                 payment.status, payment.expires_at = PENDING, result.expires_at
                 events.append((renewal.merchant_id, EventType.PAYMENT_PENDING, payment_payload(payment)))
-            elif result.status == FAILED and invoice.attempt_count <= policy.retries:
+            elif result.status == FAILED and (
+                retry_at := next_retry_at(policy=policy, attempt_count=invoice.attempt_count, failed_at=now)
+            ):
                 # A decline with retries left: the retry is scheduled and the subscription is past due.
                 payment.status = FAILED
                 payment.failure_code = result.failure_code or "failed"
                 payment.failure_message = result.failure_message[:255]
-                invoice.next_attempt_at = now + dt.timedelta(hours=policy.retry_interval_hours)
+                invoice.next_attempt_at = retry_at
                 events.append((renewal.merchant_id, EventType.PAYMENT_FAILED, payment_payload(payment)))
                 events.append(
                     (renewal.merchant_id, EventType.INVOICE_PAYMENT_FAILED, invoice_payload(invoice))

@@ -25,7 +25,7 @@ from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
 from billing.services.credit import credit_apply_to_invoice
 from billing.services.invoicing import allocate_invoice_numbers, subscription_taxes
-from billing.services.renewal import draft_renewal, renewal_write
+from billing.services.renewal import draft_renewal, pending_change_terms, renewal_write
 from billing.services.schedules import enter_due_phases
 from billing.services.states import invoice_move, payment_move
 from core import heartbeat
@@ -227,10 +227,10 @@ def _renew(subscription, now) -> list[str]:
 
 def _apply_pending_change(subscription, now) -> None:
     """A plan or quantity change chosen "no próximo ciclo" takes effect with the first new period."""
-    if subscription.pending_plan_id is None and subscription.pending_quantity is None:
+    pending = pending_change_terms(subscription)
+    if pending is None:
         return
-    plan = subscription.pending_plan or subscription.plan
-    quantity = subscription.pending_quantity or subscription.quantity
+    plan, quantity = pending
     subscription_apply_billing(
         subscription=subscription,
         now=now,

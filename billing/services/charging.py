@@ -5,17 +5,17 @@ prefixed with an underscore expect the caller to hold those locks inside its tra
 """
 
 import contextlib
-import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.choices import DunningFinalAction, Gateway, InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.choices import Gateway, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeRequest, ChargeResult, GatewayError, get_gateway
 from billing.gateways.sandbox import sandbox_settle
 from billing.models import BillingSettings, Invoice, Payment
+from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import invoice_payload
 from billing.services.renewal import gateway_for_method, invoice_charge_key
 from billing.services.states import invoice_move, payment_move, payment_payload
@@ -182,8 +182,9 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
                 subscription=subscription, now=now, to_status=S.PAST_DUE, reason=reason
             )
         return
-    if invoice.attempt_count <= policy.retries:
-        invoice.next_attempt_at = now + dt.timedelta(hours=policy.retry_interval_hours)
+    retry_at = next_retry_at(policy=policy, attempt_count=invoice.attempt_count, failed_at=now)
+    if retry_at is not None:
+        invoice.next_attempt_at = retry_at
         invoice.save(update_fields=["next_attempt_at"])
         if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
             subscription_apply_billing(
@@ -208,11 +209,7 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
         # A middle installment given up after the last one was billed: the plan still runs to its end.
         _finish_installments(subscription=subscription, now=now)
         return
-    final = {
-        DunningFinalAction.EXPIRE: S.EXPIRED,
-        DunningFinalAction.CANCEL: S.CANCELED,
-        DunningFinalAction.KEEP_UNPAID: None,
-    }[policy.final_action]
+    final = final_status(policy)
     if final:
         subscription_apply_billing(
             subscription=subscription,

@@ -68,6 +68,16 @@ def gateway_for_method(payment_method: str) -> str:
     return Gateway.MANUAL if payment_method == PaymentMethod.MANUAL else Gateway.SANDBOX
 
 
+def pending_change_terms(subscription):
+    """(plan, quantity) of a change chosen "no próximo ciclo" (`pending_plan` / `pending_quantity`), which
+    takes effect with the first new period; None when none is pending. Read by the billing run when it
+    applies the change and by the upcoming-invoices preview (billing.services.upcoming)."""
+    if subscription.pending_plan_id is None and subscription.pending_quantity is None:
+        return None
+    plan = subscription.pending_plan or subscription.plan
+    return plan, subscription.pending_quantity or subscription.quantity
+
+
 def period_end(start, *, anchor, unit: str, count: int, tz):
     """End of the period starting at `start`, counted from the anchor so the day of month comes back after
     a short month (31/01 → 28/02 → 31/03)."""

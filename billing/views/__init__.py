@@ -18,6 +18,7 @@ from billing.views.runs import (
     BillingRunStartView,
 )
 from billing.views.settings import BillingSettingsView
+from billing.views.upcoming import SubscriptionDunningSimulationView, SubscriptionUpcomingInvoicesView
 
 __all__ = [
     "BillingRunDetailView",
@@ -39,5 +40,7 @@ __all__ = [
     "PaymentListView",
     "PaymentSettleView",
     "SandboxCallbackView",
+    "SubscriptionDunningSimulationView",
     "SubscriptionRefundView",
+    "SubscriptionUpcomingInvoicesView",
 ]

@@ -29,7 +29,12 @@ from core.events import EventType
 from core.models import Event
 from core.outbox import emit
 from notifications.emails.choices import CustomerEmailKind as Kind
-from notifications.emails.models import RENEWAL_REMINDER_DAYS_DEFAULT, CustomerEmailSettings, EmailSending
+from notifications.emails.models import (
+    RENEWAL_REMINDER_DAYS_DEFAULT,
+    CustomerEmailSettings,
+    CustomerEmailTemplate,
+    EmailSending,
+)
 from notifications.emails.services.customer_emails import deliver_stale_sendings, send_customer_email
 from notifications.emails.services.email_context import format_date, money
 from notifications.outbox.consumers import consume_all, consume_batch, skip_locked
@@ -269,6 +274,49 @@ EVENT_HANDLERS = {
     "invoice.created": _on_invoice_created,
     "payment.refunded": _on_payment_refunded,
 }
+
+
+# The customer e-mail each event type above may send, for screens that say which e-mails a sequence of
+# events sets off ("Simular inadimplência"). invoice.created and payment.pending send the instructions
+# only for a boleto/pix awaiting payment (one e-mail per payment, whichever event comes first).
+EVENT_EMAIL_KINDS = {
+    "payment.pending": Kind.PAYMENT_INSTRUCTIONS,
+    "subscription.created": Kind.SUBSCRIPTION_CREATED,
+    "subscription.access_granted": Kind.ACCESS_RESENT,
+    "subscription.cancel_scheduled": Kind.SUBSCRIPTION_CANCELED,
+    "subscription.canceled": Kind.SUBSCRIPTION_CANCELED,
+    "subscription.trial_will_end": Kind.TRIAL_ENDING,
+    "invoice.payment_failed": Kind.PAYMENT_FAILED,
+    "invoice.created": Kind.PAYMENT_INSTRUCTIONS,
+    "payment.refunded": Kind.REFUND_ISSUED,
+}
+_INSTRUCTIONS_EVENTS = {"payment.pending", "invoice.created"}
+
+
+def emails_for_events(event_types, *, merchant, payment_method: str) -> list[tuple[str, bool]]:
+    """(e-mail kind, enabled by the merchant) of the customer e-mails these events send, each kind once,
+    in order. For what the billing run does in dunning: re-grants and contract e-mails do not apply."""
+    kinds = []
+    for event_type in event_types:
+        kind = EVENT_EMAIL_KINDS.get(event_type)
+        if kind is None or kind in kinds or kind in (Kind.ACCESS_RESENT, Kind.SUBSCRIPTION_CREATED):
+            continue
+        if event_type in _INSTRUCTIONS_EVENTS and payment_method not in (
+            PaymentMethod.BOLETO,
+            PaymentMethod.PIX,
+        ):
+            continue
+        kinds.append(kind)
+    disabled = (
+        set(
+            CustomerEmailTemplate.objects.filter(
+                merchant=merchant, kind__in=kinds, is_enabled=False
+            ).values_list("kind", flat=True)
+        )
+        if kinds
+        else set()
+    )
+    return [(kind, kind not in disabled) for kind in kinds]
 
 
 # --- the consumer --------------------------------------------------------------------------------------

@@ -1,0 +1,384 @@
+"""Próximas faturas and Simular inadimplência: what a subscription's next invoices will be, and what a
+failed next charge sets off, computed by the functions the billing run itself calls.
+
+Nothing here writes, and nothing here has a rule of its own:
+
+- each invoice is `billing.services.renewal.draft_renewal` (the pure draft both renewal writers save:
+  amounts from `billing.calculations`, coupon and manual discount from `discount_for_period`, taxes,
+  installments, the backdated time of a first invoice), walked period by period the way
+  `billing_run._renew` walks a subscription that is behind: a pending plan or quantity change
+  (`pending_change_terms`) from the first new period, no invoice from a scheduled cancellation on, none
+  after the last installment, a contract not started yet started as `subscription_process_due` starts it
+  (`_start`: the trial pushes the first invoice to its end);
+- the credit balance pays each invoice first (`billing.calculations.apply_credit`, as
+  `credit_apply_to_invoice` does when the invoice is written);
+- the dunning simulation follows `billing.services.dunning` (the retry schedule and the final action that
+  `charging._failed` and the bulk writer apply) and the sandbox's boleto/pix expiry.
+
+tests/billing/test_upcoming.py checks the amounts by hand, and that the billing run, with the clock moved
+through the periods, writes exactly the previewed invoices, line by line, through both renewal writers.
+"""
+
+import copy
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from django.utils import timezone
+
+from billing.calculations import ComputedLine, TaxInput, apply_credit, discount_for_period
+from billing.choices import InvoiceKind
+from billing.models import BillingSettings
+from billing.selectors import credit_balance
+from billing.services.dunning import final_status, next_retry_at
+from billing.services.invoicing import subscription_taxes
+from billing.services.renewal import RenewalDraft, draft_renewal, pending_change_terms
+from subscribers.choices import PaymentMethod, SubscriptionStatus
+from subscribers.services.contract import _start
+
+S = SubscriptionStatus
+# The statuses the billing run renews (billing_run.BILLABLE), and a contract waiting for its date.
+RENEWING = (S.ACTIVE, S.PAST_DUE, S.PENDING, S.TRIALING)
+DEFAULT_COUNT = 12
+
+
+@dataclass(frozen=True)
+class TermsInForce:
+    """What bills one period: the plan (anything read like a Plan by `draft_renewal`: name, price,
+    interval_unit, interval_count, installments, currency — a schedule phase's one-off price fits), the
+    quantity, the tax rates, and any other Subscription attribute in force for that period (`overrides`:
+    coupon, coupon_applied_at, discount_type/percent/amount/periods, billing_cycle_anchor, currency)."""
+
+    plan: Any
+    quantity: int
+    taxes: tuple[TaxInput, ...] = ()
+    overrides: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+# The seam for per-period terms: period start → the terms in force for the period starting then.
+TermsFor = Callable[[dt.datetime], TermsInForce]
+
+
+def subscription_terms(subscription) -> TermsFor:
+    """The terms of a subscription without a schedule: its own, for every coming period, with a change
+    chosen "no próximo ciclo" in force from the first one (the billing run applies it then)."""
+    pending = pending_change_terms(subscription)
+    plan, quantity = pending or (subscription.plan, subscription.quantity)
+    terms = TermsInForce(
+        plan=plan,
+        quantity=quantity,
+        taxes=tuple(subscription_taxes(subscription)),
+        overrides=MappingProxyType({"currency": plan.currency} if pending else {}),
+    )
+    return lambda _period_start: terms
+
+
+@dataclass(frozen=True)
+class UpcomingInvoice:
+    """One coming invoice as the billing run will write it (`draft`), plus what the screen explains."""
+
+    draft: RenewalDraft
+    plan_name: str
+    credit_applied: int
+    amount_due: int
+    discount_source: str  # the coupon code or "manual" discounting this invoice, "" for none
+    trial_ends: bool  # the first invoice after a trial
+    plan_changes: bool  # a pending plan/quantity change takes effect with this invoice
+    discount_ended: str  # the discount that stopped with this invoice (was on the previous one), or ""
+
+    @property
+    def at(self) -> dt.datetime:
+        return self.draft.period_start
+
+    @property
+    def lines(self) -> tuple[ComputedLine, ...]:
+        return self.draft.totals.lines
+
+    @property
+    def subtotal(self) -> int:
+        return self.draft.totals.subtotal
+
+    @property
+    def discount(self) -> int:
+        return self.draft.totals.discount
+
+    @property
+    def tax(self) -> int:
+        return self.draft.totals.tax
+
+    @property
+    def total(self) -> int:
+        return self.draft.totals.total
+
+
+@dataclass(frozen=True)
+class UpcomingInvoices:
+    """The next invoices of a subscription and how its billing ends within them.
+
+    `ends_at`/`end_reason`: "cancel" (a scheduled cancellation: no invoice from then on), "installments"
+    (the last installment was billed; the plan ends with its period), "" (it keeps renewing).
+    `balance`/`balance_after`: the customer's credit balance in the invoices' currency now and after them.
+    """
+
+    invoices: tuple[UpcomingInvoice, ...]
+    currency: str
+    balance: int
+    balance_after: int
+    ends_at: dt.datetime | None = None
+    end_reason: str = ""
+
+
+def upcoming_invoices(
+    subscription,
+    count: int = DEFAULT_COUNT,
+    *,
+    terms_for: TermsFor | None = None,
+    now: dt.datetime | None = None,
+) -> UpcomingInvoices:
+    """The next `count` invoices of `subscription` (dates, lines, discount, taxes, credit applied, total),
+    each drafted by `draft_renewal` exactly as the billing run will draft it when its period comes.
+
+    `terms_for` is the seam for terms that change over time: called with each period's start, it gives
+    the `TermsInForce` for that period (plan or one-off price, quantity, taxes, and Subscription
+    attributes such as the coupon, the discount or a reset `billing_cycle_anchor`). The default,
+    `subscription_terms`, is the subscription's own terms with a pending "next cycle" change; a schedule
+    supplies its phases' terms through the same argument (whatever it returns must be what the billing
+    run will bill for that period, or the preview and the bill part ways).
+
+    Reads: the subscription with `select_related("merchant", "plan", "customer", "coupon",
+    "pending_plan")`, its tax rates, the count of its recurring invoices and the customer's credit
+    balance (a few queries, then pure). The balance is the customer's: another subscription of the
+    same customer renewing first would use it before these invoices do.
+    """
+    now = now or timezone.now()
+    state = copy.copy(subscription)
+    tz = subscription.merchant.tzinfo
+    if state.status == S.SCHEDULED and state.next_invoice_at is None:
+        # Not started yet: it starts on its date as subscription_process_due starts it (a trial first).
+        _start(state, now=max(state.billing_cycle_anchor, now))
+    pending = pending_change_terms(subscription) is not None
+    terms_for = terms_for or subscription_terms(subscription)
+    periods_billed = subscription.invoices.filter(kind=InvoiceKind.RECURRING).count()
+    balances: dict[str, int] = {}
+    first_currency = subscription.currency
+    invoices = []
+    ends_at, end_reason, previous_source = None, "", ""
+    while len(invoices) < count:
+        start = state.next_invoice_at
+        if state.status not in RENEWING or start is None:
+            break
+        if state.cancel_at is not None and state.cancel_at <= start:
+            ends_at, end_reason = state.cancel_at, "cancel"
+            break
+        terms = terms_for(start)
+        state.plan, state.quantity = terms.plan, terms.quantity
+        for name, value in terms.overrides.items():
+            setattr(state, name, value)
+        draft = draft_renewal(
+            subscription=state,
+            plan=terms.plan,
+            periods_billed=periods_billed,
+            taxes=list(terms.taxes),
+            tz=tz,
+            now=max(start, now),
+        )
+        if draft is None:  # every installment billed: the plan ends with the last period billed
+            ends_at, end_reason = state.current_period_end, "installments"
+            break
+        if not invoices:
+            first_currency = draft.currency
+        if draft.currency not in balances:
+            balances[draft.currency] = credit_balance(
+                customer=subscription.customer_id, currency=draft.currency
+            )
+        applied, due = apply_credit(draft.totals.total, balances[draft.currency])
+        balances[draft.currency] -= applied
+        discount = discount_for_period(
+            subscription=state, period_start=start, periods_billed=periods_billed, tz=tz
+        )
+        source = discount.source if discount is not None else ""
+        invoices.append(
+            UpcomingInvoice(
+                draft=draft,
+                plan_name=terms.plan.name,
+                credit_applied=applied,
+                amount_due=due,
+                discount_source=source,
+                trial_ends=bool(state.trial_ends_at and state.trial_ends_at == start and not periods_billed),
+                plan_changes=pending and not invoices,
+                discount_ended=previous_source if previous_source and previous_source != source else "",
+            )
+        )
+        previous_source = source
+        # What the billing run writes after each renewal (billing_run._renew → subscription_apply_billing).
+        state.current_period_start, state.current_period_end = draft.period_start, draft.period_end
+        state.next_invoice_at = draft.period_end
+        state.backdate_charge_from = None
+        periods_billed += 1
+    if invoices and invoices[-1].draft.last_installment and not end_reason:
+        ends_at, end_reason = invoices[-1].draft.period_end, "installments"
+    balance = credit_balance(customer=subscription.customer_id, currency=first_currency)
+    return UpcomingInvoices(
+        invoices=tuple(invoices),
+        currency=first_currency,
+        balance=balance,
+        balance_after=balances.get(first_currency, balance),
+        ends_at=ends_at,
+        end_reason=end_reason,
+    )
+
+
+# --- Simular inadimplência ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DunningStep:
+    """One moment of the simulated dunning: a charge attempt (`attempt`), its failure, or the end.
+
+    `events` are the outbox event types the billing run emits at that moment (the customer e-mails follow
+    from them: notifications maps them); `status_from`/`status_to` the subscription's status change, if
+    any; `retry_at` when the next attempt is scheduled (None: no retry left)."""
+
+    at: dt.datetime
+    kind: str  # "charge" | "boleto_issued" | "failed" | "exhausted" | "ended"
+    attempt: int
+    events: tuple[str, ...] = ()
+    status_from: str = ""
+    status_to: str = ""
+    retry_at: dt.datetime | None = None
+
+    @property
+    def status_from_label(self) -> str:
+        return S(self.status_from).label if self.status_from else ""
+
+    @property
+    def status_to_label(self) -> str:
+        return S(self.status_to).label if self.status_to else ""
+
+
+@dataclass(frozen=True)
+class DunningSimulation:
+    """What happens if the next charge fails, and keeps failing, under the merchant's dunning policy.
+
+    `outcome`: "ended" (the final action ends the subscription at `access_ends_at`), "kept_unpaid"
+    (it stays past due, owing), "next_installment" (an installment plan goes on to its next installment),
+    "nothing_to_charge" (the credit balance or a zero total pays the next invoice), "manual" (staff record
+    payments: nothing is charged automatically), "no_invoice" (no invoice is coming)."""
+
+    outcome: str
+    invoice: UpcomingInvoice | None
+    policy: BillingSettings
+    steps: tuple[DunningStep, ...] = ()
+    final_status: str | None = None
+    access_ends_at: dt.datetime | None = None
+
+    @property
+    def final_status_label(self) -> str:
+        return S(self.final_status).label if self.final_status else ""
+
+    @property
+    def attempts(self) -> int:
+        """How many charges are attempted in all (the first and its retries)."""
+        return self.policy.retries + 1
+
+
+def simulate_dunning(subscription, *, now: dt.datetime | None = None) -> DunningSimulation:
+    """Simular inadimplência: the next invoice's charge fails, and so does every retry. Follows the
+    billing run: a card is declined at once; a boleto/pix lapses unpaid at its expiry (the merchant's
+    `boleto_pix_expiry_days`) and each retry issues a new one. Read-only."""
+    policy = BillingSettings.for_merchant(subscription.merchant)
+    coming = upcoming_invoices(subscription, 1, now=now).invoices
+    if not coming:
+        return DunningSimulation(outcome="no_invoice", invoice=None, policy=policy)
+    invoice = coming[0]
+    if invoice.amount_due == 0:
+        return DunningSimulation(outcome="nothing_to_charge", invoice=invoice, policy=policy)
+    method = subscription.payment_method
+    if method == PaymentMethod.MANUAL:
+        return DunningSimulation(outcome="manual", invoice=invoice, policy=policy)
+    collected_later = method in (PaymentMethod.BOLETO, PaymentMethod.PIX)
+    status = _status_when_billed(subscription)
+    steps = []
+    attempt, attempt_at = 1, invoice.at
+    while True:
+        if collected_later:
+            issued = ["invoice.created", "payment.pending"] if attempt == 1 else ["payment.pending"]
+            status_from = status
+            if status == S.TRIALING:  # awaiting the first payment (charging._apply_result)
+                status = S.PENDING
+                issued.append("subscription.pending")
+            steps.append(
+                DunningStep(
+                    at=attempt_at,
+                    kind="boleto_issued",
+                    attempt=attempt,
+                    events=tuple(issued),
+                    status_from=status_from if status_from != status else "",
+                    status_to=status if status_from != status else "",
+                )
+            )
+            failed_at = attempt_at + dt.timedelta(days=policy.boleto_pix_expiry_days)
+        else:
+            failed_at = attempt_at
+        events = ["invoice.created"] if attempt == 1 and not collected_later else []
+        events += ["payment.failed", "invoice.payment_failed"]
+        retry_at = next_retry_at(policy=policy, attempt_count=attempt, failed_at=failed_at)
+        status_from, status_to = status, status
+        if status in (S.ACTIVE, S.PENDING, S.TRIALING):
+            status_to = S.PAST_DUE
+            events.append("subscription.past_due")
+        status = status_to
+        steps.append(
+            DunningStep(
+                at=failed_at,
+                kind="failed",
+                attempt=attempt,
+                events=tuple(events),
+                status_from=status_from if status_from != status_to else "",
+                status_to=status_to if status_from != status_to else "",
+                retry_at=retry_at,
+            )
+        )
+        if retry_at is None:
+            break
+        attempt, attempt_at = attempt + 1, retry_at
+    exhausted_at = steps[-1].at
+    steps.append(DunningStep(at=exhausted_at, kind="exhausted", attempt=attempt, events=("invoice.overdue",)))
+    installments = invoice.draft.installment_number
+    if installments and not invoice.draft.last_installment:
+        return DunningSimulation(
+            outcome="next_installment", invoice=invoice, policy=policy, steps=tuple(steps)
+        )
+    final = final_status(policy)
+    if final is None:
+        return DunningSimulation(outcome="kept_unpaid", invoice=invoice, policy=policy, steps=tuple(steps))
+    events = ["subscription.canceled" if final == S.CANCELED else "subscription.expired"]
+    events.append("subscription.access_revoked")
+    steps.append(
+        DunningStep(
+            at=exhausted_at,
+            kind="ended",
+            attempt=attempt,
+            events=tuple(events),
+            status_from=status,
+            status_to=final,
+        )
+    )
+    return DunningSimulation(
+        outcome="ended",
+        invoice=invoice,
+        policy=policy,
+        steps=tuple(steps),
+        final_status=final,
+        access_ends_at=exhausted_at,
+    )
+
+
+def _status_when_billed(subscription) -> str:
+    """The status the subscription has when its next invoice is charged: a contract not started yet
+    starts first (as subscription_process_due starts it)."""
+    if subscription.status != S.SCHEDULED:
+        return subscription.status
+    state = copy.copy(subscription)
+    _start(state, now=state.billing_cycle_anchor)
+    return state.status
