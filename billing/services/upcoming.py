@@ -35,6 +35,7 @@ from billing.selectors import credit_balance
 from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import subscription_taxes
 from billing.services.renewal import RenewalDraft, draft_renewal, pending_change_terms
+from plans.models import Plan
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.services.contract import _start
 
@@ -63,7 +64,13 @@ TermsFor = Callable[[dt.datetime], TermsInForce]
 
 def subscription_terms(subscription) -> TermsFor:
     """The terms of a subscription without a schedule: its own, for every coming period, with a change
-    chosen "no próximo ciclo" in force from the first one (the billing run applies it then)."""
+    chosen "no próximo ciclo" in force from the first one (the billing run applies it then). With a
+    schedule, each period's terms are those of the phase in force then (schedules.schedule_terms)."""
+    schedule = subscription.live_schedule
+    if schedule is not None:
+        from billing.services.schedules import schedule_terms  # schedules reads TermsInForce from here
+
+        return schedule_terms(subscription, schedule)
     pending = pending_change_terms(subscription)
     plan, quantity = pending or (subscription.plan, subscription.quantity)
     terms = TermsInForce(
@@ -173,7 +180,9 @@ def upcoming_invoices(
             ends_at, end_reason = state.cancel_at, "cancel"
             break
         terms = terms_for(start)
-        state.plan, state.quantity = terms.plan, terms.quantity
+        if isinstance(terms.plan, Plan):  # a one-off price is not a Plan row: the draft reads it as one
+            state.plan = terms.plan
+        state.quantity = terms.quantity
         for name, value in terms.overrides.items():
             setattr(state, name, value)
         draft = draft_renewal(
