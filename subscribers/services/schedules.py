@@ -165,10 +165,12 @@ def validate_phases(
     anchor,
     now,
     schedule=None,
+    kept=(),
 ) -> list[tuple]:
     """Checks a whole schedule (every phase and the edit rules against `schedule`'s saved phases);
     raises one ValidationError with every problem, keyed by field (`phases-<n>-<field>`). Returns the
-    phases' dates."""
+    phases' dates: `kept` (the dates the ended phases ran) then the rest computed from `start` on the
+    billing-cycle `anchor` in force there."""
     errors: dict[str, list] = {}
 
     def add(key, message, code):
@@ -189,7 +191,8 @@ def validate_phases(
         _validate_spec(subscription, merchant, spec, index, last=index == len(specs) - 1, add=add)
     if errors:
         raise ValidationError(errors)
-    dates = phase_dates(specs, start=start, anchor=anchor, tz=merchant.tzinfo)
+    kept = list(kept)
+    dates = kept + phase_dates(specs[len(kept) :], start=start, anchor=anchor, tz=merchant.tzinfo)
     for index, (phase_start, phase_end) in enumerate(dates):
         if phase_end <= phase_start:
             add(
@@ -477,12 +480,15 @@ def schedule_update(
             % {"status": schedule.get_status_display().lower()},
             code="schedule_not_live",
         )
-    first = schedule.phases.order_by("position").first()
-    start = first.start_at
-    anchor = subscription.billing_cycle_anchor
-    if schedule.current_position is not None and schedule.current_position > 0:
-        # The anchor the first phase ran on is history: count from the phases' own anchors.
-        anchor = first.start_at if first.anchor == PhaseAnchor.PHASE_START else _original_anchor(schedule)
+    saved = list(schedule.phases.order_by("position"))
+    current = schedule.current_position
+    if current is None:
+        start, anchor, kept = saved[0].start_at, subscription.billing_cycle_anchor, []
+    else:
+        # Ended phases keep the dates they ran (an edit never rewrites history); the running phase and
+        # the later ones are counted from the running phase's start, on the anchor billing uses now.
+        start, anchor = saved[current].start_at, subscription.billing_cycle_anchor
+        kept = [(phase.start_at, phase.end_at) for phase in saved[:current]]
     specs = list(phases)
     dates = validate_phases(
         subscription=subscription,
@@ -492,12 +498,8 @@ def schedule_update(
         anchor=anchor,
         now=now,
         schedule=schedule,
+        kept=kept[: len(specs)],
     )
-    current = schedule.current_position
-    # Ended phases keep the dates they ran (a later edit never rewrites history).
-    saved = {phase.position: phase for phase in schedule.phases.all()}
-    if current is not None:
-        dates = [(saved[i].start_at, saved[i].end_at) if i < current else dates[i] for i in range(len(dates))]
     _write_phases(schedule, specs, dates)
     schedule.end_behavior = end_behavior
     fields = ["end_behavior", "next_phase_at", "updated_at"]
@@ -520,12 +522,6 @@ def schedule_update(
     )
     _emit(schedule, "updated")
     return schedule
-
-
-def _original_anchor(schedule) -> dt.datetime:
-    # The subscription's anchor when the schedule began: phase 1's start counts from it; its first
-    # saved end is a billing date of that anchor whenever the phase was counted in periods.
-    return schedule.subscription.billing_cycle_anchor
 
 
 def _apply_running_changes(subscription: Subscription, spec: PhaseSpec) -> None:
