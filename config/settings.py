@@ -364,6 +364,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Source maps named in the vendored files that their npm packages do not ship are left unrewritten.
 WHITENOISE_MANIFEST_STRICT = False
 
+# A refused CSRF check gets the app's own page (translated, with a way back) instead of Django's.
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
+
 # --- Content Security Policy (django-csp 4) ------------------------------------------------------
 # Everything the pages load comes from this origin: scripts and styles are static files (no inline
 # <script>, no style= attributes, no on…= handlers; see static/js/recorrente.js). The e-mail previews are

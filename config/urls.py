@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -13,8 +15,16 @@ password_reset_view = rate_limit("password_reset", key="ip")(
     rate_limit("password_reset", key="post:email")(auth_views.PasswordResetView.as_view())
 )
 
+
+def favicon(request):
+    """Browsers and tools still ask for /favicon.ico whatever the page declares: send them to the icon.
+    Temporary, since the static file's hashed name changes with its content."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("conta/login/", login_view, name="login"),
@@ -27,3 +37,8 @@ urlpatterns = [
     path("cobrancas/", include("billing.urls")),
     path("notificacoes/", include("notifications.urls")),
 ]
+
+# Error pages in the app's layout and the user's language, with a way back (core/errors.py).
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"

@@ -71,10 +71,12 @@ DEFINITIONS = {
     "churn": (
         _("Taxa de cancelamento (churn)"),
         _(
-            "Cancelamentos no período ÷ assinaturas em vigor no início do período (ao fim do dia anterior), "
-            "em porcentagem. Mostra — quando nenhuma estava em vigor. “Em vigor” segue a mesma reconstrução "
-            "do gráfico de MRR; a variação é em pontos percentuais (p.p.). O link abre os cancelamentos "
-            "(o numerador)."
+            "Cancelamentos no período ÷ assinaturas em risco no período, em porcentagem: as em vigor no "
+            "início (ao fim do dia anterior), mais as contratadas no período, mais as que não estavam em "
+            "nenhum desses grupos e foram canceladas nele (um teste ou um contrato agendado de antes). Todo "
+            "cancelamento está entre as em risco, então a taxa nunca passa de 100%. Mostra — quando nenhuma "
+            "estava em risco. “Em vigor” segue a mesma reconstrução do gráfico de MRR; a variação é em "
+            "pontos percentuais (p.p.). O link abre os cancelamentos (o numerador)."
         ),
     ),
     "refunds": (

@@ -111,8 +111,11 @@ class Dashboard:
     mrr_subscriptions: int
     new: Comparison
     deactivated: Comparison
-    running_at_start: Comparison  # subscriptions running when each period began (churn denominators)
-    churn: Comparison  # rate in percent, or None when nothing was running at the start
+    running_at_start: Comparison  # subscriptions running when each period began
+    churn_at_risk: (
+        Comparison  # churn denominators: running at the start + contracted in the period + the others
+    )
+    churn: Comparison  # deactivated ÷ at risk in percent (0–100), or None when none was at risk
     revenue: list[MoneyComparison]
     payments_succeeded: int
     payments_refunded: int
@@ -198,15 +201,25 @@ def page_bounds(*, period: Period, today: dt.date) -> tuple[list[dt.date], list[
     return sorted(set(cutoffs)), sorted(set(boundaries))
 
 
-def churn_rate(deactivated: int, running_at_start: int) -> Decimal | None:
-    """Deactivations in the period ÷ subscriptions running when it began, in percent (two decimals)."""
-    if not running_at_start:
+def churn_rate(deactivated: int, at_risk: int) -> Decimal | None:
+    """Deactivations in the period ÷ subscriptions at risk during it (running when it began, contracted in
+    it, and any other that was deactivated in it), in percent (two decimals); None when none was at risk.
+    Every deactivation is one of those at risk, so the rate stays within 0–100 %; the min() covers a stored
+    snapshot whose facts are a little older than the query counting the others."""
+    if not at_risk:
         return None
-    return (Decimal(deactivated) * 100 / Decimal(running_at_start)).quantize(Decimal("0.01"))
+    return (Decimal(min(deactivated, at_risk)) * 100 / Decimal(at_risk)).quantize(Decimal("0.01"))
 
 
 def assemble(
-    *, state: dict, facts, period: Period, today: dt.date, taken_at=None, first_currency=None
+    *,
+    state: dict,
+    facts,
+    period: Period,
+    today: dt.date,
+    taken_at=None,
+    first_currency=None,
+    churn_outsiders: tuple[int, int] | None = None,
 ) -> Dashboard:
     """Every number on the page from the state of the moment and the daily facts."""
     first_currency = first_currency or DEFAULT_CURRENCY
@@ -242,9 +255,14 @@ def assemble(
         higher_is_better=False,
     )
     running_at_start = Comparison(running[start_cutoffs[0]]["count"], running[start_cutoffs[1]]["count"])
+    outsiders = churn_outsiders or (0, 0)
+    churn_at_risk = Comparison(
+        running_at_start.current + new.current + outsiders[0],
+        running_at_start.previous + new.previous + outsiders[1],
+    )
     churn = Comparison(
-        churn_rate(deactivated.current, running_at_start.current),
-        churn_rate(deactivated.previous, running_at_start.previous),
+        churn_rate(deactivated.current, churn_at_risk.current),
+        churn_rate(deactivated.previous, churn_at_risk.previous),
         higher_is_better=False,
     )
 
@@ -341,6 +359,7 @@ def assemble(
         new=new,
         deactivated=deactivated,
         running_at_start=running_at_start,
+        churn_at_risk=churn_at_risk,
         churn=churn,
         revenue=revenue,
         payments_succeeded=_count(period, facts, FactKind.PAYMENT_SUCCEEDED),
@@ -370,4 +389,16 @@ def build_dashboard(*, merchant, period: Period, today: dt.date | None = None) -
         if state["subscriptions"]:
             facts = selectors.running_facts(merchant=merchant, cutoffs=cutoffs)
             facts += selectors.event_facts(merchant=merchant, boundaries=boundaries)
-    return assemble(state=state, facts=facts, period=period, today=today, taken_at=taken_at)
+    outsiders = None
+    if state["subscriptions"]:
+        previous = period.previous()
+        outsiders = tuple(
+            selectors.churn_outsiders(
+                merchant=merchant,
+                periods=[(period.start, period.end), (previous.start, previous.end)],
+                until=taken_at,
+            )
+        )
+    return assemble(
+        state=state, facts=facts, period=period, today=today, taken_at=taken_at, churn_outsiders=outsiders
+    )

@@ -217,8 +217,12 @@ def cards(dashboard: Dashboard) -> dict[str, list[Card]]:
         card(
             "churn",
             [Figure(churn_text, deactivated_url(period.start, period.end), _delta(churn, kind="rate"))],
-            note=_("%(deactivated)s de %(running)s em vigor no início")
-            % {"deactivated": count_text(dashboard.deactivated.current), "running": count_text(running)},
+            note=_("%(deactivated)s de %(at_risk)s em risco (%(running)s em vigor no início)")
+            % {
+                "deactivated": count_text(dashboard.deactivated.current),
+                "at_risk": count_text(dashboard.churn_at_risk.current),
+                "running": count_text(running),
+            },
         ),
         card(
             "refunds",

@@ -148,6 +148,37 @@ def live_state(*, merchant) -> dict:
     return state
 
 
+def churn_outsiders(*, merchant, periods, until=None) -> list[int]:
+    """Per period (start, end): subscriptions deactivated in it that were neither running when it began (as
+    running_facts reconstructs it) nor contracted in it — a trial or a scheduled contract from before the
+    period that was cancelled during it. The churn counts them among those at risk, so its rate never
+    passes 100 %. One query over the period's deactivations only (the (merchant, ended_at) index); `until`
+    (a stored snapshot's time) leaves out what happened after the facts were taken."""
+    eves = [start - dt.timedelta(days=1) for start, _end in periods]
+    subscriptions = Subscription.objects.filter(merchant=merchant)
+    if until is not None:
+        subscriptions = subscriptions.filter(ended_at__lte=until)
+    counts = {}
+    for index, ((start, end), eve) in enumerate(zip(periods, eves, strict=True)):
+        running_at_eve = (
+            ~Q(status__in=NEVER_PAID)
+            & on_or_before_q("contract_date", eve)
+            & (Q(trial_ends_at__isnull=True) | on_or_before_q("trial_ends_at", eve, merchant=merchant))
+        )
+        counts[f"p{index}"] = Count(
+            "pk",
+            filter=deactivated_between_q(merchant=merchant, start=start, end=end)
+            & ~contracted_between_q(start=start, end=end)
+            & ~running_at_eve,
+        )
+    first = min(start for start, _end in periods)
+    last = max(end for _start, end in periods)
+    row = subscriptions.filter(deactivated_between_q(merchant=merchant, start=first, end=last)).aggregate(
+        **counts
+    )
+    return [row[f"p{index}"] for index in range(len(periods))]
+
+
 def merchant_has_plans(*, merchant) -> bool:
     return Plan.objects.filter(merchant=merchant).exists()
 

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import django_tables2 as tables
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -69,9 +69,7 @@ class SubscriberExportTable(tables.Table):
     """Assinantes > Exportações: who exported which filters, when, how many rows, and a link to run the
     same export again. Every column reads the export row or its select_related user."""
 
-    created_at = tables.DateTimeColumn(
-        verbose_name=_("Quando"), format="d/m/Y H:i", order_by=("created_at", "pk")
-    )
+    created_at = tables.DateTimeColumn(verbose_name=_("Quando"), short=True, order_by=("created_at", "pk"))
     user = tables.Column(verbose_name=_("Quem"), default="—", orderable=False)
     description = tables.Column(verbose_name=_("Filtros"), default=_("Todos os assinantes"), orderable=False)
     output_format = tables.Column(verbose_name=_("Formato"), orderable=False)
@@ -148,6 +146,11 @@ class SubscriptionTable(tables.Table):
     provider = tables.Column(verbose_name=_("Provedor"), order_by=("provider", "pk"))
     provider_id = tables.Column(verbose_name=_("ID no provedor"), order_by=("provider_id", "pk"))
     origin = tables.Column(verbose_name=_("Origem"), order_by=("origin", "pk"))
+    # The contract date is what the merchant sold (a backdated contract shows its own day); the record's
+    # creation stays beside it for the audit trail.
+    contract_date = tables.DateColumn(
+        verbose_name=_("Contratada em"), short=True, order_by=("contract_date", "pk")
+    )
     created_at = tables.DateColumn(verbose_name=_("Criada em"), short=True, order_by=("created_at", "pk"))
     next_charge_at = tables.DateColumn(verbose_name=_("Próxima cobrança"), short=True, orderable=False)
     salesperson = tables.Column(
@@ -175,6 +178,7 @@ class SubscriptionTable(tables.Table):
             "provider",
             "provider_id",
             "origin",
+            "contract_date",
             "created_at",
             "next_charge_at",
             "salesperson",
@@ -278,6 +282,11 @@ def local_date(value):
     return value
 
 
+def short_date(value) -> str:
+    """A day in the current language's short format (dd/mm/aaaa in Portuguese), on the merchant's clock."""
+    return formats.date_format(local_date(value), "SHORT_DATE_FORMAT")
+
+
 @dataclass(frozen=True)
 class RowAction:
     """One button of the Assinantes row actions: the subscription action, the role action it needs,
@@ -362,7 +371,7 @@ class SubscriberTable(tables.Table):
     payment_method = COLUMN["payment_method"].table_column()
     last_payment_status = COLUMN["last_payment_status"].table_column(empty_values=())
     status = COLUMN["status"].table_column()
-    contract_date = COLUMN["contract_date"].table_column(tables.DateColumn, format="d/m/Y")
+    contract_date = COLUMN["contract_date"].table_column(tables.DateColumn, short=True)
     next_charge = COLUMN["next_charge"].table_column(empty_values=())
     salesperson = COLUMN["salesperson"].table_column()
     actions = tables.Column(
@@ -422,12 +431,10 @@ class SubscriberTable(tables.Table):
     def render_next_charge(self, record):
         if record.is_ended:
             if record.access_until:
-                return _("acesso até %(date)s") % {
-                    "date": local_date(record.access_until).strftime("%d/%m/%Y")
-                }
+                return _("acesso até %(date)s") % {"date": short_date(record.access_until)}
             return "—"
         when = record.next_charge_at
-        return local_date(when).strftime("%d/%m/%Y") if when else "—"
+        return short_date(when) if when else "—"
 
     def render_salesperson(self, value):
         return _user_name(value)

@@ -22,6 +22,8 @@ PUBLIC_URL_NAMES = {
     "billing:sandbox_callback",
     # Health check: no session, no tenant data (database up, live worker counts); see tests/test_health.py.
     "healthz",
+    # A redirect to the static icon: no session, no tenant data (tests/core/test_error_pages.py).
+    "favicon",
 }
 SKIPPED_NAMESPACES = {"admin"}
 

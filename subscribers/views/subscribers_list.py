@@ -5,7 +5,7 @@ import hashlib
 from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
@@ -156,7 +156,7 @@ def describe_filters(filterset, table, sort: str) -> str:
         elif getattr(field, "choices", None):
             shown = dict(field.choices).get(value, value)
         elif isinstance(value, dt.date):
-            shown = value.strftime("%d/%m/%Y")
+            shown = formats.date_format(value, "SHORT_DATE_FORMAT")
         else:
             shown = value
         parts.append(f"{field.label or name}: {shown}")

@@ -12,7 +12,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -29,7 +29,7 @@ from core.views import (
     ReturnToNextMixin,
 )
 from subscribers import extension_points, services
-from subscribers.choices import BackdateBilling, CancelWhen, EventKind, SubscriptionAction
+from subscribers.choices import BackdateBilling, CancelWhen, EventKind, SubscriptionAction, SubscriptionStatus
 from subscribers.forms.cancel import CancelForm, RemoveForm
 from subscribers.forms.card import ChangeCardForm
 from subscribers.forms.contract import SubscriptionForm
@@ -410,7 +410,14 @@ def cancel_preview_context(subscription: Subscription, form: forms.Form) -> dict
     )
     if money and money["credited"]:
         access_until = effective_at  # the unused time is given back: access ends with the cancellation
+    # A scheduled contract cancelled before its first day was never usable: the page says it will not
+    # start instead of "poderá usar até" a day on which it had not begun.
+    never_starts = subscription.status == SubscriptionStatus.SCHEDULED and effective_at <= (
+        subscription.merchant.start_of_day(subscription.contract_date)
+    )
     return {
+        "never_starts": never_starts,
+        "cancel_is_later": effective_at > timezone.now(),
         "preview_when": when,
         "effective_at": effective_at,
         "access_until": access_until,

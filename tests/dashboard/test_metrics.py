@@ -52,6 +52,7 @@ def test_churn_rate_is_none_without_a_denominator():
     assert churn_rate(3, 0) is None
     assert churn_rate(2, 8) == Decimal("25.00")
     assert churn_rate(1, 3) == Decimal("33.33")
+    assert churn_rate(0, 0) is None
 
 
 @pytest.mark.parametrize(
@@ -106,12 +107,14 @@ def test_a_cancellation_at_22h_on_the_last_day_belongs_to_that_month_on_the_merc
     assert dashboard.new.current == 2  # L and N (pending)
 
 
-def test_churn_divides_by_the_subscriptions_running_when_the_period_began(world):
+def test_churn_divides_by_the_subscriptions_at_risk_during_the_period(world):
     dashboard = dashboard_for(world.merchant)
     # End of 28/02: A, B, C, G, H2, J, L, M (H1 ended that evening); end of 31/01: A B C G H1 H2 I J M.
     assert (dashboard.running_at_start.current, dashboard.running_at_start.previous) == (8, 9)
-    assert dashboard.churn.current == Decimal("25.00")
-    assert dashboard.churn.previous == Decimal("11.11")
+    # At risk: those + the new ones (D, E, F | L); H2 and J | I were running at the start.
+    assert (dashboard.churn_at_risk.current, dashboard.churn_at_risk.previous) == (11, 10)
+    assert dashboard.churn.current == Decimal("18.18")  # 2 / 11
+    assert dashboard.churn.previous == Decimal("10.00")  # 1 / 10
     assert (dashboard.churn.direction, dashboard.churn.tone) == ("up", "bad")
 
 

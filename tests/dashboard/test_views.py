@@ -71,8 +71,9 @@ def test_cards_show_money_in_brazilian_format_with_deltas_and_definitions(owner_
     assert "R$\xa0566,80" in html  # MRR, BRL
     assert "US$\xa0150,00" in html  # MRR, USD
     assert "R$\xa06.801,56" in html  # ARR, BRL
-    assert "25,00%" in html  # churn
-    assert "+13,89 p.p." in html
+    assert "18,18%" in html  # churn: 2 of 11 at risk
+    assert "2 de 11 em risco (8 em vigor no início)" in html
+    assert "+8,18 p.p." in html
     assert "▲" in html and "▼" in html
     assert 'title="Assinaturas com a situação Ativa agora' in html
     assert 'id="definitions"' in html and "Definições" in html
@@ -160,11 +161,11 @@ def test_the_live_dashboard_runs_a_fixed_handful_of_queries(
 ):
     _many_rows(merchant)
     owner_client.get(URL)  # warm the session and the translation catalogue
-    with django_assert_max_num_queries(14) as captured:
+    with django_assert_max_num_queries(15) as captured:
         response = owner_client.get(URL, {"period": preset})
     assert response.context["dashboard"].subscriptions == 40
-    # snapshot?, state (2), running subscriptions (2), new, deactivated, payments, refunds
-    assert len(own_queries(captured)) == 9
+    # snapshot?, state (2), running subscriptions (2), new, deactivated, payments, refunds, churn's others
+    assert len(own_queries(captured)) == 10
 
 
 def test_the_stored_dashboard_reads_the_snapshot_and_its_facts(
@@ -173,7 +174,8 @@ def test_the_stored_dashboard_reads_the_snapshot_and_its_facts(
     _many_rows(merchant)
     services.snapshot_refresh(merchant=merchant)
     owner_client.get(URL)
-    with django_assert_max_num_queries(8) as captured:
+    with django_assert_max_num_queries(9) as captured:
         response = owner_client.get(URL, {"period": "this_year"})
     assert response.context["dashboard"].taken_at is not None
-    assert len(own_queries(captured)) == 3
+    # snapshot, its facts, the churn's others (the period's deactivations only, by index)
+    assert len(own_queries(captured)) == 4

@@ -461,3 +461,24 @@ def test_refund_is_offered_on_canceled_rows_but_never_for_boleto(member_client, 
 
     page = member_client(viewer).get(reverse("subscribers:subscription_list")).content.decode()
     assert "Reembolsar" not in page
+
+
+def test_a_backdated_contract_shows_its_contract_date_beside_the_creation_date(owner_client, merchant):
+    sub = subscription(merchant, "Ana", contract_date=dt.date(2025, 1, 10))
+    set_created_at(sub, dt.datetime(2025, 3, 7, 15, 0, tzinfo=UTC))
+
+    response = owner_client.get(LIST_URL)
+
+    row = response.context["table"].rows[0]
+    assert row.get_cell("contract_date") == "10/01/2025"
+    assert row.get_cell("created_at") == "07/03/2025"
+    content = response.content.decode()
+    assert "Contratada em" in content
+    assert "Criada em" in content
+
+
+def test_the_list_sorts_by_contract_date(owner_client, merchant):
+    subscription(merchant, "Depois", contract_date=dt.date(2025, 2, 1))
+    subscription(merchant, "Antes", contract_date=dt.date(2025, 1, 1))
+
+    assert listed(owner_client, sort="contract_date") == ["Antes", "Depois"]

@@ -667,3 +667,57 @@ def test_edit_keeps_a_plan_archived_since_the_contract(owner_client, subscriptio
     subscription.refresh_from_db()
     assert response.status_code == 302
     assert subscription.quantity == 2
+
+
+# --- cancel preview of a scheduled (future) contract -------------------------------------------------
+@pytest.fixture
+def scheduled_subscription(merchant, customer, plan, owner):
+    return subscription_create(
+        merchant=merchant,
+        actor=owner,
+        customer=customer,
+        plan=plan,
+        contract_date=timezone.localdate() + dt.timedelta(days=10),
+    )
+
+
+@pytest.mark.parametrize("when", ["now", "period_end"])
+def test_cancel_preview_of_a_scheduled_subscription_says_it_will_not_start(
+    owner_client, scheduled_subscription, when
+):
+    assert scheduled_subscription.status == S.SCHEDULED
+
+    response = owner_client.get(_url("subscription_cancel_preview", scheduled_subscription), {"when": when})
+
+    content = response.content.decode()
+    start = _day(scheduled_subscription.contract_date)
+    assert f"A assinatura não vai começar: ela estava agendada para {start}" in content
+    assert "A assinatura é cancelada agora e nada é cobrado." in content
+    assert "poderá usar o serviço" not in content
+    assert "até lá nada muda" not in content
+
+
+def test_cancel_on_a_date_before_a_scheduled_start_says_it_will_not_start(
+    owner_client, scheduled_subscription
+):
+    chosen = timezone.localdate() + dt.timedelta(days=5)
+
+    content = owner_client.get(
+        _url("subscription_cancel", scheduled_subscription), {"when": "date", "at_date": chosen.isoformat()}
+    ).content.decode()
+
+    assert "A assinatura não vai começar" in content
+    assert f"O cancelamento vale em {_day(chosen)}, antes do início do contrato; nada é cobrado." in content
+    assert "poderá usar o serviço" not in content
+
+
+def test_cancel_on_a_date_after_a_scheduled_start_keeps_the_access_date(owner_client, scheduled_subscription):
+    chosen = timezone.localdate() + dt.timedelta(days=20)
+
+    content = owner_client.get(
+        _url("subscription_cancel_preview", scheduled_subscription),
+        {"when": "date", "at_date": chosen.isoformat()},
+    ).content.decode()
+
+    assert f"O cliente poderá usar o serviço até {_day(chosen)}" in content
+    assert "não vai começar" not in content
