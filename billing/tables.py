@@ -5,9 +5,10 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from billing.choices import BillingRunStatus, InvoiceStatus, PaymentStatus
+from billing.choices import BillingRunStatus, InvoiceStatus
 from billing.models import BillingRun, Invoice, Payment
 from core.money import format_money
+from subscribers.tables import PAYMENT_STATUS_BADGE_CLASSES
 
 # Bootstrap badge per status: green settled, yellow waiting, red failed, grey closed without money.
 INVOICE_STATUS_BADGE_CLASSES = {
@@ -16,15 +17,6 @@ INVOICE_STATUS_BADGE_CLASSES = {
     InvoiceStatus.PAID: "text-bg-success",
     InvoiceStatus.VOID: "text-bg-secondary",
     InvoiceStatus.UNCOLLECTIBLE: "text-bg-danger",
-}
-PAYMENT_STATUS_BADGE_CLASSES = {
-    PaymentStatus.PENDING: "text-bg-warning",
-    PaymentStatus.SUCCEEDED: "text-bg-success",
-    PaymentStatus.FAILED: "text-bg-danger",
-    PaymentStatus.CANCELED: "text-bg-secondary",
-    PaymentStatus.REFUNDED: "text-bg-light border",
-    PaymentStatus.PARTIALLY_REFUNDED: "text-bg-light border",
-    PaymentStatus.CHARGED_BACK: "text-bg-danger",
 }
 RUN_STATUS_BADGE_CLASSES = {
     BillingRunStatus.RUNNING: "text-bg-primary",

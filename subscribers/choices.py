@@ -36,6 +36,22 @@ class PaymentMethod(models.TextChoices):
     MANUAL = "manual", _("Manual")
 
 
+class PaymentStatus(models.TextChoices):
+    """A payment's status (billing.models.Payment.status, moved only by billing.services.states). Listed
+    here, below billing, because a subscription carries its newest payment's status
+    (`Subscription.last_payment_status`) and Assinantes and its export show it with these labels."""
+
+    PENDING = "pending", _("Pendente")
+    SUCCEEDED = "succeeded", _("Paga")
+    FAILED = "failed", _("Falhou")
+    CANCELED = "canceled", _("Cancelada")
+    REFUNDED = "refunded", _("Reembolsada")
+    # Some of the money went back (refunds); the rest is still the merchant's and may still be refunded.
+    PARTIALLY_REFUNDED = "partially_refunded", _("Parcialmente reembolsada")
+    # The card holder's bank took it back (billing.services.chargebacks): nothing left to refund.
+    CHARGED_BACK = "charged_back", _("Contestada (chargeback)")
+
+
 class SubscriptionOrigin(models.TextChoices):
     """Where a subscription came from."""
 

@@ -22,9 +22,15 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.choices import PaymentStatus
 from core.money import CURRENCY_CHOICES, babel_locale, minor_exponent
-from subscribers.choices import ENDED_STATUSES, CancelOrigin, ExportFormat, PaymentMethod, SubscriptionStatus
+from subscribers.choices import (
+    ENDED_STATUSES,
+    CancelOrigin,
+    ExportFormat,
+    PaymentMethod,
+    PaymentStatus,
+    SubscriptionStatus,
+)
 from subscribers.models import NEXT_CHARGE_AT_ANCHOR, next_charge_source
 
 HUMAN = ExportFormat.HUMAN.value

@@ -11,11 +11,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
-from billing.choices import PaymentStatus
-from billing.tables import PAYMENT_STATUS_BADGE_CLASSES
 from core.money import format_money
 from subscribers import extension_points
-from subscribers.choices import ExportStatus, SubscriptionAction, SubscriptionStatus
+from subscribers.choices import ExportStatus, PaymentStatus, SubscriptionAction, SubscriptionStatus
 from subscribers.columns import COLUMN, payment_method_text
 from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
 from subscribers.services import refusal_message
@@ -56,6 +54,16 @@ STATUS_BADGE_CLASSES = {
     S.CANCELED: "text-bg-secondary",
     S.EXPIRED: "text-bg-dark",
     S.REFUNDED: "text-bg-light border",
+}
+# A payment's, for the last-payment column here and billing's payment screens alike.
+PAYMENT_STATUS_BADGE_CLASSES = {
+    PaymentStatus.PENDING: "text-bg-warning",
+    PaymentStatus.SUCCEEDED: "text-bg-success",
+    PaymentStatus.FAILED: "text-bg-danger",
+    PaymentStatus.CANCELED: "text-bg-secondary",
+    PaymentStatus.REFUNDED: "text-bg-light border",
+    PaymentStatus.PARTIALLY_REFUNDED: "text-bg-light border",
+    PaymentStatus.CHARGED_BACK: "text-bg-danger",
 }
 
 _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}

@@ -264,15 +264,15 @@ def _on_payment_refunded(event: Event) -> None:
 
 
 EVENT_HANDLERS = {
-    "payment.pending": _on_payment_pending,
-    "subscription.created": _on_subscription_created,
-    "subscription.access_granted": _on_access_granted,
-    "subscription.cancel_scheduled": _on_subscription_canceled,
-    "subscription.canceled": _on_subscription_canceled,
-    "subscription.trial_will_end": _on_trial_will_end,
-    "invoice.payment_failed": _on_payment_failed,
-    "invoice.created": _on_invoice_created,
-    "payment.refunded": _on_payment_refunded,
+    EventType.PAYMENT_PENDING: _on_payment_pending,
+    EventType.SUBSCRIPTION_CREATED: _on_subscription_created,
+    EventType.SUBSCRIPTION_ACCESS_GRANTED: _on_access_granted,
+    EventType.SUBSCRIPTION_CANCEL_SCHEDULED: _on_subscription_canceled,
+    EventType.SUBSCRIPTION_CANCELED: _on_subscription_canceled,
+    EventType.SUBSCRIPTION_TRIAL_WILL_END: _on_trial_will_end,
+    EventType.INVOICE_PAYMENT_FAILED: _on_payment_failed,
+    EventType.INVOICE_CREATED: _on_invoice_created,
+    EventType.PAYMENT_REFUNDED: _on_payment_refunded,
 }
 
 
