@@ -31,6 +31,7 @@ from subscribers.choices import (
     SubscriptionAction,
     SubscriptionOrigin,
     SubscriptionStatus,
+    method_is_refundable,
 )
 from subscribers.validators import (
     format_phone,
@@ -371,7 +372,7 @@ class Subscription(models.Model):
         if action == SubscriptionAction.CANCEL and self.cancel_at is not None:
             return False  # already scheduled to end; the page shows when
         if action == SubscriptionAction.REFUND:
-            return self.payment_method != PaymentMethod.BOLETO
+            return method_is_refundable(self.payment_method)
         if action == SubscriptionAction.READD:
             return self.cancel_at is None
         if action == SubscriptionAction.CHANGE_CARD:

@@ -28,11 +28,15 @@ from billing.selectors import credit_balance
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
-from subscribers.choices import PaymentMethod
+from subscribers.choices import PaymentMethod, method_is_refundable
 from subscribers.models import Customer
 
-# Methods whose payments can give money back: a boleto cannot be refunded (README, "Planos > Assinaturas").
-REFUNDABLE_METHODS = (PaymentMethod.CARD, PaymentMethod.PIX)
+# Methods whose payments a balance refund may go back to: those the refund rule allows
+# (subscribers.choices.method_is_refundable: not boleto), through a gateway that pays money out (not
+# manual, which only records what happened outside).
+REFUNDABLE_METHODS = tuple(
+    method for method in PaymentMethod if method_is_refundable(method) and method != PaymentMethod.MANUAL
+)
 
 
 def credit_entry_payload(entry: CreditEntry, balance: int) -> dict:
