@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -8,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, format_money
+from core.percent import DISCOUNT_PERCENT, TAX_PERCENT
 from plans.choices import (
     PLAN_ACTIONS,
     PRESET_INTERVALS,
@@ -136,11 +135,9 @@ class Coupon(models.Model):
     kind = models.CharField(_("tipo"), max_length=10, choices=CouponKind.choices, default=CouponKind.PERCENT)
     percent_off = models.DecimalField(
         _("desconto (%)"),
-        max_digits=5,
-        decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+        **DISCOUNT_PERCENT.model_field_kwargs(),
     )
     amount_off = models.BigIntegerField(
         _("desconto (valor)"), null=True, blank=True, validators=[MinValueValidator(1)]
@@ -193,9 +190,7 @@ class TaxRate(models.Model):
     description = models.CharField(_("descrição"), max_length=200, blank=True)
     percentage = models.DecimalField(
         _("alíquota (%)"),
-        max_digits=7,
-        decimal_places=4,
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        **TAX_PERCENT.model_field_kwargs(),
     )
     inclusive = models.BooleanField(
         _("incluso no preço"),
