@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from plans.models import Coupon
 from plans.selectors import COUPON_ACTIVE, COUPON_EXPIRED, COUPON_INACTIVE, coupon_status
-from subscribers.forms import SubscriptionForm, SubscriptionUpdateForm
+from subscribers.forms.contract import SubscriptionForm
+from subscribers.forms.edit import SubscriptionUpdateForm
 from subscribers.services.contract import _check_coupon
 from tests.factories import CouponFactory, SubscriptionFactory
 
