@@ -23,6 +23,7 @@ from billing.choices import (
     InvoiceStatus,
     RefundStatus,
 )
+from billing.locks import lock_customer
 from billing.models import CreditEntry, Invoice, Payment
 from billing.selectors import credit_balance
 from core.events import EventType
@@ -50,11 +51,6 @@ def credit_entry_payload(entry: CreditEntry, balance: int) -> dict:
         "payment": entry.payment_id,
         "balance": balance,
     }
-
-
-def lock_customer(pk: int) -> Customer:
-    """The customer row under lock: what serialises every change to their credit balance."""
-    return Customer.objects.select_for_update(of=("self",)).get(pk=pk)
 
 
 def _record(

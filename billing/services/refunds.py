@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 
 from billing.choices import REFUNDABLE_PAYMENT_STATUSES, PaymentStatus, RefundStatus
 from billing.gateways import GatewayError, RefundResult, get_gateway
-from billing.models import Invoice, Payment, Refund
-from billing.services.charging import lock_subscription
+from billing.locks import lock_invoice, lock_payment, lock_subscription
+from billing.models import Payment, Refund
 from billing.services.states import payment_move, payment_payload
 from core.events import EventType
 from core.money import format_money
@@ -127,8 +127,8 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
     candidate = last_paid_payment(subscription)
     if candidate is None:
         raise ValidationError(str(NOTHING_TO_REFUND), code="nothing_to_refund")
-    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=candidate.invoice_id)
-    payment = Payment.objects.select_for_update().get(pk=candidate.pk)
+    invoice = lock_invoice(candidate.invoice_id)
+    payment = lock_payment(candidate.pk)
     refusal = method_refusal(payment.method)
     if refusal is not None:
         raise refusal

@@ -22,20 +22,6 @@ S = SubscriptionStatus
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def _locked(subscription: Subscription) -> Subscription:
-    """Re-reads the row under a lock so two requests cannot both act on the same old status.
-
-    Only the subscription row is locked (`of=("self",)`): without it PostgreSQL would also lock the
-    joined merchant, plan and customer rows, serialising every write of a merchant and making the
-    SKIP LOCKED workers skip unrelated subscriptions of the same merchant.
-    """
-    return (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("merchant", "plan", "customer")
-        .get(pk=subscription.pk)
-    )
-
-
 REFUSAL_CODES = {
     SubscriptionAction.EDIT: "cannot_edit",
     SubscriptionAction.CANCEL: "cannot_cancel",
