@@ -1,13 +1,20 @@
 """Every row lock billing takes, from one module, in the one order (Saleor's lock_objects.py).
 
-Lock order (docs/billing-states.md, "Locks"): **Subscription, then Invoice, then Payment, then the
-Customer** (credit ledger), each by primary key. The subscription and customer locks live in
+Lock order (docs/billing-states.md, "Locks"): **Subscription, then its Schedule, then Invoice, then
+Payment, then the Customer** (credit ledger), each by primary key. The subscription, schedule and
+customer locks live in
 subscribers/locks.py (subscribers locks subscriptions too and may not import billing); they are
 re-exported here so billing code imports all its locks from this module.
 """
 
 from billing.models import Invoice, Payment
-from subscribers.locks import lock_customer, lock_subscription, subscriptions_for_update
+from subscribers.locks import (
+    lock_customer,
+    lock_schedule,
+    lock_subscription,
+    schedules_for_update,
+    subscriptions_for_update,
+)
 from subscribers.models import Subscription
 
 __all__ = [
@@ -15,7 +22,9 @@ __all__ = [
     "lock_invoice",
     "lock_payment",
     "lock_payment_with_parents",
+    "lock_schedule",
     "lock_subscription",
+    "schedules_for_update",
     "subscriptions_for_update",
 ]
 

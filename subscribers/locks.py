@@ -1,11 +1,12 @@
 """Row locks on subscribers' rows, and the one order every service takes its locks in.
 
-Lock order (docs/billing-states.md, "Locks"): **Subscription, then Invoice, then Payment, then the
-Customer** (the credit ledger's lock), each row by primary key with `SELECT … FOR UPDATE`. A service that
-needs several takes them in that order and never goes back for an earlier kind, so two workers, or a worker
-and a person, never wait on each other in a circle. The Invoice and Payment locks are billing's
-(billing/locks.py, which also re-exports these so billing code takes every lock from one module); they
-live there because subscribers may not import billing (the app layers), while both apps lock subscriptions.
+Lock order (docs/billing-states.md, "Locks"): **Subscription, then its Schedule, then Invoice, then
+Payment, then the Customer** (the credit ledger's lock), each row by primary key with
+`SELECT … FOR UPDATE`. A service that needs several takes them in that order and never goes back for an
+earlier kind, so two workers, or a worker and a person, never wait on each other in a circle. The Invoice
+and Payment locks are billing's (billing/locks.py, which also re-exports these so billing code takes every
+lock from one module); they live there because subscribers may not import billing (the app layers),
+while both apps lock subscriptions.
 
 Every subscription lock locks only the subscription's own row (`of=("self",)`): without it PostgreSQL
 would also lock the joined merchant, plan and customer rows, serialising every write of a merchant and
@@ -14,7 +15,7 @@ making the SKIP LOCKED workers skip unrelated subscriptions of the same merchant
 
 from django.db.models import QuerySet
 
-from subscribers.models import Customer, Subscription
+from subscribers.models import Customer, Subscription, SubscriptionSchedule
 
 # What the services read from a locked subscription, fetched with it.
 SUBSCRIPTION_RELATED = ("merchant", "plan", "customer", "coupon", "pending_plan")
@@ -35,6 +36,16 @@ def lock_subscription(pk: int, *, skip_locked: bool = False) -> Subscription | N
         .filter(pk=pk)
         .first()
     )
+
+
+def schedules_for_update() -> QuerySet[SubscriptionSchedule]:
+    """Schedules to lock; taken after their subscription's lock, never before it."""
+    return SubscriptionSchedule.objects.select_for_update()
+
+
+def lock_schedule(pk: int) -> SubscriptionSchedule:
+    """The schedule under lock; its subscription's lock is taken first."""
+    return schedules_for_update().get(pk=pk)
 
 
 def lock_customer(pk: int) -> Customer:
