@@ -16,7 +16,7 @@ from billing.choices import InvoiceKind, InvoiceStatus
 from billing.models import CreditEntry, Invoice
 from billing.services.batch import renew_many
 from billing.services.billing_run import billing_run_start, process_chunk, process_subscription
-from notifications.models import Event
+from core.models import Event
 from plans.choices import CouponDuration, IntervalUnit
 from subscribers.choices import (
     BackdateBilling,

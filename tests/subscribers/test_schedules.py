@@ -11,7 +11,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from notifications.models import Event
+from core.models import Event
 from plans.choices import IntervalUnit
 from subscribers.choices import (
     MAX_SCHEDULE_PHASES,
