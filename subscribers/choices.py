@@ -131,6 +131,16 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.REFUNDED: frozenset(),
 }
 
+# The one copy of the refund rule on payment methods: money paid by boleto cannot be given back (a bank
+# slip has no way to return it), so neither a subscription paid by boleto nor a boleto payment is refunded.
+NON_REFUNDABLE_METHODS = frozenset({PaymentMethod.BOLETO})
+
+
+def method_is_refundable(method: str) -> bool:
+    """True when money paid with `method` may be refunded (everything but boleto)."""
+    return method not in NON_REFUNDABLE_METHODS
+
+
 # Statuses in which a subscription no longer runs ("deactivated").
 ENDED_STATUSES = frozenset({S.CANCELED, S.EXPIRED, S.REFUNDED})
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.choices import PaymentStatus
-from billing.models import Chargeback, Invoice, Payment
-from billing.services.charging import lock_subscription, payment_payload
+from billing.locks import lock_payment_with_parents
+from billing.models import Chargeback, Payment
+from billing.services.charging import payment_payload
 from billing.services.states import payment_move
 from core.events import EventType
 from core.money import format_money
@@ -59,10 +60,7 @@ def record_chargeback(
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
         raise TypeError(f"amount must be an integer in minor units, not {type(amount).__name__}")
     with transaction.atomic():
-        invoice = Invoice.objects.only("pk", "subscription_id").get(pk=payment.invoice_id)
-        subscription = lock_subscription(invoice.subscription_id) if invoice.subscription_id else None
-        Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice.pk).first()
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        subscription, _invoice, payment = lock_payment_with_parents(payment)
         refusal = payment.chargeback_refusal()
         if refusal is not None:
             raise ValidationError(refusal, code="cannot_charge_back")
