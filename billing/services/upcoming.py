@@ -37,6 +37,7 @@ from billing.services.invoicing import subscription_taxes
 from billing.services.renewal import RenewalDraft, draft_renewal, pending_change_terms
 from core.events import EventType as E
 from subscribers.choices import PaymentMethod, SubscriptionStatus
+from subscribers.models import price_terms
 from subscribers.services.contract import _start
 
 S = SubscriptionStatus
@@ -68,7 +69,8 @@ def subscription_terms(subscription) -> TermsFor:
     pending = pending_change_terms(subscription)
     plan, quantity = pending or (subscription.plan, subscription.quantity)
     terms = TermsInForce(
-        plan=plan,
+        # A one-off price (a schedule phase's `custom_price`) bills instead of the plan, as in billing_run.
+        plan=price_terms(plan, subscription.custom_price),
         quantity=quantity,
         taxes=tuple(subscription_taxes(subscription)),
         overrides=MappingProxyType({"currency": plan.currency} if pending else {}),
