@@ -315,11 +315,11 @@ def _salesperson(formats: Formats, first_name, last_name, username) -> str:
 
 
 COLUMNS: tuple[SubscriberColumn, ...] = (
-    _plain("name", _("Nome"), "customer__name", order_by=("customer__name", "pk")),
+    _plain("name", _("Nome"), "customer__name", order_by=("sort_name", "pk")),
     # The handle as stored, without its "@": a leading "@" is a formula character, so "@anasouza" would
     # have to be written "'@anasouza" (the apostrophe shows in the spreadsheet). The header says "Usuário".
     _plain("handle", _("Usuário"), "customer__handle"),
-    _plain("email", _("E-mail"), "customer__email", order_by=("customer__email", "pk")),
+    _plain("email", _("E-mail"), "customer__email", order_by=("sort_email", "pk")),
     _plain("document", _("CPF/CNPJ"), "customer__document"),
     _plain("plan", _("Plano"), "plan__name", order_by=("plan__name", "pk")),
     SubscriberColumn(
@@ -337,7 +337,7 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
         ("payment_method", "card_brand", "card_last4"),
         lambda formats, method, brand, last4: formats.method(method, brand, last4),
         lambda cells: cells.sql_method(),
-        order_by=("payment_method", "pk"),
+        order_by=("payment_method", "contract_date", "pk"),
         table_header=_("Pagamento"),
     ),
     SubscriberColumn(
@@ -354,7 +354,7 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
         ("status",),
         lambda formats, status: formats.label(formats.status_labels, status),
         lambda cells: cells.sql_label(F("status"), cells.status_labels),
-        order_by=("status", "-created_at", "-pk"),
+        order_by=("status", "contract_date", "pk"),
     ),
     SubscriberColumn(
         "contract_date",

@@ -15,6 +15,7 @@ from subscribers.choices import SubscriptionStatus
 from subscribers.models import (
     SEARCH_SEPARATOR,
     Customer,
+    SearchTextPart,
     SubscriberExport,
     Subscription,
     SubscriptionTombstone,
@@ -155,7 +156,13 @@ def subscriber_list_queryset() -> QuerySet[Subscription]:
     # Newest subscription date first ("Assinou em", the column the list shows), then newest row: every
     # filter has an index in exactly this order (see Subscription.Meta.indexes), except the cancellation
     # dates, whose rows are read by their own index and sorted (subscriber_order_sorting_matches).
-    return subscription_list_queryset().order_by("-contract_date", "-pk")
+    # The customer's name and e-mail as the subscription's search_text holds them: the sorts by name and by
+    # e-mail read them through the subscription's own indexes (see SearchTextPart).
+    return (
+        subscription_list_queryset()
+        .alias(sort_name=SearchTextPart(1), sort_email=SearchTextPart(2))
+        .order_by("-contract_date", "-pk")
+    )
 
 
 def subscriber_order_sorting_matches(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:

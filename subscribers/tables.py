@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
 from core.money import format_money
+from core.table_config import configurable
 from subscribers.choices import ExportStatus, PaymentStatus, SubscriptionAction, SubscriptionStatus
 from subscribers.columns import COLUMN, payment_method_text
 from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
@@ -129,6 +130,11 @@ EXPORT_STATUS_BADGE_CLASSES = {
 }
 
 
+@configurable(
+    "assinaturas",
+    default=["customer", "plan", "status", "amount", "payment_method", "next_charge_at", "salesperson"],
+    always=["actions"],
+)
 class SubscriptionTable(tables.Table):
     """Planos > Assinaturas. Columns read the row and its select_related customer, plan and salesperson.
 
@@ -351,6 +357,11 @@ ROW_ACTIONS = [
 ]
 
 
+@configurable(
+    "assinantes",
+    default=["name", "plan", "amount", "last_payment_status", "status", "next_charge", "salesperson"],
+    always=["select", "actions"],
+)
 class SubscriberTable(tables.Table):
     """Assinantes: one row per subscription, its last payment's status annotated by the selector.
 
@@ -385,7 +396,7 @@ class SubscriberTable(tables.Table):
         accessor="customer__name", linkify=lambda record: record.get_absolute_url()
     )
     contact = tables.Column(
-        verbose_name=_("@usuário / e-mail"), accessor="customer__email", order_by=("customer__email", "pk")
+        verbose_name=_("@usuário / e-mail"), accessor="customer__email", order_by=("sort_email", "pk")
     )
     plan = COLUMN["plan"].table_column(accessor="plan__name")
     amount = COLUMN["amount"].table_column(
