@@ -276,17 +276,17 @@ EVENT_HANDLERS = {
 # events sets off ("Simular inadimplência"). invoice.created and payment.pending send the instructions
 # only for a boleto/pix awaiting payment (one e-mail per payment, whichever event comes first).
 EVENT_EMAIL_KINDS = {
-    "payment.pending": Kind.PAYMENT_INSTRUCTIONS,
-    "subscription.created": Kind.SUBSCRIPTION_CREATED,
-    "subscription.access_granted": Kind.ACCESS_RESENT,
-    "subscription.cancel_scheduled": Kind.SUBSCRIPTION_CANCELED,
-    "subscription.canceled": Kind.SUBSCRIPTION_CANCELED,
-    "subscription.trial_will_end": Kind.TRIAL_ENDING,
-    "invoice.payment_failed": Kind.PAYMENT_FAILED,
-    "invoice.created": Kind.PAYMENT_INSTRUCTIONS,
-    "payment.refunded": Kind.REFUND_ISSUED,
+    EventType.PAYMENT_PENDING: Kind.PAYMENT_INSTRUCTIONS,
+    EventType.SUBSCRIPTION_CREATED: Kind.SUBSCRIPTION_CREATED,
+    EventType.SUBSCRIPTION_ACCESS_GRANTED: Kind.ACCESS_RESENT,
+    EventType.SUBSCRIPTION_CANCEL_SCHEDULED: Kind.SUBSCRIPTION_CANCELED,
+    EventType.SUBSCRIPTION_CANCELED: Kind.SUBSCRIPTION_CANCELED,
+    EventType.SUBSCRIPTION_TRIAL_WILL_END: Kind.TRIAL_ENDING,
+    EventType.INVOICE_PAYMENT_FAILED: Kind.PAYMENT_FAILED,
+    EventType.INVOICE_CREATED: Kind.PAYMENT_INSTRUCTIONS,
+    EventType.PAYMENT_REFUNDED: Kind.REFUND_ISSUED,
 }
-_INSTRUCTIONS_EVENTS = {"payment.pending", "invoice.created"}
+_INSTRUCTIONS_EVENTS = {EventType.PAYMENT_PENDING, EventType.INVOICE_CREATED}
 
 
 def emails_for_events(event_types, *, merchant, payment_method: str) -> list[tuple[str, bool]]:
