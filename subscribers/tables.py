@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import Action
 from core.money import format_money
 from core.table_config import configurable
+from core.tables import ChoiceFieldColumn
 from subscribers.choices import ExportStatus, PaymentStatus, SubscriptionAction, SubscriptionStatus
 from subscribers.columns import COLUMN, payment_method_text
 from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
@@ -44,28 +45,6 @@ class CustomerTable(tables.Table):
 
 S = SubscriptionStatus
 
-# Bootstrap badge per status: green runs, blue not charging yet, yellow/red needs attention, grey ended.
-STATUS_BADGE_CLASSES = {
-    S.SCHEDULED: "text-bg-info",
-    S.PENDING: "text-bg-warning",
-    S.TRIALING: "text-bg-primary",
-    S.ACTIVE: "text-bg-success",
-    S.PAST_DUE: "text-bg-danger",
-    S.CANCELED: "text-bg-secondary",
-    S.EXPIRED: "text-bg-dark",
-    S.REFUNDED: "text-bg-light border",
-}
-# A payment's, for the last-payment column here and billing's payment screens alike.
-PAYMENT_STATUS_BADGE_CLASSES = {
-    PaymentStatus.PENDING: "text-bg-warning",
-    PaymentStatus.SUCCEEDED: "text-bg-success",
-    PaymentStatus.FAILED: "text-bg-danger",
-    PaymentStatus.CANCELED: "text-bg-secondary",
-    PaymentStatus.REFUNDED: "text-bg-light border",
-    PaymentStatus.PARTIALLY_REFUNDED: "text-bg-light border",
-    PaymentStatus.CHARGED_BACK: "text-bg-danger",
-}
-
 _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
 
 
@@ -81,7 +60,9 @@ class SubscriberExportTable(tables.Table):
     user = tables.Column(verbose_name=_("Quem"), default="—", orderable=False)
     description = tables.Column(verbose_name=_("Filtros"), default=_("Todos os assinantes"), orderable=False)
     output_format = tables.Column(verbose_name=_("Formato"), orderable=False)
-    status = tables.Column(verbose_name=_("Situação"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=ExportStatus, verbose_name=_("Situação"), order_by=("status", "-created_at", "-pk")
+    )
     row_count = tables.Column(
         verbose_name=_("Linhas"), default="—", attrs=_RIGHT, order_by=("row_count", "pk")
     )
@@ -99,13 +80,6 @@ class SubscriberExportTable(tables.Table):
         separator = _("ponto e vírgula") if record.delimiter == ";" else _("vírgula")
         return format_html('{}<br><span class="text-body-secondary small">{}</span>', value, separator)
 
-    def render_status(self, value, record):
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            EXPORT_STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
-            value,
-        )
-
     def render_row_count(self, value):
         return intcomma(value)
 
@@ -120,14 +94,6 @@ class SubscriberExportTable(tables.Table):
             _("Preparando exportação…"),
             _("Exportar de novo"),
         )
-
-
-EXPORT_STATUS_BADGE_CLASSES = {
-    ExportStatus.STARTED: "text-bg-info",
-    ExportStatus.FINISHED: "text-bg-success",
-    ExportStatus.INTERRUPTED: "text-bg-warning",
-    ExportStatus.FAILED: "text-bg-danger",
-}
 
 
 @configurable(
@@ -149,7 +115,9 @@ class SubscriptionTable(tables.Table):
         order_by=("customer__name", "pk"),
     )
     plan = tables.Column(verbose_name=_("Plano"), accessor="plan__name", order_by=("plan__name", "pk"))
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=SubscriptionStatus, verbose_name=_("Status"), order_by=("status", "-created_at", "-pk")
+    )
     amount = tables.Column(
         verbose_name=_("Valor"),
         order_by=("amount", "pk"),
@@ -214,13 +182,6 @@ class SubscriptionTable(tables.Table):
         # RequestConfig sets table.request when the view configures (sorts and paginates) the table.
         membership = getattr(getattr(self, "request", None), "membership", None)
         return bool(membership and membership.can(action))
-
-    def render_status(self, value, record):
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
-            value,
-        )
 
     def render_amount(self, value, record):
         return format_money(value, record.currency)
@@ -403,8 +364,10 @@ class SubscriberTable(tables.Table):
         attrs={"th": {"class": "text-end"}, "td": {"class": "money text-end"}}
     )
     payment_method = COLUMN["payment_method"].table_column()
-    last_payment_status = COLUMN["last_payment_status"].table_column(empty_values=())
-    status = COLUMN["status"].table_column()
+    last_payment_status = COLUMN["last_payment_status"].table_column(
+        ChoiceFieldColumn, choices=PaymentStatus, empty_values=()
+    )
+    status = COLUMN["status"].table_column(ChoiceFieldColumn, choices=SubscriptionStatus)
     contract_date = COLUMN["contract_date"].table_column(tables.DateColumn, short=True)
     next_charge = COLUMN["next_charge"].table_column(empty_values=())
     salesperson = COLUMN["salesperson"].table_column()
@@ -445,22 +408,6 @@ class SubscriberTable(tables.Table):
 
     def render_payment_method(self, record):
         return payment_method_display(record)
-
-    def render_last_payment_status(self, value):
-        if not value:
-            return "—"
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            PAYMENT_STATUS_BADGE_CLASSES.get(value, "text-bg-light"),
-            PaymentStatus(value).label,
-        )
-
-    def render_status(self, value, record):
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
-            value,
-        )
 
     def render_next_charge(self, record):
         if record.is_ended:
