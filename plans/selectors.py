@@ -12,9 +12,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils.translation import gettext_lazy as _
 
-from plans.choices import PRESET_INTERVALS, IntervalPreset, IntervalUnit, PlanStatus
+from plans.choices import PRESET_INTERVALS, CouponStatus, IntervalPreset, IntervalUnit, PlanStatus
 from plans.models import Coupon, Plan, TaxRate, coupon_expired_q
 
 # Rough length of one interval unit in days: only used to sort plans by how often they charge.
@@ -64,14 +63,11 @@ def plan_status_q(status: str | None) -> Q:
 
 
 # A coupon's status is derived (active flag + expiry), never stored; the list filters and shows it.
-COUPON_ACTIVE = "active"
-COUPON_INACTIVE = "inactive"
-COUPON_EXPIRED = "expired"
-COUPON_STATUS_LABELS = {
-    COUPON_ACTIVE: _("Ativo"),
-    COUPON_INACTIVE: _("Inativo"),
-    COUPON_EXPIRED: _("Expirado"),
-}
+# The values and labels are plans.choices.CouponStatus (with its badge colours).
+COUPON_ACTIVE = CouponStatus.ACTIVE
+COUPON_INACTIVE = CouponStatus.INACTIVE
+COUPON_EXPIRED = CouponStatus.EXPIRED
+COUPON_STATUS_LABELS = dict(CouponStatus.choices)
 
 
 def coupon_list_queryset() -> QuerySet[Coupon]:

@@ -7,6 +7,8 @@ services move statuses only along TRANSITIONS.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.badges import register_badges
+
 
 class SubscriptionStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Agendada")
@@ -17,6 +19,23 @@ class SubscriptionStatus(models.TextChoices):
     CANCELED = "canceled", _("Cancelada")
     EXPIRED = "expired", _("Expirada")
     REFUNDED = "refunded", _("Reembolsada")
+
+
+# Bootstrap badge per status (core.badges): green runs, blue not charging yet, yellow/red needs attention,
+# grey ended.
+register_badges(
+    SubscriptionStatus,
+    {
+        SubscriptionStatus.SCHEDULED: "text-bg-info",
+        SubscriptionStatus.PENDING: "text-bg-warning",
+        SubscriptionStatus.TRIALING: "text-bg-primary",
+        SubscriptionStatus.ACTIVE: "text-bg-success",
+        SubscriptionStatus.PAST_DUE: "text-bg-danger",
+        SubscriptionStatus.CANCELED: "text-bg-secondary",
+        SubscriptionStatus.EXPIRED: "text-bg-dark",
+        SubscriptionStatus.REFUNDED: "text-bg-light border",
+    },
+)
 
 
 class SubscriptionAction(models.TextChoices):
@@ -50,6 +69,20 @@ class PaymentStatus(models.TextChoices):
     PARTIALLY_REFUNDED = "partially_refunded", _("Parcialmente reembolsada")
     # The card holder's bank took it back (billing.services.chargebacks): nothing left to refund.
     CHARGED_BACK = "charged_back", _("Contestada (chargeback)")
+
+
+register_badges(
+    PaymentStatus,
+    {
+        PaymentStatus.PENDING: "text-bg-warning",
+        PaymentStatus.SUCCEEDED: "text-bg-success",
+        PaymentStatus.FAILED: "text-bg-danger",
+        PaymentStatus.CANCELED: "text-bg-secondary",
+        PaymentStatus.REFUNDED: "text-bg-light border",
+        PaymentStatus.PARTIALLY_REFUNDED: "text-bg-light border",
+        PaymentStatus.CHARGED_BACK: "text-bg-danger",
+    },
+)
 
 
 class SubscriptionOrigin(models.TextChoices):
@@ -155,6 +188,17 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("Falhou")
 
 
+register_badges(
+    ExportStatus,
+    {
+        ExportStatus.STARTED: "text-bg-info",
+        ExportStatus.FINISHED: "text-bg-success",
+        ExportStatus.INTERRUPTED: "text-bg-warning",
+        ExportStatus.FAILED: "text-bg-danger",
+    },
+)
+
+
 class ExportFormat(models.TextChoices):
     HUMAN = "human", _("Planilha (pt-BR)")
     MACHINE = "machine", _("Sistemas (ISO, centavos)")
@@ -167,6 +211,10 @@ class ScheduleStatus(models.TextChoices):
     COMPLETED = "completed", _("Concluída")
     RELEASED = "released", _("Liberada")
     CANCELED = "canceled", _("Cancelada")
+
+
+# Neutral for every status: the card's timeline carries the detail.
+register_badges(ScheduleStatus, dict.fromkeys(ScheduleStatus, "text-bg-light"))
 
 
 class ScheduleEndBehavior(models.TextChoices):

@@ -36,7 +36,6 @@ from subscribers.forms.contract import SubscriptionForm
 from subscribers.forms.edit import SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
 from subscribers.services import deletion_summary, refusal_message
-from subscribers.tables import STATUS_BADGE_CLASSES
 
 
 def subscription_queryset():
@@ -52,8 +51,8 @@ def allowed_actions(subscription: Subscription) -> dict[str, bool]:
 
 
 def with_display(subscription: Subscription) -> Subscription:
-    """Adds what the templates need to draw a subscription: its badge class and allowed actions."""
-    subscription.badge_class = STATUS_BADGE_CLASSES.get(subscription.status, "text-bg-light")
+    """Adds what the templates need to draw a subscription: its allowed actions (the status badge is
+    `{% badge %}`, core.badges)."""
     subscription.allowed = allowed_actions(subscription)
     return subscription
 
