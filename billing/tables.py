@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.choices import BillingRunStatus, InvoiceStatus, PaymentStatus
 from billing.models import BillingRun, Invoice, Payment
 from core.money import format_money
+from core.table_config import configurable
 from core.tables import ChoiceFieldColumn
 
 _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
@@ -128,6 +129,10 @@ class PaymentTable(tables.Table):
         return record.failure_message or record.failure_code
 
 
+@configurable(
+    "execucoes",
+    default=["started_at", "trigger", "started_by", "status", "processed", "failed", "progress"],
+)
 class BillingRunTable(tables.Table):
     """Cobranças > Execuções. The progress column is the same partial the run's page polls."""
 

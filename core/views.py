@@ -219,6 +219,10 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
             is_filtered=bool(
                 filterset and any(filterset.form.data.get(name) for name in filterset.form.fields)
             ),
+            # "Filtros (n)" on a phone, where the filters are folded.
+            active_filter_count=sum(
+                1 for name in (filterset.form.fields if filterset else ()) if filterset.form.data.get(name)
+            ),
             empty_message=self.empty_message,
             empty_filtered_message=self.empty_filtered_message,
             table_config=self.table_config_context(),

@@ -99,7 +99,7 @@ class SubscriberExportTable(tables.Table):
 
 @configurable(
     "assinaturas",
-    default=["customer", "plan", "status", "amount", "payment_method", "next_charge_at", "salesperson"],
+    default=["customer", "plan", "status", "amount", "contract_date", "next_charge_at", "salesperson"],
     always=["actions"],
 )
 class SubscriptionTable(tables.Table):
