@@ -88,8 +88,14 @@ class BillingSettings(models.Model):
 class InvoiceSequence(models.Model):
     """Per-merchant invoice numbering: numbers are reserved in blocks under a row lock."""
 
-    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="+")
-    last_number = models.PositiveBigIntegerField(default=0)
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("lojista")
+    )
+    last_number = models.PositiveBigIntegerField(_("último número"), default=0)
+
+    class Meta:
+        verbose_name = _("numeração de faturas")
+        verbose_name_plural = _("numerações de faturas")
 
     def __str__(self):
         return f"{self.merchant}: {self.last_number}"
