@@ -26,7 +26,9 @@ from billing.choices import (
     CreditReason,
     InvoiceKind,
     InvoiceStatus,
+    PaymentStatus,
 )
+from billing.gateways import payment_codes
 from billing.models import BillingRun, Chargeback, CreditEntry, Invoice, Payment, Refund
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Subscription
@@ -184,7 +186,26 @@ def subscription_transactions(subscription, *, limit: int = SUBSCRIPTION_TRANSAC
         "invoices": invoices[:limit],
         "has_more": len(invoices) > limit,
         "outstanding": subscription_outstanding(subscription),
+        "open_charges": open_charges(invoices[:limit]),
     }
+
+
+def open_charges(invoices) -> list[dict]:
+    """For each open invoice among `invoices` (payments prefetched, no query): when dunning tries it again,
+    and the boleto line or pix code of a payment still awaiting the customer."""
+    charges = []
+    for invoice in invoices:
+        if invoice.status != InvoiceStatus.OPEN:
+            continue
+        awaiting = [
+            {"payment": payment, **payment_codes(payment)}
+            for payment in invoice.payments.all()
+            if payment.status == PaymentStatus.PENDING
+        ]
+        awaiting = [item for item in awaiting if item["boleto_line"] or item["pix_code"]]
+        if invoice.next_attempt_at or awaiting:
+            charges.append({"invoice": invoice, "awaiting": awaiting})
+    return charges
 
 
 def subscription_outstanding(subscription) -> dict:

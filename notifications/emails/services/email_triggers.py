@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from billing.choices import DunningFinalAction, InvoiceStatus, PaymentStatus
-from billing.gateways.sandbox import boleto_line, pix_code
+from billing.gateways import payment_codes
 from billing.models import BillingSettings, Invoice, Payment
 from core.events import EventType
 from core.models import Event
@@ -208,7 +208,7 @@ def _on_payment_pending(event: Event) -> None:
 def _send_instructions(event: Event, invoice, payment) -> None:
     subscription = invoice.subscription
     tz = subscription.merchant.tzinfo
-    sandbox = payment.gateway == "sandbox" and payment.gateway_reference
+    codes = payment_codes(payment)
     with override("pt-br"):
         method = str(PaymentMethod(payment.method).label)
     send_customer_email(
@@ -224,12 +224,8 @@ def _send_instructions(event: Event, invoice, payment) -> None:
             "pagamento": {
                 "forma": method,
                 "valor": money(payment.amount, payment.currency),
-                "linha_digitavel": boleto_line(payment.gateway_reference, payment.amount)
-                if sandbox and payment.method == PaymentMethod.BOLETO
-                else "",
-                "pix_copia_e_cola": pix_code(payment.gateway_reference, payment.amount)
-                if sandbox and payment.method == PaymentMethod.PIX
-                else "",
+                "linha_digitavel": codes["boleto_line"],
+                "pix_copia_e_cola": codes["pix_code"],
             },
         },
     )
