@@ -12,11 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
 from core.money import format_money
-from subscribers import extension_points
 from subscribers.choices import ExportStatus, PaymentStatus, SubscriptionAction, SubscriptionStatus
 from subscribers.columns import COLUMN, payment_method_text
 from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
-from subscribers.services import refusal_message
+from subscribers.services import action_refusal
 
 
 class CustomerTable(tables.Table):
@@ -236,15 +235,31 @@ class SubscriptionTable(tables.Table):
                     _("Cancelar"),
                 )
             )
+        refused = ""
         if self.can_refund and record.can(SubscriptionAction.REFUND):
-            links.append(
-                (
-                    reverse("billing:subscription_refund", kwargs={"pk": record.pk}),
-                    "btn-outline-warning",
+            # The status allows a refund; the refund rule may still refuse it (no payment left to refund):
+            # then the button is greyed with the service's reason, as on Assinantes.
+            refusal = action_refusal(
+                record, SubscriptionAction.REFUND, has_paid_payment=getattr(record, "has_paid_payment", None)
+            )
+            if refusal is None:
+                links.append(
+                    (
+                        reverse("billing:subscription_refund", kwargs={"pk": record.pk}),
+                        "btn-outline-warning",
+                        _("Reembolsar"),
+                    )
+                )
+            else:
+                refused = format_html(
+                    ' <span class="d-inline-block" tabindex="0" title="{0}" data-bs-toggle="tooltip"'
+                    ' data-action-refused="refund"><button type="button"'
+                    ' class="btn btn-sm btn-outline-secondary" disabled>{1}'
+                    '<span class="visually-hidden"> — {0}</span></button></span>',
+                    refusal,
                     _("Reembolsar"),
                 )
-            )
-        return format_html_join(" ", '<a class="btn btn-sm {1}" href="{0}">{2}</a>', links)
+        return format_html_join(" ", '<a class="btn btn-sm {1}" href="{0}">{2}</a>', links) + refused
 
 
 class SubscriptionTombstoneTable(tables.Table):
@@ -465,13 +480,10 @@ class SubscriberTable(tables.Table):
             return _("Seu papel (%(role)s) não permite esta ação.") % {
                 "role": membership.get_role_display() if membership else "—"
             }
-        if row_action.action == SubscriptionAction.REFUND:
-            return extension_points.refund_refusal(
-                record, has_paid_payment=getattr(record, "has_paid_payment", True)
-            )
-        if not record.can(row_action.action):
-            return refusal_message(record, row_action.action)
-        return None
+        # The row actions are remove, re-add and refund: none reads more than the row and its annotations.
+        return action_refusal(
+            record, row_action.action, has_paid_payment=getattr(record, "has_paid_payment", True)
+        )
 
     def render_actions(self, record):
         buttons = []

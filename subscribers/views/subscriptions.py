@@ -281,9 +281,16 @@ class SubscriptionDetailView(MerchantDetailView):
         events = list(subscription.events.select_related("actor").order_by("-created_at", "-pk"))
         for event in events:
             event.changed_fields = _changed_fields(event)
+        # The buttons the status allows may still be refused by the action's own rule (no payment left to
+        # refund, money already moved for a delete): asked here as the services ask, shown greyed with why.
+        refusals = {
+            action: services.action_refusal(subscription, action) if subscription.allowed[action] else None
+            for action in (SubscriptionAction.REFUND, SubscriptionAction.DELETE)
+        }
         context.update(
             title=str(subscription),
             allowed=subscription.allowed,
+            refusals=refusals,
             events=events,
             cancel_scheduled=subscription.cancel_at is not None and not subscription.is_ended,
         )
