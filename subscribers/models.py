@@ -1,9 +1,8 @@
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from core.money import format_money
+from core.percent import DISCOUNT_PERCENT
 from plans.periods import add_months
 from subscribers.choices import (
     ALLOWED_ACTIONS,
@@ -31,6 +31,7 @@ from subscribers.choices import (
     SubscriptionAction,
     SubscriptionOrigin,
     SubscriptionStatus,
+    method_is_refundable,
 )
 from subscribers.validators import (
     format_phone,
@@ -225,11 +226,9 @@ class Subscription(models.Model):
     )
     discount_percent = models.DecimalField(
         _("desconto (%)"),
-        max_digits=5,
-        decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+        **DISCOUNT_PERCENT.model_field_kwargs(),
     )
     discount_amount = models.BigIntegerField(
         _("desconto (valor)"), null=True, blank=True, validators=[MinValueValidator(1)]
@@ -403,7 +402,7 @@ class Subscription(models.Model):
         if action == SubscriptionAction.CANCEL and self.cancel_at is not None:
             return False  # already scheduled to end; the page shows when
         if action == SubscriptionAction.REFUND:
-            return self.payment_method != PaymentMethod.BOLETO
+            return method_is_refundable(self.payment_method)
         if action == SubscriptionAction.READD:
             return self.cancel_at is None
         if action == SubscriptionAction.CHANGE_CARD:

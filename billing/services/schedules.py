@@ -19,9 +19,18 @@ Those mid-period changes are done by the row writer only (the bulk writer leaves
 """
 
 import copy
+import datetime as dt
+from dataclasses import replace
+from types import MappingProxyType
 
 from billing.services.proration import credit_unused_time, prorate_plan_change
-from subscribers.choices import MAX_SCHEDULE_PHASES, PhaseAnchor, PhaseProration, SubscriptionStatus
+from subscribers.choices import (
+    MAX_SCHEDULE_PHASES,
+    PhaseAnchor,
+    PhaseProration,
+    ScheduleEndBehavior,
+    SubscriptionStatus,
+)
 from subscribers.services.schedules import schedule_advance, schedule_due
 
 S = SubscriptionStatus
@@ -78,3 +87,73 @@ def enter_due_phases(subscription, *, now) -> int:
         if subscription.is_ended:
             break
     return steps
+
+
+def schedule_terms(subscription, schedule):
+    """Próximas faturas for a subscription with a schedule (billing.services.upcoming's `terms_for`): the
+    terms of the phase in force at each period's start, as `schedule_advance` puts them on the
+    subscription — price (plan or one-off), quantity, coupon from the phase's start or discount, tax
+    rates, the anchor a phase resets (`phase_start`, a trial, another interval) — and, with end behaviour
+    `cancel`, no invoice from the last phase's end on. Phases entered between two billing dates are
+    previewed from their first billing date (a proration they bill is not a renewal invoice)."""
+    from billing.services.invoicing import taxes_of
+    from billing.services.upcoming import TermsInForce
+
+    phases = list(schedule.phases.select_related("plan", "coupon").prefetch_related("tax_rates"))
+    anchor, previous, in_force = subscription.billing_cycle_anchor, None, []
+    for phase in phases:
+        entered = schedule.current_position is not None and phase.position <= schedule.current_position
+        price = phase.price
+        if (
+            not entered
+            and previous is not None
+            and (
+                phase.anchor == PhaseAnchor.PHASE_START
+                or phase.trial_days
+                or _interval(price) != _interval(previous)
+            )
+        ):
+            anchor = phase.start_at + dt.timedelta(days=phase.trial_days or 0)
+        previous = price
+        overrides = {
+            "coupon": phase.coupon,
+            "coupon_applied_at": phase.start_at if phase.coupon_id else None,
+            "discount_type": "percent" if phase.discount_percent else "",
+            "discount_percent": phase.discount_percent or None,
+            "discount_amount": None,
+            "discount_periods": None,
+            "custom_price": phase.custom_price,
+            "billing_cycle_anchor": anchor,
+            "currency": phase.plan.currency if phase.plan_id else subscription.currency,
+        }
+        if entered:
+            # The running phase is already on the subscription: its own values (edits apply from now).
+            overrides = {"billing_cycle_anchor": subscription.billing_cycle_anchor}
+            terms = TermsInForce(
+                plan=subscription.price_terms,
+                quantity=subscription.quantity,
+                taxes=tuple(taxes_of(subscription.tax_rates.all())),
+                overrides=MappingProxyType(overrides),
+            )
+        else:
+            terms = TermsInForce(
+                plan=price,
+                quantity=phase.quantity,
+                taxes=tuple(taxes_of(phase.tax_rates.all())),
+                overrides=MappingProxyType(overrides),
+            )
+        in_force.append((phase.start_at, phase.end_at, terms))
+    ends = schedule.end_behavior == ScheduleEndBehavior.CANCEL and phases
+    end_at = phases[-1].end_at if ends else None
+
+    def terms_for(period_start):
+        chosen = in_force[0][2]
+        for start, _end, terms in in_force:
+            if start <= period_start:
+                chosen = terms
+        if end_at is not None:
+            # The schedule ends the subscription at its last phase's end: the preview stops there too.
+            return replace(chosen, overrides=MappingProxyType({**chosen.overrides, "cancel_at": end_at}))
+        return chosen
+
+    return terms_for

@@ -7,6 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import IntegerField, MoneyField, PercentField
+from core.money import to_major
+from core.percent import DISCOUNT_PERCENT
 from plans.choices import IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.choices import CancelOrigin, PhaseAnchor, PhaseProration, ScheduleEndBehavior
@@ -30,10 +32,7 @@ class PhaseForm(forms.Form):
     discount_percent = PercentField(
         label=_("Desconto (%)"),
         required=False,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
+        percent_range=DISCOUNT_PERCENT,
     )
     tax_rates = TaxRateChoiceField(
         label=_("Impostos"),
@@ -106,12 +105,14 @@ class PhaseForm(forms.Form):
         )
 
 
-def phase_initial(phase, merchant) -> dict:
+def phase_initial(phase, merchant, currency: str) -> dict:
     """A saved phase as the editor's initial values."""
     return {
         "plan": phase.plan,
         "price_name": phase.price_name,
-        "price_amount": phase.price_amount,
+        # In reais: a disabled field (an ended phase) is cleaned from its initial value, which MoneyField
+        # reads in major units like anything typed.
+        "price_amount": None if phase.price_amount is None else to_major(phase.price_amount, currency),
         "price_interval_unit": phase.price_interval_unit,
         "price_interval_count": phase.price_interval_count,
         "quantity": phase.quantity,

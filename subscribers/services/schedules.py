@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.events import EventType
 from core.outbox import emit
+from core.percent import DISCOUNT_PERCENT
 from plans.choices import IntervalUnit
 from plans.periods import add_interval, period_containing
 from subscribers.choices import (
@@ -32,9 +33,10 @@ from subscribers.choices import (
     ScheduleEndBehavior,
     ScheduleStatus,
 )
+from subscribers.locks import lock_schedule, lock_subscription, schedules_for_update
 from subscribers.models import SchedulePhase, Subscription, SubscriptionSchedule, price_terms
 from subscribers.pricing import subscription_amount
-from subscribers.services._common import S, _locked, _record
+from subscribers.services._common import S, _record
 from subscribers.services.billing import subscription_apply_billing
 
 SS = ScheduleStatus
@@ -165,10 +167,12 @@ def validate_phases(
     anchor,
     now,
     schedule=None,
+    kept=(),
 ) -> list[tuple]:
     """Checks a whole schedule (every phase and the edit rules against `schedule`'s saved phases);
     raises one ValidationError with every problem, keyed by field (`phases-<n>-<field>`). Returns the
-    phases' dates."""
+    phases' dates: `kept` (the dates the ended phases ran) then the rest computed from `start` on the
+    billing-cycle `anchor` in force there."""
     errors: dict[str, list] = {}
 
     def add(key, message, code):
@@ -189,7 +193,8 @@ def validate_phases(
         _validate_spec(subscription, merchant, spec, index, last=index == len(specs) - 1, add=add)
     if errors:
         raise ValidationError(errors)
-    dates = phase_dates(specs, start=start, anchor=anchor, tz=merchant.tzinfo)
+    kept = list(kept)
+    dates = kept + phase_dates(specs[len(kept) :], start=start, anchor=anchor, tz=merchant.tzinfo)
     for index, (phase_start, phase_end) in enumerate(dates):
         if phase_end <= phase_start:
             add(
@@ -229,11 +234,11 @@ def _validate_spec(subscription, merchant, spec: PhaseSpec, index: int, *, last:
         add(key("discount_percent"), _("Use um cupom ou um desconto, não os dois."), "coupon_and_discount")
     if spec.discount_percent is not None:
         try:
-            valid = Decimal("0") < Decimal(spec.discount_percent) <= Decimal("100")
+            valid = Decimal(spec.discount_percent) in DISCOUNT_PERCENT
         except InvalidOperation:
             valid = False
         if not valid:
-            add(key("discount_percent"), _("O percentual deve estar entre 0,01 e 100."), "invalid_discount")
+            add(key("discount_percent"), str(DISCOUNT_PERCENT.message), "invalid_discount")
     for rate in spec.tax_rates:
         if rate.merchant_id != merchant.pk:
             add(key("tax_rates"), _("Imposto não encontrado."), "invalid_tax_rate")
@@ -402,7 +407,7 @@ def schedule_create(
     with it. A running one keeps its current terms as phase 1, from its current period's start until
     `first_phase_end` (default: the current period's end), and `phases` follow."""
     now = now or timezone.now()
-    subscription = _locked(subscription)
+    subscription = lock_subscription(subscription.pk)
     if subscription.is_ended:
         raise ValidationError(
             _("Uma assinatura encerrada não pode ser programada."), code="subscription_ended"
@@ -468,8 +473,8 @@ def schedule_update(
     included), validated together under the edit rules and saved in one transaction. A change to the
     running phase's quantity, coupon or tax rates applies to the subscription from its next invoice."""
     now = now or timezone.now()
-    subscription = _locked(schedule.subscription)
-    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    subscription = lock_subscription(schedule.subscription_id)
+    schedule = lock_schedule(schedule.pk)
     schedule.subscription = subscription
     if not schedule.is_live:
         raise ValidationError(
@@ -477,12 +482,15 @@ def schedule_update(
             % {"status": schedule.get_status_display().lower()},
             code="schedule_not_live",
         )
-    first = schedule.phases.order_by("position").first()
-    start = first.start_at
-    anchor = subscription.billing_cycle_anchor
-    if schedule.current_position is not None and schedule.current_position > 0:
-        # The anchor the first phase ran on is history: count from the phases' own anchors.
-        anchor = first.start_at if first.anchor == PhaseAnchor.PHASE_START else _original_anchor(schedule)
+    saved = list(schedule.phases.order_by("position"))
+    current = schedule.current_position
+    if current is None:
+        start, anchor, kept = saved[0].start_at, subscription.billing_cycle_anchor, []
+    else:
+        # Ended phases keep the dates they ran (an edit never rewrites history); the running phase and
+        # the later ones are counted from the running phase's start, on the anchor billing uses now.
+        start, anchor = saved[current].start_at, subscription.billing_cycle_anchor
+        kept = [(phase.start_at, phase.end_at) for phase in saved[:current]]
     specs = list(phases)
     dates = validate_phases(
         subscription=subscription,
@@ -492,12 +500,8 @@ def schedule_update(
         anchor=anchor,
         now=now,
         schedule=schedule,
+        kept=kept[: len(specs)],
     )
-    current = schedule.current_position
-    # Ended phases keep the dates they ran (a later edit never rewrites history).
-    saved = {phase.position: phase for phase in schedule.phases.all()}
-    if current is not None:
-        dates = [(saved[i].start_at, saved[i].end_at) if i < current else dates[i] for i in range(len(dates))]
     _write_phases(schedule, specs, dates)
     schedule.end_behavior = end_behavior
     fields = ["end_behavior", "next_phase_at", "updated_at"]
@@ -520,12 +524,6 @@ def schedule_update(
     )
     _emit(schedule, "updated")
     return schedule
-
-
-def _original_anchor(schedule) -> dt.datetime:
-    # The subscription's anchor when the schedule began: phase 1's start counts from it; its first
-    # saved end is a billing date of that anchor whenever the phase was counted in periods.
-    return schedule.subscription.billing_cycle_anchor
 
 
 def _apply_running_changes(subscription: Subscription, spec: PhaseSpec) -> None:
@@ -614,7 +612,7 @@ def _apply_terms(subscription: Subscription, phase: SchedulePhase, *, at, reset_
 def schedule_due(subscription: Subscription, *, until) -> SubscriptionSchedule | None:
     """The subscription's live schedule when its next change falls at or before `until`."""
     return (
-        SubscriptionSchedule.objects.select_for_update()
+        schedules_for_update()
         .filter(
             subscription=subscription,
             status__in=sorted(LIVE_SCHEDULE_STATUSES),
@@ -690,8 +688,8 @@ def schedule_release(
 ) -> SubscriptionSchedule:
     """Lets the subscription go on by itself on its current terms; the remaining phases never happen."""
     now = now or timezone.now()
-    subscription = _locked(schedule.subscription)
-    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    subscription = lock_subscription(schedule.subscription_id)
+    schedule = lock_schedule(schedule.pk)
     schedule.subscription = subscription
     _move_schedule(schedule, SS.RELEASED)
     schedule.next_phase_at = None
@@ -720,7 +718,9 @@ def schedule_cancel(
     from subscribers.services.ending import subscription_cancel
 
     now = now or timezone.now()
-    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    # The subscription first (the lock order): subscription_cancel below locks it too.
+    lock_subscription(schedule.subscription_id)
+    schedule = lock_schedule(schedule.pk)
     if not schedule.is_live:
         _move_schedule(schedule, SS.CANCELED)  # raises the refusal
     subscription_cancel(

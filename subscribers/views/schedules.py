@@ -61,7 +61,7 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
                 else "past"
                 for p in phases
             ]
-            initial = [phase_initial(p, merchant) for p in phases]
+            initial = [phase_initial(p, merchant, subscription.currency) for p in phases]
             end_behavior = self.schedule.end_behavior
         else:
             states = []

@@ -7,12 +7,12 @@ import zoneinfo
 
 import pytest
 import time_machine
-from notifications.outbox.models import Event
 
 from billing.choices import DunningFinalAction, InvoiceStatus
 from billing.models import BillingSettings, Invoice
 from billing.services.billing_run import process_subscription
 from billing.services.upcoming import simulate_dunning
+from core.models import Event
 from notifications.emails.choices import CustomerEmailKind as Kind
 from notifications.emails.services.email_triggers import EVENT_EMAIL_KINDS, EVENT_HANDLERS, emails_for_events
 from subscribers.choices import PaymentMethod, SubscriptionStatus

@@ -16,7 +16,7 @@ from billing.choices import InvoiceKind, InvoiceStatus
 from billing.models import CreditEntry, Invoice
 from billing.services.batch import renew_many
 from billing.services.billing_run import billing_run_start, process_chunk, process_subscription
-from notifications.models import Event
+from core.models import Event
 from plans.choices import CouponDuration, IntervalUnit
 from subscribers.choices import (
     BackdateBilling,
@@ -559,3 +559,32 @@ def test_the_row_writer_and_the_bulk_writer_enter_phases_alike(merchant, owner, 
     by_sub = {i.subscription_id: i.total for i in Invoice.objects.filter(period_start=DUE)}
     assert by_sub == {upgrade.pk: 12600, one_off.pk: 50000, plain.pk: 10000}
     assert Subscription.objects.get(pk=ending.pk).status == S.CANCELED
+
+
+def test_a_phase_entered_mid_period_with_proration_credits_the_old_terms_and_charges_the_new(
+    merchant, owner, catalog, bill
+):
+    subscription = print_customer(merchant, owner, catalog, bill)
+    schedule_create(
+        subscription=subscription,
+        actor=owner,
+        phases=[PhaseSpec(plan=catalog["digital"], proration=PhaseProration.PRORATE)],
+        first_phase_end=at(2027, 2, 1),
+        now=at(2027, 1, 20, 9),
+    )
+    bill(at(2027, 2, 1))
+    # 16 of 31 days left: −R$ 100 × 16/31 = −51,61 and + R$ 40 × 16/31 = 20,65 (20,645… half up):
+    # a proration invoice of 0 and R$ 30,96 to the credit balance.
+    proration = Invoice.objects.get(subscription=subscription, kind=InvoiceKind.PRORATION)
+    assert [line.amount for line in proration.lines.order_by("pk")] == [-5161, 2065]
+    assert proration.total == 0
+    balance = CreditEntry.objects.filter(customer=subscription.customer).values_list("amount", flat=True)
+    assert sum(balance) == 3096
+    bill(at(2027, 2, 17))
+    february = recurring(subscription)[-1]
+    assert (february.period_start, february.total, february.credit_applied, february.amount_due) == (
+        at(2027, 2, 17),
+        4000,
+        3096,
+        904,
+    )

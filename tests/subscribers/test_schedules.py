@@ -11,7 +11,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from notifications.models import Event
+from core.models import Event
 from plans.choices import IntervalUnit
 from subscribers.choices import (
     MAX_SCHEDULE_PHASES,
@@ -400,3 +400,45 @@ def test_the_card_offers_programar_fases_only_to_roles_that_manage_subscriptions
     assert 'data-action="schedule-create"' not in (
         member_client(viewer).get(scheduled.get_absolute_url()).content.decode()
     )
+
+
+def test_the_editor_keeps_ended_phases_and_saves_a_change_to_a_later_one(
+    member_client, owner, plans, scheduled
+):
+    # Phase 1 (ended) is a one-off R$ 500 price, phase 2 (Digital × 2) runs, phase 3 (Básico) is ahead.
+    schedule = schedule_create(
+        subscription=scheduled,
+        actor=owner,
+        phases=[
+            PhaseSpec(
+                price_name="Avulso",
+                price_amount=50000,
+                price_interval_unit=IntervalUnit.MONTH,
+                price_interval_count=1,
+                iterations=1,
+            ),
+            PhaseSpec(plan=plans["digital"], quantity=2, iterations=2),
+            PhaseSpec(plan=plans["basic"]),
+        ],
+        now=NOW,
+    )
+    schedule_advance(subscription=scheduled, schedule=schedule)
+    schedule_advance(subscription=scheduled, schedule=schedule)
+    url = reverse("subscribers:subscription_schedule", args=[scheduled.pk])
+    data = phase_post(
+        [
+            {},  # ended: every field disabled, the saved values are used
+            {"quantity": "3", "iterations": "2"},  # running: only its limited terms are read
+            {"plan": plans["impressa"].pk, "iterations": "1"},
+        ]
+    )
+    data["phases-INITIAL_FORMS"] = "3"
+    with time_machine.travel(dt.datetime(2027, 3, 10, tzinfo=SP), tick=False):
+        client = member_client(owner)  # signed in "then": a session from today would have expired
+        page = client.get(url)
+        assert [form.state for form in page.context["formset"].forms] == ["past", "current", "future"]
+        response = client.post(url, data)
+    assert response.status_code == 302, response.context["formset"].errors
+    assert [str(m) for m in response.wsgi_request._messages] == ["Programação salva."]
+    phases = list(schedule.phases.order_by("position"))
+    assert (phases[0].price_amount, phases[1].quantity, phases[2].plan) == (50000, 3, plans["impressa"])

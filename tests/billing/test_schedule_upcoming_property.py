@@ -1,0 +1,188 @@
+"""Issue 13 #14 with schedules: Próximas faturas of a subscription with a random schedule equals, line by
+line, what the billing run writes when the clock moves through those periods (row writer or bulk writer).
+
+Random schedules attached to a running subscription: 1–3 phases after the current one, each a plan or a
+one-off price (monthly or every 2 months), a quantity, a coupon or a manual discount, tax rates, 1–3
+periods, the anchor kept or reset, and the end behaviour release or cancel. The helpers are the
+schedule-less property test's (tests/billing/test_upcoming_property.py)."""
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing.choices import InvoiceKind, InvoiceStatus
+from billing.models import BillingSettings, Invoice
+from billing.services.upcoming import upcoming_invoices
+from plans.choices import CouponDuration, CouponKind, IntervalUnit
+from plans.periods import add_months
+from subscribers.choices import PhaseAnchor, ScheduleEndBehavior, SubscriptionStatus
+from subscribers.models import Subscription
+from subscribers.services.schedules import PhaseSpec, schedule_create
+from tests.billing.test_upcoming_property import (
+    ANCHORS,
+    NOW,
+    SP,
+    TAXES,
+    Rollback,
+    bill_at,
+    previewed,
+    written,
+)
+from tests.factories import CouponFactory, InvoiceFactory, PlanFactory, SubscriptionFactory, TaxRateFactory
+
+pytestmark = pytest.mark.postgres
+S = SubscriptionStatus
+EXAMPLES = 40 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 5
+
+phases = st.fixed_dictionaries(
+    {
+        "price": st.integers(100, 50000),
+        "one_off_months": st.one_of(st.none(), st.sampled_from([1, 2])),
+        "quantity": st.integers(1, 3),
+        "discount": st.sampled_from(["none", "coupon", "manual"]),
+        "taxes": st.lists(st.sampled_from(range(len(TAXES))), unique=True, max_size=2),
+        "iterations": st.integers(1, 3),
+        "anchor": st.sampled_from(list(PhaseAnchor)),
+    }
+)
+worlds = st.fixed_dictionaries(
+    {
+        "anchor": st.sampled_from(ANCHORS),
+        "price": st.integers(100, 50000),
+        "phases": st.lists(phases, min_size=1, max_size=3),
+        "end": st.sampled_from(list(ScheduleEndBehavior)),
+        "writer": st.sampled_from(["row", "bulk"]),
+    }
+)
+
+
+def build(merchant, owner, world) -> Subscription:
+    anchor = world["anchor"]
+    next_at = add_months(anchor, 1)
+    subscription = SubscriptionFactory(
+        merchant=merchant,
+        plan=PlanFactory(merchant=merchant, name="Atual", price=world["price"]),
+        status=S.ACTIVE,
+        billing_cycle_anchor=anchor,
+        started_at=anchor,
+        current_period_start=anchor,
+        current_period_end=next_at,
+        next_invoice_at=next_at,
+    )
+    InvoiceFactory(
+        merchant=merchant,
+        subscription=subscription,
+        customer=subscription.customer,
+        number=900001,
+        status=InvoiceStatus.PAID,
+        period_start=anchor,
+        period_end=next_at,
+    )
+    rates = [
+        TaxRateFactory(merchant=merchant, name=name, percentage=percentage, inclusive=inclusive)
+        for name, percentage, inclusive in TAXES
+    ]
+    coupon = CouponFactory(
+        merchant=merchant,
+        code="METADE",
+        kind=CouponKind.PERCENT,
+        percent_off=Decimal("50"),
+        duration=CouponDuration.FOREVER,
+    )
+    specs = []
+    for n, phase in enumerate(world["phases"]):
+        price = {}
+        if phase["one_off_months"]:
+            price = {
+                "price_name": f"Avulso {n}",
+                "price_amount": phase["price"],
+                "price_interval_unit": IntervalUnit.MONTH,
+                "price_interval_count": phase["one_off_months"],
+            }
+        else:
+            price = {"plan": PlanFactory(merchant=merchant, name=f"Plano {n}", price=phase["price"])}
+        specs.append(
+            PhaseSpec(
+                **price,
+                quantity=phase["quantity"],
+                coupon=coupon if phase["discount"] == "coupon" else None,
+                discount_percent=Decimal("10") if phase["discount"] == "manual" else None,
+                tax_rates=[rates[i] for i in phase["taxes"]],
+                iterations=phase["iterations"],
+                anchor=phase["anchor"],
+            )
+        )
+    subscription = Subscription.objects.select_related("merchant", "plan", "customer", "coupon").get(
+        pk=subscription.pk
+    )
+    schedule_create(subscription=subscription, actor=owner, phases=specs, end_behavior=world["end"], now=NOW)
+    return Subscription.objects.select_related("merchant", "plan", "customer", "coupon", "pending_plan").get(
+        pk=subscription.pk
+    )
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(world=worlds)
+def test_the_preview_of_a_scheduled_subscription_is_what_the_billing_run_writes(merchant, owner, world):
+    try:
+        with transaction.atomic():
+            BillingSettings.objects.get_or_create(merchant=merchant)
+            subscription = build(merchant, owner, world)
+            next_at = subscription.next_invoice_at
+
+            preview = upcoming_invoices(subscription, 12, now=NOW)
+
+            moments = {invoice.at for invoice in preview.invoices}
+            if len(preview.invoices) < 12:
+                moments |= {add_months(next_at.astimezone(SP), n) for n in range(13)}
+            for moment in sorted(moments):
+                bill_at(moment, subscription.pk, world["writer"])
+
+            invoices = Invoice.objects.filter(
+                subscription=subscription, kind=InvoiceKind.RECURRING, period_start__gte=next_at
+            ).order_by("period_start")
+            assert [written(i) for i in invoices] == [previewed(i) for i in preview.invoices]
+            if world["end"] == ScheduleEndBehavior.CANCEL:
+                assert preview.end_reason == "cancel"
+                subscription.refresh_from_db()
+                assert subscription.status == S.CANCELED
+            raise Rollback
+    except Rollback:
+        pass
+
+
+def test_a_schedule_changes_the_previewed_terms_at_its_phase_boundary(merchant, owner):
+    # Impressa R$ 100 until 25/01, then Digital × 2 (R$ 40) for two months, then cancelled.
+    world = {
+        "anchor": ANCHORS[1],
+        "price": 10000,
+        "phases": [
+            {
+                "price": 4000,
+                "one_off_months": None,
+                "quantity": 2,
+                "discount": "none",
+                "taxes": [],
+                "iterations": 2,
+                "anchor": PhaseAnchor.AUTOMATIC,
+            }
+        ],
+        "end": ScheduleEndBehavior.CANCEL,
+    }
+    BillingSettings.objects.get_or_create(merchant=merchant)
+    subscription = build(merchant, owner, world)
+    preview = upcoming_invoices(subscription, 12, now=NOW)
+    assert [(i.at.astimezone(SP).date(), i.total) for i in preview.invoices] == [
+        (dt.date(2027, 1, 25), 8000),
+        (dt.date(2027, 2, 25), 8000),
+    ]
+    assert (preview.end_reason, preview.ends_at.astimezone(SP).date()) == ("cancel", dt.date(2027, 3, 25))
