@@ -29,7 +29,6 @@ def test_create_an_integration_and_a_rule_send_a_test_and_see_the_run_log(
 ):
     login(owner)
 
-    page.get_by_role("button", name="Notificações").click()
     page.get_by_role("link", name="Integrações").click()
     page.get_by_role("link", name="Nova integração").first.click()
     page.get_by_label("Nome").fill("Minha lista")
@@ -44,7 +43,6 @@ def test_create_an_integration_and_a_rule_send_a_test_and_see_the_run_log(
     assert TOKEN not in page.content()
     integration = ProviderIntegration.objects.get(merchant=merchant)
 
-    page.get_by_role("button", name="Notificações").click()
     page.get_by_role("link", name="Automações").click()
     page.get_by_role("link", name="Nova automação").first.click()
     page.get_by_label("Nome").fill("Reconquista")

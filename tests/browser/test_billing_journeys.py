@@ -27,7 +27,6 @@ def test_a_boleto_invoice_is_paid_with_simular_pagamento_and_downloads_as_pdf(pa
     invoice = Invoice.objects.get(subscription=subscription)
     login(owner)
 
-    page.get_by_role("button", name="Cobranças").click()
     page.get_by_role("link", name="Faturas").click()
     page.locator("#list-results").get_by_role("link", name=re.compile(str(invoice.number))).first.click()
     heading = page.get_by_role("heading", level=1)

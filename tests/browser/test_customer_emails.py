@@ -9,7 +9,6 @@ from notifications.models import CustomerEmailTemplate
 def test_edit_an_email_with_the_live_preview_and_restore_the_default(page, login, owner, merchant):
     login(owner)
 
-    page.get_by_role("button", name="Notificações").click()
     page.get_by_role("link", name="E-mails", exact=True).click()
     page.get_by_role("link", name="Lembrete de renovação").click()
     expect(page.locator("#preview-subject")).to_contain_text("Sua assinatura do Clube Mensal renova em")

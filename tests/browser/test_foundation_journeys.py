@@ -13,7 +13,6 @@ def test_owner_creates_a_plan_sees_it_in_the_list_and_filters_it(page, login, ow
     PlanFactory(merchant=merchant, name="Impressa", price=8990)
     login(owner)
 
-    page.get_by_role("button", name="Planos").click()
     page.get_by_role("link", name="Planos", exact=True).click()
     expect(page.get_by_role("heading", name="Planos")).to_be_visible()
     page.get_by_role("link", name=re.compile("Novo plano")).first.click()

@@ -85,7 +85,6 @@ def test_filter_export_and_the_boleto_refund_refusal(page, login, owner, merchan
     listed(merchant, "Eva Atrasada", contracted=days_ago(20), plan=plan, status=S.PAST_DUE)
     login(owner)
 
-    page.get_by_role("button", name="Assinantes").click()
     page.get_by_role("link", name="Assinantes", exact=True).click()
     results = page.locator("#list-results")
     expect(results).to_contain_text("Duda Ativa")

@@ -27,7 +27,6 @@ def test_owner_contracts_from_the_subscriptions_list_and_from_the_customers_page
     login(owner)
 
     # Path 1: Planos > Assinaturas > Nova assinatura
-    page.get_by_role("button", name="Planos").click()
     page.get_by_role("link", name="Assinaturas", exact=True).click()
     page.get_by_role("link", name=re.compile("Nova assinatura")).first.click()
     page.select_option("select[name=customer]", str(customer.pk))
@@ -111,7 +110,6 @@ def _open_new_subscription(page, login, owner, merchant):
     PlanFactory(merchant=merchant, name="Impressa", price=8990)
     customer = CustomerFactory(merchant=merchant, name="Ana Souza", email="ana@example.com")
     login(owner)
-    page.get_by_role("button", name="Planos").click()
     page.get_by_role("link", name="Assinaturas", exact=True).click()
     page.get_by_role("link", name=re.compile("Nova assinatura")).first.click()
     page.select_option("select[name=customer]", str(customer.pk))

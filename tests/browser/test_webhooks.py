@@ -27,7 +27,6 @@ def receiver(settings, monkeypatch):
 def test_create_an_endpoint_send_a_test_and_resend_it(page, login, owner, merchant, receiver):
     login(owner)
 
-    page.get_by_role("button", name="Notificações").click()
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_role("link", name="Novo endpoint").first.click()
     page.get_by_label("URL").fill(receiver.url)
