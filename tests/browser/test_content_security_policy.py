@@ -12,10 +12,12 @@ from playwright.sync_api import expect
 
 from billing.choices import PaymentStatus
 from subscribers.choices import PaymentMethod
+from subscribers.services.schedules import PhaseSpec, schedule_create
 from tests.factories import (
     FACTORY_FOR_MODEL,
     InvoiceFactory,
     PaymentFactory,
+    PlanFactory,
     SandboxChargeFactory,
     SubscriptionFactory,
 )
@@ -96,3 +98,25 @@ def test_no_page_violates_the_content_security_policy(page, login, owner, mercha
     reports.extend(page.evaluate("window.__cspViolations || []"))
 
     assert not reports, "\n".join(sorted(set(reports)))
+
+
+def test_the_schedule_timeline_violates_no_policy_and_keeps_its_phase_width(page, login, owner, merchant):
+    # The URL walk above opens a subscription without a schedule; the Programação card only renders with one.
+    subscription = SubscriptionFactory(merchant=merchant)
+    impressa = PlanFactory(merchant=merchant, name="Impressa", price=8990)
+    schedule_create(
+        subscription=subscription,
+        actor=owner,
+        phases=[PhaseSpec(plan=impressa, iterations=1), PhaseSpec(plan=impressa, quantity=2)],
+    )
+    page.add_init_script(COLLECT_VIOLATIONS)
+    login(owner)
+
+    page.goto(subscription.get_absolute_url())
+    phases = page.locator("#schedule-timeline li.schedule-phase")
+    expect(phases).to_have_count(3)
+    page.wait_for_load_state("networkidle")
+
+    assert page.evaluate("window.__cspViolations || []") == []
+    # The width the card asks for comes from the stylesheet (an inline style= would be blocked).
+    assert phases.first.evaluate("el => getComputedStyle(el).minWidth") == "192px"
