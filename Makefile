@@ -63,6 +63,7 @@ test: install test-deps
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 # Billing run: seeds BENCH_SUBSCRIPTIONS due renewals in a throwaway PostgreSQL and times the run with
 # each worker count in BENCH_WORKERS (real processes); table and checks on stdout, see bench/README.md.

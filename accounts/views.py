@@ -1,3 +1,4 @@
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -9,7 +10,8 @@ from accounts.forms import MerchantSettingsForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import Merchant
 from accounts.permissions import Action
-from core.views import MerchantUpdateView
+from core import table_config
+from core.views import MerchantUpdateView, safe_next_url
 
 
 class SwitchMerchantView(View):
@@ -69,3 +71,21 @@ class MerchantSettingsView(MerchantUpdateView):
             "role", "user__username"
         )
         return context
+
+
+class TableConfigView(LoginRequiredMixin, View):
+    """ "Configurar tabela": saves which columns of one list the signed-in user sees (or resets them to the
+    table's default) and goes back to the list, filters and sort kept. Per user, so no merchant object is
+    involved; an unknown table is a 404."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        config = table_config.CONFIGURABLE_TABLES.get(request.POST.get("table", ""))
+        if config is None:
+            raise Http404
+        columns = None if "reset" in request.POST else request.POST.getlist("columns")
+        table_config.table_config_save(
+            user=request.user, config=config, columns=columns, session=request.session
+        )
+        return HttpResponseRedirect(safe_next_url(request) or reverse("dashboard:index"))

@@ -144,11 +144,20 @@ def scenarios(merchant) -> list[tuple[str, dict]]:
         ("search e-mail", {"q": someone[1]}),
         ("search @handle", {"q": "@" + someone[2]}),
         ("search CPF digits (none)", {"q": "123.456"}),
-        ("sort=name", {"sort": "name"}),
+        *sort_scenarios(),
         ("middle page", {"page": "middle"}),
         ("last page", {"page": "last"}),
         ("last page, status=active", {"status": "active", "page": "last"}),
     ]
+
+
+def sort_scenarios() -> list[tuple[str, dict]]:
+    """Every sortable column of the list, both ways (the first page, no filter)."""
+    from subscribers.tables import SubscriberTable
+
+    names = [name for name, column in SubscriberTable.base_columns.items() if column.orderable is not False]
+    names = [name for name in names if name not in ("select", "actions")]
+    return [(f"sort={prefix}{name}", {"sort": prefix + name}) for name in names for prefix in ("", "-")]
 
 
 def _count_query(queries, execute, sql, *args):
@@ -170,9 +179,15 @@ def time_list(merchant, *, repeat: int) -> list[dict]:
     from django.test import Client
     from django.urls import reverse
 
+    from core.table_config import CONFIGURABLE_TABLES, table_config_save
+
     url = reverse("subscribers:subscriber_list")
     client = Client()
-    client.force_login(_owner(merchant))
+    owner = _owner(merchant)
+    # Every column shown ("Configurar tabela"), so each sort below is one the page really applies.
+    config = CONFIGURABLE_TABLES["assinantes"]
+    table_config_save(user=owner, config=config, columns=[name for name, _header in config.choices()])
+    client.force_login(owner)
     client.get(reverse("subscribers:subscriber_export_list"))  # the session's first save, not a list query
     cache.clear()
     rows = []
@@ -348,8 +363,8 @@ def main(argv=None) -> int:
             f"{result['first_rows'] * 1000:.0f} ms, peak RSS {result['rss_mb']:.0f} MB "
             f"(before the request {result['baseline_mb']:.0f} MB), recorded {result['recorded']}"
         )
-        print("bars: ≥ 100,000 rows/s, peak RSS < 200 MB, first byte < 1 s")
-        failed |= rate < 100_000 or result["rss_mb"] >= 200 or result["first_rows"] >= 1
+        print("bars: ≥ 200,000 rows/s, peak RSS < 200 MB, first data row < 1 s")
+        failed |= rate < 200_000 or result["rss_mb"] >= 200 or result["first_rows"] >= 1
         failed |= result["recorded"] != ("finished", total) or result["rows"] != total
     return 1 if failed else 0
 

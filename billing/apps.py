@@ -14,6 +14,7 @@ class BillingConfig(AppConfig):
 
 def provide_extension_points() -> None:
     """Billing implements what the apps below it call without importing billing (core/registry.py)."""
+    from billing.selectors import with_refund_row_facts
     from billing.services.backdating import contract_date_bounds, draft_due_invoices
     from billing.services.billing_run import billing_run_reap, billing_run_release
     from billing.services.invoice_actions import subscription_ended_charges
@@ -34,6 +35,7 @@ def provide_extension_points() -> None:
     subscribers.contract_date_bounds.provide(contract_date_bounds, by=by)
     subscribers.first_invoices.provide(draft_due_invoices, by=by)
     subscribers.refund_refusal.provide(refund_row_refusal, by=by)
+    subscribers.refund_row_facts.provide(with_refund_row_facts, by=by)
     subscribers.subscription_ended.provide(subscription_ended_charges, by=by)
     # The billing cluster's workers reap chunks of dead workers after each heartbeat; `manage.py worker`
     # hands back the chunks of workers it had to kill.

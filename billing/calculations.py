@@ -40,6 +40,7 @@ from fractions import Fraction
 from django.utils import timezone
 
 from core.money import round_minor
+from core.percent import PERCENT_MAX
 from plans.choices import CouponDuration, CouponKind
 from plans.periods import add_interval, add_months
 
@@ -373,7 +374,7 @@ def _discount_total(discount: DiscountInput | None, positive_subtotal: int) -> i
         return 0
     if discount.kind == PERCENT:
         _require_decimal(discount.percent, "percent")
-        if not Decimal(0) <= discount.percent <= _HUNDRED:
+        if not Decimal(0) <= discount.percent <= PERCENT_MAX:
             raise ValueError(f"A percent discount must be between 0 and 100: {discount.percent}")
         return min(round_minor(Decimal(positive_subtotal) * discount.percent / _HUNDRED), positive_subtotal)
     if discount.kind == FIXED:

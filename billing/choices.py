@@ -8,6 +8,12 @@ Every status change of an Invoice, Payment or Refund goes through `billing.servi
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.badges import register_badges
+
+# A payment's statuses are defined by subscribers, below billing, because every subscription carries its
+# newest payment's status (`last_payment_status`) and subscribers' screens and export label it.
+from subscribers.choices import PaymentStatus as PaymentStatus
+
 
 class InvoiceStatus(models.TextChoices):
     DRAFT = "draft", _("Rascunho")
@@ -17,22 +23,23 @@ class InvoiceStatus(models.TextChoices):
     UNCOLLECTIBLE = "uncollectible", _("Incobrável")
 
 
+# Bootstrap badge per status (core.badges): green settled, yellow waiting, red failed, grey closed.
+register_badges(
+    InvoiceStatus,
+    {
+        InvoiceStatus.DRAFT: "text-bg-light border",
+        InvoiceStatus.OPEN: "text-bg-warning",
+        InvoiceStatus.PAID: "text-bg-success",
+        InvoiceStatus.VOID: "text-bg-secondary",
+        InvoiceStatus.UNCOLLECTIBLE: "text-bg-danger",
+    },
+)
+
+
 class InvoiceKind(models.TextChoices):
     RECURRING = "recurring", _("Recorrente")
     PRORATION = "proration", _("Rateio")
     MANUAL = "manual", _("Avulsa")
-
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "pending", _("Pendente")
-    SUCCEEDED = "succeeded", _("Paga")
-    FAILED = "failed", _("Falhou")
-    CANCELED = "canceled", _("Cancelada")
-    REFUNDED = "refunded", _("Reembolsada")
-    # Some of the money went back (refunds); the rest is still the merchant's and may still be refunded.
-    PARTIALLY_REFUNDED = "partially_refunded", _("Parcialmente reembolsada")
-    # The card holder's bank took it back (billing.services.chargebacks): nothing left to refund.
-    CHARGED_BACK = "charged_back", _("Contestada (chargeback)")
 
 
 class RefundStatus(models.TextChoices):
@@ -51,6 +58,16 @@ class BillingRunStatus(models.TextChoices):
     RUNNING = "running", _("Em andamento")
     FINISHED = "finished", _("Concluída")
     FAILED = "failed", _("Falhou")
+
+
+register_badges(
+    BillingRunStatus,
+    {
+        BillingRunStatus.RUNNING: "text-bg-primary",
+        BillingRunStatus.FINISHED: "text-bg-success",
+        BillingRunStatus.FAILED: "text-bg-danger",
+    },
+)
 
 
 class BillingRunTrigger(models.TextChoices):

@@ -8,7 +8,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingSettings
-from billing.services.chargebacks import chargeable_amount
 from billing.services.refunds import refundable_amount
 from core.forms import IntegerField, MoneyField
 from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, format_money
@@ -156,7 +155,7 @@ class ChargebackForm(forms.Form):
         self.instance = instance
         super().__init__(*args, **kwargs)
         if instance is not None:
-            available = format_money(chargeable_amount(instance), instance.currency)
+            available = format_money(instance.chargeable_amount, instance.currency)
             self.fields["amount"].currency = instance.currency
             self.fields["amount"].help_text = _("Deixe em branco para o total: %(amount)s.") % {
                 "amount": available

@@ -3,11 +3,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from billing.choices import (
     INVOICE_ACTIONS,
+    PAYMENT_TRANSITIONS,
     BillingRunStatus,
     BillingRunTrigger,
     CreditReason,
@@ -86,8 +88,14 @@ class BillingSettings(models.Model):
 class InvoiceSequence(models.Model):
     """Per-merchant invoice numbering: numbers are reserved in blocks under a row lock."""
 
-    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="+")
-    last_number = models.PositiveBigIntegerField(default=0)
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("lojista")
+    )
+    last_number = models.PositiveBigIntegerField(_("último número"), default=0)
+
+    class Meta:
+        verbose_name = _("numeração de faturas")
+        verbose_name_plural = _("numerações de faturas")
 
     def __str__(self):
         return f"{self.merchant}: {self.last_number}"
@@ -285,11 +293,29 @@ class Payment(models.Model):
         )
 
     @property
-    def can_charge_back(self) -> bool:
-        """Whether "Registrar chargeback" applies (billing.services.chargebacks has the rule and why not)."""
-        from billing.services.chargebacks import chargeback_refusal
+    def chargeable_amount(self) -> int:
+        """What the bank can still take back: paid, minus refunded, minus charged back already."""
+        return max(self.amount - self.amount_refunded - self.amount_charged_back, 0)
 
-        return chargeback_refusal(self) is None
+    def chargeback_refusal(self) -> str | None:
+        """Why a chargeback cannot be recorded on this payment, or None when it can (asked by the screen
+        before offering "Registrar chargeback" and by billing.services.chargebacks before recording one)."""
+        if self.method != PaymentMethod.CARD:
+            return gettext("Só pagamentos com cartão de crédito podem sofrer chargeback.")
+        if self.amount_charged_back or self.status == PaymentStatus.CHARGED_BACK:
+            return gettext("Este pagamento já tem um chargeback registrado.")
+        if self.status == PaymentStatus.REFUNDED:
+            return gettext("Este pagamento já foi reembolsado por inteiro: não há valor a contestar.")
+        if PaymentStatus.CHARGED_BACK not in PAYMENT_TRANSITIONS[self.status]:
+            return gettext("Só é possível registrar chargeback de um pagamento concluído.")
+        if self.chargeable_amount <= 0:
+            return gettext("Este pagamento já foi reembolsado por inteiro: não há valor a contestar.")
+        return None
+
+    @property
+    def can_charge_back(self) -> bool:
+        """Whether "Registrar chargeback" applies."""
+        return self.chargeback_refusal() is None
 
 
 class Refund(models.Model):

@@ -3,17 +3,56 @@
 import datetime as dt
 import re
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from billing.choices import (
     MONEY_RECEIVED_STATUSES,
+    REFUNDABLE_PAYMENT_STATUSES,
     SETTLEMENT_CREDIT_REASONS,
     CreditReason,
     InvoiceKind,
     InvoiceStatus,
+    PaymentStatus,
 )
+from billing.gateways import payment_codes
 from billing.models import BillingRun, Chargeback, CreditEntry, Invoice, Payment, Refund
+from subscribers.choices import SubscriptionStatus
+from subscribers.models import Subscription
+
+
+def with_refund_row_facts(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """Provides subscribers.refund_row_facts: annotates Assinantes' rows with `has_paid_payment`, whether a
+    successful payment is left to refund (the refund rule's last part, read by `refund_row_refusal`), in
+    the list's own query. Only canceled subscriptions may be refunded, so the payments are looked at for
+    those rows only."""
+    paid = Payment.objects.filter(
+        invoice__subscription=OuterRef("pk"),
+        status__in=REFUNDABLE_PAYMENT_STATUSES,
+        # What a chargeback took back is not ours to refund either (billing.services.refunds).
+        amount_refunded__lt=F("amount") - F("amount_charged_back"),
+    )
+    return queryset.annotate(
+        has_paid_payment=Case(
+            When(status=SubscriptionStatus.CANCELED, then=Exists(paid)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
 
 # How many invoices the subscription page's "Transações" lists before pointing to Cobranças > Faturas.
 SUBSCRIPTION_TRANSACTIONS_LIMIT = 24
@@ -147,7 +186,26 @@ def subscription_transactions(subscription, *, limit: int = SUBSCRIPTION_TRANSAC
         "invoices": invoices[:limit],
         "has_more": len(invoices) > limit,
         "outstanding": subscription_outstanding(subscription),
+        "open_charges": open_charges(invoices[:limit]),
     }
+
+
+def open_charges(invoices) -> list[dict]:
+    """For each open invoice among `invoices` (payments prefetched, no query): when dunning tries it again,
+    and the boleto line or pix code of a payment still awaiting the customer."""
+    charges = []
+    for invoice in invoices:
+        if invoice.status != InvoiceStatus.OPEN:
+            continue
+        awaiting = [
+            {"payment": payment, **payment_codes(payment)}
+            for payment in invoice.payments.all()
+            if payment.status == PaymentStatus.PENDING
+        ]
+        awaiting = [item for item in awaiting if item["boleto_line"] or item["pix_code"]]
+        if invoice.next_attempt_at or awaiting:
+            charges.append({"invoice": invoice, "awaiting": awaiting})
+    return charges
 
 
 def subscription_outstanding(subscription) -> dict:

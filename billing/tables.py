@@ -8,45 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from billing.choices import BillingRunStatus, InvoiceStatus, PaymentStatus
 from billing.models import BillingRun, Invoice, Payment
 from core.money import format_money
-
-# Bootstrap badge per status: green settled, yellow waiting, red failed, grey closed without money.
-INVOICE_STATUS_BADGE_CLASSES = {
-    InvoiceStatus.DRAFT: "text-bg-light border",
-    InvoiceStatus.OPEN: "text-bg-warning",
-    InvoiceStatus.PAID: "text-bg-success",
-    InvoiceStatus.VOID: "text-bg-secondary",
-    InvoiceStatus.UNCOLLECTIBLE: "text-bg-danger",
-}
-PAYMENT_STATUS_BADGE_CLASSES = {
-    PaymentStatus.PENDING: "text-bg-warning",
-    PaymentStatus.SUCCEEDED: "text-bg-success",
-    PaymentStatus.FAILED: "text-bg-danger",
-    PaymentStatus.CANCELED: "text-bg-secondary",
-    PaymentStatus.REFUNDED: "text-bg-light border",
-    PaymentStatus.PARTIALLY_REFUNDED: "text-bg-light border",
-    PaymentStatus.CHARGED_BACK: "text-bg-danger",
-}
-RUN_STATUS_BADGE_CLASSES = {
-    BillingRunStatus.RUNNING: "text-bg-primary",
-    BillingRunStatus.FINISHED: "text-bg-success",
-    BillingRunStatus.FAILED: "text-bg-danger",
-}
-BADGE_CLASSES_FOR_MODEL = {
-    Invoice: INVOICE_STATUS_BADGE_CLASSES,
-    Payment: PAYMENT_STATUS_BADGE_CLASSES,
-    BillingRun: RUN_STATUS_BADGE_CLASSES,
-}
+from core.table_config import configurable
+from core.tables import ChoiceFieldColumn
 
 _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
 _MONEY = {"th": {"class": "text-end"}, "td": {"class": "money text-end"}}
-
-
-def status_badge(obj) -> str:
-    """<span class="badge …">Paga</span> for an invoice, payment or billing run."""
-    classes = BADGE_CLASSES_FOR_MODEL.get(type(obj), {})
-    return format_html(
-        '<span class="badge {}">{}</span>', classes.get(obj.status, "text-bg-light"), obj.get_status_display()
-    )
 
 
 def short_date(value) -> str:
@@ -80,7 +46,9 @@ class InvoiceTable(tables.Table):
         verbose_name=_("Período"), accessor="period_start", order_by=("period_start", "pk")
     )
     total = tables.Column(verbose_name=_("Total"), order_by=("total", "pk"), attrs=_MONEY)
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=InvoiceStatus, verbose_name=_("Status"), order_by=("status", "-created_at", "-pk")
+    )
     attempt_count = tables.Column(
         verbose_name=_("Tentativas"), attrs=_RIGHT, order_by=("attempt_count", "pk")
     )
@@ -115,9 +83,6 @@ class InvoiceTable(tables.Table):
     def render_total(self, value, record):
         return format_money(value, record.currency)
 
-    def render_status(self, record):
-        return status_badge(record)
-
 
 class PaymentTable(tables.Table):
     """Cobranças > Pagamentos. Columns read the row and its select_related invoice and customer."""
@@ -138,7 +103,9 @@ class PaymentTable(tables.Table):
     amount = tables.Column(verbose_name=_("Valor"), order_by=("amount", "pk"), attrs=_MONEY)
     method = tables.Column(verbose_name=_("Forma de pagamento"), order_by=("method", "pk"))
     gateway = tables.Column(verbose_name=_("Gateway"), order_by=("gateway", "pk"))
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=PaymentStatus, verbose_name=_("Status"), order_by=("status", "-created_at", "-pk")
+    )
     failure = tables.Column(
         verbose_name=_("Falha"), accessor="failure_message", empty_values=(), orderable=False
     )
@@ -154,9 +121,6 @@ class PaymentTable(tables.Table):
     def render_amount(self, value, record):
         return format_money(value, record.currency)
 
-    def render_status(self, record):
-        return status_badge(record)
-
     def render_failure(self, record):
         text = record.failure_message or record.failure_code
         return text or "—"
@@ -165,6 +129,10 @@ class PaymentTable(tables.Table):
         return record.failure_message or record.failure_code
 
 
+@configurable(
+    "execucoes",
+    default=["started_at", "trigger", "started_by", "status", "processed", "failed", "progress"],
+)
 class BillingRunTable(tables.Table):
     """Cobranças > Execuções. The progress column is the same partial the run's page polls."""
 
@@ -174,7 +142,9 @@ class BillingRunTable(tables.Table):
     finished_at = tables.DateTimeColumn(verbose_name=_("Fim"), short=True, order_by=("finished_at", "pk"))
     trigger = tables.Column(verbose_name=_("Origem"), order_by=("trigger", "pk"))
     started_by = tables.Column(verbose_name=_("Iniciada por"), orderable=False)
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-started_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=BillingRunStatus, verbose_name=_("Status"), order_by=("status", "-started_at", "-pk")
+    )
     due = tables.Column(verbose_name=_("A processar"), attrs=_RIGHT, order_by=("due", "pk"))
     processed = tables.Column(verbose_name=_("Processadas"), attrs=_RIGHT, order_by=("processed", "pk"))
     succeeded = tables.Column(verbose_name=_("Bem-sucedidas"), attrs=_RIGHT, order_by=("succeeded", "pk"))
@@ -208,9 +178,6 @@ class BillingRunTable(tables.Table):
 
     def value_started_by(self, value):
         return value.get_full_name() or value.get_username()
-
-    def render_status(self, record):
-        return status_badge(record)
 
     def render_progress(self, record):
         return render_to_string("billing/partials/run_progress.html", {"run": record, "compact": True})

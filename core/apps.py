@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "core"
-    verbose_name = "Core"
+    verbose_name = _("Sistema")
 
     def ready(self):
         from django_q.signals import post_execute_in_worker, post_spawn, pre_execute

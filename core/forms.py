@@ -95,10 +95,20 @@ class MoneyField(forms.DecimalField):
 
 
 class PercentField(forms.DecimalField):
-    """A percentage typed the Brazilian way ("5,5"), the machine way ("5.5") or with a sign ("5,5%")."""
+    """A percentage typed the Brazilian way ("5,5"), the machine way ("5.5") or with a sign ("5,5%").
 
-    def __init__(self, **kwargs):
+    `percent_range` (core.percent) gives the bounds, digits and the out-of-range message; the form's own
+    `error_messages` add the rest (required, invalid, decimal places)."""
+
+    def __init__(self, *, percent_range=None, **kwargs):
         kwargs.setdefault("localize", True)
+        if percent_range is not None:
+            range_kwargs = percent_range.form_field_kwargs()
+            kwargs["error_messages"] = {
+                **range_kwargs.pop("error_messages"),
+                **kwargs.get("error_messages", {}),
+            }
+            kwargs = {**range_kwargs, **kwargs}
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("inputmode", "decimal")
 

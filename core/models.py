@@ -126,3 +126,28 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.type} ({self.uid})"
+
+
+class TableConfig(models.Model):
+    """Which columns one user sees in one list ("Configurar tabela", as NetBox does it): saved per user, so
+    the choice follows them across merchants and devices. `columns` lists the shown column names in table
+    order; the always-shown ones (selection, actions) are not stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="table_configs",
+        verbose_name=_("usuário"),
+    )
+    # The registry name of the table (core.table_config.CONFIGURABLE_TABLES), e.g. "assinantes".
+    table = models.CharField(_("tabela"), max_length=60)
+    columns = models.JSONField(_("colunas"), default=list)
+    updated_at = models.DateTimeField(_("atualizada em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("configuração de tabela")
+        verbose_name_plural = _("configurações de tabela")
+        constraints = [models.UniqueConstraint(fields=["user", "table"], name="tableconfig_user_table_uniq")]
+
+    def __str__(self):
+        return f"{self.user} · {self.table}"

@@ -9,9 +9,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 DEFAULT_CURRENCY = "BRL"
-CURRENCY_CHOICES = [("BRL", "BRL — Real"), ("USD", "USD — US Dollar"), ("EUR", "EUR — Euro")]
+CURRENCY_CHOICES = [
+    ("BRL", gettext_lazy("BRL — Real")),
+    ("USD", gettext_lazy("USD — Dólar americano")),
+    ("EUR", gettext_lazy("EUR — Euro")),
+]
 ROUNDING = ROUND_HALF_UP
 
 

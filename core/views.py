@@ -33,6 +33,7 @@ from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from core import table_config
 from core.idempotency import (
     FORM_TOKEN_FIELD,
     AlreadyDone,
@@ -175,6 +176,36 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
         kwargs["merchant"] = self.request.merchant
         return kwargs
 
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        config = table_config.config_for(self.get_table_class())
+        if config is not None:
+            # "Configurar tabela": the columns this user chose to hide (or the table's default) are left out.
+            self.visible_columns = table_config.visible_columns(
+                user=self.request.user, config=config, session=self.request.session
+            )
+            hidden = [name for name, _header in config.choices() if name not in self.visible_columns]
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), *hidden)
+        return kwargs
+
+    def table_config_context(self) -> dict | None:
+        """What the "Configurar tabela" dialog shows: every hideable column, checked when shown."""
+        config = table_config.config_for(self.get_table_class())
+        if config is None:
+            return None
+        visible = getattr(self, "visible_columns", None)
+        if visible is None:
+            visible = table_config.visible_columns(
+                user=self.request.user, config=config, session=self.request.session
+            )
+        return {
+            "name": config.name,
+            "columns": [
+                {"name": name, "header": header, "shown": name in visible}
+                for name, header in config.choices()
+            ],
+        }
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = context.get("filter")
@@ -188,8 +219,13 @@ class MerchantListView(MerchantScopedMixin, SingleTableMixin, FilterView):
             is_filtered=bool(
                 filterset and any(filterset.form.data.get(name) for name in filterset.form.fields)
             ),
+            # "Filtros (n)" on a phone, where the filters are folded.
+            active_filter_count=sum(
+                1 for name in (filterset.form.fields if filterset else ()) if filterset.form.data.get(name)
+            ),
             empty_message=self.empty_message,
             empty_filtered_message=self.empty_filtered_message,
+            table_config=self.table_config_context(),
         )
         return context
 

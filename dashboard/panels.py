@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import dateformat, formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.choices import PaymentStatus
 from core.money import format_money
@@ -157,7 +158,10 @@ def cards(dashboard: Dashboard) -> dict[str, list[Card]]:
                 Figure(format_money(amount, currency), status_url[SubscriptionStatus.ACTIVE])
                 for currency, amount in dashboard.mrr
             ],
-            note=_("%(count)s assinaturas ativas") % {"count": count_text(dashboard.mrr_subscriptions)},
+            note=ngettext(
+                "%(count)s assinatura ativa", "%(count)s assinaturas ativas", dashboard.mrr_subscriptions
+            )
+            % {"count": count_text(dashboard.mrr_subscriptions)},
             empty=format_money(0),
         ),
         card(
@@ -183,12 +187,14 @@ def cards(dashboard: Dashboard) -> dict[str, list[Card]]:
             links=[
                 (
                     "link-revenue-succeeded",
-                    _("%(count)s pagos") % {"count": count_text(dashboard.payments_succeeded)},
+                    ngettext("%(count)s pago", "%(count)s pagos", dashboard.payments_succeeded)
+                    % {"count": count_text(dashboard.payments_succeeded)},
                     paid_url(period.start, period.end, status=PaymentStatus.SUCCEEDED),
                 ),
                 (
                     "link-revenue-refunded",
-                    _("%(count)s reembolsados") % {"count": count_text(dashboard.payments_refunded)},
+                    ngettext("%(count)s reembolsado", "%(count)s reembolsados", dashboard.payments_refunded)
+                    % {"count": count_text(dashboard.payments_refunded)},
                     paid_url(period.start, period.end, status=PaymentStatus.REFUNDED),
                 ),
             ],
@@ -230,7 +236,8 @@ def cards(dashboard: Dashboard) -> dict[str, list[Card]]:
                 Figure(format_money(item.current, item.currency), delta=_delta(item, kind="money"))
                 for item in dashboard.refunds
             ],
-            note=_("%(count)s reembolsos") % {"count": count_text(dashboard.refunds_count)},
+            note=ngettext("%(count)s reembolso", "%(count)s reembolsos", dashboard.refunds_count)
+            % {"count": count_text(dashboard.refunds_count)},
             empty=format_money(0),
         ),
     ]

@@ -3,8 +3,8 @@
 One Django app (label `notifications`), organised by feature, each package with the same rooms (models,
 choices, services, selectors, filtersets, forms, tables, views, urls, admin):
 
-- outbox/      the Event table (written by every app's services through core.outbox.emit) and the loop
-               its consumers share to read it;
+- outbox/      the loop the consumers share to read the outbox (core.models.Event, written by every
+               app's services through core.outbox.emit), and its admin page;
 - webhooks/    endpoints, signed deliveries retried on a schedule, the delivery log, the event catalog page;
 - emails/      e-mails to the merchant's customers: triggers, editable templates, the sending log;
 - automations/ rules that act on events: send an e-mail, call a webhook, push a contact to a provider.

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.badges import register_badges
+
 
 class IntervalUnit(models.TextChoices):
     DAY = "day", _("dia(s)")
@@ -34,6 +36,47 @@ class PlanStatus(models.TextChoices):
     ACTIVE = "active", _("Ativo")
     INACTIVE = "inactive", _("Inativo")
     ARCHIVED = "archived", _("Arquivado")
+
+
+register_badges(
+    PlanStatus,
+    {
+        PlanStatus.ACTIVE: "text-bg-success",
+        PlanStatus.INACTIVE: "text-bg-warning",
+        PlanStatus.ARCHIVED: "text-bg-secondary",
+    },
+)
+
+
+class CouponStatus(models.TextChoices):
+    """Where a coupon stands: derived from `is_active` and `expires_at` (plans.selectors.coupon_status),
+    never stored. Expired wins over switched off."""
+
+    ACTIVE = "active", _("Ativo")
+    INACTIVE = "inactive", _("Inativo")
+    EXPIRED = "expired", _("Expirado")
+
+
+register_badges(
+    CouponStatus,
+    {
+        CouponStatus.ACTIVE: "text-bg-success",
+        CouponStatus.INACTIVE: "text-bg-warning",
+        CouponStatus.EXPIRED: "text-bg-secondary",
+    },
+)
+
+
+class TaxRateStatus(models.TextChoices):
+    """A tax rate offered for new subscriptions or not: `is_active` as the lists show it."""
+
+    ACTIVE = "active", _("Ativo")
+    INACTIVE = "inactive", _("Inativo")
+
+
+register_badges(
+    TaxRateStatus, {TaxRateStatus.ACTIVE: "text-bg-success", TaxRateStatus.INACTIVE: "text-bg-warning"}
+)
 
 
 # action → the statuses it is allowed from. Services refuse anything else; templates hide the button.

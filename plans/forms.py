@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import IntegerField, MoneyField, PercentField
+from core.percent import DISCOUNT_PERCENT, TAX_PERCENT
 from plans.choices import PRESET_INTERVALS, CouponDuration, CouponKind, IntervalPreset, IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from plans.services import coupon_code_errors, normalize_coupon_code
@@ -147,17 +148,10 @@ class CouponForm(forms.ModelForm):
     percent_off = PercentField(
         label=_("Desconto (%)"),
         required=False,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
+        percent_range=DISCOUNT_PERCENT,
         help_text=_("Por exemplo 15 ou 12,5."),
         error_messages={
-            "min_value": _("O percentual deve estar entre 0,01 e 100."),
-            "max_value": _("O percentual deve estar entre 0,01 e 100."),
             "max_decimal_places": _("Use no máximo 2 casas decimais."),
-            "max_digits": _("O percentual deve estar entre 0,01 e 100."),
-            "max_whole_digits": _("O percentual deve estar entre 0,01 e 100."),
             "invalid": _("Informe um percentual, por exemplo 12,5."),
         },
     )
@@ -258,18 +252,11 @@ class TaxRateForm(forms.ModelForm):
 
     percentage = PercentField(
         label=_("Alíquota (%)"),
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
-        max_digits=7,
-        decimal_places=4,
+        percent_range=TAX_PERCENT,
         help_text=_("Por exemplo 5 para ISS de 5% ou 0,65 para PIS."),
         error_messages={
             "required": _("Informe a alíquota."),
-            "min_value": _("A alíquota deve estar entre 0 e 100."),
-            "max_value": _("A alíquota deve estar entre 0 e 100."),
             "max_decimal_places": _("Use no máximo 4 casas decimais."),
-            "max_digits": _("A alíquota deve estar entre 0 e 100."),
-            "max_whole_digits": _("A alíquota deve estar entre 0 e 100."),
             "invalid": _("Informe um percentual, por exemplo 5,5."),
         },
     )

@@ -1,13 +1,13 @@
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, format_money
+from core.percent import DISCOUNT_PERCENT, TAX_PERCENT
 from plans.choices import (
     PLAN_ACTIONS,
     PRESET_INTERVALS,
@@ -125,6 +125,27 @@ class Plan(models.Model):
         return format_money(self.price, self.currency)
 
 
+def coupon_expired_q(*, now) -> Q:
+    """The coupons whose validity is over at `now` (Coupon.is_expired as a condition)."""
+    return Q(expires_at__isnull=False, expires_at__lte=now)
+
+
+class CouponQuerySet(models.QuerySet):
+    def with_redemptions(self):
+        """`redemptions`: how many subscriptions use each coupon (one query for a page)."""
+        return self.annotate(redemptions=Count("subscriptions"))
+
+    def redeemable(self, *, now):
+        """The coupons Coupon.redemption_refusal lets through at `now`, as one query: the same rule for a
+        list (tests/plans/test_coupon_redemption_rule.py keeps the two in step)."""
+        return (
+            self.with_redemptions()
+            .filter(is_active=True)
+            .exclude(coupon_expired_q(now=now))
+            .filter(Q(max_redemptions__isnull=True) | Q(max_redemptions__gt=F("redemptions")))
+        )
+
+
 class Coupon(models.Model):
     """A discount a merchant hands out by code: percent or fixed, once / N months / forever."""
 
@@ -136,11 +157,9 @@ class Coupon(models.Model):
     kind = models.CharField(_("tipo"), max_length=10, choices=CouponKind.choices, default=CouponKind.PERCENT)
     percent_off = models.DecimalField(
         _("desconto (%)"),
-        max_digits=5,
-        decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+        **DISCOUNT_PERCENT.model_field_kwargs(),
     )
     amount_off = models.BigIntegerField(
         _("desconto (valor)"), null=True, blank=True, validators=[MinValueValidator(1)]
@@ -163,6 +182,8 @@ class Coupon(models.Model):
     is_active = models.BooleanField(_("ativo"), default=True)
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
 
+    objects = CouponQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("cupom")
         verbose_name_plural = _("cupons")
@@ -181,6 +202,25 @@ class Coupon(models.Model):
     def get_absolute_url(self):
         return reverse("plans:coupon_detail", kwargs={"pk": self.pk})
 
+    def is_expired(self, *, now) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def redemption_refusal(self, *, now, redemptions: int | None = None) -> str | None:
+        """Why the coupon cannot be applied to a subscription at `now` (switched off, expired, used up),
+        or None when it can: the one redeemability rule that the contract services enforce and the
+        subscription forms' coupon lists follow (CouponQuerySet.redeemable). `redemptions` is the
+        `with_redemptions` annotation when the caller has it, else counted here."""
+        if not self.is_active:
+            return _("Este cupom está desativado.")
+        if self.is_expired(now=now):
+            return _("Este cupom expirou.")
+        if self.max_redemptions is not None:
+            if redemptions is None:
+                redemptions = self.subscriptions.count()
+            if redemptions >= self.max_redemptions:
+                return _("Este cupom já foi usado o número máximo de vezes.")
+        return None
+
 
 class TaxRate(models.Model):
     """A tax applied to invoice lines: a percentage, added on top (exclusive) or already in the price
@@ -193,9 +233,7 @@ class TaxRate(models.Model):
     description = models.CharField(_("descrição"), max_length=200, blank=True)
     percentage = models.DecimalField(
         _("alíquota (%)"),
-        max_digits=7,
-        decimal_places=4,
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        **TAX_PERCENT.model_field_kwargs(),
     )
     inclusive = models.BooleanField(
         _("incluso no preço"),

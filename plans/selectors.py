@@ -12,10 +12,9 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils.translation import gettext_lazy as _
 
-from plans.choices import PRESET_INTERVALS, IntervalPreset, IntervalUnit, PlanStatus
-from plans.models import Coupon, Plan, TaxRate
+from plans.choices import PRESET_INTERVALS, CouponStatus, IntervalPreset, IntervalUnit, PlanStatus
+from plans.models import Coupon, Plan, TaxRate, coupon_expired_q
 
 # Rough length of one interval unit in days: only used to sort plans by how often they charge.
 _APPROXIMATE_DAYS = {
@@ -64,31 +63,29 @@ def plan_status_q(status: str | None) -> Q:
 
 
 # A coupon's status is derived (active flag + expiry), never stored; the list filters and shows it.
-COUPON_ACTIVE = "active"
-COUPON_INACTIVE = "inactive"
-COUPON_EXPIRED = "expired"
-COUPON_STATUS_LABELS = {
-    COUPON_ACTIVE: _("Ativo"),
-    COUPON_INACTIVE: _("Inativo"),
-    COUPON_EXPIRED: _("Expirado"),
-}
+# The values and labels are plans.choices.CouponStatus (with its badge colours).
+COUPON_ACTIVE = CouponStatus.ACTIVE
+COUPON_INACTIVE = CouponStatus.INACTIVE
+COUPON_EXPIRED = CouponStatus.EXPIRED
+COUPON_STATUS_LABELS = dict(CouponStatus.choices)
 
 
 def coupon_list_queryset() -> QuerySet[Coupon]:
     """Coupons with `redemptions`, the number of subscriptions using each one (one query for a page)."""
-    return Coupon.objects.annotate(redemptions=Count("subscriptions"))
+    return Coupon.objects.with_redemptions()
 
 
 def coupon_status(coupon: Coupon, *, now) -> str:
-    """Expired wins over the active flag: an expired coupon cannot be redeemed either way."""
-    if coupon.expires_at is not None and coupon.expires_at <= now:
+    """Expired wins over the active flag: an expired coupon cannot be redeemed either way (whether it can
+    be redeemed, usage included, is Coupon.redemption_refusal)."""
+    if coupon.is_expired(now=now):
         return COUPON_EXPIRED
     return COUPON_ACTIVE if coupon.is_active else COUPON_INACTIVE
 
 
 def coupon_status_q(status: str, *, now) -> Q:
     """The condition for the coupon status filter, matching `coupon_status`."""
-    expired = Q(expires_at__isnull=False, expires_at__lte=now)
+    expired = coupon_expired_q(now=now)
     if status == COUPON_ACTIVE:
         return Q(is_active=True) & ~expired
     if status == COUPON_INACTIVE:

@@ -3,20 +3,16 @@ from decimal import Decimal
 import django_tables2 as tables
 from django.db.models import F
 from django.utils import formats, timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.badges import badge_label, render_badge
 from core.money import format_money
+from core.tables import ChoiceFieldColumn
 from plans import selectors
-from plans.choices import CouponDuration, CouponKind
+from plans.choices import CouponDuration, CouponKind, CouponStatus, PlanStatus, TaxRateStatus
 
 _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
-_BADGE_CLASS = {
-    selectors.COUPON_ACTIVE: "text-bg-success",
-    selectors.COUPON_INACTIVE: "text-bg-warning",
-    selectors.COUPON_EXPIRED: "text-bg-secondary",
-}
 
 
 def percent_display(value: Decimal) -> str:
@@ -44,10 +40,6 @@ def coupon_usage_display(redemptions: int, max_redemptions: int | None) -> str:
     return _("usos: %(count)s de %(limit)s") % {"count": redemptions, "limit": max_redemptions}
 
 
-def status_badge(status: str, label) -> str:
-    return format_html('<span class="badge {}">{}</span>', _BADGE_CLASS[status], label)
-
-
 class PlanTable(tables.Table):
     """The Planos list. Columns read only the row and the selector's annotations: no queries per row."""
 
@@ -66,9 +58,9 @@ class PlanTable(tables.Table):
         verbose_name=_("Dias de teste"), attrs=_RIGHT, order_by=("trial_days", "name", "pk")
     )
     installments = tables.Column(verbose_name=_("Parcelas"), default=_("Até cancelar"), attrs=_RIGHT)
-    status = tables.TemplateColumn(
+    status = ChoiceFieldColumn(
+        choices=PlanStatus,
         verbose_name=_("Status"),
-        template_code='{% include "plans/includes/plan_status_badge.html" with plan=record %}',
         order_by=("archived", "-is_active", "name", "pk"),
     )
     created_at = tables.DateColumn(verbose_name=_("Criado em"), short=True, order_by=("created_at", "pk"))
@@ -126,11 +118,10 @@ class CouponTable(tables.Table):
         return coupon_usage_display(value, record.max_redemptions)
 
     def render_status(self, record):
-        status = selectors.coupon_status(record, now=self._now())
-        return status_badge(status, selectors.COUPON_STATUS_LABELS[status])
+        return render_badge(CouponStatus, selectors.coupon_status(record, now=self._now()))
 
     def value_status(self, record):
-        return str(selectors.COUPON_STATUS_LABELS[selectors.coupon_status(record, now=self._now())])
+        return badge_label(CouponStatus, selectors.coupon_status(record, now=self._now()))
 
     def _now(self):
         # One clock for the whole page, so two rows never disagree about the same instant.
@@ -164,6 +155,7 @@ class TaxRateTable(tables.Table):
         return _("Incluso no preço") if value else _("Adicionado ao preço")
 
     def render_status(self, value):
-        if value:
-            return status_badge(selectors.COUPON_ACTIVE, _("Ativo"))
-        return status_badge(selectors.COUPON_INACTIVE, _("Inativo"))
+        return render_badge(TaxRateStatus, TaxRateStatus.ACTIVE if value else TaxRateStatus.INACTIVE)
+
+    def value_status(self, value):
+        return badge_label(TaxRateStatus, TaxRateStatus.ACTIVE if value else TaxRateStatus.INACTIVE)

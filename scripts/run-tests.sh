@@ -17,6 +17,9 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "== import layers (import-linter, pyproject.toml [tool.importlinter])"
+.venv/bin/lint-imports --no-cache
+
 echo "== django checks"
 .venv/bin/python manage.py check --fail-level WARNING
 .venv/bin/python manage.py makemigrations --check --dry-run

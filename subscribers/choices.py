@@ -7,6 +7,8 @@ services move statuses only along TRANSITIONS.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.badges import register_badges
+
 
 class SubscriptionStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Agendada")
@@ -17,6 +19,23 @@ class SubscriptionStatus(models.TextChoices):
     CANCELED = "canceled", _("Cancelada")
     EXPIRED = "expired", _("Expirada")
     REFUNDED = "refunded", _("Reembolsada")
+
+
+# Bootstrap badge per status (core.badges): green runs, blue not charging yet, yellow/red needs attention,
+# grey ended.
+register_badges(
+    SubscriptionStatus,
+    {
+        SubscriptionStatus.SCHEDULED: "text-bg-info",
+        SubscriptionStatus.PENDING: "text-bg-warning",
+        SubscriptionStatus.TRIALING: "text-bg-primary",
+        SubscriptionStatus.ACTIVE: "text-bg-success",
+        SubscriptionStatus.PAST_DUE: "text-bg-danger",
+        SubscriptionStatus.CANCELED: "text-bg-secondary",
+        SubscriptionStatus.EXPIRED: "text-bg-dark",
+        SubscriptionStatus.REFUNDED: "text-bg-light border",
+    },
+)
 
 
 class SubscriptionAction(models.TextChoices):
@@ -34,6 +53,36 @@ class PaymentMethod(models.TextChoices):
     BOLETO = "boleto", _("Boleto")
     PIX = "pix", _("Pix")
     MANUAL = "manual", _("Manual")
+
+
+class PaymentStatus(models.TextChoices):
+    """A payment's status (billing.models.Payment.status, moved only by billing.services.states). Listed
+    here, below billing, because a subscription carries its newest payment's status
+    (`Subscription.last_payment_status`) and Assinantes and its export show it with these labels."""
+
+    PENDING = "pending", _("Pendente")
+    SUCCEEDED = "succeeded", _("Paga")
+    FAILED = "failed", _("Falhou")
+    CANCELED = "canceled", _("Cancelada")
+    REFUNDED = "refunded", _("Reembolsada")
+    # Some of the money went back (refunds); the rest is still the merchant's and may still be refunded.
+    PARTIALLY_REFUNDED = "partially_refunded", _("Parcialmente reembolsada")
+    # The card holder's bank took it back (billing.services.chargebacks): nothing left to refund.
+    CHARGED_BACK = "charged_back", _("Contestada (chargeback)")
+
+
+register_badges(
+    PaymentStatus,
+    {
+        PaymentStatus.PENDING: "text-bg-warning",
+        PaymentStatus.SUCCEEDED: "text-bg-success",
+        PaymentStatus.FAILED: "text-bg-danger",
+        PaymentStatus.CANCELED: "text-bg-secondary",
+        PaymentStatus.REFUNDED: "text-bg-light border",
+        PaymentStatus.PARTIALLY_REFUNDED: "text-bg-light border",
+        PaymentStatus.CHARGED_BACK: "text-bg-danger",
+    },
+)
 
 
 class SubscriptionOrigin(models.TextChoices):
@@ -115,6 +164,16 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.REFUNDED: frozenset(),
 }
 
+# The one copy of the refund rule on payment methods: money paid by boleto cannot be given back (a bank
+# slip has no way to return it), so neither a subscription paid by boleto nor a boleto payment is refunded.
+NON_REFUNDABLE_METHODS = frozenset({PaymentMethod.BOLETO})
+
+
+def method_is_refundable(method: str) -> bool:
+    """True when money paid with `method` may be refunded (everything but boleto)."""
+    return method not in NON_REFUNDABLE_METHODS
+
+
 # Statuses in which a subscription no longer runs ("deactivated").
 ENDED_STATUSES = frozenset({S.CANCELED, S.EXPIRED, S.REFUNDED})
 
@@ -129,6 +188,17 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("Falhou")
 
 
+register_badges(
+    ExportStatus,
+    {
+        ExportStatus.STARTED: "text-bg-info",
+        ExportStatus.FINISHED: "text-bg-success",
+        ExportStatus.INTERRUPTED: "text-bg-warning",
+        ExportStatus.FAILED: "text-bg-danger",
+    },
+)
+
+
 class ExportFormat(models.TextChoices):
     HUMAN = "human", _("Planilha (pt-BR)")
     MACHINE = "machine", _("Sistemas (ISO, centavos)")
@@ -141,6 +211,10 @@ class ScheduleStatus(models.TextChoices):
     COMPLETED = "completed", _("Concluída")
     RELEASED = "released", _("Liberada")
     CANCELED = "canceled", _("Cancelada")
+
+
+# Neutral for every status: the card's timeline carries the detail.
+register_badges(ScheduleStatus, dict.fromkeys(ScheduleStatus, "text-bg-light"))
 
 
 class ScheduleEndBehavior(models.TextChoices):

@@ -5,9 +5,11 @@ SQL on PostgreSQL. Both export paths must give the same bytes
 (tests/subscribers/test_subscriber_export_copy.py compares them for every column); see docs/architecture.md,
 "Subscriber list and export columns".
 
-Formula guard (CSV injection, OWASP): a cell a spreadsheet would run as a formula gets a leading quote.
-Python applies `neutralize` to every cell; in SQL each column applies `Cells.guarded` where its text can
-start with one of `FORMULA_PREFIXES` (labels are guarded once, when the statement is built).
+Formula guard (CSV injection, OWASP; docs/subscriber-export.md): a data cell a spreadsheet would run as a
+formula — one starting with = + - @ tab or carriage return — gets a leading apostrophe. Python applies
+`neutralize` to every data cell; in SQL each column applies `Cells.guarded` where its text can start with one
+of `FORMULA_PREFIXES` (labels are guarded once, when the statement is built). The header row is ours and never
+starts with one of them (a test holds it), so it is written as it is; handles are exported without their "@".
 """
 
 import datetime as dt
@@ -22,9 +24,15 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.choices import PaymentStatus
 from core.money import CURRENCY_CHOICES, babel_locale, minor_exponent
-from subscribers.choices import ENDED_STATUSES, CancelOrigin, ExportFormat, PaymentMethod, SubscriptionStatus
+from subscribers.choices import (
+    ENDED_STATUSES,
+    CancelOrigin,
+    ExportFormat,
+    PaymentMethod,
+    PaymentStatus,
+    SubscriptionStatus,
+)
 from subscribers.models import NEXT_CHARGE_AT_ANCHOR, next_charge_source
 
 HUMAN = ExportFormat.HUMAN.value
@@ -307,18 +315,11 @@ def _salesperson(formats: Formats, first_name, last_name, username) -> str:
 
 
 COLUMNS: tuple[SubscriberColumn, ...] = (
-    _plain("name", _("Nome"), "customer__name", order_by=("customer__name", "pk")),
-    SubscriberColumn(
-        "handle",
-        _("@usuário"),
-        ("customer__handle",),
-        lambda formats, handle: "@" + handle if handle else "",
-        # "@" is a formula character: a handle is always quoted.
-        lambda cells: Sql(
-            "CASE WHEN COALESCE({0}, '') = '' THEN '' ELSE '''@' || {0} END", F("customer__handle")
-        ),
-    ),
-    _plain("email", _("E-mail"), "customer__email", order_by=("customer__email", "pk")),
+    _plain("name", _("Nome"), "customer__name", order_by=("sort_name", "pk")),
+    # The handle as stored, without its "@": a leading "@" is a formula character, so "@anasouza" would
+    # have to be written "'@anasouza" (the apostrophe shows in the spreadsheet). The header says "Usuário".
+    _plain("handle", _("Usuário"), "customer__handle"),
+    _plain("email", _("E-mail"), "customer__email", order_by=("sort_email", "pk")),
     _plain("document", _("CPF/CNPJ"), "customer__document"),
     _plain("plan", _("Plano"), "plan__name", order_by=("plan__name", "pk")),
     SubscriberColumn(
@@ -336,7 +337,7 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
         ("payment_method", "card_brand", "card_last4"),
         lambda formats, method, brand, last4: formats.method(method, brand, last4),
         lambda cells: cells.sql_method(),
-        order_by=("payment_method", "pk"),
+        order_by=("payment_method", "contract_date", "pk"),
         table_header=_("Pagamento"),
     ),
     SubscriberColumn(
@@ -353,7 +354,7 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
         ("status",),
         lambda formats, status: formats.label(formats.status_labels, status),
         lambda cells: cells.sql_label(F("status"), cells.status_labels),
-        order_by=("status", "-created_at", "-pk"),
+        order_by=("status", "contract_date", "pk"),
     ),
     SubscriberColumn(
         "contract_date",

@@ -54,6 +54,12 @@ refund_refusal = ExtensionPoint(
     description="Why a list row may not be refunded (the refund service's own message), or None. Called as "
     "(subscription, has_paid_payment=bool).",
 )
+refund_row_facts = ExtensionPoint(
+    "subscribers.refund_row_facts",
+    declared_by="subscribers",
+    description="Annotates Assinantes' queryset with what `refund_refusal` needs per row "
+    "(`has_paid_payment`), in the list's own query. Called as (queryset) → queryset.",
+)
 subscription_ended = ExtensionPoint(
     "subscribers.subscription_ended",
     declared_by="subscribers",

@@ -4,25 +4,18 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
-    Exists,
-    F,
-    OuterRef,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 
-from billing.choices import REFUNDABLE_PAYMENT_STATUSES
-from billing.models import Payment
+from subscribers import extension_points
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import (
     SEARCH_SEPARATOR,
     Customer,
+    SearchTextPart,
     SubscriberExport,
     Subscription,
     SubscriptionTombstone,
@@ -163,7 +156,13 @@ def subscriber_list_queryset() -> QuerySet[Subscription]:
     # Newest subscription date first ("Assinou em", the column the list shows), then newest row: every
     # filter has an index in exactly this order (see Subscription.Meta.indexes), except the cancellation
     # dates, whose rows are read by their own index and sorted (subscriber_order_sorting_matches).
-    return subscription_list_queryset().order_by("-contract_date", "-pk")
+    # The customer's name and e-mail as the subscription's search_text holds them: the sorts by name and by
+    # e-mail read them through the subscription's own indexes (see SearchTextPart).
+    return (
+        subscription_list_queryset()
+        .alias(sort_name=SearchTextPart(1), sort_email=SearchTextPart(2))
+        .order_by("-contract_date", "-pk")
+    )
 
 
 def subscriber_order_sorting_matches(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
@@ -226,22 +225,10 @@ def subscribed_preset_range(preset: str, *, today: dt.date) -> tuple[dt.date, dt
 
 
 def with_row_action_facts(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
-    """Adds what the Assinantes row actions need beyond the row itself, in the same query:
-    `has_paid_payment`, whether a successful payment is left to refund (the refund rule's last part).
-    Only canceled subscriptions may be refunded, so the payments are looked at for those rows only."""
-    paid = Payment.objects.filter(
-        invoice__subscription=OuterRef("pk"),
-        status__in=REFUNDABLE_PAYMENT_STATUSES,
-        # What a chargeback took back is not ours to refund either (billing.services.refunds).
-        amount_refunded__lt=F("amount") - F("amount_charged_back"),
-    )
-    return queryset.annotate(
-        has_paid_payment=Case(
-            When(status=SubscriptionStatus.CANCELED, then=Exists(paid)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-    )
+    """Adds what the Assinantes row actions need beyond the row itself, in the same query: billing's
+    `has_paid_payment` (the extension point subscribers.refund_row_facts), which
+    `extension_points.refund_refusal` reads per row."""
+    return extension_points.refund_row_facts(queryset)
 
 
 def subscriber_export_list_queryset() -> QuerySet[SubscriberExport]:

@@ -4,21 +4,21 @@ from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
-from billing.choices import PaymentStatus
-from billing.tables import PAYMENT_STATUS_BADGE_CLASSES
 from core.money import format_money
-from subscribers import extension_points
-from subscribers.choices import ExportStatus, SubscriptionAction, SubscriptionStatus
+from core.table_config import configurable
+from core.tables import ChoiceFieldColumn
+from subscribers.choices import ExportStatus, PaymentStatus, SubscriptionAction, SubscriptionStatus
 from subscribers.columns import COLUMN, payment_method_text
 from subscribers.models import Customer, SubscriberExport, Subscription, SubscriptionTombstone
-from subscribers.services import refusal_message
+from subscribers.services import action_refusal
 
 
 class CustomerTable(tables.Table):
@@ -46,19 +46,13 @@ class CustomerTable(tables.Table):
 
 S = SubscriptionStatus
 
-# Bootstrap badge per status: green runs, blue not charging yet, yellow/red needs attention, grey ended.
-STATUS_BADGE_CLASSES = {
-    S.SCHEDULED: "text-bg-info",
-    S.PENDING: "text-bg-warning",
-    S.TRIALING: "text-bg-primary",
-    S.ACTIVE: "text-bg-success",
-    S.PAST_DUE: "text-bg-danger",
-    S.CANCELED: "text-bg-secondary",
-    S.EXPIRED: "text-bg-dark",
-    S.REFUNDED: "text-bg-light border",
-}
-
 _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
+
+
+def _cell(name: str, **context) -> SafeString:
+    """A cell drawn by its small template, templates/subscribers/cells/<name>.html (HTML stays out of
+    Python; the values are escaped by the template)."""
+    return SafeString(render_to_string(f"subscribers/cells/{name}.html", context))
 
 
 def _user_name(user) -> str:
@@ -73,7 +67,9 @@ class SubscriberExportTable(tables.Table):
     user = tables.Column(verbose_name=_("Quem"), default="—", orderable=False)
     description = tables.Column(verbose_name=_("Filtros"), default=_("Todos os assinantes"), orderable=False)
     output_format = tables.Column(verbose_name=_("Formato"), orderable=False)
-    status = tables.Column(verbose_name=_("Situação"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=ExportStatus, verbose_name=_("Situação"), order_by=("status", "-created_at", "-pk")
+    )
     row_count = tables.Column(
         verbose_name=_("Linhas"), default="—", attrs=_RIGHT, order_by=("row_count", "pk")
     )
@@ -89,14 +85,7 @@ class SubscriberExportTable(tables.Table):
 
     def render_output_format(self, value, record):
         separator = _("ponto e vírgula") if record.delimiter == ";" else _("vírgula")
-        return format_html('{}<br><span class="text-body-secondary small">{}</span>', value, separator)
-
-    def render_status(self, value, record):
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            EXPORT_STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
-            value,
-        )
+        return _cell("export_output_format", value=value, separator=separator)
 
     def render_row_count(self, value):
         return intcomma(value)
@@ -105,23 +94,14 @@ class SubscriberExportTable(tables.Table):
         url = reverse("subscribers:subscriber_export") + (
             "?" + urlencode(record.query) if record.query else ""
         )
-        return format_html(
-            '<a class="btn btn-sm btn-outline-secondary" href="{}" data-export="again"'
-            ' data-preparing-label="{}"><i class="bi bi-arrow-repeat"></i> {}</a>',
-            url,
-            _("Preparando exportação…"),
-            _("Exportar de novo"),
-        )
+        return _cell("export_again", url=url)
 
 
-EXPORT_STATUS_BADGE_CLASSES = {
-    ExportStatus.STARTED: "text-bg-info",
-    ExportStatus.FINISHED: "text-bg-success",
-    ExportStatus.INTERRUPTED: "text-bg-warning",
-    ExportStatus.FAILED: "text-bg-danger",
-}
-
-
+@configurable(
+    "assinaturas",
+    default=["customer", "plan", "status", "amount", "contract_date", "next_charge_at", "salesperson"],
+    always=["actions"],
+)
 class SubscriptionTable(tables.Table):
     """Planos > Assinaturas. Columns read the row and its select_related customer, plan and salesperson.
 
@@ -136,7 +116,9 @@ class SubscriptionTable(tables.Table):
         order_by=("customer__name", "pk"),
     )
     plan = tables.Column(verbose_name=_("Plano"), accessor="plan__name", order_by=("plan__name", "pk"))
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=SubscriptionStatus, verbose_name=_("Status"), order_by=("status", "-created_at", "-pk")
+    )
     amount = tables.Column(
         verbose_name=_("Valor"),
         order_by=("amount", "pk"),
@@ -202,13 +184,6 @@ class SubscriptionTable(tables.Table):
         membership = getattr(getattr(self, "request", None), "membership", None)
         return bool(membership and membership.can(action))
 
-    def render_status(self, value, record):
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
-            value,
-        )
-
     def render_amount(self, value, record):
         return format_money(value, record.currency)
 
@@ -219,24 +194,33 @@ class SubscriptionTable(tables.Table):
         return _user_name(value)
 
     def render_actions(self, record):
-        links = [(record.get_absolute_url(), "btn-outline-secondary", _("Abrir"))]
+        links = [{"url": record.get_absolute_url(), "css": "btn-outline-secondary", "label": _("Abrir")}]
         if self.can_manage and record.can(SubscriptionAction.CANCEL):
             links.append(
-                (
-                    reverse("subscribers:subscription_cancel", kwargs={"pk": record.pk}),
-                    "btn-outline-danger",
-                    _("Cancelar"),
-                )
+                {
+                    "url": reverse("subscribers:subscription_cancel", kwargs={"pk": record.pk}),
+                    "css": "btn-outline-danger",
+                    "label": _("Cancelar"),
+                }
             )
+        refund_refusal = None
         if self.can_refund and record.can(SubscriptionAction.REFUND):
-            links.append(
-                (
-                    reverse("billing:subscription_refund", kwargs={"pk": record.pk}),
-                    "btn-outline-warning",
-                    _("Reembolsar"),
-                )
+            # The status allows a refund; the refund rule may still refuse it (no payment left to refund):
+            # then the button is greyed with the service's reason, as on Assinantes.
+            refusal = action_refusal(
+                record, SubscriptionAction.REFUND, has_paid_payment=getattr(record, "has_paid_payment", None)
             )
-        return format_html_join(" ", '<a class="btn btn-sm {1}" href="{0}">{2}</a>', links)
+            if refusal is None:
+                links.append(
+                    {
+                        "url": reverse("billing:subscription_refund", kwargs={"pk": record.pk}),
+                        "css": "btn-outline-warning",
+                        "label": _("Reembolsar"),
+                    }
+                )
+            else:
+                refund_refusal = refusal  # greyed, with the reason in its tooltip
+        return _cell("subscription_actions", links=links, refund_refusal=refund_refusal)
 
 
 class SubscriptionTombstoneTable(tables.Table):
@@ -328,6 +312,11 @@ ROW_ACTIONS = [
 ]
 
 
+@configurable(
+    "assinantes",
+    default=["name", "plan", "amount", "last_payment_status", "status", "next_charge", "salesperson"],
+    always=["select", "actions"],
+)
 class SubscriberTable(tables.Table):
     """Assinantes: one row per subscription, its last payment's status annotated by the selector.
 
@@ -362,15 +351,17 @@ class SubscriberTable(tables.Table):
         accessor="customer__name", linkify=lambda record: record.get_absolute_url()
     )
     contact = tables.Column(
-        verbose_name=_("@usuário / e-mail"), accessor="customer__email", order_by=("customer__email", "pk")
+        verbose_name=_("@usuário / e-mail"), accessor="customer__email", order_by=("sort_email", "pk")
     )
     plan = COLUMN["plan"].table_column(accessor="plan__name")
     amount = COLUMN["amount"].table_column(
         attrs={"th": {"class": "text-end"}, "td": {"class": "money text-end"}}
     )
     payment_method = COLUMN["payment_method"].table_column()
-    last_payment_status = COLUMN["last_payment_status"].table_column(empty_values=())
-    status = COLUMN["status"].table_column()
+    last_payment_status = COLUMN["last_payment_status"].table_column(
+        ChoiceFieldColumn, choices=PaymentStatus, empty_values=()
+    )
+    status = COLUMN["status"].table_column(ChoiceFieldColumn, choices=SubscriptionStatus)
     contract_date = COLUMN["contract_date"].table_column(tables.DateColumn, short=True)
     next_charge = COLUMN["next_charge"].table_column(empty_values=())
     salesperson = COLUMN["salesperson"].table_column()
@@ -401,32 +392,13 @@ class SubscriberTable(tables.Table):
         ]
 
     def render_contact(self, value, record):
-        handle = record.customer.handle
-        if handle:
-            return format_html('@{}<br><span class="text-body-secondary small">{}</span>', handle, value)
-        return value
+        return _cell("subscriber_contact", handle=record.customer.handle, value=value)
 
     def render_amount(self, value, record):
         return format_money(value, record.currency)
 
     def render_payment_method(self, record):
         return payment_method_display(record)
-
-    def render_last_payment_status(self, value):
-        if not value:
-            return "—"
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            PAYMENT_STATUS_BADGE_CLASSES.get(value, "text-bg-light"),
-            PaymentStatus(value).label,
-        )
-
-    def render_status(self, value, record):
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            STATUS_BADGE_CLASSES.get(record.status, "text-bg-light"),
-            value,
-        )
 
     def render_next_charge(self, record):
         if record.is_ended:
@@ -457,48 +429,25 @@ class SubscriberTable(tables.Table):
             return _("Seu papel (%(role)s) não permite esta ação.") % {
                 "role": membership.get_role_display() if membership else "—"
             }
-        if row_action.action == SubscriptionAction.REFUND:
-            return extension_points.refund_refusal(
-                record, has_paid_payment=getattr(record, "has_paid_payment", True)
-            )
-        if not record.can(row_action.action):
-            return refusal_message(record, row_action.action)
-        return None
+        # The row actions are remove, re-add and refund: none reads more than the row and its annotations.
+        return action_refusal(
+            record, row_action.action, has_paid_payment=getattr(record, "has_paid_payment", True)
+        )
 
     def render_actions(self, record):
         buttons = []
         for row_action in ROW_ACTIONS:
-            label = SubscriptionAction(row_action.action).label
             refusal = self.row_action_refusal(row_action, record)
-            if refusal is None:
-                url = reverse(row_action.url_name, kwargs={"pk": record.pk}) + self._next_query
-                buttons.append(
-                    format_html(
-                        '<a class="btn btn-sm {css}" href="{url}" hx-get="{url}"'
-                        ' hx-target="#action-modal-content" data-row-action="{action}"'
-                        ' aria-label="{label}" title="{label}"'
-                        ' data-bs-toggle="tooltip"><i class="bi {icon}" aria-hidden="true"></i></a>',
-                        css=row_action.css,
-                        url=url,
-                        action=row_action.action,
-                        label=label,
-                        icon=row_action.icon,
-                    )
-                )
-            else:
-                # A disabled button gets no pointer events: the wrapper carries the tooltip and focus.
-                rule = row_action.unavailable % {"rule": refusal}
-                buttons.append(
-                    format_html(
-                        '<span class="d-inline-block" tabindex="0" title="{rule}" data-bs-toggle="tooltip"'
-                        ' data-row-action-disabled="{action}"><button type="button" class="btn btn-sm {css}"'
-                        ' disabled aria-label="{label}"><i class="bi {icon}" aria-hidden="true"></i>'
-                        '<span class="visually-hidden">{rule}</span></button></span>',
-                        css=row_action.css,
-                        action=row_action.action,
-                        label=label,
-                        rule=rule,
-                        icon=row_action.icon,
-                    )
-                )
-        return format_html_join(" ", "{}", ((button,) for button in buttons))
+            buttons.append(
+                {
+                    "action": row_action.action,
+                    "label": SubscriptionAction(row_action.action).label,
+                    "css": row_action.css,
+                    "icon": row_action.icon,
+                    "url": reverse(row_action.url_name, kwargs={"pk": record.pk}) + self._next_query
+                    if refusal is None
+                    else "",
+                    "refusal": None if refusal is None else row_action.unavailable % {"rule": refusal},
+                }
+            )
+        return _cell("subscriber_row_actions", buttons=buttons)

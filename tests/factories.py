@@ -561,3 +561,15 @@ FACTORY_FOR_MODEL = {
     CustomerEmailTemplate: CustomerEmailTemplateFactory,
     EmailSending: EmailSendingFactory,
 }
+
+
+def show_every_column(monkeypatch, table_name: str) -> None:
+    """Makes every column of a configurable table ("Configurar tabela") shown by default, for tests about
+    what the columns render rather than which are shown."""
+    import dataclasses
+
+    from core.table_config import CONFIGURABLE_TABLES
+
+    config = CONFIGURABLE_TABLES[table_name]
+    every = tuple(name for name, _header in config.choices())
+    monkeypatch.setitem(CONFIGURABLE_TABLES, table_name, dataclasses.replace(config, default=every))

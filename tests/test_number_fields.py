@@ -2,25 +2,26 @@
 also read Arabic-Indic, Devanagari, full-width digits and underscores ("١٠" became R$ 10,00)."""
 
 import importlib
+from pathlib import Path
 
 import pytest
 from django import forms
 
-FORM_MODULES = [
-    "plans.forms",
-    "subscribers.forms.customers",
-    "subscribers.forms.terms",
-    "subscribers.forms.contract",
-    "subscribers.forms.edit",
-    "subscribers.forms.cancel",
-    "subscribers.forms.card",
-    "billing.forms",
-    "notifications.webhooks.forms",
-    "notifications.emails.forms",
-    "notifications.automations.forms",
-    "accounts.forms",
-    "dashboard.forms",
-]
+ROOT = Path(__file__).resolve().parents[1]
+APPS = ["core", "accounts", "plans", "subscribers", "billing", "notifications", "dashboard"]
+
+
+def form_modules() -> list[str]:
+    """Every `forms.py` and every module of a `forms/` package in the project's apps, so a new screen's
+    form module is walked without being listed here."""
+    paths = set()
+    for app in APPS:
+        paths.update(ROOT.joinpath(app).rglob("forms.py"))
+        paths.update(p for p in ROOT.joinpath(app).rglob("forms/*.py") if p.name != "__init__.py")
+    return sorted(".".join(path.relative_to(ROOT).with_suffix("").parts) for path in paths)
+
+
+FORM_MODULES = form_modules()
 NOT_ASCII = ["١٠", "۱۰", "१०", "１０", "1_0", "١"]
 
 
@@ -42,6 +43,19 @@ def number_fields():
 
 
 FIELDS = number_fields()
+
+
+def test_the_walk_finds_every_forms_module():
+    assert {
+        "plans.forms",
+        "subscribers.forms.contract",
+        "subscribers.forms.schedule",
+        "billing.forms",
+        "notifications.webhooks.forms",
+        "notifications.automations.forms",
+        "accounts.forms",
+        "dashboard.forms",
+    } <= set(FORM_MODULES)
 
 
 def test_the_walk_finds_the_money_and_integer_fields():

@@ -49,8 +49,9 @@ from billing.choices import (
     PaymentStatus,
 )
 from billing.gateways import ChargeRequest, get_gateway
+from billing.locks import lock_subscription, subscriptions_for_update
 from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment
-from billing.services.charging import _apply_result, decline_reason, lock_subscription, payment_payload
+from billing.services.charging import _apply_result, decline_reason, payment_payload
 from billing.services.dunning import next_retry_at
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
 from billing.services.renewal import RenewalDraft, draft_renewal
@@ -177,7 +178,7 @@ def renewals_batchable(subscription_ids, now):
         .values("balance")
     )
     return (
-        Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+        subscriptions_for_update(skip_locked=True)
         .filter(
             pk__in=in_values(subscription_ids),
             status=ACTIVE,

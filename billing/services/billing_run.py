@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeResult, GatewayError, get_gateway
+from billing.locks import lock_invoice, lock_payment, lock_subscription
 from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
 from billing.services.batch import renew_many
-from billing.services.charging import _apply_result, _attempt, _finish_installments, lock_subscription
+from billing.services.charging import _apply_result, _attempt, _finish_installments
 from billing.services.credit import credit_apply_to_invoice
 from billing.services.invoicing import allocate_invoice_numbers, subscription_taxes
 from billing.services.renewal import draft_renewal, pending_change_terms, renewal_write
@@ -116,8 +117,8 @@ def _expire_lapsed_payments(subscription, now) -> list[str]:
         invoice__subscription=subscription, status=PaymentStatus.PENDING, expires_at__lte=now
     ).values_list("pk", "invoice_id")
     for payment_pk, invoice_pk in lapsed:
-        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_pk)
-        payment = Payment.objects.select_for_update().get(pk=payment_pk)
+        invoice = lock_invoice(invoice_pk)
+        payment = lock_payment(payment_pk)
         if payment.status != PaymentStatus.PENDING:
             continue
         if invoice.status != InvoiceStatus.OPEN:
@@ -151,7 +152,7 @@ def _retry_invoices(subscription, now) -> list[str]:
     ):
         if subscription.status not in BILLABLE:
             break  # ended by an earlier step of this pass (a lapsed boleto exhausted dunning): no new charge
-        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_pk)
+        invoice = lock_invoice(invoice_pk)
         if (
             invoice.status != InvoiceStatus.OPEN
             or invoice.next_attempt_at is None

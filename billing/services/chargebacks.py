@@ -8,14 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.choices import PAYMENT_TRANSITIONS, PaymentStatus
-from billing.models import Chargeback, Invoice, Payment
-from billing.services.charging import lock_subscription, payment_payload
+from billing.choices import PaymentStatus
+from billing.locks import lock_payment_with_parents
+from billing.models import Chargeback, Payment
+from billing.services.charging import payment_payload
 from billing.services.states import payment_move
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
-from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
+from subscribers.choices import CancelOrigin, SubscriptionStatus
 from subscribers.services import subscription_apply_billing, subscription_payload
 
 # Statuses a chargeback ends: the subscription still runs (or has yet to start) on money that is gone.
@@ -28,26 +29,6 @@ ENDS_ON_CHARGEBACK = frozenset(
         SubscriptionStatus.PAST_DUE,
     }
 )
-
-
-def chargeable_amount(payment: Payment) -> int:
-    """What the bank can still take back: paid, minus refunded, minus charged back already."""
-    return max(payment.amount - payment.amount_refunded - payment.amount_charged_back, 0)
-
-
-def chargeback_refusal(payment: Payment) -> str | None:
-    """Why a chargeback cannot be recorded on this payment, or None when it can."""
-    if payment.method != PaymentMethod.CARD:
-        return _("Só pagamentos com cartão de crédito podem sofrer chargeback.")
-    if payment.amount_charged_back or payment.status == PaymentStatus.CHARGED_BACK:
-        return _("Este pagamento já tem um chargeback registrado.")
-    if payment.status == PaymentStatus.REFUNDED:
-        return _("Este pagamento já foi reembolsado por inteiro: não há valor a contestar.")
-    if PaymentStatus.CHARGED_BACK not in PAYMENT_TRANSITIONS[payment.status]:
-        return _("Só é possível registrar chargeback de um pagamento concluído.")
-    if chargeable_amount(payment) <= 0:
-        return _("Este pagamento já foi reembolsado por inteiro: não há valor a contestar.")
-    return None
 
 
 def chargeback_payload(chargeback: Chargeback, payment: Payment, subscription) -> dict:
@@ -79,14 +60,11 @@ def record_chargeback(
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
         raise TypeError(f"amount must be an integer in minor units, not {type(amount).__name__}")
     with transaction.atomic():
-        invoice = Invoice.objects.only("pk", "subscription_id").get(pk=payment.invoice_id)
-        subscription = lock_subscription(invoice.subscription_id) if invoice.subscription_id else None
-        Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice.pk).first()
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        refusal = chargeback_refusal(payment)
+        subscription, _invoice, payment = lock_payment_with_parents(payment)
+        refusal = payment.chargeback_refusal()
         if refusal is not None:
             raise ValidationError(refusal, code="cannot_charge_back")
-        available = chargeable_amount(payment)
+        available = payment.chargeable_amount
         if amount is None:
             amount = available
         if not 1 <= amount <= available:

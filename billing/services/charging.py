@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from billing.choices import Gateway, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeRequest, ChargeResult, GatewayError, get_gateway
 from billing.gateways.sandbox import sandbox_settle
+from billing.locks import lock_invoice, lock_payment_with_parents, lock_subscription
 from billing.models import BillingSettings, Invoice, Payment
 from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import invoice_payload
@@ -30,14 +31,6 @@ S = SubscriptionStatus
 
 def gateway_for(subscription: Subscription) -> str:
     return gateway_for_method(subscription.payment_method)
-
-
-def lock_subscription(pk: int, *, skip_locked: bool = False) -> Subscription | None:
-    """The subscription row under lock (only that row: `of=self`), with what billing reads."""
-    queryset = Subscription.objects.select_for_update(skip_locked=skip_locked, of=("self",)).select_related(
-        "merchant", "plan", "customer", "coupon", "pending_plan"
-    )
-    return queryset.filter(pk=pk).first()
 
 
 def _attempt(
@@ -268,18 +261,12 @@ def cancel_pending_payments(*, invoice: Invoice, now, except_pk=None) -> int:
     return canceled
 
 
-def _lock_invoice(pk) -> Invoice:
-    return Invoice.objects.select_for_update(of=("self",)).get(pk=pk)
-
-
 # --- actions from screens and callbacks ----------------------------------------------------------------
 @transaction.atomic
 def payment_settle(*, payment: Payment, now=None) -> Payment:
     """A pending boleto or pix was paid (the sandbox's "Simular pagamento" or its signed callback)."""
     now = now or timezone.now()
-    subscription = lock_subscription(payment.invoice.subscription_id)
-    invoice = _lock_invoice(payment.invoice_id)
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    subscription, invoice, payment = lock_payment_with_parents(payment)
     if payment.status != PaymentStatus.PENDING or payment.gateway != Gateway.SANDBOX:
         raise ValidationError(_("Só um pagamento pendente do sandbox pode ser simulado."), code="not_pending")
     try:
@@ -297,7 +284,7 @@ def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=N
     """Staff record an offline (or PayPal-style) payment of an open invoice in full."""
     now = now or timezone.now()
     subscription = lock_subscription(invoice.subscription_id)
-    invoice = _lock_invoice(invoice.pk)
+    invoice = lock_invoice(invoice.pk)
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
         raise ValidationError(
             _("Só é possível registrar pagamento de uma fatura em aberto."), code="not_open"

@@ -23,16 +23,21 @@ from billing.choices import (
     InvoiceStatus,
     RefundStatus,
 )
+from billing.locks import lock_customer
 from billing.models import CreditEntry, Invoice, Payment
 from billing.selectors import credit_balance
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
-from subscribers.choices import PaymentMethod
+from subscribers.choices import PaymentMethod, method_is_refundable
 from subscribers.models import Customer
 
-# Methods whose payments can give money back: a boleto cannot be refunded (README, "Planos > Assinaturas").
-REFUNDABLE_METHODS = (PaymentMethod.CARD, PaymentMethod.PIX)
+# Methods whose payments a balance refund may go back to: those the refund rule allows
+# (subscribers.choices.method_is_refundable: not boleto), through a gateway that pays money out (not
+# manual, which only records what happened outside).
+REFUNDABLE_METHODS = tuple(
+    method for method in PaymentMethod if method_is_refundable(method) and method != PaymentMethod.MANUAL
+)
 
 
 def credit_entry_payload(entry: CreditEntry, balance: int) -> dict:
@@ -46,11 +51,6 @@ def credit_entry_payload(entry: CreditEntry, balance: int) -> dict:
         "payment": entry.payment_id,
         "balance": balance,
     }
-
-
-def lock_customer(pk: int) -> Customer:
-    """The customer row under lock: what serialises every change to their credit balance."""
-    return Customer.objects.select_for_update(of=("self",)).get(pk=pk)
 
 
 def _record(

@@ -12,13 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.choices import InvoiceAction, InvoiceStatus, PaymentStatus
+from billing.locks import lock_invoice, lock_subscription
 from billing.models import Invoice
-from billing.services.charging import (
-    _attempt,
-    _lock_invoice,
-    cancel_pending_payments,
-    lock_subscription,
-)
+from billing.services.charging import _attempt, cancel_pending_payments
 from billing.services.states import invoice_move
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.services import subscription_apply_billing, subscription_note_billing
@@ -59,7 +55,7 @@ def _refuse(invoice, action, *, subscription=None):
 
 def _lock(invoice):
     subscription = lock_subscription(invoice.subscription_id)
-    return subscription, _lock_invoice(invoice.pk)
+    return subscription, lock_invoice(invoice.pk)
 
 
 def _cure_if_nothing_owed(subscription, invoice, *, now, reason) -> None:
@@ -160,7 +156,7 @@ def subscription_ended_charges(subscription, *, now) -> None:
     for pk in (
         subscription.invoices.filter(status=InvoiceStatus.OPEN).order_by("pk").values_list("pk", flat=True)
     ):
-        invoice = _lock_invoice(pk)
+        invoice = lock_invoice(pk)
         if invoice.status != InvoiceStatus.OPEN:
             continue
         withdrawn = cancel_pending_payments(invoice=invoice, now=now)

@@ -32,6 +32,7 @@ from billing.calculations import (
     unused_fraction,
 )
 from billing.choices import InvoiceKind, InvoiceStatus
+from billing.locks import lock_invoice
 from billing.models import Invoice, InvoiceLine
 from billing.services.charging import _attempt, cancel_pending_payments
 from billing.services.credit import credit_apply_to_invoice, credit_from_invoice
@@ -451,7 +452,7 @@ def prorate_plan_change(
     if unpaid is not None:
         # The unpaid invoice charged the old terms for the whole period; the proration invoice bills the
         # period instead (its boleto/pix is withdrawn; credit it consumed goes back to the balance).
-        unpaid = Invoice.objects.select_for_update(of=("self",)).get(pk=unpaid.pk)
+        unpaid = lock_invoice(unpaid.pk)
         cancel_pending_payments(invoice=unpaid, now=now)
         invoice_move(invoice=unpaid, to=InvoiceStatus.VOID, now=now)
     invoice, note = proration_invoice_create(subscription=subscription, totals=totals, now=now)

@@ -15,13 +15,13 @@ from django.utils.translation import gettext_lazy
 
 from billing.choices import REFUNDABLE_PAYMENT_STATUSES, PaymentStatus, RefundStatus
 from billing.gateways import GatewayError, RefundResult, get_gateway
-from billing.models import Invoice, Payment, Refund
-from billing.services.charging import lock_subscription
+from billing.locks import lock_invoice, lock_payment, lock_subscription
+from billing.models import Payment, Refund
 from billing.services.states import payment_move, payment_payload
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
-from subscribers.choices import PaymentMethod, SubscriptionAction, SubscriptionStatus
+from subscribers.choices import SubscriptionAction, SubscriptionStatus, method_is_refundable
 from subscribers.models import Subscription
 from subscribers.services import subscription_apply_billing
 
@@ -39,10 +39,19 @@ def refund_payload(refund: Refund) -> dict:
     }
 
 
+def method_refusal(method: str) -> ValidationError | None:
+    """The error for money paid with `method` when it cannot be refunded (subscribers.choices'
+    method_is_refundable: boleto), or None. Asked of the subscription's method and of the payment's."""
+    if method_is_refundable(method):
+        return None
+    return ValidationError(str(BOLETO_NOT_REFUNDABLE), code="boleto_not_refundable")
+
+
 def refund_refusal(subscription: Subscription) -> ValidationError | None:
     """Why this subscription may not be refunded (the error the service raises), or None when it may."""
-    if subscription.payment_method == PaymentMethod.BOLETO:
-        return ValidationError(str(BOLETO_NOT_REFUNDABLE), code="boleto_not_refundable")
+    refusal = method_refusal(subscription.payment_method)
+    if refusal is not None:
+        return refusal
     if not subscription.can(SubscriptionAction.REFUND):
         return ValidationError(
             _("Só é possível reembolsar uma assinatura cancelada; esta está %(status)s.")
@@ -118,10 +127,11 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
     candidate = last_paid_payment(subscription)
     if candidate is None:
         raise ValidationError(str(NOTHING_TO_REFUND), code="nothing_to_refund")
-    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=candidate.invoice_id)
-    payment = Payment.objects.select_for_update().get(pk=candidate.pk)
-    if payment.method == PaymentMethod.BOLETO:
-        raise ValidationError(str(BOLETO_NOT_REFUNDABLE), code="boleto_not_refundable")
+    invoice = lock_invoice(candidate.invoice_id)
+    payment = lock_payment(candidate.pk)
+    refusal = method_refusal(payment.method)
+    if refusal is not None:
+        raise refusal
     remaining = refundable_amount(payment)
     if remaining <= 0 and (payment.amount_charged_back or payment.status == PaymentStatus.CHARGED_BACK):
         raise ValidationError(

@@ -35,8 +35,10 @@ from billing.selectors import credit_balance
 from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import subscription_taxes
 from billing.services.renewal import RenewalDraft, draft_renewal, pending_change_terms
+from core.events import EventType as E
 from plans.models import Plan
 from subscribers.choices import PaymentMethod, SubscriptionStatus
+from subscribers.models import price_terms
 from subscribers.services.contract import _start
 
 S = SubscriptionStatus
@@ -74,7 +76,8 @@ def subscription_terms(subscription) -> TermsFor:
     pending = pending_change_terms(subscription)
     plan, quantity = pending or (subscription.plan, subscription.quantity)
     terms = TermsInForce(
-        plan=plan,
+        # A one-off price (a schedule phase's `custom_price`) bills instead of the plan, as in billing_run.
+        plan=price_terms(plan, subscription.custom_price),
         quantity=quantity,
         taxes=tuple(subscription_taxes(subscription)),
         overrides=MappingProxyType({"currency": plan.currency} if pending else {}),
@@ -168,7 +171,8 @@ def upcoming_invoices(
     pending = pending_change_terms(subscription) is not None
     terms_for = terms_for or subscription_terms(subscription)
     periods_billed = subscription.invoices.filter(kind=InvoiceKind.RECURRING).count()
-    balances: dict[str, int] = {}
+    balances: dict[str, int] = {}  # currency → what is left of the balance after the invoices so far
+    starting: dict[str, int] = {}
     first_currency = subscription.currency
     invoices = []
     ends_at, end_reason, previous_source = None, "", ""
@@ -199,7 +203,7 @@ def upcoming_invoices(
         if not invoices:
             first_currency = draft.currency
         if draft.currency not in balances:
-            balances[draft.currency] = credit_balance(
+            balances[draft.currency] = starting[draft.currency] = credit_balance(
                 customer=subscription.customer_id, currency=draft.currency
             )
         applied, due = apply_credit(draft.totals.total, balances[draft.currency])
@@ -228,12 +232,13 @@ def upcoming_invoices(
         periods_billed += 1
     if invoices and invoices[-1].draft.last_installment and not end_reason:
         ends_at, end_reason = invoices[-1].draft.period_end, "installments"
-    balance = credit_balance(customer=subscription.customer_id, currency=first_currency)
+    if first_currency not in starting:
+        starting[first_currency] = credit_balance(customer=subscription.customer_id, currency=first_currency)
     return UpcomingInvoices(
         invoices=tuple(invoices),
         currency=first_currency,
-        balance=balance,
-        balance_after=balances.get(first_currency, balance),
+        balance=starting[first_currency],
+        balance_after=balances.get(first_currency, starting[first_currency]),
         ends_at=ends_at,
         end_reason=end_reason,
     )
@@ -311,11 +316,11 @@ def simulate_dunning(subscription, *, now: dt.datetime | None = None) -> Dunning
     attempt, attempt_at = 1, invoice.at
     while True:
         if collected_later:
-            issued = ["invoice.created", "payment.pending"] if attempt == 1 else ["payment.pending"]
+            issued = [E.INVOICE_CREATED, E.PAYMENT_PENDING] if attempt == 1 else [E.PAYMENT_PENDING]
             status_from = status
             if status == S.TRIALING:  # awaiting the first payment (charging._apply_result)
                 status = S.PENDING
-                issued.append("subscription.pending")
+                issued.append(E.SUBSCRIPTION_PENDING)
             steps.append(
                 DunningStep(
                     at=attempt_at,
@@ -329,13 +334,13 @@ def simulate_dunning(subscription, *, now: dt.datetime | None = None) -> Dunning
             failed_at = attempt_at + dt.timedelta(days=policy.boleto_pix_expiry_days)
         else:
             failed_at = attempt_at
-        events = ["invoice.created"] if attempt == 1 and not collected_later else []
-        events += ["payment.failed", "invoice.payment_failed"]
+        events = [E.INVOICE_CREATED] if attempt == 1 and not collected_later else []
+        events += [E.PAYMENT_FAILED, E.INVOICE_PAYMENT_FAILED]
         retry_at = next_retry_at(policy=policy, attempt_count=attempt, failed_at=failed_at)
         status_from, status_to = status, status
         if status in (S.ACTIVE, S.PENDING, S.TRIALING):
             status_to = S.PAST_DUE
-            events.append("subscription.past_due")
+            events.append(E.SUBSCRIPTION_PAST_DUE)
         status = status_to
         steps.append(
             DunningStep(
@@ -352,7 +357,7 @@ def simulate_dunning(subscription, *, now: dt.datetime | None = None) -> Dunning
             break
         attempt, attempt_at = attempt + 1, retry_at
     exhausted_at = steps[-1].at
-    steps.append(DunningStep(at=exhausted_at, kind="exhausted", attempt=attempt, events=("invoice.overdue",)))
+    steps.append(DunningStep(at=exhausted_at, kind="exhausted", attempt=attempt, events=(E.INVOICE_OVERDUE,)))
     installments = invoice.draft.installment_number
     if installments and not invoice.draft.last_installment:
         return DunningSimulation(
@@ -361,8 +366,8 @@ def simulate_dunning(subscription, *, now: dt.datetime | None = None) -> Dunning
     final = final_status(policy)
     if final is None:
         return DunningSimulation(outcome="kept_unpaid", invoice=invoice, policy=policy, steps=tuple(steps))
-    events = ["subscription.canceled" if final == S.CANCELED else "subscription.expired"]
-    events.append("subscription.access_revoked")
+    events = [E.SUBSCRIPTION_CANCELED if final == S.CANCELED else E.SUBSCRIPTION_EXPIRED]
+    events.append(E.SUBSCRIPTION_ACCESS_REVOKED)
     steps.append(
         DunningStep(
             at=exhausted_at,

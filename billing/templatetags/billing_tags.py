@@ -1,15 +1,9 @@
 from django import template
 
 from billing import selectors
-from billing.tables import period_display, status_badge
+from billing.tables import period_display
 
 register = template.Library()
-
-
-@register.filter(name="billing_badge")
-def billing_badge(obj):
-    """{{ invoice|billing_badge }} → the status badge of an invoice, payment or billing run."""
-    return status_badge(obj)
 
 
 @register.simple_tag

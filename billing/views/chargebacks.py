@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import Action
 from billing import selectors
 from billing.forms import ChargebackForm
-from billing.services.chargebacks import chargeable_amount, chargeback_refusal, record_chargeback
+from billing.services.chargebacks import record_chargeback
 from core.money import format_money
 from core.views import MerchantUpdateView
 
@@ -25,7 +25,7 @@ class PaymentChargebackView(MerchantUpdateView):
     one_time_form = True  # a double submit must not record a second chargeback
 
     def _refusal(self):
-        refusal = chargeback_refusal(self.object)
+        refusal = self.object.chargeback_refusal()
         if refusal is None:
             return None
         messages.error(self.request, refusal)
@@ -39,7 +39,7 @@ class PaymentChargebackView(MerchantUpdateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(invoice=self.object.invoice, available=chargeable_amount(self.object))
+        context.update(invoice=self.object.invoice, available=self.object.chargeable_amount)
         return context
 
     def perform(self, form):

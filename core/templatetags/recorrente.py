@@ -1,5 +1,6 @@
 from django import template
 
+from core.badges import choices_named, render_badge
 from core.money import format_money
 
 register = template.Library()
@@ -19,3 +20,12 @@ def discount_money(minor, currency="BRL"):
         return "—"
     sign = "−" if minor > 0 else "+"
     return sign + format_money(abs(minor), currency or "BRL")
+
+
+@register.simple_tag
+def badge(value, choices, title="", element_id="", data_status=False):
+    """{% badge invoice.status "billing.choices.InvoiceStatus" %} → the status badge in the choice's colour
+    (core.badges): the same markup the tables' ChoiceFieldColumn draws."""
+    return render_badge(
+        choices_named(choices), value, title=title, element_id=element_id, data_status=data_status
+    )

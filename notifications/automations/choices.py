@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.badges import register_badges
+
 
 class Trigger(models.TextChoices):
     """What fires a rule: an outbox event type, narrowed by the cancellation's origin for cancellations.
@@ -31,6 +33,16 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Falhou")
 
 
+register_badges(
+    RunStatus,
+    {
+        RunStatus.PENDING: "text-bg-warning",
+        RunStatus.SUCCEEDED: "text-bg-success",
+        RunStatus.FAILED: "text-bg-danger",
+    },
+)
+
+
 class RunOrigin(models.TextChoices):
     """Why a run exists: an outbox event (at most one per rule and event) or the "Enviar teste" button."""
 
@@ -40,3 +52,16 @@ class RunOrigin(models.TextChoices):
 
 class IntegrationKind(models.TextChoices):
     GENERIC_HTTP = "generic_http", _("HTTP/JSON genérico")
+
+
+class AutomationStatus(models.TextChoices):
+    """An automation rule switched on or off (`is_enabled`), as its list and page show it."""
+
+    ACTIVE = "active", _("Ativa")
+    INACTIVE = "inactive", _("Inativa")
+
+
+register_badges(
+    AutomationStatus,
+    {AutomationStatus.ACTIVE: "text-bg-success", AutomationStatus.INACTIVE: "text-bg-secondary"},
+)

@@ -3,21 +3,15 @@ from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from notifications.automations.choices import ActionKind, RunStatus
+from core.badges import render_badge
+from core.tables import ChoiceFieldColumn
+from notifications.automations.choices import ActionKind, AutomationStatus, RunStatus
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
-
-RUN_STATUS_BADGE_CLASSES = {
-    RunStatus.PENDING: "text-bg-warning",
-    RunStatus.SUCCEEDED: "text-bg-success",
-    RunStatus.FAILED: "text-bg-danger",
-}
 
 
 def automation_status_badge(automation: Automation) -> str:
-    if automation.is_enabled:
-        badge = format_html('<span class="badge text-bg-success">{}</span>', _("Ativa"))
-    else:
-        badge = format_html('<span class="badge text-bg-secondary">{}</span>', _("Inativa"))
+    status = AutomationStatus.ACTIVE if automation.is_enabled else AutomationStatus.INACTIVE
+    badge = render_badge(AutomationStatus, status)
     return format_html("{}{}", badge, automation_error_badge(automation))
 
 
@@ -48,14 +42,6 @@ def action_display(automation: Automation) -> str:
         integration = automation.integration.name if automation.integration else "—"
         return format_html("{}: {} → {}", _("Lista"), integration, automation.list_id)
     return "—"
-
-
-def run_status_badge(run: AutomationRun) -> str:
-    return format_html(
-        '<span class="badge {}">{}</span>',
-        RUN_STATUS_BADGE_CLASSES.get(run.status, "text-bg-light"),
-        run.get_status_display(),
-    )
 
 
 class AutomationTable(tables.Table):
@@ -104,7 +90,9 @@ class AutomationRunTable(tables.Table):
     created_at = tables.DateTimeColumn(verbose_name=_("Criada em"), short=True, order_by=("created_at", "pk"))
     event_type = tables.Column(verbose_name=_("Evento"), order_by=("event_type", "pk"))
     origin = tables.Column(verbose_name=_("Origem"), order_by=("origin", "pk"))
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=RunStatus, verbose_name=_("Status"), order_by=("status", "-created_at", "-pk")
+    )
     attempt_count = tables.Column(
         verbose_name=_("Tentativas"),
         attrs={"th": {"class": "text-end"}, "td": {"class": "text-end"}},
@@ -137,9 +125,6 @@ class AutomationRunTable(tables.Table):
 
     def render_origin(self, record):
         return record.get_origin_display()
-
-    def render_status(self, record):
-        return run_status_badge(record)
 
     def render_result(self, record):
         text = record.last_error or record.last_response_excerpt

@@ -3,22 +3,23 @@ subscription payload (notifications/catalog.py documents both)."""
 
 import copy
 
+from core.events import EventType
 from notifications.automations.choices import Trigger
 from notifications.catalog import EVENT_TYPES_BY_NAME
 
 # Trigger → the outbox event type it listens to.
 TRIGGER_EVENT_TYPE = {
-    Trigger.SUBSCRIPTION_CREATED: "subscription.created",
-    Trigger.SUBSCRIPTION_ACTIVATED: "subscription.activated",
-    Trigger.TRIAL_WILL_END: "subscription.trial_will_end",
-    Trigger.PAST_DUE: "subscription.past_due",
-    Trigger.CANCELED_ANY: "subscription.canceled",
-    Trigger.CANCELED_BY_CUSTOMER: "subscription.canceled",
-    Trigger.CANCELED_BY_SELLER: "subscription.canceled",
-    Trigger.CANCELED_BY_ADMIN: "subscription.canceled",
-    Trigger.EXPIRED: "subscription.expired",
-    Trigger.REFUNDED: "subscription.refunded",
-    Trigger.CHARGEBACK: "chargeback.created",
+    Trigger.SUBSCRIPTION_CREATED: EventType.SUBSCRIPTION_CREATED,
+    Trigger.SUBSCRIPTION_ACTIVATED: EventType.SUBSCRIPTION_ACTIVATED,
+    Trigger.TRIAL_WILL_END: EventType.SUBSCRIPTION_TRIAL_WILL_END,
+    Trigger.PAST_DUE: EventType.SUBSCRIPTION_PAST_DUE,
+    Trigger.CANCELED_ANY: EventType.SUBSCRIPTION_CANCELED,
+    Trigger.CANCELED_BY_CUSTOMER: EventType.SUBSCRIPTION_CANCELED,
+    Trigger.CANCELED_BY_SELLER: EventType.SUBSCRIPTION_CANCELED,
+    Trigger.CANCELED_BY_ADMIN: EventType.SUBSCRIPTION_CANCELED,
+    Trigger.EXPIRED: EventType.SUBSCRIPTION_EXPIRED,
+    Trigger.REFUNDED: EventType.SUBSCRIPTION_REFUNDED,
+    Trigger.CHARGEBACK: EventType.CHARGEBACK_CREATED,
 }
 # Cancellations narrowed to one origin (the payload's `cancel_origin`).
 TRIGGER_CANCEL_ORIGIN = {
@@ -27,7 +28,7 @@ TRIGGER_CANCEL_ORIGIN = {
     Trigger.CANCELED_BY_ADMIN: "admin",
 }
 # Events whose payload carries the subscription under a key instead of being the subscription itself.
-SUBSCRIPTION_KEY = {"chargeback.created": "subscription"}
+SUBSCRIPTION_KEY = {EventType.CHARGEBACK_CREATED: "subscription"}
 
 
 def triggers_for(event_type: str) -> list[str]:
@@ -71,7 +72,7 @@ def matches(automation, event_type: str, payload: dict, plan_ids: set[int] | Non
 
 
 def _sample_subscription(status: str, cancel_origin: str = "") -> dict:
-    sample = copy.deepcopy(EVENT_TYPES_BY_NAME["subscription.canceled"].sample)
+    sample = copy.deepcopy(EVENT_TYPES_BY_NAME[EventType.SUBSCRIPTION_CANCELED].sample)
     sample.update(status=status, cancel_origin=cancel_origin)
     if not cancel_origin:
         sample.update(cancel_at=None, access_until=None)
@@ -85,7 +86,7 @@ def sample_payload(automation) -> dict:
     documented = EVENT_TYPES_BY_NAME.get(event_type)
     if documented is not None:
         payload = copy.deepcopy(documented.sample)
-    elif event_type == "chargeback.created":
+    elif event_type == EventType.CHARGEBACK_CREATED:
         payload = {
             "id": 77,
             "payment": 3307,

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.badges import register_badges
+
 
 class CustomerEmailKind(models.TextChoices):
     """The e-mails Recorrente sends to a merchant's customers; each has a default pt-BR template that the
@@ -24,3 +26,14 @@ class EmailSendingStatus(models.TextChoices):
     SENT = "sent", _("Enviado")
     FAILED = "failed", _("Falhou")
     SKIPPED = "skipped", _("Não enviado")
+
+
+register_badges(
+    EmailSendingStatus,
+    {
+        EmailSendingStatus.PENDING: "text-bg-warning",
+        EmailSendingStatus.SENT: "text-bg-success",
+        EmailSendingStatus.FAILED: "text-bg-danger",
+        EmailSendingStatus.SKIPPED: "text-bg-secondary",
+    },
+)

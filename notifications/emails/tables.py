@@ -3,24 +3,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.badges import render_badge
+from core.tables import ChoiceFieldColumn
 from notifications.emails.choices import EmailSendingStatus
 from notifications.emails.models import EmailSending
 
-EMAIL_STATUS_BADGE_CLASSES = {
-    EmailSendingStatus.PENDING: "text-bg-warning",
-    EmailSendingStatus.SENT: "text-bg-success",
-    EmailSendingStatus.FAILED: "text-bg-danger",
-    EmailSendingStatus.SKIPPED: "text-bg-secondary",
-}
-
 
 def email_status_badge(sending: EmailSending) -> str:
-    return format_html(
-        '<span class="badge {}" title="{}">{}</span>',
-        EMAIL_STATUS_BADGE_CLASSES.get(sending.status, "text-bg-light"),
-        sending.error,
-        sending.get_status_display(),
-    )
+    return render_badge(EmailSendingStatus, sending.status, title=sending.error)
 
 
 class EmailSendingTable(tables.Table):
@@ -32,7 +22,12 @@ class EmailSendingTable(tables.Table):
     kind = tables.Column(verbose_name=_("E-mail"), order_by=("kind", "pk"))
     recipient = tables.Column(verbose_name=_("Destinatário"), order_by=("recipient", "pk"))
     subject = tables.Column(verbose_name=_("Assunto"), orderable=False)
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=EmailSendingStatus,
+        title_accessor="error",
+        verbose_name=_("Status"),
+        order_by=("status", "-created_at", "-pk"),
+    )
     sent_at = tables.DateTimeColumn(verbose_name=_("Enviado em"), short=True, order_by=("sent_at", "pk"))
     subscription = tables.Column(
         verbose_name=_("Assinatura"), accessor="subscription_id", order_by=("subscription_id", "pk")
@@ -46,9 +41,6 @@ class EmailSendingTable(tables.Table):
 
     def render_kind(self, record):
         return record.get_kind_display()
-
-    def render_status(self, record):
-        return email_status_badge(record)
 
     def render_subject(self, value):
         return value if len(value) <= 70 else value[:70] + "…"

@@ -3,35 +3,26 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications.webhooks.choices import DeliveryStatus
+from core.badges import render_badge
+from core.tables import ChoiceFieldColumn
+from notifications.webhooks.choices import DeliveryStatus, EndpointStatus
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
-DELIVERY_STATUS_BADGE_CLASSES = {
-    DeliveryStatus.PENDING: "text-bg-warning",
-    DeliveryStatus.SUCCEEDED: "text-bg-success",
-    DeliveryStatus.FAILED: "text-bg-danger",
-}
 
 
 def endpoint_status_badge(endpoint: WebhookEndpoint) -> str:
     if endpoint.is_active:
-        return format_html('<span class="badge text-bg-success">{}</span>', _("Ativo"))
+        return render_badge(EndpointStatus, EndpointStatus.ACTIVE)
     if endpoint.disabled_reason:
-        return format_html(
-            '<span class="badge text-bg-danger" title="{}">{}</span>',
-            endpoint.get_disabled_reason_display(),
-            _("Desativado automaticamente"),
+        return render_badge(
+            EndpointStatus, EndpointStatus.AUTO_DISABLED, title=endpoint.get_disabled_reason_display()
         )
-    return format_html('<span class="badge text-bg-secondary">{}</span>', _("Inativo"))
+    return render_badge(EndpointStatus, EndpointStatus.INACTIVE)
 
 
 def delivery_status_badge(delivery: WebhookDelivery) -> str:
-    return format_html(
-        '<span class="badge {}">{}</span>',
-        DELIVERY_STATUS_BADGE_CLASSES.get(delivery.status, "text-bg-light"),
-        delivery.get_status_display(),
-    )
+    return render_badge(DeliveryStatus, delivery.status)
 
 
 def event_types_display(endpoint: WebhookEndpoint) -> str:
@@ -100,7 +91,9 @@ class WebhookDeliveryTable(tables.Table):
         verbose_name=_("Evento"), accessor="event__type", order_by=("event__type", "pk")
     )
     origin = tables.Column(verbose_name=_("Origem"), order_by=("origin", "pk"))
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "-created_at", "-pk"))
+    status = ChoiceFieldColumn(
+        choices=DeliveryStatus, verbose_name=_("Status"), order_by=("status", "-created_at", "-pk")
+    )
     attempt_count = tables.Column(
         verbose_name=_("Tentativas"), attrs=_RIGHT, order_by=("attempt_count", "pk")
     )
@@ -138,9 +131,6 @@ class WebhookDeliveryTable(tables.Table):
 
     def render_origin(self, record):
         return record.get_origin_display()
-
-    def render_status(self, record):
-        return delivery_status_badge(record)
 
     def render_last_latency_ms(self, value):
         return format_html("{} ms", value)

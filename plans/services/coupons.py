@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Merchant
+from core.percent import DISCOUNT_PERCENT
 from plans.choices import CouponDuration, CouponKind
 from plans.models import Coupon
 
@@ -57,8 +58,8 @@ def _coupon_errors(coupon: Coupon, *, original: Coupon | None, redemptions: int,
     if coupon.kind == CouponKind.PERCENT:
         if coupon.percent_off is None:
             refuse("percent_off", _("Informe o percentual de desconto."), "percent_required")
-        elif not Decimal("0.01") <= coupon.percent_off <= Decimal("100"):
-            refuse("percent_off", _("O percentual deve estar entre 0,01 e 100."), "percent_out_of_range")
+        elif coupon.percent_off not in DISCOUNT_PERCENT:
+            refuse("percent_off", DISCOUNT_PERCENT.message, "percent_out_of_range")
         if coupon.amount_off is not None:
             refuse("amount_off", _("Um cupom percentual não tem valor fixo."), "amount_not_allowed")
     elif coupon.kind == CouponKind.FIXED:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from core.percent import TAX_PERCENT
 from plans.models import TaxRate
 
 TAX_RATE_EDITABLE_FIELDS = ["name", "description", "percentage", "inclusive", "is_active"]
@@ -18,10 +19,8 @@ def _validate_tax_rate(tax_rate: TaxRate) -> None:
         errors["name"] = [ValidationError(_("Informe o nome do imposto."), code="required")]
     if tax_rate.percentage is None:
         errors["percentage"] = [ValidationError(_("Informe a alíquota."), code="required")]
-    elif not Decimal("0") <= tax_rate.percentage <= Decimal("100"):
-        errors["percentage"] = [
-            ValidationError(_("A alíquota deve estar entre 0 e 100."), code="percentage_out_of_range")
-        ]
+    elif tax_rate.percentage not in TAX_PERCENT:
+        errors["percentage"] = [ValidationError(str(TAX_PERCENT.message), code="percentage_out_of_range")]
     try:
         tax_rate.full_clean(exclude=list(errors))
     except ValidationError as exc:

@@ -147,3 +147,22 @@ document.addEventListener("htmx:configRequest", function (event) {
     document.addEventListener("DOMContentLoaded", function () { init(document.body); });
   }
 })();
+
+// "Filtros (n)" (phones): the count of filled-in filters follows the form as the person edits it.
+document.addEventListener("input", updateFilterCount);
+document.addEventListener("change", updateFilterCount);
+function updateFilterCount(event) {
+  const form = event.target.closest && event.target.closest("#filter-form");
+  const count = document.getElementById("filters-count");
+  if (!form || !count) return;
+  const names = new Set();
+  for (const field of form.elements) {
+    if (field.name && field.type !== "hidden" && field.value) names.add(field.name);
+  }
+  count.textContent = String(names.size);
+}
+
+// Tables over months (Painel) open scrolled to their end, so the latest months are the ones in view.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const box of document.querySelectorAll("[data-scroll-end]")) box.scrollLeft = box.scrollWidth;
+});

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -155,12 +154,7 @@ class SubscriptionForm(SubscriptionTermsForm):
         chosen."""
         field = self.fields["coupon"]
         field.queryset = Coupon.objects.filter(merchant=self.merchant).order_by("code", "pk")
-        now = timezone.now()
-        usable = list(
-            field.queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), is_active=True)
-            .annotate(redemptions=Count("subscriptions"))
-            .filter(Q(max_redemptions__isnull=True) | Q(max_redemptions__gt=F("redemptions")))
-        )
+        usable = list(field.queryset.redeemable(now=timezone.now()))
         chosen = self.data.get(self.add_prefix("coupon"))
         if chosen and str(chosen).isdigit() and all(str(c.pk) != str(chosen) for c in usable):
             usable = [*field.queryset.filter(pk=chosen), *usable]

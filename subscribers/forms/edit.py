@@ -2,6 +2,7 @@
 
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import Coupon, Plan, TaxRate
@@ -94,15 +95,15 @@ class SubscriptionUpdateForm(SubscriptionTermsForm):
             if instance.status == SubscriptionStatus.SCHEDULED:
                 del self.fields["apply"]
         # Any of the merchant's coupons is accepted here (the service says why one cannot be added); the
-        # select lists the active ones and the subscription's own.
-        self.fields["coupon"].queryset = Coupon.objects.filter(merchant=merchant).order_by("code", "pk")
+        # select lists those that can be redeemed now (Coupon.redemption_refusal) and the subscription's own.
+        coupons = Coupon.objects.filter(merchant=merchant).order_by("code", "pk")
+        self.fields["coupon"].queryset = coupons
         kept_coupon = instance.coupon_id if instance is not None else None
+        redeemable = coupons.redeemable(now=timezone.now()).values("pk")
+        listed = coupons.filter(Q(pk__in=redeemable) | Q(pk=kept_coupon))
         self.fields["coupon"].widget.choices = [
             ("", self.fields["coupon"].empty_label),
-            *(
-                (coupon.pk, coupon_label(coupon))
-                for coupon in self.fields["coupon"].queryset.filter(Q(is_active=True) | Q(pk=kept_coupon))
-            ),
+            *((coupon.pk, coupon_label(coupon)) for coupon in listed),
         ]
 
     def clean(self):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import IntegerField, MoneyField, PercentField
 from core.money import to_major
+from core.percent import DISCOUNT_PERCENT
 from plans.choices import IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.choices import CancelOrigin, PhaseAnchor, PhaseProration, ScheduleEndBehavior
@@ -31,10 +32,7 @@ class PhaseForm(forms.Form):
     discount_percent = PercentField(
         label=_("Desconto (%)"),
         required=False,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
+        percent_range=DISCOUNT_PERCENT,
     )
     tax_rates = TaxRateChoiceField(
         label=_("Impostos"),

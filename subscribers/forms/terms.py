@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import IntegerField, MoneyField, PercentField
+from core.percent import DISCOUNT_PERCENT
 from plans.models import Plan, TaxRate
 from subscribers.choices import DiscountType, PaymentMethod
 from subscribers.forms.fields import SalespersonChoiceField, ServiceErrorsMixin, TaxRateChoiceField
@@ -50,17 +51,11 @@ class SubscriptionTermsForm(ServiceErrorsMixin, forms.Form):
     discount_percent = PercentField(
         label=_("Desconto (%)"),
         required=False,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
+        percent_range=DISCOUNT_PERCENT,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         error_messages={
-            "min_value": _("O percentual deve estar entre 0,01 e 100."),
-            "max_value": _("O percentual deve estar entre 0,01 e 100."),
             "invalid": _("Informe um percentual, por exemplo 10 ou 12,5."),
             "max_decimal_places": _("Use no máximo duas casas decimais."),
-            "max_digits": _("O percentual deve estar entre 0,01 e 100."),
         },
     )
     discount_amount = MoneyField(

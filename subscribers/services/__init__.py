@@ -14,8 +14,10 @@ from subscribers.services.ending import (
     subscription_readd,
     subscription_remove,
 )
+from subscribers.services.rules import action_refusal
 
 __all__ = [
+    "action_refusal",
     "first_invoices",
     "subscription_contract_preview",
     "cancellation_preview",

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from core.percent import DISCOUNT_PERCENT
 from subscribers import extension_points
 from subscribers.choices import (
     TRANSITIONS,
@@ -21,20 +22,6 @@ S = SubscriptionStatus
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def _locked(subscription: Subscription) -> Subscription:
-    """Re-reads the row under a lock so two requests cannot both act on the same old status.
-
-    Only the subscription row is locked (`of=("self",)`): without it PostgreSQL would also lock the
-    joined merchant, plan and customer rows, serialising every write of a merchant and making the
-    SKIP LOCKED workers skip unrelated subscriptions of the same merchant.
-    """
-    return (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("merchant", "plan", "customer")
-        .get(pk=subscription.pk)
-    )
-
-
 REFUSAL_CODES = {
     SubscriptionAction.EDIT: "cannot_edit",
     SubscriptionAction.CANCEL: "cannot_cancel",
@@ -135,8 +122,8 @@ def _check_discount(*, discount_type, discount_percent, discount_amount, gross):
     if discount_type == DiscountType.PERCENT:
         if discount_percent is None:
             errors["discount_percent"] = _("Informe o percentual de desconto.")
-        elif not Decimal("0") < Decimal(discount_percent) <= Decimal("100"):
-            errors["discount_percent"] = _("O percentual deve estar entre 0,01 e 100.")
+        elif discount_percent not in DISCOUNT_PERCENT:
+            errors["discount_percent"] = str(DISCOUNT_PERCENT.message)
     elif discount_type == DiscountType.FIXED:
         if discount_amount is None:
             errors["discount_amount"] = _("Informe o valor do desconto.")

@@ -18,6 +18,7 @@ from subscribers.choices import (
     PaymentMethod,
     SubscriptionAction,
 )
+from subscribers.locks import lock_subscription
 from subscribers.models import Subscription
 from subscribers.pricing import subscription_amount
 from subscribers.services._common import (
@@ -27,7 +28,6 @@ from subscribers.services._common import (
     _check_tax_rates,
     _field_error,
     _jsonable,
-    _locked,
     _payload,
     _record,
     _refuse,
@@ -75,7 +75,7 @@ def subscription_update(
     edit's changes, with the `subscription.updated` event.
     """
     now = now or timezone.now()
-    subscription = _locked(subscription)
+    subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.EDIT)
     if apply not in ("now", "next_cycle"):
         raise _field_error("apply", _("Escolha quando aplicar a mudança."), "apply_required")
@@ -202,7 +202,7 @@ def subscription_change_card(
     subscription is paid by card and still charged; the timeline and `subscription.card_updated` record
     the last four digits of both cards, never the number."""
     now = now or timezone.now()
-    subscription = _locked(subscription)
+    subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.CHANGE_CARD, now=now)
     digits = card_digits(card_number or "")
     old_last4 = subscription.card_last4

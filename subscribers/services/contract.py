@@ -43,18 +43,13 @@ def _card_fields(payment_method: str, payment_token: str) -> dict:
 
 
 def _check_coupon(*, merchant, coupon, now) -> None:
-    """A coupon must be this merchant's, active, not expired and not used up."""
+    """A coupon must be this merchant's and redeemable now (Coupon.redemption_refusal)."""
     if coupon is None:
         return
-    message = None
     if coupon.merchant_id != merchant.pk:
         message = _("Cupom não encontrado.")
-    elif not coupon.is_active:
-        message = _("Este cupom está desativado.")
-    elif coupon.expires_at is not None and coupon.expires_at <= now:
-        message = _("Este cupom expirou.")
-    elif coupon.max_redemptions is not None and coupon.subscriptions.count() >= coupon.max_redemptions:
-        message = _("Este cupom já foi usado o número máximo de vezes.")
+    else:
+        message = coupon.redemption_refusal(now=now)
     if message:
         raise ValidationError({"coupon": message}, code="invalid_coupon")
 

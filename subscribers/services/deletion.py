@@ -11,8 +11,9 @@ from subscribers import extension_points
 from subscribers.choices import (
     SubscriptionAction,
 )
+from subscribers.locks import lock_subscription
 from subscribers.models import Subscription, SubscriptionTombstone
-from subscribers.services._common import _json_safe, _jsonable, _locked, _payload, _refuse
+from subscribers.services._common import _json_safe, _jsonable, _payload, _refuse
 
 
 # --- delete ----------------------------------------------------------------------------------------
@@ -29,7 +30,7 @@ def subscription_delete(*, subscription: Subscription, actor, now=None) -> Subsc
     """Deletes a subscription for good, only within one calendar month of its contract date,
     leaving a tombstone (who, when, snapshot) that owners can see."""
     now = now or timezone.now()
-    subscription = _locked(subscription)
+    subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.DELETE, now=now)
     summary = deletion_summary(subscription)
     if summary["blocked_reason"]:

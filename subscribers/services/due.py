@@ -9,6 +9,7 @@ from core.outbox import emit
 from subscribers.choices import (
     EventKind,
 )
+from subscribers.locks import lock_subscription
 from subscribers.models import Subscription
 from subscribers.services._common import S, _payload, _record
 from subscribers.services.contract import _start
@@ -40,12 +41,7 @@ def subscription_process_due(*, now=None, limit: int = 500) -> dict:
 
 def _process_one(pk, *, now, kind) -> int:
     with transaction.atomic():
-        row = (
-            Subscription.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("merchant", "plan", "customer")
-            .filter(pk=pk)
-            .first()
-        )
+        row = lock_subscription(pk, skip_locked=True)
         if row is None:
             return 0
         if (

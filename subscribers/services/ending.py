@@ -15,12 +15,12 @@ from subscribers.choices import (
     EventKind,
     SubscriptionAction,
 )
+from subscribers.locks import lock_subscription
 from subscribers.models import Subscription
 from subscribers.services._common import (
     S,
     _end_charges,
     _field_error,
-    _locked,
     _move,
     _payload,
     _record,
@@ -87,7 +87,7 @@ def subscription_cancel(
     extension point subscribers.cancel_credit, in this transaction). Otherwise nothing is credited:
     cancelling now or on a date keeps no money back, and access runs as `cancellation_preview` says."""
     now = now or timezone.now()
-    subscription = _locked(subscription)
+    subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.CANCEL, now=now)
     origin = _effective_origin(actor, origin)
     if credit_unused_time and when != CancelWhen.NOW:
@@ -178,7 +178,7 @@ def _end(subscription, *, actor, kind, now, fields, ended_at=None, data=None):
 def subscription_remove(*, subscription: Subscription, actor, reason: str = "", now=None) -> Subscription:
     """Revokes access now: an immediate cancellation by the seller, with no refund."""
     now = now or timezone.now()
-    subscription = _locked(subscription)
+    subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.REMOVE, now=now)
     subscription.cancel_requested_at = now
     subscription.cancel_when = CancelWhen.NOW
@@ -212,7 +212,7 @@ def subscription_readd(*, subscription: Subscription, actor, now=None) -> Subscr
     """For a running subscription whose customer lost access: grants access again. The event says
     `readded`, and the access e-mail follows from it (notifications' outbox consumer)."""
     now = now or timezone.now()
-    subscription = _locked(subscription)
+    subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.READD, now=now)
     if subscription.access_revoked_at is not None:
         subscription.access_revoked_at = None

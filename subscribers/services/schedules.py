@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.events import EventType
 from core.outbox import emit
+from core.percent import DISCOUNT_PERCENT
 from plans.choices import IntervalUnit
 from plans.periods import add_interval, period_containing
 from subscribers.choices import (
@@ -32,9 +33,10 @@ from subscribers.choices import (
     ScheduleEndBehavior,
     ScheduleStatus,
 )
+from subscribers.locks import lock_schedule, lock_subscription, schedules_for_update
 from subscribers.models import SchedulePhase, Subscription, SubscriptionSchedule, price_terms
 from subscribers.pricing import subscription_amount
-from subscribers.services._common import S, _locked, _record
+from subscribers.services._common import S, _record
 from subscribers.services.billing import subscription_apply_billing
 
 SS = ScheduleStatus
@@ -232,11 +234,11 @@ def _validate_spec(subscription, merchant, spec: PhaseSpec, index: int, *, last:
         add(key("discount_percent"), _("Use um cupom ou um desconto, não os dois."), "coupon_and_discount")
     if spec.discount_percent is not None:
         try:
-            valid = Decimal("0") < Decimal(spec.discount_percent) <= Decimal("100")
+            valid = Decimal(spec.discount_percent) in DISCOUNT_PERCENT
         except InvalidOperation:
             valid = False
         if not valid:
-            add(key("discount_percent"), _("O percentual deve estar entre 0,01 e 100."), "invalid_discount")
+            add(key("discount_percent"), str(DISCOUNT_PERCENT.message), "invalid_discount")
     for rate in spec.tax_rates:
         if rate.merchant_id != merchant.pk:
             add(key("tax_rates"), _("Imposto não encontrado."), "invalid_tax_rate")
@@ -405,7 +407,7 @@ def schedule_create(
     with it. A running one keeps its current terms as phase 1, from its current period's start until
     `first_phase_end` (default: the current period's end), and `phases` follow."""
     now = now or timezone.now()
-    subscription = _locked(subscription)
+    subscription = lock_subscription(subscription.pk)
     if subscription.is_ended:
         raise ValidationError(
             _("Uma assinatura encerrada não pode ser programada."), code="subscription_ended"
@@ -471,8 +473,8 @@ def schedule_update(
     included), validated together under the edit rules and saved in one transaction. A change to the
     running phase's quantity, coupon or tax rates applies to the subscription from its next invoice."""
     now = now or timezone.now()
-    subscription = _locked(schedule.subscription)
-    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    subscription = lock_subscription(schedule.subscription_id)
+    schedule = lock_schedule(schedule.pk)
     schedule.subscription = subscription
     if not schedule.is_live:
         raise ValidationError(
@@ -610,7 +612,7 @@ def _apply_terms(subscription: Subscription, phase: SchedulePhase, *, at, reset_
 def schedule_due(subscription: Subscription, *, until) -> SubscriptionSchedule | None:
     """The subscription's live schedule when its next change falls at or before `until`."""
     return (
-        SubscriptionSchedule.objects.select_for_update()
+        schedules_for_update()
         .filter(
             subscription=subscription,
             status__in=sorted(LIVE_SCHEDULE_STATUSES),
@@ -686,8 +688,8 @@ def schedule_release(
 ) -> SubscriptionSchedule:
     """Lets the subscription go on by itself on its current terms; the remaining phases never happen."""
     now = now or timezone.now()
-    subscription = _locked(schedule.subscription)
-    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    subscription = lock_subscription(schedule.subscription_id)
+    schedule = lock_schedule(schedule.pk)
     schedule.subscription = subscription
     _move_schedule(schedule, SS.RELEASED)
     schedule.next_phase_at = None
@@ -716,7 +718,9 @@ def schedule_cancel(
     from subscribers.services.ending import subscription_cancel
 
     now = now or timezone.now()
-    schedule = SubscriptionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    # The subscription first (the lock order): subscription_cancel below locks it too.
+    lock_subscription(schedule.subscription_id)
+    schedule = lock_schedule(schedule.pk)
     if not schedule.is_live:
         _move_schedule(schedule, SS.CANCELED)  # raises the refusal
     subscription_cancel(

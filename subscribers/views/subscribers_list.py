@@ -39,7 +39,7 @@ class SubscriberListView(MerchantListView):
         kwargs = super().get_table_kwargs()
         # The selection checkboxes only serve "Cancelar selecionadas".
         if not self.request.membership.can(Action.MANAGE_SUBSCRIPTIONS):
-            kwargs["exclude"] = ("select",)
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "select")
         return kwargs
 
     def get_context_data(self, **kwargs):

@@ -36,7 +36,6 @@ from subscribers.forms.contract import SubscriptionForm
 from subscribers.forms.edit import SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
 from subscribers.services import deletion_summary, refusal_message
-from subscribers.tables import STATUS_BADGE_CLASSES
 
 
 def subscription_queryset():
@@ -52,8 +51,8 @@ def allowed_actions(subscription: Subscription) -> dict[str, bool]:
 
 
 def with_display(subscription: Subscription) -> Subscription:
-    """Adds what the templates need to draw a subscription: its badge class and allowed actions."""
-    subscription.badge_class = STATUS_BADGE_CLASSES.get(subscription.status, "text-bg-light")
+    """Adds what the templates need to draw a subscription: its allowed actions (the status badge is
+    `{% badge %}`, core.badges)."""
     subscription.allowed = allowed_actions(subscription)
     return subscription
 
@@ -281,9 +280,16 @@ class SubscriptionDetailView(MerchantDetailView):
         events = list(subscription.events.select_related("actor").order_by("-created_at", "-pk"))
         for event in events:
             event.changed_fields = _changed_fields(event)
+        # The buttons the status allows may still be refused by the action's own rule (no payment left to
+        # refund, money already moved for a delete): asked here as the services ask, shown greyed with why.
+        refusals = {
+            action: services.action_refusal(subscription, action) if subscription.allowed[action] else None
+            for action in (SubscriptionAction.REFUND, SubscriptionAction.DELETE)
+        }
         context.update(
             title=str(subscription),
             allowed=subscription.allowed,
+            refusals=refusals,
             events=events,
             cancel_scheduled=subscription.cancel_at is not None and not subscription.is_ended,
         )

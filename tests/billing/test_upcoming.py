@@ -6,8 +6,11 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from billing.choices import InvoiceKind, InvoiceStatus
+from billing.models import Invoice
+from billing.services.billing_run import process_subscription
 from billing.services.upcoming import TermsInForce, upcoming_invoices
 from plans.choices import CouponDuration, CouponKind
 from subscribers.choices import SubscriptionStatus
@@ -243,3 +246,18 @@ def test_the_terms_seam_gives_each_period_its_own_terms(merchant):
         ("Digital", 3000),
         ("Digital", 3000),
     ]
+
+
+def test_a_one_off_price_bills_instead_of_the_plan_as_the_billing_run_does(merchant):
+    plan = PlanFactory(merchant=merchant, name="Impressora", price=99999)
+    custom = {"name": "Impressora em 6x", "amount": 50000, "interval_unit": "month", "interval_count": 1}
+    sub = subscription(merchant, plan, custom_price=custom)
+
+    invoices = upcoming_invoices(sub, 2, now=NOW).invoices
+    with time_machine.travel(NEXT, tick=False):
+        process_subscription(subscription_id=sub.pk, now=NEXT)
+
+    # R$ 500,00 a month (the one-off price), not the plan's R$ 999,99; the run wrote the same.
+    assert [(i.plan_name, i.total) for i in invoices] == [("Impressora em 6x", 50000)] * 2
+    written = Invoice.objects.get(subscription=sub, period_start=NEXT)
+    assert (written.total, written.lines.get().description) == (50000, "Impressora em 6x")

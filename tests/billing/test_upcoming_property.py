@@ -5,8 +5,9 @@ what it leaves, as billing_run.process_chunk does).
 
 Random subscriptions: price, quantity, coupon (percent or fixed; once, N months or forever, applied
 before the next invoice), manual discount for N periods, exclusive and inclusive taxes, installments
-(some already billed), a pending plan/quantity change, a scheduled cancellation, a credit balance. Each
-example runs in a savepoint rolled back at its end. `HYPOTHESIS_PROFILE=long` explores more.
+(some already billed), a pending plan/quantity change, a one-off price, a scheduled cancellation, a credit
+balance. Each example runs in a savepoint rolled back at its end. `HYPOTHESIS_PROFILE=long` explores
+more.
 """
 
 import datetime as dt
@@ -79,6 +80,7 @@ worlds = st.fixed_dictionaries(
         "pending": st.one_of(st.none(), st.tuples(st.integers(100, 50000), st.integers(1, 3))),
         "cancel_after_months": st.one_of(st.none(), st.integers(0, 11)),
         "credit": st.sampled_from([0, 0, 2500, 30000]),
+        "one_off_price": st.one_of(st.none(), st.integers(100, 50000)),
         "writer": st.sampled_from(["row", "bulk"]),
     }
 )
@@ -113,6 +115,14 @@ def build(merchant, world) -> Subscription:
         fields.update(
             pending_plan=PlanFactory(merchant=merchant, name="Novo", price=price), pending_quantity=quantity
         )
+    if world["one_off_price"] and not installments:
+        # A schedule phase's one-off price: billed instead of the plan's.
+        fields["custom_price"] = {
+            "name": "Avulso",
+            "amount": world["one_off_price"],
+            "interval_unit": "month",
+            "interval_count": 1,
+        }
     if world["cancel_after_months"] is not None:
         fields["cancel_at"] = add_months(next_at, world["cancel_after_months"]) + dt.timedelta(days=3)
     subscription = SubscriptionFactory(

@@ -58,11 +58,14 @@ def test_switching_language_translates_the_interface(page, login, owner):
     login(owner)
     expect(page.get_by_role("link", name="Painel")).to_be_visible()
 
+    # The language is in the user menu at the top of the sidebar.
+    page.locator("#user-menu > button").click()
     page.select_option("#language-switcher select", "en")
     expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
-    expect(page.get_by_role("button", name="Plans")).to_be_visible()
+    expect(page.get_by_role("link", name="Plans", exact=True)).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "en"
 
+    page.locator("#user-menu > button").click()
     page.select_option("#language-switcher select", "pt-br")
     expect(page.get_by_role("link", name="Painel")).to_be_visible()
 

@@ -21,6 +21,7 @@ SUBSCRIBER_POINTS = [
     "subscribers.first_invoices",
     "subscribers.plan_change",
     "subscribers.refund_refusal",
+    "subscribers.refund_row_facts",
     "subscribers.subscription_ended",
 ]
 

@@ -78,6 +78,22 @@ def test_every_emit_names_an_event_type_not_a_string():
     assert literals == []
 
 
+def test_no_event_type_is_written_as_a_string_outside_the_enum():
+    """Handlers, trigger tables and queries name EventType members too (docstrings may quote a value)."""
+    values, found = set(EventType.values), []
+    for path in _source_files():
+        if path == ROOT / "core" / "events.py":
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+        found += [
+            f"{path.relative_to(ROOT)}:{node.lineno} {node.value}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and node.value in values and id(node) not in docstrings
+        ]
+    assert found == []
+
+
 def test_the_catalogue_documents_exactly_the_event_types_once_each():
     assert [entry.type for entry in EVENT_TYPES] == list(EventType)
 

@@ -159,6 +159,34 @@ def test_same_bytes_for_filtered_sorted_exports(merchant, params):
     assert counted == rows.count()
 
 
+@pytest.mark.parametrize("first_rows", [1, 3, 7])
+def test_the_first_rows_and_the_rest_join_without_a_gap_or_a_repeat(merchant, monkeypatch, first_rows):
+    # The database path sends its first FIRST_ROWS rows by one COPY (so the download starts at once) and
+    # the rest by a second: together exactly the one-statement bytes, counted once.
+    rows = world(merchant)
+    monkeypatch.setattr(exports, "FIRST_ROWS", first_rows)
+    queryset = SubscriberTable(
+        selectors.subscriber_list_queryset().filter(merchant=merchant), order_by="-amount"
+    ).data.data
+
+    with timezone.override(zoneinfo.ZoneInfo("America/Sao_Paulo")):
+        python, database, counted = both_paths(queryset, delimiter=";", output_format=exports.HUMAN)
+
+    assert database == python
+    assert counted == len(rows) > first_rows
+
+
+def test_the_first_row_is_sent_before_the_rest_is_read(merchant, monkeypatch):
+    world(merchant)
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    monkeypatch.setattr(exports, "FIRST_ROWS", 5)
+
+    chunks = exports.stream_csv_copy(queryset, delimiter=";", output_format=exports.HUMAN, counter=[0])
+
+    assert next(chunks).count(b"\n") == 1  # one row, not a 256 KB buffer
+    assert b"".join(chunks).count(b"\n") >= 4
+
+
 def test_the_download_is_the_database_path_and_records_the_copy_row_count(owner_client, merchant):
     rows = world(merchant)
 
@@ -168,7 +196,7 @@ def test_the_download_is_the_database_path_and_records_the_copy_row_count(owner_
     queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
     ordered = SubscriberTable(queryset, order_by="name").data.data
     with timezone.override(merchant.tzinfo):
-        header = exports.csv_line([exports.neutralize(cell) for cell in exports.header()], ";")
+        header = exports.csv_line(exports.header(), ";")
         python = b"".join(exports.stream_csv_rows(ordered, delimiter=";", output_format="human", counter=[0]))
     assert body == (exports.BOM + header).encode() + python
     export = SubscriberExport.objects.get(merchant=merchant)

@@ -9,9 +9,24 @@ from django.urls import reverse
 from billing.choices import PaymentStatus
 from billing.services.last_payment import sync_last_payment_status
 from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
-from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, PlanFactory, SubscriptionFactory
+from tests.factories import (
+    CustomerFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    PlanFactory,
+    SubscriptionFactory,
+    show_every_column,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _every_column_shown(monkeypatch):
+    # These tests are about what each column shows; which columns are shown by default is
+    # tests/accounts/test_table_config.py's.
+    show_every_column(monkeypatch, "assinantes")
+
 
 LIST_URL = reverse("subscribers:subscriber_list")
 UTC = dt.UTC
@@ -271,3 +286,26 @@ def test_plan_of_another_merchant_is_an_invalid_filter(owner_client, merchant, o
     assert response.status_code == 200
     assert response.context["filter"].errors
     assert list(response.context["table"].page.object_list) == []
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "contact", "-contact"])
+def test_sorting_by_name_or_e_mail_follows_the_customers_fields(owner_client, merchant, sort):
+    # The list sorts by the customer's name / e-mail as the subscription's search_text holds them (one
+    # table's index instead of a join and a sort of every row); renaming a customer moves its rows.
+    subscriber(merchant, "Bruna")
+    zelia = subscriber(merchant, "Zélia")
+    ana = subscriber(merchant, "Ana")
+    SubscriptionFactory(merchant=merchant, customer=ana.customer)  # a tie: the id decides
+    customer = zelia.customer
+    customer.name, customer.email = "Aaron", "aaron@example.com"
+    customer.save()
+
+    response = owner_client.get(LIST_URL, {"sort": sort})
+
+    rows = list(response.context["table"].page.object_list)
+    field = "name" if sort.endswith("name") else "email"
+    expected = sorted(rows, key=lambda row: (getattr(row.record.customer, field), row.record.pk))
+    if sort.startswith("-"):
+        expected.reverse()
+    assert [row.record.pk for row in rows] == [row.record.pk for row in expected]
+    assert rows[-1 if sort.startswith("-") else 0].record.customer.name == "Aaron"

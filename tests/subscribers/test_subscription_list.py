@@ -10,9 +10,24 @@ from subscribers import selectors
 from subscribers.choices import PaymentMethod, SubscriptionOrigin, SubscriptionStatus
 from subscribers.filtersets import SubscriptionFilterSet
 from subscribers.models import Customer, Subscription
-from tests.factories import CustomerFactory, MembershipFactory, PlanFactory, SubscriptionFactory, UserFactory
+from tests.factories import (
+    CustomerFactory,
+    MembershipFactory,
+    PlanFactory,
+    SubscriptionFactory,
+    UserFactory,
+    show_every_column,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _every_column_shown(monkeypatch):
+    # These tests are about what each column shows; which columns are shown by default is
+    # tests/accounts/test_table_config.py's.
+    show_every_column(monkeypatch, "assinaturas")
+
 
 LIST_URL = reverse("subscribers:subscription_list")
 UTC = dt.UTC

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from billing.choices import DunningFinalAction, InvoiceStatus, PaymentStatus
-from billing.gateways.sandbox import boleto_line, pix_code
+from billing.gateways import payment_codes
 from billing.models import BillingSettings, Invoice, Payment
 from core.events import EventType
 from core.models import Event
@@ -208,7 +208,7 @@ def _on_payment_pending(event: Event) -> None:
 def _send_instructions(event: Event, invoice, payment) -> None:
     subscription = invoice.subscription
     tz = subscription.merchant.tzinfo
-    sandbox = payment.gateway == "sandbox" and payment.gateway_reference
+    codes = payment_codes(payment)
     with override("pt-br"):
         method = str(PaymentMethod(payment.method).label)
     send_customer_email(
@@ -224,12 +224,8 @@ def _send_instructions(event: Event, invoice, payment) -> None:
             "pagamento": {
                 "forma": method,
                 "valor": money(payment.amount, payment.currency),
-                "linha_digitavel": boleto_line(payment.gateway_reference, payment.amount)
-                if sandbox and payment.method == PaymentMethod.BOLETO
-                else "",
-                "pix_copia_e_cola": pix_code(payment.gateway_reference, payment.amount)
-                if sandbox and payment.method == PaymentMethod.PIX
-                else "",
+                "linha_digitavel": codes["boleto_line"],
+                "pix_copia_e_cola": codes["pix_code"],
             },
         },
     )
@@ -264,15 +260,15 @@ def _on_payment_refunded(event: Event) -> None:
 
 
 EVENT_HANDLERS = {
-    "payment.pending": _on_payment_pending,
-    "subscription.created": _on_subscription_created,
-    "subscription.access_granted": _on_access_granted,
-    "subscription.cancel_scheduled": _on_subscription_canceled,
-    "subscription.canceled": _on_subscription_canceled,
-    "subscription.trial_will_end": _on_trial_will_end,
-    "invoice.payment_failed": _on_payment_failed,
-    "invoice.created": _on_invoice_created,
-    "payment.refunded": _on_payment_refunded,
+    EventType.PAYMENT_PENDING: _on_payment_pending,
+    EventType.SUBSCRIPTION_CREATED: _on_subscription_created,
+    EventType.SUBSCRIPTION_ACCESS_GRANTED: _on_access_granted,
+    EventType.SUBSCRIPTION_CANCEL_SCHEDULED: _on_subscription_canceled,
+    EventType.SUBSCRIPTION_CANCELED: _on_subscription_canceled,
+    EventType.SUBSCRIPTION_TRIAL_WILL_END: _on_trial_will_end,
+    EventType.INVOICE_PAYMENT_FAILED: _on_payment_failed,
+    EventType.INVOICE_CREATED: _on_invoice_created,
+    EventType.PAYMENT_REFUNDED: _on_payment_refunded,
 }
 
 
@@ -280,17 +276,17 @@ EVENT_HANDLERS = {
 # events sets off ("Simular inadimplência"). invoice.created and payment.pending send the instructions
 # only for a boleto/pix awaiting payment (one e-mail per payment, whichever event comes first).
 EVENT_EMAIL_KINDS = {
-    "payment.pending": Kind.PAYMENT_INSTRUCTIONS,
-    "subscription.created": Kind.SUBSCRIPTION_CREATED,
-    "subscription.access_granted": Kind.ACCESS_RESENT,
-    "subscription.cancel_scheduled": Kind.SUBSCRIPTION_CANCELED,
-    "subscription.canceled": Kind.SUBSCRIPTION_CANCELED,
-    "subscription.trial_will_end": Kind.TRIAL_ENDING,
-    "invoice.payment_failed": Kind.PAYMENT_FAILED,
-    "invoice.created": Kind.PAYMENT_INSTRUCTIONS,
-    "payment.refunded": Kind.REFUND_ISSUED,
+    EventType.PAYMENT_PENDING: Kind.PAYMENT_INSTRUCTIONS,
+    EventType.SUBSCRIPTION_CREATED: Kind.SUBSCRIPTION_CREATED,
+    EventType.SUBSCRIPTION_ACCESS_GRANTED: Kind.ACCESS_RESENT,
+    EventType.SUBSCRIPTION_CANCEL_SCHEDULED: Kind.SUBSCRIPTION_CANCELED,
+    EventType.SUBSCRIPTION_CANCELED: Kind.SUBSCRIPTION_CANCELED,
+    EventType.SUBSCRIPTION_TRIAL_WILL_END: Kind.TRIAL_ENDING,
+    EventType.INVOICE_PAYMENT_FAILED: Kind.PAYMENT_FAILED,
+    EventType.INVOICE_CREATED: Kind.PAYMENT_INSTRUCTIONS,
+    EventType.PAYMENT_REFUNDED: Kind.REFUND_ISSUED,
 }
-_INSTRUCTIONS_EVENTS = {"payment.pending", "invoice.created"}
+_INSTRUCTIONS_EVENTS = {EventType.PAYMENT_PENDING, EventType.INVOICE_CREATED}
 
 
 def emails_for_events(event_types, *, merchant, payment_method: str) -> list[tuple[str, bool]]:

@@ -113,7 +113,7 @@ def test_a_contract_with_notify_sends_the_created_email_once(contract, emails):
     (message,) = emails()
 
     assert message.to == ["ana@example.com"]
-    assert message.subject == "Sua assinatura do Clube do Livro está confirmada"
+    assert message.subject == "Sua assinatura do plano Clube do Livro está confirmada"
     assert "- Valor: R$\xa01.234,56" in message.body
     assert "- Data de contratação: 01/04/2027" in message.body
     (sending,) = sendings()
@@ -150,7 +150,7 @@ def test_readding_resends_the_access_email_but_a_plain_start_does_not(contract, 
     at(START + dt.timedelta(hours=1), lambda: subscription_readd(subscription=subscription, actor=owner))
     (message,) = emails(START + dt.timedelta(hours=1))
 
-    assert message.subject == "Seu acesso ao Clube do Livro foi liberado"
+    assert message.subject == "Seu acesso ao plano Clube do Livro foi liberado"
     assert "foi liberado novamente" in message.body
     assert [s.kind for s in sendings()] == [CustomerEmailKind.ACCESS_RESENT]
 
@@ -172,7 +172,7 @@ def test_a_cancellation_at_period_end_tells_the_access_date_once(contract, owner
     at(dt.datetime(2027, 5, 1, 9, 0, tzinfo=SP), subscription_process_due)
     assert emails(dt.datetime(2027, 5, 1, 9, 1, tzinfo=SP)) == []
 
-    assert message.subject == "Sua assinatura do Clube do Livro foi cancelada"
+    assert message.subject == "Sua assinatura do plano Clube do Livro foi cancelada"
     assert "Você continua com acesso até 01/05/2027." in message.body
     assert Event.objects.filter(type="subscription.canceled").exists()
     assert len(sendings(CustomerEmailKind.SUBSCRIPTION_CANCELED)) == 1
@@ -320,7 +320,7 @@ def test_the_renewal_reminder_goes_once_n_days_before_the_next_charge(contract, 
     assert at(dt.datetime(2027, 4, 30, 9, 0, tzinfo=SP), send_renewal_reminders) == 0
 
     (message,) = mail.outbox
-    assert message.subject == "Sua assinatura do Clube do Livro renova em 01/05/2027"
+    assert message.subject == "Sua assinatura do plano Clube do Livro renova em 01/05/2027"
     assert "renova em 01/05/2027 (daqui a 3 dias)" in message.body
     assert "- Valor: R$\xa01.234,56 (Mensal)" in message.body
     (sending,) = sendings(CustomerEmailKind.RENEWAL_REMINDER)
@@ -374,7 +374,7 @@ def test_a_trial_ending_emits_the_event_once_and_emails_once(merchant, contract,
 
     (event,) = Event.objects.filter(type="subscription.trial_will_end")
     assert event.payload["id"] == subscription.pk
-    assert message.subject == "Seu período de teste do Clube do Livro termina em 08/04/2027"
+    assert message.subject == "Seu período de teste do plano Clube do Livro vai até 08/04/2027"
     assert "a primeira cobrança, de R$\xa01.234,56 (Mensal), será feita em 08/04/2027" in message.body
     assert emails(dt.datetime(2027, 4, 6, 10, 1, tzinfo=SP)) == []
 

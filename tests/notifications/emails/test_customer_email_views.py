@@ -61,7 +61,7 @@ def test_the_editor_shows_the_default_the_variables_and_a_pt_br_preview(owner_cl
     assert response.status_code == 200
     assert html.escape(default_source("subscription_created", "body_text")) in content
     assert "{{ cliente.nome }}" in content and "{{ assinatura.proxima_cobranca }}" in content
-    assert "Sua assinatura do Clube Mensal está confirmada" in content  # the preview's subject
+    assert "Sua assinatura do plano Clube Mensal está confirmada" in content  # the preview's subject
     assert "R$\xa049,90" in content
     assert "Restaurar padrão" not in content  # nothing to restore yet
 

@@ -81,11 +81,11 @@ def test_every_kind_has_a_pt_br_subject_text_and_html_that_name_the_customer_and
 def test_subscription_created_shows_amount_and_dates_in_pt_br(merchant, subscription):
     subject, text, html = render(merchant, "subscription_created", subscription)
 
-    assert subject == "Sua assinatura do Clube do Livro está confirmada"
+    assert subject == "Sua assinatura do plano Clube do Livro está confirmada"
     assert "- Valor: R$\xa01.234,56" in text
     assert "- Data de contratação: 15/03/2027" in text
     assert "- Período de teste até: 21/03/2027" in text  # a trial ending at midnight of the 22nd
-    assert "- Próxima cobrança: 10/04/2027" in text
+    assert "- Primeira cobrança: 10/04/2027" in text  # after a trial: the first charge
     assert "- Forma de pagamento: Cartão de crédito (Visa final 4242)" in text
     assert "<strong>R$\xa01.234,56</strong>" in html
     assert "10/04/2027" in html
@@ -98,14 +98,14 @@ def test_dates_follow_the_merchants_timezone(merchant, subscription):
     _subject, text, _html = render(merchant, "subscription_created", subscription)
 
     # 10/04 22:30 in São Paulo is already 11/04 in Tokyo, where this merchant and its customers are.
-    assert "- Próxima cobrança: 11/04/2027" in text
+    assert "- Primeira cobrança: 11/04/2027" in text
 
 
 def test_the_email_is_pt_br_even_when_english_is_active(merchant, subscription):
     with translation.override("en"):
         subject, text, _html = render(merchant, "subscription_created", subscription)
 
-    assert subject == "Sua assinatura do Clube do Livro está confirmada"
+    assert subject == "Sua assinatura do plano Clube do Livro está confirmada"
     assert "R$\xa01.234,56" in text and "1,234.56" not in text
     assert "Cartão de crédito" in text
 
@@ -113,7 +113,7 @@ def test_the_email_is_pt_br_even_when_english_is_active(merchant, subscription):
 def test_canceled_says_until_when_the_customer_keeps_access(merchant, subscription):
     subject, text, html = render(merchant, "subscription_canceled", subscription)
 
-    assert subject == "Sua assinatura do Clube do Livro foi cancelada"
+    assert subject == "Sua assinatura do plano Clube do Livro foi cancelada"
     assert "Você continua com acesso até 10/04/2027." in text
     assert "<strong>10/04/2027</strong>" in html
 
@@ -123,7 +123,7 @@ def test_renewal_reminder_shows_the_next_charge_and_the_amount(merchant, subscri
         merchant, "renewal_reminder", subscription, extra={"lembrete": {"dias": "3"}}
     )
 
-    assert subject == "Sua assinatura do Clube do Livro renova em 10/04/2027"
+    assert subject == "Sua assinatura do plano Clube do Livro renova em 10/04/2027"
     assert "renova em 10/04/2027 (daqui a 3 dias)" in text
     assert "- Valor: R$\xa01.234,56 (Mensal)" in text
 
@@ -194,7 +194,10 @@ def test_restoring_the_default_forgets_the_merchants_text(merchant, owner, subsc
     customer_email_template_restore(merchant=merchant, actor=owner, kind="access_resent")
 
     assert not CustomerEmailTemplate.objects.exists()
-    assert render(merchant, "access_resent", subscription)[0] == "Seu acesso ao Clube do Livro foi liberado"
+    assert (
+        render(merchant, "access_resent", subscription)[0]
+        == "Seu acesso ao plano Clube do Livro foi liberado"
+    )
 
 
 def test_restoring_a_disabled_kind_keeps_it_disabled(merchant, owner):
@@ -319,7 +322,7 @@ def test_the_email_is_recorded_in_the_transaction_and_sent_after_commit(
     assert sending.sent_at is not None
     (message,) = mail.outbox
     assert message.to == ["ana@example.com"]
-    assert message.subject == sending.subject == "Sua assinatura do Clube do Livro está confirmada"
+    assert message.subject == sending.subject == "Sua assinatura do plano Clube do Livro está confirmada"
     assert message.body == sending.body_text
     assert message.alternatives[0] == (sending.body_html, "text/html")
 
@@ -405,3 +408,28 @@ def test_an_ended_subscription_still_gets_its_email(
         send_customer_email(kind="subscription_canceled", subscription=subscription)
 
     assert len(mail.outbox) == 1
+
+
+def test_the_confirmation_and_the_trial_email_describe_the_trial_dates_the_same_way(merchant):
+    plan = PlanFactory(merchant=merchant, name="Impressa", price=4990)
+    trialing = SubscriptionFactory(
+        merchant=merchant,
+        plan=plan,
+        customer=CustomerFactory(merchant=merchant, name="Ana Souza", email="ana@example.com"),
+        status="trialing",
+        contract_date=dt.date(2027, 4, 1),
+        billing_cycle_anchor=dt.datetime(2027, 4, 8, 8, 0, tzinfo=SP),
+        trial_ends_at=dt.datetime(2027, 4, 8, 8, 0, tzinfo=SP),
+        current_period_start=dt.datetime(2027, 4, 1, 8, 0, tzinfo=SP),
+        current_period_end=dt.datetime(2027, 4, 8, 8, 0, tzinfo=SP),
+    )
+
+    subject, confirmation, _html = render(merchant, "subscription_created", trialing)
+    trial_subject, trial_text, _html = render(merchant, "trial_ending", trialing)
+
+    assert subject == "Sua assinatura do plano Impressa está confirmada"
+    assert "- Período de teste até: 08/04/2027" in confirmation
+    assert "- Primeira cobrança: 08/04/2027" in confirmation
+    assert trial_subject == "Seu período de teste do plano Impressa vai até 08/04/2027"
+    assert "Seu período de teste do plano Impressa em The Pacific vai até 08/04/2027." in trial_text
+    assert "a primeira cobrança, de R$\xa049,90 (Mensal), será feita em 08/04/2027" in trial_text
