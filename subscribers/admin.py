@@ -6,9 +6,11 @@ from subscribers import services
 from subscribers.choices import CancelOrigin, CancelWhen
 from subscribers.models import (
     Customer,
+    SchedulePhase,
     SubscriberExport,
     Subscription,
     SubscriptionEvent,
+    SubscriptionSchedule,
     SubscriptionTombstone,
 )
 
@@ -130,3 +132,39 @@ class SubscriberExportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class _ReadOnly:
+    """Schedules change only through their services (the phase editor): staff look, never edit by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SubscriptionSchedule)
+class SubscriptionScheduleAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "subscription",
+        "status",
+        "end_behavior",
+        "current_position",
+        "next_phase_at",
+        "merchant",
+    ]
+    list_filter = ["merchant", "status", "end_behavior"]
+    list_select_related = ["merchant", "subscription__plan"]
+    search_fields = ["subscription__id"]
+
+
+@admin.register(SchedulePhase)
+class SchedulePhaseAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["schedule", "position", "start_at", "end_at", "plan", "price_amount", "quantity"]
+    list_select_related = ["schedule", "plan"]
+    list_filter = ["anchor", "proration"]

@@ -47,9 +47,11 @@ from plans.models import Coupon, Plan, TaxRate
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import (
     Customer,
+    SchedulePhase,
     SubscriberExport,
     Subscription,
     SubscriptionEvent,
+    SubscriptionSchedule,
     SubscriptionTombstone,
 )
 
@@ -501,7 +503,32 @@ class EmailSendingFactory(factory.django.DjangoModelFactory):
     sent_at = factory.LazyFunction(timezone.now)
 
 
+class SubscriptionScheduleFactory(factory.django.DjangoModelFactory):
+    """A schedule row for admin and isolation walks; real schedules go through schedule_create."""
+
+    class Meta:
+        model = SubscriptionSchedule
+
+    merchant = factory.SubFactory(MerchantFactory)
+    subscription = factory.SubFactory(SubscriptionFactory, merchant=factory.SelfAttribute("..merchant"))
+
+
+class SchedulePhaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SchedulePhase
+
+    class Params:
+        merchant = factory.SubFactory(MerchantFactory)
+
+    schedule = factory.SubFactory(SubscriptionScheduleFactory, merchant=factory.SelfAttribute("..merchant"))
+    position = 0
+    start_at = factory.LazyFunction(timezone.now)
+    end_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
+
+
 FACTORY_FOR_MODEL = {
+    SubscriptionSchedule: SubscriptionScheduleFactory,
+    SchedulePhase: SchedulePhaseFactory,
     BillingRunChunk: BillingRunChunkFactory,
     Merchant: MerchantFactory,
     Membership: MembershipFactory,
