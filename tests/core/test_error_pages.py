@@ -19,7 +19,7 @@ def test_404_is_the_app_page_in_portuguese_with_a_way_back(owner_client):
     assert response.status_code == 404
     html = response.content.decode()
     assert "Página não encontrada" in html
-    assert 'id="nav-planos"' in html  # the layout's menu
+    assert 'class="app-nav' in html  # the layout's menu (the sidebar)
     assert 'id="error-home"' in html
     assert 'href="http://testserver/planos/" id="error-back"' in html
 
@@ -47,7 +47,7 @@ def test_403_is_translated_and_in_the_layout(member_client, viewer):
     html = response.content.decode()
     assert "Acesso não permitido" in html
     assert "403 Forbidden" not in html
-    assert 'id="nav-planos"' in html
+    assert 'class="app-nav' in html
     assert (
         "Access not allowed"
         in english(client).get(reverse("subscribers:subscription_create")).content.decode()
