@@ -12,7 +12,7 @@ def test_edit_an_email_with_the_live_preview_and_restore_the_default(page, login
     page.get_by_role("button", name="Notificações").click()
     page.get_by_role("link", name="E-mails", exact=True).click()
     page.get_by_role("link", name="Lembrete de renovação").click()
-    expect(page.locator("#preview-subject")).to_contain_text("Sua assinatura do Clube Mensal renova em")
+    expect(page.locator("#preview-subject")).to_contain_text("Sua assinatura do plano Clube Mensal renova em")
 
     page.get_by_label("Assunto").fill("Faltam {{ lembrete.dias }} dias, {{ cliente.primeiro_nome }}!")
     expect(page.locator("#preview-subject")).to_have_text("Faltam 3 dias, Ana!")
@@ -31,5 +31,5 @@ def test_edit_an_email_with_the_live_preview_and_restore_the_default(page, login
     page.get_by_role("button", name="Restaurar padrão").click()
 
     expect(page.get_by_text("Texto padrão restaurado.")).to_be_visible()
-    expect(page.locator("#preview-subject")).to_contain_text("Sua assinatura do Clube Mensal renova em")
+    expect(page.locator("#preview-subject")).to_contain_text("Sua assinatura do plano Clube Mensal renova em")
     assert not CustomerEmailTemplate.objects.exists()
