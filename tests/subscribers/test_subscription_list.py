@@ -462,8 +462,11 @@ def test_list_query_count_does_not_grow_with_rows(owner_client, merchant, django
 
 def test_refund_is_offered_on_canceled_rows_but_never_for_boleto(member_client, support, viewer, merchant):
     from subscribers.choices import PaymentMethod
+    from tests.factories import InvoiceFactory, PaymentFactory
 
     card = SubscriptionFactory(merchant=merchant, status=SubscriptionStatus.CANCELED)
+    # Refund is offered only with a payment left to refund (the refund rule; without one it is greyed).
+    PaymentFactory(merchant=merchant, invoice=InvoiceFactory(merchant=merchant, subscription=card))
     boleto = SubscriptionFactory(
         merchant=merchant, status=SubscriptionStatus.CANCELED, payment_method=PaymentMethod.BOLETO
     )
