@@ -217,6 +217,24 @@ class ScheduleStatus(models.TextChoices):
 register_badges(ScheduleStatus, dict.fromkeys(ScheduleStatus, "text-bg-light"))
 
 
+class PhaseState(models.TextChoices):
+    """Where a phase stands against today: what the editor lets change and the badge the pages show."""
+
+    PAST = "past", _("Encerrada")
+    CURRENT = "current", _("Atual")
+    FUTURE = "future", _("Futura")
+
+
+register_badges(
+    PhaseState,
+    {
+        PhaseState.PAST: "text-bg-secondary",
+        PhaseState.CURRENT: "text-bg-primary",
+        PhaseState.FUTURE: "text-bg-light",
+    },
+)
+
+
 class ScheduleEndBehavior(models.TextChoices):
     """What happens when the last phase ends."""
 

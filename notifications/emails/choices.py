@@ -18,6 +18,30 @@ class CustomerEmailKind(models.TextChoices):
     ACCESS_RESENT = "access_resent", _("Acesso reenviado")
 
 
+class TemplateState(models.TextChoices):
+    """What a customer e-mail's template is for the merchant: switched off, edited, or the default text."""
+
+    DISABLED = "disabled", _("Desativado")
+    CUSTOMIZED = "customized", _("Editado")
+    DEFAULT = "default", _("Padrão")
+
+    @classmethod
+    def of(cls, *, is_enabled: bool, is_customized: bool) -> "TemplateState":
+        if not is_enabled:
+            return cls.DISABLED
+        return cls.CUSTOMIZED if is_customized else cls.DEFAULT
+
+
+register_badges(
+    TemplateState,
+    {
+        TemplateState.DISABLED: "text-bg-secondary",
+        TemplateState.CUSTOMIZED: "text-bg-primary",
+        TemplateState.DEFAULT: "text-bg-success",
+    },
+)
+
+
 class EmailSendingStatus(models.TextChoices):
     """Where one customer e-mail is: recorded and waiting for its transaction to commit, handed to the
     mail server, refused by it, or deliberately not sent (its kind is turned off)."""

@@ -2,7 +2,7 @@
 
 from django.db.models import Max, Q, QuerySet
 
-from notifications.emails.choices import CustomerEmailKind
+from notifications.emails.choices import CustomerEmailKind, TemplateState
 from notifications.emails.models import CustomerEmailTemplate, EmailSending
 
 
@@ -34,6 +34,10 @@ def customer_email_kinds(merchant) -> list[dict]:
             "row": rows.get(kind.value),
             "is_enabled": rows.get(kind.value) is None or rows[kind.value].is_enabled,
             "is_customized": rows.get(kind.value) is not None and rows[kind.value].is_customized,
+            "state": TemplateState.of(
+                is_enabled=rows.get(kind.value) is None or rows[kind.value].is_enabled,
+                is_customized=rows.get(kind.value) is not None and rows[kind.value].is_customized,
+            ),
             "last_sent_at": last_sent.get(kind.value),
         }
         for kind in CustomerEmailKind

@@ -16,7 +16,7 @@ from accounts.permissions import Action
 from core.ratelimit import RateLimitMixin
 from core.views import MerchantDetailView, MerchantListView, MerchantScopedMixin, MerchantTemplateView
 from notifications.emails import selectors
-from notifications.emails.choices import CustomerEmailKind
+from notifications.emails.choices import CustomerEmailKind, TemplateState
 from notifications.emails.filtersets import EmailSendingFilterSet
 from notifications.emails.forms import CustomerEmailSettingsForm, CustomerEmailTemplateForm
 from notifications.emails.models import CustomerEmailSettings, CustomerEmailTemplate, EmailSending
@@ -124,6 +124,9 @@ class CustomerEmailEditView(_KindMixin, FormView):
             hint=KIND_HINTS[self.kind],
             row=row,
             is_customized=bool(row and row.is_customized),
+            template_state=TemplateState.of(
+                is_enabled=row is None or row.is_enabled, is_customized=bool(row and row.is_customized)
+            ),
             variables=VARIABLES,
             variables_help=_(
                 "Escreva %(example)s para o nome do cliente. Também valem %(if)s e %(with)s. Os valores "

@@ -11,7 +11,7 @@ from core.money import to_major
 from core.percent import DISCOUNT_PERCENT
 from plans.choices import IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
-from subscribers.choices import CancelOrigin, PhaseAnchor, PhaseProration, ScheduleEndBehavior
+from subscribers.choices import CancelOrigin, PhaseAnchor, PhaseProration, PhaseState, ScheduleEndBehavior
 from subscribers.forms.fields import CouponChoiceField, ServiceErrorsMixin, TaxRateChoiceField, date_input
 from subscribers.services.schedules import CURRENT_PHASE_EDITABLE, PhaseSpec
 
@@ -63,17 +63,17 @@ class PhaseForm(forms.Form):
         label=_("Ciclo de cobrança"), choices=PhaseAnchor.choices, initial=PhaseAnchor.AUTOMATIC
     )
 
-    def __init__(self, *args, merchant=None, state="future", **kwargs):
+    def __init__(self, *args, merchant=None, state=PhaseState.FUTURE, **kwargs):
         super().__init__(*args, **kwargs)
         self.state = state
         if merchant is not None:
             self.fields["plan"].queryset = Plan.objects.filter(merchant=merchant, archived_at__isnull=True)
             self.fields["coupon"].queryset = Coupon.objects.filter(merchant=merchant)
             self.fields["tax_rates"].queryset = TaxRate.objects.filter(merchant=merchant)
-        if state == "past":
+        if state == PhaseState.PAST:
             for field in self.fields.values():
                 field.disabled = True
-        elif state == "current":
+        elif state == PhaseState.CURRENT:
             for name, field in self.fields.items():
                 if name not in CURRENT_PHASE_EDITABLE and name not in ("ORDER", "DELETE"):
                     field.disabled = True
@@ -136,13 +136,13 @@ class BasePhaseFormSet(forms.BaseFormSet):
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
-        state = self.states[index] if index is not None and index < len(self.states) else "future"
+        state = self.states[index] if index is not None and index < len(self.states) else PhaseState.FUTURE
         return {"merchant": self.merchant, "state": state}
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
-        state = self.states[index] if index is not None and index < len(self.states) else "future"
-        if state != "future":
+        state = self.states[index] if index is not None and index < len(self.states) else PhaseState.FUTURE
+        if state != PhaseState.FUTURE:
             form.fields["DELETE"].disabled = True
             form.fields["ORDER"].disabled = True
         form.fields["ORDER"].label = _("Ordem")

@@ -15,7 +15,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from accounts.permissions import Action
 from core.views import MerchantActionView, MerchantScopedMixin, MerchantUpdateView
-from subscribers.choices import ScheduleEndBehavior, SubscriptionAction
+from subscribers.choices import PhaseState, ScheduleEndBehavior, SubscriptionAction
 from subscribers.forms.schedule import PhaseFormSet, ScheduleCancelForm, ScheduleForm, phase_initial
 from subscribers.selectors import schedule_phases
 from subscribers.services.schedules import (
@@ -54,11 +54,11 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
             phases = schedule_phases(self.schedule)
             current = self.schedule.current_position
             states = [
-                "future"
+                PhaseState.FUTURE
                 if current is None or p.position > current
-                else "current"
+                else PhaseState.CURRENT
                 if p.position == current
-                else "past"
+                else PhaseState.PAST
                 for p in phases
             ]
             initial = [phase_initial(p, merchant, subscription.currency) for p in phases]

@@ -85,3 +85,20 @@ def test_the_page_tag_refuses_a_choice_set_without_colours():
 
     with pytest.raises(ImproperlyConfigured):
         page.render(Context({}))
+
+
+def test_a_customer_e_mail_template_state_is_one_badge_from_its_choices():
+    from notifications.emails.choices import TemplateState
+
+    assert TemplateState.of(is_enabled=False, is_customized=True) == TemplateState.DISABLED
+    assert TemplateState.of(is_enabled=True, is_customized=True) == TemplateState.CUSTOMIZED
+    assert TemplateState.of(is_enabled=True, is_customized=False) == TemplateState.DEFAULT
+    html = render_badge(TemplateState, TemplateState.CUSTOMIZED)
+    assert "text-bg-primary" in html and "Editado" in html
+
+
+def test_a_schedule_phase_state_is_one_badge_from_its_choices():
+    from subscribers.choices import PhaseState
+
+    assert "text-bg-secondary" in render_badge(PhaseState, PhaseState.PAST)
+    assert "Atual" in render_badge(PhaseState, PhaseState.CURRENT)
