@@ -8,6 +8,7 @@ import contextlib
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -215,7 +216,11 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
 def _finish_installments(*, subscription, now) -> None:
     """An installment plan ends (expired) when its last installment is billed, nothing is still being
     collected and the last billed period is over: the last installment pays for that period's access.
-    An installment given up on (uncollectible) stays owed and shown; it does not keep the plan running."""
+    An installment given up on (uncollectible) stays owed and shown; it does not keep the plan running.
+
+    It ends at the last period's end (even when the run comes later), unless a charge was still being
+    collected after that: then the subscription was live (past due, retrying) until now, and ending it
+    back at the period's end would date its end before its own last attempts."""
     plan = subscription.plan
     if not plan.installments or subscription.is_ended:
         return
@@ -233,14 +238,21 @@ def _finish_installments(*, subscription, now) -> None:
         }
     else:
         reason = _("Todas as %(count)s parcelas foram pagas.") % {"count": plan.installments}
+    # A payment attempted after the end, or a boleto/pix still payable after it, kept the plan collecting.
+    collected_after_end = (
+        Payment.objects.filter(invoice__subscription=subscription)
+        .filter(Q(created_at__gt=end) | Q(expires_at__gt=end))
+        .exists()
+    )
+    ended_at = now if collected_after_end else end
     subscription_apply_billing(
         subscription=subscription,
         now=now,
         to_status=S.EXPIRED,
         reason=reason,
         next_invoice_at=None,
-        ended_at=end,
-        access_until=end,
+        ended_at=ended_at,
+        access_until=ended_at,
     )
 
 

@@ -226,3 +226,87 @@ def test_a_middle_installment_given_up_after_the_last_period_still_ends_the_plan
     assert Invoice.objects.get(installment_number=1).status == InvoiceStatus.UNCOLLECTIBLE
     assert subscription.status == S.EXPIRED
     assert day > 14  # installment 1's retries outlived the last period
+
+
+def assert_nothing_charged_after_the_end(subscription):
+    """The end of a subscription is after every charge it made (docs/billing-states.md)."""
+    last_attempt = Payment.objects.filter(invoice__subscription=subscription).latest("created_at")
+    assert subscription.ended_at >= last_attempt.created_at, (
+        f"ended {subscription.ended_at}, but charged {last_attempt.amount} at {last_attempt.created_at}"
+    )
+    assert not Payment.objects.filter(
+        invoice__subscription=subscription, created_at__gt=subscription.ended_at
+    ).exists()
+
+
+def test_a_plan_ended_after_its_last_period_ends_when_its_retries_stopped(merchant, contract, bill):
+    """Weekly boleto 2x, installment 1 still retried after the last period (14 days) ended: the plan ends
+    when its last boleto lapses, not back on day 14 — that dated the end before the boletos it issued
+    on days 16 and 20 (the money state machine's ended_subscriptions_charge_nothing)."""
+    from billing.models import BillingSettings
+
+    BillingSettings.objects.create(merchant=merchant, retries=5)
+    plan = PlanFactory(
+        merchant=merchant, price=5000, installments=2, interval_unit=IntervalUnit.WEEK, interval_count=1
+    )
+    start = dt.datetime(2027, 6, 1, 8, 0, tzinfo=SP)
+    subscription = contract(at=start, plan=plan, payment_method=PaymentMethod.BOLETO)
+
+    for day in range(0, 30):
+        moment = start + dt.timedelta(days=day)
+        bill(moment)
+        second = Payment.objects.filter(invoice__installment_number=2, status=PaymentStatus.PENDING).first()
+        if second is not None:
+            with time_machine.travel(moment + dt.timedelta(hours=1), tick=False):
+                payment_settle(payment=second)
+        subscription.refresh_from_db()
+        if subscription.is_ended:
+            break
+
+    assert subscription.status == S.EXPIRED
+    last_period_end = start + dt.timedelta(days=14)
+    assert Payment.objects.filter(invoice__subscription=subscription, created_at__gt=last_period_end).exists()
+    assert_nothing_charged_after_the_end(subscription)
+    # It ended at the run that found installment 1's last boleto lapsed, and access ran until then.
+    last_lapse = Payment.objects.filter(invoice__installment_number=1).latest("created_at").expires_at
+    assert last_lapse <= subscription.ended_at == moment
+    assert subscription.access_until == subscription.ended_at
+
+
+def test_a_change_to_an_installment_plan_with_boletos_unpaid_ends_after_its_retries(
+    merchant, owner, contract, bill
+):
+    """The money state machine's case (seed 224032804102504320355156445765799537021): a weekly boleto
+    subscription backdated three weeks (three boletos), changed now to a 3x plan, expired with its end
+    dated 05/03 — the last period's end — after retrying the boletos on 08/03 and 12/03."""
+    from billing.services.proration import subscription_change_plan
+
+    weekly = PlanFactory(merchant=merchant, price=4990, interval_unit=IntervalUnit.WEEK, interval_count=1)
+    in_three = PlanFactory(merchant=merchant, price=100000, installments=3)
+    today = dt.datetime(2027, 3, 4, 10, 0, tzinfo=SP)
+    with time_machine.travel(today, tick=False):
+        subscription = subscription_create(
+            merchant=merchant,
+            actor=owner,
+            customer=CustomerFactory(merchant=merchant),
+            plan=weekly,
+            contract_date=dt.date(2027, 2, 12),
+            payment_method=PaymentMethod.BOLETO,
+            backdate_billing="periods",
+            now=today,
+        )
+    bill(today)
+    assert (
+        Payment.objects.filter(invoice__subscription=subscription, status=PaymentStatus.PENDING).count() == 3
+    )
+    with time_machine.travel(today, tick=False):
+        subscription_change_plan(
+            subscription=subscription, actor=owner, plan=in_three, quantity=2, apply="now", now=today
+        )
+
+    for hours in range(0, 16 * 24, 6):
+        bill(today + dt.timedelta(hours=hours))
+
+    subscription.refresh_from_db()
+    assert subscription.status == S.EXPIRED
+    assert_nothing_charged_after_the_end(subscription)
