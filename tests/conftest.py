@@ -1,7 +1,17 @@
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from accounts.choices import Role
 from tests.factories import MembershipFactory, MerchantFactory, UserFactory
+
+# `make test` (and so CI) runs the property tests on Hypothesis's fixed seed: the same examples on every
+# run, so a red CI always means the code changed, never the dice. Exploring new examples is a separate,
+# longer run: HYPOTHESIS_PROFILE=long (docs/testing.md), which draws fresh random examples.
+hypothesis_settings.register_profile("make-test", derandomize=True)
+if os.environ.get("HYPOTHESIS_PROFILE", "") != "long":
+    hypothesis_settings.load_profile("make-test")
 
 
 @pytest.fixture(autouse=True)
