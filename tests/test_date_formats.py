@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from subscribers.models import SubscriberExport
-from tests.factories import CustomerFactory, SubscriberExportFactory, SubscriptionFactory
+from tests.factories import CustomerFactory, SubscriberExportFactory, SubscriptionFactory, show_every_column
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,10 @@ NOW = dt.datetime(2025, 1, 20, 15, 0, tzinfo=dt.UTC)  # 20/01/2025 12:00 in São
 
 
 @pytest.fixture
-def world(merchant, owner):
+def world(merchant, owner, monkeypatch):
+    # Every date column shown, whatever "Configurar tabela" hides by default.
+    show_every_column(monkeypatch, "assinantes")
+    show_every_column(monkeypatch, "assinaturas")
     with time_machine.travel(NOW, tick=False):
         customer = CustomerFactory(merchant=merchant, name="Ana Souza")
         subscription = SubscriptionFactory(

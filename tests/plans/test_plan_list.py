@@ -131,7 +131,7 @@ def test_rows_show_money_interval_installments_status_and_date(owner_client, mer
 
     content = owner_client.get(LIST_URL).content.decode()
 
-    assert '<td class="money text-end">R$\xa049,90</td>' in content
+    assert '<td class="money text-end" data-column="price" data-label="Preço">R$\xa049,90</td>' in content
     assert "R$\xa01.000,00" in content
     assert "Mensal" in content
     assert "7 dias" in content
