@@ -8,7 +8,7 @@ from subscribers.services import customer_create, customer_update
 from tests.factories import CustomerFactory
 
 
-def _create(merchant, actor, **overrides):
+def _create(merchant, **overrides):
     data = {"name": "Maria Silva", "email": "maria@example.com", "handle": "", "document": "", "phone": ""}
     data.update(overrides)
     return customer_create(merchant=merchant, **data)
@@ -17,7 +17,6 @@ def _create(merchant, actor, **overrides):
 def test_create_stores_normalized_values(merchant, owner):
     customer = _create(
         merchant,
-        owner,
         name="  Maria Silva ",
         email=" Maria.Silva@Example.COM ",
         handle="@maria.silva",
@@ -35,7 +34,7 @@ def test_create_stores_normalized_values(merchant, owner):
 
 
 def test_create_accepts_a_cnpj(merchant, owner):
-    customer = _create(merchant, owner, document="11.222.333/0001-81")
+    customer = _create(merchant, document="11.222.333/0001-81")
 
     assert customer.document == "11222333000181"
     assert customer.document_display == "11.222.333/0001-81"
@@ -45,7 +44,7 @@ def test_create_is_refused_for_an_email_taken_in_the_same_merchant_ignoring_case
     CustomerFactory(merchant=merchant, email="maria@example.com")
 
     with pytest.raises(ValidationError) as excinfo:
-        _create(merchant, owner, email="MARIA@example.com")
+        _create(merchant, email="MARIA@example.com")
 
     assert excinfo.value.message_dict == {"email": ["Já existe um cliente com este e-mail."]}
     assert Customer.objects.filter(merchant=merchant).count() == 1
@@ -54,7 +53,7 @@ def test_create_is_refused_for_an_email_taken_in_the_same_merchant_ignoring_case
 def test_create_allows_an_email_used_by_another_merchant(merchant, other_merchant, owner):
     CustomerFactory(merchant=other_merchant, email="maria@example.com")
 
-    customer = _create(merchant, owner, email="maria@example.com")
+    customer = _create(merchant, email="maria@example.com")
 
     assert customer.pk is not None
 
@@ -74,7 +73,7 @@ def test_create_allows_an_email_used_by_another_merchant(merchant, other_merchan
 )
 def test_create_is_refused_for_invalid_input_and_saves_nothing(merchant, owner, field, value):
     with pytest.raises(ValidationError) as excinfo:
-        _create(merchant, owner, **{field: value})
+        _create(merchant, **{field: value})
 
     assert list(excinfo.value.message_dict) == [field]
     assert not Customer.objects.exists()
@@ -161,7 +160,7 @@ def test_a_lost_race_on_the_email_is_reported_on_the_field(merchant, owner, monk
     monkeypatch.setattr(Customer, "validate_constraints", lambda self, exclude=None: None)
 
     with pytest.raises(ValidationError) as excinfo:
-        _create(merchant, owner, email="maria@example.com")
+        _create(merchant, email="maria@example.com")
 
     assert excinfo.value.message_dict == {"email": ["Já existe um cliente com este e-mail."]}
     assert Customer.objects.count() == 1
