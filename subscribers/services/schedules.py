@@ -502,6 +502,9 @@ def schedule_update(
         schedule=schedule,
         kept=kept[: len(specs)],
     )
+    if end_behavior == schedule.end_behavior and _same_phases(saved, specs, dates):
+        # Saved as it was: no phase rewritten, no timeline line, no webhook for a change that did not happen.
+        return schedule
     _write_phases(schedule, specs, dates)
     schedule.end_behavior = end_behavior
     fields = ["end_behavior", "next_phase_at", "updated_at"]
@@ -524,6 +527,22 @@ def schedule_update(
     )
     _emit(schedule, "updated")
     return schedule
+
+
+def _same_phases(saved: list[SchedulePhase], specs: list[PhaseSpec], dates) -> bool:
+    """Whether `specs` (with their computed dates) are exactly the stored phases, term by term."""
+    if len(saved) != len(specs):
+        return False
+    for phase, spec, span in zip(saved, specs, dates, strict=True):
+        if (phase.start_at, phase.end_at) != tuple(span):
+            return False
+        for name in TERM_FIELDS:
+            if name == "tax_rates":
+                if {rate.pk for rate in phase.tax_rates.all()} != {rate.pk for rate in spec.tax_rates}:
+                    return False
+            elif getattr(phase, name) != getattr(spec, name):
+                return False
+    return True
 
 
 def _apply_running_changes(subscription: Subscription, spec: PhaseSpec) -> None:

@@ -227,6 +227,20 @@ def test_the_running_phase_may_change_quantity_coupon_taxes_and_later_phases_are
     assert Event.objects.filter(type="subscription_schedule.updated").count() == 1
 
 
+def test_saving_the_schedule_unchanged_records_nothing(owner, plans, running):
+    later = dt.datetime(2027, 3, 10, tzinfo=SP)
+    before = list(running.phases.order_by("position").values_list("pk", flat=True))
+    events = running.subscription.events.count()
+
+    schedule_update(
+        schedule=running, actor=owner, phases=three_phases(plans), end_behavior="release", now=later
+    )
+
+    assert list(running.phases.order_by("position").values_list("pk", flat=True)) == before
+    assert running.subscription.events.count() == events
+    assert not Event.objects.filter(type="subscription_schedule.updated").exists()
+
+
 def test_a_started_phase_cannot_be_removed(owner, plans, running):
     with pytest.raises(ValidationError) as caught:
         schedule_update(
