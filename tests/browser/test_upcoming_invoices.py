@@ -54,3 +54,34 @@ def test_the_card_shows_the_next_invoices_and_the_dunning_simulation(page, login
         expect(steps).to_have_count(5)
         expect(page.locator("#dunning-simulation-result")).to_contain_text("Ativa → Pagamento pendente")
         expect(page.locator("#dunning-outcome")).to_contain_text("O acesso termina em 17/01/2027")
+
+
+def test_on_a_phone_each_upcoming_invoice_is_a_card_with_its_amounts_in_view(page, login, owner, merchant):
+    plan = PlanFactory(merchant=merchant, name="Digital", price=10000)
+    with time_machine.travel(START, tick=False) as clock:
+        subscription = subscription_create(
+            merchant=merchant,
+            actor=owner,
+            customer=CustomerFactory(merchant=merchant, name="Beatriz Lima"),
+            plan=plan,
+            contract_date=START.date(),
+        )
+        clock.move_to(TODAY)
+        page.set_viewport_size({"width": 390, "height": 844})
+        login(owner)
+
+        page.goto(f"/planos/assinaturas/{subscription.pk}/")
+
+        first = page.locator("#upcoming-invoices-table tr.upcoming-invoice").first
+        expect(first).to_contain_text("R$\xa0100,00")
+        due = first.locator('td[data-label="A cobrar"]')
+        due.scroll_into_view_if_needed()
+        expect(due).to_be_in_viewport()
+        box = due.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        page.screenshot(path="var/screenshots/upcoming-invoices-390.png", full_page=True)
+        # Nothing of the card hides behind a sideways scroll.
+        assert page.evaluate(
+            "() => { const box = document.querySelector('#upcoming-invoices-table').parentElement;"
+            " return box.scrollWidth <= box.clientWidth; }"
+        )
