@@ -29,6 +29,9 @@ def test_owner_contracts_then_builds_a_three_phase_schedule_and_sees_its_timelin
     page.select_option("select[name=customer]", str(customer.pk))
     page.select_option("select[name=plan]", label="Impressa")
     page.check("input[name=plan_phases]")
+    # The charge preview above the button re-renders on every change; let it settle so the click lands
+    # on the button, not where it was a moment before.
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Contratar").click()
     expect(page.get_by_role("heading", name="Programar fases")).to_be_visible()
     subscription = Subscription.objects.get(customer=customer)

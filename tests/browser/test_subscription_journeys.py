@@ -32,6 +32,9 @@ def test_owner_contracts_from_the_subscriptions_list_and_from_the_customers_page
     page.select_option("select[name=customer]", str(customer.pk))
     page.select_option("select[name=plan]", label="Impressa")
     page.fill("input[name=quantity]", "2")
+    # The charge preview above the button re-renders on every change; let it settle so the click lands
+    # on the button, not where it was a moment before.
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Contratar").click()
 
     expect(page.get_by_text("Assinatura contratada.")).to_be_visible()
@@ -46,6 +49,9 @@ def test_owner_contracts_from_the_subscriptions_list_and_from_the_customers_page
     expect(page.get_by_text("Ana Souza").first).to_be_visible()
     page.select_option("select[name=plan]", label="Impressa")
     page.select_option("select[name=payment_method]", "boleto")
+    # The charge preview above the button re-renders on every change; let it settle so the click lands
+    # on the button, not where it was a moment before.
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Contratar").click()
 
     expect(page.get_by_text("Assinatura contratada.")).to_be_visible()
