@@ -28,8 +28,9 @@ or method is refused with GatewayError. Refunds are kept in the same ledger as r
 (`token` holds the refunded charge's reference), so they are idempotent per key as well.
 
 `SandboxCharge.status` is the simulated provider's own record (what a real provider keeps on its side),
-not one of our Payment/Invoice states: this module writes it the way a provider would, and our side
-only ever learns of it through the results the gateway returns, applied by billing.services.states.
+not one of our Payment/Invoice states: it changes only through billing.services.sandbox_ledger (its own
+transition table, compare-and-set), and our side only ever learns of it through the results the gateway
+returns, applied by billing.services.states.
 """
 
 import datetime as dt
@@ -51,6 +52,7 @@ from accounts.models import Merchant
 from billing.choices import Gateway, PaymentStatus, RefundStatus
 from billing.gateways.base import ChargeRequest, ChargeResult, GatewayAdapter, GatewayError, RefundResult
 from billing.models import BillingSettings, SandboxCharge
+from billing.services.sandbox_ledger import sandbox_charge_move
 from core.bulk import insert_rows
 from subscribers.choices import PaymentMethod
 
@@ -167,8 +169,7 @@ class SandboxGateway(GatewayAdapter):
         with transaction.atomic():
             row = _charge_by_reference(merchant_id, reference, lock=True)
             if row.status == PaymentStatus.PENDING:
-                row.status = PaymentStatus.CANCELED
-                row.save(update_fields=["status"])
+                sandbox_charge_move(row, PaymentStatus.CANCELED)
 
     def refund(
         self, *, merchant_id: int, payment_reference: str, amount: int, idempotency_key: str
@@ -212,10 +213,7 @@ def sandbox_settle(*, merchant_id: int, reference: str, now: dt.datetime | None 
         was_pending = row.status == PaymentStatus.PENDING
         row = _expire_locked_if_lapsed(row, now)
         if row.status == PaymentStatus.PENDING:
-            row.status = PaymentStatus.SUCCEEDED
-            row.settled_at = now
-            row.save(update_fields=["status", "settled_at"])
-            return _charge_result(row)
+            return _charge_result(sandbox_charge_move(row, PaymentStatus.SUCCEEDED, settled_at=now))
     # Raised outside the transaction so that a lapsed charge stays marked as expired.
     if was_pending:
         raise GatewayError(
@@ -423,9 +421,7 @@ def _expire_if_lapsed(row: SandboxCharge, now: dt.datetime) -> SandboxCharge:
 
 def _expire_locked_if_lapsed(row: SandboxCharge, now: dt.datetime) -> SandboxCharge:
     if _lapsed(row, now):
-        row.status = PaymentStatus.FAILED
-        row.failure_code = "expired"
-        row.save(update_fields=["status", "failure_code"])
+        sandbox_charge_move(row, PaymentStatus.FAILED, failure_code="expired")
     return row
 
 
