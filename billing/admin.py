@@ -21,6 +21,7 @@ from billing.models import (
     InvoiceLine,
     InvoiceSequence,
     Payment,
+    ProviderConnection,
     Refund,
     SandboxCharge,
 )
@@ -260,3 +261,17 @@ class SandboxChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["merchant", "method", "status"]
     search_fields = ["reference", "idempotency_key"]
     list_select_related = ["merchant"]
+
+
+@admin.register(ProviderConnection)
+class ProviderConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Which merchants connected which provider. The key and the webhook secret are never shown (only their
+    last four characters); merchants manage them on Configurações > Pagamentos."""
+
+    list_display = ["merchant", "provider", "mode", "api_key_masked", "account_id", "is_active", "checked_at"]
+    list_filter = ["merchant", "provider", "mode", "is_active"]
+    search_fields = ["account_id"]
+    list_select_related = ["merchant"]
+    fields = ["merchant", "provider", "mode", "api_key_masked", "webhook_secret_masked", "account_id"]
+    fields += ["is_active", "checked_at", "created_at", "updated_at"]
+    readonly_fields = fields

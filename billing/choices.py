@@ -78,6 +78,23 @@ class BillingRunTrigger(models.TextChoices):
 class Gateway(models.TextChoices):
     SANDBOX = "sandbox", _("Sandbox (testes)")
     MANUAL = "manual", _("Manual")
+    STRIPE = "stripe", _("Stripe")
+    PAYPAL = "paypal", _("PayPal")
+
+
+class PaymentProvider(models.TextChoices):
+    """A payment provider a merchant connects on Configurações > Pagamentos (billing.ProviderConnection).
+    The value is also what a subscription's `provider` holds when the provider bills it."""
+
+    STRIPE = "stripe", _("Stripe")
+    PAYPAL = "paypal", _("PayPal")
+
+
+class StripeMode(models.TextChoices):
+    """Who charges a Stripe merchant's renewals (docs/providers.md)."""
+
+    MIRROR = "mirror", _("Stripe cobra, o Recorrente espelha")
+    ENGINE = "engine", _("O Recorrente cobra pela Stripe (PaymentIntents)")
 
 
 class InvoiceAction(models.TextChoices):

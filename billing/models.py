@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,9 +19,13 @@ from billing.choices import (
     Gateway,
     InvoiceKind,
     InvoiceStatus,
+    PaymentProvider,
     PaymentStatus,
     RefundStatus,
+    StripeMode,
 )
+from core import crypto
+from core.fields import EncryptedSecretField
 from subscribers.choices import PaymentMethod
 from subscribers.models import Customer, Subscription
 
@@ -579,3 +585,60 @@ class SandboxCharge(models.Model):
 
     def __str__(self):
         return self.reference
+
+
+class ProviderConnection(models.Model):
+    """A merchant's connection to a payment provider (Configurações > Pagamentos).
+
+    Stripe: a restricted API key and the webhook signing secret, both encrypted at rest
+    (core/fields.py: Fernet with CREDENTIALS_ENCRYPTION_KEYS, rotated by `manage.py rotate_credential_keys`)
+    and never shown back — screens show the last four characters kept in clear beside them. `mode` says who
+    charges renewals: Stripe's own billing (we mirror its events) or our billing run through PaymentIntents.
+    PayPal: "manual tracking" — no credentials; subscriptions and their payments are recorded by hand.
+    Stripe's webhooks reach us at a URL carrying `webhook_token` (the merchant is found by it, the
+    signature is then checked with this connection's secret). API calls go through
+    `billing.gateways.stripe.client_for(connection)`."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="provider_connections", verbose_name=_("lojista")
+    )
+    provider = models.CharField(_("provedor"), max_length=10, choices=PaymentProvider.choices)
+    mode = models.CharField(
+        _("modo"), max_length=10, choices=StripeMode.choices, blank=True, help_text=_("Só para a Stripe.")
+    )
+    api_key = EncryptedSecretField(_("chave de API restrita"), blank=True, editable=False)
+    api_key_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    webhook_secret = EncryptedSecretField(_("segredo de assinatura do webhook"), blank=True, editable=False)
+    webhook_secret_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    webhook_token = models.UUIDField(
+        _("token da URL do webhook"), unique=True, default=uuid.uuid4, editable=False
+    )
+    account_id = models.CharField(_("conta no provedor"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("ativa"), default=True)
+    checked_at = models.DateTimeField(_("conexão testada em"), null=True, blank=True)
+    created_at = models.DateTimeField(_("criada em"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("atualizada em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("conexão com provedor de pagamento")
+        verbose_name_plural = _("conexões com provedores de pagamento")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "provider"], name="billing_provider_connection_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(provider=PaymentProvider.STRIPE) | Q(mode=""),
+                name="billing_provider_connection_mode_stripe_only",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.merchant_id}/{self.provider}"
+
+    @property
+    def api_key_masked(self) -> str:
+        return crypto.mask(self.api_key_last4)
+
+    @property
+    def webhook_secret_masked(self) -> str:
+        return crypto.mask(self.webhook_secret_last4)

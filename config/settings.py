@@ -196,7 +196,7 @@ WEBHOOKS_DISABLE_AFTER_DAYS = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_DAYS", 
 WEBHOOKS_SECRET_GRACE_HOURS = int(os.environ.get("WEBHOOKS_SECRET_GRACE_HOURS", "24"))
 # Automation provider tokens are stored encrypted with these Fernet keys (comma-separated; the first
 # encrypts, all decrypt; README "Rotating keys"). Empty is only allowed with DEBUG on: development then
-# uses a key derived from SECRET_KEY (notifications/crypto.py). In production a SECRET_KEY
+# uses a key derived from SECRET_KEY (core/crypto.py). In production a SECRET_KEY
 # rotation must not make stored credentials unreadable, so the keys are their own setting.
 CREDENTIALS_ENCRYPTION_KEYS = os.environ.get("CREDENTIALS_ENCRYPTION_KEYS", "")
 if not DEBUG and not CREDENTIALS_ENCRYPTION_KEYS.strip():
@@ -204,6 +204,13 @@ if not DEBUG and not CREDENTIALS_ENCRYPTION_KEYS.strip():
         "CREDENTIALS_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off (production). Generate a key with: "
         "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
     )
+
+# Stripe (billing/gateways/stripe.py). STRIPE_API_BASE replaces https://api.stripe.com — only for tests and
+# local stubs; empty in production. Timeout per request and the library's own retries (with its
+# idempotency keys, so a retried POST is not applied twice).
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -5,6 +5,7 @@ from hypothesis import settings as hypothesis_settings
 
 from accounts.choices import Role
 from tests.factories import MembershipFactory, MerchantFactory, UserFactory
+from tests.stripe_server import stripe_server  # noqa: F401  (the local Stripe API, for any test)
 
 # `make test` (and so CI) runs the property tests on Hypothesis's fixed seed: the same examples on every
 # run, so a red CI always means the code changed, never the dice. Exploring new examples is a separate,

@@ -15,7 +15,9 @@ from billing.choices import (
     BillingRunTrigger,
     InvoiceKind,
     InvoiceStatus,
+    PaymentProvider,
     PaymentStatus,
+    StripeMode,
 )
 from billing.models import (
     BillingRun,
@@ -27,6 +29,7 @@ from billing.models import (
     InvoiceLine,
     InvoiceSequence,
     Payment,
+    ProviderConnection,
     Refund,
     SandboxCharge,
 )
@@ -375,6 +378,22 @@ class SandboxChargeFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
 
 
+class ProviderConnectionFactory(factory.django.DjangoModelFactory):
+    """A Stripe connection in mirror mode with a restricted test key and a webhook signing secret."""
+
+    class Meta:
+        model = ProviderConnection
+
+    merchant = factory.SubFactory(MerchantFactory)
+    provider = PaymentProvider.STRIPE
+    mode = StripeMode.MIRROR
+    api_key = factory.Sequence(lambda n: f"rk_test_51Factory{n:08d}Key")
+    api_key_last4 = factory.LazyAttribute(lambda o: o.api_key[-4:])
+    webhook_secret = factory.Sequence(lambda n: f"whsec_factory{n:08d}secret")
+    webhook_secret_last4 = factory.LazyAttribute(lambda o: o.webhook_secret[-4:])
+    account_id = "acct_1Nv0FGQ9RKHgCVdK"
+
+
 # --- notifications ----------------------------------------------------------------------------------------
 class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     """An active endpoint taking every event. Real ones come from webhook_endpoint_create (URL rule)."""
@@ -551,6 +570,7 @@ FACTORY_FOR_MODEL = {
     CreditEntry: CreditEntryFactory,
     BillingRun: BillingRunFactory,
     SandboxCharge: SandboxChargeFactory,
+    ProviderConnection: ProviderConnectionFactory,
     WebhookEndpoint: WebhookEndpointFactory,
     WebhookDelivery: WebhookDeliveryFactory,
     WebhookDeliveryAttempt: WebhookDeliveryAttemptFactory,
