@@ -3,6 +3,7 @@
 from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import (
+    ENDED_STATUSES,
     CancelOrigin,
     EventKind,
 )
@@ -106,6 +107,11 @@ def subscription_apply_billing(
             )
         if to_status in (S.EXPIRED, S.CANCELED):
             _end_charges(subscription, now=now)
+        if to_status in ENDED_STATUSES and from_status not in ENDED_STATUSES:
+            # Imported here: schedules applies its own terms through this module.
+            from subscribers.services.schedules import schedule_end_with_subscription
+
+            schedule_end_with_subscription(subscription, now=now)
     return subscription
 
 

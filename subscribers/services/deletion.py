@@ -14,6 +14,7 @@ from subscribers.choices import (
 from subscribers.locks import lock_subscription
 from subscribers.models import Subscription, SubscriptionTombstone
 from subscribers.services._common import _json_safe, _jsonable, _payload, _refuse
+from subscribers.services.schedules import schedule_end_with_subscription
 
 
 # --- delete ----------------------------------------------------------------------------------------
@@ -51,6 +52,8 @@ def subscription_delete(*, subscription: Subscription, actor, now=None) -> Subsc
         deleted_by=actor if getattr(actor, "pk", None) else None,
         deleted_at=now,
     )
+    # Its schedule's webhook consumers learn it is over before the rows go (the cascade would say nothing).
+    schedule_end_with_subscription(subscription, now=now, actor=actor)
     emit(merchant=subscription.merchant, type=EventType.SUBSCRIPTION_DELETED, payload=_payload(subscription))
     extension_points.billing_history(subscription, delete=True)
     subscription.delete()

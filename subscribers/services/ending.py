@@ -26,6 +26,7 @@ from subscribers.services._common import (
     _record,
     _refuse,
 )
+from subscribers.services.schedules import schedule_end_with_subscription
 
 
 # --- cancel, remove, re-add ------------------------------------------------------------------------
@@ -172,6 +173,7 @@ def _end(subscription, *, actor, kind, now, fields, ended_at=None, data=None):
     )
     emit(merchant=subscription.merchant, type=EventType.SUBSCRIPTION_CANCELED, payload=_payload(subscription))
     _end_charges(subscription, now=now)
+    schedule_end_with_subscription(subscription, now=now, actor=actor)
 
 
 @transaction.atomic

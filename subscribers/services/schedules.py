@@ -728,6 +728,40 @@ def schedule_release(
     return schedule
 
 
+def schedule_end_with_subscription(
+    subscription: Subscription, *, now, actor=None
+) -> SubscriptionSchedule | None:
+    """A subscription that ended another way (cancelled from its page, dunning's final action, a chargeback,
+    a refund, deleted) takes its live schedule with it: the schedule is canceled (the transition table),
+    with its timeline line and `subscription_schedule.canceled`, in the transaction that ends the
+    subscription (whose lock the caller holds). A schedule left active would go on planning phases for a
+    subscription that no longer bills. Returns the schedule closed, or None when there was none."""
+    schedule = (
+        schedules_for_update()
+        .filter(subscription=subscription, status__in=sorted(LIVE_SCHEDULE_STATUSES))
+        .first()
+    )
+    if schedule is None:
+        return None
+    schedule.subscription = subscription
+    _move_schedule(schedule, SS.CANCELED)
+    schedule.next_phase_at = None
+    schedule.ended_at = now
+    schedule.save(update_fields=["status", "next_phase_at", "ended_at", "updated_at"])
+    _record(
+        subscription,
+        kind=EventKind.SCHEDULE,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=_("Programação cancelada: a assinatura foi encerrada."),
+        data={"schedule": schedule.pk, "action": "canceled"},
+        at=now,
+    )
+    _emit(schedule, "canceled")
+    return schedule
+
+
 @transaction.atomic
 def schedule_cancel(
     *, schedule: SubscriptionSchedule, actor, origin: str, reason: str = "", now: dt.datetime | None = None
@@ -740,8 +774,13 @@ def schedule_cancel(
     # The subscription first (the lock order): subscription_cancel below locks it too.
     lock_subscription(schedule.subscription_id)
     schedule = lock_schedule(schedule.pk)
-    if not schedule.is_live:
-        _move_schedule(schedule, SS.CANCELED)  # raises the refusal
+    # The schedule is closed before the subscription ends, so that ending it (which closes a live schedule
+    # the other way, schedule_end_with_subscription) finds nothing left to close; a refusal below rolls
+    # both back.
+    _move_schedule(schedule, SS.CANCELED)
+    schedule.next_phase_at = None
+    schedule.ended_at = now
+    schedule.save(update_fields=["status", "next_phase_at", "ended_at", "updated_at"])
     subscription_cancel(
         subscription=schedule.subscription,
         actor=actor,
@@ -751,10 +790,6 @@ def schedule_cancel(
         now=now,
     )
     schedule.subscription.refresh_from_db()
-    _move_schedule(schedule, SS.CANCELED)
-    schedule.next_phase_at = None
-    schedule.ended_at = now
-    schedule.save(update_fields=["status", "next_phase_at", "ended_at", "updated_at"])
     _record(
         schedule.subscription,
         kind=EventKind.SCHEDULE,
@@ -776,6 +811,7 @@ __all__ = [
     "schedule_cancel",
     "schedule_create",
     "schedule_due",
+    "schedule_end_with_subscription",
     "schedule_payload",
     "schedule_release",
     "schedule_update",

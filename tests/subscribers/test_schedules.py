@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 
 from core.models import Event
@@ -21,8 +22,15 @@ from subscribers.choices import (
     ScheduleStatus,
     SubscriptionStatus,
 )
+from subscribers.locks import lock_subscription
 from subscribers.models import SubscriptionSchedule
-from subscribers.services import subscription_create
+from subscribers.services import (
+    subscription_apply_billing,
+    subscription_cancel,
+    subscription_create,
+    subscription_delete,
+    subscription_process_due,
+)
 from subscribers.services.schedules import (
     PhaseSpec,
     schedule_advance,
@@ -287,6 +295,91 @@ def test_cancelling_records_the_cancellation_on_the_subscription(owner, plans, s
         "subscription_schedule.created",
         "subscription_schedule.canceled",
     ]
+
+
+# --- the subscription ends another way ------------------------------------------------------------------
+def schedule_events(subscription):
+    return list(
+        Event.objects.filter(type__startswith="subscription_schedule.", payload__subscription=subscription.pk)
+        .order_by("pk")
+        .values_list("type", flat=True)
+    )
+
+
+def _ended_with_its_subscription(schedule, subscription, *, at):
+    schedule.refresh_from_db()
+    assert (schedule.status, schedule.next_phase_at, schedule.ended_at) == (SS.CANCELED, None, at)
+    assert schedule_events(subscription)[-1] == "subscription_schedule.canceled"
+    assert schedule_events(subscription).count("subscription_schedule.canceled") == 1
+    line = subscription.events.filter(kind=EventKind.SCHEDULE).order_by("-pk").first()
+    assert (line.data["action"], line.reason) == (
+        "canceled",
+        "Programação cancelada: a assinatura foi encerrada.",
+    )
+
+
+def test_cancelling_the_subscription_from_its_page_cancels_its_schedule(owner, plans, scheduled):
+    schedule = schedule_create(subscription=scheduled, actor=owner, phases=three_phases(plans), now=NOW)
+    subscription_cancel(subscription=scheduled, actor=owner, origin=CancelOrigin.CUSTOMER, now=NOW)
+    _ended_with_its_subscription(schedule, scheduled, at=NOW)
+    line = scheduled.events.filter(kind=EventKind.SCHEDULE).order_by("-pk").first()
+    assert line.actor == owner
+    assert scheduled.live_schedule is None
+
+
+def test_billing_ending_the_subscription_cancels_its_schedule(owner, plans, running):
+    """Dunning's final action (and a chargeback, a refund) end the subscription through
+    subscription_apply_billing: the schedule goes with it."""
+    later = dt.datetime(2027, 3, 10, tzinfo=SP)
+    subscription = running.subscription
+    with transaction.atomic():
+        subscription = lock_subscription(subscription.pk)
+        subscription_apply_billing(
+            subscription=subscription, now=later, to_status=S.CANCELED, reason="Inadimplência"
+        )
+    _ended_with_its_subscription(running, subscription, at=later)
+
+
+def test_a_cancellation_at_the_period_end_cancels_the_schedule_when_it_happens(owner, plans, running):
+    subscription = running.subscription
+    later = dt.datetime(2027, 3, 10, tzinfo=SP)
+    subscription_cancel(
+        subscription=subscription,
+        actor=owner,
+        origin=CancelOrigin.SELLER,
+        when="date",
+        at_date=dt.date(2027, 3, 20),
+        now=later,
+    )
+    running.refresh_from_db()
+    assert running.status == SS.ACTIVE  # still planning until the subscription really ends
+    end = dt.datetime(2027, 3, 20, 0, 5, tzinfo=SP)
+    subscription_process_due(now=end)
+    subscription.refresh_from_db()
+    assert subscription.status == S.CANCELED
+    running.refresh_from_db()
+    assert running.status == SS.CANCELED
+
+
+def test_deleting_the_subscription_tells_its_schedule_is_canceled(owner, plans, scheduled):
+    schedule = schedule_create(subscription=scheduled, actor=owner, phases=three_phases(plans), now=NOW)
+    payload_id = schedule.pk
+    subscription_delete(subscription=scheduled, actor=owner, now=NOW)
+    assert not SubscriptionSchedule.objects.filter(pk=payload_id).exists()
+    canceled = Event.objects.get(type="subscription_schedule.canceled")
+    assert (canceled.payload["id"], canceled.payload["status"]) == (payload_id, SS.CANCELED)
+
+
+def test_cancelling_the_schedule_and_subscription_writes_one_canceled_event(owner, plans, running):
+    later = dt.datetime(2027, 3, 10, tzinfo=SP)
+    schedule_cancel(schedule=running, actor=owner, origin=CancelOrigin.SELLER, now=later)
+    running.refresh_from_db()
+    assert running.status == SS.CANCELED
+    assert schedule_events(running.subscription).count("subscription_schedule.canceled") == 1
+    reasons = list(
+        running.subscription.events.filter(kind=EventKind.SCHEDULE).values_list("reason", flat=True)
+    )
+    assert "Programação cancelada: a assinatura foi encerrada." not in reasons
 
 
 # --- screens -------------------------------------------------------------------------------------------
