@@ -39,6 +39,11 @@ urlpatterns = [
         name="subscription_upcoming_invoices",
     ),
     path(
+        "assinaturas/<int:pk>/programacao/previa/",
+        views.SubscriptionSchedulePreviewView.as_view(),
+        name="subscription_schedule_preview",
+    ),
+    path(
         "assinaturas/<int:pk>/simular-inadimplencia/",
         views.SubscriptionDunningSimulationView.as_view(),
         name="subscription_dunning_simulation",

@@ -66,6 +66,7 @@ def subscription_change_preview(
     discount_periods=None,
     tax_rates=None,
     coupon=_UNSET,
+    prorate_terms: bool = False,
     now: dt.datetime | None = None,
     **_other_terms,
 ) -> dict:
@@ -76,6 +77,9 @@ def subscription_change_preview(
     - `next_invoice`: the next renewal on the new terms ({"at", "total", "discount", "tax",
       "credit_applied", "amount_due"}), or None when none is coming;
     - `balance` (now) and `balance_after` (after both), in the subscription's currency.
+
+    `prorate_terms`: a coupon or tax change alone is billed now as well (a schedule's running phase edited
+    with "Ratear agora", subscribers.services.schedules), not only a plan or quantity change.
     """
     now = now or timezone.now()
     quantity = quantity or 1
@@ -97,6 +101,12 @@ def subscription_change_preview(
     preview = {"currency": currency, "balance": balance, "now": None, "next_invoice": None}
 
     terms_change = (plan.pk, quantity) != (subscription.plan_id, subscription.quantity)
+    if prorate_terms and not terms_change:
+        coupon_changed = coupon is not _UNSET and getattr(coupon, "pk", None) != subscription.coupon_id
+        taxes_changed = tax_rates is not None and {rate.pk for rate in tax_rates} != {
+            rate.pk for rate in subscription.tax_rates.all()
+        }
+        terms_change = coupon_changed or taxes_changed
     applies_now = apply != "next_cycle" or subscription.status == SubscriptionStatus.SCHEDULED
     if terms_change and applies_now and plan.currency == currency and has_unused_paid_time(subscription, now):
         totals, unpaid = plan_change_totals(

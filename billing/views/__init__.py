@@ -18,7 +18,11 @@ from billing.views.runs import (
     BillingRunStartView,
 )
 from billing.views.settings import BillingSettingsView
-from billing.views.upcoming import SubscriptionDunningSimulationView, SubscriptionUpcomingInvoicesView
+from billing.views.upcoming import (
+    SubscriptionDunningSimulationView,
+    SubscriptionSchedulePreviewView,
+    SubscriptionUpcomingInvoicesView,
+)
 
 __all__ = [
     "BillingRunDetailView",
@@ -42,5 +46,6 @@ __all__ = [
     "SandboxCallbackView",
     "SubscriptionDunningSimulationView",
     "SubscriptionRefundView",
+    "SubscriptionSchedulePreviewView",
     "SubscriptionUpcomingInvoicesView",
 ]

@@ -2,12 +2,17 @@
 billing.services.upcoming (the functions the billing run bills with). Each is an htmx panel inside the
 subscription page and, opened directly, a page of its own."""
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
+from billing.services.previews import subscription_change_preview
 from billing.services.upcoming import simulate_dunning, upcoming_invoices
 from core.views import MerchantDetailView, is_htmx
+from subscribers.choices import PhaseProration
 from subscribers.models import Subscription
+from subscribers.services.schedules import schedule_dry_run
+from subscribers.views.schedules import SubscriptionScheduleView
 
 
 def subscription_queryset():
@@ -57,3 +62,61 @@ class SubscriptionDunningSimulationView(_SubscriptionPreviewView):
         context = super().get_context_data(**kwargs)
         context["simulation"] = simulate_dunning(self.object)
         return context
+
+
+class SubscriptionSchedulePreviewView(SubscriptionScheduleView):
+    """htmx, inside the phase editor: what the schedule being edited bills, before saving — charged or
+    credited now by a change to the running phase (its proration choice) and its Próximas faturas. The
+    editor's values are read by the editor's own forms; the schedule is saved in a savepoint that is rolled
+    back (subscribers.services.schedules.schedule_dry_run), so the preview is what `upcoming_invoices`
+    says of the schedule as it would be saved, and nothing is written."""
+
+    template_name = "billing/partials/schedule_preview.html"
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request, *args, **kwargs):
+        refusal = self._refusal()
+        if refusal:
+            return refusal
+        self.setup_forms(request.GET or None)
+        context = {"subscription": self.object, "upcoming": None, "money_now": None, "preview_errors": []}
+        if not self.formset.is_bound:
+            context["upcoming"] = upcoming_invoices(self.object)
+        elif not (self.formset.is_valid() and self.form.is_valid()):
+            context["preview_errors"] = [_("Corrija os campos marcados para ver a prévia.")]
+        else:
+            _forms, values = self.submission()
+            context["money_now"] = self._running_change(values)
+            running_proration = values.pop("running_proration")
+            try:
+                with schedule_dry_run(subscription=self.object, actor=request.user, **values) as edited:
+                    context["upcoming"] = upcoming_invoices(edited)
+            except ValidationError as exc:
+                context["preview_errors"] = exc.messages
+            values["running_proration"] = running_proration
+        return self.render_to_response(context)
+
+    def _running_change(self, values) -> dict | None:
+        """What saving bills now for the running phase's new quantity, coupon or taxes (None: nothing)."""
+        schedule, subscription = self.schedule, self.object
+        if schedule is None or schedule.current_position is None:
+            return None
+        if values["running_proration"] != PhaseProration.PRORATE or subscription.custom_price:
+            return None
+        if schedule.current_position >= len(values["phases"]):
+            return None
+        spec = values["phases"][schedule.current_position]
+        preview = subscription_change_preview(
+            subscription=subscription,
+            plan=subscription.plan,
+            quantity=spec.quantity,
+            apply="now",
+            discount_type=subscription.discount_type,
+            discount_percent=subscription.discount_percent,
+            discount_amount=subscription.discount_amount,
+            discount_periods=subscription.discount_periods,
+            tax_rates=spec.tax_rates,
+            coupon=spec.coupon,
+            prorate_terms=True,
+        )
+        return preview if preview["now"] else None

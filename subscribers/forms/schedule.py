@@ -167,6 +167,23 @@ class ScheduleForm(ServiceErrorsMixin, forms.Form):
         initial=ScheduleEndBehavior.RELEASE,
         widget=forms.RadioSelect,
     )
+    # Shown only while a phase runs: what changing its quantity, coupon or taxes from now on bills.
+    running_proration = forms.ChoiceField(
+        label=_("Mudanças na fase atual (quantidade, cupom, impostos)"),
+        choices=[
+            (
+                PhaseProration.PRORATE,
+                _(
+                    "Ratear agora: credita o tempo pago não usado e cobra o resto do período nas novas "
+                    "condições"
+                ),
+            ),
+            (PhaseProration.NONE, _("Sem rateio: valem a partir da próxima fatura")),
+        ],
+        initial=PhaseProration.PRORATE,
+        widget=forms.RadioSelect,
+        required=False,
+    )
 
 
 class ScheduleCancelForm(ServiceErrorsMixin, forms.Form):

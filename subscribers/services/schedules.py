@@ -3,11 +3,15 @@ phases one after another (called by billing at each phase's start, inside the bi
 
 A schedule is validated whole, in one call, and saved atomically: the phases are replaced by the new
 sequence and their dates recomputed (`phase_dates`). The edit rules: phases that ended are frozen; the
-running phase may change its quantity, coupon, tax rates and end (from the next invoice on); later
-phases are free. Every change writes a timeline line and an outbox event in the same transaction.
+running phase may change its quantity, coupon, tax rates and end (from now on, prorated or not: the
+`running_proration` of `schedule_update`); later phases are free. Every change writes a timeline line
+and an outbox event in the same transaction.
 """
 
+import copy
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -21,6 +25,7 @@ from core.outbox import emit
 from core.percent import DISCOUNT_PERCENT
 from plans.choices import IntervalUnit
 from plans.periods import add_interval, period_containing
+from subscribers import extension_points
 from subscribers.choices import (
     LIVE_SCHEDULE_STATUSES,
     MAX_SCHEDULE_PHASES,
@@ -40,7 +45,7 @@ from subscribers.services._common import S, _record
 from subscribers.services.billing import subscription_apply_billing
 
 SS = ScheduleStatus
-# The terms the running phase may still change (from the next invoice on); the rest of it is frozen.
+# The terms the running phase may still change (from now on); the rest of it is frozen.
 CURRENT_PHASE_EDITABLE = ("quantity", "coupon", "tax_rates", "end_date", "iterations")
 TERM_FIELDS = (
     "plan",
@@ -467,11 +472,17 @@ def schedule_update(
     actor,
     phases: list[PhaseSpec],
     end_behavior: str,
+    running_proration: str = PhaseProration.NONE,
     now: dt.datetime | None = None,
 ) -> SubscriptionSchedule:
     """Replaces the schedule's phases with `phases` (the whole sequence, ended and running phases
-    included), validated together under the edit rules and saved in one transaction. A change to the
-    running phase's quantity, coupon or tax rates applies to the subscription from its next invoice."""
+    included), validated together under the edit rules and saved in one transaction.
+
+    A change to the running phase's quantity, coupon or tax rates is on the subscription from now on, and
+    `running_proration` says what it bills: `none`, nothing now (the next invoice is on the new terms);
+    `prorate`, what a plan change "agora" bills — the unused paid time of the old terms credited and the
+    new terms charged for the rest of the period (the extension point subscribers.plan_change, in this
+    transaction; billing.services.previews shows it before saving)."""
     now = now or timezone.now()
     subscription = lock_subscription(schedule.subscription_id)
     schedule = lock_schedule(schedule.pk)
@@ -492,16 +503,41 @@ def schedule_update(
         start, anchor = saved[current].start_at, subscription.billing_cycle_anchor
         kept = [(phase.start_at, phase.end_at) for phase in saved[:current]]
     specs = list(phases)
-    dates = validate_phases(
-        subscription=subscription,
-        specs=specs,
-        end_behavior=end_behavior,
-        start=start,
-        anchor=anchor,
-        now=now,
-        schedule=schedule,
-        kept=kept[: len(specs)],
-    )
+    errors = {}
+    if running_proration not in PhaseProration.values:
+        errors["running_proration"] = [
+            ValidationError(_("Escolha o que as mudanças da fase atual cobram."), code="invalid_proration")
+        ]
+    elif (
+        running_proration == PhaseProration.PRORATE
+        and current is not None
+        and subscription.custom_price
+        and current < len(specs)
+        and _running_terms(saved[current]) != _running_terms(specs[current])
+    ):
+        # A one-off price is not prorated against a plan (as when a phase is entered, billing.schedules).
+        errors["running_proration"] = [
+            ValidationError(
+                _("Uma fase com preço avulso não é rateada: escolha Sem rateio."),
+                code="custom_price_not_prorated",
+            )
+        ]
+    try:
+        dates = validate_phases(
+            subscription=subscription,
+            specs=specs,
+            end_behavior=end_behavior,
+            start=start,
+            anchor=anchor,
+            now=now,
+            schedule=schedule,
+            kept=kept[: len(specs)],
+        )
+    except ValidationError as exc:
+        # Every problem at once: the proration choice's next to the phases'.
+        raise ValidationError({**exc.error_dict, **errors}) from None
+    if errors:
+        raise ValidationError(errors)
     if end_behavior == schedule.end_behavior and _same_phases(saved, specs, dates):
         # Saved as it was: no phase rewritten, no timeline line, no webhook for a change that did not happen.
         return schedule
@@ -511,9 +547,12 @@ def schedule_update(
     if current is None:
         schedule.next_phase_at = dates[0][0]
         _apply_terms(subscription, schedule.phases.get(position=0), at=dates[0][0], reset_anchor=False)
-    else:
+    data = {"schedule": schedule.pk, "action": "updated"}
+    if current is not None:
         schedule.next_phase_at = dates[current][1]
-        _apply_running_changes(subscription, specs[current])
+        note = _apply_running_changes(subscription, specs[current], proration=running_proration, now=now)
+        if note:
+            data["proration"] = note
     schedule.save(update_fields=fields)
     _record(
         subscription,
@@ -522,11 +561,42 @@ def schedule_update(
         from_status=subscription.status,
         to_status=subscription.status,
         reason=_("Programação alterada."),
-        data={"schedule": schedule.pk, "action": "updated"},
+        data=data,
         at=now,
     )
     _emit(schedule, "updated")
     return schedule
+
+
+class _DryRun(Exception):
+    """Raised to roll back a preview's savepoint."""
+
+
+@contextmanager
+def schedule_dry_run(
+    *, subscription: Subscription, actor, phases: list[PhaseSpec], end_behavior: str, now=None
+) -> Iterator[Subscription]:
+    """The editor's preview: the edit is saved in a savepoint — validated and written by the very
+    `schedule_create`/`schedule_update` that save it — the block reads the subscription as it would be
+    (billing's Próximas faturas reads the database, like the billing run), and everything is rolled back,
+    the timeline line and the outbox event included. Nothing is billed now (`running_proration` none: what
+    a proration bills is previewed by billing.services.previews from the terms before the edit). Raises the
+    services' ValidationError when the schedule is not valid."""
+    try:
+        with transaction.atomic():
+            schedule = subscription.live_schedule
+            if schedule is None:
+                schedule_create(
+                    subscription=subscription, actor=actor, phases=phases, end_behavior=end_behavior, now=now
+                )
+            else:
+                schedule_update(
+                    schedule=schedule, actor=actor, phases=phases, end_behavior=end_behavior, now=now
+                )
+            yield Subscription.objects.select_related("merchant", "plan", "coupon").get(pk=subscription.pk)
+            raise _DryRun
+    except _DryRun:
+        pass
 
 
 def _same_phases(saved: list[SchedulePhase], specs: list[PhaseSpec], dates) -> bool:
@@ -545,16 +615,33 @@ def _same_phases(saved: list[SchedulePhase], specs: list[PhaseSpec], dates) -> b
     return True
 
 
-def _apply_running_changes(subscription: Subscription, spec: PhaseSpec) -> None:
-    """The running phase's editable terms, on the subscription from its next invoice (no proration)."""
+def _running_terms(phase) -> tuple:
+    """What the running phase may change that moves money now: quantity, coupon, tax rates."""
+    rates = phase.tax_rates if isinstance(phase, PhaseSpec) else phase.tax_rates.all()
+    return phase.quantity, getattr(phase.coupon, "pk", None), tuple(sorted(rate.pk for rate in rates))
+
+
+def _apply_running_changes(
+    subscription: Subscription, spec: PhaseSpec, *, proration: str, now
+) -> dict | None:
+    """The running phase's editable terms, on the subscription from now on. With `prorate`, billing bills
+    the rest of the period as for a plan change "agora" (subscribers.plan_change: credit of the old
+    terms' unused paid time, charge of the new ones); with `none`, the next invoice is the first on them.
+    Returns the proration's timeline note, or None."""
+    prorate = proration == PhaseProration.PRORATE
+    previous = copy.copy(subscription)
+    old_quantity = subscription.quantity
+    old_tax_rates = list(subscription.tax_rates.all())
     fields = []
     if spec.quantity != subscription.quantity:
         subscription.quantity = spec.quantity
         fields.append("quantity")
     if getattr(spec.coupon, "pk", None) != subscription.coupon_id:
         subscription.coupon = spec.coupon
-        subscription.coupon_applied_at = subscription.next_invoice_at or timezone.now()
+        # Prorated, the coupon discounts the rest of this period; otherwise from the next invoice.
+        subscription.coupon_applied_at = now if prorate else subscription.next_invoice_at or now
         fields += ["coupon", "coupon_applied_at"]
+    taxes_changed = {rate.pk for rate in old_tax_rates} != {rate.pk for rate in spec.tax_rates}
     if fields:
         subscription.amount = subscription_amount(
             price=subscription.price_terms.price,
@@ -565,6 +652,16 @@ def _apply_running_changes(subscription: Subscription, spec: PhaseSpec) -> None:
         )
         subscription.save(update_fields=[*fields, "amount", "updated_at"])
     subscription.tax_rates.set(spec.tax_rates)
+    if not prorate or not (fields or taxes_changed) or subscription.custom_price:
+        return None
+    return extension_points.plan_change(
+        subscription=subscription,
+        old_plan=subscription.plan,
+        old_quantity=old_quantity,
+        now=now,
+        previous=previous,
+        old_tax_rates=old_tax_rates,
+    )
 
 
 def _apply_terms(subscription: Subscription, phase: SchedulePhase, *, at, reset_anchor: bool = True) -> None:
@@ -810,6 +907,7 @@ __all__ = [
     "schedule_advance",
     "schedule_cancel",
     "schedule_create",
+    "schedule_dry_run",
     "schedule_due",
     "schedule_end_with_subscription",
     "schedule_payload",

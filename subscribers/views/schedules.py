@@ -15,7 +15,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from accounts.permissions import Action
 from core.views import MerchantActionView, MerchantScopedMixin, MerchantUpdateView
-from subscribers.choices import PhaseState, ScheduleEndBehavior, SubscriptionAction
+from subscribers.choices import PhaseProration, PhaseState, ScheduleEndBehavior, SubscriptionAction
 from subscribers.forms.schedule import PhaseFormSet, ScheduleCancelForm, ScheduleForm, phase_initial
 from subscribers.selectors import schedule_phases
 from subscribers.services.schedules import (
@@ -117,25 +117,29 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
             return self.render_to_response(self.get_context_data())
         if not (self.formset.is_valid() and self.form.is_valid()):
             return self.render_to_response(self.get_context_data())
-        merchant = request.merchant
-        forms_in_order = [f for f in self._ordered_forms() if not f.is_blank]
-        specs = [f.spec(merchant) for f in forms_in_order]
-        offset = 1 if self.schedule is None and self.attached_phase else 0
-        end_behavior = self.form.cleaned_data["end_behavior"]
+        forms_in_order, values = self.submission()
         try:
             if self.schedule is None:
-                schedule_create(
-                    subscription=self.object, actor=request.user, phases=specs, end_behavior=end_behavior
-                )
+                values.pop("running_proration")
+                schedule_create(subscription=self.object, actor=request.user, **values)
             else:
-                schedule_update(
-                    schedule=self.schedule, actor=request.user, phases=specs, end_behavior=end_behavior
-                )
+                schedule_update(schedule=self.schedule, actor=request.user, **values)
         except ValidationError as exc:
-            self._place_errors(exc, forms_in_order, offset)
+            self._place_errors(exc, forms_in_order)
             return self.render_to_response(self.get_context_data())
         messages.success(request, _("Programação salva."))
         return HttpResponseRedirect(self.object.get_absolute_url())
+
+    def submission(self) -> tuple[list, dict]:
+        """The valid forms' schedule, for the service: (the phase forms in order, its keyword arguments)."""
+        merchant = self.request.merchant
+        forms_in_order = [f for f in self._ordered_forms() if not f.is_blank]
+        return forms_in_order, {
+            "phases": [f.spec(merchant) for f in forms_in_order],
+            "end_behavior": self.form.cleaned_data["end_behavior"],
+            # No choice posted: nothing is billed now (money moves only when asked to).
+            "running_proration": self.form.cleaned_data.get("running_proration") or PhaseProration.NONE,
+        }
 
     def _ordered_forms(self):
         """The phases in the order asked (ORDER), without those marked for removal."""
@@ -146,14 +150,15 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
         ]
         return [form for _order, _index, form in sorted(kept, key=lambda item: (item[0], item[1]))]
 
-    def _place_errors(self, exc, forms_in_order, offset):
+    def _place_errors(self, exc, forms_in_order):
+        offset = 1 if self.schedule is None and self.attached_phase else 0
         if not hasattr(exc, "error_dict"):
             self.schedule_errors += exc.messages
             return
         for key, errors in exc.error_dict.items():
             match = _ERROR_KEY.match(key)
-            if key == "end_behavior":
-                self.form.add_error("end_behavior", errors)
+            if key in ("end_behavior", "running_proration"):
+                self.form.add_error(key, errors)
             elif match and 0 <= int(match[1]) - offset < len(forms_in_order):
                 form, name = forms_in_order[int(match[1]) - offset], match[2]
                 if name in form.fields and not form.fields[name].disabled:
@@ -172,6 +177,7 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
             form=self.form,
             attached_phase=self.attached_phase,
             schedule_errors=self.schedule_errors,
+            running=self.schedule is not None and self.schedule.current_position is not None,
             title=_("Editar programação") if self.schedule else _("Programar fases"),
             now=timezone.now(),
         )

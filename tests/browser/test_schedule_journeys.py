@@ -48,6 +48,18 @@ def test_owner_contracts_then_builds_a_three_phase_schedule_and_sees_its_timelin
     page.select_option("select[name=phases-1-price_interval_unit]", IntervalUnit.MONTH.value)
     page.fill("input[name=phases-1-iterations]", "6")
     page.get_by_label("Cancelar: a assinatura termina com a última fase").check()
+    # The Prévia follows the editor before anything is saved: the next invoices of the schedule as edited
+    # (today's Impressa not billed yet, Digital × 2 for two months, then the one-off R$ 500 six times, and
+    # the end it cancels on).
+    preview = page.locator("#schedule-preview-table tr.schedule-preview-invoice")
+    expect(preview).to_have_count(9)
+    expect(preview.nth(0)).to_contain_text("R$ 100,00")
+    expect(preview.nth(1)).to_contain_text("2 × Digital")
+    expect(preview.nth(2)).to_contain_text("R$ 80,00")
+    expect(preview.nth(3)).to_contain_text("Impressora em 6 vezes")
+    expect(preview.nth(8)).to_contain_text("R$ 500,00")
+    expect(page.locator("#schedule-preview-end")).to_be_visible()
+    assert not SubscriptionSchedule.objects.filter(subscription=subscription).exists()
     page.screenshot(path="/tmp/schedule-editor.png", full_page=True)
     page.get_by_role("button", name="Salvar programação").click()
 
