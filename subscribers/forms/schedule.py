@@ -4,6 +4,7 @@ phases still ahead) and the cancellation of a schedule with its subscription."""
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import IntegerField, MoneyField, PercentField
@@ -69,7 +70,12 @@ class PhaseForm(forms.Form):
         if merchant is not None:
             self.fields["plan"].queryset = Plan.objects.filter(merchant=merchant, archived_at__isnull=True)
             self.fields["coupon"].queryset = Coupon.objects.filter(merchant=merchant)
-            self.fields["tax_rates"].queryset = TaxRate.objects.filter(merchant=merchant)
+            # The active rates, as on Nova assinatura, and those the phase already has (a rate deactivated
+            # since stays on the phases that use it).
+            kept = [rate.pk for rate in self.initial.get("tax_rates") or []]
+            self.fields["tax_rates"].queryset = TaxRate.objects.filter(merchant=merchant).filter(
+                Q(is_active=True) | Q(pk__in=kept)
+            )
         if state == PhaseState.PAST:
             for field in self.fields.values():
                 field.disabled = True

@@ -470,6 +470,24 @@ def test_the_editor_adds_and_removes_and_reorders_future_phases(member_client, o
     ]
 
 
+def test_the_editor_says_there_is_no_active_tax_rate_like_nova_assinatura(
+    merchant, member_client, owner, plans, scheduled
+):
+    url = reverse("subscribers:subscription_schedule", args=[scheduled.pk])
+    TaxRateFactory(merchant=merchant, name="ISS antigo", is_active=False)
+    with time_machine.travel(NOW, tick=False):
+        html = member_client(owner).get(url).content.decode()
+    assert "Nenhum imposto ativo para aplicar." in html
+    assert reverse("plans:taxrate_list") in html
+    assert "ISS antigo" not in html
+
+    TaxRateFactory(merchant=merchant, name="ISS 5", is_active=True)
+    with time_machine.travel(NOW, tick=False):
+        html = member_client(owner).get(url).content.decode()
+    assert "Nenhum imposto ativo para aplicar." not in html
+    assert "ISS 5" in html and "ISS antigo" not in html
+
+
 def test_release_and_cancel_screens(member_client, owner, plans, scheduled):
     client = member_client(owner)
     schedule = schedule_create(subscription=scheduled, actor=owner, phases=three_phases(plans), now=NOW)
