@@ -78,9 +78,38 @@ def seed(n: int, *, months: int, slug: str = BENCH_SLUG):
             [merchant.pk],
         )
         counts["events"] = cursor.rowcount
+        # Six salespeople (members), one in seven subscriptions without one: the Vendedor sort and filter
+        # then read real groups (subscribers.selectors.subscriber_sort_walks), not one NULL group.
+        people = [_salesperson(merchant, n, first) for n, first in enumerate(SALESPEOPLE)]
+        cursor.execute(
+            """
+            UPDATE subscribers_subscription
+            SET salesperson_id = (%s::bigint[])[id %% 7 + 1]
+            WHERE merchant_id = %s
+            """,
+            [[*people, None], merchant.pk],
+        )
+        counts["with salesperson"] = cursor.rowcount * 6 // 7
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE subscribers_subscriptionevent")
+        cursor.execute("VACUUM ANALYZE subscribers_subscription")
     return merchant, counts
+
+
+SALESPEOPLE = ("Rafael", "Ana", "Bruno", "Camila", "Ana", "Diego")  # two Anas: ties on the name
+
+
+def _salesperson(merchant, n: int, first_name: str) -> int:
+    from django.contrib.auth import get_user_model
+
+    from accounts.choices import Role
+    from accounts.models import Membership
+
+    user, _created = get_user_model().objects.get_or_create(
+        username=f"{merchant.slug}-vendedor-{n}", defaults={"first_name": first_name, "last_name": "Vendas"}
+    )
+    Membership.objects.get_or_create(user=user, merchant=merchant, defaults={"role": Role.SUPPORT})
+    return user.pk
 
 
 def wipe(slug: str = BENCH_SLUG) -> None:

@@ -267,7 +267,7 @@ USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["config.formats"]
 
-# --- Static files: Bootstrap, Bootstrap Icons and htmx come from npm at install time, no CDN ----
+# --- Static files: Bootstrap, Bootstrap Icons, htmx and tom-select come from npm at install time, no CDN
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 NODE_MODULES = BASE_DIR / "node_modules"
@@ -276,6 +276,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/tom-select", NODE_MODULES / "tom-select" / "dist"),
 ]
 
 # --- E-mail ----------------------------------------------------------------------------------------

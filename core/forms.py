@@ -117,3 +117,17 @@ class PercentField(forms.DecimalField):
             value = value.strip().removesuffix("%").strip()
             refuse_non_ascii_number(value)
         return super().to_python(value)
+
+
+def autocomplete(widget: forms.Widget, *, url: str = "") -> forms.Widget:
+    """Marks a <select> for the autocomplete (tom-select, wired by static/js/autocomplete.js): typing a part
+    of a label filters the options, arrows and Enter pick one. With `url` the options also come from that
+    JSON search (`{"results": [{"value", "text"}]}`), for choices too many to list in the page. Without
+    JavaScript the plain select stays. Returns the widget."""
+    widget.attrs["data-autocomplete"] = "remote" if url else "local"
+    if url:
+        widget.attrs["data-autocomplete-url"] = url
+    widget.attrs["data-autocomplete-none"] = _("Nada encontrado")
+    widget.attrs["data-autocomplete-loading"] = _("Buscando…")
+    widget.attrs["data-autocomplete-clear"] = _("Limpar")
+    return widget

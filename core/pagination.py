@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 EXACT = "exact"
@@ -145,6 +146,94 @@ def count_rows(queryset, *, cache_key: str) -> RowCount:
     return RowCount(cached["value"], CACHED, cached["as_of"])
 
 
+@dataclasses.dataclass(frozen=True)
+class GroupWalk:
+    """An ordering by a name on another table (a plan's, a salesperson's) read group by group.
+
+    `ORDER BY plan.name, …` cannot walk an index of the listed table, so PostgreSQL sorted every matching
+    row for each page (125–240 ms at 200,000 rows, more at a million). The groups are few, though: a page
+    is the concatenation of each group's rows in `within` order, each read from an index that starts with
+    (scope…, `field`, within…). One query, the page's ids:
+
+    1. the groups: the values `field` takes within `scope` (e.g. the merchant), found by a loose index scan
+       (one index probe per distinct value, not a DISTINCT over every row), numbered in the related
+       table's `names` order as PostgreSQL sorts them;
+    2. per group (LATERAL), its first OFFSET + LIMIT rows of the filtered queryset in `within` order, plus
+       those of the rows without a value (NULL names sort last ascending, first descending, as PostgreSQL
+       sorts them);
+    3. the page: those rows by (group, within…, pk), OFFSET, LIMIT.
+
+    `order_by` is the ascending ordering the walk answers (the table's, e.g. ("plan__name", "plan_id",
+    "contract_date", "pk")); it must be the `names`, `field`'s id, `within` and "pk", so that a walk and a
+    sort give the same rows in the same order, ties of equal names included. PostgreSQL only.
+    """
+
+    order_by: tuple[str, ...]
+    field: str
+    names: tuple[str, ...]
+    within: tuple[str, ...]
+    scope: dict
+
+    def descending(self, order_by) -> bool | None:
+        """False when `order_by` is this ordering, True when it is its reverse, None otherwise."""
+        order_by = tuple(order_by)
+        if order_by == self.order_by:
+            return False
+        if order_by == tuple(f"-{name}" for name in self.order_by):
+            return True
+        return None
+
+    def ids(self, queryset, *, descending: bool, offset: int, limit: int) -> list | None:
+        """The pks of rows offset … offset + limit of `queryset` in this order (reversed when
+        `descending`); None when the walk does not apply (not PostgreSQL)."""
+        from django.db.models.expressions import RawSQL
+
+        connection = connections[queryset.db]
+        if connection.vendor != "postgresql":
+            return None
+        quote = connection.ops.quote_name
+        model_field = queryset.model._meta.get_field(self.field)
+        table, column = quote(queryset.model._meta.db_table), quote(model_field.column)
+        target = model_field.related_model._meta
+        direction = " DESC" if descending else ""
+        scope = " AND ".join(f"{quote(name)} = %s" for name in self.scope)
+        names = ", ".join(f"t.{quote(target.get_field(name).column)}{direction}" for name in self.names)
+        within = [f"-{name}" if descending else name for name in (*self.within, "pk")]
+        columns = ", ".join(["pk", *(f"w{i}" for i in range(len(self.within)))])
+
+        def rows(condition):
+            child = queryset.filter(condition).order_by(*within).values("pk", *self.within)
+            return child[: offset + limit].query.sql_with_params()
+
+        grouped, grouped_params = rows(Q(**{model_field.attname: RawSQL("groups.v", [])}))
+        ungrouped, ungrouped_params = rows(Q(**{f"{model_field.attname}__isnull": True}))
+        order = ", ".join(["g", *(f"w{i}{direction}" for i in range(len(self.within))), f"pk{direction}"])
+        sql = f"""
+            WITH RECURSIVE used(v) AS (
+                (SELECT {column} FROM {table} WHERE {scope} AND {column} IS NOT NULL
+                 ORDER BY {column} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {column} FROM {table} WHERE {scope} AND {column} > used.v
+                        ORDER BY {column} LIMIT 1)
+                FROM used WHERE used.v IS NOT NULL
+            ), groups AS (
+                SELECT row_number() OVER (ORDER BY {names}) AS g, used.v
+                FROM used JOIN {quote(target.db_table)} t ON t.{quote(target.pk.column)} = used.v
+            )
+            SELECT pk FROM (
+                SELECT groups.g, c.* FROM groups CROSS JOIN LATERAL ({grouped}) AS c({columns})
+                UNION ALL
+                SELECT {0 if descending else "NULL"} AS g, c.* FROM ({ungrouped}) AS c({columns})
+            ) AS walk
+            ORDER BY {order} LIMIT %s OFFSET %s
+        """
+        scope_params = list(self.scope.values())
+        params = [*scope_params, *scope_params, *grouped_params, *ungrouped_params, limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+
+
 class LargeListPaginator(KnownCountPaginator):
     """A page of a long, ordered QuerySet in one query that stays cheap wherever the page is.
 
@@ -160,11 +249,14 @@ class LargeListPaginator(KnownCountPaginator):
     `rows` (optional) is the unfiltered QuerySet the outer query starts from (same annotations and
     select_related): the filters then run once, in the inner query; without it the outer query repeats
     them. The ordering must end with a unique column (e.g. "-pk") for pages to be stable.
+
+    `walks` (optional) are `GroupWalk`s: an ordering one of them answers picks its ids group by group.
     """
 
-    def __init__(self, object_list, per_page, *, rows=None, **kwargs):
+    def __init__(self, object_list, per_page, *, rows=None, walks=(), **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = rows
+        self.walks = walks
 
     def page(self, number):
         number = self.validate_number(number)
@@ -179,12 +271,24 @@ class LargeListPaginator(KnownCountPaginator):
             # A whole page's LIMIT even when fewer rows are left: the same rows, but the planner weighs
             # walking the order's index against finding every match (e.g. a search's trigram index) by
             # this LIMIT, and LIMIT 1 for an exact count of 1 made a rare term walk the whole index.
-            ids = queryset.values("pk")[bottom : bottom + self.per_page]
+            ids = self._walk(queryset, offset=bottom, limit=self.per_page, reverse=False)
+            if ids is None:
+                ids = queryset.values("pk")[bottom : bottom + self.per_page]
         else:
             from_end = self.count - top
-            ids = queryset.reverse().values("pk")[from_end : from_end + (top - bottom)]
+            ids = self._walk(queryset, offset=from_end, limit=top - bottom, reverse=True)
+            if ids is None:
+                ids = queryset.reverse().values("pk")[from_end : from_end + (top - bottom)]
         records = list(self.page_rows(queryset, ids))
         return self._get_page(rebuild(records), number, self)
+
+    def _walk(self, queryset, *, offset, limit, reverse):
+        """The page's ids by the group walk that answers the queryset's ordering, or None."""
+        for walk in self.walks:
+            descending = walk.descending(queryset.query.order_by)
+            if descending is not None:
+                return walk.ids(queryset, descending=descending != reverse, offset=offset, limit=limit)
+        return None
 
     def page_rows(self, queryset, ids):
         """The rows whose pk is in `ids` (a sliced values("pk") subquery), in `queryset`'s order."""

@@ -321,7 +321,10 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
     _plain("handle", _("Usuário"), "customer__handle"),
     _plain("email", _("E-mail"), "customer__email", order_by=("sort_email", "pk")),
     _plain("document", _("CPF/CNPJ"), "customer__document"),
-    _plain("plan", _("Plano"), "plan__name", order_by=("plan__name", "pk")),
+    # Plan and salesperson sort by a name on another table: the list reads them plan by plan (salesperson by
+    # salesperson) through the filter's index instead of sorting every row (`sort_walks` in
+    # subscribers/selectors.py), which needs the group's id and the index's order after the name.
+    _plain("plan", _("Plano"), "plan__name", order_by=("plan__name", "plan_id", "contract_date", "pk")),
     SubscriberColumn(
         "amount",
         _("Valor"),
@@ -407,7 +410,14 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
         ("salesperson__first_name", "salesperson__last_name", "salesperson__username"),
         _salesperson,
         lambda cells: cells.sql_salesperson(),
-        order_by=("salesperson__first_name", "salesperson__last_name", "salesperson__username", "pk"),
+        order_by=(
+            "salesperson__first_name",
+            "salesperson__last_name",
+            "salesperson__username",
+            "salesperson_id",
+            "contract_date",
+            "pk",
+        ),
     ),
     _plain("provider_id", _("ID no provedor"), "provider_id"),
 )

@@ -350,6 +350,10 @@ class Subscription(models.Model):
                 fields=["merchant", "payment_method", "contract_date", "id"], name="sub_merchant_method_idx"
             ),
             models.Index(fields=["merchant", "plan", "contract_date", "id"], name="sub_merchant_plan_idx"),
+            # The salesperson filter, and the Vendedor sort read salesperson by salesperson (GroupWalk).
+            models.Index(
+                fields=["merchant", "salesperson", "contract_date", "id"], name="sub_merchant_salesperson_idx"
+            ),
             models.Index(
                 fields=["merchant", "cancel_origin", "contract_date", "id"],
                 name="sub_merchant_cancel_origin_idx",

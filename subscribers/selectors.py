@@ -10,6 +10,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from core.pagination import GroupWalk
 from subscribers import extension_points
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import (
@@ -162,6 +163,37 @@ def subscriber_list_queryset() -> QuerySet[Subscription]:
         subscription_list_queryset()
         .alias(sort_name=SearchTextPart(1), sort_email=SearchTextPart(2))
         .order_by("-contract_date", "-pk")
+    )
+
+
+def subscriber_sort_walks(*, merchant) -> tuple[GroupWalk, ...]:
+    """How the Assinantes list reads its sorts by plan and by salesperson (Plano, Vendedor) without sorting
+    every row: plan by plan in the plans' name order, each plan's rows through the plan filter's index
+    (merchant, plan, contract date, id), and the same per salesperson, subscriptions without one last
+    (core.pagination.GroupWalk). The orderings are SubscriberTable's (subscribers/columns.py)."""
+    scope = {"merchant_id": merchant.pk}
+    return (
+        GroupWalk(
+            order_by=("plan__name", "plan_id", "contract_date", "pk"),
+            field="plan",
+            names=("name", "id"),
+            within=("contract_date",),
+            scope=scope,
+        ),
+        GroupWalk(
+            order_by=(
+                "salesperson__first_name",
+                "salesperson__last_name",
+                "salesperson__username",
+                "salesperson_id",
+                "contract_date",
+                "pk",
+            ),
+            field="salesperson",
+            names=("first_name", "last_name", "username", "id"),
+            within=("contract_date",),
+            scope=scope,
+        ),
     )
 
 

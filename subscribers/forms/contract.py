@@ -2,9 +2,11 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import autocomplete
 from plans.models import Coupon
 from subscribers.choices import BackdateBilling, DiscountType, PaymentMethod
 from subscribers.forms.fields import CardNumberInput, CouponChoiceField, coupon_label, date_input
@@ -12,11 +14,17 @@ from subscribers.forms.terms import SubscriptionTermsForm
 from subscribers.models import Customer
 from subscribers.validators import card_digits
 
-# How many customers the contract form's select lists before the search box (htmx) brings the rest.
+# How many customers the contract form's select lists up front (and without JavaScript); the autocomplete
+# (static/js/autocomplete.js over `subscribers:customer_lookup`) finds any other customer of the merchant.
 CUSTOMER_CHOICES_SHOWN = 30
 
 # "Desconto" on the contract form: a coupon is one more choice, exclusive with a manual discount.
 DISCOUNT_COUPON = "coupon"
+
+
+def customer_label(customer: Customer) -> str:
+    """How a customer reads in the contract form's select and its autocomplete's results."""
+    return f"{customer.name} — {customer.email}"
 
 
 class SubscriptionForm(SubscriptionTermsForm):
@@ -132,9 +140,10 @@ class SubscriptionForm(SubscriptionTermsForm):
         else:
             field = self.fields["customer"]
             field.queryset = Customer.objects.filter(merchant=merchant).order_by("name", "pk")
-            field.label_from_instance = lambda c: f"{c.name} — {c.email}"
+            field.label_from_instance = customer_label
+            autocomplete(field.widget, url=reverse("subscribers:customer_lookup"))
             # Validation accepts any of the merchant's customers; the select only lists the chosen one
-            # and the first few, the search box above it (htmx) brings the rest.
+            # and the first few, the autocomplete searches the rest on the server.
             chosen = self.data.get(self.add_prefix("customer")) or self.initial.get("customer")
             shown = list(field.queryset[:CUSTOMER_CHOICES_SHOWN])
             if chosen and str(chosen).isdigit() and all(str(c.pk) != str(chosen) for c in shown):

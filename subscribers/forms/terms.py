@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import IntegerField, MoneyField, PercentField
+from core.forms import IntegerField, MoneyField, PercentField, autocomplete
 from core.percent import DISCOUNT_PERCENT
 from plans.models import Plan, TaxRate
 from subscribers.choices import DiscountType, PaymentMethod
@@ -108,6 +108,10 @@ class SubscriptionTermsForm(ServiceErrorsMixin, forms.Form):
             .objects.filter(memberships__merchant=merchant, is_active=True)
             .order_by("first_name", "last_name", "username")
         )
+        # Typed-to-filter selects (static/js/autocomplete.js): every active plan and team member is listed,
+        # the autocomplete only finds them by a part of the name, from the keyboard.
+        for name in ("plan", "salesperson"):
+            autocomplete(self.fields[name].widget)
 
     def clean(self):
         cleaned_data = super().clean()

@@ -1,3 +1,4 @@
+from django.http import JsonResponse
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView
@@ -13,6 +14,7 @@ from core.views import (
 )
 from subscribers import selectors, services
 from subscribers.filtersets import CustomerFilterSet
+from subscribers.forms.contract import customer_label
 from subscribers.forms.customers import CustomerForm
 from subscribers.models import Customer
 from subscribers.tables import CustomerTable
@@ -81,13 +83,12 @@ class CustomerUpdateView(MerchantUpdateView):
 
 
 class CustomerLookupView(MerchantScopedMixin, ListView):
-    """The customer search of the subscription form: the best matches as <option>s for its select (htmx),
-    so the form never has to render every customer of a large merchant."""
+    """The customer search of the subscription form's autocomplete (tom-select, static/js/autocomplete.js):
+    the best matches of the merchant's customers as JSON, so the form never has to render every customer of
+    a large merchant and any of them can be found by name, e-mail, @handle or CPF/CNPJ."""
 
     queryset = selectors.customer_list_queryset()
     required_action = Action.MANAGE_SUBSCRIPTIONS
-    template_name = "subscribers/partials/customer_options.html"
-    context_object_name = "customers"
     limit = 30
 
     def get_queryset(self):
@@ -97,10 +98,9 @@ class CustomerLookupView(MerchantScopedMixin, ListView):
         found = selectors.customer_search(super().get_queryset(), query=query)
         return found.order_by("name", "pk")[: self.limit]
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def render_to_response(self, context, **response_kwargs):
+        payload = {"results": [{"value": c.pk, "text": customer_label(c)} for c in context["object_list"]]}
         if len(self.request.GET.get("q", "")) > MAX_SEARCH_CHARS:
-            context["search_error"] = _("Busque com no máximo %(limit)s caracteres.") % {
-                "limit": MAX_SEARCH_CHARS
-            }
-        return context
+            payload["error"] = _("Busque com no máximo %(limit)s caracteres.") % {"limit": MAX_SEARCH_CHARS}
+        # Names are mostly accented: send them as UTF-8 rather than \u escapes.
+        return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})

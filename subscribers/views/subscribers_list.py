@@ -65,6 +65,8 @@ class SubscriberListView(MerchantListView):
             "paginator_class": LargeListPaginator,
             "count": self.row_count.value,
             "rows": self.get_queryset(),  # the filters run once, in the page's id query
+            # Plano and Vendedor sort by names on other tables: read group by group, not sorted per page.
+            "walks": selectors.subscriber_sort_walks(merchant=self.request.merchant),
         }
 
     def _count_cache_key(self) -> str:

@@ -161,3 +161,39 @@ def test_configurar_tabela_shows_a_chosen_column_and_keeps_it(page, login, owner
     # The chosen column still leaves the actions in view.
     box = page.locator("th[data-column=actions]").bounding_box()
     assert box["x"] + box["width"] <= 1280
+
+
+def test_a_subscriptions_actions_line_up_at_390_and_1280_px(page, login, owner, merchant):
+    """They wrapped raggedly on a phone, each button as wide as its label: now a grid of equal cells there,
+    and one right-aligned row on a laptop."""
+    customer = CustomerFactory(merchant=merchant, name="Maria Eduarda Albuquerque de Castro")
+    subscription = SubscriptionFactory(
+        merchant=merchant,
+        customer=customer,
+        status=SubscriptionStatus.ACTIVE,
+        payment_method=PaymentMethod.CARD,
+    )
+    login(owner)
+    boxes = (
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })"
+    )
+    for width, height in WIDTHS.values():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(subscription.get_absolute_url())
+        page.wait_for_load_state("networkidle")
+        folder = SCREENSHOTS / f"{width}"
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / "subscription-actions.png"), full_page=True)
+        cells = page.locator("#subscription-actions > *").evaluate_all(boxes)
+        assert len(cells) >= 4, cells
+        assert all(x >= 0 and x + w <= width for x, _y, w, _h in cells), cells
+        if width == 390:
+            # Two columns of equal buttons, every row as tall as its neighbour.
+            assert len({round(x) for x, *_ in cells}) == 2, cells
+            assert len({round(w) for _x, _y, w, _h in cells}) == 1, cells
+            rows = {}
+            for _x, y, _w, h in cells:
+                rows.setdefault(round(y), set()).add(round(h))
+            assert all(len(heights) == 1 for heights in rows.values()), cells
+        else:
+            assert len({round(y) for _x, y, *_ in cells}) == 1, cells  # one row

@@ -1,0 +1,99 @@
+"""Assinantes sorted by Plano or Vendedor: read plan by plan (salesperson by salesperson) through the filter's
+index instead of sorting every row, with exactly the rows and order the plain sort gives — every page, both
+directions, equal names, subscriptions without a salesperson, and with a filter."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from subscribers.choices import SubscriptionStatus
+from subscribers.models import Subscription
+from tests.factories import MembershipFactory, PlanFactory, SubscriptionFactory, UserFactory
+
+pytestmark = pytest.mark.postgres
+
+LIST_URL = reverse("subscribers:subscriber_list")
+PER_PAGE = 7
+ORDER = {
+    "plan": ("plan__name", "plan_id", "contract_date", "pk"),
+    "salesperson": (
+        "salesperson__first_name",
+        "salesperson__last_name",
+        "salesperson__username",
+        "salesperson_id",
+        "contract_date",
+        "pk",
+    ),
+}
+
+
+@pytest.fixture
+def mixed(merchant, other_merchant):
+    cache.clear()
+    plans = [
+        PlanFactory(merchant=merchant, name=name)
+        for name in ("Mensal", "Anual", "Mensal", "Zeta", "Básico")  # two plans named alike
+    ]
+    PlanFactory(merchant=merchant, name="Nunca vendido")
+    people = [UserFactory(first_name=first, last_name="Silva") for first in ("Rui", "Ana", "Ana", "")]
+    for person in people:
+        MembershipFactory(merchant=merchant, user=person)
+    statuses = [SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELED, SubscriptionStatus.PAST_DUE]
+    for n in range(47):
+        SubscriptionFactory(
+            merchant=merchant,
+            plan=plans[n % len(plans)],
+            salesperson=None if n % 5 == 0 else people[n % len(people)],
+            contract_date=dt.date(2025, 1, 1) + dt.timedelta(days=n % 9),  # ties on the date too
+            status=statuses[n % len(statuses)],
+        )
+    SubscriptionFactory(merchant=other_merchant)  # never in the walk
+
+
+def listed_pks(client, params):
+    pks, page = [], 1
+    while True:
+        response = client.get(LIST_URL, {**params, "per_page": PER_PAGE, "page": page})
+        assert response.status_code == 200
+        pks += [row.record.pk for row in response.context["table"].page.object_list]
+        if page >= response.context["table"].paginator.num_pages:
+            return pks
+        page += 1
+
+
+@pytest.mark.parametrize("column", ["plan", "salesperson"])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("status", ["", SubscriptionStatus.CANCELED])
+def test_every_page_equals_the_plain_sort(owner_client, merchant, mixed, column, descending, status):
+    rows = Subscription.objects.filter(merchant=merchant)
+    if status:
+        rows = rows.filter(status=status)
+    order = [f"-{name}" if descending else name for name in ORDER[column]]
+    expected = list(rows.order_by(*order).values_list("pk", flat=True))
+
+    params = {"sort": f"-{column}" if descending else column, "status": status}
+    assert listed_pks(owner_client, params) == expected
+
+
+@pytest.mark.parametrize("column", ["plan", "salesperson"])
+def test_no_page_query_sorts_the_merchants_rows_by_a_joined_name(owner_client, merchant, mixed, column):
+    name = {"plan": '"plans_plan"."name"', "salesperson": '"auth_user"."first_name"'}[column]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = owner_client.get(LIST_URL, {"sort": column, "per_page": PER_PAGE, "page": 2})
+
+    assert response.status_code == 200
+    # Only the page's own rows (an id list) are ordered by the name; picking them reads the indexes.
+    by_name = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "subscribers_subscription"' in q["sql"]
+        and re.search(f"ORDER BY {re.escape(name)}", q["sql"])
+    ]
+    assert by_name, "the page's rows are still ordered by the name"
+    assert all(re.search(r'"subscribers_subscription"\."id" IN \(\d', sql) for sql in by_name), by_name
