@@ -24,7 +24,8 @@ class MerchantSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Merchant
-        fields = ["name", "currency", "timezone"]
+        fields = ["name", "currency", "timezone", "portal_cancel_at_period_end", "portal_retention_offer"]
+        widgets = {"portal_retention_offer": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, merchant=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,6 +22,24 @@ class Merchant(models.Model):
         _("moeda padrão"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY
     )
     timezone = models.CharField(_("fuso horário"), max_length=64, default=TIMEZONE_DEFAULT)
+    # Minha assinatura (the customer portal, docs/portal.md): when a cancellation the customer asks for
+    # there ends the subscription, and the offer shown only after the request (never before it).
+    portal_cancel_at_period_end = models.BooleanField(
+        _("cancelamento pelo portal vale no fim do período pago"),
+        default=False,
+        help_text=_(
+            "Desmarcado: a assinatura termina assim que o cliente pede. Marcado: o pedido é registrado na "
+            "hora e o acesso segue até o fim do período já pago."
+        ),
+    )
+    portal_retention_offer = models.TextField(
+        _("oferta de retenção"),
+        blank=True,
+        help_text=_(
+            "Mostrada ao cliente somente depois que ele pede o cancelamento no portal, por exemplo: "
+            "“Volte com 50% de desconto por 3 meses com o cupom VOLTA50”. Em branco: nenhuma oferta."
+        ),
+    )
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
 
     class Meta:

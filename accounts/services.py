@@ -11,13 +11,29 @@ from accounts.models import Membership, Merchant
 
 
 @transaction.atomic
-def merchant_update(*, merchant: Merchant, name: str, timezone: str, currency: str) -> Merchant:
-    """Changes the merchant's profile (the settings screen)."""
+def merchant_update(
+    *,
+    merchant: Merchant,
+    name: str,
+    timezone: str,
+    currency: str,
+    portal_cancel_at_period_end: bool | None = None,
+    portal_retention_offer: str | None = None,
+) -> Merchant:
+    """Changes the merchant's profile and the customer portal's policy (the settings screen); the portal
+    fields left as None stay as they are."""
     merchant.name = name
     merchant.timezone = timezone
     merchant.currency = currency
+    fields = ["name", "timezone", "currency"]
+    if portal_cancel_at_period_end is not None:
+        merchant.portal_cancel_at_period_end = portal_cancel_at_period_end
+        fields.append("portal_cancel_at_period_end")
+    if portal_retention_offer is not None:
+        merchant.portal_retention_offer = portal_retention_offer.strip()
+        fields.append("portal_retention_offer")
     merchant.full_clean()
-    merchant.save(update_fields=["name", "timezone", "currency"])
+    merchant.save(update_fields=fields)
     return merchant
 
 

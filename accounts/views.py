@@ -67,6 +67,10 @@ class MerchantSettingsView(MerchantUpdateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # The customer portal (subscribers.portal), named by its URL: accounts imports nothing above it.
+        context["portal_url"] = self.request.build_absolute_uri(
+            reverse("portal:login", kwargs={"slug": self.object.slug})
+        )
         context["memberships"] = self.object.memberships.select_related("user").order_by(
             "role", "user__username"
         )

@@ -252,6 +252,8 @@ RATE_LIMITS = {
     "export": os.environ.get("RATE_LIMIT_EXPORT", "10/10m"),  # CSV exports per user
     "email_preview": os.environ.get("RATE_LIMIT_EMAIL_PREVIEW", "120/m"),  # live previews per user
     "public": os.environ.get("RATE_LIMIT_PUBLIC", "60/m"),  # public endpoints (callbacks, checkout) per IP
+    # Minha assinatura's "send me a link": per IP and, separately, per e-mail typed.
+    "portal_link": os.environ.get("RATE_LIMIT_PORTAL_LINK", "5/10m"),
 }
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 # Behind a reverse proxy every request comes from the proxy's address: name the header holding the
@@ -294,6 +296,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")  # STARTTLS, usually port 587
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")  # implicit TLS, usually port 465
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# Where the site is reached from outside (scheme + host), for links in e-mails that have no request to
+# build them from: "Gerenciar assinatura" (the customer portal). Empty: e-mails carry no such link.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000" if DEBUG else "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Recorrente <nao-responda@recorrente.local>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)  # the sender of error e-mails to ADMINS
 if EMAIL_USE_TLS and EMAIL_USE_SSL:

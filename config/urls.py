@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("cobrancas/", include("billing.urls")),
     path("notificacoes/", include("notifications.urls")),
+    # Minha assinatura: the customers' own pages, no team sign-in (subscribers/portal/, docs/portal.md).
+    path("portal/", include("subscribers.portal.urls")),
 ]
 
 # Error pages in the app's layout and the user's language, with a way back (core/errors.py).

@@ -66,3 +66,23 @@ subscription_ended = ExtensionPoint(
     description="What ending a subscription does to its open charges (live boletos/pix withdrawn, invoices "
     "voided), in the transaction that ends it. Called as (subscription, now=).",
 )
+# --- Minha assinatura (subscribers/portal/): what the customer sees and asks of billing ---------------
+customer_invoices = ExtensionPoint(
+    "subscribers.customer_invoices",
+    declared_by="subscribers",
+    description="The invoices the customer portal lists for one customer (drafts left out), newest first. "
+    "Called as (customer=) → a list of Invoice rows.",
+)
+customer_invoice_pdf = ExtensionPoint(
+    "subscribers.customer_invoice_pdf",
+    declared_by="subscribers",
+    description="One of the customer's invoices as a PDF for the portal. Called as "
+    "(customer=, invoice_id=) → "
+    "(filename, bytes); raises Http404 when the invoice is not that customer's.",
+)
+withdrawal_refund = ExtensionPoint(
+    "subscribers.withdrawal_refund",
+    declared_by="subscribers",
+    description="Refunds in full a subscription cancelled by withdrawal (CDC art. 49) through the refund "
+    "service. Called as (subscription=, actor=, reason=, now=); raises ValidationError when it cannot.",
+)

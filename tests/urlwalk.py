@@ -26,6 +26,9 @@ PUBLIC_URL_NAMES = {
     "favicon",
 }
 SKIPPED_NAMESPACES = {"admin"}
+# Minha assinatura (subscribers/portal/): the customers' pages, no team sign-in. Walked apart, with a portal
+# session as the actor (portal_routes(), tests/subscribers/portal/test_portal_isolation.py).
+PORTAL_NAMESPACE = "portal"
 
 
 @dataclass
@@ -52,15 +55,15 @@ class Route:
         return build(obj) if build else {kwarg: obj.pk for kwarg in self.kwargs}
 
 
-def iter_routes(resolver=None, prefix="", namespace=""):
+def iter_routes(resolver=None, prefix="", namespace="", skipped=SKIPPED_NAMESPACES | {PORTAL_NAMESPACE}):
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             ns = entry.namespace or ""
             full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
-            if ns in SKIPPED_NAMESPACES:
+            if ns in skipped:
                 continue
-            yield from iter_routes(entry, prefix + str(entry.pattern), full_ns)
+            yield from iter_routes(entry, prefix + str(entry.pattern), full_ns, skipped)
         elif isinstance(entry, URLPattern):
             if not entry.name:
                 continue
@@ -78,3 +81,9 @@ def iter_routes(resolver=None, prefix="", namespace=""):
 
 def merchant_routes():
     return sorted(iter_routes(), key=lambda r: r.name)
+
+
+def portal_routes():
+    """Every route of the customer portal (namespace `portal`), however many are added later."""
+    routes = iter_routes(skipped=SKIPPED_NAMESPACES)
+    return sorted((r for r in routes if r.name.startswith(f"{PORTAL_NAMESPACE}:")), key=lambda r: r.name)

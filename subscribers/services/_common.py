@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.percent import DISCOUNT_PERCENT
 from subscribers import extension_points
+from subscribers.actors import CustomerActor
 from subscribers.choices import (
     TRANSITIONS,
     DiscountType,
@@ -85,6 +86,10 @@ def _payload(subscription: Subscription) -> dict:
 def _record(
     subscription, *, kind, actor, from_status="", to_status="", origin="", reason="", data=None, at=None
 ):
+    if isinstance(actor, CustomerActor):
+        # Not a user: the entry says which customer and through which channel (subscribers/actors.py).
+        data = {**(data or {}), **actor.timeline_data()}
+        actor = None
     return SubscriptionEvent.objects.create(
         merchant_id=subscription.merchant_id,
         subscription=subscription,

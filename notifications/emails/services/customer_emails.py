@@ -60,7 +60,12 @@ def _layout(*, html_body: str, context: dict, subject: str) -> str:
     # The body was rendered by the restricted engine with autoescape on: it is the merchant's HTML.
     return render_to_string(
         LAYOUT_TEMPLATE,
-        {"content": mark_safe(html_body), "loja": context.get("loja", {}), "subject": subject},
+        {
+            "content": mark_safe(html_body),
+            "loja": context.get("loja", {}),
+            "portal": context.get("portal", ""),
+            "subject": subject,
+        },
     )
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from core.money import format_money
 from notifications.emails.choices import CustomerEmailKind
 from notifications.emails.services import email_library
+from subscribers.portal.links import portal_url
 
 # if/with/firstof and comments are enough for conditional paragraphs; include, extends, load, debug, url,
 # csrf_token, now… reach files, code or server details, and `for` let a template loop over long strings
@@ -95,6 +96,11 @@ VARIABLES = [
     ("loja.nome", gettext_lazy("Nome da sua loja"), "The Pacific"),
     ("loja.email", gettext_lazy("E-mail de resposta (Configurações dos e-mails)"), "suporte@example.com"),
     ("link", gettext_lazy("Link de acesso (Configurações dos e-mails)"), "https://example.com/minha-conta"),
+    (
+        "portal",
+        gettext_lazy("Link “Gerenciar assinatura” (Minha assinatura: faturas, cartão, plano, cancelamento)"),
+        "https://example.com/portal/sua-loja/",
+    ),
     ("assinatura.numero", gettext_lazy("Número da assinatura"), "1042"),
     ("assinatura.plano", gettext_lazy("Nome do plano"), "Clube Mensal"),
     ("assinatura.valor", gettext_lazy("Valor por período"), "R$ 1.234,56"),
@@ -246,6 +252,7 @@ def base_context(*, merchant, subscription, email_settings) -> dict:
             },
             "loja": {"nome": merchant.name, "email": email_settings.reply_to},
             "link": email_settings.access_url,
+            "portal": portal_url(merchant),
             "assinatura": {
                 "numero": str(subscription.pk),
                 "plano": subscription.plan.name,
@@ -282,6 +289,7 @@ def sample_context(*, merchant, email_settings) -> dict:
             "cliente": {"nome": "Ana Souza", "primeiro_nome": "Ana", "email": "ana.souza@example.com"},
             "loja": {"nome": merchant.name, "email": email_settings.reply_to},
             "link": email_settings.access_url,
+            "portal": portal_url(merchant),
             "assinatura": {
                 "numero": "1042",
                 "plano": "Clube Mensal",

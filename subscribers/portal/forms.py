@@ -1,0 +1,63 @@
+"""The portal's forms: the e-mail that asks for a link, cancel (reason list + free text), plan choice."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from subscribers.forms.card import ChangeCardForm
+from subscribers.portal import selectors
+
+__all__ = ["ChangeCardForm", "PortalCancelForm", "PortalEmailForm", "PortalPlanForm"]
+
+
+class PortalEmailForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Seu e-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        error_messages={"required": _("Informe seu e-mail."), "invalid": _("Informe um e-mail válido.")},
+    )
+
+
+CANCEL_REASONS = [
+    ("price", _("Está caro para mim")),
+    ("not_using", _("Não estou usando o suficiente")),
+    ("missing", _("Falta algo de que preciso")),
+    ("problems", _("Tive problemas com o serviço")),
+    ("other", _("Outro motivo")),
+]
+
+
+class PortalCancelForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Por que você quer cancelar?"),
+        choices=CANCEL_REASONS,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Escolha um motivo.")},
+    )
+    details = forms.CharField(
+        label=_("Quer contar mais? (opcional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def reason_text(self) -> str:
+        """The reason as the timeline keeps it: the option's label, then what the customer wrote."""
+        label = str(dict(CANCEL_REASONS)[self.cleaned_data["reason"]])
+        details = (self.cleaned_data.get("details") or "").strip()
+        return f"{label}: {details}" if details else label
+
+
+class PortalPlanForm(forms.Form):
+    plan = forms.ModelChoiceField(
+        label=_("Novo plano"),
+        queryset=None,
+        empty_label=None,
+        error_messages={"invalid_choice": _("Escolha um dos planos disponíveis.")},
+    )
+
+    def __init__(self, *args, subscription, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = selectors.plans_offered(subscription)
+        self.fields["plan"].initial = subscription.pending_plan_id or subscription.plan_id
+        self.fields["plan"].label_from_instance = selectors.plan_label

@@ -1,0 +1,143 @@
+"""What the customer does in Minha assinatura, each through the subscription services the merchant's
+screens use, with a `CustomerActor` as actor (subscribers/actors.py) and origin "customer"."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from subscribers import extension_points
+from subscribers.actors import CustomerActor
+from subscribers.choices import (
+    CancelOrigin,
+    CancelWhen,
+    SubscriptionOrigin,
+    method_is_refundable,
+)
+from subscribers.models import Customer, Subscription
+from subscribers.portal.tokens import MAGIC_LINK_MAX_AGE, issue_magic_token
+from subscribers.services import subscription_cancel, subscription_change_card, subscription_update
+
+# CDC art. 49: seven days to withdraw from a purchase made outside a shop (online).
+WITHDRAWAL_DAYS = 7
+# Sign-ups the customer made online themselves: the checkout link and the merchant's site through the API.
+ONLINE_ORIGINS = frozenset({SubscriptionOrigin.CHECKOUT, SubscriptionOrigin.API})
+
+
+def portal_link_request(*, merchant, email: str, link_for) -> None:
+    """Sends the magic link to `email` when it is one of the merchant's customers; otherwise nothing.
+    The caller answers the same either way, so the page does not tell who is a customer.
+    `link_for(token)` builds the absolute URL of the link."""
+    customer = Customer.objects.filter(merchant=merchant, email__iexact=(email or "").strip()).first()
+    if customer is None:
+        return
+    link = link_for(issue_magic_token(customer=customer))
+    with translation.override("pt-br"):
+        context = {
+            "merchant": merchant,
+            "customer": customer,
+            "link": link,
+            "minutes": MAGIC_LINK_MAX_AGE // 60,
+        }
+        subject = _("Seu link de acesso a Minha assinatura — %(merchant)s") % {"merchant": merchant.name}
+        body = render_to_string("portal/magic_link_email.txt", context)
+    # After the commit: the e-mail leaves the database's world (and a rolled-back request sends nothing).
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [customer.email], fail_silently=False)
+    )
+
+
+def withdrawal_window_open(subscription: Subscription, *, now: dt.datetime) -> bool:
+    """True within CDC art. 49's seven days of an online sign-up (docs/portal.md)."""
+    return (
+        subscription.origin in ONLINE_ORIGINS
+        and subscription.created_at is not None
+        and now - subscription.created_at <= dt.timedelta(days=WITHDRAWAL_DAYS)
+    )
+
+
+@dataclass
+class PortalCancellation:
+    subscription: Subscription
+    withdrawal: bool
+    refund: object | None = None
+    refund_error: str = ""
+
+
+def portal_cancel(
+    *, subscription: Subscription, customer: Customer, reason: str, now: dt.datetime | None = None
+) -> PortalCancellation:
+    """Cancels at the customer's request, in the channel they asked in, effective at once (or, when the
+    merchant chose so, at the end of the period already paid; the request itself is recorded now).
+
+    Within the withdrawal window the cancellation is immediate and the payment is refunded in full through
+    billing's refund service (card and pix; a boleto cannot be refunded by the gateway, so the merchant
+    returns it by hand and the page says so). A refund the gateway refuses leaves the cancellation done."""
+    now = now or timezone.now()
+    actor = CustomerActor(customer_id=customer.pk)
+    withdrawal = withdrawal_window_open(subscription, now=now)
+    when = CancelWhen.NOW
+    if subscription.merchant.portal_cancel_at_period_end and not withdrawal:
+        when = CancelWhen.PERIOD_END
+    subscription = subscription_cancel(
+        subscription=subscription,
+        actor=actor,
+        origin=CancelOrigin.CUSTOMER,
+        when=when,
+        reason=reason,
+        now=now,
+    )
+    result = PortalCancellation(subscription=subscription, withdrawal=withdrawal)
+    if not withdrawal:
+        return result
+    if not method_is_refundable(subscription.payment_method):
+        result.refund_error = _(
+            "Pagamentos por boleto não podem ser devolvidos automaticamente: a loja vai devolver o valor."
+        )
+        return result
+    try:
+        result.refund = extension_points.withdrawal_refund(
+            subscription=subscription,
+            actor=actor,
+            reason=_("Direito de arrependimento (CDC art. 49), pedido pelo cliente no portal."),
+            now=now,
+        )
+    except ValidationError as exc:
+        result.refund_error = " ".join(exc.messages)
+    subscription.refresh_from_db()
+    return result
+
+
+def portal_change_plan(*, subscription: Subscription, customer: Customer, plan, now=None) -> Subscription:
+    """Switches plan now, with the same proration as the merchant's edit screen; every other term kept."""
+    return subscription_update(
+        subscription=subscription,
+        actor=CustomerActor(customer_id=customer.pk),
+        plan=plan,
+        quantity=subscription.quantity,
+        payment_method=subscription.payment_method,
+        salesperson=subscription.salesperson,
+        discount_type=subscription.discount_type,
+        discount_percent=subscription.discount_percent,
+        discount_amount=subscription.discount_amount,
+        discount_periods=subscription.discount_periods,
+        apply="now",
+        now=now,
+    )
+
+
+def portal_change_card(
+    *, subscription: Subscription, customer: Customer, card_number: str, now=None
+) -> Subscription:
+    return subscription_change_card(
+        subscription=subscription,
+        actor=CustomerActor(customer_id=customer.pk),
+        card_number=card_number,
+        now=now,
+    )

@@ -1,0 +1,30 @@
+"""Minha assinatura, under /portal/<merchant slug>/ (docs/portal.md)."""
+
+from django.urls import path
+
+from subscribers.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("<slug:slug>/", views.PortalLoginView.as_view(), name="login"),
+    path("<slug:slug>/entrar/<str:token>/", views.PortalEnterView.as_view(), name="enter"),
+    path("<slug:slug>/sair/", views.PortalLogoutView.as_view(), name="logout"),
+    path("<slug:slug>/minha-assinatura/", views.PortalHomeView.as_view(), name="home"),
+    path("<slug:slug>/faturas/<int:pk>/pdf/", views.PortalInvoicePdfView.as_view(), name="invoice_pdf"),
+    path("<slug:slug>/assinaturas/<int:pk>/cancelar/", views.PortalCancelView.as_view(), name="cancel"),
+    path(
+        "<slug:slug>/assinaturas/<int:pk>/cancelada/",
+        views.PortalCancelDoneView.as_view(),
+        name="cancel_done",
+    ),
+    path("<slug:slug>/assinaturas/<int:pk>/plano/", views.PortalChangePlanView.as_view(), name="change_plan"),
+    path(
+        "<slug:slug>/assinaturas/<int:pk>/plano/previa/",
+        views.PortalChangePlanPreviewView.as_view(),
+        name="change_plan_preview",
+    ),
+    path(
+        "<slug:slug>/assinaturas/<int:pk>/cartao/", views.PortalChangeCardView.as_view(), name="change_card"
+    ),
+]

@@ -1,0 +1,298 @@
+"""Minha assinatura: the customer's own pages, opened by a magic link (docs/portal.md).
+
+No team sign-in here and no merchant data: every view finds the merchant by its slug and the customer from
+the portal session (`session.py`), and looks objects up *inside that customer* — another customer's or
+another merchant's subscription or invoice is a 404. Each write is one call into `portal/services.py`.
+Responses are rendered at once (not lazily) inside the merchant's time zone.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from accounts.models import Merchant
+from core.ratelimit import RateLimitMixin
+from subscribers import extension_points
+from subscribers.choices import SubscriptionAction, SubscriptionStatus
+from subscribers.portal import selectors, services
+from subscribers.portal.forms import ChangeCardForm, PortalCancelForm, PortalEmailForm, PortalPlanForm
+from subscribers.portal.session import portal_customer, portal_login, portal_logout
+from subscribers.portal.tokens import InvalidMagicLink, check_magic_token, redeem_magic_token
+from subscribers.services.ending import cancellation_preview
+
+
+class PortalView(RateLimitMixin, View):
+    """The merchant by slug, the session's customer (sign-in page otherwise), the merchant's clock."""
+
+    login_required = True
+    # What the URL's `pk` names, for the isolation walk over portal URLs (tests/urlwalk.py).
+    portal_object = None
+    # Public pages: every write counts per IP; the expensive reads (PDF) too.
+    rate_limits = [("public", "ip", ("POST",))]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.merchant = get_object_or_404(Merchant, slug=kwargs.pop("slug"))
+        self.customer = portal_customer(request, self.merchant)
+        if self.login_required and self.customer is None:
+            return redirect("portal:login", slug=self.merchant.slug)
+        with timezone.override(self.merchant.tzinfo):
+            return super().dispatch(request, *args, **kwargs)
+
+    def render(self, template, context=None, status=200):
+        base = {"merchant": self.merchant, "customer": self.customer, "slug": self.merchant.slug}
+        return render(self.request, template, {**base, **(context or {})}, status=status)
+
+    def home(self):
+        return redirect("portal:home", slug=self.merchant.slug)
+
+
+class SubscriptionPortalView(PortalView):
+    """A page about one of the customer's subscriptions: anybody else's is a 404."""
+
+    portal_object = "subscription"
+
+    def get_subscription(self, pk):
+        subscription = selectors.customer_subscription(self.customer, pk)
+        if subscription is None:
+            raise Http404
+        return subscription
+
+
+# --- entering --------------------------------------------------------------------------------------
+class PortalLoginView(PortalView):
+    """Asks for the e-mail and sends the link; the answer is the same whether or not it is a customer's."""
+
+    login_required = False
+    rate_limits = [
+        ("public", "ip", ("POST",)),
+        ("portal_link", "ip", ("POST",)),
+        ("portal_link", "post:email", ("POST",)),
+    ]
+
+    def get(self, request):
+        return self.render("portal/login.html", {"form": PortalEmailForm()})
+
+    def post(self, request):
+        form = PortalEmailForm(request.POST)
+        if not form.is_valid():
+            return self.render("portal/login.html", {"form": form})
+
+        def link_for(token):
+            return request.build_absolute_uri(
+                reverse("portal:enter", kwargs={"slug": self.merchant.slug, "token": token})
+            )
+
+        services.portal_link_request(
+            merchant=self.merchant, email=form.cleaned_data["email"], link_for=link_for
+        )
+        return self.render("portal/login.html", {"form": PortalEmailForm(), "sent": True})
+
+
+class PortalEnterView(PortalView):
+    """The magic link: GET asks to confirm (mail scanners that open links must not use it up), POST uses
+    it once and opens the portal session."""
+
+    login_required = False
+    rate_limits = [("public", "ip", ("GET", "POST"))]
+
+    def get(self, request, token):
+        try:
+            check_magic_token(token, merchant=self.merchant)
+        except InvalidMagicLink:
+            return self.refused()
+        return self.render("portal/enter.html")
+
+    def post(self, request, token):
+        try:
+            customer = redeem_magic_token(token, merchant=self.merchant)
+        except InvalidMagicLink:
+            return self.refused()
+        portal_login(request, customer)
+        return self.home()
+
+    def refused(self):
+        return self.render("portal/link_refused.html", {"form": PortalEmailForm()}, status=410)
+
+
+class PortalLogoutView(PortalView):
+    login_required = False
+    http_method_names = ["post"]
+
+    def post(self, request):
+        portal_logout(request)
+        return redirect("portal:login", slug=self.merchant.slug)
+
+
+# --- reading ---------------------------------------------------------------------------------------
+class PortalHomeView(PortalView):
+    """Minha assinatura: the subscriptions and the invoices."""
+
+    def get(self, request):
+        subscriptions = list(selectors.customer_subscriptions(self.customer))
+        invoices = extension_points.customer_invoices(customer=self.customer)
+        return self.render("portal/home.html", {"subscriptions": subscriptions, "invoices": invoices})
+
+
+class PortalInvoicePdfView(PortalView):
+    portal_object = "invoice"
+    rate_limits = [("public", "ip", ("GET",))]
+
+    def get(self, request, pk):
+        filename, pdf = extension_points.customer_invoice_pdf(customer=self.customer, invoice_id=pk)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+# --- acting ----------------------------------------------------------------------------------------
+class PortalCancelView(SubscriptionPortalView):
+    """Cancelar: reason list + free text, then the cancellation; the retention offer only afterwards."""
+
+    def context(self, subscription, form):
+        now = timezone.now()
+        withdrawal = services.withdrawal_window_open(subscription, now=now)
+        at_period_end = self.merchant.portal_cancel_at_period_end and not withdrawal
+        _effective, access_until = cancellation_preview(
+            subscription=subscription, when="period_end" if at_period_end else "now", now=now
+        )
+        return {
+            "subscription": subscription,
+            "form": form,
+            "withdrawal": withdrawal,
+            "at_period_end": at_period_end,
+            "access_until": access_until,
+            "allowed": subscription.can(SubscriptionAction.CANCEL),
+        }
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return self.render("portal/cancel.html", self.context(subscription, PortalCancelForm()))
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = PortalCancelForm(request.POST)
+        if form.is_valid():
+            try:
+                result = services.portal_cancel(
+                    subscription=subscription, customer=self.customer, reason=form.reason_text()
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if result.refund_error:
+                    messages.warning(request, result.refund_error)
+                return redirect("portal:cancel_done", slug=self.merchant.slug, pk=subscription.pk)
+        return self.render("portal/cancel.html", self.context(subscription, form), status=400)
+
+
+class PortalCancelDoneView(SubscriptionPortalView):
+    """After the request, and only then: what happens now and the merchant's retention offer."""
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        if not subscription.cancel_requested_at:
+            return self.home()
+        return self.render(
+            "portal/cancel_done.html",
+            {
+                "subscription": subscription,
+                "refunded": subscription.status == SubscriptionStatus.REFUNDED,
+                "offer": self.merchant.portal_retention_offer,
+            },
+        )
+
+
+class PortalChangePlanView(SubscriptionPortalView):
+    """Trocar de plano, with the edit screen's money preview (billing's, through the extension point)."""
+
+    def context(self, subscription, form):
+        return {"subscription": subscription, "form": form, **self.preview(subscription, form)}
+
+    def preview(self, subscription, form):
+        plan = None
+        if form.is_bound:
+            if form.is_valid():
+                plan = form.cleaned_data["plan"]
+        else:
+            plan = subscription.pending_plan or subscription.plan
+        if plan is None:
+            return {"money_preview": None}
+        try:
+            money = extension_points.change_money_preview(
+                subscription=subscription,
+                plan=plan,
+                quantity=subscription.quantity,
+                apply="now",
+                discount_type=subscription.discount_type,
+                discount_percent=subscription.discount_percent,
+                discount_amount=subscription.discount_amount,
+                discount_periods=subscription.discount_periods,
+            )
+        except ValidationError:
+            money = None
+        return {"money_preview": money}
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = PortalPlanForm(request.GET or None, subscription=subscription)
+        return self.render("portal/change_plan.html", self.context(subscription, form))
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = PortalPlanForm(request.POST, subscription=subscription)
+        if form.is_valid():
+            try:
+                services.portal_change_plan(
+                    subscription=subscription, customer=self.customer, plan=form.cleaned_data["plan"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Plano alterado."))
+                return self.home()
+        return self.render("portal/change_plan.html", self.context(subscription, form), status=400)
+
+
+class PortalChangePlanPreviewView(PortalChangePlanView):
+    """htmx: the "Valores" box for the plan being chosen (nothing is saved)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = PortalPlanForm(request.GET or None, subscription=subscription)
+        return self.render("subscribers/partials/change_preview.html", self.preview(subscription, form))
+
+
+class PortalChangeCardView(SubscriptionPortalView):
+    """Trocar cartão (sandbox: a test card number; a real provider collects it on its hosted fields)."""
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return self.render(
+            "portal/change_card.html", {"subscription": subscription, "form": ChangeCardForm()}
+        )
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = ChangeCardForm(request.POST)
+        if form.is_valid():
+            try:
+                services.portal_change_card(
+                    subscription=subscription,
+                    customer=self.customer,
+                    card_number=form.cleaned_data["card_number"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Cartão alterado."))
+                return self.home()
+        return self.render(
+            "portal/change_card.html", {"subscription": subscription, "form": form}, status=400
+        )
