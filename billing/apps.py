@@ -19,6 +19,12 @@ def provide_extension_points() -> None:
     from billing.services.billing_run import billing_run_reap, billing_run_release
     from billing.services.invoice_actions import subscription_ended_charges
     from billing.services.invoicing import subscription_billing_history
+    from billing.services.pause import (
+        pause_policy,
+        resume_billing,
+        resume_preview,
+        subscription_paused_charges,
+    )
     from billing.services.previews import cancellation_money_preview, subscription_change_preview
     from billing.services.proration import credit_unused_time, prorate_plan_change
     from billing.services.refunds import refund_row_refusal
@@ -37,6 +43,10 @@ def provide_extension_points() -> None:
     subscribers.refund_refusal.provide(refund_row_refusal, by=by)
     subscribers.refund_row_facts.provide(with_refund_row_facts, by=by)
     subscribers.subscription_ended.provide(subscription_ended_charges, by=by)
+    subscribers.pause_policy.provide(pause_policy, by=by)
+    subscribers.subscription_paused.provide(subscription_paused_charges, by=by)
+    subscribers.resume_billing.provide(resume_billing, by=by)
+    subscribers.resume_money_preview.provide(resume_preview, by=by)
     # The billing cluster's workers reap chunks of dead workers after each heartbeat; `manage.py worker`
     # hands back the chunks of workers it had to kill.
     heartbeat.worker_heartbeat.provide(billing_run_reap, by=by, key=BILLING)
