@@ -19,6 +19,12 @@ def provide_extension_points() -> None:
     from billing.services.billing_run import billing_run_reap, billing_run_release
     from billing.services.invoice_actions import subscription_ended_charges
     from billing.services.invoicing import subscription_billing_history
+    from billing.services.pause import (
+        pause_policy,
+        resume_billing,
+        resume_preview,
+        subscription_paused_charges,
+    )
     from billing.services.portal import customer_invoice_pdf, customer_invoices, withdrawal_refund
     from billing.services.previews import cancellation_money_preview, subscription_change_preview
     from billing.services.proration import credit_unused_time, prorate_plan_change
@@ -41,6 +47,10 @@ def provide_extension_points() -> None:
     subscribers.customer_invoices.provide(customer_invoices, by=by)
     subscribers.customer_invoice_pdf.provide(customer_invoice_pdf, by=by)
     subscribers.withdrawal_refund.provide(withdrawal_refund, by=by)
+    subscribers.pause_policy.provide(pause_policy, by=by)
+    subscribers.subscription_paused.provide(subscription_paused_charges, by=by)
+    subscribers.resume_billing.provide(resume_billing, by=by)
+    subscribers.resume_money_preview.provide(resume_preview, by=by)
     # The billing cluster's workers reap chunks of dead workers after each heartbeat; `manage.py worker`
     # hands back the chunks of workers it had to kill.
     heartbeat.worker_heartbeat.provide(billing_run_reap, by=by, key=BILLING)

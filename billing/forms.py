@@ -20,6 +20,9 @@ SETTINGS_FIELDS = [
     "sandbox_disconnected",
     "backdate_max_periods",
     "backdate_max_days",
+    "pause_coupons",
+    "pause_access",
+    "customers_may_pause",
 ]
 
 

@@ -26,7 +26,7 @@ from billing.choices import (
 )
 from core import crypto
 from core.fields import EncryptedSecretField
-from subscribers.choices import PaymentMethod
+from subscribers.choices import PauseAccess, PauseCoupons, PaymentMethod
 from subscribers.models import Customer, Subscription
 
 
@@ -68,6 +68,25 @@ class BillingSettings(models.Model):
         default=31,
         validators=[MaxValueValidator(366)],
         help_text=_("… ou até este número de dias, o que for maior. 0 e 0: nenhuma data no passado."),
+    )
+    # Pausar / retomar (subscribers.services.pause asks these through subscribers.pause_policy).
+    pause_coupons = models.CharField(
+        _("cupons durante a pausa"),
+        max_length=14,
+        choices=PauseCoupons.choices,
+        default=PauseCoupons.KEEP_COUNTING,
+        help_text=_("Para cupons com duração em meses."),
+    )
+    pause_access = models.CharField(
+        _("acesso durante a pausa"),
+        max_length=16,
+        choices=PauseAccess.choices,
+        default=PauseAccess.UNTIL_PERIOD_END,
+    )
+    customers_may_pause = models.BooleanField(
+        _("permitir que clientes pausem a assinatura"),
+        default=False,
+        help_text=_("No portal do cliente."),
     )
     sandbox_disconnected = models.BooleanField(
         _("gateway desconectado"),

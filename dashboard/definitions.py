@@ -20,6 +20,13 @@ DEFINITIONS = {
         _("Em teste"),
         _("Assinaturas com a situação Em teste agora (período de teste gratuito do plano)."),
     ),
+    "paused": (
+        _("Pausadas"),
+        _(
+            "Assinaturas com a situação Pausada agora: não geram faturas até serem retomadas e não entram "
+            "no MRR."
+        ),
+    ),
     "past_due": (
         _("Pagamento pendente"),
         _(

@@ -105,6 +105,7 @@ class Dashboard:
     active: int
     trialing: int
     past_due: int
+    paused: int
     at_risk: list[tuple[str, int]]
     mrr: list[tuple[str, int]]
     arr: list[tuple[str, int]]
@@ -352,6 +353,7 @@ def assemble(
         active=counts["active"],
         trialing=counts["trialing"],
         past_due=counts["past_due"],
+        paused=counts.get("paused", 0),  # snapshots taken before pauses existed have no count
         at_risk=[(c, state["at_risk"][c]) for c in currency_order(state["at_risk"], first=first_currency)],
         mrr=[(currency, round_fraction(mrr_exact[currency])) for currency in mrr_currencies],
         arr=[(currency, round_fraction(mrr_exact[currency] * 12)) for currency in mrr_currencies],

@@ -152,6 +152,7 @@ def cards(dashboard: Dashboard) -> dict[str, list[Card]]:
             [Figure(count_text(dashboard.past_due), status_url[SubscriptionStatus.PAST_DUE])],
             note=_("Em risco: %(amounts)s") % {"amounts": " + ".join(at_risk)} if at_risk else "",
         ),
+        card("paused", [Figure(count_text(dashboard.paused), status_url[SubscriptionStatus.PAUSED])]),
         card(
             "mrr",
             [

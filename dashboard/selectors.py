@@ -105,13 +105,15 @@ def live_state(*, merchant) -> dict:
             active=Count("pk", filter=Q(status=S.ACTIVE)),
             trialing=Count("pk", filter=Q(status=S.TRIALING)),
             past_due=Count("pk", filter=Q(status=S.PAST_DUE)),
+            paused=Count("pk", filter=Q(status=S.PAUSED)),
             active_amount=Sum("amount", filter=Q(status=S.ACTIVE), default=0),
         )
         .order_by()
     )
     state = {
         "subscriptions": 0,
-        "counts": {S.ACTIVE.value: 0, S.TRIALING.value: 0, S.PAST_DUE.value: 0},
+        # Paused subscriptions are counted apart and are not in MRR (only active ones are).
+        "counts": {S.ACTIVE.value: 0, S.TRIALING.value: 0, S.PAST_DUE.value: 0, S.PAUSED.value: 0},
         "mrr_groups": [],
         "at_risk": {},
         "at_risk_invoices": 0,

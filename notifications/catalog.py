@@ -154,9 +154,30 @@ EVENT_TYPES: list[CatalogEntry] = [
         _SUBSCRIPTION_CANCELING,
     ),
     CatalogEntry(
+        EventType.SUBSCRIPTION_CANCEL_REVERTED,
+        _("Um cancelamento agendado foi desfeito antes da data: a assinatura continua."),
+        _SUBSCRIPTION,
+    ),
+    CatalogEntry(
         EventType.SUBSCRIPTION_CANCELED,
         _("A assinatura foi cancelada."),
         {**_SUBSCRIPTION_CANCELING, "status": "canceled"},
+    ),
+    CatalogEntry(
+        EventType.SUBSCRIPTION_PAUSED,
+        _(
+            "A assinatura foi pausada: nenhuma fatura até ser retomada. “access_until” diz até quando o "
+            "cliente mantém o acesso (regra do lojista)."
+        ),
+        {**_SUBSCRIPTION, "status": "paused", "access_until": "2026-03-10T12:00:00-03:00"},
+    ),
+    CatalogEntry(
+        EventType.SUBSCRIPTION_RESUMED,
+        _(
+            "A assinatura pausada foi retomada: “resume_mode” diz se começou um novo período (new_period) "
+            "ou continuou o ciclo, cobrando a parte restante (continue)."
+        ),
+        {**_SUBSCRIPTION, "resume_mode": "continue"},
     ),
     CatalogEntry(
         EventType.SUBSCRIPTION_EXPIRED,

@@ -19,6 +19,8 @@ class SubscriptionStatus(models.TextChoices):
     CANCELED = "canceled", _("Cancelada")
     EXPIRED = "expired", _("Expirada")
     REFUNDED = "refunded", _("Reembolsada")
+    # No invoices and no advancing periods until it is resumed (subscribers.services.pause).
+    PAUSED = "paused", _("Pausada")
 
 
 # Bootstrap badge per status (core.badges): green runs, blue not charging yet, yellow/red needs attention,
@@ -34,6 +36,7 @@ register_badges(
         SubscriptionStatus.CANCELED: "text-bg-secondary",
         SubscriptionStatus.EXPIRED: "text-bg-dark",
         SubscriptionStatus.REFUNDED: "text-bg-light border",
+        SubscriptionStatus.PAUSED: "text-bg-secondary border border-warning",
     },
 )
 
@@ -46,6 +49,10 @@ class SubscriptionAction(models.TextChoices):
     REMOVE = "remove", _("Remover")
     READD = "readd", _("Readicionar")
     CHANGE_CARD = "change_card", _("Alterar cartão")
+    # Take back a cancellation scheduled for a later date, before it takes effect.
+    REVERT_CANCEL = "revert_cancel", _("Desfazer cancelamento")
+    PAUSE = "pause", _("Pausar")
+    RESUME = "resume", _("Retomar")
 
 
 class PaymentMethod(models.TextChoices):
@@ -108,6 +115,33 @@ class CancelWhen(models.TextChoices):
     DATE = "date", _("Em uma data escolhida")
 
 
+class PauseWhen(models.TextChoices):
+    NOW = "now", _("Agora")
+    PERIOD_END = "period_end", _("No fim do período atual")
+    DATE = "date", _("Em uma data escolhida")
+
+
+class ResumeMode(models.TextChoices):
+    """What resuming a paused subscription bills (chosen with its preview)."""
+
+    NEW_PERIOD = "new_period", _("Começar um novo período na retomada (novo ciclo de cobrança)")
+    CONTINUE = "continue", _("Continuar o ciclo atual (cobra a parte restante do período, proporcional)")
+
+
+class PauseCoupons(models.TextChoices):
+    """A merchant's rule for coupons with a duration in months while a subscription is paused."""
+
+    KEEP_COUNTING = "keep_counting", _("Continuam contando durante a pausa")
+    FREEZE = "freeze", _("Ficam congelados durante a pausa (a duração é estendida pelo tempo pausado)")
+
+
+class PauseAccess(models.TextChoices):
+    """A merchant's rule for the customer's access while a subscription is paused."""
+
+    UNTIL_PERIOD_END = "until_period_end", _("Mantém o acesso até o fim do período pago, depois nenhum")
+    NONE = "none", _("Sem acesso desde o início da pausa")
+
+
 class DiscountType(models.TextChoices):
     NONE = "", _("Sem desconto")
     PERCENT = "percent", _("Percentual")
@@ -127,6 +161,11 @@ class EventKind(models.TextChoices):
     EDITED = "edited", _("Alterada")
     STARTED = "started", _("Iniciada")
     CANCEL_SCHEDULED = "cancel_scheduled", _("Cancelamento agendado")
+    CANCEL_REVERTED = "cancel_reverted", _("Cancelamento desfeito")
+    PAUSE_SCHEDULED = "pause_scheduled", _("Pausa agendada")
+    PAUSED = "paused", _("Pausada")
+    RESUME_SCHEDULED = "resume_scheduled", _("Retomada agendada")
+    RESUMED = "resumed", _("Retomada")
     CANCELED = "canceled", _("Cancelada")
     REMOVED = "removed", _("Removida (acesso revogado)")
     READDED = "readded", _("Readicionada (acesso reenviado)")
@@ -139,17 +178,26 @@ class EventKind(models.TextChoices):
 
 S = SubscriptionStatus
 _LIVE = frozenset({S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE})
+_RUNNING = _LIVE | {S.PAUSED}
 
 # action → statuses in which it is allowed (DELETE has its own time rule instead: see can_delete).
 ALLOWED_ACTIONS: dict[str, frozenset[str]] = {
-    SubscriptionAction.CANCEL: _LIVE,
-    SubscriptionAction.REMOVE: _LIVE,
+    SubscriptionAction.CANCEL: _RUNNING,
+    SubscriptionAction.REMOVE: _RUNNING,
     SubscriptionAction.REFUND: frozenset({S.CANCELED}),
-    SubscriptionAction.EDIT: frozenset({S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE}),
+    SubscriptionAction.EDIT: frozenset({S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PAUSED}),
     SubscriptionAction.READD: frozenset({S.ACTIVE, S.TRIALING}),
     SubscriptionAction.DELETE: frozenset(S),
     # The card on file may be replaced while the subscription is still charged (a past-due card fixed).
-    SubscriptionAction.CHANGE_CARD: frozenset({S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE}),
+    SubscriptionAction.CHANGE_CARD: frozenset(
+        {S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PAUSED}
+    ),
+    # Only while a scheduled cancellation is still ahead (Subscription.can checks cancel_at).
+    SubscriptionAction.REVERT_CANCEL: _RUNNING,
+    # Pausing needs a running cycle; a pause already scheduled or a cancellation ahead refuse it
+    # (Subscription.can).
+    SubscriptionAction.PAUSE: frozenset({S.ACTIVE, S.PAST_DUE}),
+    SubscriptionAction.RESUME: frozenset({S.PAUSED}),
 }
 
 # status → statuses a service may move it to.
@@ -157,8 +205,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.SCHEDULED: frozenset({S.PENDING, S.TRIALING, S.ACTIVE, S.CANCELED}),
     S.PENDING: frozenset({S.ACTIVE, S.TRIALING, S.PAST_DUE, S.CANCELED, S.EXPIRED}),
     S.TRIALING: frozenset({S.ACTIVE, S.PENDING, S.PAST_DUE, S.CANCELED}),
-    S.ACTIVE: frozenset({S.PAST_DUE, S.CANCELED, S.EXPIRED}),
-    S.PAST_DUE: frozenset({S.ACTIVE, S.CANCELED, S.EXPIRED}),
+    S.ACTIVE: frozenset({S.PAST_DUE, S.CANCELED, S.EXPIRED, S.PAUSED}),
+    S.PAST_DUE: frozenset({S.ACTIVE, S.CANCELED, S.EXPIRED, S.PAUSED}),
+    # Resumed (active again) or cancelled while paused; nothing is billed in between, so nothing expires.
+    S.PAUSED: frozenset({S.ACTIVE, S.CANCELED}),
     S.CANCELED: frozenset({S.REFUNDED}),
     S.EXPIRED: frozenset(),
     S.REFUNDED: frozenset(),

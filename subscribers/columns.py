@@ -238,6 +238,15 @@ class Cells(Formats):
             self.sql_day(F("current_period_end")),
         )
 
+    def sql_cancels_on(self) -> Sql:
+        """`_cancels_on` in SQL: the cancellation's day while the subscription still runs."""
+        ended = ", ".join(f"'{status}'" for status in sorted(ENDED_STATUSES))
+        return Sql(
+            f"CASE WHEN {{0}} IN ({ended}) THEN NULL ELSE {{1}} END",
+            F("status"),
+            self.sql_day(F("cancel_at")),
+        )
+
     def sql_salesperson(self) -> Sql:
         """`person_name` in SQL (str.strip() strips these whitespace characters)."""
         whitespace = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
@@ -308,6 +317,12 @@ def _day(key: str, header, name: str) -> SubscriberColumn:
 def _next_charge(formats: Formats, status, started, cancels_by_period_end, anchor, period_end) -> str:
     source = next_charge_source(status=status, started=started, cancels_by_period_end=cancels_by_period_end)
     return formats.day(anchor if source == NEXT_CHARGE_AT_ANCHOR else period_end if source else None)
+
+
+def _cancels_on(formats: Formats, status, cancel_day) -> str:
+    """The day a scheduled cancellation takes effect, while the subscription still runs (an ended one shows
+    "Encerrada em" instead)."""
+    return "" if status in ENDED_STATUSES else formats.day(cancel_day)
 
 
 def _salesperson(formats: Formats, first_name, last_name, username) -> str:
@@ -394,6 +409,14 @@ COLUMNS: tuple[SubscriberColumn, ...] = (
             "export_billing_cycle_anchor_day": lambda tz: TruncDate("billing_cycle_anchor", tzinfo=tz),
             "export_current_period_end_day": lambda tz: TruncDate("current_period_end", tzinfo=tz),
         },
+    ),
+    SubscriberColumn(
+        "cancel_at",
+        _("Cancela em"),
+        ("status", "export_cancel_at_day"),
+        _cancels_on,
+        lambda cells: cells.sql_cancels_on(),
+        annotations={"export_cancel_at_day": lambda tz: TruncDate("cancel_at", tzinfo=tz)},
     ),
     _day("access_until", _("Acesso até"), "access_until"),
     _day("ended_at", _("Encerrada em"), "ended_at"),

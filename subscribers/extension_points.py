@@ -86,3 +86,30 @@ withdrawal_refund = ExtensionPoint(
     description="Refunds in full a subscription cancelled by withdrawal (CDC art. 49) through the refund "
     "service. Called as (subscription=, actor=, reason=, now=); raises ValidationError when it cannot.",
 )
+pause_policy = ExtensionPoint(
+    "subscribers.pause_policy",
+    declared_by="subscribers",
+    description="The merchant's pause rules (Configurações > Cobrança). Called as (merchant) → "
+    '{"coupons": PauseCoupons value, "access": PauseAccess value, "customers_may_pause": bool}.',
+)
+subscription_paused = ExtensionPoint(
+    "subscribers.subscription_paused",
+    declared_by="subscribers",
+    description="What pausing does to a subscription's open charges (live boletos/pix withdrawn and their "
+    "invoices voided), in the transaction that pauses it. Called as (subscription, now=); returns the "
+    "number of invoices voided.",
+)
+resume_billing = ExtensionPoint(
+    "subscribers.resume_billing",
+    declared_by="subscribers",
+    description="Bills a resume inside its transaction: a new period charged at once, or the prorated rest "
+    "of the current cycle's period. Called as (subscription=, mode=, charge_rest=bool, now=) after the "
+    "subscription's cycle fields were set (charge_rest: continuing past the paid period, the rest of the "
+    "current period is owed); returns a JSON-safe note for the timeline.",
+)
+resume_money_preview = ExtensionPoint(
+    "subscribers.resume_money_preview",
+    declared_by="subscribers",
+    description="What resuming bills now and next, for the resume screen. Called as (subscription=, mode=, "
+    "at=) → dict (see billing.services.pause.resume_preview).",
+)

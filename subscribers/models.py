@@ -26,6 +26,7 @@ from subscribers.choices import (
     PaymentMethod,
     PhaseAnchor,
     PhaseProration,
+    ResumeMode,
     ScheduleEndBehavior,
     ScheduleStatus,
     SubscriptionAction,
@@ -301,6 +302,12 @@ class Subscription(models.Model):
         verbose_name=_("cancelada por"),
     )
     ended_at = models.DateTimeField(_("encerrada em"), null=True, blank=True)
+    # Pause (subscribers.services.pause): when a scheduled pause starts, when the running one began, when
+    # it is resumed (by the due task; None: by hand) and how the resume bills.
+    pause_at = models.DateTimeField(_("pausa agendada para"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("pausada em"), null=True, blank=True)
+    resume_at = models.DateTimeField(_("retomada agendada para"), null=True, blank=True)
+    resume_mode = models.CharField(_("ao retomar"), max_length=12, choices=ResumeMode.choices, blank=True)
     access_until = models.DateTimeField(_("acesso até"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -376,6 +383,13 @@ class Subscription(models.Model):
             models.Index(fields=["status", "cancel_at"], name="sub_due_cancel_idx"),
             models.Index(fields=["status", "billing_cycle_anchor"], name="sub_due_start_idx"),
             models.Index(fields=["status", "next_invoice_at"], name="sub_due_invoice_idx"),
+            # The due task's scheduled pauses and resumes (few rows: partial).
+            models.Index(
+                fields=["pause_at"], condition=models.Q(pause_at__isnull=False), name="sub_due_pause_idx"
+            ),
+            models.Index(
+                fields=["resume_at"], condition=models.Q(resume_at__isnull=False), name="sub_due_resume_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -409,6 +423,11 @@ class Subscription(models.Model):
             return method_is_refundable(self.payment_method)
         if action == SubscriptionAction.READD:
             return self.cancel_at is None
+        if action == SubscriptionAction.PAUSE:
+            return self.cancel_at is None and self.pause_at is None
+        if action == SubscriptionAction.REVERT_CANCEL:
+            # The due task ends it at cancel_at; until then the cancellation may be taken back.
+            return self.cancel_at is not None and self.cancel_at > timezone.now()
         if action == SubscriptionAction.CHANGE_CARD:
             return self.payment_method == PaymentMethod.CARD
         return True

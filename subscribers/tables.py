@@ -286,6 +286,22 @@ class RowAction:
 
 ROW_ACTIONS = [
     RowAction(
+        SubscriptionAction.PAUSE,
+        Action.MANAGE_SUBSCRIPTIONS,
+        "subscribers:subscription_pause",
+        "bi-pause-circle",
+        "btn-outline-secondary",
+        _("Pausa indisponível: %(rule)s"),
+    ),
+    RowAction(
+        SubscriptionAction.RESUME,
+        Action.MANAGE_SUBSCRIPTIONS,
+        "subscribers:subscription_resume",
+        "bi-play-circle",
+        "btn-outline-success",
+        _("Retomada indisponível: %(rule)s"),
+    ),
+    RowAction(
         SubscriptionAction.REMOVE,
         Action.MANAGE_SUBSCRIPTIONS,
         "subscribers:subscription_remove",
@@ -406,7 +422,12 @@ class SubscriberTable(tables.Table):
                 return _("acesso até %(date)s") % {"date": short_date(record.access_until)}
             return "—"
         when = record.next_charge_at
-        return short_date(when) if when else "—"
+        if when:
+            return short_date(when)
+        if record.cancel_at:
+            # A scheduled cancellation: still running, but it ends then (no next charge).
+            return _("Cancela em %(date)s") % {"date": short_date(record.cancel_at)}
+        return "—"
 
     def render_salesperson(self, value):
         return _user_name(value)
@@ -429,14 +450,18 @@ class SubscriberTable(tables.Table):
             return _("Seu papel (%(role)s) não permite esta ação.") % {
                 "role": membership.get_role_display() if membership else "—"
             }
-        # The row actions are remove, re-add and refund: none reads more than the row and its annotations.
+        # The row actions (pause or resume, remove, re-add, refund) read only the row and its annotations.
         return action_refusal(
             record, row_action.action, has_paid_payment=getattr(record, "has_paid_payment", True)
         )
 
     def render_actions(self, record):
         buttons = []
+        paused = record.status == SubscriptionStatus.PAUSED
         for row_action in ROW_ACTIONS:
+            # One of Pausar / Retomar per row: the one its status is about.
+            if row_action.action == (SubscriptionAction.PAUSE if paused else SubscriptionAction.RESUME):
+                continue
             refusal = self.row_action_refusal(row_action, record)
             buttons.append(
                 {

@@ -80,6 +80,31 @@ urlpatterns = [
         name="subscription_remove",
     ),
     path(
+        "planos/assinaturas/<int:pk>/desfazer-cancelamento/",
+        views.SubscriptionCancelRevertView.as_view(),
+        name="subscription_cancel_revert",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/pausar/",
+        views.SubscriptionPauseView.as_view(),
+        name="subscription_pause",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/pausar/desfazer/",
+        views.SubscriptionPauseCancelView.as_view(),
+        name="subscription_pause_cancel",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/retomar/",
+        views.SubscriptionResumeView.as_view(),
+        name="subscription_resume",
+    ),
+    path(
+        "planos/assinaturas/<int:pk>/retomar/previa/",
+        views.SubscriptionResumePreviewView.as_view(),
+        name="subscription_resume_preview",
+    ),
+    path(
         "planos/assinaturas/<int:pk>/readicionar/",
         views.SubscriptionReaddView.as_view(),
         name="subscription_readd",

@@ -190,6 +190,8 @@ def renewals_batchable(subscription_ids, now):
             backdate_charge_from__isnull=True,
         )
         .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
+        # A pause starting by this billing date: the due task pauses it, nothing is renewed.
+        .filter(Q(pause_at__isnull=True) | Q(pause_at__gt=F("next_invoice_at")))
         .exclude(Exists(open_invoices))
         .exclude(Exists(lapsed_payments))
         # A schedule's phase starting before this billing date is billed (prorated) by the row writer.

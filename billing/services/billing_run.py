@@ -49,9 +49,13 @@ MAX_PERIODS_PER_PASS = 36
 
 
 def renewals_due(now):
-    """Subscriptions whose next period must be invoiced now (and that are not ending before it)."""
-    return Subscription.objects.filter(status__in=BILLABLE, next_invoice_at__lte=now).filter(
-        Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at"))
+    """Subscriptions whose next period must be invoiced now (and that are not ending or pausing before
+    it)."""
+    return (
+        Subscription.objects.filter(status__in=BILLABLE, next_invoice_at__lte=now)
+        .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
+        # Paused from this billing date on (subscribers' due task pauses it): no renewal.
+        .filter(Q(pause_at__isnull=True) | Q(pause_at__gt=F("next_invoice_at")))
     )
 
 
@@ -177,6 +181,7 @@ def _renew(subscription, now) -> list[str]:
             or start is None
             or start > now
             or (subscription.cancel_at is not None and subscription.cancel_at <= start)
+            or (subscription.pause_at is not None and subscription.pause_at <= start)
         ):
             break
         _apply_pending_change(subscription, now)

@@ -13,6 +13,9 @@ EDITABLE_FIELDS = frozenset(
         "sandbox_disconnected",
         "backdate_max_periods",
         "backdate_max_days",
+        "pause_coupons",
+        "pause_access",
+        "customers_may_pause",
     }
 )
 

@@ -127,7 +127,8 @@ class UpcomingInvoice:
 class UpcomingInvoices:
     """The next invoices of a subscription and how its billing ends within them.
 
-    `ends_at`/`end_reason`: "cancel" (a scheduled cancellation: no invoice from then on), "installments"
+    `ends_at`/`end_reason`: "cancel" (a scheduled cancellation: no invoice from then on), "pause" (a
+    scheduled pause: none until it is resumed), "installments"
     (the last installment was billed; the plan ends with its period), "" (it keeps renewing).
     `balance`/`balance_after`: the customer's credit balance in the invoices' currency now and after them.
     """
@@ -182,6 +183,9 @@ def upcoming_invoices(
             break
         if state.cancel_at is not None and state.cancel_at <= start:
             ends_at, end_reason = state.cancel_at, "cancel"
+            break
+        if state.pause_at is not None and state.pause_at <= start:
+            ends_at, end_reason = state.pause_at, "pause"
             break
         terms = terms_for(start)
         if isinstance(terms.plan, Plan):  # a one-off price is not a Plan row: the draft reads it as one

@@ -19,6 +19,8 @@ class Trigger(models.TextChoices):
     EXPIRED = "expired", _("Expirada")
     REFUNDED = "refunded", _("Reembolsada")
     CHARGEBACK = "chargeback", _("Chargeback recebido")
+    PAUSED = "paused", _("Pausada")
+    RESUMED = "resumed", _("Retomada")
 
 
 class ActionKind(models.TextChoices):

@@ -20,6 +20,8 @@ TRIGGER_EVENT_TYPE = {
     Trigger.EXPIRED: EventType.SUBSCRIPTION_EXPIRED,
     Trigger.REFUNDED: EventType.SUBSCRIPTION_REFUNDED,
     Trigger.CHARGEBACK: EventType.CHARGEBACK_CREATED,
+    Trigger.PAUSED: EventType.SUBSCRIPTION_PAUSED,
+    Trigger.RESUMED: EventType.SUBSCRIPTION_RESUMED,
 }
 # Cancellations narrowed to one origin (the payload's `cancel_origin`).
 TRIGGER_CANCEL_ORIGIN = {

@@ -11,8 +11,15 @@ from subscribers.services.due import subscription_process_due
 from subscribers.services.ending import (
     cancellation_preview,
     subscription_cancel,
+    subscription_cancel_revert,
     subscription_readd,
     subscription_remove,
+)
+from subscribers.services.pause import (
+    pause_start,
+    subscription_pause,
+    subscription_pause_cancel,
+    subscription_resume,
 )
 from subscribers.services.rules import action_refusal
 
@@ -27,10 +34,15 @@ __all__ = [
     "refusal_message",
     "subscription_apply_billing",
     "subscription_cancel",
+    "subscription_cancel_revert",
     "subscription_change_card",
     "subscription_create",
     "subscription_delete",
     "subscription_note_billing",
+    "pause_start",
+    "subscription_pause",
+    "subscription_pause_cancel",
+    "subscription_resume",
     "subscription_payload",
     "subscription_process_due",
     "subscription_readd",

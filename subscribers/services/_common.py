@@ -30,6 +30,9 @@ REFUSAL_CODES = {
     SubscriptionAction.READD: "cannot_readd",
     SubscriptionAction.DELETE: "delete_window_closed",
     SubscriptionAction.CHANGE_CARD: "cannot_change_card",
+    SubscriptionAction.REVERT_CANCEL: "cannot_revert_cancel",
+    SubscriptionAction.PAUSE: "cannot_pause",
+    SubscriptionAction.RESUME: "cannot_resume",
 }
 
 
@@ -46,6 +49,18 @@ def refusal_message(subscription: Subscription, action: str) -> str:
         return _("Uma assinatura %(status)s não pode ser removida.") % {"status": status}
     if action == SubscriptionAction.READD:
         return _("Só é possível readicionar uma assinatura ativa ou em teste.")
+    if action == SubscriptionAction.REVERT_CANCEL:
+        if subscription.is_ended:
+            return _("Uma assinatura %(status)s não pode ter o cancelamento desfeito.") % {"status": status}
+        return _("Esta assinatura não tem um cancelamento agendado para desfazer.")
+    if action == SubscriptionAction.PAUSE:
+        if subscription.pause_at is not None and not subscription.is_ended:
+            return _("A pausa desta assinatura já está agendada.")
+        if subscription.cancel_at is not None and not subscription.is_ended:
+            return _("Esta assinatura tem um cancelamento agendado: desfaça-o antes de pausar.")
+        return _("Só é possível pausar uma assinatura ativa ou com pagamento pendente.")
+    if action == SubscriptionAction.RESUME:
+        return _("Só é possível retomar uma assinatura pausada.")
     if action == SubscriptionAction.CHANGE_CARD:
         if subscription.payment_method != "card" and not subscription.is_ended:
             return _("Esta assinatura não é paga com cartão de crédito.")

@@ -1,4 +1,5 @@
-"""Time-driven work: scheduled contracts start, scheduled cancellations end."""
+"""Time-driven work: scheduled contracts start, scheduled cancellations end, scheduled pauses start and
+scheduled resumes happen."""
 
 from django.db import transaction
 from django.db.models import F
@@ -8,12 +9,14 @@ from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import (
     EventKind,
+    ResumeMode,
 )
 from subscribers.locks import lock_subscription
 from subscribers.models import Subscription
 from subscribers.services._common import S, _payload, _record
 from subscribers.services.contract import _start
 from subscribers.services.ending import _end
+from subscribers.services.pause import _pause_now, _resume_now
 
 
 # --- time-driven -----------------------------------------------------------------------------------
@@ -24,7 +27,7 @@ def subscription_process_due(*, now=None, limit: int = 500) -> dict:
     database has it), and re-checked inside it, so two workers or a retried task never act twice.
     """
     now = now or timezone.now()
-    done = {"started": 0, "canceled": 0}
+    done = {"started": 0, "canceled": 0, "paused": 0, "resumed": 0}
     # A contract whose cancellation falls after its start date still starts (and ends later).
     starts = Subscription.objects.filter(status=S.SCHEDULED, billing_cycle_anchor__lte=now).exclude(
         cancel_at__lte=F("billing_cycle_anchor")
@@ -32,11 +35,21 @@ def subscription_process_due(*, now=None, limit: int = 500) -> dict:
     for pk in starts.values_list("pk", flat=True)[:limit]:
         done["started"] += _process_one(pk, now=now, kind="start")
     ends = Subscription.objects.filter(
-        status__in=[S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PENDING], cancel_at__lte=now
+        status__in=[S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PENDING, S.PAUSED], cancel_at__lte=now
     )
     for pk in ends.values_list("pk", flat=True)[:limit]:
         done["canceled"] += _process_one(pk, now=now, kind="cancel")
+    # A cancellation due by then wins over a pause (it was handled just above).
+    pauses = Subscription.objects.filter(status__in=_PAUSABLE, pause_at__lte=now)
+    for pk in pauses.values_list("pk", flat=True)[:limit]:
+        done["paused"] += _process_one(pk, now=now, kind="pause")
+    resumes = Subscription.objects.filter(status=S.PAUSED, resume_at__lte=now)
+    for pk in resumes.values_list("pk", flat=True)[:limit]:
+        done["resumed"] += _process_one(pk, now=now, kind="resume")
     return done
+
+
+_PAUSABLE = [S.ACTIVE, S.PAST_DUE]
 
 
 def _process_one(pk, *, now, kind) -> int:
@@ -70,6 +83,12 @@ def _process_one(pk, *, now, kind) -> int:
                 fields=[],
                 ended_at=row.cancel_at,
             )
+            return 1
+        if kind == "pause" and row.status in _PAUSABLE and row.pause_at is not None and row.pause_at <= now:
+            _pause_now(row, actor=None, now=now)
+            return 1
+        if kind == "resume" and row.status == S.PAUSED and row.resume_at is not None and row.resume_at <= now:
+            _resume_now(row, actor=None, mode=row.resume_mode or ResumeMode.CONTINUE, now=now)
             return 1
     return 0
 

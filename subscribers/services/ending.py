@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from subscribers.services._common import (
     _payload,
     _record,
     _refuse,
+    refusal_message,
 )
 from subscribers.services.schedules import schedule_end_with_subscription
 
@@ -40,6 +42,8 @@ def cancellation_preview(*, subscription: Subscription, when: str, at_date: dt.d
         paid_until = max(subscription.current_period_end, now)
     elif subscription.status == S.TRIALING and subscription.trial_ends_at:
         paid_until = max(subscription.trial_ends_at, now)
+    elif subscription.status == S.PAUSED and subscription.access_until:
+        paid_until = max(subscription.access_until, now)  # what the pause left of the paid time
     if when == CancelWhen.NOW:
         return now, paid_until
     if when == CancelWhen.PERIOD_END:
@@ -133,12 +137,14 @@ def subscription_cancel(
         )
     else:
         subscription.save(update_fields=fields)
+        # The status does not change yet: the timeline must not read "Ativa → Cancelada" while still Ativa
+        # (the entry's data says when it will).
         _record(
             subscription,
             kind=EventKind.CANCEL_SCHEDULED,
             actor=actor,
             from_status=subscription.status,
-            to_status=S.CANCELED,
+            to_status=subscription.status,
             origin=origin,
             reason=subscription.cancel_reason,
             data={"cancel_at": effective_at.isoformat(), "access_until": access_until.isoformat()},
@@ -149,6 +155,61 @@ def subscription_cancel(
             type=EventType.SUBSCRIPTION_CANCEL_SCHEDULED,
             payload=_payload(subscription),
         )
+    return subscription
+
+
+@transaction.atomic
+def subscription_cancel_revert(
+    *, subscription: Subscription, actor, reason: str = "", now=None
+) -> Subscription:
+    """Desfazer cancelamento: takes back a cancellation scheduled for a later date, before it takes effect;
+    the subscription goes on as if it had never been asked (renewals resume on its cycle)."""
+    now = now or timezone.now()
+    subscription = lock_subscription(subscription.pk)
+    _refuse(subscription, SubscriptionAction.REVERT_CANCEL, now=now)
+    if subscription.cancel_at <= now:  # can() asks the real clock; the service asks the caller's
+        raise ValidationError(
+            refusal_message(subscription, SubscriptionAction.REVERT_CANCEL), code="cannot_revert_cancel"
+        )
+    reverted = {
+        "cancel_at": subscription.cancel_at.isoformat(),
+        "cancel_origin": subscription.cancel_origin,
+        "cancel_reason": subscription.cancel_reason,
+    }
+    subscription.cancel_requested_at = None
+    subscription.cancel_when = ""
+    subscription.cancel_at = None
+    subscription.cancel_origin = ""
+    subscription.cancel_reason = ""
+    subscription.canceled_by = None
+    subscription.access_until = None
+    subscription.save(
+        update_fields=[
+            "cancel_requested_at",
+            "cancel_when",
+            "cancel_at",
+            "cancel_origin",
+            "cancel_reason",
+            "canceled_by",
+            "access_until",
+            "updated_at",
+        ]
+    )
+    _record(
+        subscription,
+        kind=EventKind.CANCEL_REVERTED,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=(reason or "").strip(),
+        data=reverted,
+        at=now,
+    )
+    emit(
+        merchant=subscription.merchant,
+        type=EventType.SUBSCRIPTION_CANCEL_REVERTED,
+        payload={**_payload(subscription), "reverted_cancel_at": reverted["cancel_at"]},
+    )
     return subscription
 
 

@@ -5,6 +5,12 @@ from subscribers.views.customers import (
     CustomerLookupView,
     CustomerUpdateView,
 )
+from subscribers.views.pause import (
+    SubscriptionPauseCancelView,
+    SubscriptionPauseView,
+    SubscriptionResumePreviewView,
+    SubscriptionResumeView,
+)
 from subscribers.views.schedules import (
     SubscriptionScheduleCancelView,
     SubscriptionScheduleReleaseView,
@@ -20,6 +26,7 @@ from subscribers.views.subscription_list import SubscriptionListView, Subscripti
 from subscribers.views.subscriptions import (
     CustomerSubscriptionCreateView,
     SubscriptionCancelPreviewView,
+    SubscriptionCancelRevertView,
     SubscriptionCancelView,
     SubscriptionChangeCardView,
     SubscriptionChangePreviewView,
@@ -33,6 +40,11 @@ from subscribers.views.subscriptions import (
 )
 
 __all__ = [
+    "SubscriptionPauseCancelView",
+    "SubscriptionPauseView",
+    "SubscriptionResumePreviewView",
+    "SubscriptionResumeView",
+    "SubscriptionCancelRevertView",
     "SubscriptionScheduleCancelView",
     "SubscriptionScheduleReleaseView",
     "SubscriptionScheduleView",

@@ -13,6 +13,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -36,6 +37,7 @@ from subscribers.forms.contract import SubscriptionForm
 from subscribers.forms.edit import SubscriptionUpdateForm
 from subscribers.models import Customer, Subscription
 from subscribers.services import deletion_summary, refusal_message
+from subscribers.tables import short_date
 
 
 def subscription_queryset():
@@ -280,6 +282,9 @@ class SubscriptionDetailView(MerchantDetailView):
         events = list(subscription.events.select_related("actor").order_by("-created_at", "-pk"))
         for event in events:
             event.changed_fields = _changed_fields(event)
+            # "Cancela em …" on a scheduling (and on its undoing: the date that was taken back).
+            if event.kind in (EventKind.CANCEL_SCHEDULED, EventKind.CANCEL_REVERTED):
+                event.cancel_on = parse_datetime((event.data or {}).get("cancel_at") or "")
         # The buttons the status allows may still be refused by the action's own rule (no payment left to
         # refund, money already moved for a delete): asked here as the services ask, shown greyed with why.
         refusals = {
@@ -543,6 +548,32 @@ class SubscriptionReaddView(ReturnToNextMixin, _OnlyWhenAllowedMixin, MerchantAc
 
     def perform(self, obj):
         services.subscription_readd(subscription=obj, actor=self.request.user)
+
+
+class SubscriptionCancelRevertView(_OnlyWhenAllowedMixin, MerchantActionView):
+    """Desfazer cancelamento: take back a cancellation scheduled for a later date."""
+
+    queryset = subscription_queryset()
+    required_action = Action.MANAGE_SUBSCRIPTIONS
+    subscription_action = SubscriptionAction.REVERT_CANCEL
+    title = _("Desfazer cancelamento")
+    confirm_label = _("Desfazer cancelamento")
+    success_message = _("Cancelamento desfeito. A assinatura continua e será renovada normalmente.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["question"] = _(
+            "Desfazer o cancelamento da assinatura de %(customer)s ao plano “%(plan)s”, agendado para "
+            "%(date)s? A assinatura continua e volta a ser renovada no seu ciclo."
+        ) % {
+            "customer": self.object.customer.name,
+            "plan": self.object.plan.name,
+            "date": short_date(self.object.cancel_at),
+        }
+        return context
+
+    def perform(self, obj):
+        services.subscription_cancel_revert(subscription=obj, actor=self.request.user)
 
 
 class SubscriptionDeleteView(_OnlyWhenAllowedMixin, MerchantActionView):

@@ -20,6 +20,9 @@ VALID = {
     "sandbox_disconnected": "on",
     "backdate_max_periods": "1",
     "backdate_max_days": "31",
+    "pause_coupons": "freeze",
+    "pause_access": "none",
+    "customers_may_pause": "on",
 }
 
 
@@ -152,3 +155,10 @@ def test_the_backdating_bound_is_saved_and_shown(owner_client, viewer, member_cl
     assert (settings.backdate_max_periods, settings.backdate_max_days) == (2, 10)
     page = member_client(viewer).get(URL).content.decode()
     assert "2 período(s) do plano ou 10 dia(s), o que for maior" in page
+
+
+def test_the_pause_rules_are_saved(owner_client, merchant):
+    owner_client.post(URL, VALID)
+
+    saved = BillingSettings.objects.get(merchant=merchant)
+    assert (saved.pause_coupons, saved.pause_access, saved.customers_may_pause) == ("freeze", "none", True)

@@ -19,7 +19,7 @@ from tests.factories import CustomerFactory, PlanFactory, SubscriptionFactory
 S = SubscriptionStatus
 SAO_PAULO = zoneinfo.ZoneInfo("America/Sao_Paulo")
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
-NOTHING = {"started": 0, "canceled": 0}
+NOTHING = {"started": 0, "canceled": 0, "paused": 0, "resumed": 0}
 
 
 def local(*args, tz=SAO_PAULO):
@@ -54,7 +54,12 @@ def test_a_scheduled_contract_does_not_start_before_its_date(merchant, owner):
 def test_a_scheduled_contract_starts_at_local_midnight_of_its_date(merchant, owner):
     subscription = schedule(merchant, owner, dt.date(2027, 4, 1), created_at=local(2027, 3, 15, 10))
 
-    assert subscription_process_due(now=local(2027, 4, 1)) == {"started": 1, "canceled": 0}
+    assert subscription_process_due(now=local(2027, 4, 1)) == {
+        "started": 1,
+        "canceled": 0,
+        "paused": 0,
+        "resumed": 0,
+    }
 
     subscription.refresh_from_db()
     assert subscription.status == S.ACTIVE
@@ -146,11 +151,21 @@ def test_a_scheduled_contract_canceled_for_a_later_date_starts_and_then_ends(mer
             at_date=dt.date(2027, 4, 10),
         )
 
-    assert subscription_process_due(now=local(2027, 4, 1)) == {"started": 1, "canceled": 0}
+    assert subscription_process_due(now=local(2027, 4, 1)) == {
+        "started": 1,
+        "canceled": 0,
+        "paused": 0,
+        "resumed": 0,
+    }
     subscription.refresh_from_db()
     assert subscription.status == S.ACTIVE
 
-    assert subscription_process_due(now=local(2027, 4, 10)) == {"started": 0, "canceled": 1}
+    assert subscription_process_due(now=local(2027, 4, 10)) == {
+        "started": 0,
+        "canceled": 1,
+        "paused": 0,
+        "resumed": 0,
+    }
     subscription.refresh_from_db()
     assert subscription.status == S.CANCELED
     assert kinds(subscription) == sorted(
@@ -169,7 +184,12 @@ def test_a_scheduled_contract_canceled_before_its_date_never_starts(merchant, ow
             at_date=dt.date(2027, 4, 1),
         )
 
-    assert subscription_process_due(now=local(2027, 4, 1)) == {"started": 0, "canceled": 1}
+    assert subscription_process_due(now=local(2027, 4, 1)) == {
+        "started": 0,
+        "canceled": 1,
+        "paused": 0,
+        "resumed": 0,
+    }
     assert subscription_process_due(now=local(2027, 4, 10)) == NOTHING
 
     subscription.refresh_from_db()
@@ -198,7 +218,12 @@ def test_a_cancellation_at_period_end_is_carried_out_once_at_that_moment(merchan
     subscription = cancel_at_period_end(merchant, owner, local(2027, 4, 1))
 
     assert subscription_process_due(now=local(2027, 3, 31, 23, 59)) == NOTHING
-    assert subscription_process_due(now=local(2027, 4, 1)) == {"started": 0, "canceled": 1}
+    assert subscription_process_due(now=local(2027, 4, 1)) == {
+        "started": 0,
+        "canceled": 1,
+        "paused": 0,
+        "resumed": 0,
+    }
     assert subscription_process_due(now=local(2027, 4, 1)) == NOTHING
     assert subscription_process_due(now=local(2027, 5, 1)) == NOTHING
 
@@ -222,8 +247,18 @@ def test_the_limit_bounds_one_run_and_the_next_run_picks_up_the_rest(merchant, o
     for day in range(1, 6):
         cancel_at_period_end(merchant, owner, local(2027, 3, 31) + dt.timedelta(hours=day))
 
-    assert subscription_process_due(now=local(2027, 4, 2), limit=3) == {"started": 0, "canceled": 3}
-    assert subscription_process_due(now=local(2027, 4, 2), limit=3) == {"started": 0, "canceled": 2}
+    assert subscription_process_due(now=local(2027, 4, 2), limit=3) == {
+        "started": 0,
+        "canceled": 3,
+        "paused": 0,
+        "resumed": 0,
+    }
+    assert subscription_process_due(now=local(2027, 4, 2), limit=3) == {
+        "started": 0,
+        "canceled": 2,
+        "paused": 0,
+        "resumed": 0,
+    }
     assert subscription_process_due(now=local(2027, 4, 2), limit=3) == NOTHING
     assert Subscription.objects.filter(status=S.CANCELED).count() == 5
 
@@ -232,7 +267,7 @@ def test_the_task_calls_the_service_with_the_current_time(merchant, owner):
     subscription = cancel_at_period_end(merchant, owner, local(2027, 4, 1))
 
     with time_machine.travel(local(2027, 4, 1, 0, 0, 30), tick=False):
-        assert process_due_subscriptions() == {"started": 0, "canceled": 1}
+        assert process_due_subscriptions() == {"started": 0, "canceled": 1, "paused": 0, "resumed": 0}
 
     subscription.refresh_from_db()
     assert subscription.status == S.CANCELED

@@ -158,6 +158,7 @@ def test_a_viewer_sees_every_action_disabled_by_their_role_and_no_selection(memb
     content = client.get(LIST_URL).content.decode()
 
     assert set(actions.values()) == {"Remoção indisponível: Seu papel (Leitor) não permite esta ação."} | {
+        "Pausa indisponível: Seu papel (Leitor) não permite esta ação.",
         "Readição indisponível: Seu papel (Leitor) não permite esta ação.",
         "Reembolso indisponível: Seu papel (Leitor) não permite esta ação.",
     }

@@ -26,8 +26,10 @@ from subscribers.models import Subscription, SubscriptionEvent, SubscriptionTomb
 from subscribers.services import (
     subscription_cancel,
     subscription_delete,
+    subscription_pause,
     subscription_readd,
     subscription_remove,
+    subscription_resume,
     subscription_update,
 )
 from tests.factories import SubscriptionFactory
@@ -53,6 +55,8 @@ def subscription_in(status, merchant, **fields):
         )
     elif status == S.TRIALING:
         values.update(trial_ends_at=now + dt.timedelta(days=7), current_period_end=now + dt.timedelta(days=7))
+    elif status == S.PAUSED:
+        values.update(paused_at=now - dt.timedelta(days=1), access_until=now + dt.timedelta(days=20))
     elif status in (S.CANCELED, S.EXPIRED, S.REFUNDED):
         values.update(
             cancel_at=now - dt.timedelta(hours=1),
@@ -100,6 +104,14 @@ def do_edit(subscription, actor):
     )
 
 
+def do_pause(subscription, actor):
+    return subscription_pause(subscription=subscription, actor=actor)
+
+
+def do_resume(subscription, actor):
+    return subscription_resume(subscription=subscription, actor=actor)
+
+
 def do_delete(subscription, actor):
     return subscription_delete(subscription=subscription, actor=actor)
 
@@ -109,6 +121,8 @@ SERVICES = {
     A.REMOVE: (do_remove, "cannot_remove"),
     A.READD: (do_readd, "cannot_readd"),
     A.EDIT: (do_edit, "cannot_edit"),
+    A.PAUSE: (do_pause, "cannot_pause"),
+    A.RESUME: (do_resume, "cannot_resume"),
 }
 
 
@@ -128,6 +142,13 @@ def assert_done(action, subscription, before):
         assert subscription.status == before["status"]
         assert subscription.events.get().kind == EventKind.EDITED
         assert Event.objects.filter(type="subscription.updated").count() == 1
+    elif action in (A.PAUSE, A.RESUME):
+        subscription.refresh_from_db()
+        assert subscription.status == (S.PAUSED if action == A.PAUSE else S.ACTIVE)
+        kind = EventKind.PAUSED if action == A.PAUSE else EventKind.RESUMED
+        assert subscription.events.get().kind == kind
+        event_type = "subscription.paused" if action == A.PAUSE else "subscription.resumed"
+        assert Event.objects.filter(type=event_type).count() == 1
 
 
 ACTION_STATUS = [
@@ -203,9 +224,12 @@ def test_refund_permission_follows_the_action_table_and_excludes_boleto(merchant
 # --- the table itself, pinned to the product rules -------------------------------------------------
 DESIGN_TABLE = {
     # action: statuses marked "yes" in the product's table of allowed actions by status.
-    A.CANCEL: {S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE},
+    # Pausada (pause/resume issue): cancel and edit allowed while paused; paused from active or past due.
+    A.CANCEL: {S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PAUSED},
     A.REFUND: {S.CANCELED},
-    A.EDIT: {S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE},
+    A.EDIT: {S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PAUSED},
+    A.PAUSE: {S.ACTIVE, S.PAST_DUE},
+    A.RESUME: {S.PAUSED},
     A.DELETE: set(S),
 }
 
@@ -251,7 +275,7 @@ def test_cancel_of_a_canceled_subscription_says_it_cannot_be_canceled_not_that_i
     assert excinfo.value.messages == ["Uma assinatura cancelada não pode ser cancelada."]
 
 
-@pytest.mark.parametrize("status", [S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE])
+@pytest.mark.parametrize("status", [S.SCHEDULED, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PAUSED])
 def test_cancel_is_allowed_for_running_and_scheduled_subscriptions(merchant, owner, status):
     subscription = do_cancel(subscription_in(status, merchant), owner)
 

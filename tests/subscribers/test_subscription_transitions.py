@@ -83,3 +83,8 @@ def test_a_schedule_moves_along_its_table(from_status, to_status):
     schedule = SubscriptionSchedule(status=from_status)
     assert _move_schedule(schedule, to_status) == from_status
     assert schedule.status == to_status
+
+
+def test_a_pause_comes_from_a_running_cycle_and_leads_back_or_to_the_end():
+    assert {status for status in S if S.PAUSED in TRANSITIONS[status]} == {S.ACTIVE, S.PAST_DUE}
+    assert TRANSITIONS[S.PAUSED] == {S.ACTIVE, S.CANCELED}

@@ -270,8 +270,9 @@ def test_page_shows_the_terms_formatted(owner_client, owner, merchant, customer)
 @pytest.mark.parametrize(
     ("status", "contract_days_ago", "expected"),
     [
-        (S.ACTIVE, 0, {"edit", "cancel", "remove", "readd", "delete", "change_card"}),
-        (S.PAST_DUE, 0, {"edit", "cancel", "remove", "delete", "change_card"}),
+        (S.ACTIVE, 0, {"edit", "cancel", "pause", "remove", "readd", "delete", "change_card"}),
+        (S.PAST_DUE, 0, {"edit", "cancel", "pause", "remove", "delete", "change_card"}),
+        (S.PAUSED, 0, {"edit", "cancel", "resume", "remove", "delete", "change_card"}),
         # Refund is greyed here (nothing was paid: tests/subscribers/test_refused_action_buttons.py).
         (S.CANCELED, 0, {"delete"}),
         (S.CANCELED, 60, set()),
@@ -318,7 +319,7 @@ def test_timeline_lists_events_newest_first_with_who_and_why(owner_client, merch
         SubscriptionEventFactory(
             merchant=merchant,
             subscription=subscription,
-            kind=EventKind.CANCEL_SCHEDULED,
+            kind=EventKind.CANCELED,
             from_status=S.ACTIVE,
             to_status=S.CANCELED,
             actor=support,

@@ -67,6 +67,8 @@ CASES = [
     (Trigger.EXPIRED, "subscription.expired", ""),
     (Trigger.REFUNDED, "subscription.refunded", "customer"),
     (Trigger.CHARGEBACK, "chargeback.created", ""),
+    (Trigger.PAUSED, "subscription.paused", ""),
+    (Trigger.RESUMED, "subscription.resumed", ""),
 ]
 ALL_TYPES = sorted({event_type for _t, event_type, _o in CASES} | {"invoice.paid", "subscription.updated"})
 

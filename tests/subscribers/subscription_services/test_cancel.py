@@ -111,7 +111,12 @@ def test_cancel_of_a_scheduled_subscription_ends_it_before_it_starts(clock, merc
     subscription.refresh_from_db()
     assert subscription.status == S.CANCELED
     assert subscription.access_until == NOW
-    assert subscription_process_due(now=local(2027, 4, 2)) == {"started": 0, "canceled": 0}
+    assert subscription_process_due(now=local(2027, 4, 2)) == {
+        "started": 0,
+        "canceled": 0,
+        "paused": 0,
+        "resumed": 0,
+    }
 
 
 # --- subscription_cancel: at period end ---------------------------------------------------------------
@@ -128,10 +133,11 @@ def test_cancel_at_period_end_keeps_the_subscription_active_until_then(clock, me
     assert subscription.access_until == local(2027, 3, 31)
     assert subscription.ended_at is None
     event = SubscriptionEvent.objects.get()
+    # Still Ativa: the timeline must not read "Ativa → Cancelada" before the date.
     assert (event.kind, event.from_status, event.to_status) == (
         EventKind.CANCEL_SCHEDULED,
         S.ACTIVE,
-        S.CANCELED,
+        S.ACTIVE,
     )
     assert moment(event.data["cancel_at"]) == local(2027, 3, 31)
     assert moment(event.data["access_until"]) == local(2027, 3, 31)
@@ -144,12 +150,27 @@ def test_cancel_at_period_end_is_carried_out_by_process_due_exactly_once(clock, 
         subscription=subscription, actor=owner, origin=CancelOrigin.CUSTOMER, when=CancelWhen.PERIOD_END
     )
 
-    assert subscription_process_due(now=local(2027, 3, 30, 23, 59, 59)) == {"started": 0, "canceled": 0}
+    assert subscription_process_due(now=local(2027, 3, 30, 23, 59, 59)) == {
+        "started": 0,
+        "canceled": 0,
+        "paused": 0,
+        "resumed": 0,
+    }
     subscription.refresh_from_db()
     assert subscription.status == S.ACTIVE
 
-    assert subscription_process_due(now=local(2027, 3, 31)) == {"started": 0, "canceled": 1}
-    assert subscription_process_due(now=local(2027, 3, 31, 0, 1)) == {"started": 0, "canceled": 0}
+    assert subscription_process_due(now=local(2027, 3, 31)) == {
+        "started": 0,
+        "canceled": 1,
+        "paused": 0,
+        "resumed": 0,
+    }
+    assert subscription_process_due(now=local(2027, 3, 31, 0, 1)) == {
+        "started": 0,
+        "canceled": 0,
+        "paused": 0,
+        "resumed": 0,
+    }
 
     subscription.refresh_from_db()
     assert subscription.status == S.CANCELED
@@ -226,8 +247,18 @@ def test_cancel_on_a_chosen_date_takes_effect_at_that_days_local_midnight(clock,
     assert subscription.cancel_when == CancelWhen.DATE
     assert subscription.cancel_at == local(2027, 3, 16)
     assert subscription.access_until == local(2027, 3, 16)
-    assert subscription_process_due(now=local(2027, 3, 15, 23, 59)) == {"started": 0, "canceled": 0}
-    assert subscription_process_due(now=local(2027, 3, 16)) == {"started": 0, "canceled": 1}
+    assert subscription_process_due(now=local(2027, 3, 15, 23, 59)) == {
+        "started": 0,
+        "canceled": 0,
+        "paused": 0,
+        "resumed": 0,
+    }
+    assert subscription_process_due(now=local(2027, 3, 16)) == {
+        "started": 0,
+        "canceled": 1,
+        "paused": 0,
+        "resumed": 0,
+    }
     subscription.refresh_from_db()
     assert subscription.status == S.CANCELED
 

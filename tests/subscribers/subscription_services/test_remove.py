@@ -41,7 +41,12 @@ def test_remove_overrides_a_scheduled_cancellation(clock, merchant, owner):
     subscription.refresh_from_db()
     assert subscription.status == S.CANCELED
     assert subscription.access_until == NOW
-    assert subscription_process_due(now=local(2027, 4, 1)) == {"started": 0, "canceled": 0}
+    assert subscription_process_due(now=local(2027, 4, 1)) == {
+        "started": 0,
+        "canceled": 0,
+        "paused": 0,
+        "resumed": 0,
+    }
 
 
 def test_remove_by_platform_staff_is_recorded_as_admin(clock, merchant):
