@@ -245,6 +245,9 @@ RATE_LIMITS = {
     "export": os.environ.get("RATE_LIMIT_EXPORT", "10/10m"),  # CSV exports per user
     "email_preview": os.environ.get("RATE_LIMIT_EMAIL_PREVIEW", "120/m"),  # live previews per user
     "public": os.environ.get("RATE_LIMIT_PUBLIC", "60/m"),  # public endpoints (callbacks, checkout) per IP
+    "checkout": os.environ.get("RATE_LIMIT_CHECKOUT", "20/10m"),  # checkout submissions per IP
+    "checkout_link": os.environ.get("RATE_LIMIT_CHECKOUT_LINK", "300/10m"),  # submissions per checkout link
+    "checkout_coupon": os.environ.get("RATE_LIMIT_CHECKOUT_COUPON", "30/10m"),  # live coupon checks per IP
 }
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 # Behind a reverse proxy every request comes from the proxy's address: name the header holding the

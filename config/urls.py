@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("cobrancas/", include("billing.urls")),
     path("notificacoes/", include("notifications.urls")),
+    # The public checkout page of a checkout link (no login): billing/checkout/.
+    path("c/", include("billing.checkout.urls")),
 ]
 
 # Error pages in the app's layout and the user's language, with a way back (core/errors.py).
