@@ -103,3 +103,20 @@ def test_a_double_click_makes_one_subscription(customer_page, link):
 
     assert Subscription.objects.count() == 1
     assert Payment.objects.count() == 1
+
+
+def test_pix_page_with_the_merchants_colour_breaks_no_content_security_rule(customer_page, link):
+    from tests.browser.test_content_security_policy import COLLECT_VIOLATIONS
+
+    link.brand_color = "#7a2cbf"
+    link.save()
+    customer_page.add_init_script(COLLECT_VIOLATIONS)
+    customer_page.goto(f"/c/{link.slug}/")
+    expect(customer_page.locator(".checkout-header")).to_have_css("background-color", "rgb(122, 44, 191)")
+    fill_details(customer_page)
+    customer_page.get_by_label("Pix").check()
+    customer_page.get_by_role("button", name="Assinar").click()
+
+    expect(customer_page.locator("#checkout-pix-qr")).to_be_visible()
+    expect(customer_page.locator("#checkout-pix-code")).to_have_value(re.compile(r"^000201"))
+    assert customer_page.evaluate("window.__cspViolations || []") == []
