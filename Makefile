@@ -11,7 +11,7 @@ PORT ?= 8000
 # no HTTPS redirect), set here explicitly because the settings default to production (README "Deploying").
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers clean
+.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers bench-checkout clean
 
 help:
 	@echo "make run    install, migrate the embedded SQLite database, load demo data, serve web + worker on http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench install, start a throwaway PostgreSQL, time the billing run (BENCH_SUBSCRIPTIONS=$(BENCH_SUBSCRIPTIONS), BENCH_WORKERS=\"$(BENCH_WORKERS)\")"
 	@echo "make bench-scale  renewals/s of one billing run with 1, 2, 3 worker clusters (Redis broker, PostgreSQL)"
 	@echo "make bench-subscribers  seed BENCH_SUBSCRIBERS=$(BENCH_SUBSCRIBERS) subscriptions, time the Assinantes list and CSV export"
+	@echo "make bench-checkout  seed BENCH_CHECKOUT_SUBSCRIPTIONS=$(BENCH_CHECKOUT_SUBSCRIPTIONS) subscriptions, time the public checkout page and sign-ups"
 
 # --- installation (locked) ---------------------------------------------------------------------
 install: deps static messages
@@ -87,6 +88,13 @@ BENCH_SUBSCRIBERS ?= 1000000
 bench-subscribers: install
 	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.subscribers --subscriptions $(BENCH_SUBSCRIBERS)'
+
+# Public checkout: seeds BENCH_CHECKOUT_SUBSCRIPTIONS subscriptions like bench-subscribers, then times the
+# checkout link's public page (bar: p95 < 100 ms), the coupon check, the order page and sign-ups.
+BENCH_CHECKOUT_SUBSCRIPTIONS ?= 1000000
+bench-checkout: install
+	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	  $(PY) -m bench.checkout --subscriptions $(BENCH_CHECKOUT_SUBSCRIPTIONS)'
 
 clean:
 	rm -rf .venv node_modules var staticfiles .pytest_cache .ruff_cache

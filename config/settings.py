@@ -254,6 +254,9 @@ RATE_LIMITS = {
     "public": os.environ.get("RATE_LIMIT_PUBLIC", "60/m"),  # public endpoints (callbacks, checkout) per IP
     # Minha assinatura's "send me a link": per IP and, separately, per e-mail typed.
     "portal_link": os.environ.get("RATE_LIMIT_PORTAL_LINK", "5/10m"),
+    "checkout": os.environ.get("RATE_LIMIT_CHECKOUT", "20/10m"),  # checkout submissions per IP
+    "checkout_link": os.environ.get("RATE_LIMIT_CHECKOUT_LINK", "300/10m"),  # submissions per checkout link
+    "checkout_coupon": os.environ.get("RATE_LIMIT_CHECKOUT_COUPON", "30/10m"),  # live coupon checks per IP
 }
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 # Behind a reverse proxy every request comes from the proxy's address: name the header holding the

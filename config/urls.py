@@ -38,6 +38,8 @@ urlpatterns = [
     path("notificacoes/", include("notifications.urls")),
     # Minha assinatura: the customers' own pages, no team sign-in (subscribers/portal/, docs/portal.md).
     path("portal/", include("subscribers.portal.urls")),
+    # The public checkout page of a checkout link (no login): billing/checkout/.
+    path("c/", include("billing.checkout.urls")),
 ]
 
 # Error pages in the app's layout and the user's language, with a way back (core/errors.py).

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from plans.models import Coupon, Plan, TaxRate
+from plans.models import CheckoutLink, Coupon, Plan, TaxRate
 
 
 @admin.register(Plan)
@@ -73,3 +73,25 @@ class TaxRateAdmin(admin.ModelAdmin):
     list_select_related = ["merchant"]
     autocomplete_fields = ["merchant"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(CheckoutLink)
+class CheckoutLinkAdmin(admin.ModelAdmin):
+    """Staff view of checkout links; the counts are the public page's, read-only."""
+
+    list_display = [
+        "__str__",
+        "merchant",
+        "plan",
+        "is_active",
+        "visits",
+        "started",
+        "completed",
+        "created_at",
+    ]
+    list_filter = ["merchant", "is_active"]
+    search_fields = ["name", "slug", "plan__name", "merchant__name"]
+    list_select_related = ["merchant", "plan"]
+    raw_id_fields = ["merchant", "plan", "coupon"]
+    readonly_fields = ["slug", "visits", "started", "completed", "created_at", "updated_at"]
+    date_hierarchy = "created_at"

@@ -101,3 +101,21 @@ class CouponDuration(models.TextChoices):
     ONCE = "once", _("Só na primeira cobrança")
     REPEATING = "repeating", _("Por N meses")
     FOREVER = "forever", _("Para sempre")
+
+
+class CheckoutLinkStatus(models.TextChoices):
+    """Whether a checkout link's public page takes sign-ups now (CheckoutLink.public_refusal)."""
+
+    OPEN = "open", _("No ar")
+    INACTIVE = "inactive", _("Desativado")
+    CLOSED = "closed", _("Encerrado")
+
+
+register_badges(
+    CheckoutLinkStatus,
+    {
+        CheckoutLinkStatus.OPEN: "text-bg-success",
+        CheckoutLinkStatus.INACTIVE: "text-bg-secondary",
+        CheckoutLinkStatus.CLOSED: "text-bg-warning",
+    },
+)

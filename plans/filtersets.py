@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from core.filtersets import MerchantFilterSet
 from plans import selectors
 from plans.choices import IntervalPreset, PlanStatus
-from plans.models import Coupon, Plan, TaxRate
+from plans.models import CheckoutLink, Coupon, Plan, TaxRate
 
 STATUS_FILTER_CHOICES = [
     (PlanStatus.ACTIVE, _("Ativos")),
@@ -128,6 +128,38 @@ class TaxRateFilterSet(MerchantFilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(is_active=value == "active")
+
+
+CHECKOUT_LINK_STATUS_FILTER_CHOICES = [("active", _("Ativos")), ("inactive", _("Inativos"))]
+
+
+class CheckoutLinkFilterSet(MerchantFilterSet):
+    """Links de pagamento: search by the link's or the plan's name, and active / inactive."""
+
+    q = django_filters.CharFilter(
+        label=_("Buscar"),
+        method="filter_search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Nome do link ou do plano")}),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=CHECKOUT_LINK_STATUS_FILTER_CHOICES,
+        method="filter_status",
+        empty_label=_("Todos"),
+    )
+
+    class Meta:
+        model = CheckoutLink
+        fields = ["q", "status"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(plan__name__icontains=value))
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(is_active=value == "active")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import IntegerField, MoneyField, PercentField
 from core.percent import DISCOUNT_PERCENT, TAX_PERCENT
 from plans.choices import PRESET_INTERVALS, CouponDuration, CouponKind, IntervalPreset, IntervalUnit
-from plans.models import Coupon, Plan, TaxRate
+from plans.models import CheckoutLink, Coupon, Plan, TaxRate
 from plans.services import coupon_code_errors, normalize_coupon_code
 
 
@@ -273,3 +273,65 @@ class TaxRateForm(forms.ModelForm):
     def tax_rate_fields(self) -> dict:
         """The cleaned values as the tax-rate services take them."""
         return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class CheckoutLinkForm(forms.ModelForm):
+    """Create / edit a checkout link: the plan and coupon lists stay inside the merchant; the rules across
+    fields (a coupon in the plan's currency, at least one payment method) are the services'."""
+
+    max_completions = IntegerField(
+        label=_("Limite de assinaturas"),
+        required=False,
+        min_value=1,
+        help_text=_("Quantas assinaturas o link aceita no total. Vazio: sem limite."),
+        error_messages={
+            "min_value": _("O limite deve ser pelo menos 1. Deixe vazio para não limitar."),
+            "invalid": _("Informe um número inteiro."),
+        },
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Válido até"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Depois disso o link sai do ar. Vazio: não expira."),
+        error_messages={"invalid": _("Informe data e hora, por exemplo 31/12/2025 23:59.")},
+    )
+    brand_color = forms.CharField(
+        label=_("Cor da página"),
+        required=False,
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text=_("A cor dos botões e do topo da página pública."),
+    )
+
+    class Meta:
+        model = CheckoutLink
+        fields = [
+            "plan",
+            "name",
+            "coupon",
+            "allow_card",
+            "allow_boleto",
+            "allow_pix",
+            "max_completions",
+            "expires_at",
+            "success_url",
+            "brand_color",
+            "is_active",
+        ]
+        error_messages = {"plan": {"required": _("Escolha o plano.")}}
+
+    def __init__(self, *args, merchant=None, **kwargs):
+        self.merchant = merchant
+        super().__init__(*args, **kwargs)
+        plans = Plan.objects.filter(merchant=merchant, archived_at__isnull=True)
+        self.fields["plan"].queryset = plans
+        self.fields["coupon"].queryset = Coupon.objects.filter(merchant=merchant, is_active=True)
+        self.fields["coupon"].required = False
+        self.fields["coupon"].help_text = _("Aplicado automaticamente; o cliente não precisa digitar.")
+
+    def checkout_link_fields(self) -> dict:
+        """The cleaned values as the checkout-link services take them."""
+        data = {name: self.cleaned_data[name] for name in self._meta.fields}
+        data["brand_color"] = data["brand_color"] or ""
+        return data

@@ -1,5 +1,7 @@
+import secrets
+
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, Q
 from django.urls import reverse
@@ -11,6 +13,7 @@ from core.percent import DISCOUNT_PERCENT, TAX_PERCENT
 from plans.choices import (
     PLAN_ACTIONS,
     PRESET_INTERVALS,
+    CheckoutLinkStatus,
     CouponDuration,
     CouponKind,
     IntervalPreset,
@@ -253,3 +256,123 @@ class TaxRate(models.Model):
 
     def get_absolute_url(self):
         return reverse("plans:taxrate_detail", kwargs={"pk": self.pk})
+
+
+def new_checkout_slug() -> str:
+    """An unguessable public identifier (96 random bits): the link's URL says nothing about the merchant,
+    the plan or how many links exist."""
+    return secrets.token_urlsafe(12)
+
+
+BRAND_COLOR_VALIDATOR = RegexValidator(
+    r"^#[0-9A-Fa-f]{6}$", _("Use uma cor no formato #RRGGBB, por exemplo #0d6efd.")
+)
+
+
+class CheckoutLink(models.Model):
+    """A shareable public page where a customer subscribes to a plan by themselves (Planos > Links de
+    pagamento). The page itself is served by billing (it contracts and charges); the catalog keeps the
+    link's terms and its conversion counts."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="checkout_links", verbose_name=_("lojista")
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="checkout_links", verbose_name=_("plano")
+    )
+    name = models.CharField(
+        _("nome interno"), max_length=120, blank=True, help_text=_("Só você vê. Vazio: o nome do plano.")
+    )
+    slug = models.CharField(_("identificador público"), max_length=32, unique=True, default=new_checkout_slug)
+    coupon = models.ForeignKey(
+        Coupon,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="checkout_links",
+        verbose_name=_("cupom pré-aplicado"),
+    )
+    allow_card = models.BooleanField(_("cartão de crédito"), default=True)
+    allow_boleto = models.BooleanField(_("boleto"), default=True)
+    allow_pix = models.BooleanField(_("pix"), default=True)
+    max_completions = models.PositiveIntegerField(
+        _("limite de assinaturas"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Vazio: sem limite."),
+    )
+    expires_at = models.DateTimeField(_("válido até"), null=True, blank=True)
+    success_url = models.URLField(
+        _("endereço após o pagamento"),
+        blank=True,
+        help_text=_(
+            "O cliente é levado para lá com ?subscription_id=… ao concluir. Vazio: página de sucesso."
+        ),
+    )
+    brand_color = models.CharField(
+        _("cor da página"), max_length=7, blank=True, validators=[BRAND_COLOR_VALIDATOR]
+    )
+    is_active = models.BooleanField(_("ativo"), default=True)
+    # Conversion counts (no third-party tracking): page views, submissions that reached payment, and
+    # subscriptions contracted through the link.
+    visits = models.PositiveBigIntegerField(_("visitas"), default=0)
+    started = models.PositiveBigIntegerField(_("iniciados"), default=0)
+    completed = models.PositiveBigIntegerField(_("concluídos"), default=0)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("link de pagamento")
+        verbose_name_plural = _("links de pagamento")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["merchant", "is_active"], name="checkoutlink_merchant_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allow_card=True) | Q(allow_boleto=True) | Q(allow_pix=True),
+                name="checkoutlink_some_payment_method",
+                violation_error_message=_("Escolha ao menos uma forma de pagamento."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or self.plan.name
+
+    def get_absolute_url(self):
+        return reverse("plans:checkoutlink_detail", kwargs={"pk": self.pk})
+
+    @property
+    def payment_methods(self) -> list[str]:
+        """The allowed methods as the subscription's payment_method values, in the page's order."""
+        return [
+            method
+            for method, allowed in (
+                ("card", self.allow_card),
+                ("boleto", self.allow_boleto),
+                ("pix", self.allow_pix),
+            )
+            if allowed
+        ]
+
+    def is_sold_out(self) -> bool:
+        return self.max_completions is not None and self.completed >= self.max_completions
+
+    def status(self, *, now) -> str:
+        """Open, switched off, or closed (expired, limit reached, plan no longer sold)."""
+        if not self.is_active:
+            return CheckoutLinkStatus.INACTIVE
+        return CheckoutLinkStatus.CLOSED if self.public_refusal(now=now) else CheckoutLinkStatus.OPEN
+
+    def public_refusal(self, *, now) -> str | None:
+        """Why the public page is closed (switched off, expired, limit reached, plan no longer sold), or
+        None when customers may subscribe. The page answers 404 whatever the reason, so a visitor learns
+        nothing about the merchant; the merchant's screen shows the reason."""
+        if not self.is_active:
+            return _("Link desativado.")
+        if self.expires_at is not None and self.expires_at <= now:
+            return _("Link expirado.")
+        if self.is_sold_out():
+            return _("Limite de assinaturas atingido.")
+        if not self.plan.is_active or self.plan.is_archived:
+            return _("O plano não está à venda.")
+        return None

@@ -14,7 +14,7 @@ from django.db.models import (
 )
 
 from plans.choices import PRESET_INTERVALS, CouponStatus, IntervalPreset, IntervalUnit, PlanStatus
-from plans.models import Coupon, Plan, TaxRate, coupon_expired_q
+from plans.models import CheckoutLink, Coupon, Plan, TaxRate, coupon_expired_q
 
 # Rough length of one interval unit in days: only used to sort plans by how often they charge.
 _APPROXIMATE_DAYS = {
@@ -98,3 +98,8 @@ def coupon_status_q(status: str, *, now) -> Q:
 def tax_rate_list_queryset() -> QuerySet[TaxRate]:
     """Tax rates with `subscription_count`, how many subscriptions carry each one."""
     return TaxRate.objects.annotate(subscription_count=Count("subscriptions"))
+
+
+def checkout_link_list_queryset() -> QuerySet[CheckoutLink]:
+    """Checkout links with their plan and coupon (the list shows both): one query per page."""
+    return CheckoutLink.objects.select_related("plan", "coupon")

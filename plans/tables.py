@@ -10,7 +10,14 @@ from core.badges import badge_label, render_badge
 from core.money import format_money
 from core.tables import ChoiceFieldColumn
 from plans import selectors
-from plans.choices import CouponDuration, CouponKind, CouponStatus, PlanStatus, TaxRateStatus
+from plans.choices import (
+    CheckoutLinkStatus,
+    CouponDuration,
+    CouponKind,
+    CouponStatus,
+    PlanStatus,
+    TaxRateStatus,
+)
 
 _RIGHT = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
 
@@ -159,3 +166,36 @@ class TaxRateTable(tables.Table):
 
     def value_status(self, value):
         return badge_label(TaxRateStatus, TaxRateStatus.ACTIVE if value else TaxRateStatus.INACTIVE)
+
+
+class CheckoutLinkTable(tables.Table):
+    """Links de pagamento, with the conversion counts kept on each row (no query per row)."""
+
+    name = tables.Column(verbose_name=_("Link"), accessor="pk", linkify=True, order_by=("name", "pk"))
+    plan = tables.Column(verbose_name=_("Plano"), accessor="plan__name", order_by=("plan__name", "pk"))
+    visits = tables.Column(verbose_name=_("Visitas"), attrs=_RIGHT, order_by=("visits", "pk"))
+    started = tables.Column(verbose_name=_("Iniciados"), attrs=_RIGHT, order_by=("started", "pk"))
+    completed = tables.Column(verbose_name=_("Concluídos"), attrs=_RIGHT, order_by=("completed", "pk"))
+    status = tables.Column(verbose_name=_("Status"), accessor="is_active", order_by=("-is_active", "pk"))
+    created_at = tables.DateColumn(verbose_name=_("Criado em"), short=True, order_by=("created_at", "pk"))
+
+    class Meta:
+        sequence = ["name", "plan", "visits", "started", "completed", "status", "created_at"]
+        order_by = "-created_at"
+
+    def render_name(self, record):
+        return str(record)
+
+    def value_name(self, record):
+        return str(record)
+
+    def render_status(self, record):
+        return render_badge(CheckoutLinkStatus, record.status(now=self._now()))
+
+    def value_status(self, record):
+        return badge_label(CheckoutLinkStatus, record.status(now=self._now()))
+
+    def _now(self):
+        if not hasattr(self, "_rendered_at"):
+            self._rendered_at = timezone.now()
+        return self._rendered_at

@@ -21,4 +21,16 @@ urlpatterns = [
     path("impostos/novo/", views.TaxRateCreateView.as_view(), name="taxrate_create"),
     path("impostos/<int:pk>/", views.TaxRateDetailView.as_view(), name="taxrate_detail"),
     path("impostos/<int:pk>/editar/", views.TaxRateUpdateView.as_view(), name="taxrate_update"),
+    path("links/", views.CheckoutLinkListView.as_view(), name="checkoutlink_list"),
+    path("links/novo/", views.CheckoutLinkCreateView.as_view(), name="checkoutlink_create"),
+    path("links/<int:pk>/", views.CheckoutLinkDetailView.as_view(), name="checkoutlink_detail"),
+    path("links/<int:pk>/editar/", views.CheckoutLinkUpdateView.as_view(), name="checkoutlink_update"),
+    path("links/<int:pk>/ativar/", views.CheckoutLinkActivateView.as_view(), name="checkoutlink_activate"),
+    path(
+        "links/<int:pk>/desativar/",
+        views.CheckoutLinkDeactivateView.as_view(),
+        name="checkoutlink_deactivate",
+    ),
+    path("links/<int:pk>/qr.png", views.CheckoutLinkQRPngView.as_view(), name="checkoutlink_qr_png"),
+    path("links/<int:pk>/qr.svg", views.CheckoutLinkQRSvgView.as_view(), name="checkoutlink_qr_svg"),
 ]

@@ -1,3 +1,7 @@
+import io
+
+import segno
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,10 +16,11 @@ from core.views import (
 )
 from plans import selectors, services
 from plans.choices import PLAN_ACTIONS
-from plans.filtersets import CouponFilterSet, PlanFilterSet, TaxRateFilterSet
-from plans.forms import CouponForm, PlanForm, TaxRateForm
-from plans.models import Coupon, Plan, TaxRate
+from plans.filtersets import CheckoutLinkFilterSet, CouponFilterSet, PlanFilterSet, TaxRateFilterSet
+from plans.forms import CheckoutLinkForm, CouponForm, PlanForm, TaxRateForm
+from plans.models import CheckoutLink, Coupon, Plan, TaxRate
 from plans.tables import (
+    CheckoutLinkTable,
     CouponTable,
     PlanTable,
     TaxRateTable,
@@ -271,3 +276,140 @@ class TaxRateUpdateView(_TaxRateFormMixin, MerchantUpdateView):
 
     def perform(self, form):
         return services.tax_rate_update(tax_rate=self.object, **form.tax_rate_fields())
+
+
+# --- Checkout links --------------------------------------------------------------------------------
+
+
+class CheckoutLinkListView(MerchantListView):
+    queryset = selectors.checkout_link_list_queryset()
+    filterset_class = CheckoutLinkFilterSet
+    table_class = CheckoutLinkTable
+    title = _("Links de pagamento")
+    create_url_name = "plans:checkoutlink_create"
+    create_action = Action.MANAGE_CATALOG
+    create_label = _("Novo link")
+    empty_message = _(
+        "Nenhum link ainda. Crie um link de pagamento para um plano e compartilhe: o cliente assina sozinho."
+    )
+
+
+def checkout_public_url(request, link: CheckoutLink) -> str:
+    # The page is billing's (it contracts and charges); a URL name is no import.
+    return request.build_absolute_uri(reverse("checkout:page", kwargs={"slug": link.slug}))
+
+
+class CheckoutLinkDetailView(MerchantDetailView):
+    queryset = selectors.checkout_link_list_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        link = self.object
+        now = timezone.now()
+        context.update(
+            public_url=checkout_public_url(self.request, link),
+            link_status=link.status(now=now),
+            closed_reason=link.public_refusal(now=now),
+        )
+        return context
+
+
+class _CheckoutLinkFormMixin:
+    model = CheckoutLink
+    form_class = CheckoutLinkForm
+    template_name = "plans/checkoutlink_form.html"
+    required_action = Action.MANAGE_CATALOG
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("cancel_url", reverse("plans:checkoutlink_list"))
+        return super().get_context_data(**kwargs)
+
+
+class CheckoutLinkCreateView(_CheckoutLinkFormMixin, MerchantCreateView):
+    title = _("Novo link de pagamento")
+    success_message = _("Link criado. Copie o endereço ou baixe o QR code para compartilhar.")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        plan = self.request.GET.get("plan", "")
+        if plan.isdigit():
+            initial["plan"] = int(plan)
+        return initial
+
+    def perform(self, form):
+        return services.checkout_link_create(merchant=self.request.merchant, **form.checkout_link_fields())
+
+
+class CheckoutLinkUpdateView(_CheckoutLinkFormMixin, MerchantUpdateView):
+    title = _("Editar link de pagamento")
+    success_message = _("Link salvo.")
+
+    def perform(self, form):
+        return services.checkout_link_update(link=self.object, **form.checkout_link_fields())
+
+
+class CheckoutLinkActivateView(MerchantActionView):
+    model = CheckoutLink
+    required_action = Action.MANAGE_CATALOG
+    title = _("Ativar link")
+    confirm_label = _("Ativar")
+    success_message = _("Link ativado: a página pública está no ar.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["question"] = _("Ativar o link “%(name)s”? A página pública volta a aceitar assinaturas.") % {
+            "name": self.object
+        }
+        return context
+
+    def perform(self, obj):
+        services.checkout_link_set_active(link=obj, active=True)
+
+
+class CheckoutLinkDeactivateView(MerchantActionView):
+    model = CheckoutLink
+    required_action = Action.MANAGE_CATALOG
+    title = _("Desativar link")
+    confirm_label = _("Desativar")
+    confirm_class = "btn-warning"
+    success_message = _("Link desativado: o endereço não abre mais.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["question"] = _(
+            "Desativar o link “%(name)s”? Quem abrir o endereço verá “página não encontrada”; as assinaturas "
+            "já feitas continuam."
+        ) % {"name": self.object}
+        return context
+
+    def perform(self, obj):
+        services.checkout_link_set_active(link=obj, active=False)
+
+
+class _CheckoutLinkQRView(MerchantDetailView):
+    """The link's public URL as a QR code, drawn on the server by segno (no script, no third party)."""
+
+    model = CheckoutLink
+    kind = ""
+
+    def render_to_response(self, context, **response_kwargs):
+        code = segno.make(checkout_public_url(self.request, self.object), error="m")
+        buffer = io.BytesIO()
+        if self.kind == "svg":
+            code.save(buffer, kind="svg", scale=8, border=2, xmldecl=False)
+            content_type = "image/svg+xml"
+        else:
+            code.save(buffer, kind="png", scale=10, border=2)
+            content_type = "image/png"
+        response = HttpResponse(buffer.getvalue(), content_type=content_type)
+        if self.request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="link-{self.object.pk}.{self.kind}"'
+        return response
+
+
+class CheckoutLinkQRPngView(_CheckoutLinkQRView):
+    kind = "png"
+
+
+class CheckoutLinkQRSvgView(_CheckoutLinkQRView):
+    kind = "svg"

@@ -46,7 +46,7 @@ from notifications.models import (
 )
 from notifications.webhooks.services.signing import generate_secret
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
-from plans.models import Coupon, Plan, TaxRate
+from plans.models import CheckoutLink, Coupon, Plan, TaxRate
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import (
     Customer,
@@ -191,6 +191,16 @@ class CouponFactory(factory.django.DjangoModelFactory):
     percent_off = Decimal("10")
     currency = "BRL"
     duration = CouponDuration.ONCE
+
+
+class CheckoutLinkFactory(factory.django.DjangoModelFactory):
+    """An open checkout link to a monthly plan, every payment method allowed."""
+
+    class Meta:
+        model = CheckoutLink
+
+    merchant = factory.SubFactory(MerchantFactory)
+    plan = factory.SubFactory(PlanFactory, merchant=factory.SelfAttribute("..merchant"))
 
 
 class TaxRateFactory(factory.django.DjangoModelFactory):
@@ -559,6 +569,7 @@ FACTORY_FOR_MODEL = {
     SubscriberExport: SubscriberExportFactory,
     Event: EventFactory,
     Coupon: CouponFactory,
+    CheckoutLink: CheckoutLinkFactory,
     TaxRate: TaxRateFactory,
     BillingSettings: BillingSettingsFactory,
     InvoiceSequence: InvoiceSequenceFactory,

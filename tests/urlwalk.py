@@ -20,6 +20,13 @@ PUBLIC_URL_NAMES = {
     "set_language",
     # The sandbox's signed callback: no session, authenticated by its HMAC (see test_sandbox_callback.py).
     "billing:sandbox_callback",
+    # The public checkout page of a checkout link: no session, addressed by an unguessable slug (and the
+    # order page by a signed token); unknown, closed and foreign addresses are 404
+    # (tests/billing/test_checkout_views.py).
+    "checkout:page",
+    "checkout:coupon",
+    "checkout:theme",
+    "checkout:status",
     # Health check: no session, no tenant data (database up, live worker counts); see tests/test_health.py.
     "healthz",
     # A redirect to the static icon: no session, no tenant data (tests/core/test_error_pages.py).

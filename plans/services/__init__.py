@@ -1,5 +1,13 @@
-"""Every write of the catalog (plans, coupons, tax rates) goes through these functions."""
+"""Every write of the catalog (plans, coupons, tax rates, checkout links) goes through these functions."""
 
+from plans.services.checkout_links import (
+    CHECKOUT_LINK_FIELDS,
+    checkout_link_complete,
+    checkout_link_count,
+    checkout_link_create,
+    checkout_link_set_active,
+    checkout_link_update,
+)
 from plans.services.coupons import (
     COUPON_CODE_RE,
     COUPON_EDITABLE_FIELDS,
@@ -21,6 +29,12 @@ from plans.services.plans import (
 from plans.services.tax_rates import TAX_RATE_EDITABLE_FIELDS, tax_rate_create, tax_rate_update
 
 __all__ = [
+    "CHECKOUT_LINK_FIELDS",
+    "checkout_link_complete",
+    "checkout_link_count",
+    "checkout_link_create",
+    "checkout_link_set_active",
+    "checkout_link_update",
     "COUPON_CODE_RE",
     "COUPON_EDITABLE_FIELDS",
     "COUPON_TERMS",

@@ -5,7 +5,7 @@ from subscribers.services._common import refusal_message
 from subscribers.services.billing import subscription_apply_billing, subscription_note_billing
 from subscribers.services.changes import subscription_change_card, subscription_update
 from subscribers.services.contract import first_invoices, subscription_contract_preview, subscription_create
-from subscribers.services.customers import customer_create, customer_update
+from subscribers.services.customers import customer_create, customer_find_or_create, customer_update
 from subscribers.services.deletion import deletion_summary, subscription_delete
 from subscribers.services.due import subscription_process_due
 from subscribers.services.ending import (
@@ -29,6 +29,7 @@ __all__ = [
     "subscription_contract_preview",
     "cancellation_preview",
     "customer_create",
+    "customer_find_or_create",
     "customer_update",
     "deletion_summary",
     "refusal_message",
