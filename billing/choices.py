@@ -78,6 +78,7 @@ class BillingRunTrigger(models.TextChoices):
 class Gateway(models.TextChoices):
     SANDBOX = "sandbox", _("Sandbox (testes)")
     MANUAL = "manual", _("Manual")
+    STRIPE = "stripe", "Stripe"
 
 
 class InvoiceAction(models.TextChoices):
