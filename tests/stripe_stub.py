@@ -18,8 +18,11 @@ It also records how many requests were in flight at once (`max_in_flight`) and w
 Not thread-safe to reconfigure while serving; everything else is guarded by one lock.
 """
 
+import argparse
 import json
+import os
 import secrets
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +39,19 @@ DECLINES = {
 NEEDS_AUTHENTICATION = "pm_card_authenticationRequired"
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Hundreds of clients connect at once (the benchmark's workers): the default backlog of 5 would drop
+    # their SYNs and cost each a one-second retransmission.
+    request_queue_size = 1024
+
+    def handle_error(self, request, client_address):
+        # A client killed mid-request (the benchmark's kill -9) resets its connections: not our error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class StripeStub:
     def __init__(self, *, latency: float = 0.0):
         self.latency = latency
@@ -47,8 +63,7 @@ class StripeStub:
         self.in_flight = 0
         self.max_in_flight = 0
         self.arrivals: list[float] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, name="stripe-stub", daemon=True)
 
     @property
@@ -77,6 +92,30 @@ class StripeStub:
         as a key listed twice, or as two keys for one period)."""
         with self.lock:
             return [intent["metadata"].get("idempotency_key", "") for intent in self.intents.values()]
+
+    def summary(self, *, keys: bool = False) -> dict:
+        """The ledger's figures (what `GET /_stub/ledger` answers to another process)."""
+        charged = self.charged_keys()
+        with self.lock:
+            figures = {
+                "intents": len(self.intents),
+                "succeeded": sum(1 for i in self.intents.values() if i["status"] == "succeeded"),
+                "distinct_keys": len(set(charged)),
+                "requests": self.requests,
+                "max_in_flight": self.max_in_flight,
+                "pid": os.getpid(),
+            }
+        if keys:
+            figures["keys"] = charged
+        return figures
+
+    def reset(self) -> None:
+        with self.lock:
+            self.intents.clear()
+            self.answers.clear()
+            self.key_locks.clear()
+            self.arrivals.clear()
+            self.requests = self.max_in_flight = 0
 
     def succeeded(self) -> list[dict]:
         with self.lock:
@@ -162,10 +201,19 @@ def _handler(stub: StripeStub):
                 stub.in_flight -= 1
 
         def do_POST(self):
+            if self.path == "/_stub/reset":
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                stub.reset()
+                self._answer(200, b"{}")
+                return
             self._enter()
             try:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
+                body = self.rfile.read(length)
+                if len(body) < length:  # the client died mid-request: Stripe would not act on it either
+                    self.close_connection = True
+                    return
+                raw = body.decode()
                 params = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
                 if stub.latency:
                     time.sleep(stub.latency)
@@ -194,6 +242,9 @@ def _handler(stub: StripeStub):
                 self._leave()
 
         def do_GET(self):
+            if self.path.startswith("/_stub/ledger"):
+                self._answer(200, json.dumps(stub.summary(keys="keys=1" in self.path)).encode())
+                return
             self._enter()
             try:
                 if stub.latency:
@@ -210,3 +261,20 @@ def _handler(stub: StripeStub):
                 self._leave()
 
     return Handler
+
+
+def main(argv=None) -> None:
+    """`python -m tests.stripe_stub --latency 0.2`: serves until killed; prints its API base first."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds before each answer")
+    args = parser.parse_args(argv)
+    stub = StripeStub(latency=args.latency)
+    print(stub.api_base, flush=True)
+    try:
+        stub.server.serve_forever()
+    finally:
+        stub.server.server_close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
