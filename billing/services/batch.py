@@ -13,7 +13,9 @@ function as the per-subscription path (`billing.services.renewal.draft_renewal`)
 2. the chunk's invoice numbers reserved in one statement (`reserve_invoice_numbers`: on PostgreSQL in
    its own short transaction, so the sequence row is not locked until this chunk commits: if the chunk
    then fails, those numbers stay unused, a gap) and the invoice/payment ids drawn from their sequences;
-3. every charge through the gateway's `charge_many` under the drafted idempotency keys;
+3. every charge through the gateway's `charge_many` under the drafted idempotency keys — except those of
+   a remote gateway (Stripe, our engine): their payments are inserted *awaiting* (pending, no reference)
+   and sent once this transaction has committed (billing.services.remote_charging, phases 2 and 3);
 4. the gateway's answers applied by the rules of `billing.services.charging`, set-based: a success pays
    the invoice; a boleto/pix is left pending until its expiry (`payment.pending`); a decline with retries
    left schedules the retry and moves the subscription to past due (timeline entry and event);
