@@ -11,13 +11,14 @@ PORT ?= 8000
 # no HTTPS redirect), set here explicitly because the settings default to production (README "Deploying").
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers bench-checkout clean
+.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers bench-checkout bench-remote clean
 
 help:
 	@echo "make run    install, migrate the embedded SQLite database, load demo data, serve web + worker on http://$(HOST):$(PORT)"
 	@echo "make test   install, start a throwaway PostgreSQL, run ruff, checks and the whole test suite (+ SQLite smoke run)"
 	@echo "make bench install, start a throwaway PostgreSQL, time the billing run (BENCH_SUBSCRIPTIONS=$(BENCH_SUBSCRIPTIONS), BENCH_WORKERS=\"$(BENCH_WORKERS)\")"
 	@echo "make bench-scale  renewals/s of one billing run with 1, 2, 3 worker clusters (Redis broker, PostgreSQL)"
+	@echo "make bench-remote  renewals/s charged through a 200 ms provider stub (Stripe PaymentIntents), 2 workers, then with one killed"
 	@echo "make bench-subscribers  seed BENCH_SUBSCRIBERS=$(BENCH_SUBSCRIBERS) subscriptions, time the Assinantes list and CSV export"
 	@echo "make bench-checkout  seed BENCH_CHECKOUT_SUBSCRIPTIONS=$(BENCH_CHECKOUT_SUBSCRIPTIONS) subscriptions, time the public checkout page and sign-ups"
 
@@ -81,6 +82,14 @@ BENCH_SCALE_CLUSTERS ?= 1 2 3
 bench-scale: install
 	scripts/with-postgres.sh scripts/with-redis.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.scale --subscriptions $(BENCH_SCALE_SUBSCRIPTIONS) --clusters $(BENCH_SCALE_CLUSTERS)'
+
+# Remote provider: BENCH_REMOTE_SUBSCRIPTIONS due Stripe card subscriptions charged by 2 workers through a local
+# provider stub answering in 200 ms (billing/services/remote_charging.py), then the same with one worker
+# killed (SIGKILL) mid-phase-2; double charges counted on the stub's ledger. See bench/README.md.
+BENCH_REMOTE_SUBSCRIPTIONS ?= 20000
+bench-remote: install
+	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
+	  $(PY) -m bench.remote --subscriptions $(BENCH_REMOTE_SUBSCRIPTIONS)'
 
 # Assinantes: seeds BENCH_SUBSCRIBERS subscriptions (customers, payments, timeline events) with COPY into a
 # throwaway PostgreSQL, then times the list per filter and the full CSV export; see bench/README.md.

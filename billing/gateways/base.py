@@ -49,6 +49,19 @@ class GatewayAdapter:
     """Base class of the adapters; see billing.gateways.get_gateway."""
 
     name: str = ""
+    # A remote gateway answers over the network (a provider's API, ~100–1000 ms a charge): the billing run
+    # sends its charges outside any transaction, many at once (billing.services.remote_charging), instead
+    # of inside the chunk's transaction like the in-process sandbox.
+    remote: bool = False
+    # For remote gateways: at most this many requests in flight at once and this many started per second
+    # (0: no rate limit), per worker process and per provider account (`account_key`).
+    max_concurrency: int = 1
+    rate_per_second: float = 0.0
+
+    @property
+    def account_key(self) -> str:
+        """What the concurrency bound and the rate limit are counted per: one provider account."""
+        return self.name
 
     def charge(self, request: ChargeRequest) -> ChargeResult:  # pragma: no cover - interface
         raise NotImplementedError

@@ -13,7 +13,9 @@ function as the per-subscription path (`billing.services.renewal.draft_renewal`)
 2. the chunk's invoice numbers reserved in one statement (`reserve_invoice_numbers`: on PostgreSQL in
    its own short transaction, so the sequence row is not locked until this chunk commits: if the chunk
    then fails, those numbers stay unused, a gap) and the invoice/payment ids drawn from their sequences;
-3. every charge through the gateway's `charge_many` under the drafted idempotency keys;
+3. every charge through the gateway's `charge_many` under the drafted idempotency keys — except those of
+   a remote gateway (Stripe, our engine): their payments are inserted *awaiting* (pending, no reference)
+   and sent once this transaction has committed (billing.services.remote_charging, phases 2 and 3);
 4. the gateway's answers applied by the rules of `billing.services.charging`, set-based: a success pays
    the invoice; a boleto/pix is left pending until its expiry (`payment.pending`); a decline with retries
    left schedules the retry and moves the subscription to past due (timeline entry and event);
@@ -48,7 +50,7 @@ from billing.choices import (
     InvoiceStatus,
     PaymentStatus,
 )
-from billing.gateways import ChargeRequest, get_gateway
+from billing.gateways import REMOTE_GATEWAYS, ChargeRequest, get_gateway
 from billing.locks import lock_subscription, subscriptions_for_update
 from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment
 from billing.services.charging import _apply_result, decline_reason, payment_payload
@@ -104,6 +106,7 @@ FIELDS = (
     "discount_amount",
     "discount_periods",
     "custom_price",
+    "provider",
 )
 # The methods the sandbox collects (a "manual" subscription is paid by staff, one at a time).
 BATCHED_METHODS = (PaymentMethod.CARD, PaymentMethod.BOLETO, PaymentMethod.PIX)
@@ -235,6 +238,10 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
             r.pk: _payment_row(r.draft, invoices[r.pk], pk)
             for r, pk in zip(charged, payment_ids, strict=True)
         }
+        # A remote gateway's charges are not sent here (phase 1 of billing.services.remote_charging):
+        # their payments are inserted awaiting and sent once this transaction has committed.
+        awaiting = {r.pk for r in charged if r.draft.charge.gateway in REMOTE_GATEWAYS}
+        charged = [r for r in charged if r.pk not in awaiting]
         description = _("Fatura nº %(number)s")
         requests = [
             ChargeRequest(
@@ -249,7 +256,7 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
             )
             for r in charged
         ]
-        answers = get_gateway(Gateway.SANDBOX).charge_many(requests)
+        answers = get_gateway(Gateway.SANDBOX).charge_many(requests) if requests else []
         results = dict(zip((r.pk for r in charged), answers, strict=True))
         policies = _billing_settings({r.merchant_id for r in charged})
 
@@ -263,6 +270,11 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
                 # Nothing to charge: paid at once, like the per-subscription path (no payment).
                 invoice.status, invoice.paid_at = PAID, now
                 events.append((renewal.merchant_id, EventType.INVOICE_PAID, invoice_payload(invoice)))
+                continue
+            if renewal.pk in awaiting:
+                # Inserted as `_attempt` creates it before asking the gateway: pending, first attempt.
+                invoice.attempt_count = 1
+                outcomes[renewal.pk] = "awaiting"
                 continue
             payment, result = payments[renewal.pk], results[renewal.pk]
             payment.gateway_reference = result.reference or payment.gateway_reference

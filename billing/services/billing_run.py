@@ -26,6 +26,7 @@ from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments
 from billing.services.credit import credit_apply_to_invoice
 from billing.services.invoicing import allocate_invoice_numbers, subscription_taxes
+from billing.services.remote_charging import awaiting_due, collect_awaiting
 from billing.services.renewal import draft_renewal, pending_change_terms, renewal_write
 from billing.services.schedules import enter_due_phases
 from billing.services.states import invoice_move, payment_move
@@ -83,13 +84,15 @@ def phases_due(now):
 
 
 def due_subscription_ids(now, *, merchant=None) -> dict[int, list[int]]:
-    """merchant id → ids of subscriptions with due work (renewal, retry, a lapsed boleto/pix or a
-    schedule's phase change)."""
+    """merchant id → ids of subscriptions with due work (renewal, retry, a lapsed boleto/pix, a
+    schedule's phase change or a remote charge left awaiting)."""
     scope = {"merchant": merchant} if merchant is not None else {}
     rows = set(renewals_due(now).filter(**scope).values_list("merchant_id", "pk"))
     rows |= set(phases_due(now).filter(**scope).values_list("merchant_id", "subscription_id"))
     rows |= set(retries_due(now).filter(**scope).values_list("merchant_id", "subscription_id"))
     rows |= set(expiries_due(now).filter(**scope).values_list("merchant_id", "invoice__subscription_id"))
+    # Remote charges left awaiting by a worker that died between committing and recording them.
+    rows |= set(awaiting_due(now).filter(**scope).values_list("merchant_id", "invoice__subscription_id"))
     due: dict[int, list[int]] = {}
     for merchant_id, subscription_id in sorted(rows):
         due.setdefault(merchant_id, []).append(subscription_id)
@@ -130,7 +133,7 @@ def _expire_lapsed_payments(subscription, now) -> list[str]:
             payment_move(payment=payment, to=PaymentStatus.FAILED, now=now, failure_code="expired")
             continue
         try:
-            result = get_gateway(payment.gateway).status(
+            result = get_gateway(payment.gateway, merchant_id=payment.merchant_id).status(
                 merchant_id=payment.merchant_id, reference=payment.gateway_reference
             )
         except GatewayError:
@@ -351,6 +354,7 @@ def process_chunk(*, run_id: int, subscription_ids: list[int], now=None) -> dict
     except Exception:  # rolled back; every subscription of the chunk gets the per-subscription path
         logger.warning("billing: batch of run %s failed, processing it one by one", run_id, exc_info=True)
         batched = {}
+    outcomes = {}
     for subscription_id in subscription_ids:
         outcome = batched.pop(subscription_id, None)
         if outcome is None:
@@ -359,6 +363,17 @@ def process_chunk(*, run_id: int, subscription_ids: list[int], now=None) -> dict
             except Exception:  # one bad subscription must not stop the chunk; it is logged and counted
                 logger.exception("billing: subscription %s failed", subscription_id)
                 outcome = "failed"
+        outcomes[subscription_id] = outcome
+    # Remote gateways: the charges drafted and committed above (and any left awaiting by a crashed
+    # worker) are sent now, concurrently and outside any transaction, then recorded in bulk.
+    try:
+        collected = collect_awaiting(subscription_ids=subscription_ids, now=now)
+    except Exception:  # they stay awaiting: sent again (same keys) when the chunk or a later run comes back
+        logger.exception("billing: remote charges of run %s failed", run_id)
+        collected = {}
+    for subscription_id, outcome in outcomes.items():
+        if outcome in ("awaiting", "skipped"):
+            outcome = collected.get(subscription_id, outcome)
         counts["processed"] += 1
         if outcome in ("succeeded", "failed"):
             counts[outcome] += 1

@@ -31,7 +31,7 @@ S = SubscriptionStatus
 
 
 def gateway_for(subscription: Subscription) -> str:
-    return gateway_for_method(subscription.payment_method)
+    return gateway_for_method(subscription.payment_method, subscription.provider)
 
 
 def _attempt(
@@ -68,7 +68,7 @@ def _attempt(
         payment_token=subscription.payment_token,
     )
     try:
-        result = get_gateway(payment.gateway).charge(request)
+        result = get_gateway(payment.gateway, merchant_id=payment.merchant_id).charge(request)
     except GatewayError as exc:
         result = ChargeResult(
             status=PaymentStatus.FAILED, failure_code="gateway_unavailable", failure_message=str(exc)
@@ -265,7 +265,7 @@ def cancel_pending_payments(*, invoice: Invoice, now, except_pk=None) -> int:
         # Withdrawn on our side even when the gateway cannot be reached: a late settlement finds the
         # payment canceled and is refused.
         with contextlib.suppress(GatewayError):
-            get_gateway(payment.gateway).cancel(
+            get_gateway(payment.gateway, merchant_id=payment.merchant_id).cancel(
                 merchant_id=payment.merchant_id, reference=payment.gateway_reference
             )
         payment_move(payment=payment, to=PaymentStatus.CANCELED, now=now)

@@ -187,7 +187,7 @@ def refund_through_gateway(*, payment: Payment, amount: int, reason: str, actor)
     The one refund path: a subscription's refund and a credit balance refund both go through it."""
     attempt = payment.refunds.count() + 1
     try:
-        result = get_gateway(payment.gateway).refund(
+        result = get_gateway(payment.gateway, merchant_id=payment.merchant_id).refund(
             merchant_id=payment.merchant_id,
             payment_reference=payment.gateway_reference,
             amount=amount,

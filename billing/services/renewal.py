@@ -64,8 +64,15 @@ def invoice_charge_key(invoice, attempt: int) -> str:
     )
 
 
-def gateway_for_method(payment_method: str) -> str:
-    return Gateway.MANUAL if payment_method == PaymentMethod.MANUAL else Gateway.SANDBOX
+def gateway_for_method(payment_method: str, provider: str = "") -> str:
+    """The gateway that charges a subscription: manual for offline payments; the merchant's Stripe
+    account (our engine creating PaymentIntents) for a card saved in Stripe (`provider` "stripe");
+    the sandbox for everything else."""
+    if payment_method == PaymentMethod.MANUAL:
+        return Gateway.MANUAL
+    if provider == Gateway.STRIPE and payment_method == PaymentMethod.CARD:
+        return Gateway.STRIPE
+    return Gateway.SANDBOX
 
 
 def pending_change_terms(subscription):
@@ -196,7 +203,7 @@ def draft_renewal(
             amount=totals.total,
             currency=subscription.currency,
             method=subscription.payment_method,
-            gateway=gateway_for_method(subscription.payment_method),
+            gateway=gateway_for_method(subscription.payment_method, getattr(subscription, "provider", "")),
             idempotency_key=charge_key(
                 subscription_id=subscription.pk,
                 kind=InvoiceKind.RECURRING.value,

@@ -290,7 +290,7 @@ class UnreachableGateway:
 def test_a_gateway_failure_records_a_failed_refund_and_changes_nothing_else(
     canceled, owner, clock, monkeypatch, gateway, message
 ):
-    monkeypatch.setattr(refunds_module, "get_gateway", lambda name: gateway)
+    monkeypatch.setattr(refunds_module, "get_gateway", lambda name, **where: gateway)
     payment = last_payment(canceled)
 
     with pytest.raises(ValidationError) as excinfo:
@@ -318,7 +318,7 @@ def test_a_gateway_failure_records_a_failed_refund_and_changes_nothing_else(
 
 def test_a_retry_after_a_failure_uses_a_new_idempotency_key(canceled, owner, clock, monkeypatch):
     payment = last_payment(canceled)
-    monkeypatch.setattr(refunds_module, "get_gateway", lambda name: DecliningGateway())
+    monkeypatch.setattr(refunds_module, "get_gateway", lambda name, **where: DecliningGateway())
     with pytest.raises(ValidationError):
         subscription_refund(subscription=canceled, actor=owner)
     monkeypatch.undo()
@@ -404,7 +404,7 @@ def test_too_large_an_amount_is_shown_next_to_the_field(signed_in, owner, cancel
 
 
 def test_a_gateway_failure_is_shown_on_the_form_and_recorded(signed_in, owner, canceled, monkeypatch):
-    monkeypatch.setattr(refunds_module, "get_gateway", lambda name: DecliningGateway())
+    monkeypatch.setattr(refunds_module, "get_gateway", lambda name, **where: DecliningGateway())
 
     response = signed_in(owner).post(refund_url(canceled), {"amount": "", "reason": ""})
 

@@ -168,6 +168,10 @@ ALLOWED = {
         "billing/services/batch.py",
         "renew_many",
     ): "set-based rows; statuses from bulk_transition (the tables)",
+    (
+        "billing/services/remote_charging.py",
+        "_record_successes",
+    ): "phase 3 of remote charging: set-based successes, statuses from bulk_transition (the tables)",
 }
 
 
