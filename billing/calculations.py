@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from core.money import round_minor
 from core.percent import PERCENT_MAX
-from plans.choices import CouponDuration, CouponKind
+from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.periods import add_interval, add_months
 
 _SECOND = dt.timedelta(seconds=1)
@@ -428,3 +428,25 @@ def _require_int(value, name: str) -> None:
 def _require_decimal(value, name: str) -> None:
     if isinstance(value, float) or not isinstance(value, Decimal | int):
         raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
+
+
+# --- monthly recurring revenue ---------------------------------------------------------------------------
+def monthly_factor(unit: str, count: int) -> Fraction:
+    """What one period's price is worth per month: monthly /count, yearly /(12·count), weekly
+    ×52/(12·count), daily ×365/(12·count) — so quarterly is /3, semiannual /6, annual /12. The Painel's
+    MRR (dashboard.metrics) and the price-change preview both use it."""
+    if unit == IntervalUnit.MONTH:
+        return Fraction(1, count)
+    if unit == IntervalUnit.YEAR:
+        return Fraction(1, 12 * count)
+    if unit == IntervalUnit.WEEK:
+        return Fraction(52, 12 * count)
+    if unit == IntervalUnit.DAY:
+        return Fraction(365, 12 * count)
+    raise ValueError(f"Unknown interval unit: {unit!r}")
+
+
+def monthly_recurring(amounts, *, unit: str, count: int) -> int:
+    """MRR of per-period amounts (minor units) billed every `count` `unit`s: summed exactly, rounded once."""
+    exact = sum(amounts, 0) * monthly_factor(unit, count)
+    return round_minor(Decimal(exact.numerator) / Decimal(exact.denominator))

@@ -228,3 +228,44 @@ class CreditRefundForm(forms.Form):
 
     def __init__(self, *args, merchant=None, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
+
+
+class PlanPriceChangeForm(forms.Form):
+    """Alterar preço: the new price, who gets it and the notice existing subscriptions are given. The
+    rules (a price that differs, an active plan, the notice's range) are the service's."""
+
+    EXISTING_CHOICES = [
+        ("new_only", _("Somente novas assinaturas (as atuais mantêm o preço)")),
+        ("migrate", _("Também as assinaturas atuais, a partir da primeira renovação depois do aviso")),
+    ]
+
+    amount = MoneyField(
+        label=_("Novo preço"),
+        min_value=Decimal("0"),
+        help_text=_("Valor cobrado a cada intervalo, por exemplo 59,90."),
+        error_messages={"required": _("Informe o novo preço.")},
+    )
+    existing = forms.ChoiceField(
+        label=_("Quem passa a pagar o novo preço"),
+        choices=EXISTING_CHOICES,
+        initial="new_only",
+        widget=forms.RadioSelect,
+    )
+    notice_days = IntegerField(
+        label=_("Dias de aviso"),
+        min_value=0,
+        max_value=365,
+        initial=30,
+        help_text=_("O novo preço vale a partir da primeira renovação depois desse prazo."),
+    )
+
+    def __init__(self, *args, merchant=None, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = instance
+        if instance is not None:
+            self.fields["amount"].currency = instance.currency
+            self.fields["amount"].initial = instance.price
+
+    @property
+    def migrate(self) -> bool:
+        return self.cleaned_data.get("existing") == "migrate"

@@ -65,6 +65,8 @@ urlpatterns = [
     path("execucoes/executar/", views.BillingRunStartView.as_view(), name="run_now"),
     path("execucoes/<int:pk>/", views.BillingRunDetailView.as_view(), name="run_detail"),
     path("execucoes/<int:pk>/progresso/", views.BillingRunProgressView.as_view(), name="run_progress"),
+    # Planos > plano > Alterar preço (its money: subscriptions notified, MRR, first renewal at the price).
+    path("planos/<int:pk>/alterar-preco/", views.PlanPriceChangeView.as_view(), name="plan_price_change"),
     # Configurações > Cobrança
     path("configuracoes/", views.BillingSettingsView.as_view(), name="settings"),
     # The sandbox "bank": public, authenticated by its signature.

@@ -28,6 +28,10 @@ class EventType(models.TextChoices):
     SUBSCRIPTION_ACCESS_REVOKED = "subscription.access_revoked", _("Acesso removido")
     SUBSCRIPTION_DELETED = "subscription.deleted", _("Assinatura excluída")
     SUBSCRIPTION_CARD_UPDATED = "subscription.card_updated", _("Cartão da assinatura trocado")
+    SUBSCRIPTION_PRICE_CHANGE_SCHEDULED = (
+        "subscription.price_change_scheduled",
+        _("Reajuste de preço da assinatura avisado"),
+    )
     SUBSCRIPTION_SCHEDULE_CREATED = "subscription_schedule.created", _("Programação criada")
     SUBSCRIPTION_SCHEDULE_UPDATED = "subscription_schedule.updated", _("Programação alterada")
     SUBSCRIPTION_SCHEDULE_PHASE_STARTED = (
@@ -37,6 +41,7 @@ class EventType(models.TextChoices):
     SUBSCRIPTION_SCHEDULE_RELEASED = "subscription_schedule.released", _("Assinatura liberada da programação")
     SUBSCRIPTION_SCHEDULE_COMPLETED = "subscription_schedule.completed", _("Programação concluída")
     SUBSCRIPTION_SCHEDULE_CANCELED = "subscription_schedule.canceled", _("Programação cancelada")
+    PLAN_PRICE_CHANGED = "plan.price_changed", _("Preço do plano alterado")
     INVOICE_CREATED = "invoice.created", _("Fatura emitida")
     INVOICE_PAID = "invoice.paid", _("Fatura paga")
     INVOICE_PAYMENT_FAILED = "invoice.payment_failed", _("Cobrança da fatura falhou")

@@ -12,31 +12,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from billing.calculations import monthly_factor
 from core.money import DEFAULT_CURRENCY, round_minor
 from dashboard import selectors
 from dashboard.choices import FactKind
 from dashboard.periods import Period, month_end, month_starts
-from plans.choices import IntervalUnit
 
 TOP_REASONS = 5
 HISTORY_MONTHS = 12
 
 
 # --- MRR -------------------------------------------------------------------------------------------------
-def monthly_factor(unit: str, count: int) -> Fraction:
-    """What one period's price is worth per month: monthly /count, yearly /(12·count), weekly
-    ×52/(12·count), daily ×365/(12·count) — so quarterly is /3, semiannual /6, annual /12."""
-    if unit == IntervalUnit.MONTH:
-        return Fraction(1, count)
-    if unit == IntervalUnit.YEAR:
-        return Fraction(1, 12 * count)
-    if unit == IntervalUnit.WEEK:
-        return Fraction(52, 12 * count)
-    if unit == IntervalUnit.DAY:
-        return Fraction(365, 12 * count)
-    raise ValueError(f"Unknown interval unit: {unit!r}")
-
-
 def parse_interval_key(key: str) -> tuple[str, int]:
     unit, _sep, count = key.partition(":")
     return unit, int(count)

@@ -218,6 +218,21 @@ EVENT_TYPES: list[CatalogEntry] = [
         {**_SUBSCRIPTION, "old_card_last4": "0002", "card_last4": "4242", "card_brand": "Visa"},
     ),
     CatalogEntry(
+        EventType.SUBSCRIPTION_PRICE_CHANGE_SCHEDULED,
+        _(
+            "O cliente foi avisado de um reajuste do preço do plano: valor atual e novo por período, fim do "
+            "aviso e a primeira renovação com o novo valor (“effective_at”)."
+        ),
+        {
+            **_SUBSCRIPTION,
+            "old_amount": 4990,
+            "new_amount": 5990,
+            "notice_ends_at": "2026-04-09T12:00:00-03:00",
+            "effective_at": "2026-04-10T12:00:00-03:00",
+            "plan_price_version": 2,
+        },
+    ),
+    CatalogEntry(
         EventType.SUBSCRIPTION_SCHEDULE_CREATED,
         _("Uma programação de fases foi criada para uma assinatura (na contratação ou depois)."),
         _SCHEDULE,
@@ -258,6 +273,25 @@ EVENT_TYPES: list[CatalogEntry] = [
         EventType.SUBSCRIPTION_SCHEDULE_CANCELED,
         _("A programação foi cancelada junto com a assinatura."),
         {**_SCHEDULE, "status": "canceled", "next_phase_at": None},
+    ),
+    CatalogEntry(
+        EventType.PLAN_PRICE_CHANGED,
+        _(
+            "O preço de um plano mudou (nova versão para novas assinaturas). “existing”: as assinaturas "
+            "existentes mantêm o preço (“grandfathered”) ou passam ao novo depois do aviso (“migrated”)."
+        ),
+        {
+            "id": 7,
+            "name": "Clube Mensal",
+            "version": 2,
+            "amount": 5990,
+            "currency": "BRL",
+            "valid_from": "2026-03-10T12:00:00-03:00",
+            "old_version": 1,
+            "old_amount": 4990,
+            "existing": "migrated",
+            "notice_ends_at": "2026-04-09T12:00:00-03:00",
+        },
     ),
     CatalogEntry(
         EventType.INVOICE_CREATED,

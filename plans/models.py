@@ -55,6 +55,17 @@ class Plan(models.Model):
         _("ativo"), default=True, help_text=_("Disponível para novas assinaturas.")
     )
     archived_at = models.DateTimeField(_("arquivado em"), null=True, blank=True)
+    # The price version new subscriptions are contracted on (its amount is `price`, kept beside it so the
+    # catalog's lists and forms read one column). Written only by plans.services.prices.
+    current_price = models.ForeignKey(
+        "PlanPrice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("versão de preço atual"),
+    )
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
 
@@ -126,6 +137,44 @@ class Plan(models.Model):
     @property
     def price_display(self) -> str:
         return format_money(self.price, self.currency)
+
+
+class PlanPrice(models.Model):
+    """One version of a plan's price (amount, currency, valid from). Subscriptions keep the version they
+    were contracted on (`Subscription.plan_price`) until the merchant migrates them after a notice; the
+    versions are never edited or deleted while the plan exists, so every invoice's price can be traced."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("lojista")
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices", verbose_name=_("plano"))
+    version = models.PositiveIntegerField(_("versão"))
+    amount = models.BigIntegerField(
+        _("valor"), help_text=_("Em centavos."), validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("moeda"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY)
+    valid_from = models.DateTimeField(_("válido desde"))
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("versão de preço")
+        verbose_name_plural = _("versões de preço")
+        ordering = ["plan", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "version"], name="plan_price_version_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="plan_price_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return _("%(plan)s v%(version)s — %(amount)s") % {
+            "plan": self.plan.name,
+            "version": self.version,
+            "amount": self.amount_display,
+        }
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount, self.currency)
 
 
 def coupon_expired_q(*, now) -> Q:

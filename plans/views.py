@@ -49,6 +49,7 @@ class PlanDetailView(MerchantDetailView):
         context = super().get_context_data(**kwargs)
         # Which buttons the plan's status allows; the role check is `can.manage_catalog` in the template.
         context["plan_can"] = {action: self.object.can(action) for action in PLAN_ACTIONS}
+        context["price_versions"] = self.object.prices.order_by("-version")[:20]
         return context
 
 

@@ -174,6 +174,8 @@ class EventKind(models.TextChoices):
     EXPIRED = "expired", _("Expirada")
     REFUNDED = "refunded", _("Reembolsada")
     SCHEDULE = "schedule", _("Programação")
+    PRICE_CHANGE_SCHEDULED = "price_notice", _("Reajuste de preço avisado")
+    PRICE_CHANGED = "price_changed", _("Reajuste de preço aplicado")
 
 
 S = SubscriptionStatus
@@ -318,3 +320,29 @@ SCHEDULE_TRANSITIONS: dict[str, frozenset[str]] = {
 # A schedule still steering its subscription: it may be edited, released or cancelled.
 LIVE_SCHEDULE_STATUSES = frozenset({SS.NOT_STARTED, SS.ACTIVE})
 MAX_SCHEDULE_PHASES = 10
+
+
+class PriceNoticeStatus(models.TextChoices):
+    """Where one subscription's price-change notice is: waiting for its first renewal after the notice
+    period, applied by that renewal, or void (the subscription ended, changed plan or got a newer notice)."""
+
+    SCHEDULED = "scheduled", _("Avisado")
+    APPLIED = "applied", _("Aplicado")
+    VOID = "void", _("Sem efeito")
+
+
+register_badges(
+    PriceNoticeStatus,
+    {
+        PriceNoticeStatus.SCHEDULED: "text-bg-warning",
+        PriceNoticeStatus.APPLIED: "text-bg-success",
+        PriceNoticeStatus.VOID: "text-bg-secondary",
+    },
+)
+
+# status → statuses a notice may move to (subscribers.services.price_changes moves them, nothing else).
+PRICE_NOTICE_TRANSITIONS: dict[str, frozenset[str]] = {
+    PriceNoticeStatus.SCHEDULED: frozenset({PriceNoticeStatus.APPLIED, PriceNoticeStatus.VOID}),
+    PriceNoticeStatus.APPLIED: frozenset(),
+    PriceNoticeStatus.VOID: frozenset(),
+}

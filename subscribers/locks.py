@@ -18,7 +18,15 @@ from django.db.models import QuerySet
 from subscribers.models import Customer, Subscription, SubscriptionSchedule
 
 # What the services read from a locked subscription, fetched with it.
-SUBSCRIPTION_RELATED = ("merchant", "plan", "customer", "coupon", "pending_plan")
+SUBSCRIPTION_RELATED = (
+    "merchant",
+    "plan",
+    "customer",
+    "coupon",
+    "pending_plan",
+    "plan_price",
+    "next_plan_price",
+)
 
 
 def subscriptions_for_update(*, skip_locked: bool = False) -> QuerySet[Subscription]:

@@ -26,6 +26,7 @@ from subscribers.choices import (
     PaymentMethod,
     PhaseAnchor,
     PhaseProration,
+    PriceNoticeStatus,
     ResumeMode,
     ScheduleEndBehavior,
     ScheduleStatus,
@@ -265,6 +266,30 @@ class Subscription(models.Model):
     pending_quantity = models.PositiveIntegerField(
         _("quantidade a partir do próximo ciclo"), null=True, blank=True
     )
+    # The plan's price version this subscription is billed at (grandfathered: a new plan price does not
+    # reach it until the merchant migrates it). A migration waits in next_plan_price until the first
+    # period starting at or after next_plan_price_from (the end of the notice); see `plan_price_at`.
+    plan_price = models.ForeignKey(
+        "plans.PlanPrice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("versão de preço"),
+    )
+    next_plan_price = models.ForeignKey(
+        "plans.PlanPrice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("próxima versão de preço"),
+    )
+    next_plan_price_from = models.DateTimeField(
+        _("próxima versão de preço a partir de"), null=True, blank=True, editable=False
+    )
     salesperson = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -456,10 +481,26 @@ class Subscription(models.Model):
             current_period_end=self.current_period_end,
         )
 
+    def plan_price_at(self, period_start=None) -> int:
+        """The plan price (per unit, minor units) this subscription pays for the period starting at
+        `period_start` (None: the period being billed now): the one place every billing path reads it."""
+        return plan_price_at(
+            plan_price=self.plan.price,
+            contracted=self.plan_price.amount if self._on_own_version() else None,
+            scheduled=self.next_plan_price.amount if self.next_plan_price_id else None,
+            scheduled_from=self.next_plan_price_from,
+            period_start=period_start or self.next_invoice_at,
+        )
+
+    def _on_own_version(self) -> bool:
+        # A version of another plan (the plan changed by a path that kept the old version) is not ours.
+        return self.plan_price_id is not None and self.plan_price.plan_id == self.plan_id
+
     @property
     def price_terms(self) -> "PriceTerms":
-        """What one period costs and how long it is: the schedule phase's one-off price, else the plan."""
-        return price_terms(self.plan, self.custom_price)
+        """What one period costs and how long it is: the schedule phase's one-off price, else the plan at
+        the price version in force for the period being billed."""
+        return price_terms(self.plan, self.custom_price, price=self.plan_price_at())
 
     @property
     def live_schedule(self):
@@ -487,10 +528,32 @@ class PriceTerms:
     installments: int | None = None
 
 
-def price_terms(plan, custom_price: dict | None):
-    """The plan itself, or a one-off price (`Subscription.custom_price`) read like one."""
+def plan_price_at(
+    *, plan_price: int, contracted: int | None, scheduled: int | None, scheduled_from, period_start
+):
+    """The plan price a subscription pays for the period starting at `period_start`: the migrated version
+    (`scheduled`) from the first period starting at or after the notice's end (`scheduled_from`), else the
+    version it was contracted on (`contracted`), else — a row from before price versions — the plan's.
+    Pure, so the renewal engine, the bulk writer and the previews all read it the same way."""
+    due = scheduled_from is not None and period_start is not None and period_start >= scheduled_from
+    if scheduled is not None and due:
+        return scheduled
+    return plan_price if contracted is None else contracted
+
+
+def price_terms(plan, custom_price: dict | None, *, price: int | None = None):
+    """The plan itself (at `price`, the subscription's price version, when given), or a one-off price
+    (`Subscription.custom_price`) read like one."""
     if not custom_price:
-        return plan
+        if price is None or price == plan.price:
+            return plan
+        return PriceTerms(
+            name=plan.name,
+            price=price,
+            interval_unit=plan.interval_unit,
+            interval_count=plan.interval_count,
+            installments=plan.installments,
+        )
     return PriceTerms(
         name=custom_price["name"],
         price=int(custom_price["amount"]),
@@ -772,3 +835,49 @@ class SchedulePhase(models.Model):
             "interval_unit": self.price_interval_unit,
             "interval_count": self.price_interval_count or 1,
         }
+
+
+class PriceChangeNotice(models.Model):
+    """The notice one subscription got of its plan's new price: old and new amount per period, when the
+    notice ends and the first renewal that charges the new price. Written in bulk when a merchant
+    migrates a plan's subscriptions (subscribers.services.price_changes); the renewal that applies it, or
+    the subscription ending first, moves it along PRICE_NOTICE_TRANSITIONS."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("lojista")
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="price_notices", verbose_name=_("assinatura")
+    )
+    old_price = models.ForeignKey(
+        "plans.PlanPrice",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("versão anterior"),
+    )
+    new_price = models.ForeignKey(
+        "plans.PlanPrice", on_delete=models.PROTECT, related_name="notices", verbose_name=_("nova versão")
+    )
+    currency = models.CharField(_("moeda"), max_length=3)
+    old_amount = models.BigIntegerField(_("valor atual"))
+    new_amount = models.BigIntegerField(_("novo valor"))
+    notified_at = models.DateTimeField(_("avisado em"))
+    notice_ends_at = models.DateTimeField(_("fim do aviso"))
+    effective_at = models.DateTimeField(_("primeira renovação com o novo preço"), null=True, blank=True)
+    status = models.CharField(
+        _("situação"), max_length=10, choices=PriceNoticeStatus.choices, default=PriceNoticeStatus.SCHEDULED
+    )
+    applied_at = models.DateTimeField(_("aplicado em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("aviso de reajuste")
+        verbose_name_plural = _("avisos de reajuste")
+        ordering = ["-notified_at", "-pk"]
+        indexes = [
+            models.Index(fields=["subscription", "status"], name="price_notice_sub_status_idx"),
+            models.Index(fields=["new_price", "status"], name="price_notice_version_idx"),
+        ]
+
+    def __str__(self):
+        return _("Reajuste da assinatura #%(pk)s") % {"pk": self.subscription_id}

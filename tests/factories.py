@@ -46,10 +46,12 @@ from notifications.models import (
 )
 from notifications.webhooks.services.signing import generate_secret
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
-from plans.models import CheckoutLink, Coupon, Plan, TaxRate
+from plans.models import CheckoutLink, Coupon, Plan, PlanPrice, TaxRate
+from plans.services.prices import plan_price_version_add
 from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import (
     Customer,
+    PriceChangeNotice,
     SchedulePhase,
     SubscriberExport,
     Subscription,
@@ -99,6 +101,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class PlanFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Plan
+        skip_postgeneration_save = True  # the price version hook saves what it changes
 
     merchant = factory.SubFactory(MerchantFactory)
     name = factory.Sequence(lambda n: f"Plano {n}")
@@ -106,6 +109,24 @@ class PlanFactory(factory.django.DjangoModelFactory):
     currency = "BRL"
     interval_unit = IntervalUnit.MONTH
     interval_count = 1
+
+    @factory.post_generation
+    def price_version(plan, create, extracted, **kwargs):
+        # Every plan has its price as version 1, as plans.services.plan_create records it.
+        if create and plan.current_price_id is None:
+            plan_price_version_add(plan=plan)
+
+
+class PlanPriceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlanPrice
+
+    merchant = factory.SubFactory(MerchantFactory)
+    plan = factory.SubFactory(PlanFactory, merchant=factory.SelfAttribute("..merchant"))
+    version = factory.Sequence(lambda n: n + 100)
+    amount = 5990
+    currency = "BRL"
+    valid_from = factory.LazyFunction(timezone.now)
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -131,12 +152,32 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     plan = factory.SubFactory(PlanFactory, merchant=factory.SelfAttribute("..merchant"))
     quantity = 1
     status = SubscriptionStatus.ACTIVE
+    plan_price = factory.LazyAttribute(lambda s: s.plan.current_price)
     amount = factory.LazyAttribute(lambda s: s.plan.price * s.quantity)
     contract_date = factory.LazyFunction(timezone.localdate)
     billing_cycle_anchor = factory.LazyFunction(timezone.now)
     started_at = factory.LazyFunction(timezone.now)
     current_period_start = factory.LazyFunction(timezone.now)
     current_period_end = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
+
+
+class PriceChangeNoticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceChangeNotice
+
+    merchant = factory.SubFactory(MerchantFactory)
+    subscription = factory.SubFactory(SubscriptionFactory, merchant=factory.SelfAttribute("..merchant"))
+    old_price = factory.LazyAttribute(lambda n: n.subscription.plan_price)
+    new_price = factory.SubFactory(
+        PlanPriceFactory,
+        merchant=factory.SelfAttribute("..merchant"),
+        plan=factory.SelfAttribute("..subscription.plan"),
+    )
+    currency = "BRL"
+    old_amount = 4990
+    new_amount = 5990
+    notified_at = factory.LazyFunction(timezone.now)
+    notice_ends_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
 
 
 class SubscriptionEventFactory(factory.django.DjangoModelFactory):
@@ -562,6 +603,8 @@ FACTORY_FOR_MODEL = {
     Merchant: MerchantFactory,
     Membership: MembershipFactory,
     Plan: PlanFactory,
+    PlanPrice: PlanPriceFactory,
+    PriceChangeNotice: PriceChangeNoticeFactory,
     Customer: CustomerFactory,
     Subscription: SubscriptionFactory,
     SubscriptionEvent: SubscriptionEventFactory,

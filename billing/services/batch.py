@@ -70,7 +70,13 @@ from subscribers.choices import (
     PaymentMethod,
     SubscriptionStatus,
 )
-from subscribers.models import Subscription, SubscriptionEvent, SubscriptionSchedule, price_terms
+from subscribers.models import (
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionSchedule,
+    plan_price_at,
+    price_terms,
+)
 from subscribers.services import subscription_payload
 from subscribers.services.billing import BILLING_EVENT_TYPES
 
@@ -86,6 +92,10 @@ FIELDS = (
     "plan_id",
     "plan__name",
     "plan__price",
+    "plan_price__plan_id",
+    "plan_price__amount",
+    "next_plan_price__amount",
+    "next_plan_price_from",
     "plan__interval_unit",
     "plan__interval_count",
     "plan__installments",
@@ -192,6 +202,8 @@ def renewals_batchable(subscription_ids, now):
             # A first invoice that also charges backdated time is drafted by the per-subscription path.
             backdate_charge_from__isnull=True,
         )
+        # So is the first renewal after a price-change notice: it applies the new version (once).
+        .filter(Q(next_plan_price_from__isnull=True) | Q(next_plan_price_from__gt=F("next_invoice_at")))
         .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
         # A pause starting by this billing date: the due task pauses it, nothing is renewed.
         .filter(Q(pause_at__isnull=True) | Q(pause_at__gt=F("next_invoice_at")))
@@ -373,15 +385,24 @@ def _lock_and_draft(subscription_ids, now) -> list[_Renewal]:
             renewal.plan = price_terms(None, renewal.custom_price)
             candidates.append(renewal)
             continue
-        if renewal.plan_id not in plans:
-            plans[renewal.plan_id] = SimpleNamespace(
+        # The subscription's price version for this period (subscribers.models.plan_price_at, as the
+        # per-subscription path reads it through Subscription.price_terms).
+        price = plan_price_at(
+            plan_price=renewal.plan__price,
+            contracted=renewal.plan_price__amount if renewal.plan_price__plan_id == renewal.plan_id else None,
+            scheduled=renewal.next_plan_price__amount,
+            scheduled_from=renewal.next_plan_price_from,
+            period_start=renewal.next_invoice_at,
+        )
+        if (renewal.plan_id, price) not in plans:
+            plans[renewal.plan_id, price] = SimpleNamespace(
                 name=renewal.plan__name,
-                price=renewal.plan__price,
+                price=price,
                 interval_unit=renewal.plan__interval_unit,
                 interval_count=renewal.plan__interval_count,
                 installments=renewal.plan__installments,
             )
-        renewal.plan = plans[renewal.plan_id]
+        renewal.plan = plans[renewal.plan_id, price]
         candidates.append(renewal)
     if not candidates:
         return []

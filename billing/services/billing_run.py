@@ -34,7 +34,9 @@ from core import heartbeat
 from core.queues import BILLING, enqueue
 from subscribers.choices import LIVE_SCHEDULE_STATUSES, SubscriptionStatus
 from subscribers.models import Subscription, SubscriptionSchedule
+from subscribers.pricing import subscription_amount
 from subscribers.services import subscription_apply_billing
+from subscribers.services.price_changes import subscription_plan_switch, subscription_price_change_apply
 
 logger = logging.getLogger(__name__)
 ChunkStatus = BillingRunChunk.Status
@@ -188,6 +190,7 @@ def _renew(subscription, now) -> list[str]:
         ):
             break
         _apply_pending_change(subscription, now)
+        _apply_price_change(subscription, now)
         draft = draft_renewal(
             subscription=subscription,
             plan=subscription.price_terms,
@@ -240,15 +243,39 @@ def _apply_pending_change(subscription, now) -> None:
     if pending is None:
         return
     plan, quantity = pending
+    # Another plan is taken at its current price version; the same plan keeps the subscription's.
+    subscription_plan_switch(subscription, plan)
     subscription_apply_billing(
         subscription=subscription,
         now=now,
         plan=plan,
+        plan_price=subscription.plan_price,
+        next_plan_price=subscription.next_plan_price,
+        next_plan_price_from=subscription.next_plan_price_from,
         quantity=quantity,
         currency=plan.currency,
-        amount=plan.price * quantity,
+        amount=subscription.plan_price_at() * quantity,
         pending_plan=None,
         pending_quantity=None,
+    )
+
+
+def _apply_price_change(subscription, now) -> None:
+    """A migrated price version takes effect with the first period starting at or after its notice's end
+    (billing.services.price_changes scheduled it); the batch leaves such renewals to this path."""
+    start = subscription.next_invoice_at
+    if subscription.next_plan_price_id is None or start < subscription.next_plan_price_from:
+        return
+    subscription_price_change_apply(
+        subscription=subscription,
+        amount=subscription_amount(
+            price=subscription.next_plan_price.amount,
+            quantity=subscription.quantity,
+            discount_type=subscription.discount_type,
+            discount_percent=subscription.discount_percent,
+            discount_amount=subscription.discount_amount,
+        ),
+        now=now,
     )
 
 

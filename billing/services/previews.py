@@ -24,6 +24,7 @@ from billing.services.proration import (
 )
 from billing.services.renewal import draft_renewal
 from subscribers.choices import DiscountType, SubscriptionStatus
+from subscribers.models import price_terms
 
 _UNSET = object()
 
@@ -111,10 +112,13 @@ def subscription_change_preview(
     if terms_change and applies_now and plan.currency == currency and has_unused_paid_time(subscription, now):
         totals, unpaid = plan_change_totals(
             subscription=subscription,
-            old_plan=subscription.plan,
+            # Each side at its price version: the subscription's own on its plan, another plan's current.
+            old_plan=price_terms(subscription.plan, None, price=subscription.plan_price_at(now)),
             old_quantity=subscription.quantity,
             old_terms=period_terms(terms_of=subscription, subscription=subscription, taxes=old_taxes),
-            new_plan=plan,
+            new_plan=price_terms(
+                plan, None, price=subscription.plan_price_at(now) if plan.pk == subscription.plan_id else None
+            ),
             new_quantity=quantity,
             new_terms=period_terms(terms_of=after, subscription=subscription, taxes=new_taxes),
             at=now,

@@ -47,6 +47,7 @@ from billing.services.states import invoice_move
 from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import SubscriptionStatus
+from subscribers.models import price_terms
 from subscribers.services import subscription_apply_billing, subscription_update
 
 S = SubscriptionStatus
@@ -206,7 +207,7 @@ def unused_time_totals(*, subscription, at) -> InvoiceTotals:
     """The credit for the unused rest of the current period (a cancellation "agora, creditando o tempo
     não usado"): what was charged for the period (`charged_time`) × its unused fraction."""
     start, end = subscription.current_period_start, subscription.current_period_end
-    full_amount = subscription.plan.price * subscription.quantity
+    full_amount = subscription.plan_price_at(start) * subscription.quantity
     since = start
     charged = charged_time(subscription)
     if charged is not None:
@@ -439,10 +440,13 @@ def prorate_plan_change(
     old_taxes = new_taxes if old_tax_rates is None else taxes_of(old_tax_rates)
     totals, unpaid = plan_change_totals(
         subscription=subscription,
-        old_plan=old_plan,
+        # Each side at its price version: the old one's as the subscription had it before the change.
+        old_plan=price_terms(old_plan, None, price=previous.plan_price_at(now))
+        if previous is not None and previous.plan_id == old_plan.pk
+        else old_plan,
         old_quantity=old_quantity,
         old_terms=period_terms(terms_of=previous or subscription, subscription=subscription, taxes=old_taxes),
-        new_plan=subscription.plan,
+        new_plan=price_terms(subscription.plan, None, price=subscription.plan_price_at(now)),
         new_quantity=subscription.quantity,
         new_terms=period_terms(terms_of=subscription, subscription=subscription, taxes=new_taxes),
         at=now,

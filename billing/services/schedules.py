@@ -31,6 +31,7 @@ from subscribers.choices import (
     ScheduleEndBehavior,
     SubscriptionStatus,
 )
+from subscribers.models import price_terms
 from subscribers.services.schedules import schedule_advance, schedule_due
 
 S = SubscriptionStatus
@@ -142,15 +143,24 @@ def schedule_terms(subscription, schedule):
                 taxes=tuple(taxes_of(phase.tax_rates.all())),
                 overrides=MappingProxyType(overrides),
             )
-        in_force.append((phase.start_at, phase.end_at, terms))
+        # On the subscription's own plan the period is billed at its price version in force then (a
+        # migrated price from the first period after its notice), as the billing run reads it.
+        own_plan = (entered or phase.plan_id == subscription.plan_id) and not (
+            phase.custom_price if not entered else subscription.custom_price
+        )
+        in_force.append((phase.start_at, phase.end_at, terms, own_plan))
     ends = schedule.end_behavior == ScheduleEndBehavior.CANCEL and phases
     end_at = phases[-1].end_at if ends else None
 
     def terms_for(period_start):
-        chosen = in_force[0][2]
-        for start, _end, terms in in_force:
+        chosen, own_plan = in_force[0][2], in_force[0][3]
+        for start, _end, terms, own in in_force:
             if start <= period_start:
-                chosen = terms
+                chosen, own_plan = terms, own
+        if own_plan:
+            price = subscription.plan_price_at(period_start)
+            if price != chosen.plan.price:
+                chosen = replace(chosen, plan=price_terms(subscription.plan, None, price=price))
         if end_at is not None:
             # The schedule ends the subscription at its last phase's end: the preview stops there too.
             return replace(chosen, overrides=MappingProxyType({**chosen.overrides, "cancel_at": end_at}))

@@ -75,14 +75,26 @@ def subscription_terms(subscription) -> TermsFor:
         return schedule_terms(subscription, schedule)
     pending = pending_change_terms(subscription)
     plan, quantity = pending or (subscription.plan, subscription.quantity)
-    terms = TermsInForce(
-        # A one-off price (a schedule phase's `custom_price`) bills instead of the plan, as in billing_run.
-        plan=price_terms(plan, subscription.custom_price),
-        quantity=quantity,
-        taxes=tuple(subscription_taxes(subscription)),
-        overrides=MappingProxyType({"currency": plan.currency} if pending else {}),
-    )
-    return lambda _period_start: terms
+    taxes = tuple(subscription_taxes(subscription))
+    overrides = MappingProxyType({"currency": plan.currency} if pending else {})
+    by_price = {}
+
+    def terms_for(period_start):
+        # The price version in force at each period's start (a migrated price from the first period after
+        # its notice), as the billing run reads it; another plan chosen "no próximo ciclo" at its price.
+        price = subscription.plan_price_at(period_start) if plan == subscription.plan else plan.price
+        if price not in by_price:
+            by_price[price] = TermsInForce(
+                # A one-off price (a schedule phase's `custom_price`) bills instead of the plan, as in
+                # billing_run.
+                plan=price_terms(plan, subscription.custom_price, price=price),
+                quantity=quantity,
+                taxes=taxes,
+                overrides=overrides,
+            )
+        return by_price[price]
+
+    return terms_for
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from billing.views.invoices import (
     InvoiceVoidView,
 )
 from billing.views.payments import PaymentListView, PaymentSettleView, SandboxCallbackView
+from billing.views.price_changes import PlanPriceChangeView
 from billing.views.refunds import SubscriptionRefundView
 from billing.views.runs import (
     BillingRunDetailView,
@@ -25,6 +26,7 @@ from billing.views.upcoming import (
 )
 
 __all__ = [
+    "PlanPriceChangeView",
     "BillingRunDetailView",
     "BillingRunListView",
     "BillingRunProgressView",

@@ -16,6 +16,7 @@ class CustomerEmailKind(models.TextChoices):
     SUBSCRIPTION_CANCELED = "subscription_canceled", _("Assinatura cancelada")
     REFUND_ISSUED = "refund_issued", _("Reembolso emitido")
     ACCESS_RESENT = "access_resent", _("Acesso reenviado")
+    PRICE_CHANGE = "price_change", _("Reajuste de preço")
 
 
 class TemplateState(models.TextChoices):

@@ -6,9 +6,9 @@ The coupon and tax-rate rules that span fields or other rows (value per kind, mo
 case-insensitive unique code, terms fixed once subscriptions use a coupon) are checked here too,
 before `full_clean()`, each with its message on its field.
 
-Catalog changes emit no outbox event and write no audit row: nothing downstream (webhooks, e-mails,
-automations) reacts to them, and the objects keep their own timestamps (`created_at`, `updated_at`,
-`archived_at`).
+Catalog changes emit no outbox event and write no audit row (the objects keep their own timestamps,
+`created_at`, `updated_at`, `archived_at`), except a plan's price: every price is a version
+(plans.services.prices), and a changed one emits `plan.price_changed`.
 """
 
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from plans.models import Plan
+from plans.services.prices import plan_price_changed_emit, plan_price_version_add
 
 EDITABLE_FIELDS = [
     "name",
@@ -70,6 +71,7 @@ def plan_create(
     )
     plan.full_clean()
     plan.save()
+    plan_price_version_add(plan=plan)
     return plan
 
 
@@ -89,7 +91,8 @@ def plan_update(
 ) -> Plan:
     """Replaces a plan's catalog fields (all of them, as the form sends them; no silent defaults).
 
-    An archived plan is read-only until it is unarchived.
+    An archived plan is read-only until it is unarchived. A new price or currency is a new price version
+    for new subscriptions only (existing ones keep theirs; "Alterar preço" can migrate them).
     """
     _refuse_unless(
         plan,
@@ -97,6 +100,7 @@ def plan_update(
         _("Este plano está arquivado. Desarquive-o antes de editar."),
         code="plan_archived",
     )
+    price_changed = (price, currency) != (plan.price, plan.currency)
     plan.name = name
     plan.description = description
     plan.price = price
@@ -108,6 +112,10 @@ def plan_update(
     plan.is_active = is_active
     plan.full_clean()
     plan.save(update_fields=[*EDITABLE_FIELDS, "updated_at"])
+    if price_changed:
+        old = plan.current_price
+        version = plan_price_version_add(plan=plan)
+        plan_price_changed_emit(plan=plan, version=version, old=old)
     return plan
 
 

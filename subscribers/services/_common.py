@@ -195,4 +195,9 @@ def _check_tax_rates(*, merchant, tax_rates, kept=()) -> None:
 def _end_charges(subscription: Subscription, *, now) -> None:
     """An ended subscription keeps no open charge: billing withdraws them, in this transaction (the
     extension point subscribers.subscription_ended; billing builds on subscribers)."""
+    # A price-change notice waiting for a renewal that will never come is void (it never applies).
+    from subscribers.services.price_changes import price_notices_void  # it builds on this module
+
+    if subscription.next_plan_price_id is not None:
+        price_notices_void([subscription.pk])
     extension_points.subscription_ended(subscription, now=now)

@@ -33,6 +33,7 @@ from subscribers.services._common import (
     _refuse,
 )
 from subscribers.services.contract import _card_fields, _check_coupon
+from subscribers.services.price_changes import PRICE_VERSION_FIELDS, subscription_plan_switch
 from subscribers.validators import card_digits
 
 # `coupon` default of subscription_update: leave the coupon as it is.
@@ -95,13 +96,14 @@ def subscription_update(
         apply = "now"
     defer = terms_change and apply == "next_cycle"
     discount_type = discount_type or DiscountType.NONE
-    gross = plan.price * (quantity or 1)
+    # The subscription's own price version on its plan (grandfathered); another plan at its current price.
+    gross = (subscription.plan_price_at(now) if plan == old_plan else plan.price) * (quantity or 1)
     _check_discount(
         discount_type=discount_type,
         discount_percent=discount_percent,
         discount_amount=discount_amount,
         # The discount applies at once: while a change waits it must fit the current terms as well.
-        gross=min(gross, old_plan.price * old_quantity) if defer else gross,
+        gross=min(gross, subscription.plan_price_at(now) * old_quantity) if defer else gross,
     )
     before = model_to_dict(subscription, fields=_EDITABLE)
     # The terms before the edit (discount, coupon, taxes): a proration credits the old terms' unused time
@@ -123,7 +125,7 @@ def subscription_update(
         subscription.pending_plan = plan if plan != old_plan else None
         subscription.pending_quantity = quantity if quantity != old_quantity else None
     else:
-        subscription.plan = plan
+        subscription_plan_switch(subscription, plan)
         subscription.currency = plan.currency
         subscription.quantity = quantity
         subscription.pending_plan = None
@@ -135,7 +137,7 @@ def subscription_update(
     subscription.discount_amount = discount_amount if discount_type == DiscountType.FIXED else None
     subscription.discount_periods = discount_periods if discount_type else None
     subscription.amount = subscription_amount(
-        price=subscription.plan.price,
+        price=subscription.plan_price_at(now),
         quantity=subscription.quantity,
         discount_type=discount_type,
         discount_percent=discount_percent,
@@ -150,7 +152,16 @@ def subscription_update(
         changes["coupon"] = [old_coupon_id, subscription.coupon_id]
     if not changes:
         return subscription
-    subscription.save(update_fields=[*_EDITABLE, "currency", "coupon", "coupon_applied_at", "updated_at"])
+    subscription.save(
+        update_fields=[
+            *_EDITABLE,
+            *PRICE_VERSION_FIELDS,
+            "currency",
+            "coupon",
+            "coupon_applied_at",
+            "updated_at",
+        ]
+    )
     if "tax_rates" in changes:
         subscription.tax_rates.set(new_tax_rate_ids)
     data = {"changes": changes}

@@ -180,6 +180,7 @@ def _draft_subscription(
         merchant=merchant,
         customer=customer,
         plan=plan,
+        plan_price_id=plan.current_price_id,
         quantity=quantity,
         status=S.SCHEDULED,
         payment_method=payment_method,

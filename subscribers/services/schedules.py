@@ -43,6 +43,7 @@ from subscribers.models import SchedulePhase, Subscription, SubscriptionSchedule
 from subscribers.pricing import subscription_amount
 from subscribers.services._common import S, _record
 from subscribers.services.billing import subscription_apply_billing
+from subscribers.services.price_changes import PRICE_VERSION_FIELDS, subscription_plan_switch
 
 SS = ScheduleStatus
 # The terms the running phase may still change (from now on); the rest of it is frozen.
@@ -671,7 +672,7 @@ def _apply_terms(subscription: Subscription, phase: SchedulePhase, *, at, reset_
     ciclo" that was waiting is dropped: the schedule says what comes next."""
     old_price = subscription.price_terms
     if phase.plan_id is not None:
-        subscription.plan = phase.plan
+        subscription_plan_switch(subscription, phase.plan)
         subscription.currency = phase.plan.currency
     subscription.custom_price = phase.custom_price
     subscription.quantity = phase.quantity
@@ -707,6 +708,7 @@ def _apply_terms(subscription: Subscription, phase: SchedulePhase, *, at, reset_
         "pending_plan",
         "pending_quantity",
         "amount",
+        *PRICE_VERSION_FIELDS,
     ]
     new_price = subscription.price_terms
     interval_changed = (old_price.interval_unit, old_price.interval_count) != (

@@ -30,7 +30,14 @@ from core.views import (
     ReturnToNextMixin,
 )
 from subscribers import extension_points, services
-from subscribers.choices import BackdateBilling, CancelWhen, EventKind, SubscriptionAction, SubscriptionStatus
+from subscribers.choices import (
+    BackdateBilling,
+    CancelWhen,
+    EventKind,
+    PriceNoticeStatus,
+    SubscriptionAction,
+    SubscriptionStatus,
+)
 from subscribers.forms.cancel import CancelForm, RemoveForm
 from subscribers.forms.card import ChangeCardForm
 from subscribers.forms.contract import SubscriptionForm
@@ -43,7 +50,7 @@ from subscribers.tables import short_date
 def subscription_queryset():
     """Subscriptions with what their pages print on every row (scoped to the merchant by the views)."""
     return Subscription.objects.select_related(
-        "merchant", "customer", "plan", "salesperson", "canceled_by", "created_by"
+        "merchant", "customer", "plan", "plan_price", "salesperson", "canceled_by", "created_by"
     )
 
 
@@ -297,6 +304,7 @@ class SubscriptionDetailView(MerchantDetailView):
             refusals=refusals,
             events=events,
             cancel_scheduled=subscription.cancel_at is not None and not subscription.is_ended,
+            price_notice=subscription.price_notices.filter(status=PriceNoticeStatus.SCHEDULED).first(),
         )
         return context
 

@@ -315,6 +315,11 @@ def sample_context(*, merchant, email_settings) -> dict:
             },
             "reembolso": {"valor": value, "motivo": "Pedido do cliente", "data": d(0)},
             "lembrete": {"dias": str(email_settings.renewal_reminder_days)},
+            "reajuste": {
+                "valor_atual": value,
+                "novo_valor": money(5990, merchant.currency),
+                "a_partir_de": d(33),
+            },
         }
 
 
@@ -340,4 +345,8 @@ KIND_HINTS = {
         "Quando um pagamento é reembolsado, total ou parcialmente."
     ),
     CustomerEmailKind.ACCESS_RESENT: gettext_lazy("Quando o acesso é devolvido com “Readicionar”."),
+    CustomerEmailKind.PRICE_CHANGE: gettext_lazy(
+        "Quando o preço do plano muda e a assinatura é migrada (Planos > Alterar preço), com o valor atual, "
+        "o novo e a data da primeira renovação com o novo valor."
+    ),
 }

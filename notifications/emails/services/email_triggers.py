@@ -259,7 +259,30 @@ def _on_payment_refunded(event: Event) -> None:
     )
 
 
+def _on_price_change_scheduled(event: Event) -> None:
+    subscription = _subscription(event, event.payload.get("id"))
+    # A subscription that ended before the e-mail went out will never pay the new price: nothing to say.
+    if subscription is None or subscription.is_ended:
+        return
+    tz = subscription.merchant.tzinfo
+    payload = event.payload
+    effective = payload.get("effective_at")
+    send_customer_email(
+        kind=Kind.PRICE_CHANGE,
+        subscription=subscription,
+        event=event,
+        extra={
+            "reajuste": {
+                "valor_atual": money(payload.get("old_amount"), subscription.currency),
+                "novo_valor": money(payload.get("new_amount"), subscription.currency),
+                "a_partir_de": format_date(dt.datetime.fromisoformat(effective), tz) if effective else "",
+            }
+        },
+    )
+
+
 EVENT_HANDLERS = {
+    EventType.SUBSCRIPTION_PRICE_CHANGE_SCHEDULED: _on_price_change_scheduled,
     EventType.PAYMENT_PENDING: _on_payment_pending,
     EventType.SUBSCRIPTION_CREATED: _on_subscription_created,
     EventType.SUBSCRIPTION_ACCESS_GRANTED: _on_access_granted,
@@ -276,6 +299,7 @@ EVENT_HANDLERS = {
 # events sets off ("Simular inadimplência"). invoice.created and payment.pending send the instructions
 # only for a boleto/pix awaiting payment (one e-mail per payment, whichever event comes first).
 EVENT_EMAIL_KINDS = {
+    EventType.SUBSCRIPTION_PRICE_CHANGE_SCHEDULED: Kind.PRICE_CHANGE,
     EventType.PAYMENT_PENDING: Kind.PAYMENT_INSTRUCTIONS,
     EventType.SUBSCRIPTION_CREATED: Kind.SUBSCRIPTION_CREATED,
     EventType.SUBSCRIPTION_ACCESS_GRANTED: Kind.ACCESS_RESENT,
