@@ -46,6 +46,14 @@ def emitted_types(*, literals: list | None = None) -> set[str]:
                     tables |= {_event_type(v) for v in node.value.values} - {None}
             if (
                 isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == "emit_many"
+            ):
+                # Bulk paths pass (merchant, EventType.…, payload) tuples: the types named inside the call.
+                found |= {
+                    _event_type(inner) for inner in ast.walk(node) if isinstance(inner, ast.Attribute)
+                } - {None}
+            if (
+                isinstance(node, ast.Call)
                 and getattr(node.func, "id", getattr(node.func, "attr", None)) == "emit"
             ):
                 for keyword in node.keywords:
