@@ -31,8 +31,8 @@ from subscribers.services.price_changes import NoticeRow, subscriptions_schedule
 S = SubscriptionStatus
 NOTICE_DAYS_DEFAULT = 30
 NOTICE_DAYS_MAX = 365
-# Statuses whose subscriptions still renew: the ones a migration reaches.
-MIGRATED_STATUSES = (S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE)
+# Statuses whose subscriptions still renew (a paused one after it resumes): the ones a migration reaches.
+MIGRATED_STATUSES = (S.SCHEDULED, S.PENDING, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PAUSED)
 # Rows read and written per round: bounded memory and statement size for a plan with 100,000 subscriptions.
 CHUNK = 5000
 

@@ -373,3 +373,12 @@ def test_a_notice_cannot_leave_a_final_status(merchant):
     with pytest.raises(ValidationError) as refused:
         notices_move(PriceChangeNotice.objects.filter(pk=notice.pk), to=PriceNoticeStatus.VOID)
     assert refused.value.code == "invalid_transition"
+
+
+def test_a_paused_subscription_is_notified_too(merchant, plan):
+    paused = subscription(merchant, plan, status=S.PAUSED)
+
+    _version, notified = plan_price_change_apply(plan=plan, amount=5990, migrate=True, actor=None, now=NOW)
+
+    assert notified == 1
+    assert PriceChangeNotice.objects.get(subscription=paused).new_amount == 5990
