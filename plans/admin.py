@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from plans.models import CheckoutLink, Coupon, Plan, TaxRate
+from plans.models import CheckoutLink, Coupon, Plan, PlanPrice, TaxRate
 
 
 @admin.register(Plan)
@@ -95,3 +95,23 @@ class CheckoutLinkAdmin(admin.ModelAdmin):
     raw_id_fields = ["merchant", "plan", "coupon"]
     readonly_fields = ["slug", "visits", "started", "completed", "created_at", "updated_at"]
     date_hierarchy = "created_at"
+
+
+@admin.register(PlanPrice)
+class PlanPriceAdmin(admin.ModelAdmin):
+    """Price versions, read only: a new one is made by Alterar preço (plans.services.prices), and the old
+    ones are what subscriptions and invoices were priced at."""
+
+    list_display = ["plan", "version", "amount", "currency", "valid_from", "merchant"]
+    list_filter = ["merchant", "currency"]
+    search_fields = ["plan__name", "merchant__name"]
+    list_select_related = ["plan", "merchant"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,6 +6,7 @@ from subscribers import services
 from subscribers.choices import CancelOrigin, CancelWhen
 from subscribers.models import (
     Customer,
+    PriceChangeNotice,
     SchedulePhase,
     SubscriberExport,
     Subscription,
@@ -168,3 +169,33 @@ class SchedulePhaseAdmin(_ReadOnly, admin.ModelAdmin):
     list_display = ["schedule", "position", "start_at", "end_at", "plan", "price_amount", "quantity"]
     list_select_related = ["schedule", "plan"]
     list_filter = ["anchor", "proration"]
+
+
+@admin.register(PriceChangeNotice)
+class PriceChangeNoticeAdmin(admin.ModelAdmin):
+    """Price-change notices, read only: written by Alterar preço and moved by the renewal that applies them
+    (subscribers.services.price_changes)."""
+
+    list_display = [
+        "subscription",
+        "old_amount",
+        "new_amount",
+        "currency",
+        "notice_ends_at",
+        "effective_at",
+        "status",
+        "merchant",
+    ]
+    list_filter = ["merchant", "status"]
+    search_fields = ["subscription__customer__name", "subscription__customer__email"]
+    list_select_related = ["subscription__plan", "merchant"]
+    raw_id_fields = ["subscription", "old_price", "new_price"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
