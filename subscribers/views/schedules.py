@@ -21,6 +21,7 @@ from subscribers.selectors import schedule_phases
 from subscribers.services.schedules import (
     schedule_cancel,
     schedule_create,
+    schedule_dry_run,
     schedule_release,
     schedule_update,
 )
@@ -115,7 +116,18 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
         self.setup_forms(request.POST, add_phase=add_phase)
         if add_phase:
             return self.render_to_response(self.get_context_data())
-        if not (self.formset.is_valid() and self.form.is_valid()):
+        forms_valid = self.formset.is_valid() & self.form.is_valid()  # both run: every form's errors
+        if not forms_valid:
+            # One round: the service also checks what could be read (ends, edit rules, dates…), so every
+            # error is shown at once, each next to its field, not the service's after the form's are fixed.
+            if self.formset.management_form.is_valid():
+                forms_in_order, values = self.submission()
+                values.pop("running_proration")
+                try:
+                    with schedule_dry_run(subscription=self.object, actor=request.user, **values):
+                        pass
+                except ValidationError as exc:
+                    self._place_errors(exc, forms_in_order)
             return self.render_to_response(self.get_context_data())
         forms_in_order, values = self.submission()
         try:
@@ -136,7 +148,7 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
         forms_in_order = [f for f in self._ordered_forms() if not f.is_blank]
         return forms_in_order, {
             "phases": [f.spec(merchant) for f in forms_in_order],
-            "end_behavior": self.form.cleaned_data["end_behavior"],
+            "end_behavior": self.form.cleaned_data.get("end_behavior", ""),
             # No choice posted: nothing is billed now (money moves only when asked to).
             "running_proration": self.form.cleaned_data.get("running_proration") or PhaseProration.NONE,
         }
@@ -158,9 +170,12 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
         for key, errors in exc.error_dict.items():
             match = _ERROR_KEY.match(key)
             if key in ("end_behavior", "running_proration"):
-                self.form.add_error(key, errors)
+                if key not in self.form.errors:  # the form's own error on it says it already
+                    self.form.add_error(key, errors)
             elif match and 0 <= int(match[1]) - offset < len(forms_in_order):
                 form, name = forms_in_order[int(match[1]) - offset], match[2]
+                if name in form.errors:
+                    continue
                 if name in form.fields and not form.fields[name].disabled:
                     form.add_error(name, errors)
                 else:

@@ -450,6 +450,34 @@ def test_the_editor_shows_the_services_error_next_to_the_field(member_client, ow
     assert not scheduled.schedules.exists()
 
 
+def test_the_editor_shows_the_forms_and_the_services_errors_in_one_round(
+    member_client, owner, plans, scheduled
+):
+    client = member_client(owner)
+    url = reverse("subscribers:subscription_schedule", args=[scheduled.pk])
+    response = client.post(
+        url,
+        phase_post(
+            [
+                {"plan": plans["impressa"].pk, "quantity": "0", "iterations": "1"},  # the form's error
+                {"plan": plans["digital"].pk},  # the service's: not the last, so it needs an end
+                {"price_amount": "500,00"},  # the service's: a one-off price needs its interval
+            ],
+            end_behavior="",
+        ),
+    )
+    assert response.status_code == 200
+    forms = response.context["formset"].forms
+    assert list(forms[0].errors) == ["quantity"]
+    assert forms[1].errors["iterations"] == [
+        "Informe quando a fase termina: uma data ou um número de períodos."
+    ]
+    assert forms[2].errors["price_interval_unit"] == ["Escolha o intervalo do preço avulso."]
+    # The form's own "required" on the end behaviour, not the service's repeated next to it.
+    assert len(response.context["form"].errors["end_behavior"]) == 1
+    assert not scheduled.schedules.exists()
+
+
 def test_the_editor_adds_and_removes_and_reorders_future_phases(member_client, owner, plans, scheduled):
     client = member_client(owner)
     url = reverse("subscribers:subscription_schedule", args=[scheduled.pk])
