@@ -297,3 +297,19 @@ def customer_money_summary(*, customer, currency: str) -> dict:
         - _total(entries.filter(reason__in=SETTLEMENT_CREDIT_REASONS), "amount")
     )
     return {"currency": currency, "paid": paid, "refunded": refunded, "balance": balance, "settled": settled}
+
+
+def installment_invoices(subscription_id: int) -> QuerySet[Invoice]:
+    """The recurring invoices of the installment plan running now: those carrying an installment number
+    since the last recurring invoice that did not. A subscription changed to an installment plan (a plan
+    change, a schedule's phase) counts its installments from the change: the periods of the plan before
+    are not installments of this one (docs/schedules.md)."""
+    recurring = Invoice.objects.filter(subscription_id=subscription_id, kind=InvoiceKind.RECURRING)
+    last_plain = (
+        recurring.filter(installment_number__isnull=True)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .first()
+    )
+    run = recurring.filter(installment_number__isnull=False)
+    return run if last_plain is None else run.filter(period_start__gt=last_plain)

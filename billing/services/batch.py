@@ -53,6 +53,7 @@ from billing.choices import (
 from billing.gateways import REMOTE_GATEWAYS, ChargeRequest, get_gateway
 from billing.locks import lock_subscription, subscriptions_for_update
 from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment
+from billing.selectors import installment_invoices
 from billing.services.charging import _apply_result, decline_reason, payment_payload
 from billing.services.dunning import next_retry_at
 from billing.services.invoicing import invoice_payload, reserve_invoice_numbers
@@ -426,6 +427,10 @@ def _lock_and_draft(subscription_ids, now) -> list[_Renewal]:
             subscription=renewal,
             plan=renewal.plan,
             periods_billed=billed.get(renewal.pk, 0),
+            # Installment rows are few: their run is counted one by one (since a change to the plan).
+            installments_billed=installment_invoices(renewal.pk).count()
+            if renewal.plan__installments
+            else None,
             taxes=taxes.get(renewal.pk, []),
             tz=renewal.tz,
             now=now,

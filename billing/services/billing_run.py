@@ -22,6 +22,7 @@ from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, In
 from billing.gateways import ChargeResult, GatewayError, get_gateway
 from billing.locks import lock_invoice, lock_payment, lock_subscription
 from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
+from billing.selectors import installment_invoices
 from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments
 from billing.services.credit import credit_apply_to_invoice
@@ -195,6 +196,7 @@ def _renew(subscription, now) -> list[str]:
             subscription=subscription,
             plan=subscription.price_terms,
             periods_billed=subscription.invoices.filter(kind=InvoiceKind.RECURRING).count(),
+            installments_billed=installment_invoices(subscription.pk).count(),
             taxes=subscription_taxes(subscription),
             tz=subscription.merchant.tzinfo,
             now=now,

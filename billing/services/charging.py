@@ -17,6 +17,7 @@ from billing.gateways import ChargeRequest, ChargeResult, GatewayError, get_gate
 from billing.gateways.sandbox import sandbox_settle
 from billing.locks import lock_invoice, lock_payment_with_parents, lock_subscription
 from billing.models import BillingSettings, Invoice, Payment
+from billing.selectors import installment_invoices
 from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import invoice_payload
 from billing.services.renewal import gateway_for_method, invoice_charge_key
@@ -192,8 +193,7 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
     # Counted from what was billed, not from this invoice's number: a middle installment given up on
     # after the last one was billed must still let the plan end.
     more_installments_to_come = bool(
-        plan.installments
-        and subscription.invoices.filter(kind=InvoiceKind.RECURRING).count() < plan.installments
+        plan.installments and installment_invoices(subscription.pk).count() < plan.installments
     )
     if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
         subscription_apply_billing(subscription=subscription, now=now, to_status=S.PAST_DUE, reason=reason)
@@ -227,7 +227,7 @@ def _finish_installments(*, subscription, now) -> None:
     end = subscription.current_period_end
     if end is None or end > now:
         return
-    invoices = subscription.invoices.filter(kind=InvoiceKind.RECURRING)
+    invoices = installment_invoices(subscription.pk)
     if invoices.count() < plan.installments or invoices.filter(status=InvoiceStatus.OPEN).exists():
         return
     unpaid = invoices.filter(status=InvoiceStatus.UNCOLLECTIBLE).count()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.calculations import apply_credit
 from billing.choices import InvoiceKind
-from billing.selectors import credit_balance
+from billing.selectors import credit_balance, installment_invoices
 from billing.services.invoicing import subscription_taxes, taxes_of
 from billing.services.proration import (
     current_period_paid,
@@ -157,6 +157,7 @@ def _next_invoice(subscription, after, taxes, balance) -> dict | None:
         subscription=after,
         plan=after.plan,
         periods_billed=subscription.invoices.filter(kind=InvoiceKind.RECURRING).count(),
+        installments_billed=installment_invoices(subscription.pk).count(),
         taxes=taxes,
         tz=subscription.merchant.tzinfo,
         now=timezone.now(),

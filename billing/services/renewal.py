@@ -152,7 +152,14 @@ class RenewalDraft:
 
 
 def draft_renewal(
-    *, subscription, plan, periods_billed: int, taxes: list[TaxInput], tz, now
+    *,
+    subscription,
+    plan,
+    periods_billed: int,
+    taxes: list[TaxInput],
+    tz,
+    now,
+    installments_billed: int | None = None,
 ) -> RenewalDraft | None:
     """The renewal of the period starting at `subscription.next_invoice_at`. Pure: reads attributes only.
 
@@ -160,10 +167,14 @@ def draft_renewal(
     billing_cycle_anchor, quantity, currency, payment_method, the discount and coupon fields that
     `discount_for_period` reads); `plan` like a Plan (name, price, interval_unit, interval_count,
     installments); `periods_billed` counts the recurring invoices already made, `taxes` are the active
-    tax rates, `tz` the merchant's zone. Returns None when an installment plan has billed all its
-    installments (nothing more to renew: the caller ends it)."""
+    tax rates, `tz` the merchant's zone. `installments_billed` counts the installments of the plan running
+    now already invoiced (billing.selectors.installment_invoices: the periods of a plan before a change to
+    an installment plan are not its installments); it defaults to `periods_billed`. Returns None when an
+    installment plan has billed all its installments (nothing more to renew: the caller ends it)."""
     installments = plan.installments or 0
-    if installments and periods_billed >= installments:
+    if installments_billed is None:
+        installments_billed = periods_billed
+    if installments and installments_billed >= installments:
         return None
     start = subscription.next_invoice_at
     end = period_end(
@@ -173,7 +184,7 @@ def draft_renewal(
         count=plan.interval_count,
         tz=tz,
     )
-    installment_number = periods_billed + 1 if installments else None
+    installment_number = installments_billed + 1 if installments else None
     description = plan.name
     if installment_number:
         description = f"{plan.name} ({installment_number}/{installments})"

@@ -31,7 +31,7 @@ from django.utils import timezone
 from billing.calculations import ComputedLine, TaxInput, apply_credit, discount_for_period
 from billing.choices import InvoiceKind
 from billing.models import BillingSettings
-from billing.selectors import credit_balance
+from billing.selectors import credit_balance, installment_invoices
 from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import subscription_taxes
 from billing.services.renewal import RenewalDraft, draft_renewal, pending_change_terms
@@ -184,6 +184,7 @@ def upcoming_invoices(
     pending = pending_change_terms(subscription) is not None
     terms_for = terms_for or subscription_terms(subscription)
     periods_billed = subscription.invoices.filter(kind=InvoiceKind.RECURRING).count()
+    installments_billed = installment_invoices(subscription.pk).count()
     balances: dict[str, int] = {}  # currency → what is left of the balance after the invoices so far
     starting: dict[str, int] = {}
     first_currency = subscription.currency
@@ -209,6 +210,7 @@ def upcoming_invoices(
             subscription=state,
             plan=terms.plan,
             periods_billed=periods_billed,
+            installments_billed=installments_billed,
             taxes=list(terms.taxes),
             tz=tz,
             now=max(start, now),
@@ -246,6 +248,8 @@ def upcoming_invoices(
         state.next_invoice_at = draft.period_end
         state.backdate_charge_from = None
         periods_billed += 1
+        # An invoice without an installment number ends a run: a later installment plan counts from 0.
+        installments_billed = installments_billed + 1 if draft.installment_number else 0
     if invoices and invoices[-1].draft.last_installment and not end_reason:
         ends_at, end_reason = invoices[-1].draft.period_end, "installments"
     if first_currency not in starting:

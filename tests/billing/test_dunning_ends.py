@@ -273,12 +273,13 @@ def test_a_plan_ended_after_its_last_period_ends_when_its_retries_stopped(mercha
     assert subscription.access_until == subscription.ended_at
 
 
-def test_a_change_to_an_installment_plan_with_boletos_unpaid_ends_after_its_retries(
+def test_a_change_to_an_installment_plan_counts_its_installments_from_the_change(
     merchant, owner, contract, bill
 ):
     """The money state machine's case (seed 224032804102504320355156445765799537021): a weekly boleto
-    subscription backdated three weeks (three boletos), changed now to a 3x plan, expired with its end
-    dated 05/03 — the last period's end — after retrying the boletos on 08/03 and 12/03."""
+    subscription backdated three weeks (three boletos), changed now to a 3x plan. The three weekly
+    invoices are not installments of the 3x plan (issue 13: they used to be counted, and the plan
+    expired without billing one installment): its first renewal is installment 1 of 3 and it runs on."""
     from billing.services.proration import subscription_change_plan
 
     weekly = PlanFactory(merchant=merchant, price=4990, interval_unit=IntervalUnit.WEEK, interval_count=1)
@@ -308,5 +309,6 @@ def test_a_change_to_an_installment_plan_with_boletos_unpaid_ends_after_its_retr
         bill(today + dt.timedelta(hours=hours))
 
     subscription.refresh_from_db()
-    assert subscription.status == S.EXPIRED
-    assert_nothing_charged_after_the_end(subscription)
+    assert subscription.status != S.EXPIRED
+    installments = Invoice.objects.filter(subscription=subscription, installment_number__isnull=False)
+    assert [invoice.installment_number for invoice in installments.order_by("period_start")][:1] == [1]
