@@ -37,7 +37,7 @@ class Merchant(models.Model):
         blank=True,
         help_text=_(
             "Mostrada ao cliente somente depois que ele pede o cancelamento no portal, por exemplo: "
-            "“Volte com 50% de desconto por 3 meses com o cupom VOLTA50”. Em branco: nenhuma oferta."
+            "“Volte: 3 meses pela metade do preço com o cupom VOLTA50”. Em branco: nenhuma oferta."
         ),
     )
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)

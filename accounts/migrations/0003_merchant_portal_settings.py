@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='merchant',
             name='portal_retention_offer',
-            field=models.TextField(blank=True, help_text='Mostrada ao cliente somente depois que ele pede o cancelamento no portal, por exemplo: “Volte com 50% de desconto por 3 meses com o cupom VOLTA50”. Em branco: nenhuma oferta.', verbose_name='oferta de retenção'),
+            field=models.TextField(blank=True, help_text='Mostrada ao cliente somente depois que ele pede o cancelamento no portal, por exemplo: “Volte: 3 meses pela metade do preço com o cupom VOLTA50”. Em branco: nenhuma oferta.', verbose_name='oferta de retenção'),
         ),
     ]
