@@ -77,6 +77,8 @@ class SubscriptionForm(SubscriptionTermsForm):
     customer = forms.ModelChoiceField(
         label=_("Cliente"),
         queryset=Customer.objects.none(),
+        # The autocomplete's placeholder: the box is searched by typing.
+        empty_label=_("Digite para buscar o cliente"),
         error_messages={
             "required": _("Escolha o cliente."),
             "invalid_choice": _("Escolha um cliente da lista."),

@@ -22,6 +22,7 @@ class SubscriptionTermsForm(ServiceErrorsMixin, forms.Form):
     plan = forms.ModelChoiceField(
         label=_("Plano"),
         queryset=Plan.objects.none(),
+        empty_label=_("Escolha o plano"),
         error_messages={
             "required": _("Escolha o plano."),
             "invalid_choice": _("Escolha um plano ativo da lista."),

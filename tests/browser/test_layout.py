@@ -163,9 +163,9 @@ def test_configurar_tabela_shows_a_chosen_column_and_keeps_it(page, login, owner
     assert box["x"] + box["width"] <= 1280
 
 
-def test_a_subscriptions_actions_line_up_at_390_and_1280_px(page, login, owner, merchant):
-    """They wrapped raggedly on a phone, each button as wide as its label: now a grid of equal cells there,
-    and one right-aligned row on a laptop."""
+def test_a_pages_actions_line_up_at_390_and_1280_px(page, login, owner, merchant):
+    """A subscription's and an invoice's buttons wrapped raggedly on a phone, each as wide as its label: now
+    a grid of equal cells there, and one row on a laptop."""
     customer = CustomerFactory(merchant=merchant, name="Maria Eduarda Albuquerque de Castro")
     subscription = SubscriptionFactory(
         merchant=merchant,
@@ -173,27 +173,33 @@ def test_a_subscriptions_actions_line_up_at_390_and_1280_px(page, login, owner, 
         status=SubscriptionStatus.ACTIVE,
         payment_method=PaymentMethod.CARD,
     )
+    invoice = InvoiceFactory(merchant=merchant, subscription=subscription, customer=customer)
     login(owner)
     boxes = (
         "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })"
     )
+    pages = {
+        "subscription-actions": subscription.get_absolute_url(),
+        "invoice-actions": reverse("billing:invoice_detail", args=[invoice.pk]),
+    }
     for width, height in WIDTHS.values():
         page.set_viewport_size({"width": width, "height": height})
-        page.goto(subscription.get_absolute_url())
-        page.wait_for_load_state("networkidle")
-        folder = SCREENSHOTS / f"{width}"
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / "subscription-actions.png"), full_page=True)
-        cells = page.locator("#subscription-actions > *").evaluate_all(boxes)
-        assert len(cells) >= 4, cells
-        assert all(x >= 0 and x + w <= width for x, _y, w, _h in cells), cells
-        if width == 390:
-            # Two columns of equal buttons, every row as tall as its neighbour.
-            assert len({round(x) for x, *_ in cells}) == 2, cells
-            assert len({round(w) for _x, _y, w, _h in cells}) == 1, cells
-            rows = {}
-            for _x, y, _w, h in cells:
-                rows.setdefault(round(y), set()).add(round(h))
-            assert all(len(heights) == 1 for heights in rows.values()), cells
-        else:
-            assert len({round(y) for _x, y, *_ in cells}) == 1, cells  # one row
+        for box_id, url in pages.items():
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            folder = SCREENSHOTS / f"{width}"
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / f"{box_id}.png"), full_page=True)
+            cells = page.locator(f"#{box_id} > *").evaluate_all(boxes)
+            assert len(cells) >= 4, (url, cells)
+            assert all(x >= 0 and x + w <= width for x, _y, w, _h in cells), cells
+            if width == 390:
+                # Two columns of equal buttons, every row as tall as its neighbour.
+                assert len({round(x) for x, *_ in cells}) == 2, (url, cells)
+                assert len({round(w) for _x, _y, w, _h in cells}) == 1, (url, cells)
+                rows = {}
+                for _x, y, _w, h in cells:
+                    rows.setdefault(round(y), set()).add(round(h))
+                assert all(len(heights) == 1 for heights in rows.values()), (url, cells)
+            else:
+                assert len({round(y) for _x, y, *_ in cells}) == 1, (url, cells)  # one row

@@ -58,6 +58,9 @@ def test_the_form_marks_its_selects_for_the_autocomplete(merchant, owner):
     assert (customer["data-autocomplete"], customer["data-autocomplete-url"]) == ("remote", LOOKUP)
     assert form.fields["plan"].widget.attrs["data-autocomplete"] == "local"
     assert form.fields["salesperson"].widget.attrs["data-autocomplete"] == "local"
+    # The empty choices are the boxes' placeholders: they say what to do, not "---------".
+    assert form.fields["customer"].widget.choices[0] == ("", "Digite para buscar o cliente")
+    assert list(form.fields["plan"].choices)[0] == ("", "Escolha o plano")
 
 
 def test_the_form_lists_a_few_customers_but_accepts_any_of_the_merchant(merchant, owner):

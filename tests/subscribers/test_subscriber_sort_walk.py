@@ -97,3 +97,16 @@ def test_no_page_query_sorts_the_merchants_rows_by_a_joined_name(owner_client, m
     ]
     assert by_name, "the page's rows are still ordered by the name"
     assert all(re.search(r'"subscribers_subscription"\."id" IN \(\d', sql) for sql in by_name), by_name
+
+
+@pytest.mark.parametrize("column", ["plan", "salesperson"])
+def test_deep_pages_fall_back_to_the_plain_sort_with_the_same_rows(
+    owner_client, merchant, mixed, column, monkeypatch
+):
+    """Past MAX_WALK_DEPTH the walk would merge more rows than a sort reads: those pages sort plainly."""
+    monkeypatch.setattr("core.pagination.MAX_WALK_DEPTH", 10)
+    expected = list(
+        Subscription.objects.filter(merchant=merchant).order_by(*ORDER[column]).values_list("pk", flat=True)
+    )
+
+    assert listed_pks(owner_client, {"sort": column}) == expected
