@@ -55,9 +55,15 @@ def seed(n: int):
 
     from bench.billing_run import seed as seed_plain
     from bench.billing_run import wipe
+    from billing.choices import PaymentProvider, StripeMode
+    from billing.models import ProviderConnection
 
     wipe()
     merchant = seed_plain(n, mix="plain")
+    # Our engine charges this merchant's Stripe cards (in mirror mode the run would leave them to Stripe).
+    ProviderConnection.objects.create(
+        merchant=merchant, provider=PaymentProvider.STRIPE, mode=StripeMode.ENGINE, api_key="sk_test_bench"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE subscribers_subscription SET provider = 'stripe', payment_token = %s "
@@ -123,7 +129,9 @@ def _postgres_cpu() -> float:
 
 # --- the workers ----------------------------------------------------------------------------------------
 def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> None:
-    """A billing worker: Django, the Stripe gateway pointed at the stub, then chunks until None."""
+    """A billing worker: Django, the Stripe gateway pointed at the stub, then chunks until None. The
+    gateway is built here rather than from the connection (engine_gateway_for) to set the bench's
+    concurrency bound and no rate limit (the stub has none)."""
     import django
 
     django.setup()
