@@ -55,9 +55,15 @@ def seed(n: int):
 
     from bench.billing_run import seed as seed_plain
     from bench.billing_run import wipe
+    from billing.choices import PaymentProvider, StripeMode
+    from billing.models import ProviderConnection
 
     wipe()
     merchant = seed_plain(n, mix="plain")
+    # Our engine charges this merchant's Stripe cards (in mirror mode the run would leave them to Stripe).
+    ProviderConnection.objects.create(
+        merchant=merchant, provider=PaymentProvider.STRIPE, mode=StripeMode.ENGINE, api_key="sk_test_bench"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE subscribers_subscription SET provider = 'stripe', payment_token = %s "
@@ -123,7 +129,9 @@ def _postgres_cpu() -> float:
 
 # --- the workers ----------------------------------------------------------------------------------------
 def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> None:
-    """A billing worker: Django, the Stripe gateway pointed at the stub, then chunks until None."""
+    """A billing worker: Django, the Stripe gateway pointed at the stub, then chunks until None. The
+    gateway is built here rather than from the connection (engine_gateway_for) to set the bench's
+    concurrency bound and no rate limit (the stub has none)."""
     import django
 
     django.setup()
@@ -144,7 +152,7 @@ def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> No
     cpu_before = _cpu(os.getpid())
     while (item := tasks.get()) is not None:
         run_id, ids = item
-        taken.put((os.getpid(), item))
+        taken.put((os.getpid(), ids[0]))  # small: an unread queue must not block the worker's exit
         counts = process_chunk(run_id=run_id, subscription_ids=ids)
         report["chunks"] += 1
         report["succeeded"] += counts["succeeded"]
@@ -181,6 +189,7 @@ def timed_run(n: int, workers: int, merchant, api_base: str, concurrency: int, *
     billing_run_start(dispatch=lambda run_id, ids: chunks.append((run_id, ids)))
     for chunk in chunks:
         tasks.put(chunk)
+    by_first = {ids[0]: (run_id, ids) for run_id, ids in chunks}
     killed = None
     holding: dict[int, tuple] = {}
 
@@ -190,7 +199,7 @@ def timed_run(n: int, workers: int, merchant, api_base: str, concurrency: int, *
                 pid, chunk = taken.get_nowait()
             except queue.Empty:
                 return
-            holding[pid] = chunk
+            holding[pid] = by_first[chunk]
 
     if kill_after:
         victim = processes[0]
@@ -211,18 +220,28 @@ def timed_run(n: int, workers: int, merchant, api_base: str, concurrency: int, *
         }
         tasks.put((run_id, ids))  # the reaper's re-queue
         # The cluster's guard starts a new worker in place of the dead one.
+        # (its barrier kept referenced here: the child unpickles it after this statement)
+        replacement_ready = context.Barrier(1)
         replacement = context.Process(
-            target=_worker, args=(tasks, results, taken, context.Barrier(1), api_base, concurrency)
+            target=_worker, args=(tasks, results, taken, replacement_ready, api_base, concurrency)
         )
         replacement.start()
         processes.append(replacement)
     alive = [p for p in processes if p.exitcode is None]
     for _ in alive:
         tasks.put(None)
-    reports = [results.get(timeout=1800) for _ in alive]
-    for process in alive:
-        process.join()
+    reports = []
+    while len(reports) < len(alive):
+        try:
+            reports.append(results.get(timeout=5))
+        except queue.Empty:
+            dead = [p.exitcode for p in alive if p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"worker(s) died: exit codes {dead}") from None
     elapsed = time.perf_counter() - started
+    note_taken()
+    for process in alive:
+        process.join(timeout=60)
     stub = ledger(api_base)
     cpu = {
         # A killed worker's CPU is not counted (it never reported): the figure is a lower bound then.
@@ -272,7 +291,8 @@ def main(argv=None) -> int:
         print(
             f"provider stub {api_base}, {args.latency * 1000:.0f} ms a request; {args.workers} workers × "
             f"{args.concurrency} in flight; load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-            f"on {os.cpu_count()} CPUs"
+            f"on {os.cpu_count()} CPUs",
+            flush=True,
         )
         ok = True
         for label, kill in (("clean run", 0.0), ("kill -9 of one worker mid-phase-2", args.kill_after)):
@@ -307,7 +327,10 @@ def main(argv=None) -> int:
                 f"(wall {result['seconds']:.1f} s × {os.cpu_count()} CPUs = "
                 f"{result['seconds'] * os.cpu_count():.1f} CPU-s available, shared with the other sessions)"
             )
-            print(f"  worker chunks {result['worker_chunks']}; checks {'OK' if result['ok'] else 'FAILED'}")
+            print(
+                f"  worker chunks {result['worker_chunks']}; checks {'OK' if result['ok'] else 'FAILED'}",
+                flush=True,
+            )
         return 0 if ok else 1
     finally:
         stub_process.terminate()

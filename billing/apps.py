@@ -34,6 +34,12 @@ def provide_extension_points() -> None:
     from subscribers import extension_points as subscribers
 
     by = "billing"
+    # Stripe cards of merchants in our-engine mode are charged through their own connection.
+    from billing.choices import Gateway
+    from billing.gateways import remote_gateways
+    from billing.gateways.stripe_intents import engine_gateway_for
+
+    remote_gateways.register(Gateway.STRIPE, engine_gateway_for)
     subscribers.plan_change.provide(prorate_plan_change, by=by)
     subscribers.cancel_credit.provide(credit_unused_time, by=by)
     subscribers.change_money_preview.provide(subscription_change_preview, by=by)

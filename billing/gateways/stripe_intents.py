@@ -24,11 +24,14 @@ import hashlib
 
 import requests
 import stripe
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext
 from requests.adapters import HTTPAdapter
 
-from billing.choices import Gateway, PaymentStatus, RefundStatus
+from billing.choices import Gateway, PaymentProvider, PaymentStatus, RefundStatus, StripeMode
 from billing.gateways.base import ChargeRequest, ChargeResult, GatewayAdapter, GatewayError, RefundResult
+from billing.gateways.stripe import client_for
+from billing.models import ProviderConnection
 from subscribers.choices import PaymentMethod
 
 # Requests in flight at once per worker process and Stripe account, and requests started per second.
@@ -46,8 +49,10 @@ def split_payment_token(token: str) -> tuple[str, str]:
 
 
 class StripeIntentsGateway(GatewayAdapter):
-    """One merchant's Stripe account, charged by our engine. Built from the merchant's provider
-    connection (its API key); `api_base` points the library elsewhere (tests, the benchmark's stub)."""
+    """One merchant's Stripe account, charged by our engine. Built by `engine_gateway_for` from the
+    merchant's provider connection (its client from billing.gateways.stripe.client_for); or from an API
+    key and base directly (the benchmark's stub). `account` names what the concurrency bound and the rate
+    limit are counted per."""
 
     name = Gateway.STRIPE.value
     remote = True
@@ -61,6 +66,7 @@ class StripeIntentsGateway(GatewayAdapter):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         rate_per_second: float = DEFAULT_RATE_PER_SECOND,
         timeout: float = REQUEST_TIMEOUT_SECONDS,
+        account: str = "",
     ):
         if client is None:
             if not api_key:
@@ -76,7 +82,7 @@ class StripeIntentsGateway(GatewayAdapter):
         self.client = client
         self.max_concurrency = max_concurrency
         self.rate_per_second = rate_per_second
-        self._account = hashlib.sha256(f"{api_key}|{api_base}".encode()).hexdigest()[:16]
+        self._account = account or hashlib.sha256(f"{api_key}|{api_base}".encode()).hexdigest()[:16]
 
     @property
     def account_key(self) -> str:
@@ -196,4 +202,37 @@ def intent_result(intent) -> ChargeResult:
         failure_code=error.get("code") or status or "failed",
         failure_message=(error.get("message") or "")[:255],
         details={"decline_code": error.get("decline_code") or ""},
+    )
+
+
+def engine_gateway_for(merchant_id: int) -> StripeIntentsGateway:
+    """The gateway of a merchant whose Stripe connection is active in our-engine mode (the factory the
+    billing app registers for "stripe": billing.gateways.remote_gateways). A merchant in mirror mode, or
+    without a connection, raises GatewayError: our engine never charges its Stripe cards."""
+    connection = engine_connections().filter(merchant_id=merchant_id).first()
+    if connection is None:
+        raise GatewayError(f"Stripe: merchant {merchant_id} has no active connection in our-engine mode")
+    return StripeIntentsGateway(client=client_for(connection), account=f"connection-{connection.pk}")
+
+
+def engine_connections():
+    """Active Stripe connections in our-engine mode."""
+    return ProviderConnection.objects.filter(
+        provider=PaymentProvider.STRIPE, mode=StripeMode.ENGINE, is_active=True
+    )
+
+
+def billed_by_provider() -> Q:
+    """The subscriptions whose provider bills them, so our billing run never renews them: provider
+    `stripe` on a merchant without an active connection in our-engine mode (mirror mode: Stripe's own
+    billing charges and its events bring the invoices here)."""
+    engine = engine_connections().filter(merchant_id=OuterRef("merchant_id"))
+    return Q(provider=PaymentProvider.STRIPE) & ~Exists(engine)
+
+
+def provider_bills(subscription) -> bool:
+    """`billed_by_provider` for one subscription."""
+    return (
+        subscription.provider == PaymentProvider.STRIPE
+        and not engine_connections().filter(merchant_id=subscription.merchant_id).exists()
     )

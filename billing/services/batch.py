@@ -51,6 +51,7 @@ from billing.choices import (
     PaymentStatus,
 )
 from billing.gateways import REMOTE_GATEWAYS, ChargeRequest, get_gateway
+from billing.gateways.stripe_intents import billed_by_provider
 from billing.locks import lock_subscription, subscriptions_for_update
 from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment
 from billing.selectors import installment_invoices
@@ -208,6 +209,8 @@ def renewals_batchable(subscription_ids, now):
         .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
         # A pause starting by this billing date: the due task pauses it, nothing is renewed.
         .filter(Q(pause_at__isnull=True) | Q(pause_at__gt=F("next_invoice_at")))
+        # Stripe in mirror mode bills these itself.
+        .exclude(billed_by_provider())
         .exclude(Exists(open_invoices))
         .exclude(Exists(lapsed_payments))
         # A schedule's phase starting before this billing date is billed (prorated) by the row writer.

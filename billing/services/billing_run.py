@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeResult, GatewayError, get_gateway
+from billing.gateways.stripe_intents import billed_by_provider, provider_bills
 from billing.locks import lock_invoice, lock_payment, lock_subscription
 from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
 from billing.selectors import installment_invoices
@@ -60,6 +61,8 @@ def renewals_due(now):
         .filter(Q(cancel_at__isnull=True) | Q(cancel_at__gt=F("next_invoice_at")))
         # Paused from this billing date on (subscribers' due task pauses it): no renewal.
         .filter(Q(pause_at__isnull=True) | Q(pause_at__gt=F("next_invoice_at")))
+        # Stripe in mirror mode bills these itself (docs/remote-charging.md).
+        .exclude(billed_by_provider())
     )
 
 
@@ -178,6 +181,8 @@ def _renew(subscription, now) -> list[str]:
     """The per-subscription renewal: each due period drafted by the renewal engine and written by its row
     writer, then charged (the first attempt of the drafted charge)."""
     outcomes = []
+    if provider_bills(subscription):
+        return outcomes  # Stripe in mirror mode renews it; its events bring the invoices here
     for _pass in range(MAX_PERIODS_PER_PASS):
         # A schedule's phase starting by now (and by this billing date) first: its terms bill the period.
         enter_due_phases(subscription, now=now)

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
-from billing.choices import Gateway, InvoiceStatus, PaymentStatus
+from billing.choices import Gateway, InvoiceStatus, PaymentStatus, StripeMode
 from billing.gateways import ChargeRequest, remote_gateways
 from billing.gateways.stripe_intents import StripeIntentsGateway
 from billing.models import BillingRun, Invoice, Payment
@@ -28,7 +28,7 @@ from billing.services.remote_charging import (
 from core.events import EventType
 from core.models import Event
 from subscribers.choices import PaymentMethod, SubscriptionStatus
-from tests.factories import PlanFactory, SubscriptionFactory
+from tests.factories import PlanFactory, ProviderConnectionFactory, SubscriptionFactory
 from tests.stripe_stub import StripeStub
 
 pytestmark = pytest.mark.django_db
@@ -41,14 +41,11 @@ def stub():
 
 
 @pytest.fixture
-def engine(stub):
-    """The merchant's Stripe account in our-engine mode, pointed at the stub."""
-
-    def factory(merchant_id):
-        return StripeIntentsGateway(api_key="sk_test_stub", api_base=stub.api_base, max_concurrency=8)
-
-    with remote_gateways.override(Gateway.STRIPE, factory):
-        yield
+def engine(merchant, stub, settings):
+    """The merchant's Stripe connection in our-engine mode; the library's API base is the stub."""
+    settings.STRIPE_API_BASE = stub.api_base
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    return ProviderConnectionFactory(merchant=merchant, mode=StripeMode.ENGINE)
 
 
 def due_stripe(merchant, count, *, token="cus_123/pm_card_visa", now=None):
@@ -221,3 +218,30 @@ def test_sending_honours_the_concurrency_bound_and_the_rate_limit(stub):
     span = arrivals[-1] - arrivals[0]
     assert span >= (count - 1) / rate * 0.95  # started no faster than the rate
     assert elapsed >= (count - 1) / rate * 0.95
+
+
+def test_in_mirror_mode_our_run_never_renews_a_stripe_subscription(merchant, stub, settings):
+    settings.STRIPE_API_BASE = stub.api_base
+    connection = ProviderConnectionFactory(merchant=merchant, mode=StripeMode.MIRROR)
+    now = timezone.now()
+    (mirrored,) = due_stripe(merchant, 1, now=now)
+    (own,) = due_stripe(merchant, 1, token="", now=now)
+    own.provider = ""  # a sandbox card of the same merchant
+    own.save(update_fields=["provider"])
+
+    _run, counts = run_chunk([own.pk], now)
+    assert counts["succeeded"] == 1
+    assert not Invoice.objects.filter(subscription=mirrored).exists()  # Stripe bills it
+    assert stub.requests == 0
+    # Even when due work brings it into a chunk, the per-subscription path leaves its renewal to Stripe.
+    run = BillingRun.objects.create(merchant=merchant, due=1, chunks_total=1)
+    process_chunk(run_id=run.pk, subscription_ids=[mirrored.pk], now=now)
+    assert not Invoice.objects.filter(subscription=mirrored).exists()
+
+    # Switched to our engine, the next run renews and charges it through Stripe.
+    connection.mode = StripeMode.ENGINE
+    connection.save(update_fields=["mode"])
+    _run, counts = run_chunk([mirrored.pk], now)
+    assert counts["succeeded"] == 1
+    assert Payment.objects.get(invoice__subscription=mirrored).gateway == Gateway.STRIPE
+    assert len(stub.intents) == 1

@@ -9,13 +9,11 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from billing.choices import Gateway, PaymentStatus
-from billing.gateways import remote_gateways
-from billing.gateways.stripe_intents import StripeIntentsGateway
+from billing.choices import Gateway, PaymentStatus, StripeMode
 from billing.models import BillingRun, Invoice, Payment
 from billing.services.billing_run import process_chunk
 from subscribers.choices import PaymentMethod, SubscriptionStatus
-from tests.factories import PlanFactory, SubscriptionFactory
+from tests.factories import PlanFactory, ProviderConnectionFactory, SubscriptionFactory
 from tests.stripe_stub import StripeStub
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -30,12 +28,9 @@ def stub():
 
 
 @pytest.fixture
-def engine(stub):
-    def factory(merchant_id):
-        return StripeIntentsGateway(api_key="sk_test_stub", api_base=stub.api_base, max_concurrency=8)
-
-    with remote_gateways.override(Gateway.STRIPE, factory):
-        yield
+def engine(merchant, stub, settings):
+    settings.STRIPE_API_BASE = stub.api_base
+    return ProviderConnectionFactory(merchant=merchant, mode=StripeMode.ENGINE)
 
 
 @pytest.fixture
