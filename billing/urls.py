@@ -75,4 +75,6 @@ urlpatterns = [
         rate_limit("public", key="ip")(views.SandboxCallbackView.as_view()),
         name="sandbox_callback",
     ),
+    # Stripe's webhooks: public, found by the connection's token, authenticated by Stripe-Signature.
+    path("webhooks/stripe/<uuid:token>/", views.StripeWebhookView.as_view(), name="stripe_webhook"),
 ]

@@ -292,8 +292,20 @@ def payment_settle(*, payment: Payment, now=None) -> Payment:
 
 
 @transaction.atomic
-def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=None) -> Payment:
-    """Staff record an offline (or PayPal-style) payment of an open invoice in full."""
+def payment_record_manual(
+    *,
+    invoice: Invoice,
+    actor,
+    reference: str = "",
+    gateway: str = Gateway.MANUAL,
+    method: str = PaymentMethod.MANUAL,
+    now=None,
+) -> Payment:
+    """Staff record an offline (or PayPal) payment of an open invoice in full; `gateway` says where the money
+    went (manual, paypal with the PayPal transaction id as `reference`, stripe when a Stripe invoice.paid
+    settles our invoice)."""
+    if gateway not in (Gateway.MANUAL, Gateway.PAYPAL, Gateway.STRIPE):
+        raise ValueError(f"payment_record_manual does not record {gateway} payments")
     now = now or timezone.now()
     subscription = lock_subscription(invoice.subscription_id)
     invoice = lock_invoice(invoice.pk)
@@ -310,8 +322,8 @@ def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=N
         attempt=attempt,
         amount=invoice.amount_due - invoice.amount_paid,
         currency=invoice.currency,
-        method=PaymentMethod.MANUAL,
-        gateway=Gateway.MANUAL,
+        method=method,
+        gateway=gateway,
         gateway_reference=(reference or "").strip()[:100],
         idempotency_key=invoice_charge_key(invoice, attempt),
         recorded_by=actor if getattr(actor, "pk", None) else None,
