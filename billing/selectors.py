@@ -297,3 +297,18 @@ def customer_money_summary(*, customer, currency: str) -> dict:
         - _total(entries.filter(reason__in=SETTLEMENT_CREDIT_REASONS), "amount")
     )
     return {"currency": currency, "paid": paid, "refunded": refunded, "balance": balance, "settled": settled}
+
+
+def provider_event_queryset():
+    """Eventos recebidos: newest first (the view scopes it to the merchant)."""
+    from billing.models import ProviderEvent
+
+    return ProviderEvent.objects.order_by("-received_at", "-pk")
+
+
+def provider_events_failed(merchant):
+    """The merchant's inbound events that failed (the banner and "Reprocessar com falha")."""
+    from billing.choices import ProviderEventStatus
+    from billing.models import ProviderEvent
+
+    return ProviderEvent.objects.filter(merchant=merchant, status=ProviderEventStatus.FAILED)

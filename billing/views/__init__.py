@@ -12,6 +12,14 @@ from billing.views.invoices import (
 from billing.views.payments import PaymentListView, PaymentSettleView, SandboxCallbackView
 from billing.views.price_changes import PlanPriceChangeView
 from billing.views.provider_webhooks import StripeWebhookView
+from billing.views.providers import (
+    PaymentProvidersView,
+    ProviderEventBulkReprocessView,
+    ProviderEventDetailView,
+    ProviderEventListView,
+    ProviderEventReprocessView,
+    SubscriptionResyncView,
+)
 from billing.views.refunds import SubscriptionRefundView
 from billing.views.runs import (
     BillingRunDetailView,
@@ -29,6 +37,12 @@ from billing.views.upcoming import (
 __all__ = [
     "PlanPriceChangeView",
     "StripeWebhookView",
+    "PaymentProvidersView",
+    "ProviderEventBulkReprocessView",
+    "ProviderEventDetailView",
+    "ProviderEventListView",
+    "ProviderEventReprocessView",
+    "SubscriptionResyncView",
     "BillingRunDetailView",
     "BillingRunListView",
     "BillingRunProgressView",
