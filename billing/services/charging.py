@@ -313,6 +313,13 @@ def payment_record_manual(
         raise ValidationError(
             _("Só é possível registrar pagamento de uma fatura em aberto."), code="not_open"
         )
+    if gateway == Gateway.MANUAL and subscription.provider == Gateway.PAYPAL:
+        # A PayPal-tracked subscription: the money went through PayPal, identified by its transaction id.
+        gateway = Gateway.PAYPAL
+    if gateway == Gateway.PAYPAL and not (reference or "").strip():
+        raise ValidationError(
+            {"reference": _("Informe o id da transação no PayPal.")}, code="paypal_reference_required"
+        )
     attempt = invoice.attempt_count + 1
     invoice.attempt_count = attempt
     invoice.save(update_fields=["attempt_count"])
