@@ -22,6 +22,8 @@ from billing.models import (
     InvoiceSequence,
     Payment,
     ProviderConnection,
+    ProviderEvent,
+    ProviderObjectState,
     Refund,
     SandboxCharge,
 )
@@ -275,3 +277,23 @@ class ProviderConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ["merchant", "provider", "mode", "api_key_masked", "webhook_secret_masked", "account_id"]
     fields += ["is_active", "checked_at", "created_at", "updated_at"]
     readonly_fields = fields
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The inbound event inbox (raw provider events); merchants reprocess them on Eventos recebidos."""
+
+    list_display = ["event_id", "type", "provider", "status", "signature_valid", "received_at", "merchant"]
+    list_filter = ["merchant", "provider", "status", "signature_valid"]
+    search_fields = ["event_id", "type", "object_key"]
+    list_select_related = ["merchant"]
+
+
+@admin.register(ProviderObjectState)
+class ProviderObjectStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Per provider object, the newest event time applied (older events are skipped)."""
+
+    list_display = ["object_key", "provider", "watermark", "merchant"]
+    list_filter = ["merchant", "provider"]
+    search_fields = ["object_key"]
+    list_select_related = ["merchant"]

@@ -187,3 +187,37 @@ class CreditReason(models.TextChoices):
 # Entries that are value the merchant granted (a credit note), not money that moved: they count, negated,
 # in a customer's settled amount (billing.selectors.customer_money_summary).
 SETTLEMENT_CREDIT_REASONS = (CreditReason.PRORATION_CREDIT, CreditReason.ADJUSTMENT)
+
+
+class ProviderEventStatus(models.TextChoices):
+    """An inbound provider event's progress in the inbox (billing.models.ProviderEvent)."""
+
+    PENDING = "pending", _("Pendente")
+    PROCESSING = "processing", _("Processando")
+    PROCESSED = "processed", _("Processado")
+    FAILED = "failed", _("Falhou")
+    IGNORED = "ignored", _("Ignorado")
+
+
+_PE = ProviderEventStatus
+# Moved only by billing.services.provider_events.provider_event_move. "processing" goes back to "pending"
+# when a worker died holding it (its lease ran out); failed and ignored events go back to pending on
+# Reprocessar or when the provider delivers them again; a processed one only on Reprocessar.
+PROVIDER_EVENT_TRANSITIONS = {
+    _PE.PENDING: frozenset({_PE.PROCESSING, _PE.IGNORED}),
+    _PE.PROCESSING: frozenset({_PE.PROCESSED, _PE.FAILED, _PE.IGNORED, _PE.PENDING}),
+    _PE.PROCESSED: frozenset({_PE.PENDING}),
+    _PE.FAILED: frozenset({_PE.PENDING}),
+    _PE.IGNORED: frozenset({_PE.PENDING}),
+}
+
+register_badges(
+    ProviderEventStatus,
+    {
+        _PE.PENDING: "text-bg-warning",
+        _PE.PROCESSING: "text-bg-info",
+        _PE.PROCESSED: "text-bg-success",
+        _PE.FAILED: "text-bg-danger",
+        _PE.IGNORED: "text-bg-secondary",
+    },
+)

@@ -3,8 +3,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing import selectors
-from billing.choices import BillingRunStatus, BillingRunTrigger, Gateway, InvoiceStatus, PaymentStatus
-from billing.models import BillingRun, Invoice, Payment
+from billing.choices import (
+    BillingRunStatus,
+    BillingRunTrigger,
+    Gateway,
+    InvoiceStatus,
+    PaymentProvider,
+    PaymentStatus,
+    ProviderEventStatus,
+)
+from billing.models import BillingRun, Invoice, Payment, ProviderEvent
 from core.filtersets import MerchantFilterSet
 from subscribers.choices import PaymentMethod
 
@@ -93,4 +101,20 @@ class BillingRunFilterSet(MerchantFilterSet):
 
     class Meta:
         model = BillingRun
+        fields = []
+
+
+class ProviderEventFilterSet(MerchantFilterSet):
+    """Notificações > Eventos recebidos: provider, type (prefix, e.g. "invoice."), status."""
+
+    provider = django_filters.ChoiceFilter(
+        label=_("Provedor"), choices=PaymentProvider.choices, empty_label=_("Todos")
+    )
+    type = django_filters.CharFilter(label=_("Tipo"), lookup_expr="startswith")
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=ProviderEventStatus.choices, empty_label=_("Todos")
+    )
+
+    class Meta:
+        model = ProviderEvent
         fields = []

@@ -98,6 +98,15 @@ class RecordPaymentForm(forms.Form):
         error_messages={"max_length": _("A referência pode ter no máximo 100 caracteres.")},
     )
 
+    def __init__(self, *args, paypal: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if paypal:
+            # A PayPal-tracked subscription's payment is identified by its PayPal transaction id.
+            field = self.fields["reference"]
+            field.required = True
+            field.label = _("Id da transação no PayPal")
+            field.help_text = _("Como aparece na sua conta PayPal.")
+
 
 class RefundForm(forms.Form):
     """How much to give back (blank: everything still refundable) and why. The service checks the

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,7 @@ from billing.choices import (
     InvoiceStatus,
     PaymentProvider,
     PaymentStatus,
+    ProviderEventStatus,
     RefundStatus,
     StripeMode,
 )
@@ -661,3 +663,81 @@ class ProviderConnection(models.Model):
     @property
     def webhook_secret_masked(self) -> str:
         return crypto.mask(self.webhook_secret_last4)
+
+
+class ProviderEvent(models.Model):
+    """An event a payment provider sent us (a Stripe webhook), stored raw before anything is done with it.
+
+    The endpoint verifies the signature, stores the row and answers 2xx; a billing worker then applies it
+    (billing/services/provider_events.py) in order per object (`object_key`: the subscription or customer
+    it is about), never letting an older event overwrite newer state (ProviderObjectState.watermark).
+    A redelivery of a processed event is acknowledged and not applied twice; a failed one is retried.
+    Requests whose signature does not verify are kept too (signature_valid false, ignored) so a merchant
+    who pasted the wrong secret sees them — outside the uniqueness, so a forged request cannot take the
+    place of a real event's id."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("lojista")
+    )
+    provider = models.CharField(_("provedor"), max_length=10, choices=PaymentProvider.choices)
+    event_id = models.CharField(_("id do evento"), max_length=100)
+    type = models.CharField(_("tipo"), max_length=100)
+    created = models.DateTimeField(_("criado no provedor"), null=True, blank=True)
+    object_key = models.CharField(_("objeto"), max_length=120, blank=True)
+    headers = models.JSONField(_("cabeçalhos"), default=dict)
+    body = models.TextField(_("corpo"))
+    signature_valid = models.BooleanField(_("assinatura válida"))
+    received_at = models.DateTimeField(_("recebido em"), default=timezone.now)
+    status = models.CharField(
+        _("situação"), max_length=12, choices=ProviderEventStatus.choices, default=ProviderEventStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("tentativas"), default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    processed_at = models.DateTimeField(_("processado em"), null=True, blank=True)
+    note = models.CharField(_("resultado"), max_length=300, blank=True)
+    last_error = models.TextField(_("último erro"), blank=True)
+
+    class Meta:
+        verbose_name = _("evento recebido")
+        verbose_name_plural = _("eventos recebidos")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "provider", "event_id"],
+                condition=Q(signature_valid=True),
+                name="billing_provider_event_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-received_at"], name="billing_pevent_merchant_recv"),
+            models.Index(fields=["merchant", "status"], name="billing_pevent_merchant_status"),
+            models.Index(fields=["merchant", "object_key", "created"], name="billing_pevent_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.type} {self.event_id}"
+
+    def get_absolute_url(self):
+        return reverse("billing:provider_event_detail", args=[self.pk])
+
+
+class ProviderObjectState(models.Model):
+    """Per provider object (a Stripe subscription or customer): the `created` time of the newest event
+    applied to it. Its row is also the lock that keeps one object's events in order across workers."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=10, choices=PaymentProvider.choices)
+    object_key = models.CharField(max_length=120)
+    watermark = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("estado de objeto no provedor")
+        verbose_name_plural = _("estados de objetos no provedor")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "provider", "object_key"], name="billing_provider_object_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.object_key}"

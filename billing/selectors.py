@@ -313,3 +313,18 @@ def installment_invoices(subscription_id: int) -> QuerySet[Invoice]:
     )
     run = recurring.filter(installment_number__isnull=False)
     return run if last_plain is None else run.filter(period_start__gt=last_plain)
+
+
+def provider_event_queryset():
+    """Eventos recebidos: newest first (the view scopes it to the merchant)."""
+    from billing.models import ProviderEvent
+
+    return ProviderEvent.objects.order_by("-received_at", "-pk")
+
+
+def provider_events_failed(merchant):
+    """The merchant's inbound events that failed (the banner and "Reprocessar com falha")."""
+    from billing.choices import ProviderEventStatus
+    from billing.models import ProviderEvent
+
+    return ProviderEvent.objects.filter(merchant=merchant, status=ProviderEventStatus.FAILED)

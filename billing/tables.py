@@ -5,8 +5,8 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from billing.choices import BillingRunStatus, InvoiceStatus, PaymentStatus
-from billing.models import BillingRun, Invoice, Payment
+from billing.choices import BillingRunStatus, InvoiceStatus, PaymentStatus, ProviderEventStatus
+from billing.models import BillingRun, Invoice, Payment, ProviderEvent
 from core.money import format_money
 from core.table_config import configurable
 from core.tables import ChoiceFieldColumn
@@ -181,3 +181,25 @@ class BillingRunTable(tables.Table):
 
     def render_progress(self, record):
         return render_to_string("billing/partials/run_progress.html", {"run": record, "compact": True})
+
+
+class ProviderEventTable(tables.Table):
+    """Notificações > Eventos recebidos."""
+
+    select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids", "form": "reprocess-form"}})
+    received_at = tables.DateTimeColumn(
+        verbose_name=_("Recebido em"), short=True, linkify=True, order_by=("received_at", "pk")
+    )
+    provider = tables.Column(verbose_name=_("Provedor"), order_by=("provider", "pk"))
+    type = tables.Column(verbose_name=_("Tipo"), order_by=("type", "pk"))
+    event_id = tables.Column(verbose_name=_("Id do evento"), orderable=False)
+    status = ChoiceFieldColumn(
+        choices=ProviderEventStatus, verbose_name=_("Status"), order_by=("status", "-received_at", "-pk")
+    )
+    attempts = tables.Column(verbose_name=_("Tentativas"), attrs=_RIGHT, order_by=("attempts", "pk"))
+    note = tables.Column(verbose_name=_("Resultado"), orderable=False)
+
+    class Meta:
+        model = ProviderEvent
+        fields = []
+        sequence = ["select", "received_at", "provider", "type", "event_id", "status", "attempts", "note"]

@@ -1,7 +1,7 @@
 """django-q2 tasks of the billing app: they take ids and call services. They run on the billing cluster
 (core.queues.BILLING); setup_schedules installs SCHEDULES there."""
 
-from billing.services import billing_run
+from billing.services import billing_run, provider_events
 
 QUEUE = "billing"
 SCHEDULES = {
@@ -9,6 +9,7 @@ SCHEDULES = {
     # The workers' heartbeats also reap every few seconds; this catches a billing cluster with no worker
     # alive at all once one starts again.
     "billing: reap runs and chunks left by crashed workers": ("billing.tasks.reap_billing_runs", 1),
+    "billing: queue provider events left pending": ("billing.tasks.sweep_provider_events", 1),
 }
 
 
@@ -28,3 +29,12 @@ def reap_billing_runs():
 def bill_subscription(subscription_id):
     """The first charge right after a contract (the scheduled run would pick it up within a minute)."""
     return billing_run.process_subscription(subscription_id=subscription_id)
+
+
+def process_provider_events(merchant_id, object_key):
+    """Applies one provider object's pending inbound events in order (billing/services/provider_events.py)."""
+    return provider_events.provider_events_process(merchant_id=merchant_id, object_key=object_key)
+
+
+def sweep_provider_events():
+    return provider_events.provider_events_sweep()

@@ -67,6 +67,28 @@ urlpatterns = [
     path("execucoes/<int:pk>/progresso/", views.BillingRunProgressView.as_view(), name="run_progress"),
     # Planos > plano > Alterar preço (its money: subscriptions notified, MRR, first renewal at the price).
     path("planos/<int:pk>/alterar-preco/", views.PlanPriceChangeView.as_view(), name="plan_price_change"),
+    # Configurações > Pagamentos (billing/views/providers.py)
+    path("configuracoes/pagamentos/", views.PaymentProvidersView.as_view(), name="providers"),
+    # Notificações > Eventos recebidos
+    path("eventos-recebidos/", views.ProviderEventListView.as_view(), name="provider_event_list"),
+    path(
+        "eventos-recebidos/<int:pk>/", views.ProviderEventDetailView.as_view(), name="provider_event_detail"
+    ),
+    path(
+        "eventos-recebidos/<int:pk>/reprocessar/",
+        views.ProviderEventReprocessView.as_view(),
+        name="provider_event_reprocess",
+    ),
+    path(
+        "eventos-recebidos/reprocessar/",
+        views.ProviderEventBulkReprocessView.as_view(),
+        name="provider_event_bulk_reprocess",
+    ),
+    path(
+        "assinaturas/<int:pk>/ressincronizar/",
+        views.SubscriptionResyncView.as_view(),
+        name="subscription_resync",
+    ),
     # Configurações > Cobrança
     path("configuracoes/", views.BillingSettingsView.as_view(), name="settings"),
     # The sandbox "bank": public, authenticated by its signature.
@@ -75,4 +97,6 @@ urlpatterns = [
         rate_limit("public", key="ip")(views.SandboxCallbackView.as_view()),
         name="sandbox_callback",
     ),
+    # Stripe's webhooks: public, found by the connection's token, authenticated by Stripe-Signature.
+    path("webhooks/stripe/<uuid:token>/", views.StripeWebhookView.as_view(), name="stripe_webhook"),
 ]

@@ -99,6 +99,7 @@ class SubscriptionOrigin(models.TextChoices):
     CHECKOUT = "checkout", _("Checkout")
     IMPORT = "import", _("Importação")
     API = "api", _("API")
+    PROVIDER = "provider", _("Provedor de pagamento")
 
 
 class CancelOrigin(models.TextChoices):
@@ -107,6 +108,8 @@ class CancelOrigin(models.TextChoices):
     CUSTOMER = "customer", _("Cliente")
     SELLER = "seller", _("Vendedor")
     ADMIN = "admin", _("Administrador da plataforma")
+    # Ended at the payment provider (cancelled in the Stripe dashboard), mirrored here.
+    PROVIDER = "provider", _("Provedor de pagamento")
 
 
 class CancelWhen(models.TextChoices):

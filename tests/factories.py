@@ -1,6 +1,7 @@
 """factory_boy factories for every model; tests build their world with these, never with fixtures files."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import factory
@@ -30,6 +31,8 @@ from billing.models import (
     InvoiceSequence,
     Payment,
     ProviderConnection,
+    ProviderEvent,
+    ProviderObjectState,
     Refund,
     SandboxCharge,
 )
@@ -445,6 +448,34 @@ class ProviderConnectionFactory(factory.django.DjangoModelFactory):
     account_id = "acct_1Nv0FGQ9RKHgCVdK"
 
 
+class ProviderEventFactory(factory.django.DjangoModelFactory):
+    """A verified Stripe event waiting to be processed. Real ones come from stripe_event_receive."""
+
+    class Meta:
+        model = ProviderEvent
+
+    merchant = factory.SubFactory(MerchantFactory)
+    provider = PaymentProvider.STRIPE
+    event_id = factory.Sequence(lambda n: f"evt_factory{n:08d}")
+    type = "customer.subscription.updated"
+    created = factory.LazyFunction(timezone.now)
+    object_key = factory.Sequence(lambda n: f"sub_factory{n:08d}")
+    body = factory.LazyAttribute(
+        lambda o: json.dumps({"id": o.event_id, "type": o.type, "data": {"object": {"id": o.object_key}}})
+    )
+    signature_valid = True
+
+
+class ProviderObjectStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProviderObjectState
+
+    merchant = factory.SubFactory(MerchantFactory)
+    provider = PaymentProvider.STRIPE
+    object_key = factory.Sequence(lambda n: f"sub_factory{n:08d}")
+    watermark = factory.LazyFunction(timezone.now)
+
+
 # --- notifications ----------------------------------------------------------------------------------------
 class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     """An active endpoint taking every event. Real ones come from webhook_endpoint_create (URL rule)."""
@@ -625,6 +656,8 @@ FACTORY_FOR_MODEL = {
     BillingRun: BillingRunFactory,
     SandboxCharge: SandboxChargeFactory,
     ProviderConnection: ProviderConnectionFactory,
+    ProviderEvent: ProviderEventFactory,
+    ProviderObjectState: ProviderObjectStateFactory,
     WebhookEndpoint: WebhookEndpointFactory,
     WebhookDelivery: WebhookDeliveryFactory,
     WebhookDeliveryAttempt: WebhookDeliveryAttemptFactory,

@@ -126,3 +126,29 @@ def stripe_server(settings):
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     yield stub
     stub.stop()
+
+
+def sign(payload: bytes, secret: str, timestamp: int) -> str:
+    """The `Stripe-Signature` header Stripe would send: t=<timestamp>,v1=HMAC-SHA256(secret, "t.payload")
+    (Stripe's documented scheme; the app verifies it with the library, never with this)."""
+    import hashlib
+    import hmac
+
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def event(event_type: str, obj: dict, *, created: int, event_id: str | None = None) -> bytes:
+    """A Stripe event (API version 2024-06-20 shape) carrying `obj`, as the raw JSON body Stripe posts."""
+    body = {
+        "id": event_id or f"evt_{event_type.replace('.', '_')}_{obj['id']}_{created}",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": created,
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+    return json.dumps(body).encode()

@@ -27,6 +27,9 @@ PUBLIC_URL_NAMES = {
     "checkout:coupon",
     "checkout:theme",
     "checkout:status",
+    # Stripe's webhooks: no session, found by the connection's token and authenticated by Stripe-Signature
+    # (tests/billing/test_stripe_webhooks.py, including another merchant's token and secret).
+    "billing:stripe_webhook",
     # Health check: no session, no tenant data (database up, live worker counts); see tests/test_health.py.
     "healthz",
     # A redirect to the static icon: no session, no tenant data (tests/core/test_error_pages.py).

@@ -66,7 +66,13 @@ def get_gateway(name: str, *, merchant_id: int | None = None) -> GatewayAdapter:
 
     if name in REMOTE_GATEWAYS:
         return remote_gateways.build(name, merchant_id)
-    adapters = {SandboxGateway.name: SandboxGateway, ManualGateway.name: ManualGateway}
+    # PayPal-tracked payments were recorded by hand: they are refunded like manual ones (the merchant's
+    # word that the money went back through PayPal).
+    adapters = {
+        SandboxGateway.name: SandboxGateway,
+        ManualGateway.name: ManualGateway,
+        "paypal": ManualGateway,
+    }
     try:
         return adapters[name]()
     except KeyError as exc:

@@ -292,14 +292,33 @@ def payment_settle(*, payment: Payment, now=None) -> Payment:
 
 
 @transaction.atomic
-def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=None) -> Payment:
-    """Staff record an offline (or PayPal-style) payment of an open invoice in full."""
+def payment_record_manual(
+    *,
+    invoice: Invoice,
+    actor,
+    reference: str = "",
+    gateway: str = Gateway.MANUAL,
+    method: str = PaymentMethod.MANUAL,
+    now=None,
+) -> Payment:
+    """Staff record an offline (or PayPal) payment of an open invoice in full; `gateway` says where the money
+    went (manual, paypal with the PayPal transaction id as `reference`, stripe when a Stripe invoice.paid
+    settles our invoice)."""
+    if gateway not in (Gateway.MANUAL, Gateway.PAYPAL, Gateway.STRIPE):
+        raise ValueError(f"payment_record_manual does not record {gateway} payments")
     now = now or timezone.now()
     subscription = lock_subscription(invoice.subscription_id)
     invoice = lock_invoice(invoice.pk)
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
         raise ValidationError(
             _("Só é possível registrar pagamento de uma fatura em aberto."), code="not_open"
+        )
+    if gateway == Gateway.MANUAL and subscription.provider == Gateway.PAYPAL:
+        # A PayPal-tracked subscription: the money went through PayPal, identified by its transaction id.
+        gateway = Gateway.PAYPAL
+    if gateway == Gateway.PAYPAL and not (reference or "").strip():
+        raise ValidationError(
+            {"reference": _("Informe o id da transação no PayPal.")}, code="paypal_reference_required"
         )
     attempt = invoice.attempt_count + 1
     invoice.attempt_count = attempt
@@ -310,8 +329,8 @@ def payment_record_manual(*, invoice: Invoice, actor, reference: str = "", now=N
         attempt=attempt,
         amount=invoice.amount_due - invoice.amount_paid,
         currency=invoice.currency,
-        method=PaymentMethod.MANUAL,
-        gateway=Gateway.MANUAL,
+        method=method,
+        gateway=gateway,
         gateway_reference=(reference or "").strip()[:100],
         idempotency_key=invoice_charge_key(invoice, attempt),
         recorded_by=actor if getattr(actor, "pk", None) else None,

@@ -11,6 +11,15 @@ from billing.views.invoices import (
 )
 from billing.views.payments import PaymentListView, PaymentSettleView, SandboxCallbackView
 from billing.views.price_changes import PlanPriceChangeView
+from billing.views.provider_webhooks import StripeWebhookView
+from billing.views.providers import (
+    PaymentProvidersView,
+    ProviderEventBulkReprocessView,
+    ProviderEventDetailView,
+    ProviderEventListView,
+    ProviderEventReprocessView,
+    SubscriptionResyncView,
+)
 from billing.views.refunds import SubscriptionRefundView
 from billing.views.runs import (
     BillingRunDetailView,
@@ -27,6 +36,13 @@ from billing.views.upcoming import (
 
 __all__ = [
     "PlanPriceChangeView",
+    "StripeWebhookView",
+    "PaymentProvidersView",
+    "ProviderEventBulkReprocessView",
+    "ProviderEventDetailView",
+    "ProviderEventListView",
+    "ProviderEventReprocessView",
+    "SubscriptionResyncView",
     "BillingRunDetailView",
     "BillingRunListView",
     "BillingRunProgressView",

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
 from billing import selectors
-from billing.choices import InvoiceAction, PaymentStatus
+from billing.choices import Gateway, InvoiceAction, PaymentStatus
 from billing.filtersets import InvoiceFilterSet
 from billing.forms import RecordPaymentForm
 from billing.pdf import invoice_pdf_filename, render_invoice_pdf
@@ -87,7 +87,7 @@ class InvoiceRecordPaymentView(MerchantActionView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["form"] = kwargs.get("form") or RecordPaymentForm()
+        context["form"] = kwargs.get("form") or RecordPaymentForm(paypal=self._paypal())
         context["invoice"] = self.object
         context["question"] = _(
             "Registrar o pagamento de %(amount)s da fatura nº %(number)s de %(customer)s, recebido fora do "
@@ -100,10 +100,13 @@ class InvoiceRecordPaymentView(MerchantActionView):
         return context
 
     def post(self, request, *args, **kwargs):
-        self.form = RecordPaymentForm(request.POST)
+        self.form = RecordPaymentForm(request.POST, paypal=self._paypal())
         if not self.form.is_valid():
             return self.render_to_response(self.get_context_data(form=self.form))
         return super().post(request, *args, **kwargs)
+
+    def _paypal(self) -> bool:
+        return self.object.subscription.provider == Gateway.PAYPAL
 
     def perform(self, obj):
         payment_record_manual(

@@ -67,7 +67,7 @@ def _effective_origin(actor, origin):
     # Platform staff act for the platform: their cancellations are recorded as "admin", always.
     if getattr(actor, "is_staff", False):
         return CancelOrigin.ADMIN
-    if origin not in (CancelOrigin.CUSTOMER, CancelOrigin.SELLER):
+    if origin not in (CancelOrigin.CUSTOMER, CancelOrigin.SELLER, CancelOrigin.PROVIDER):
         raise _field_error("origin", _("Informe quem pediu o cancelamento."), "origin_required")
     return origin
 

@@ -1,0 +1,370 @@
+"""What each Stripe event does here (mirror: Stripe bills, we keep the same picture).
+
+Every change goes through the existing services — a subscription is contracted with `subscription_create`
+(origin "provider", provider "stripe", the Stripe id), ended with `subscription_cancel` (origin "provider"),
+moved with `subscription_apply_billing`; a paid Stripe invoice settles our open invoice with
+`payment_record_manual` (gateway "stripe", the charge id as reference); a dispute is `record_chargeback`.
+Nothing here assigns a status.
+
+`apply_event` returns a short note of what it did (shown on Eventos recebidos), None for a type it does not
+handle (the event is then ignored), and raises to fail (the event keeps its traceback and can be
+reprocessed). A subscription event applies the subscription object it carries, or — with `refetch`, when
+the order of two events of the same second cannot be told — the object fetched again from Stripe.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from billing.choices import Gateway, InvoiceStatus, PaymentProvider
+from billing.gateways.stripe import client_for
+from billing.locks import lock_subscription
+from billing.models import Invoice, Payment
+from billing.services import billing_run
+from billing.services.chargebacks import record_chargeback
+from billing.services.charging import payment_record_manual
+from plans.models import Plan
+from subscribers.choices import (
+    TRANSITIONS,
+    CancelOrigin,
+    CancelWhen,
+    PaymentMethod,
+    SubscriptionAction,
+    SubscriptionOrigin,
+)
+from subscribers.choices import SubscriptionStatus as S
+from subscribers.models import Customer, Subscription
+from subscribers.services import (
+    customer_create,
+    customer_update,
+    subscription_apply_billing,
+    subscription_cancel,
+    subscription_create,
+    subscription_pause,
+    subscription_resume,
+)
+
+# Stripe's subscription statuses in ours.
+STATUS_MAP = {
+    "paused": S.PAUSED,
+    "active": S.ACTIVE,
+    "trialing": S.TRIALING,
+    "past_due": S.PAST_DUE,
+    "unpaid": S.PAST_DUE,
+    "incomplete": S.PENDING,
+    "incomplete_expired": S.EXPIRED,
+    "canceled": S.CANCELED,
+}
+ENDED = (S.CANCELED, S.EXPIRED, S.REFUNDED)
+
+
+def _id(value) -> str:
+    return value if isinstance(value, str) else (value or {}).get("id", "")
+
+
+def _to_dict(obj) -> dict:
+    """A StripeObject (from the library) as plain JSON data."""
+    return json.loads(str(obj)) if not isinstance(obj, dict) else obj
+
+
+def apply_event(*, event, connection, refetch: bool, now) -> str | None:
+    handler = handler_for(event.type)
+    if handler is None:
+        return None
+    obj = json.loads(event.body)["data"]["object"]
+    return handler(connection=connection, obj=obj, refetch=refetch, now=now)
+
+
+# --- subscriptions ---------------------------------------------------------------------------------------
+def local_subscription(connection, stripe_id: str) -> Subscription | None:
+    return Subscription.objects.filter(
+        merchant_id=connection.merchant_id, provider=PaymentProvider.STRIPE, provider_id=stripe_id
+    ).first()
+
+
+def fetch_subscription(connection, stripe_id: str) -> dict:
+    return _to_dict(client_for(connection).v1.subscriptions.retrieve(stripe_id))
+
+
+def _customer_for(connection, stripe_customer) -> Customer:
+    """Our customer for a Stripe customer: the one with its e-mail, else a new one (details from Stripe)."""
+    data = stripe_customer if isinstance(stripe_customer, dict) else None
+    if data is None or not data.get("email"):
+        data = _to_dict(client_for(connection).v1.customers.retrieve(_id(stripe_customer)))
+    email = (data.get("email") or "").strip().lower()
+    if not email:
+        raise ValidationError(_("O cliente %(id)s da Stripe não tem e-mail.") % {"id": data.get("id")})
+    customer = Customer.objects.filter(merchant_id=connection.merchant_id, email__iexact=email).first()
+    if customer is None:
+        customer = customer_create(merchant=connection.merchant, name=data.get("name") or email, email=email)
+    return customer
+
+
+def _plan_for(connection, price: dict) -> Plan:
+    """The merchant's plan for a Stripe price: named in the price's metadata (`recorrente_plan`: the plan's
+    id), else the one active plan with the same amount, currency and interval."""
+    plans = Plan.objects.filter(merchant_id=connection.merchant_id)
+    wanted = (price.get("metadata") or {}).get("recorrente_plan")
+    if wanted and str(wanted).isdigit():
+        plan = plans.filter(pk=int(wanted)).first()
+        if plan is not None:
+            return plan
+    recurring = price.get("recurring") or {}
+    matches = list(
+        plans.filter(
+            is_active=True,
+            archived_at__isnull=True,
+            price=price.get("unit_amount"),
+            currency=(price.get("currency") or "").upper(),
+            interval_unit=recurring.get("interval"),
+            interval_count=recurring.get("interval_count") or 1,
+        )[:2]
+    )
+    if len(matches) != 1:
+        raise ValidationError(
+            _(
+                "Nenhum plano corresponde ao preço %(price)s da Stripe (crie o plano, ou informe o id do "
+                "plano em metadata.recorrente_plan do preço, e reprocesse)."
+            )
+            % {"price": price.get("id")},
+            code="no_plan",
+        )
+    return matches[0]
+
+
+def upsert_subscription(*, connection, obj: dict, now) -> str:
+    """Brings our subscription to the state of Stripe's subscription object `obj`."""
+    subscription = local_subscription(connection, obj["id"])
+    notes = []
+    if subscription is None:
+        item = (obj.get("items") or {}).get("data", [{}])[0]
+        plan = _plan_for(connection, item.get("price") or {})
+        subscription = subscription_create(
+            merchant=connection.merchant,
+            actor=None,
+            customer=_customer_for(connection, obj.get("customer")),
+            plan=plan,
+            contract_date=connection.merchant.localdate(now),
+            quantity=item.get("quantity") or 1,
+            # Stripe charges; our invoices wait for Stripe's invoice.paid to be settled.
+            payment_method=PaymentMethod.MANUAL,
+            origin=SubscriptionOrigin.PROVIDER,
+            provider=PaymentProvider.STRIPE,
+            provider_id=obj["id"],
+            now=now,
+        )
+        notes.append(_("Assinatura criada a partir da Stripe."))
+    target = STATUS_MAP.get(obj.get("status"))
+    if target is None:
+        notes.append(_("Situação %(status)s da Stripe desconhecida.") % {"status": obj.get("status")})
+    elif target == S.CANCELED and subscription.status not in ENDED:
+        subscription_cancel(
+            subscription=subscription,
+            actor=None,
+            origin=CancelOrigin.PROVIDER,
+            when=CancelWhen.NOW,
+            reason=_("Cancelada na Stripe."),
+            now=now,
+        )
+        notes.append(_("Assinatura encerrada: cancelada na Stripe."))
+    elif (
+        target == S.PAUSED and subscription.status != S.PAUSED and subscription.can(SubscriptionAction.PAUSE)
+    ):
+        # Stripe stops its own collection; ours pauses by hand (resumed when Stripe says so).
+        subscription_pause(subscription=subscription, actor=None, reason=_("Pausada na Stripe."), now=now)
+        notes.append(_("Assinatura pausada: pausada na Stripe."))
+    elif subscription.status == S.PAUSED and target in (S.ACTIVE, S.TRIALING, S.PAST_DUE):
+        subscription_resume(subscription=subscription, actor=None, now=now)
+        notes.append(_("Assinatura retomada: retomada na Stripe."))
+    elif target != subscription.status:
+        locked = lock_subscription(subscription.pk)
+        if target in TRANSITIONS.get(locked.status, ()):
+            subscription_apply_billing(subscription=locked, now=now, to_status=target, reason=_("Stripe"))
+            notes.append(_("Situação alterada para %(status)s.") % {"status": S(target).label})
+        else:
+            notes.append(
+                _("A Stripe diz %(remote)s; aqui está %(local)s e não pode mudar para essa situação.")
+                % {"remote": obj.get("status"), "local": S(locked.status).label}
+            )
+    return " ".join(str(n) for n in notes) or _("Nada mudou.")
+
+
+def _subscription_event(*, connection, obj, refetch, now) -> str:
+    if refetch:
+        obj = fetch_subscription(connection, obj["id"])
+    return upsert_subscription(connection=connection, obj=obj, now=now)
+
+
+def resync_subscription(*, subscription: Subscription, now) -> str:
+    """Ressincronizar: our subscription brought to what Stripe says now."""
+    from billing.models import ProviderConnection
+
+    connection = ProviderConnection.objects.get(
+        merchant_id=subscription.merchant_id, provider=PaymentProvider.STRIPE, is_active=True
+    )
+    return upsert_subscription(
+        connection=connection, obj=fetch_subscription(connection, subscription.provider_id), now=now
+    )
+
+
+# --- invoices and charges ---------------------------------------------------------------------------------
+def _subscription_of_invoice(connection, obj, now) -> Subscription:
+    stripe_id = _id(obj.get("subscription")) or _id(
+        ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    )
+    if not stripe_id:
+        raise ValidationError(_("A fatura %(id)s não é de uma assinatura.") % {"id": obj.get("id")})
+    subscription = local_subscription(connection, stripe_id)
+    if subscription is None:
+        # In doubt (the subscription's own event has not arrived yet): ask Stripe for it.
+        upsert_subscription(connection=connection, obj=fetch_subscription(connection, stripe_id), now=now)
+        subscription = local_subscription(connection, stripe_id)
+    return subscription
+
+
+def _invoice_seen(*, connection, obj, refetch, now) -> str:
+    subscription = _subscription_of_invoice(connection, obj, now)
+    return _("Fatura %(id)s da assinatura %(sub)s.") % {"id": obj.get("id"), "sub": subscription.pk}
+
+
+def _reference(obj) -> str:
+    return _id(obj.get("charge")) or _id(obj.get("payment_intent")) or obj.get("id", "")
+
+
+def _oldest_open_invoice(subscription) -> Invoice | None:
+    return (
+        Invoice.objects.filter(subscription=subscription, status=InvoiceStatus.OPEN)
+        .order_by("period_start", "pk")
+        .first()
+    )
+
+
+def _invoice_paid(*, connection, obj, refetch, now) -> str:
+    subscription = _subscription_of_invoice(connection, obj, now)
+    reference = _reference(obj)
+    if Payment.objects.filter(
+        merchant_id=connection.merchant_id, gateway=Gateway.STRIPE, gateway_reference=reference
+    ).exists():
+        return _("Pagamento %(ref)s já registrado.") % {"ref": reference}
+    invoice = _oldest_open_invoice(subscription)
+    if invoice is None:
+        # Stripe billed before our run drafted the period's invoice (it does so on the contract's commit
+        # or at the next tick): draft what is due now, then settle it.
+        billing_run.process_subscription(subscription_id=subscription.pk, now=now)
+        invoice = _oldest_open_invoice(subscription)
+    if invoice is None:
+        return _("Nenhuma fatura em aberto para registrar o pagamento %(ref)s.") % {"ref": reference}
+    payment = payment_record_manual(
+        invoice=invoice,
+        actor=None,
+        reference=reference,
+        gateway=Gateway.STRIPE,
+        method=PaymentMethod.CARD,
+        now=now,
+    )
+    return _("Pagamento %(ref)s registrado na fatura %(number)s.") % {
+        "ref": reference,
+        "number": payment.invoice.number,
+    }
+
+
+def _invoice_noted(*, connection, obj, refetch, now) -> str:
+    subscription = _subscription_of_invoice(connection, obj, now)
+    return _(
+        "Fatura %(id)s (%(status)s) da assinatura %(sub)s; a situação segue os eventos da assinatura."
+    ) % {
+        "id": obj.get("id"),
+        "status": obj.get("status"),
+        "sub": subscription.pk,
+    }
+
+
+def _payment_of_charge(connection, charge_id: str) -> Payment:
+    payment = Payment.objects.filter(
+        merchant_id=connection.merchant_id, gateway=Gateway.STRIPE, gateway_reference=charge_id
+    ).first()
+    if payment is None:
+        raise ValidationError(_("Nenhum pagamento com a cobrança %(id)s da Stripe.") % {"id": charge_id})
+    return payment
+
+
+def _dispute_created(*, connection, obj, refetch, now) -> str:
+    payment = _payment_of_charge(connection, _id(obj.get("charge")))
+    if payment.chargebacks.filter(gateway_reference=obj["id"]).exists():
+        return _("Chargeback %(id)s já registrado.") % {"id": obj["id"]}
+    amount = min(int(obj.get("amount") or 0), payment.chargeable_amount) or None
+    chargeback = record_chargeback(
+        payment=payment, amount=amount, reason=obj.get("reason") or "", gateway_reference=obj["id"], now=now
+    )
+    return _("Chargeback %(pk)s registrado.") % {"pk": chargeback.pk}
+
+
+def _dispute_closed(*, connection, obj, refetch, now) -> str:
+    return _("Disputa %(id)s encerrada na Stripe: %(status)s.") % {
+        "id": obj.get("id"),
+        "status": obj.get("status"),
+    }
+
+
+def _charge_refunded(*, connection, obj, refetch, now) -> str:
+    payment = _payment_of_charge(connection, obj["id"])
+    return _("Cobrança %(id)s reembolsada na Stripe (%(amount)s); pagamento %(pk)s.") % {
+        "id": obj["id"],
+        "amount": obj.get("amount_refunded"),
+        "pk": payment.pk,
+    }
+
+
+def _customer_updated(*, connection, obj, refetch, now) -> str:
+    email = (obj.get("email") or "").strip().lower()
+    subs = Subscription.objects.filter(
+        merchant_id=connection.merchant_id, provider=PaymentProvider.STRIPE
+    ).select_related("customer")
+    customer = None
+    for sub in subs.filter(customer__email__iexact=email)[:1]:
+        customer = sub.customer
+    if customer is None:
+        return _("Cliente %(id)s sem assinatura aqui.") % {"id": obj.get("id")}
+    if obj.get("name") and obj["name"] != customer.name:
+        customer_update(
+            customer=customer,
+            name=obj["name"],
+            email=customer.email,
+            handle=customer.handle,
+            document=customer.document,
+            phone=customer.phone,
+        )
+        return _("Nome do cliente atualizado.")
+    return _("Nada mudou.")
+
+
+# By Stripe's object then action ("invoice" + "paid" is invoice.paid): Stripe's type names, kept apart from
+# our own outbox types (core.events.EventType), some of which read the same.
+HANDLERS = {
+    "customer.subscription": {
+        "created": _subscription_event,
+        "updated": _subscription_event,
+        "deleted": _subscription_event,
+        "paused": _subscription_event,
+        "resumed": _subscription_event,
+    },
+    "invoice": {
+        "created": _invoice_seen,
+        "finalized": _invoice_seen,
+        "paid": _invoice_paid,
+        "payment_failed": _invoice_noted,
+        "voided": _invoice_noted,
+        "marked_uncollectible": _invoice_noted,
+    },
+    "charge": {"refunded": _charge_refunded},
+    "charge.dispute": {"created": _dispute_created, "closed": _dispute_closed},
+    "customer": {"updated": _customer_updated},
+}
+
+
+def handler_for(event_type: str):
+    kind, _dot, action = event_type.rpartition(".")
+    return HANDLERS.get(kind, {}).get(action)
