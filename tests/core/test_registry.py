@@ -19,10 +19,14 @@ SUBSCRIBER_POINTS = [
     "subscribers.change_money_preview",
     "subscribers.contract_date_bounds",
     "subscribers.first_invoices",
+    "subscribers.pause_policy",
     "subscribers.plan_change",
     "subscribers.refund_refusal",
     "subscribers.refund_row_facts",
+    "subscribers.resume_billing",
+    "subscribers.resume_money_preview",
     "subscribers.subscription_ended",
+    "subscribers.subscription_paused",
 ]
 
 
