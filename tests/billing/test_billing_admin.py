@@ -116,6 +116,8 @@ def test_staff_edit_billing_settings_through_the_service(admin_client):
         "boleto_pix_expiry_days": "7",
         "backdate_max_periods": "1",
         "backdate_max_days": "31",
+        "pause_coupons": "keep_counting",
+        "pause_access": "until_period_end",
     }
 
     response = admin_client.post(url(BillingSettings, "change", settings.pk), data)
@@ -136,6 +138,8 @@ def test_staff_add_billing_settings_for_a_merchant(admin_client):
         "boleto_pix_expiry_days": "3",
         "backdate_max_periods": "1",
         "backdate_max_days": "31",
+        "pause_coupons": "keep_counting",
+        "pause_access": "until_period_end",
     }
 
     response = admin_client.post(url(BillingSettings, "add"), data)
@@ -153,6 +157,8 @@ def test_billing_settings_refuse_out_of_range_values(admin_client):
         "boleto_pix_expiry_days": "3",
         "backdate_max_periods": "1",
         "backdate_max_days": "31",
+        "pause_coupons": "keep_counting",
+        "pause_access": "until_period_end",
     }
 
     response = admin_client.post(url(BillingSettings, "change", settings.pk), data)

@@ -18,11 +18,18 @@ SUBSCRIBER_POINTS = [
     "subscribers.cancel_money_preview",
     "subscribers.change_money_preview",
     "subscribers.contract_date_bounds",
+    "subscribers.customer_invoice_pdf",
+    "subscribers.customer_invoices",
     "subscribers.first_invoices",
+    "subscribers.pause_policy",
     "subscribers.plan_change",
     "subscribers.refund_refusal",
     "subscribers.refund_row_facts",
+    "subscribers.resume_billing",
+    "subscribers.resume_money_preview",
     "subscribers.subscription_ended",
+    "subscribers.subscription_paused",
+    "subscribers.withdrawal_refund",
 ]
 
 
