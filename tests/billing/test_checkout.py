@@ -238,7 +238,7 @@ def test_two_concurrent_sign_ups_for_the_last_place_make_one_subscription(mercha
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(120)  # generous: the CI machine may be busy
 
     assert sorted(outcomes) == ["checkout_link_closed", "in"]
     assert Subscription.objects.count() == 1
@@ -286,7 +286,7 @@ def test_two_concurrent_submissions_of_one_form_make_one_subscription_and_one_ch
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(120)  # generous: the CI machine may be busy
 
     subscription = Subscription.objects.get()
     assert [r.status_code for r in responses] == [302, 302]
@@ -317,7 +317,7 @@ def test_two_concurrent_sign_ups_of_one_cpf_make_one_customer(merchant):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(120)  # generous: the CI machine may be busy
 
     assert errors == []
     assert Subscription.objects.count() == 2
