@@ -176,7 +176,7 @@ def seed(
             "discount_type", "discount_percent", "contract_date", "billing_cycle_anchor", "started_at",
             "trial_ends_at", "current_period_start", "current_period_end", "ended_at", "cancel_at",
             "cancel_when", "cancel_origin", "cancel_reason", "notify_customer", "created_at", "updated_at",
-            "search_text",
+            "search_text", "resume_mode",
         ]  # fmt: skip
         first_sub = _next_ids(cursor, "subscribers_subscription")
         billed = []  # (subscription id, customer id, plan, amount, currency, method, anchor, until, status)
@@ -224,6 +224,7 @@ def seed(
                     "now" if origin else "", origin or "", reason or "", False, start, now,
                     # Subscription.search_text: the customer's name, e-mail, handle and (empty) document.
                     SEARCH_SEPARATOR.join([*customer(i), "", ""]),
+                    "",  # resume_mode: never paused
                 )  # fmt: skip
 
         counts["subscriptions"] = _copy(cursor, "subscribers_subscription", sub_columns, subscriptions())

@@ -74,6 +74,15 @@ class CheckoutForm(forms.Form):
         if link.coupon_id:
             # The link's coupon is applied by the link itself: nothing to type.
             del self.fields["coupon_code"]
+        for name in ("name", "email", "document", "phone", "card_number", "website"):
+            self.fields[name].widget.attrs["class"] = "form-control"
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields and name != "payment_method":
+                classes = self.fields[name].widget.attrs.get("class", "")
+                self.fields[name].widget.attrs["class"] = f"{classes} is-invalid".strip()
 
     @property
     def is_bot(self) -> bool:

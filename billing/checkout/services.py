@@ -2,10 +2,11 @@
 charge, through the same services as Nova assinatura, in one transaction guarded by a one-time token.
 
     with once(...):                      the form's token: a double submit, a reload or "back" replays
-        checkout_link_complete(...)      the link's limit, under its row lock
+        checkout_link_complete(...)      a link with a limit: locked and counted first
         customer_find_or_create(...)     never two customers for one e-mail or CPF/CNPJ
         subscription_create(...)         origin "checkout": card → active, boleto/pix → pending
         process_subscription(...)        the first charge, now, by the billing run's own function
+        checkout_link_count(...)         a link without a limit: counted last (no lock across the charge)
 
 A declined card raises, so everything above rolls back together (token included): nothing exists, the
 page says why, and the customer may fix the card and send the same form again. Boleto and pix leave the
@@ -25,7 +26,7 @@ from billing.models import Payment
 from billing.services.billing_run import process_subscription
 from core.idempotency import form_scope, once, read_form_token
 from plans.models import CheckoutLink, Coupon
-from plans.services import checkout_link_complete, normalize_coupon_code
+from plans.services import checkout_link_complete, checkout_link_count, normalize_coupon_code
 from subscribers.choices import BackdateBilling, PaymentMethod, SubscriptionOrigin
 from subscribers.models import Subscription
 from subscribers.services import customer_find_or_create, subscription_contract_preview, subscription_create
@@ -113,7 +114,14 @@ def checkout_subscribe(
     merchant = link.merchant
     key = read_form_token(form_token, merchant=merchant, user=None, kind=form_kind(link))
     with once(merchant=merchant, scope=form_scope(form_kind(link)), key=key) as use:
-        link = checkout_link_complete(link_id=link.pk, now=now)
+        limited = link.max_completions is not None
+        if limited:
+            # Locked and counted first, so the last place is taken before anyone is charged for it.
+            link = checkout_link_complete(link_id=link.pk, now=now)
+        elif link.public_refusal(now=now):
+            raise ValidationError(
+                _("Este link de pagamento não está mais disponível."), code="checkout_link_closed"
+            )
         if payment_method not in link.payment_methods:
             raise ValidationError(
                 {"payment_method": _("Esta forma de pagamento não está disponível.")},
@@ -140,6 +148,10 @@ def checkout_subscribe(
             # The first charge now, not on the next billing tick: the page shows its outcome.
             process_subscription(subscription_id=subscription.pk, now=now)
             _refuse_declined(subscription)
+        if not limited:
+            # An UPDATE at the very end: the link's row is locked only until the commit that follows, never
+            # across the charge, so one busy link does not make its customers queue.
+            checkout_link_count(link_id=link.pk, counter="completed")
         subscription.refresh_from_db()
         use.result = subscription
         use.result_url = status_path(link=link, subscription=subscription)

@@ -23,8 +23,9 @@ CHECKOUT_LINK_FIELDS = [
     "brand_color",
     "is_active",
 ]
-# What the public page counts: a page view, a submission that reached the payment.
-COUNTERS = ("visits", "started")
+# What the public page counts: a page view, a submission that reached the payment, a sign-up (for a link
+# without a limit; a limited one counts with checkout_link_complete).
+COUNTERS = ("visits", "started", "completed")
 
 
 def _check(link: CheckoutLink) -> None:
@@ -88,11 +89,13 @@ def checkout_link_count(*, link_id: int, counter: str) -> None:
 
 
 def checkout_link_complete(*, link_id: int, now) -> CheckoutLink:
-    """Counts a subscription contracted through the link, inside the contract's transaction.
+    """Counts a subscription contracted through a link with a limit of sign-ups, first thing in the
+    contract's transaction.
 
-    The link's row is locked, so with a limit of completed sign-ups two last-place customers cannot both
-    get in: the second one is refused (ValidationError "sold_out") and its contract rolls back. Also
-    refuses a link that closed (switched off, expired) between the page and the submit."""
+    The link's row is locked until the contract commits, so two last-place customers cannot both get in:
+    the second one waits, then is refused (ValidationError "checkout_link_closed") before it is charged.
+    Also refuses a link that closed (switched off, expired) between the page and the submit. A link
+    without a limit needs no lock held across the charge: it counts with checkout_link_count at the end."""
     link = CheckoutLink.objects.select_for_update().select_related("plan").get(pk=link_id)
     reason = link.public_refusal(now=now)
     if reason:

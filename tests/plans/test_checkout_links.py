@@ -196,4 +196,4 @@ def test_counts_add_up_and_the_limit_closes_the_link(merchant):
     assert (link.visits, link.started, link.completed) == (2, 1, 2)
     assert link.status(now=now) == CheckoutLinkStatus.CLOSED
     with pytest.raises(ValueError):
-        checkout_link_count(link_id=link.pk, counter="completed")
+        checkout_link_count(link_id=link.pk, counter="deleted")
