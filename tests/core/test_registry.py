@@ -18,11 +18,14 @@ SUBSCRIBER_POINTS = [
     "subscribers.cancel_money_preview",
     "subscribers.change_money_preview",
     "subscribers.contract_date_bounds",
+    "subscribers.customer_invoice_pdf",
+    "subscribers.customer_invoices",
     "subscribers.first_invoices",
     "subscribers.plan_change",
     "subscribers.refund_refusal",
     "subscribers.refund_row_facts",
     "subscribers.subscription_ended",
+    "subscribers.withdrawal_refund",
 ]
 
 
