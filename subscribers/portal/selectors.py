@@ -11,7 +11,7 @@ def customer_subscriptions(customer) -> QuerySet[Subscription]:
     """The customer's subscriptions, running ones first, with what the portal shows."""
     return (
         Subscription.objects.filter(merchant_id=customer.merchant_id, customer=customer)
-        .select_related("plan", "merchant")
+        .select_related("plan", "pending_plan", "merchant")
         .order_by("ended_at", "-created_at", "-pk")
     )
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -41,7 +42,10 @@ class PortalView(RateLimitMixin, View):
         if self.login_required and self.customer is None:
             return redirect("portal:login", slug=self.merchant.slug)
         with timezone.override(self.merchant.tzinfo):
-            return super().dispatch(request, *args, **kwargs)
+            response = super().dispatch(request, *args, **kwargs)
+        # A customer's invoices and subscriptions: never kept by a shared cache or the browser's history.
+        add_never_cache_headers(response)
+        return response
 
     def render(self, template, context=None, status=200):
         base = {"merchant": self.merchant, "customer": self.customer, "slug": self.merchant.slug}

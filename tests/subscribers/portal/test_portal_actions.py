@@ -181,3 +181,15 @@ def test_home_lists_only_the_customers_own_subscriptions(portal_client, merchant
 
     assert "Clube Mensal" in home
     assert "Plano do Vizinho" not in home and other.customer.email not in home
+
+
+def test_home_queries_do_not_grow_with_rows(portal_client, merchant, customer, django_assert_max_num_queries):
+    for _n in range(8):
+        subscription = SubscriptionFactory(merchant=merchant, customer=customer)
+        InvoiceFactory(merchant=merchant, subscription=subscription)
+    client = portal_client(customer)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("portal:home", kwargs={"slug": merchant.slug}))
+
+    assert response.status_code == 200
