@@ -3,6 +3,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import ApiKeyMode, ApiKeyRole
 from accounts.models import Merchant
 
 _COMMON_TIMEZONES = [
@@ -32,3 +33,11 @@ class MerchantSettingsForm(forms.ModelForm):
         zones = sorted(zoneinfo.available_timezones())
         ordered = _COMMON_TIMEZONES + [z for z in zones if z not in _COMMON_TIMEZONES]
         self.fields["timezone"].choices = [(z, z.replace("_", " ")) for z in ordered]
+
+
+class ApiKeyForm(forms.Form):
+    """Configurações > API: a new key's name, permission and environment (the secret is generated)."""
+
+    name = forms.CharField(label=_("Nome"), max_length=80, help_text=_("Por exemplo: Site da loja."))
+    role = forms.ChoiceField(label=_("Permissão"), choices=ApiKeyRole.choices, initial=ApiKeyRole.READ_ONLY)
+    mode = forms.ChoiceField(label=_("Ambiente"), choices=ApiKeyMode.choices, initial=ApiKeyMode.LIVE)

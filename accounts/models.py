@@ -3,10 +3,11 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
+from accounts.choices import ApiKeyMode, ApiKeyRole, Role
 from accounts.permissions import role_can
 from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY
 
@@ -95,3 +96,50 @@ class Membership(models.Model):
 
     def can(self, action) -> bool:
         return role_can(self.role, action)
+
+
+class ApiKey(models.Model):
+    """A merchant's key for the REST API (docs/api.md). Only the SHA-256 of the secret is stored: the
+    full key is shown once, when it is created. A plain (unsalted, fast) hash is enough because the
+    secret is 32 random bytes: nobody can guess it or build a table of candidates, so the slow, salted
+    hashes meant for people's passwords would only slow every API request down."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("lojista")
+    )
+    name = models.CharField(_("nome"), max_length=80)
+    role = models.CharField(_("permissão"), max_length=12, choices=ApiKeyRole.choices)
+    mode = models.CharField(_("ambiente"), max_length=4, choices=ApiKeyMode.choices, default=ApiKeyMode.LIVE)
+    # The first characters of the key ("rk_live_AbCd"), shown in the list so a person can tell keys apart.
+    prefix = models.CharField(_("início da chave"), max_length=20)
+    secret_hash = models.CharField(_("hash da chave"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("criada por"),
+    )
+    created_at = models.DateTimeField(_("criada em"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("último uso em"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revogada em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chave de API")
+        verbose_name_plural = _("chaves de API")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def get_absolute_url(self):
+        return reverse("accounts:api_keys")
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.role == ApiKeyRole.READ_WRITE

@@ -1,4 +1,4 @@
-from accounts.models import Membership
+from accounts.models import ApiKey, Membership
 
 
 def memberships_for_user(*, user):
@@ -12,3 +12,12 @@ def pick_membership(memberships, merchant_id=None):
         if membership.merchant_id == merchant_id:
             return membership
     return min(memberships, key=lambda m: m.pk) if memberships else None
+
+
+def api_keys(*, merchant):
+    """Configurações > API: the merchant's keys, active ones first, newest first."""
+    return (
+        ApiKey.objects.filter(merchant=merchant)
+        .select_related("created_by")
+        .order_by("revoked_at", "-created_at", "-pk")
+    )

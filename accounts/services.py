@@ -1,13 +1,18 @@
-"""Writes for merchants and memberships."""
+"""Writes for merchants, memberships and API keys."""
+
+import hashlib
+import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
-from accounts.models import Membership, Merchant
+from accounts.choices import ApiKeyMode, ApiKeyRole, Role
+from accounts.models import ApiKey, Membership, Merchant
 
 
 @transaction.atomic
@@ -72,3 +77,60 @@ def merchant_create_with_owner(
     user.full_clean()
     user.save()
     return membership_grant(merchant=merchant, user=user, role=Role.OWNER)
+
+
+API_KEY_PREFIXES = {ApiKeyMode.LIVE: "rk_live_", ApiKeyMode.TEST: "rk_test_"}
+# Minimum seconds between two writes of `last_used_at`: a busy integration would otherwise write the key's
+# row on every request; the screen only needs to tell "used today" from "never used".
+LAST_USED_RESOLUTION = 60
+
+
+def api_key_hash(secret: str) -> str:
+    """SHA-256 of the whole key: enough for 32 random bytes (see ApiKey's docstring)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(*, merchant: Merchant, name: str, role: str, mode: str, user=None) -> tuple[ApiKey, str]:
+    """Creates a key and returns it with its secret, which is not stored: the caller shows it once."""
+    if role not in ApiKeyRole.values or mode not in ApiKeyMode.values:
+        raise ValidationError(_("Permissão ou ambiente inválido."), code="invalid")
+    secret = API_KEY_PREFIXES[mode] + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        merchant=merchant,
+        name=name,
+        role=role,
+        mode=mode,
+        prefix=secret[: len(API_KEY_PREFIXES[mode]) + 4],
+        secret_hash=api_key_hash(secret),
+        created_by=user,
+    )
+    return key, secret
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, now=None) -> ApiKey:
+    """Stops the key from working at once; revoking twice keeps the first date."""
+    if key.revoked_at is None:
+        key.revoked_at = now or timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def api_key_authenticate(secret: str, *, now=None) -> ApiKey | None:
+    """The active key with this secret (and its merchant), or None; records when it was last used."""
+    if not secret.startswith(tuple(API_KEY_PREFIXES.values())):
+        return None
+    key = (
+        ApiKey.objects.select_related("merchant")
+        .filter(secret_hash=api_key_hash(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None:
+        return None
+    now = now or timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= LAST_USED_RESOLUTION:
+        # A plain UPDATE without locking the row: concurrent requests may both write, the last one wins.
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

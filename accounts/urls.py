@@ -7,5 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("trocar-lojista/", views.SwitchMerchantView.as_view(), name="switch_merchant"),
     path("configuracoes/", views.MerchantSettingsView.as_view(), name="settings"),
+    path("configuracoes/api/", views.ApiKeyListView.as_view(), name="api_keys"),
+    path("configuracoes/api/<int:pk>/revogar/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
     path("tabelas/colunas/", views.TableConfigView.as_view(), name="table_config"),
 ]

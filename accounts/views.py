@@ -1,17 +1,18 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from accounts import selectors, services
-from accounts.forms import MerchantSettingsForm
+from accounts.forms import ApiKeyForm, MerchantSettingsForm
 from accounts.middleware import SESSION_KEY
-from accounts.models import Merchant
+from accounts.models import ApiKey, Merchant
 from accounts.permissions import Action
 from core import table_config
-from core.views import MerchantUpdateView, safe_next_url
+from core.views import MerchantActionView, MerchantTemplateView, MerchantUpdateView, safe_next_url
 
 
 class SwitchMerchantView(View):
@@ -93,3 +94,52 @@ class TableConfigView(LoginRequiredMixin, View):
             user=request.user, config=config, columns=columns, session=request.session
         )
         return HttpResponseRedirect(safe_next_url(request) or reverse("dashboard:index"))
+
+
+class ApiKeyListView(MerchantTemplateView):
+    """Configurações > API: the merchant's keys; owners and managers create and revoke them.
+
+    A new key's secret is in the response to the POST that created it and nowhere else (only its hash is
+    stored), so this view renders the page instead of redirecting, and tells caches not to keep it.
+    """
+
+    template_name = "accounts/api_keys.html"
+    required_action = Action.VIEW
+    write_action = Action.MANAGE_SETTINGS
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["keys"] = selectors.api_keys(merchant=self.request.merchant)
+        context.setdefault("form", ApiKeyForm())
+        context["title"] = _("API")
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = ApiKeyForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        key, secret = services.api_key_create(
+            merchant=request.merchant, user=request.user, **form.cleaned_data
+        )
+        response = render(
+            request,
+            self.template_name,
+            self.get_context_data(new_key=key, new_secret=secret),
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiKeyRevokeView(MerchantActionView):
+    """Revoke an API key: requests with it are refused (401) from then on."""
+
+    model = ApiKey
+    required_action = Action.MANAGE_SETTINGS
+    title = _("Revogar chave de API")
+    question = _("Sistemas que usam esta chave deixam de acessar a API imediatamente. Revogar?")
+    confirm_label = _("Revogar")
+    confirm_class = "btn-danger"
+    success_message = _("Chave revogada.")
+
+    def perform(self, obj):
+        return services.api_key_revoke(key=obj)

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "localflavor",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "accounts",
     "plans",
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
     "billing",
     "notifications",
     "dashboard",
+    "api",
     "demo",
 ]
 
@@ -382,6 +386,32 @@ WHITENOISE_MANIFEST_STRICT = False
 
 # A refused CSRF check gets the app's own page (translated, with a way back) instead of Django's.
 CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
+
+# --- The merchant REST API (api/, docs/api.md) ------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiKeyRole"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Recorrente API",
+    "DESCRIPTION": "API REST do lojista: clientes, planos, assinaturas e verificação de acesso.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs pages are public (no tenant data); the endpoints they describe are not.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Content Security Policy (django-csp 4) ------------------------------------------------------
 # Everything the pages load comes from this origin: scripts and styles are static files (no inline

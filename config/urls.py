@@ -30,6 +30,8 @@ urlpatterns = [
     path("conta/login/", login_view, name="login"),
     path("conta/password_reset/", password_reset_view, name="password_reset"),
     path("conta/", include("django.contrib.auth.urls")),
+    # The merchant REST API (api/, docs/api.md): API-key bearer auth, no session.
+    path("api/v1/", include("api.urls")),
     path("", include("dashboard.urls")),
     path("", include("accounts.urls")),
     path("planos/", include("plans.urls")),

@@ -8,8 +8,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from accounts.choices import Role
-from accounts.models import Membership, Merchant
+from accounts.choices import ApiKeyRole, Role
+from accounts.models import ApiKey, Membership, Merchant
 from billing.choices import (
     MONEY_RECEIVED_STATUSES,
     BillingRunStatus,
@@ -627,7 +627,21 @@ class SchedulePhaseFactory(factory.django.DjangoModelFactory):
     end_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
 
 
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """A key with a known secret is made with accounts.services.api_key_create; this one is for walks."""
+
+    class Meta:
+        model = ApiKey
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"Chave {n}")
+    role = ApiKeyRole.READ_ONLY
+    prefix = "rk_live_abcd"
+    secret_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
 FACTORY_FOR_MODEL = {
+    ApiKey: ApiKeyFactory,
     SubscriptionSchedule: SubscriptionScheduleFactory,
     SchedulePhase: SchedulePhaseFactory,
     BillingRunChunk: BillingRunChunkFactory,

@@ -39,6 +39,9 @@ SKIPPED_NAMESPACES = {"admin"}
 # Minha assinatura (subscribers/portal/): the customers' pages, no team sign-in. Walked apart, with a portal
 # session as the actor (portal_routes(), tests/subscribers/portal/test_portal_isolation.py).
 PORTAL_NAMESPACE = "portal"
+# The REST API (api/): no session, a merchant's API key. Walked apart with a key (api_routes(),
+# tests/api/test_api_isolation.py).
+API_NAMESPACE = "api"
 
 
 @dataclass
@@ -65,7 +68,9 @@ class Route:
         return build(obj) if build else {kwarg: obj.pk for kwarg in self.kwargs}
 
 
-def iter_routes(resolver=None, prefix="", namespace="", skipped=SKIPPED_NAMESPACES | {PORTAL_NAMESPACE}):
+def iter_routes(
+    resolver=None, prefix="", namespace="", skipped=SKIPPED_NAMESPACES | {PORTAL_NAMESPACE, API_NAMESPACE}
+):
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
@@ -97,3 +102,9 @@ def portal_routes():
     """Every route of the customer portal (namespace `portal`), however many are added later."""
     routes = iter_routes(skipped=SKIPPED_NAMESPACES)
     return sorted((r for r in routes if r.name.startswith(f"{PORTAL_NAMESPACE}:")), key=lambda r: r.name)
+
+
+def api_routes():
+    """Every route of the REST API (namespace `api`), however many are added later."""
+    routes = iter_routes(skipped=SKIPPED_NAMESPACES)
+    return sorted((r for r in routes if r.name.startswith(f"{API_NAMESPACE}:")), key=lambda r: r.name)

@@ -1,0 +1,65 @@
+"""One error object for every API error (docs/api.md, Errors):
+
+    {"error": {"type": "...", "code": "...", "message": "...", "fields": {"field": ["..."]}}}
+
+`message` is in the request's language (Accept-Language: pt-BR by default, or en), `code` is stable for
+programs, `fields` only on validation errors.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+ERROR_TYPES = {
+    status.HTTP_400_BAD_REQUEST: "invalid_request_error",
+    status.HTTP_401_UNAUTHORIZED: "authentication_error",
+    status.HTTP_403_FORBIDDEN: "permission_error",
+    status.HTTP_404_NOT_FOUND: "not_found_error",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "invalid_request_error",
+    status.HTTP_406_NOT_ACCEPTABLE: "invalid_request_error",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "invalid_request_error",
+    status.HTTP_429_TOO_MANY_REQUESTS: "rate_limit_error",
+}
+
+
+def _first_code(codes):
+    while isinstance(codes, (list, dict)):
+        if not codes:
+            return "invalid"
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return str(codes)
+
+
+def error_body(*, status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
+    error = {"type": ERROR_TYPES.get(status_code, "api_error"), "code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def exception_handler(exc, context):
+    """DRF's handler (status, headers such as WWW-Authenticate), with our body instead of `detail`."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: Django's 500 page, logged and reported as every other
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        fields = {name: [str(message) for message in messages] for name, messages in detail.items()}
+        body = error_body(
+            status_code=response.status_code,
+            code=_first_code(exc.get_codes()),
+            message=_("Dados inválidos."),
+            fields=fields,
+        )
+    else:
+        body = error_body(
+            status_code=response.status_code, code=_first_code(exc.get_codes()), message=str(exc.detail)
+        )
+    return Response(body, status=response.status_code, headers=dict(response.items()))

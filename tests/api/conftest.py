@@ -1,0 +1,22 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.choices import ApiKeyMode, ApiKeyRole
+from accounts.services import api_key_create
+
+
+def make_key(merchant, role=ApiKeyRole.READ_ONLY, mode=ApiKeyMode.LIVE):
+    return api_key_create(merchant=merchant, name="Site", role=role, mode=mode)
+
+
+@pytest.fixture
+def api_key(merchant):
+    return make_key(merchant)
+
+
+@pytest.fixture
+def api(api_key):
+    """A client authenticated with a read-only key of `merchant`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key[1]}")
+    return client

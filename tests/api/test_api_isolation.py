@@ -1,0 +1,72 @@
+"""Tenant isolation of the REST API: every API route, walked from the URLconf (so routes added later
+are covered), answers 404 for another merchant's ids and never lists its rows."""
+
+import pytest
+from django.urls import resolve, reverse
+
+from tests.factories import FACTORY_FOR_MODEL, CustomerFactory, PlanFactory, SubscriptionFactory
+from tests.urlwalk import api_routes
+
+pytestmark = pytest.mark.django_db
+
+ROUTES = api_routes()
+OBJECT_ROUTES = [r for r in ROUTES if r.kwargs]
+LIST_ROUTES = [r for r in ROUTES if not r.kwargs and r.name.endswith("-list")]
+# The schema and the docs pages describe the API; they hold no tenant data and need no key.
+PUBLIC_ROUTES = {"api:schema", "api:docs", "api:redoc"}
+SECRET = "Segredo-da-outra-loja"
+
+
+def _model(route, url):
+    view = resolve(url).func
+    return view.cls.queryset.model
+
+
+def test_the_walk_finds_the_api_routes():
+    names = {r.name for r in ROUTES}
+    assert {
+        "api:customer-list",
+        "api:customer-detail",
+        "api:customer-access",
+        "api:plan-list",
+        "api:plan-detail",
+        "api:subscription-list",
+        "api:subscription-detail",
+    } <= names
+    assert {r.name for r in ROUTES if not r.kwargs} - {r.name for r in LIST_ROUTES} == PUBLIC_ROUTES
+
+
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=lambda r: r.name)
+def test_another_merchants_id_is_404_on_every_api_route(route, api, merchant, other_merchant):
+    probe = reverse(route.name, kwargs={kwarg: 1 for kwarg in route.kwargs})
+    model = _model(route, probe)
+    foreign = FACTORY_FOR_MODEL[model](merchant=other_merchant)
+    own = FACTORY_FOR_MODEL[model](merchant=merchant)
+
+    foreign_url = reverse(route.name, kwargs={kwarg: foreign.pk for kwarg in route.kwargs})
+    response = api.get(foreign_url)
+    assert response.status_code == 404, f"GET {foreign_url} leaked another merchant's {model.__name__}"
+    assert response.json()["error"]["type"] == "not_found_error"
+    assert SECRET not in response.content.decode()
+    # The same route answers for the key's own object: the 404 above is the tenant check, not a typo.
+    assert api.get(reverse(route.name, kwargs={kwarg: own.pk for kwarg in route.kwargs})).status_code == 200
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES, ids=lambda r: r.name)
+def test_lists_never_show_another_merchants_rows(route, api, other_merchant):
+    plan = PlanFactory(merchant=other_merchant, name=SECRET)
+    customer = CustomerFactory(merchant=other_merchant, name=SECRET)
+    SubscriptionFactory(merchant=other_merchant, plan=plan, customer=customer)
+
+    response = api.get(reverse(route.name))
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    # Filtering by another merchant's ids finds nothing either.
+    assert api.get(reverse(route.name), {"plan": plan.pk, "customer": customer.pk}).json()["results"] == []
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.name not in PUBLIC_ROUTES], ids=lambda r: r.name)
+def test_every_api_route_needs_a_key(route, client, merchant):
+    url = reverse(route.name, kwargs={kwarg: 1 for kwarg in route.kwargs})
+    assert client.get(url).status_code == 401
