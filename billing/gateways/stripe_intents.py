@@ -225,14 +225,17 @@ def engine_connections():
 def billed_by_provider() -> Q:
     """The subscriptions whose provider bills them, so our billing run never renews them: provider
     `stripe` on a merchant without an active connection in our-engine mode (mirror mode: Stripe's own
-    billing charges and its events bring the invoices here)."""
+    billing charges and its events bring the invoices here). A mirrored subscription recorded with the
+    manual method (how the inbox creates them) is not charged by us either way: our run only drafts its
+    invoice, which Stripe's invoice.paid then settles (billing/services/stripe_sync.py)."""
     engine = engine_connections().filter(merchant_id=OuterRef("merchant_id"))
-    return Q(provider=PaymentProvider.STRIPE) & ~Exists(engine)
+    return Q(provider=PaymentProvider.STRIPE) & ~Q(payment_method=PaymentMethod.MANUAL) & ~Exists(engine)
 
 
 def provider_bills(subscription) -> bool:
     """`billed_by_provider` for one subscription."""
     return (
         subscription.provider == PaymentProvider.STRIPE
+        and subscription.payment_method != PaymentMethod.MANUAL
         and not engine_connections().filter(merchant_id=subscription.merchant_id).exists()
     )

@@ -177,13 +177,27 @@ class ProviderEventBulkReprocessView(MerchantScopedMixin, View):
 class SubscriptionResyncView(MerchantActionView):
     """Ressincronizar: a Stripe subscription brought to what Stripe says now."""
 
-    queryset = Subscription.objects.filter(provider=PaymentProvider.STRIPE).exclude(provider_id="")
+    # Every subscription of the merchant, so the usual order holds (another merchant's is a 404, a role
+    # without the right a 403); one not billed by Stripe is then refused with the reason.
+    queryset = Subscription.objects.all()
     required_action = Action.MANAGE_SUBSCRIPTIONS
     title = _("Ressincronizar com a Stripe")
     question = _("Buscar a assinatura na Stripe agora e aplicar a situação de lá?")
     confirm_label = _("Ressincronizar")
 
+    def refusal(self, obj):
+        if obj.provider != PaymentProvider.STRIPE or not obj.provider_id:
+            return [_("Esta assinatura não é cobrada pela Stripe: não há o que ressincronizar.")]
+        return []
+
+    def get(self, request, *args, **kwargs):
+        if reasons := self.refusal(self.object):
+            return self.refuse(reasons)
+        return super().get(request, *args, **kwargs)
+
     def perform(self, obj):
+        if reasons := self.refusal(obj):
+            raise ValidationError(reasons)
         note = resync_subscription(subscription=obj, now=timezone.now())
         messages.info(self.request, note)
 

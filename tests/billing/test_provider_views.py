@@ -117,3 +117,17 @@ def test_ressincronizar_from_the_subscription_page(client, owner, merchant, stri
     client.post(url, {"form_token": client.get(url).context.get("form_token", "")})
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.PAST_DUE
+
+
+def test_ressincronizar_a_subscription_stripe_does_not_bill_is_refused_with_the_reason(
+    client, owner, merchant, stripe_server
+):
+    client.force_login(owner)
+    ProviderConnectionFactory(merchant=merchant)
+    subscription = SubscriptionFactory(merchant=merchant)
+    url = reverse("billing:subscription_resync", args=[subscription.pk])
+    response = client.get(url, follow=True)
+    assert response.redirect_chain[-1][0] == subscription.get_absolute_url()
+    assert "não é cobrada pela Stripe" in response.content.decode()
+    response = client.post(url, {"form_token": "x"}, follow=True)
+    assert stripe_server.calls("GET", f"/v1/subscriptions/{subscription.provider_id}") == []
