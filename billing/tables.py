@@ -191,8 +191,13 @@ class ProviderEventTable(tables.Table):
         verbose_name=_("Recebido em"), short=True, linkify=True, order_by=("received_at", "pk")
     )
     provider = tables.Column(verbose_name=_("Provedor"), order_by=("provider", "pk"))
-    type = tables.Column(verbose_name=_("Tipo"), order_by=("type", "pk"))
-    event_id = tables.Column(verbose_name=_("Id do evento"), orderable=False)
+    # Stripe's type names and event ids are long unbroken words: let them wrap so the list fits at 1280 px.
+    type = tables.Column(
+        verbose_name=_("Tipo"), order_by=("type", "pk"), attrs={"td": {"class": "text-break"}}
+    )
+    event_id = tables.Column(
+        verbose_name=_("Id do evento"), orderable=False, attrs={"td": {"class": "text-break"}}
+    )
     status = ChoiceFieldColumn(
         choices=ProviderEventStatus, verbose_name=_("Status"), order_by=("status", "-received_at", "-pk")
     )
