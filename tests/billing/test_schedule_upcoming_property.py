@@ -162,6 +162,8 @@ def test_the_preview_of_a_scheduled_subscription_is_what_the_billing_run_writes(
             moments = {invoice.at for invoice in preview.invoices} | {MID_PERIOD}
             if len(preview.invoices) < 12:
                 moments |= {add_months(next_at.astimezone(SP), n) for n in range(13)}
+            if preview.ends_at is not None:  # a schedule cancelling after 12 months ends there
+                moments.add(preview.ends_at)
             for moment in sorted(moments):
                 bill_at(moment, subscription.pk, world["writer"])
 
