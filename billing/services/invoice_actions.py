@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from billing.choices import InvoiceAction, InvoiceStatus, PaymentStatus
 from billing.locks import lock_invoice, lock_subscription
 from billing.models import Invoice
-from billing.services.charging import _attempt, cancel_pending_payments
+from billing.services.charging import _attempt, _finish_installments, cancel_pending_payments
 from billing.services.states import invoice_move
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.services import subscription_apply_billing, subscription_note_billing
@@ -98,6 +98,9 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invo
     )
     _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
     _end_if_it_never_started(subscription, invoice, now=now, reason=text)
+    # The last installment's period is over and this was what kept it collecting: the plan ends now (the
+    # billing run has no invoice left to visit it for).
+    _finish_installments(subscription=subscription, now=now)
     return invoice
 
 
@@ -120,6 +123,9 @@ def invoice_mark_uncollectible(*, invoice: Invoice, actor, reason: str = "", now
     )
     _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
     _end_if_it_never_started(subscription, invoice, now=now, reason=text)
+    # The last installment's period is over and this was what kept it collecting: the plan ends now (the
+    # billing run has no invoice left to visit it for).
+    _finish_installments(subscription=subscription, now=now)
     return invoice
 
 

@@ -489,10 +489,17 @@ def credit_unused_time(*, subscription, now: dt.datetime | None = None):
     transaction, with the subscription locked and still in its period. Returns the timeline note, or
     None when there is no paid time left to credit."""
     now = now or timezone.now()
-    if not has_unused_paid_time(subscription, now) or not current_period_paid(subscription):
-        return None
-    totals = unused_time_totals(subscription=subscription, at=now)
-    if totals.credit == 0:
+    totals = unused_time_credit(subscription=subscription, at=now)
+    if totals is None:
         return None
     _invoice, note = proration_invoice_create(subscription=subscription, totals=totals, now=now)
     return note
+
+
+def unused_time_credit(*, subscription, at) -> InvoiceTotals | None:
+    """What `credit_unused_time` credits at `at` (None: nothing): the paid, unused rest of the current
+    period. Read-only, so Próximas faturas previews a schedule's anchor reset with it."""
+    if not has_unused_paid_time(subscription, at) or not current_period_paid(subscription):
+        return None
+    totals = unused_time_totals(subscription=subscription, at=at)
+    return totals if totals.credit else None

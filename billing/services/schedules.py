@@ -42,6 +42,17 @@ def _interval(price) -> tuple:
     return price.interval_unit, price.interval_count
 
 
+def enters_mid_period(subscription, at) -> bool:
+    """A phase entered at `at` falls between two billing dates of a paying subscription: its `proration`
+    decides what is billed for the rest of the period (enter_due_phases, and Próximas faturas)."""
+    return (
+        subscription.status in _PRORATED
+        and subscription.current_period_start is not None
+        and subscription.next_invoice_at is not None
+        and subscription.current_period_start < at < subscription.next_invoice_at
+    )
+
+
 def enter_due_phases(subscription, *, now) -> int:
     """Enters every phase change of the subscription's schedule due by `now` and not after its next
     billing date, in order, billing each as its phase says. Returns how many steps were taken."""
@@ -57,10 +68,7 @@ def enter_due_phases(subscription, *, now) -> int:
         mid_period = (
             phase is not None
             and schedule.current_position is not None
-            and subscription.status in _PRORATED
-            and subscription.current_period_start is not None
-            and subscription.next_invoice_at is not None
-            and subscription.current_period_start < at < subscription.next_invoice_at
+            and enters_mid_period(subscription, at)
         )
         prorate = mid_period and phase.proration == PhaseProration.PRORATE
         resets_anchor = phase is not None and (
@@ -96,12 +104,14 @@ def schedule_terms(subscription, schedule):
     subscription — price (plan or one-off), quantity, coupon from the phase's start or discount, tax
     rates, the anchor a phase resets (`phase_start`, a trial, another interval) — and, with end behaviour
     `cancel`, no invoice from the last phase's end on. Phases entered between two billing dates are
-    previewed from their first billing date (a proration they bill is not a renewal invoice)."""
+    previewed from their first billing date (a proration they bill is not a renewal invoice); one that
+    resets the anchor there is given in `entries` (upcoming_invoices moves the billing date to its anchor
+    and, with `prorate`, credits the unused paid time as `credit_unused_time` does)."""
     from billing.services.invoicing import taxes_of
-    from billing.services.upcoming import TermsInForce
+    from billing.services.upcoming import PhaseEntry, ScheduleTerms, TermsInForce
 
     phases = list(schedule.phases.select_related("plan", "coupon").prefetch_related("tax_rates"))
-    anchor, previous, in_force = subscription.billing_cycle_anchor, None, []
+    anchor, previous, in_force, entries = subscription.billing_cycle_anchor, None, [], []
     for phase in phases:
         entered = schedule.current_position is not None and phase.position <= schedule.current_position
         price = phase.price
@@ -115,6 +125,15 @@ def schedule_terms(subscription, schedule):
             )
         ):
             anchor = phase.start_at + dt.timedelta(days=phase.trial_days or 0)
+            # _apply_terms ends the running period at the new anchor: entered between two billing dates,
+            # the phase's first invoice is on its anchor, not on the old billing date.
+            entries.append(
+                PhaseEntry(
+                    at=phase.start_at,
+                    first_invoice_at=anchor,
+                    prorate=phase.proration == PhaseProration.PRORATE,
+                )
+            )
         previous = price
         overrides = {
             "coupon": phase.coupon,
@@ -166,4 +185,4 @@ def schedule_terms(subscription, schedule):
             return replace(chosen, overrides=MappingProxyType({**chosen.overrides, "cancel_at": end_at}))
         return chosen
 
-    return terms_for
+    return ScheduleTerms(terms_for, tuple(entries))

@@ -34,7 +34,9 @@ from billing.models import BillingSettings
 from billing.selectors import credit_balance, installment_invoices
 from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import subscription_taxes
+from billing.services.proration import unused_time_credit
 from billing.services.renewal import RenewalDraft, draft_renewal, pending_change_terms
+from billing.services.schedules import enters_mid_period
 from core.events import EventType as E
 from plans.models import Plan
 from subscribers.choices import PaymentMethod, SubscriptionStatus
@@ -62,6 +64,29 @@ class TermsInForce:
 
 # The seam for per-period terms: period start → the terms in force for the period starting then.
 TermsFor = Callable[[dt.datetime], TermsInForce]
+
+
+@dataclass(frozen=True)
+class PhaseEntry:
+    """A schedule phase that resets the billing-cycle anchor: entered at `at`, its first invoice is on
+    `first_invoice_at` (its start, or its trial's end). Entered between two billing dates, the running
+    period ends there (schedules._apply_terms) and, with `prorate`, its unused paid time is credited
+    (billing.services.schedules.enter_due_phases → proration.credit_unused_time)."""
+
+    at: dt.datetime
+    first_invoice_at: dt.datetime
+    prorate: bool
+
+
+@dataclass(frozen=True)
+class ScheduleTerms:
+    """A `TermsFor` that also gives the phase entries moving a billing date (schedules.schedule_terms)."""
+
+    terms_for: TermsFor
+    entries: tuple[PhaseEntry, ...] = ()
+
+    def __call__(self, period_start: dt.datetime) -> TermsInForce:
+        return self.terms_for(period_start)
 
 
 def subscription_terms(subscription) -> TermsFor:
@@ -190,10 +215,28 @@ def upcoming_invoices(
     first_currency = subscription.currency
     invoices = []
     ends_at, end_reason, previous_source = None, "", ""
+    entries = list(getattr(terms_for, "entries", ()))
     while len(invoices) < count:
         start = state.next_invoice_at
         if state.status not in RENEWING or start is None:
             break
+        while entries and entries[0].at <= start:
+            # A phase resetting the anchor before this billing date: billing enters it then
+            # (enter_due_phases), ending the running period at its anchor, crediting its unused paid time.
+            entry = entries.pop(0)
+            if entry.at == start:  # entered on this billing date: its terms bill from it (terms_for)
+                continue
+            # Only the period billed already has paid time to credit (a previewed one is not written).
+            if entry.prorate and not invoices and enters_mid_period(state, entry.at):
+                credit = unused_time_credit(subscription=state, at=entry.at)
+                if credit is not None:
+                    currency = state.currency
+                    if currency not in balances:
+                        balances[currency] = starting[currency] = credit_balance(
+                            customer=subscription.customer_id, currency=currency
+                        )
+                    balances[currency] += credit.credit
+            state.current_period_end = state.next_invoice_at = start = entry.first_invoice_at
         if state.cancel_at is not None and state.cancel_at <= start:
             ends_at, end_reason = state.cancel_at, "cancel"
             break

@@ -312,3 +312,44 @@ def test_a_change_to_an_installment_plan_counts_its_installments_from_the_change
     assert subscription.status != S.EXPIRED
     installments = Invoice.objects.filter(subscription=subscription, installment_number__isnull=False)
     assert [invoice.installment_number for invoice in installments.order_by("period_start")][:1] == [1]
+
+
+@pytest.mark.parametrize("action", ["void", "uncollectible"])
+def test_staff_settling_the_last_open_installment_after_the_last_period_ends_the_plan(
+    merchant, owner, contract, bill, action
+):
+    """Weekly boleto 2x, five retries: installment 2 paid, installment 1 still retried when the last
+    period ended (day 14). Staff void it (or write it off) on day 15: nothing is being collected any more,
+    so the plan ends then — it must not stay on, with no invoice ever coming, waiting for a retry that was
+    withdrawn."""
+    from billing.models import BillingSettings
+    from billing.services.invoice_actions import invoice_mark_uncollectible, invoice_void
+
+    BillingSettings.objects.create(merchant=merchant, retries=5)
+    plan = PlanFactory(
+        merchant=merchant, price=5000, installments=2, interval_unit=IntervalUnit.WEEK, interval_count=1
+    )
+    start = dt.datetime(2027, 6, 1, 8, 0, tzinfo=SP)
+    subscription = contract(at=start, plan=plan, payment_method=PaymentMethod.BOLETO)
+    for day in range(0, 15):
+        moment = start + dt.timedelta(days=day)
+        bill(moment)
+        second = Payment.objects.filter(invoice__installment_number=2, status=PaymentStatus.PENDING).first()
+        if second is not None:
+            with time_machine.travel(moment + dt.timedelta(hours=1), tick=False):
+                payment_settle(payment=second)
+    subscription.refresh_from_db()
+    first = Invoice.objects.get(installment_number=1)
+    assert first.status == InvoiceStatus.OPEN
+    assert not subscription.is_ended
+
+    staff_at = start + dt.timedelta(days=15, hours=2)
+    with time_machine.travel(staff_at, tick=False):
+        settle = invoice_void if action == "void" else invoice_mark_uncollectible
+        settle(invoice=first, actor=owner, now=staff_at)
+    for day in range(16, 30):
+        bill(start + dt.timedelta(days=day))
+
+    subscription.refresh_from_db()
+    assert subscription.status == S.EXPIRED
+    assert subscription.ended_at == subscription.access_until == staff_at

@@ -16,6 +16,7 @@ from billing.choices import InvoiceKind, InvoiceStatus
 from billing.models import CreditEntry, Invoice
 from billing.services.batch import renew_many
 from billing.services.billing_run import billing_run_start, process_chunk, process_subscription
+from billing.services.upcoming import upcoming_invoices
 from core.models import Event
 from plans.choices import CouponDuration, IntervalUnit
 from subscribers.choices import (
@@ -31,6 +32,7 @@ from subscribers.models import Subscription
 from subscribers.services import subscription_create, subscription_process_due
 from subscribers.services.schedules import PhaseSpec, schedule_cancel, schedule_create, schedule_release
 from tests.billing.test_batch import DUE, NOW, Rollback, due, snapshot
+from tests.billing.test_upcoming_property import previewed, written
 from tests.factories import CouponFactory, CustomerFactory, PlanFactory, TaxRateFactory
 
 pytestmark = pytest.mark.django_db
@@ -422,6 +424,52 @@ def test_an_anchor_reset_bills_the_new_phase_on_the_first_with_the_unused_print_
         1161,
         2839,
     )
+
+
+@pytest.mark.parametrize("proration", [PhaseProration.PRORATE, PhaseProration.NONE])
+def test_proximas_faturas_of_an_anchor_reset_mid_period_is_what_billing_writes(
+    merchant, owner, catalog, bill, proration
+):
+    subscription = print_customer(merchant, owner, catalog, bill)
+    schedule_create(
+        subscription=subscription,
+        actor=owner,
+        phases=[PhaseSpec(plan=catalog["digital"], anchor=PhaseAnchor.PHASE_START, proration=proration)],
+        first_phase_end=at(2027, 2, 1),
+        now=at(2027, 1, 20, 9),
+    )
+    subscription = Subscription.objects.select_related(
+        "merchant", "plan", "customer", "coupon", "pending_plan"
+    ).get(pk=subscription.pk)
+
+    preview = upcoming_invoices(subscription, 3, now=at(2027, 1, 20, 9))
+
+    # The first Digital invoice is on the 1st (not on the 17th), for 01/02 → 01/03, R$ 40. Prorated, it is
+    # paid from the unused print time credited on 01/02: 16 of 31 days × R$ 100 = 51,61; 11,61 are left
+    # for March (R$ 40 − 11,61 = 28,39 due). Without proration nothing is credited.
+    expected_credit = (
+        [(4000, 0), (1161, 2839), (0, 4000)]
+        if proration == PhaseProration.PRORATE
+        else [
+            (0, 4000),
+            (0, 4000),
+            (0, 4000),
+        ]
+    )
+    assert [
+        (i.at, i.draft.period_end, i.total, (i.credit_applied, i.amount_due)) for i in preview.invoices
+    ] == [
+        (at(2027, 2, 1), at(2027, 3, 1), 4000, expected_credit[0]),
+        (at(2027, 3, 1), at(2027, 4, 1), 4000, expected_credit[1]),
+        (at(2027, 4, 1), at(2027, 5, 1), 4000, expected_credit[2]),
+    ]
+    assert preview.balance == 0
+    assert preview.balance_after == 0
+
+    for moment in (at(2027, 2, 1), at(2027, 2, 17), at(2027, 3, 1), at(2027, 4, 1)):
+        bill(moment)
+    billed = [i for i in recurring(subscription) if i.period_start >= at(2027, 2, 1)]
+    assert [written(i) for i in billed] == [previewed(i) for i in preview.invoices]
 
 
 def test_without_an_anchor_reset_the_new_phase_starts_on_the_first_and_bills_on_the_17th(

@@ -3,8 +3,10 @@ line, what the billing run writes when the clock moves through those periods (ro
 
 Random schedules attached to a running subscription: 1–3 phases after the current one, each a plan or a
 one-off price (monthly or every 2 months), a quantity, a coupon or a manual discount, tax rates, 1–3
-periods, the anchor kept or reset, and the end behaviour release or cancel. The helpers are the
-schedule-less property test's (tests/billing/test_upcoming_property.py)."""
+periods, the anchor kept or reset, and the end behaviour release or cancel. The first new phase starts
+at the next billing date, or between two billing dates (22/01, paid up to the 25th or the 31st) resetting
+the anchor there, prorated (the unused paid time credited, paying the first invoices) or not. The
+helpers are the schedule-less property test's (tests/billing/test_upcoming_property.py)."""
 
 import datetime as dt
 import os
@@ -20,7 +22,7 @@ from billing.models import BillingSettings, Invoice
 from billing.services.upcoming import upcoming_invoices
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.periods import add_months
-from subscribers.choices import PhaseAnchor, ScheduleEndBehavior, SubscriptionStatus
+from subscribers.choices import PhaseAnchor, PhaseProration, ScheduleEndBehavior, SubscriptionStatus
 from subscribers.models import Subscription
 from subscribers.services.schedules import PhaseSpec, schedule_create
 from tests.billing.test_upcoming_property import (
@@ -57,8 +59,11 @@ worlds = st.fixed_dictionaries(
         "phases": st.lists(phases, min_size=1, max_size=3),
         "end": st.sampled_from(list(ScheduleEndBehavior)),
         "writer": st.sampled_from(["row", "bulk"]),
+        "switch": st.sampled_from(["billing_date", "mid_period"]),
+        "proration": st.sampled_from(list(PhaseProration)),
     }
 )
+MID_PERIOD = dt.datetime(2027, 1, 22, tzinfo=SP)  # after NOW, before either anchor's next billing date
 
 
 def build(merchant, owner, world) -> Subscription:
@@ -117,10 +122,23 @@ def build(merchant, owner, world) -> Subscription:
                 anchor=phase["anchor"],
             )
         )
+    mid_period = world.get("switch") == "mid_period"
+    if mid_period:
+        # Only an anchor reset is previewed entering mid-period (a prorated plan change "agora" there is
+        # its own proration invoice).
+        specs[0].anchor = PhaseAnchor.PHASE_START
+        specs[0].proration = world["proration"]
     subscription = Subscription.objects.select_related("merchant", "plan", "customer", "coupon").get(
         pk=subscription.pk
     )
-    schedule_create(subscription=subscription, actor=owner, phases=specs, end_behavior=world["end"], now=NOW)
+    schedule_create(
+        subscription=subscription,
+        actor=owner,
+        phases=specs,
+        end_behavior=world["end"],
+        first_phase_end=MID_PERIOD if mid_period else None,
+        now=NOW,
+    )
     return Subscription.objects.select_related("merchant", "plan", "customer", "coupon", "pending_plan").get(
         pk=subscription.pk
     )
@@ -141,14 +159,16 @@ def test_the_preview_of_a_scheduled_subscription_is_what_the_billing_run_writes(
 
             preview = upcoming_invoices(subscription, 12, now=NOW)
 
-            moments = {invoice.at for invoice in preview.invoices}
+            moments = {invoice.at for invoice in preview.invoices} | {MID_PERIOD}
             if len(preview.invoices) < 12:
                 moments |= {add_months(next_at.astimezone(SP), n) for n in range(13)}
+            if preview.ends_at is not None:  # a schedule cancelling after 12 months ends there
+                moments.add(preview.ends_at)
             for moment in sorted(moments):
                 bill_at(moment, subscription.pk, world["writer"])
 
             invoices = Invoice.objects.filter(
-                subscription=subscription, kind=InvoiceKind.RECURRING, period_start__gte=next_at
+                subscription=subscription, kind=InvoiceKind.RECURRING, period_start__gt=NOW
             ).order_by("period_start")
             assert [written(i) for i in invoices] == [previewed(i) for i in preview.invoices]
             if world["end"] == ScheduleEndBehavior.CANCEL:
