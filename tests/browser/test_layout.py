@@ -238,3 +238,26 @@ def test_the_invoice_items_fit_their_card_on_a_phone(page, login, owner, merchan
 
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.locator("#invoice-lines thead")).to_be_visible()
+
+
+def test_a_wrapped_label_keeps_apart_from_the_next_in_english(page, login, owner, merchant, live_server):
+    """In English "Responsible salesperson" wraps at 1280 px and the next label ("Notify the customer") sat
+    flush under it, as if one label; every label of a row-laid description list now keeps a gap."""
+    subscription = SubscriptionFactory(merchant=merchant, status=SubscriptionStatus.ACTIVE)
+    login(owner)
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}])
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(subscription.get_absolute_url())
+    expect(page.get_by_text("Responsible salesperson", exact=True)).to_be_visible()
+    gaps = page.locator("dl.row").evaluate_all(
+        """lists => lists.flatMap(dl => {
+            // The text's box, not the cell's (a cell stretches to its row).
+            const labels = [...dl.querySelectorAll(':scope > dt')].map(dt => {
+                const range = document.createRange();
+                range.selectNodeContents(dt);
+                return range.getBoundingClientRect();
+            });
+            return labels.slice(1).map((r, i) => r.top - labels[i].bottom);
+        })"""
+    )
+    assert gaps and min(gaps) >= 8, gaps  # a line's leading alone leaves about 5 px
