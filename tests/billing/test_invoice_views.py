@@ -514,3 +514,17 @@ def test_a_double_submitted_manual_payment_is_recorded_once(member_client, manag
     assert invoice.payments.count() == 1
     assert replay.status_code == 302 and replay.url == first.url == invoice.get_absolute_url()
     assert FORM_ALREADY_SENT in [str(m) for m in get_messages(replay.wsgi_request)]
+
+
+def test_an_invoice_without_lines_says_so_without_an_empty_table(owner_client, merchant):
+    """Seven column headers over one "no items" row were wider than a phone (the header has no cards to fold
+    into): an invoice without lines shows only the sentence."""
+    invoice = invoice_for(merchant, "Ana Souza")
+    page = owner_client.get(reverse("billing:invoice_detail", args=[invoice.pk])).content.decode()
+    assert 'id="invoice-no-lines"' in page and "Fatura sem itens." in page
+    assert 'id="invoice-lines"' not in page
+
+    InvoiceLineFactory(invoice=invoice, description="Plano Digital")
+    page = owner_client.get(reverse("billing:invoice_detail", args=[invoice.pk])).content.decode()
+    assert 'id="invoice-lines"' in page and 'id="invoice-no-lines"' not in page
+    assert 'data-label="Valor"' in page

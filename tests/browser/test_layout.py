@@ -16,6 +16,7 @@ from tests.browser.test_content_security_policy import _pages
 from tests.factories import (
     CustomerFactory,
     InvoiceFactory,
+    InvoiceLineFactory,
     MembershipFactory,
     PaymentFactory,
     PlanFactory,
@@ -203,3 +204,60 @@ def test_a_pages_actions_line_up_at_390_and_1280_px(page, login, owner, merchant
                 assert all(len(heights) == 1 for heights in rows.values()), (url, cells)
             else:
                 assert len({round(y) for _x, y, *_ in cells}) == 1, (url, cells)  # one row
+
+
+def test_the_invoice_items_fit_their_card_on_a_phone(page, login, owner, merchant):
+    """At 390 px the items table ran past its card, its last "Valor" columns scrolled out of sight: now each
+    item is a labelled card inside the box, its amount in view; at 1280 px it stays a table."""
+    invoice = InvoiceFactory(merchant=merchant, subtotal=1199000, total=1199000)
+    InvoiceLineFactory(
+        invoice=invoice,
+        description="Assinatura Premium Anual com Entrega e Acesso Digital",
+        quantity=10,
+        unit_amount=119900,
+    )
+    PaymentFactory(merchant=merchant, invoice=invoice)
+    login(owner)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(reverse("billing:invoice_detail", args=[invoice.pk]))
+    for table in ("#invoice-lines", "#invoice-payments"):
+        card = page.locator(table).locator("xpath=ancestor::div[contains(@class,'card-body')][1]")
+        box = card.bounding_box()
+        cells = page.locator(f"{table} tbody td").evaluate_all(
+            "tds => tds.map(td => { const r = td.getBoundingClientRect(); return [r.x, r.x + r.width]; })"
+        )
+        assert cells and all(
+            left >= box["x"] and right <= box["x"] + box["width"] for left, right in cells
+        ), (table, box, cells)
+    amount = page.locator("#invoice-lines td[data-column=amount]")
+    amount.scroll_into_view_if_needed()
+    expect(amount).to_be_in_viewport(ratio=1)
+    expect(amount).to_contain_text("11.990,00")
+    assert amount.get_attribute("data-label") == "Valor"
+    expect(page.locator("#invoice-lines thead")).to_be_hidden()
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.locator("#invoice-lines thead")).to_be_visible()
+
+
+def test_a_wrapped_label_keeps_apart_from_the_next_in_english(page, login, owner, merchant, live_server):
+    """In English "Responsible salesperson" wraps at 1280 px and the next label ("Notify the customer") sat
+    flush under it, as if one label; every label of a row-laid description list now keeps a gap."""
+    subscription = SubscriptionFactory(merchant=merchant, status=SubscriptionStatus.ACTIVE)
+    login(owner)
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}])
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(subscription.get_absolute_url())
+    expect(page.get_by_text("Responsible salesperson", exact=True)).to_be_visible()
+    gaps = page.locator("dl.row").evaluate_all(
+        """lists => lists.flatMap(dl => {
+            // The text's box, not the cell's (a cell stretches to its row).
+            const labels = [...dl.querySelectorAll(':scope > dt')].map(dt => {
+                const range = document.createRange();
+                range.selectNodeContents(dt);
+                return range.getBoundingClientRect();
+            });
+            return labels.slice(1).map((r, i) => r.top - labels[i].bottom);
+        })"""
+    )
+    assert gaps and min(gaps) >= 8, gaps  # a line's leading alone leaves about 5 px
