@@ -35,3 +35,29 @@ def test_money_and_dates_in_portuguese(owner_client, merchant):
     with translation.override("pt-br"):
         assert formats.date_format(dt.date(2026, 1, 31), "SHORT_DATE_FORMAT") == "31/01/2026"
         assert formats.date_format(dt.date(2026, 1, 31)) == "31/01/2026"
+
+
+def test_form_messages_keep_djangos_pt_br_wording_whatever_apps_are_installed():
+    """An installed app's catalogue outranks Django's own: Django REST framework's pt-BR words "Enter a valid
+    email address." differently, which changed every form's message when the API landed. Each such
+    collision is pinned back to Django's wording in locale/pt_BR."""
+    import gettext
+    from pathlib import Path
+
+    import django
+    from django.apps import apps
+    from django.utils import translation
+
+    def catalogue(path):
+        return gettext.GNUTranslations(path.open("rb"))._catalog if path.exists() else {}
+
+    django_pt = catalogue(Path(django.__file__).parent / "conf/locale/pt_BR/LC_MESSAGES/django.mo")
+    collisions = {}
+    for app in apps.get_app_configs():
+        for msgid, text in catalogue(Path(app.path) / "locale/pt_BR/LC_MESSAGES/django.mo").items():
+            if isinstance(msgid, str) and msgid and django_pt.get(msgid, text) != text:
+                collisions[msgid] = django_pt[msgid]
+
+    assert "Enter a valid email address." in collisions  # the case that broke the customer form
+    with translation.override("pt-br"):
+        assert {msgid: translation.gettext(msgid) for msgid in collisions} == collisions
