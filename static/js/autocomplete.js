@@ -14,7 +14,9 @@
       valueField: "value",
       labelField: "text",
       searchField: ["text"],
-      preload: "focus",
+      // No preload on focus: tom-select runs its focus handler a tick after the click, and a preload
+      // started then cancels (its load is debounced) the query of someone who already typed, so the box
+      // stayed empty. The options the page lists up front show on focus; typing asks the server.
       loadThrottle: 250,
       shouldLoad: function () { return true; },
       load: function (query, callback) {
