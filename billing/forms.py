@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingSettings
 from billing.services.refunds import refundable_amount
-from core.forms import IntegerField, MoneyField
+from core.forms import IntegerField, MoneyField, ObjectActionForm, reason_field
 from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, format_money
 
 SETTINGS_FIELDS = [
@@ -108,7 +108,7 @@ class RecordPaymentForm(forms.Form):
             field.help_text = _("Como aparece na sua conta PayPal.")
 
 
-class RefundForm(forms.Form):
+class RefundForm(ObjectActionForm):
     """How much to give back (blank: everything still refundable) and why. The service checks the
     amount again against the payment under its lock."""
 
@@ -118,17 +118,9 @@ class RefundForm(forms.Form):
         min_value=Decimal("0.01"),
         error_messages={"min_value": _("O valor do reembolso deve ser maior que zero.")},
     )
-    reason = forms.CharField(
-        label=_("Motivo"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
-    )
+    reason = reason_field()
 
-    def __init__(self, *args, merchant=None, instance=None, payment=None, **kwargs):
-        self.merchant = merchant
-        self.instance = instance
+    def __init__(self, *args, payment=None, **kwargs):
         super().__init__(*args, **kwargs)
         if payment is not None:
             remaining = format_money(refundable_amount(payment), payment.currency)
@@ -139,7 +131,7 @@ class RefundForm(forms.Form):
             self.fields["amount"].widget.attrs["placeholder"] = remaining
 
 
-class ChargebackForm(forms.Form):
+class ChargebackForm(ObjectActionForm):
     """How much the bank took back (blank: everything still ours) and the bank's reason and reference."""
 
     amount = MoneyField(
@@ -148,13 +140,7 @@ class ChargebackForm(forms.Form):
         min_value=Decimal("0.01"),
         error_messages={"min_value": _("O valor do chargeback deve ser maior que zero.")},
     )
-    reason = forms.CharField(
-        label=_("Motivo informado pelo banco"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
-    )
+    reason = reason_field(_("Motivo informado pelo banco"))
     gateway_reference = forms.CharField(
         label=_("Referência da disputa no gateway"),
         required=False,
@@ -162,10 +148,9 @@ class ChargebackForm(forms.Form):
         error_messages={"max_length": _("A referência pode ter no máximo %(limit_value)d caracteres.")},
     )
 
-    def __init__(self, *args, merchant=None, instance=None, **kwargs):
-        self.merchant = merchant
-        self.instance = instance
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        instance = self.instance
         if instance is not None:
             available = format_money(instance.chargeable_amount, instance.currency)
             self.fields["amount"].currency = instance.currency
@@ -198,15 +183,7 @@ class CreditAdjustForm(forms.Form):
             "min_value": _("O valor deve ser maior que zero."),
         },
     )
-    note = forms.CharField(
-        label=_("Motivo"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": _("Diga o motivo do ajuste."),
-            "max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres."),
-        },
-    )
+    note = reason_field(required=True, required_message=_("Diga o motivo do ajuste."))
 
     def __init__(self, *args, merchant=None, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -227,13 +204,7 @@ class CreditRefundForm(forms.Form):
         help_text=_("Em branco: o saldo inteiro. Devolvido aos últimos pagamentos por cartão ou pix."),
         error_messages={"min_value": _("O valor deve ser maior que zero.")},
     )
-    note = forms.CharField(
-        label=_("Motivo"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
-    )
+    note = reason_field()
 
     def __init__(self, *args, merchant=None, instance=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -131,3 +131,32 @@ def autocomplete(widget: forms.Widget, *, url: str = "") -> forms.Widget:
     widget.attrs["data-autocomplete-loading"] = _("Buscando…")
     widget.attrs["data-autocomplete-clear"] = _("Limpar")
     return widget
+
+
+REASON_MAX_LENGTH = 2000
+
+
+def reason_field(label=None, *, required=False, rows=3, required_message=None) -> forms.CharField:
+    """The free-text "why" of an action (cancel, pause, refund, chargeback, balance adjustment): at most
+    2,000 characters, with the limit said in the user's language. One definition so every action's reason
+    has the same limit and message."""
+    messages = {"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")}
+    if required_message:
+        messages["required"] = required_message
+    return forms.CharField(
+        label=label if label is not None else _("Motivo"),
+        required=required,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages=messages,
+    )
+
+
+class ObjectActionForm(forms.Form):
+    """A form for an action on one object of the merchant's (the generic action views pass `merchant`
+    and `instance`): kept on the form so clean() and the view's service call can read them."""
+
+    def __init__(self, *args, merchant=None, instance=None, **kwargs):
+        self.merchant = merchant
+        self.instance = instance
+        super().__init__(*args, **kwargs)

@@ -3,11 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import ObjectActionForm, reason_field
 from subscribers.choices import CancelOrigin, CancelWhen
-from subscribers.forms.fields import ServiceErrorsMixin, date_input
+from subscribers.forms.fields import ServiceErrorsMixin, optional_date_field
 
 
-class CancelForm(ServiceErrorsMixin, forms.Form):
+class CancelForm(ServiceErrorsMixin, ObjectActionForm):
     """Cancelar assinatura: when, who asked and why. Platform staff are recorded as "admin" by the
     service whatever they pick; support cancelling on a customer's behalf picks "Cliente"."""
 
@@ -18,13 +19,7 @@ class CancelForm(ServiceErrorsMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Escolha quando cancelar.")},
     )
-    at_date = forms.DateField(
-        label=_("Data do cancelamento"),
-        required=False,
-        widget=date_input(),
-        help_text=_("Somente para “Em uma data escolhida”."),
-        error_messages={"invalid": _("Informe uma data válida.")},
-    )
+    at_date = optional_date_field(_("Data do cancelamento"), _("Somente para “Em uma data escolhida”."))
     credit_unused_time = forms.BooleanField(
         label=_("Creditar o tempo não usado no saldo de crédito"),
         required=False,
@@ -43,30 +38,13 @@ class CancelForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Se você está cancelando a pedido do cliente, escolha “Cliente”."),
         error_messages={"required": _("Informe quem pediu o cancelamento.")},
     )
-    reason = forms.CharField(
-        label=_("Motivo"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
-    )
-
-    def __init__(self, *args, merchant=None, instance=None, **kwargs):
-        self.merchant = merchant
-        self.instance = instance
-        super().__init__(*args, **kwargs)
+    reason = reason_field()
 
 
 class RemoveForm(forms.Form):
     """Remover: revokes access now; the reason is optional."""
 
-    reason = forms.CharField(
-        label=_("Motivo (opcional)"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres.")},
-    )
+    reason = reason_field(_("Motivo (opcional)"))
 
 
 class BulkCancelForm(forms.Form):
@@ -97,12 +75,4 @@ class BulkCancelForm(forms.Form):
         help_text=_("Se você está cancelando a pedido dos clientes, escolha “Cliente”."),
         error_messages={"required": _("Informe quem pediu o cancelamento.")},
     )
-    reason = forms.CharField(
-        label=_("Motivo"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": _("Informe o motivo do cancelamento."),
-            "max_length": _("O motivo pode ter no máximo %(limit_value)d caracteres."),
-        },
-    )
+    reason = reason_field(required=True, required_message=_("Informe o motivo do cancelamento."))

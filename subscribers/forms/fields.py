@@ -31,6 +31,17 @@ def date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def optional_date_field(label, help_text="") -> forms.DateField:
+    """An optional date picker ("on a chosen date", "resume on") with the one invalid-date message."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=date_input(),
+        help_text=help_text,
+        error_messages={"invalid": _("Informe uma data válida.")},
+    )
+
+
 class TaxRateChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         label = str(obj)
