@@ -199,9 +199,9 @@ def test_run_now_says_nothing_is_due_for_an_ended_subscriptions_leftover_boleto(
     assert not BillingRun.objects.exists()
 
 
-def test_a_middle_installment_given_up_after_the_last_period_still_ends_the_plan(merchant, contract, bill):
-    """Weekly boleto 2x with five retries: installment 1 is still being retried when the plan's last
-    period ends; once its retries run out the plan ends (it used to wait for "more installments")."""
+def weekly_boleto_in_two_installments(merchant, contract):
+    """Weekly boleto 2x with five retries: the plan's last period ends on day 14, while installment 1
+    can still be retried after it."""
     from billing.models import BillingSettings
 
     BillingSettings.objects.create(merchant=merchant, retries=5)
@@ -209,9 +209,13 @@ def test_a_middle_installment_given_up_after_the_last_period_still_ends_the_plan
         merchant=merchant, price=5000, installments=2, interval_unit=IntervalUnit.WEEK, interval_count=1
     )
     start = dt.datetime(2027, 6, 1, 8, 0, tzinfo=SP)
-    subscription = contract(at=start, plan=plan, payment_method=PaymentMethod.BOLETO)
+    return start, contract(at=start, plan=plan, payment_method=PaymentMethod.BOLETO)
 
-    for day in range(0, 30):
+
+def bill_daily_paying_installment_two(bill, subscription, start, days):
+    """Runs billing once a day, the customer paying installment 2 (never 1); stops once the subscription
+    ends. Returns the moment of the last run."""
+    for day in range(days):
         moment = start + dt.timedelta(days=day)
         bill(moment)
         second = Payment.objects.filter(invoice__installment_number=2, status=PaymentStatus.PENDING).first()
@@ -221,11 +225,7 @@ def test_a_middle_installment_given_up_after_the_last_period_still_ends_the_plan
         subscription.refresh_from_db()
         if subscription.is_ended:
             break
-
-    assert Invoice.objects.get(installment_number=2).status == InvoiceStatus.PAID
-    assert Invoice.objects.get(installment_number=1).status == InvoiceStatus.UNCOLLECTIBLE
-    assert subscription.status == S.EXPIRED
-    assert day > 14  # installment 1's retries outlived the last period
+    return moment
 
 
 def assert_nothing_charged_after_the_end(subscription):
@@ -239,32 +239,22 @@ def assert_nothing_charged_after_the_end(subscription):
     ).exists()
 
 
-def test_a_plan_ended_after_its_last_period_ends_when_its_retries_stopped(merchant, contract, bill):
-    """Weekly boleto 2x, installment 1 still retried after the last period (14 days) ended: the plan ends
-    when its last boleto lapses, not back on day 14 — that dated the end before the boletos it issued
-    on days 16 and 20 (the money state machine's ended_subscriptions_charge_nothing)."""
-    from billing.models import BillingSettings
+def test_a_middle_installment_given_up_after_the_last_period_ends_the_plan_when_its_retries_stop(
+    merchant, contract, bill
+):
+    """Installment 1 is still being retried when the plan's last period ends (day 14): once its retries
+    run out the plan ends (it used to wait for "more installments"), and it ends when its last boleto
+    lapses, not back on day 14 — that dated the end before the boletos it issued on days 16 and 20 (the
+    money state machine's ended_subscriptions_charge_nothing)."""
+    start, subscription = weekly_boleto_in_two_installments(merchant, contract)
 
-    BillingSettings.objects.create(merchant=merchant, retries=5)
-    plan = PlanFactory(
-        merchant=merchant, price=5000, installments=2, interval_unit=IntervalUnit.WEEK, interval_count=1
-    )
-    start = dt.datetime(2027, 6, 1, 8, 0, tzinfo=SP)
-    subscription = contract(at=start, plan=plan, payment_method=PaymentMethod.BOLETO)
+    moment = bill_daily_paying_installment_two(bill, subscription, start, days=30)
 
-    for day in range(0, 30):
-        moment = start + dt.timedelta(days=day)
-        bill(moment)
-        second = Payment.objects.filter(invoice__installment_number=2, status=PaymentStatus.PENDING).first()
-        if second is not None:
-            with time_machine.travel(moment + dt.timedelta(hours=1), tick=False):
-                payment_settle(payment=second)
-        subscription.refresh_from_db()
-        if subscription.is_ended:
-            break
-
+    assert Invoice.objects.get(installment_number=2).status == InvoiceStatus.PAID
+    assert Invoice.objects.get(installment_number=1).status == InvoiceStatus.UNCOLLECTIBLE
     assert subscription.status == S.EXPIRED
     last_period_end = start + dt.timedelta(days=14)
+    assert moment > last_period_end  # installment 1's retries outlived the last period
     assert Payment.objects.filter(invoice__subscription=subscription, created_at__gt=last_period_end).exists()
     assert_nothing_charged_after_the_end(subscription)
     # It ended at the run that found installment 1's last boleto lapsed, and access ran until then.
@@ -322,23 +312,10 @@ def test_staff_settling_the_last_open_installment_after_the_last_period_ends_the
     period ended (day 14). Staff void it (or write it off) on day 15: nothing is being collected any more,
     so the plan ends then — it must not stay on, with no invoice ever coming, waiting for a retry that was
     withdrawn."""
-    from billing.models import BillingSettings
     from billing.services.invoice_actions import invoice_mark_uncollectible, invoice_void
 
-    BillingSettings.objects.create(merchant=merchant, retries=5)
-    plan = PlanFactory(
-        merchant=merchant, price=5000, installments=2, interval_unit=IntervalUnit.WEEK, interval_count=1
-    )
-    start = dt.datetime(2027, 6, 1, 8, 0, tzinfo=SP)
-    subscription = contract(at=start, plan=plan, payment_method=PaymentMethod.BOLETO)
-    for day in range(0, 15):
-        moment = start + dt.timedelta(days=day)
-        bill(moment)
-        second = Payment.objects.filter(invoice__installment_number=2, status=PaymentStatus.PENDING).first()
-        if second is not None:
-            with time_machine.travel(moment + dt.timedelta(hours=1), tick=False):
-                payment_settle(payment=second)
-    subscription.refresh_from_db()
+    start, subscription = weekly_boleto_in_two_installments(merchant, contract)
+    bill_daily_paying_installment_two(bill, subscription, start, days=15)
     first = Invoice.objects.get(installment_number=1)
     assert first.status == InvoiceStatus.OPEN
     assert not subscription.is_ended
