@@ -220,6 +220,7 @@ def upcoming_invoices(
     invoices = []
     ends_at, end_reason, previous_source = None, "", ""
     entries = list(getattr(terms_for, "entries", ()))
+    prorated_before = False
 
     def balance_of(currency):
         if currency not in balances:
@@ -237,8 +238,12 @@ def upcoming_invoices(
             entry = entries.pop(0)
             if entry.at == start:  # entered on this billing date: its terms bill from it (terms_for)
                 continue
-            # Only the period billed already has paid time to credit (a previewed one is not written).
-            prorated = entry.prorate and not invoices and enters_mid_period(state, entry.at)
+            # Only the period billed already has paid time to credit (a previewed one is not written), and
+            # only its invoice's: a second change in it would prorate the first one's, not written either.
+            prorated = (
+                entry.prorate and not invoices and not prorated_before and enters_mid_period(state, entry.at)
+            )
+            prorated_before = prorated_before or prorated
             if entry.first_invoice_at is None:
                 # Kept on the anchor: a plan change "agora"; the running period and its billing date stay.
                 if prorated:
