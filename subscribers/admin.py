@@ -35,11 +35,15 @@ class SubscriptionEventInline(admin.TabularInline):
     model = SubscriptionEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "from_status", "to_status", "actor", "origin", "reason"]
+    fields = ["created_at", "kind", "from_status", "to_status", "actor", "origin", "reason_display"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("motivo"))
+    def reason_display(self, obj):
+        return obj.reason_display
 
 
 @admin.register(Subscription)

@@ -13,6 +13,7 @@ from accounts.models import Merchant
 from core.money import format_money
 from core.percent import DISCOUNT_PERCENT
 from plans.periods import add_months
+from subscribers import timeline
 from subscribers.choices import (
     ALLOWED_ACTIONS,
     ENDED_STATUSES,
@@ -614,6 +615,9 @@ class SubscriptionEvent(models.Model):
     )
     origin = models.CharField(_("origem"), max_length=10, choices=CancelOrigin.choices, blank=True)
     reason = models.TextField(_("motivo"), blank=True)
+    # A line the system writes is a code and its parameters, translated when shown (subscribers/timeline.py).
+    reason_code = models.CharField(_("código do motivo"), max_length=40, blank=True)
+    reason_params = models.JSONField(_("parâmetros do motivo"), default=dict, blank=True)
     data = models.JSONField(_("detalhes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("quando"), default=timezone.now, db_index=True)
 
@@ -624,6 +628,11 @@ class SubscriptionEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} — #{self.subscription_id}"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language: the coded line translated now, else the stored text."""
+        return timeline.reason_text(self.reason_code, self.reason_params, self.reason)
 
 
 class SubscriptionTombstone(models.Model):

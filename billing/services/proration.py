@@ -404,6 +404,32 @@ def subscription_change_plan(
     )
 
 
+def applied_change_totals(
+    *, subscription, old_plan, old_quantity, previous, old_taxes, new_taxes, at, new_plan=None
+) -> tuple[InvoiceTotals | None, Invoice | None]:
+    """What `prorate_plan_change` bills for a change applied at `at` to `subscription` (already on its new
+    terms; `previous` a copy from before, `old_taxes`/`new_taxes` the tax inputs of each side): the
+    proration's totals and the unpaid invoice it voids (`plan_change_totals`), or (None, None) when
+    there is no paid time left. Read-only: Próximas faturas previews a schedule phase entered between
+    two billing dates with it (`new_plan`: the new side's price terms when the subscription in hand is a
+    preview's copy; by default its plan at its price version)."""
+    if not has_unused_paid_time(subscription, at):
+        return None, None
+    return plan_change_totals(
+        subscription=subscription,
+        # Each side at its price version: the old one's as the subscription had it before the change.
+        old_plan=price_terms(old_plan, None, price=previous.plan_price_at(at))
+        if previous is not None and previous.plan_id == old_plan.pk
+        else old_plan,
+        old_quantity=old_quantity,
+        old_terms=period_terms(terms_of=previous or subscription, subscription=subscription, taxes=old_taxes),
+        new_plan=new_plan or price_terms(subscription.plan, None, price=subscription.plan_price_at(at)),
+        new_quantity=subscription.quantity,
+        new_terms=period_terms(terms_of=subscription, subscription=subscription, taxes=new_taxes),
+        at=at,
+    )
+
+
 @transaction.atomic
 def prorate_plan_change(
     *,
@@ -438,17 +464,13 @@ def prorate_plan_change(
         )
     new_taxes = subscription_taxes(subscription)
     old_taxes = new_taxes if old_tax_rates is None else taxes_of(old_tax_rates)
-    totals, unpaid = plan_change_totals(
+    totals, unpaid = applied_change_totals(
         subscription=subscription,
-        # Each side at its price version: the old one's as the subscription had it before the change.
-        old_plan=price_terms(old_plan, None, price=previous.plan_price_at(now))
-        if previous is not None and previous.plan_id == old_plan.pk
-        else old_plan,
+        old_plan=old_plan,
         old_quantity=old_quantity,
-        old_terms=period_terms(terms_of=previous or subscription, subscription=subscription, taxes=old_taxes),
-        new_plan=price_terms(subscription.plan, None, price=subscription.plan_price_at(now)),
-        new_quantity=subscription.quantity,
-        new_terms=period_terms(terms_of=subscription, subscription=subscription, taxes=new_taxes),
+        previous=previous,
+        old_taxes=old_taxes,
+        new_taxes=new_taxes,
         at=now,
     )
     if totals is None:

@@ -104,37 +104,34 @@ def schedule_terms(subscription, schedule):
     subscription — price (plan or one-off), quantity, coupon from the phase's start or discount, tax
     rates, the anchor a phase resets (`phase_start`, a trial, another interval) — and, with end behaviour
     `cancel`, no invoice from the last phase's end on. Phases entered between two billing dates are
-    previewed from their first billing date (a proration they bill is not a renewal invoice); one that
-    resets the anchor there is given in `entries` (upcoming_invoices moves the billing date to its anchor
-    and, with `prorate`, credits the unused paid time as `credit_unused_time` does)."""
+    previewed from their first billing date (a proration they bill is not a renewal invoice) and given in
+    `entries`: one that resets the anchor there (upcoming_invoices moves the billing date to its anchor
+    and, with `prorate`, credits the unused paid time as `credit_unused_time` does), and one kept on the
+    anchor with `prorate` (upcoming_invoices adds what its proration invoice credits to, or takes from,
+    the credit balance, as `prorate_plan_change` bills it)."""
     from billing.services.invoicing import taxes_of
     from billing.services.upcoming import PhaseEntry, ScheduleTerms, TermsInForce
 
     phases = list(schedule.phases.select_related("plan", "coupon").prefetch_related("tax_rates"))
     anchor, previous, in_force, entries = subscription.billing_cycle_anchor, None, [], []
+    previous_custom = None
     for phase in phases:
         entered = schedule.current_position is not None and phase.position <= schedule.current_position
         price = phase.price
-        if (
-            not entered
-            and previous is not None
-            and (
-                phase.anchor == PhaseAnchor.PHASE_START
-                or phase.trial_days
-                or _interval(price) != _interval(previous)
-            )
-        ):
-            anchor = phase.start_at + dt.timedelta(days=phase.trial_days or 0)
-            # _apply_terms ends the running period at the new anchor: entered between two billing dates,
-            # the phase's first invoice is on its anchor, not on the old billing date.
-            entries.append(
-                PhaseEntry(
-                    at=phase.start_at,
-                    first_invoice_at=anchor,
-                    prorate=phase.proration == PhaseProration.PRORATE,
-                )
-            )
+        prorate = phase.proration == PhaseProration.PRORATE
+        resets = phase.anchor == PhaseAnchor.PHASE_START or phase.trial_days
+        if not entered and previous is not None:
+            if resets or _interval(price) != _interval(previous):
+                anchor = phase.start_at + dt.timedelta(days=phase.trial_days or 0)
+                # _apply_terms ends the running period at the new anchor: entered between two billing
+                # dates, the phase's first invoice is on its anchor, not on the old billing date.
+                entries.append(PhaseEntry(at=phase.start_at, first_invoice_at=anchor, prorate=prorate))
+            elif prorate and not previous_custom and not phase.custom_price:
+                # Kept on the anchor, entered between two billing dates it is a plan change "agora"
+                # (enter_due_phases → prorate_plan_change); one-off prices are not prorated.
+                entries.append(PhaseEntry(at=phase.start_at, first_invoice_at=None, prorate=True))
         previous = price
+        previous_custom = subscription.custom_price if entered else phase.custom_price
         overrides = {
             "coupon": phase.coupon,
             "coupon_applied_at": phase.start_at if phase.coupon_id else None,

@@ -34,7 +34,7 @@ from billing.models import BillingSettings
 from billing.selectors import credit_balance, installment_invoices
 from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import subscription_taxes
-from billing.services.proration import unused_time_credit
+from billing.services.proration import applied_change_totals, unused_time_credit
 from billing.services.renewal import RenewalDraft, draft_renewal, pending_change_terms
 from billing.services.schedules import enters_mid_period
 from core.events import EventType as E
@@ -68,13 +68,17 @@ TermsFor = Callable[[dt.datetime], TermsInForce]
 
 @dataclass(frozen=True)
 class PhaseEntry:
-    """A schedule phase that resets the billing-cycle anchor: entered at `at`, its first invoice is on
-    `first_invoice_at` (its start, or its trial's end). Entered between two billing dates, the running
-    period ends there (schedules._apply_terms) and, with `prorate`, its unused paid time is credited
-    (billing.services.schedules.enter_due_phases → proration.credit_unused_time)."""
+    """A schedule phase entered at `at` that bills something when it falls between two billing dates
+    (billing.services.schedules.enter_due_phases):
+
+    - resetting the billing-cycle anchor, its first invoice is on `first_invoice_at` (its start, or its
+      trial's end): the running period ends there (schedules._apply_terms) and, with `prorate`, its
+      unused paid time is credited (proration.credit_unused_time);
+    - kept on the anchor (`first_invoice_at` None) with `prorate`: a plan change "agora"
+      (proration.prorate_plan_change), whose proration invoice credits the balance or consumes it."""
 
     at: dt.datetime
-    first_invoice_at: dt.datetime
+    first_invoice_at: dt.datetime | None
     prorate: bool
 
 
@@ -216,26 +220,40 @@ def upcoming_invoices(
     invoices = []
     ends_at, end_reason, previous_source = None, "", ""
     entries = list(getattr(terms_for, "entries", ()))
+    prorated_before = False
+
+    def balance_of(currency):
+        if currency not in balances:
+            balances[currency] = starting[currency] = credit_balance(
+                customer=subscription.customer_id, currency=currency
+            )
+        return balances[currency]
+
     while len(invoices) < count:
         start = state.next_invoice_at
         if state.status not in RENEWING or start is None:
             break
         while entries and entries[0].at <= start:
-            # A phase resetting the anchor before this billing date: billing enters it then
-            # (enter_due_phases), ending the running period at its anchor, crediting its unused paid time.
+            # A phase entered before this billing date: billing enters it then (enter_due_phases).
             entry = entries.pop(0)
             if entry.at == start:  # entered on this billing date: its terms bill from it (terms_for)
                 continue
-            # Only the period billed already has paid time to credit (a previewed one is not written).
-            if entry.prorate and not invoices and enters_mid_period(state, entry.at):
+            # Only the period billed already has paid time to credit (a previewed one is not written), and
+            # only its invoice's: a second change in it would prorate the first one's, not written either.
+            prorated = (
+                entry.prorate and not invoices and not prorated_before and enters_mid_period(state, entry.at)
+            )
+            prorated_before = prorated_before or prorated
+            if entry.first_invoice_at is None:
+                # Kept on the anchor: a plan change "agora"; the running period and its billing date stay.
+                if prorated:
+                    _preview_phase_proration(state, terms_for(entry.at), entry.at, balance_of, balances)
+                continue
+            # Resetting the anchor: the running period ends at it, crediting its unused paid time.
+            if prorated:
                 credit = unused_time_credit(subscription=state, at=entry.at)
                 if credit is not None:
-                    currency = state.currency
-                    if currency not in balances:
-                        balances[currency] = starting[currency] = credit_balance(
-                            customer=subscription.customer_id, currency=currency
-                        )
-                    balances[currency] += credit.credit
+                    balances[state.currency] = balance_of(state.currency) + credit.credit
             state.current_period_end = state.next_invoice_at = start = entry.first_invoice_at
         if state.cancel_at is not None and state.cancel_at <= start:
             ends_at, end_reason = state.cancel_at, "cancel"
@@ -263,11 +281,7 @@ def upcoming_invoices(
             break
         if not invoices:
             first_currency = draft.currency
-        if draft.currency not in balances:
-            balances[draft.currency] = starting[draft.currency] = credit_balance(
-                customer=subscription.customer_id, currency=draft.currency
-            )
-        applied, due = apply_credit(draft.totals.total, balances[draft.currency])
+        applied, due = apply_credit(draft.totals.total, balance_of(draft.currency))
         balances[draft.currency] -= applied
         discount = discount_for_period(
             subscription=state, period_start=start, periods_billed=periods_billed, tz=tz
@@ -305,6 +319,39 @@ def upcoming_invoices(
         ends_at=ends_at,
         end_reason=end_reason,
     )
+
+
+def _preview_phase_proration(state, terms: TermsInForce, at, balance_of, balances) -> None:
+    """What the proration invoice of a schedule phase kept on the anchor and entered at `at`, between two
+    billing dates, does to the credit balance (`balances`, updated): enter_due_phases puts the phase's
+    terms on the subscription and bills the change as `prorate_plan_change` does — a net credit goes to
+    the balance, a net charge consumes it first, and an unpaid invoice it voids gives its credit back.
+    Computed by the same `applied_change_totals` on a copy of the subscription on the phase's terms."""
+    after = copy.copy(state)
+    if isinstance(terms.plan, Plan):
+        after.plan = terms.plan
+    after.quantity = terms.quantity
+    for name, value in terms.overrides.items():
+        setattr(after, name, value)
+    if state.plan.currency != after.currency:  # billing refuses to prorate into another currency
+        return
+    totals, unpaid = applied_change_totals(
+        subscription=after,
+        old_plan=state.plan,
+        old_quantity=state.quantity,
+        previous=state,
+        old_taxes=subscription_taxes(state),
+        new_taxes=list(terms.taxes),
+        new_plan=terms.plan,
+        at=at,
+    )
+    if totals is None:
+        return
+    currency = after.currency
+    balance = balance_of(currency) + (unpaid.credit_applied if unpaid is not None else 0)
+    # proration_invoice_create: the net credit into the balance, then the balance pays the net charge.
+    applied, _due = apply_credit(totals.total, balance + totals.credit)
+    balances[currency] = balance + totals.credit - applied
 
 
 # --- Simular inadimplência ------------------------------------------------------------------------------

@@ -99,8 +99,21 @@ def _payload(subscription: Subscription) -> dict:
 
 
 def _record(
-    subscription, *, kind, actor, from_status="", to_status="", origin="", reason="", data=None, at=None
+    subscription,
+    *,
+    kind,
+    actor,
+    from_status="",
+    to_status="",
+    origin="",
+    reason="",
+    reason_code="",
+    reason_params=None,
+    data=None,
+    at=None,
 ):
+    """One timeline line. A line the system words itself is `reason_code` (subscribers/timeline.py) and
+    its `reason_params`, translated when shown; `reason` is for what a person typed."""
     if isinstance(actor, CustomerActor):
         # Not a user: the entry says which customer and through which channel (subscribers/actors.py).
         data = {**(data or {}), **actor.timeline_data()}
@@ -114,6 +127,8 @@ def _record(
         actor=actor if getattr(actor, "pk", None) else None,
         origin=origin,
         reason=reason,
+        reason_code=reason_code,
+        reason_params=reason_params or {},
         data=data or {},
         created_at=at or timezone.now(),
     )

@@ -27,6 +27,7 @@ def subscription_apply_billing(
     now,
     to_status: str | None = None,
     reason: str = "",
+    reason_code: str = "",
     data: dict | None = None,
     cancel_origin: str = CancelOrigin.SELLER,
     **fields,
@@ -36,7 +37,9 @@ def subscription_apply_billing(
     (periods, next_invoice_at, …). The caller holds the row lock inside its transaction.
 
     A billing cancellation (dunning's final action, a chargeback) is recorded as asked by `cancel_origin`:
-    the seller's policy by default, the customer for a chargeback they opened with their bank."""
+    the seller's policy by default, the customer for a chargeback they opened with their bank.
+    `reason_code` (subscribers/timeline.py): the timeline line is that code, translated when shown;
+    `reason` is then only the cancellation's recorded reason."""
     allowed = {
         "current_period_start",
         "current_period_end",
@@ -87,7 +90,8 @@ def subscription_apply_billing(
             actor=None,
             from_status=from_status,
             to_status=to_status,
-            reason=reason,
+            reason="" if reason_code else reason,
+            reason_code=reason_code,
             data=data or {},
             at=now,
         )

@@ -25,7 +25,7 @@ from core.outbox import emit
 from core.percent import DISCOUNT_PERCENT
 from plans.choices import IntervalUnit
 from plans.periods import add_interval, period_containing
-from subscribers import extension_points
+from subscribers import extension_points, timeline
 from subscribers.choices import (
     LIVE_SCHEDULE_STATUSES,
     MAX_SCHEDULE_PHASES,
@@ -458,7 +458,8 @@ def schedule_create(
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Programação criada com %(count)s fases.") % {"count": len(specs)},
+        reason_code=timeline.SCHEDULE_CREATED,
+        reason_params={"count": len(specs)},
         data={"schedule": schedule.pk, "action": "created"},
         at=now,
     )
@@ -561,7 +562,7 @@ def schedule_update(
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Programação alterada."),
+        reason_code=timeline.SCHEDULE_UPDATED,
         data=data,
         at=now,
     )
@@ -763,7 +764,7 @@ def schedule_advance(*, subscription: Subscription, schedule: SubscriptionSchedu
             actor=schedule.created_by,
             from_status=subscription.status,
             to_status=subscription.status,
-            reason=_("Programação concluída."),
+            reason_code=timeline.SCHEDULE_COMPLETED,
             data={"schedule": schedule.pk, "action": "completed"},
             at=at,
         )
@@ -774,6 +775,7 @@ def schedule_advance(*, subscription: Subscription, schedule: SubscriptionSchedu
                 now=at,
                 to_status=S.CANCELED,
                 reason=_("Fim da programação."),
+                reason_code=timeline.SCHEDULE_ENDED_SUBSCRIPTION,
                 ended_at=at,
             )
         return None
@@ -791,8 +793,8 @@ def schedule_advance(*, subscription: Subscription, schedule: SubscriptionSchedu
         actor=schedule.created_by,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Fase %(from)s → %(to)s da programação.")
-        % {"from": "—" if from_position is None else from_position + 1, "to": position + 1},
+        reason_code=timeline.SCHEDULE_PHASE_STARTED,
+        reason_params={"from": None if from_position is None else from_position + 1, "to": position + 1},
         data={"schedule": schedule.pk, "action": "phase_started", "from": from_position, "to": position},
         at=at,
     )
@@ -819,7 +821,7 @@ def schedule_release(
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Assinatura liberada da programação."),
+        reason_code=timeline.SCHEDULE_RELEASED,
         data={"schedule": schedule.pk, "action": "released"},
         at=now,
     )
@@ -853,7 +855,7 @@ def schedule_end_with_subscription(
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Programação cancelada: a assinatura foi encerrada."),
+        reason_code=timeline.SCHEDULE_CANCELED_BY_ENDING,
         data={"schedule": schedule.pk, "action": "canceled"},
         at=now,
     )
@@ -895,7 +897,7 @@ def schedule_cancel(
         actor=actor,
         from_status=schedule.subscription.status,
         to_status=schedule.subscription.status,
-        reason=_("Programação cancelada com a assinatura."),
+        reason_code=timeline.SCHEDULE_CANCELED,
         data={"schedule": schedule.pk, "action": "canceled"},
         at=now,
     )

@@ -5,8 +5,10 @@ Random schedules attached to a running subscription: 1–3 phases after the curr
 one-off price (monthly or every 2 months), a quantity, a coupon or a manual discount, tax rates, 1–3
 periods, the anchor kept or reset, and the end behaviour release or cancel. The first new phase starts
 at the next billing date, or between two billing dates (22/01, paid up to the 25th or the 31st) resetting
-the anchor there, prorated (the unused paid time credited, paying the first invoices) or not. The
-helpers are the schedule-less property test's (tests/billing/test_upcoming_property.py)."""
+or keeping the anchor, prorated (resetting: the unused paid time credited; keeping: a plan change
+"agora" whose net credit goes to the balance, or whose net charge takes from it; either way paying the
+first invoices) or not. The helpers are the schedule-less property test's
+(tests/billing/test_upcoming_property.py)."""
 
 import datetime as dt
 import os
@@ -35,7 +37,14 @@ from tests.billing.test_upcoming_property import (
     previewed,
     written,
 )
-from tests.factories import CouponFactory, InvoiceFactory, PlanFactory, SubscriptionFactory, TaxRateFactory
+from tests.factories import (
+    CouponFactory,
+    CreditEntryFactory,
+    InvoiceFactory,
+    PlanFactory,
+    SubscriptionFactory,
+    TaxRateFactory,
+)
 
 pytestmark = pytest.mark.postgres
 S = SubscriptionStatus
@@ -61,6 +70,7 @@ worlds = st.fixed_dictionaries(
         "writer": st.sampled_from(["row", "bulk"]),
         "switch": st.sampled_from(["billing_date", "mid_period"]),
         "proration": st.sampled_from(list(PhaseProration)),
+        "credit": st.sampled_from([0, 0, 3000]),  # a balance a net charge or the invoices consume
     }
 )
 MID_PERIOD = dt.datetime(2027, 1, 22, tzinfo=SP)  # after NOW, before either anchor's next billing date
@@ -88,6 +98,8 @@ def build(merchant, owner, world) -> Subscription:
         period_start=anchor,
         period_end=next_at,
     )
+    if world.get("credit"):
+        CreditEntryFactory(merchant=merchant, customer=subscription.customer, amount=world["credit"])
     rates = [
         TaxRateFactory(merchant=merchant, name=name, percentage=percentage, inclusive=inclusive)
         for name, percentage, inclusive in TAXES
@@ -124,9 +136,8 @@ def build(merchant, owner, world) -> Subscription:
         )
     mid_period = world.get("switch") == "mid_period"
     if mid_period:
-        # Only an anchor reset is previewed entering mid-period (a prorated plan change "agora" there is
-        # its own proration invoice).
-        specs[0].anchor = PhaseAnchor.PHASE_START
+        # Entered between two billing dates: reset or kept anchor (a plan change "agora", its own proration
+        # invoice, whose net credit the later invoices consume), prorated or not.
         specs[0].proration = world["proration"]
     subscription = Subscription.objects.select_related("merchant", "plan", "customer", "coupon").get(
         pk=subscription.pk
@@ -206,3 +217,49 @@ def test_a_schedule_changes_the_previewed_terms_at_its_phase_boundary(merchant, 
         (dt.date(2027, 2, 25), 8000),
     ]
     assert (preview.end_reason, preview.ends_at.astimezone(SP).date()) == ("cancel", dt.date(2027, 3, 25))
+
+
+def test_a_prorated_downgrade_kept_on_the_anchor_mid_period_credits_the_next_invoice(merchant, owner):
+    # R$ 100 a month paid for 25/12 10:00 → 25/01 10:00; from 22/01 00:00 R$ 40, keeping the 25th, "Ratear
+    # agora". Unused: 3 days 10 hours of 31 days = 295200 / 2678400 s. Credit of the old terms
+    # 10000 × 295200 / 2678400 = 1102.15 → 1102, charge of the new ones 4000 × … = 440.86 → 441: a proration
+    # invoice of net −661, credited to the balance, which pays the first R$ 40 invoice on 25/01 in part.
+    world = {
+        "anchor": ANCHORS[1],
+        "price": 10000,
+        "phases": [
+            {
+                "price": 4000,
+                "one_off_months": None,
+                "quantity": 1,
+                "discount": "none",
+                "taxes": [],
+                "iterations": 2,
+                "anchor": PhaseAnchor.AUTOMATIC,
+            }
+        ],
+        "end": ScheduleEndBehavior.RELEASE,
+        "switch": "mid_period",
+        "proration": PhaseProration.PRORATE,
+    }
+    BillingSettings.objects.get_or_create(merchant=merchant)
+    subscription = build(merchant, owner, world)
+
+    preview = upcoming_invoices(subscription, 3, now=NOW)
+
+    assert [
+        (i.at.astimezone(SP).date(), i.total, i.credit_applied, i.amount_due) for i in preview.invoices
+    ] == [
+        (dt.date(2027, 1, 25), 4000, 661, 3339),
+        (dt.date(2027, 2, 25), 4000, 0, 4000),
+        (dt.date(2027, 3, 25), 4000, 0, 4000),
+    ]
+    assert (preview.balance, preview.balance_after) == (0, 0)
+    for moment in [MID_PERIOD, *(invoice.at for invoice in preview.invoices)]:
+        bill_at(moment, subscription.pk, "row")
+    proration = Invoice.objects.get(subscription=subscription, kind=InvoiceKind.PRORATION)
+    assert (proration.total, proration.credit_applied) == (0, 0)
+    invoices = Invoice.objects.filter(
+        subscription=subscription, kind=InvoiceKind.RECURRING, period_start__gt=NOW
+    ).order_by("period_start")
+    assert [written(i) for i in invoices] == [previewed(i) for i in preview.invoices]

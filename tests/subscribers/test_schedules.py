@@ -178,7 +178,7 @@ def test_entering_a_phase_records_who_planned_it_and_from_which_phase(owner, pla
     assert (scheduled.plan, scheduled.quantity) == (plans["digital"], 2)
     entered = scheduled.events.filter(kind=EventKind.SCHEDULE, data__action="phase_started").order_by("pk")
     assert [(e.actor, e.data["from"], e.data["to"]) for e in entered] == [(owner, None, 0), (owner, 0, 1)]
-    assert "1 → 2" in entered.last().reason
+    assert "1 → 2" in entered.last().reason_display
 
 
 # --- edit rules -------------------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def _ended_with_its_subscription(schedule, subscription, *, at):
     assert schedule_events(subscription)[-1] == "subscription_schedule.canceled"
     assert schedule_events(subscription).count("subscription_schedule.canceled") == 1
     line = subscription.events.filter(kind=EventKind.SCHEDULE).order_by("-pk").first()
-    assert (line.data["action"], line.reason) == (
+    assert (line.data["action"], line.reason_display) == (
         "canceled",
         "Programação cancelada: a assinatura foi encerrada.",
     )
@@ -376,9 +376,7 @@ def test_cancelling_the_schedule_and_subscription_writes_one_canceled_event(owne
     running.refresh_from_db()
     assert running.status == SS.CANCELED
     assert schedule_events(running.subscription).count("subscription_schedule.canceled") == 1
-    reasons = list(
-        running.subscription.events.filter(kind=EventKind.SCHEDULE).values_list("reason", flat=True)
-    )
+    reasons = [line.reason_display for line in running.subscription.events.filter(kind=EventKind.SCHEDULE)]
     assert "Programação cancelada: a assinatura foi encerrada." not in reasons
 
 

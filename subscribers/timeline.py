@@ -1,0 +1,45 @@
+"""The timeline lines the system writes itself, kept as a code and its parameters
+(`SubscriptionEvent.reason_code`, `reason_params`) and translated when shown: a merchant who reads the
+timeline in English sees English whatever language the line was written under (a billing task, another
+user). A person's own words (a cancellation reason typed in a form) stay in `SubscriptionEvent.reason`.
+
+Adding a line: a code here with its pt-BR message (placeholders `%(name)s`, filled from the params),
+its English in locale/en, and `_record(..., reason_code=CODE, reason_params={...})` at the writer. A code
+is never renamed or removed: old rows keep it."""
+
+from django.utils.translation import gettext_lazy as _
+
+SCHEDULE_CREATED = "schedule_created"
+SCHEDULE_UPDATED = "schedule_updated"
+SCHEDULE_PHASE_STARTED = "schedule_phase_started"
+SCHEDULE_COMPLETED = "schedule_completed"
+SCHEDULE_ENDED_SUBSCRIPTION = "schedule_ended_subscription"
+SCHEDULE_RELEASED = "schedule_released"
+SCHEDULE_CANCELED = "schedule_canceled"
+SCHEDULE_CANCELED_BY_ENDING = "schedule_canceled_by_ending"
+
+REASONS = {
+    SCHEDULE_CREATED: _("Programação criada com %(count)s fases."),
+    SCHEDULE_UPDATED: _("Programação alterada."),
+    # `from`/`to`: phase numbers from 1; `from` None when the first phase starts.
+    SCHEDULE_PHASE_STARTED: _("Fase %(from)s → %(to)s da programação."),
+    SCHEDULE_COMPLETED: _("Programação concluída."),
+    # The subscription cancelled because its schedule ended with end behaviour "cancel".
+    SCHEDULE_ENDED_SUBSCRIPTION: _("Fim da programação."),
+    SCHEDULE_RELEASED: _("Assinatura liberada da programação."),
+    SCHEDULE_CANCELED: _("Programação cancelada com a assinatura."),
+    SCHEDULE_CANCELED_BY_ENDING: _("Programação cancelada: a assinatura foi encerrada."),
+}
+
+
+def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
+    """The line in the active language; `fallback` (the stored text) for a row without a code, or with
+    one this version does not know."""
+    message = REASONS.get(code)
+    if message is None:
+        return fallback
+    values = {name: "—" if value is None else value for name, value in (params or {}).items()}
+    try:
+        return str(message) % values
+    except (KeyError, TypeError, ValueError):
+        return fallback
