@@ -324,10 +324,9 @@ def cancellation_requester(subscription: Subscription, events) -> Customer | Non
         if event.kind not in _CANCEL_REQUEST_KINDS:
             continue
         data = event.data or {}
-        if data.get("by") == "customer" and data.get("customer") == subscription.customer_id:
-            return subscription.customer
-        if event.actor_id:
-            return None
+        if event.actor_id or data.get("by"):
+            by_customer = data.get("by") == "customer" and data.get("customer") == subscription.customer_id
+            return subscription.customer if by_customer else None
     return None
 
 
