@@ -1,12 +1,13 @@
 """The portal's forms: the e-mail that asks for a link, cancel (reason list + free text), plan choice."""
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from subscribers.forms.card import ChangeCardForm
 from subscribers.portal import selectors
 
-__all__ = ["ChangeCardForm", "PortalCancelForm", "PortalEmailForm", "PortalPlanForm"]
+__all__ = ["ChangeCardForm", "PortalCancelForm", "PortalEmailForm", "PortalPauseForm", "PortalPlanForm"]
 
 
 class PortalEmailForm(forms.Form):
@@ -61,3 +62,31 @@ class PortalPlanForm(forms.Form):
         self.fields["plan"].queryset = selectors.plans_offered(subscription)
         self.fields["plan"].initial = subscription.pending_plan_id or subscription.plan_id
         self.fields["plan"].label_from_instance = selectors.plan_label
+
+
+class PortalPauseForm(forms.Form):
+    """Pausar: the options `portal_pause_options` gives, each labelled with when access ends."""
+
+    when = forms.ChoiceField(
+        label=_("Quando pausar"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Escolha quando pausar."),
+            "invalid_choice": _("Escolha uma das opções de pausa."),
+        },
+    )
+
+    def __init__(self, *args, options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["when"].choices = [
+            (
+                option["when"],
+                _("%(label)s — acesso até %(date)s")
+                % {
+                    "label": option["label"],
+                    "date": formats.date_format(option["access_until"], "SHORT_DATE_FORMAT"),
+                },
+            )
+            for option in options
+        ]
+        self.fields["when"].initial = options[0]["when"] if options else None

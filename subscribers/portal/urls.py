@@ -27,4 +27,6 @@ urlpatterns = [
     path(
         "<slug:slug>/assinaturas/<int:pk>/cartao/", views.PortalChangeCardView.as_view(), name="change_card"
     ),
+    path("<slug:slug>/assinaturas/<int:pk>/pausar/", views.PortalPauseView.as_view(), name="pause"),
+    path("<slug:slug>/assinaturas/<int:pk>/retomar/", views.PortalResumeView.as_view(), name="resume"),
 ]

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import View
@@ -21,7 +21,13 @@ from core.ratelimit import RateLimitMixin
 from subscribers import extension_points
 from subscribers.choices import SubscriptionAction, SubscriptionStatus
 from subscribers.portal import selectors, services
-from subscribers.portal.forms import ChangeCardForm, PortalCancelForm, PortalEmailForm, PortalPlanForm
+from subscribers.portal.forms import (
+    ChangeCardForm,
+    PortalCancelForm,
+    PortalEmailForm,
+    PortalPauseForm,
+    PortalPlanForm,
+)
 from subscribers.portal.session import portal_customer, portal_login, portal_logout
 from subscribers.portal.tokens import InvalidMagicLink, check_magic_token, redeem_magic_token
 from subscribers.services.ending import cancellation_preview
@@ -138,6 +144,10 @@ class PortalHomeView(PortalView):
 
     def get(self, request):
         subscriptions = list(selectors.customer_subscriptions(self.customer))
+        may_pause = services.customers_may_pause(self.merchant)
+        for subscription in subscriptions:
+            subscription.portal_may_pause = may_pause and subscription.can(SubscriptionAction.PAUSE)
+            subscription.portal_may_resume = may_pause and _resumable(subscription)
         invoices = extension_points.customer_invoices(customer=self.customer)
         return self.render("portal/home.html", {"subscriptions": subscriptions, "invoices": invoices})
 
@@ -300,3 +310,91 @@ class PortalChangeCardView(SubscriptionPortalView):
         return self.render(
             "portal/change_card.html", {"subscription": subscription, "form": form}, status=400
         )
+
+
+def _resumable(subscription) -> bool:
+    """Paused, or with a pause scheduled that has not started yet (then "Retomar" takes it back)."""
+    if subscription.can(SubscriptionAction.RESUME):
+        return True
+    return subscription.pause_at is not None and subscription.status != SubscriptionStatus.PAUSED
+
+
+class _PausePortalView(SubscriptionPortalView):
+    """Pages that exist only where the merchant lets customers pause (Configurações > Cobrança); elsewhere
+    they are not found, like any page the portal does not offer."""
+
+    def get_subscription(self, pk):
+        subscription = super().get_subscription(pk)
+        if not services.customers_may_pause(self.merchant):
+            raise Http404
+        return subscription
+
+
+class PortalPauseView(_PausePortalView):
+    """Pausar: now or at the end of the paid period, each option showing until when access runs."""
+
+    def context(self, subscription, form):
+        return {
+            "subscription": subscription,
+            "form": form,
+            "allowed": subscription.can(SubscriptionAction.PAUSE),
+        }
+
+    def form(self, subscription, data=None):
+        return PortalPauseForm(data, options=services.portal_pause_options(subscription))
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return self.render("portal/pause.html", self.context(subscription, self.form(subscription)))
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = self.form(subscription, request.POST)
+        if form.is_valid():
+            try:
+                subscription = services.portal_pause(
+                    subscription=subscription, customer=self.customer, when=form.cleaned_data["when"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if subscription.status == SubscriptionStatus.PAUSED:
+                    messages.success(request, _("Assinatura pausada. Para voltar, use “Retomar”."))
+                else:
+                    messages.success(
+                        request,
+                        _("Pausa agendada para %(date)s.")
+                        % {"date": formats.date_format(subscription.pause_at, "SHORT_DATE_FORMAT")},
+                    )
+                return self.home()
+        return self.render("portal/pause.html", self.context(subscription, form), status=400)
+
+
+class PortalResumeView(_PausePortalView):
+    """Retomar: resumes now, continuing the cycle, with what it charges shown first (billing's preview);
+    a pause not started yet is taken back."""
+
+    def context(self, subscription, error=None):
+        context = {"subscription": subscription, "allowed": _resumable(subscription), "error": error}
+        if subscription.status == SubscriptionStatus.PAUSED:
+            try:
+                context["preview"] = extension_points.resume_money_preview(
+                    subscription=subscription, mode=services.PORTAL_RESUME_MODE, at=timezone.now()
+                )
+            except ValidationError as exc:
+                context["preview_errors"] = exc.messages
+        return context
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return self.render("portal/resume.html", self.context(subscription))
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        was_paused = subscription.status == SubscriptionStatus.PAUSED
+        try:
+            services.portal_resume(subscription=subscription, customer=self.customer)
+        except ValidationError as exc:
+            return self.render("portal/resume.html", self.context(subscription, exc.messages), status=400)
+        messages.success(request, _("Assinatura retomada.") if was_paused else _("Pausa agendada desfeita."))
+        return self.home()
