@@ -4,10 +4,19 @@ from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from subscribers.choices import PaymentMethod
 from subscribers.forms.card import ChangeCardForm
 from subscribers.portal import selectors
+from subscribers.validators import card_digits
 
-__all__ = ["ChangeCardForm", "PortalCancelForm", "PortalEmailForm", "PortalPauseForm", "PortalPlanForm"]
+__all__ = [
+    "ChangeCardForm",
+    "PortalCancelForm",
+    "PortalEmailForm",
+    "PortalPauseForm",
+    "PortalPaymentMethodForm",
+    "PortalPlanForm",
+]
 
 
 class PortalEmailForm(forms.Form):
@@ -90,3 +99,42 @@ class PortalPauseForm(forms.Form):
             for option in options
         ]
         self.fields["when"].initial = options[0]["when"] if options else None
+
+
+class PortalPaymentMethodForm(forms.Form):
+    """Trocar forma de pagamento: the new method; the card number when it is a card."""
+
+    payment_method = forms.ChoiceField(
+        label=_("Nova forma de pagamento"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Escolha a forma de pagamento."),
+            "invalid_choice": _("Escolha uma das formas de pagamento disponíveis."),
+        },
+    )
+    card_number = forms.CharField(
+        label=_("Número do cartão"),
+        required=False,
+        max_length=40,
+        help_text=_("Somente para cartão. Teste: 4242 4242 4242 4242 é aprovado."),
+        widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, methods, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payment_method"].choices = [(method, PaymentMethod(method).label) for method in methods]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("payment_method") != PaymentMethod.CARD:
+            cleaned["card_number"] = ""
+            return cleaned
+        raw = (cleaned.get("card_number") or "").strip()
+        if not raw:
+            self.add_error("card_number", _("Informe o número do cartão."))
+            return cleaned
+        try:
+            cleaned["card_number"] = card_digits(raw)
+        except forms.ValidationError as exc:
+            self.add_error("card_number", exc)
+        return cleaned

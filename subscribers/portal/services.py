@@ -29,11 +29,13 @@ from subscribers.portal.tokens import MAGIC_LINK_MAX_AGE, issue_magic_token
 from subscribers.services import (
     subscription_cancel,
     subscription_change_card,
+    subscription_change_payment_method,
     subscription_pause,
     subscription_pause_cancel,
     subscription_resume,
     subscription_update,
 )
+from subscribers.services.changes import SWITCHABLE_METHODS
 from subscribers.services.pause import paid_until, pause_start
 
 # CDC art. 49: seven days to withdraw from a purchase made outside a shop (online).
@@ -150,6 +152,29 @@ def portal_change_card(
     return subscription_change_card(
         subscription=subscription,
         actor=CustomerActor(customer_id=customer.pk),
+        card_number=card_number,
+        now=now,
+    )
+
+
+def portal_payment_methods(subscription: Subscription) -> list[str]:
+    """The methods the customer may switch to: those charged through the merchant's gateway (card, boleto,
+    pix: `SWITCHABLE_METHODS`), other than the current one."""
+    return [method for method in SWITCHABLE_METHODS if method != subscription.payment_method]
+
+
+def portal_change_payment_method(
+    *, subscription: Subscription, customer: Customer, payment_method: str, card_number: str = "", now=None
+) -> Subscription:
+    """Trocar forma de pagamento, from the next invoice on (the open one keeps its charge)."""
+    if payment_method not in portal_payment_methods(subscription):
+        raise ValidationError(
+            _("Escolha uma das formas de pagamento disponíveis."), code="payment_method_invalid"
+        )
+    return subscription_change_payment_method(
+        subscription=subscription,
+        actor=CustomerActor(customer_id=customer.pk),
+        payment_method=payment_method,
         card_number=card_number,
         now=now,
     )

@@ -29,4 +29,9 @@ urlpatterns = [
     ),
     path("<slug:slug>/assinaturas/<int:pk>/pausar/", views.PortalPauseView.as_view(), name="pause"),
     path("<slug:slug>/assinaturas/<int:pk>/retomar/", views.PortalResumeView.as_view(), name="resume"),
+    path(
+        "<slug:slug>/assinaturas/<int:pk>/forma-de-pagamento/",
+        views.PortalPaymentMethodView.as_view(),
+        name="payment_method",
+    ),
 ]

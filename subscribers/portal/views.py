@@ -26,6 +26,7 @@ from subscribers.portal.forms import (
     PortalCancelForm,
     PortalEmailForm,
     PortalPauseForm,
+    PortalPaymentMethodForm,
     PortalPlanForm,
 )
 from subscribers.portal.session import portal_customer, portal_login, portal_logout
@@ -398,3 +399,39 @@ class PortalResumeView(_PausePortalView):
             return self.render("portal/resume.html", self.context(subscription, exc.messages), status=400)
         messages.success(request, _("Assinatura retomada.") if was_paused else _("Pausa agendada desfeita."))
         return self.home()
+
+
+class PortalPaymentMethodView(SubscriptionPortalView):
+    """Trocar forma de pagamento (card ↔ boleto ↔ pix), from the next invoice on."""
+
+    def context(self, subscription, form):
+        return {
+            "subscription": subscription,
+            "form": form,
+            "allowed": subscription.can(SubscriptionAction.EDIT),
+        }
+
+    def form(self, subscription, data=None):
+        return PortalPaymentMethodForm(data, methods=services.portal_payment_methods(subscription))
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return self.render("portal/payment_method.html", self.context(subscription, self.form(subscription)))
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = self.form(subscription, request.POST)
+        if form.is_valid():
+            try:
+                services.portal_change_payment_method(
+                    subscription=subscription,
+                    customer=self.customer,
+                    payment_method=form.cleaned_data["payment_method"],
+                    card_number=form.cleaned_data["card_number"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Forma de pagamento alterada; vale a partir da próxima fatura."))
+                return self.home()
+        return self.render("portal/payment_method.html", self.context(subscription, form), status=400)
