@@ -6,6 +6,10 @@ another merchant's subscription or invoice is a 404. Each write is one call into
 Responses are rendered at once (not lazily) inside the merchant's time zone.
 """
 
+import base64
+import io
+
+import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -19,6 +23,7 @@ from django.views import View
 from accounts.models import Merchant
 from core.ratelimit import RateLimitMixin
 from subscribers import extension_points
+from subscribers.actors import CustomerActor
 from subscribers.choices import SubscriptionAction, SubscriptionStatus
 from subscribers.portal import selectors, services
 from subscribers.portal.forms import (
@@ -150,7 +155,10 @@ class PortalHomeView(PortalView):
             subscription.portal_may_pause = may_pause and subscription.can(SubscriptionAction.PAUSE)
             subscription.portal_may_resume = may_pause and _resumable(subscription)
         invoices = extension_points.customer_invoices(customer=self.customer)
-        return self.render("portal/home.html", {"subscriptions": subscriptions, "invoices": invoices})
+        return self.render(
+            "portal/home.html",
+            {"subscriptions": subscriptions, "invoices": invoices, "reissuable_methods": ("boleto", "pix")},
+        )
 
 
 class PortalInvoicePdfView(PortalView):
@@ -435,3 +443,49 @@ class PortalPaymentMethodView(SubscriptionPortalView):
                 messages.success(request, _("Forma de pagamento alterada; vale a partir da próxima fatura."))
                 return self.home()
         return self.render("portal/payment_method.html", self.context(subscription, form), status=400)
+
+
+def pix_qr_data_uri(code: str) -> str:
+    """The pix copia-e-cola as a QR code, drawn on the server (no script, no third party)."""
+    buffer = io.BytesIO()
+    segno.make(code, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+class PortalChargeView(PortalView):
+    """Pagar: an open invoice's boleto line or pix copia-e-cola (with its QR), and the *2ª via* when it
+    lapsed or lapses soon (billing's `customer_charge_reissue`: the old one withdrawn, one new one even on a
+    double click)."""
+
+    portal_object = "invoice"
+
+    def charge(self, pk):
+        for charge in extension_points.customer_open_charges(customer=self.customer):
+            if charge["invoice"].pk == pk:
+                return charge
+        raise Http404
+
+    def get(self, request, pk):
+        charge = self.charge(pk)
+        qr = pix_qr_data_uri(charge["pix_code"]) if charge["pix_code"] else ""
+        return self.render("portal/charge.html", {"charge": charge, "pix_qr": qr})
+
+    def post(self, request, pk):
+        charge = self.charge(pk)
+        try:
+            replaces = int(request.POST.get("replaces") or 0)
+        except ValueError:
+            replaces = -1
+        try:
+            extension_points.customer_charge_reissue(
+                customer=self.customer,
+                invoice_id=charge["invoice"].pk,
+                replaces=replaces,
+                actor=CustomerActor(customer_id=self.customer.pk),
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("2ª via gerada. Use o novo código abaixo; o anterior foi cancelado."))
+        return redirect("portal:charge", slug=self.merchant.slug, pk=pk)
