@@ -25,7 +25,13 @@ def provide_extension_points() -> None:
         resume_preview,
         subscription_paused_charges,
     )
-    from billing.services.portal import customer_invoice_pdf, customer_invoices, withdrawal_refund
+    from billing.services.portal import (
+        customer_charge_reissue,
+        customer_invoice_pdf,
+        customer_invoices,
+        customer_open_charges,
+        withdrawal_refund,
+    )
     from billing.services.previews import cancellation_money_preview, subscription_change_preview
     from billing.services.proration import credit_unused_time, prorate_plan_change
     from billing.services.refunds import refund_row_refusal
@@ -53,6 +59,8 @@ def provide_extension_points() -> None:
     subscribers.customer_invoices.provide(customer_invoices, by=by)
     subscribers.customer_invoice_pdf.provide(customer_invoice_pdf, by=by)
     subscribers.withdrawal_refund.provide(withdrawal_refund, by=by)
+    subscribers.customer_open_charges.provide(customer_open_charges, by=by)
+    subscribers.customer_charge_reissue.provide(customer_charge_reissue, by=by)
     subscribers.pause_policy.provide(pause_policy, by=by)
     subscribers.subscription_paused.provide(subscription_paused_charges, by=by)
     subscribers.resume_billing.provide(resume_billing, by=by)

@@ -80,6 +80,19 @@ customer_invoice_pdf = ExtensionPoint(
     "(customer=, invoice_id=) → "
     "(filename, bytes); raises Http404 when the invoice is not that customer's.",
 )
+customer_open_charges = ExtensionPoint(
+    "subscribers.customer_open_charges",
+    declared_by="subscribers",
+    description="The customer's open invoices paid by boleto/pix for the portal. Called as (customer=) → "
+    "a list of {invoice, payment, replaces, reissuable, boleto_line, pix_code}.",
+)
+customer_charge_reissue = ExtensionPoint(
+    "subscribers.customer_charge_reissue",
+    declared_by="subscribers",
+    description="2ª via of an open invoice's boleto/pix for the portal. Called as (customer=, invoice_id=, "
+    "replaces=, actor=) → the new (or, on a repeated request, the already reissued) Payment; Http404 for "
+    "another customer's invoice, ValidationError when there is nothing to reissue.",
+)
 withdrawal_refund = ExtensionPoint(
     "subscribers.withdrawal_refund",
     declared_by="subscribers",

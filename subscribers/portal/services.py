@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -17,12 +17,26 @@ from subscribers.actors import CustomerActor
 from subscribers.choices import (
     CancelOrigin,
     CancelWhen,
+    PauseAccess,
+    PauseWhen,
+    ResumeMode,
     SubscriptionOrigin,
+    SubscriptionStatus,
     method_is_refundable,
 )
 from subscribers.models import Customer, Subscription
 from subscribers.portal.tokens import MAGIC_LINK_MAX_AGE, issue_magic_token
-from subscribers.services import subscription_cancel, subscription_change_card, subscription_update
+from subscribers.services import (
+    subscription_cancel,
+    subscription_change_card,
+    subscription_change_payment_method,
+    subscription_pause,
+    subscription_pause_cancel,
+    subscription_resume,
+    subscription_update,
+)
+from subscribers.services.changes import SWITCHABLE_METHODS
+from subscribers.services.pause import paid_until, pause_start
 
 # CDC art. 49: seven days to withdraw from a purchase made outside a shop (online).
 WITHDRAWAL_DAYS = 7
@@ -141,3 +155,87 @@ def portal_change_card(
         card_number=card_number,
         now=now,
     )
+
+
+def portal_payment_methods(subscription: Subscription) -> list[str]:
+    """The methods the customer may switch to: those charged through the merchant's gateway (card, boleto,
+    pix: `SWITCHABLE_METHODS`), other than the current one."""
+    return [method for method in SWITCHABLE_METHODS if method != subscription.payment_method]
+
+
+def portal_change_payment_method(
+    *, subscription: Subscription, customer: Customer, payment_method: str, card_number: str = "", now=None
+) -> Subscription:
+    """Trocar forma de pagamento, from the next invoice on (the open one keeps its charge)."""
+    if payment_method not in portal_payment_methods(subscription):
+        raise ValidationError(
+            _("Escolha uma das formas de pagamento disponíveis."), code="payment_method_invalid"
+        )
+    return subscription_change_payment_method(
+        subscription=subscription,
+        actor=CustomerActor(customer_id=customer.pk),
+        payment_method=payment_method,
+        card_number=card_number,
+        now=now,
+    )
+
+
+# --- pause -----------------------------------------------------------------------------------------
+# What a customer may choose in the portal: a pause now or at the end of the period already paid, resumed
+# by hand (here, with "Retomar"). A chosen date is the team's tool (Assinaturas > Pausar).
+PORTAL_PAUSE_WHEN = (PauseWhen.NOW, PauseWhen.PERIOD_END)
+# A customer's resume keeps the cycle: nothing is charged again for time already paid (docs/pause.md).
+PORTAL_RESUME_MODE = ResumeMode.CONTINUE
+
+
+def customers_may_pause(merchant) -> bool:
+    """The merchant's setting *Permitir que clientes pausem a assinatura* (Configurações > Cobrança)."""
+    return bool(extension_points.pause_policy(merchant)["customers_may_pause"])
+
+
+def _check_may_pause(subscription: Subscription) -> None:
+    if not customers_may_pause(subscription.merchant):
+        raise PermissionDenied("customers may not pause")
+
+
+def portal_pause_options(subscription: Subscription, *, now: dt.datetime | None = None) -> list[dict]:
+    """Each pause the customer may choose, with what it means before they confirm: when the pause starts
+    and until when they keep access (the same rules `subscription_pause` applies: the merchant's access
+    rule for a pause now; a pause at the period's end starts when the paid time runs out)."""
+    now = now or timezone.now()
+    policy = extension_points.pause_policy(subscription.merchant)
+    options = []
+    for when in PORTAL_PAUSE_WHEN:
+        starts = pause_start(subscription=subscription, when=when, now=now)
+        if starts <= now and policy["access"] == PauseAccess.NONE:
+            access_until = now
+        else:
+            access_until = max(paid_until(subscription, now), starts)
+        options.append(
+            {"when": when, "label": PauseWhen(when).label, "starts": starts, "access_until": access_until}
+        )
+    return options
+
+
+def portal_pause(*, subscription: Subscription, customer: Customer, when: str, now=None) -> Subscription:
+    """Pauses at the customer's request, when the merchant lets customers pause; resumed by hand."""
+    _check_may_pause(subscription)
+    if when not in PORTAL_PAUSE_WHEN:
+        raise ValidationError(_("Escolha quando pausar."), code="when_required")
+    return subscription_pause(
+        subscription=subscription,
+        actor=CustomerActor(customer_id=customer.pk),
+        when=when,
+        resume_mode=PORTAL_RESUME_MODE,
+        now=now,
+    )
+
+
+def portal_resume(*, subscription: Subscription, customer: Customer, now=None) -> Subscription:
+    """Retomar: a paused subscription resumes now, continuing its cycle (as previewed); a pause that has
+    not started yet is taken back."""
+    _check_may_pause(subscription)
+    actor = CustomerActor(customer_id=customer.pk)
+    if subscription.status != SubscriptionStatus.PAUSED and subscription.pause_at is not None:
+        return subscription_pause_cancel(subscription=subscription, actor=actor, now=now)
+    return subscription_resume(subscription=subscription, actor=actor, mode=PORTAL_RESUME_MODE, now=now)

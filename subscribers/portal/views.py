@@ -6,12 +6,16 @@ another merchant's subscription or invoice is a 404. Each write is one call into
 Responses are rendered at once (not lazily) inside the merchant's time zone.
 """
 
+import base64
+import io
+
+import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import View
@@ -19,9 +23,17 @@ from django.views import View
 from accounts.models import Merchant
 from core.ratelimit import RateLimitMixin
 from subscribers import extension_points
+from subscribers.actors import CustomerActor
 from subscribers.choices import SubscriptionAction, SubscriptionStatus
 from subscribers.portal import selectors, services
-from subscribers.portal.forms import ChangeCardForm, PortalCancelForm, PortalEmailForm, PortalPlanForm
+from subscribers.portal.forms import (
+    ChangeCardForm,
+    PortalCancelForm,
+    PortalEmailForm,
+    PortalPauseForm,
+    PortalPaymentMethodForm,
+    PortalPlanForm,
+)
 from subscribers.portal.session import portal_customer, portal_login, portal_logout
 from subscribers.portal.tokens import InvalidMagicLink, check_magic_token, redeem_magic_token
 from subscribers.services.ending import cancellation_preview
@@ -138,8 +150,15 @@ class PortalHomeView(PortalView):
 
     def get(self, request):
         subscriptions = list(selectors.customer_subscriptions(self.customer))
+        may_pause = services.customers_may_pause(self.merchant)
+        for subscription in subscriptions:
+            subscription.portal_may_pause = may_pause and subscription.can(SubscriptionAction.PAUSE)
+            subscription.portal_may_resume = may_pause and _resumable(subscription)
         invoices = extension_points.customer_invoices(customer=self.customer)
-        return self.render("portal/home.html", {"subscriptions": subscriptions, "invoices": invoices})
+        return self.render(
+            "portal/home.html",
+            {"subscriptions": subscriptions, "invoices": invoices, "reissuable_methods": ("boleto", "pix")},
+        )
 
 
 class PortalInvoicePdfView(PortalView):
@@ -300,3 +319,173 @@ class PortalChangeCardView(SubscriptionPortalView):
         return self.render(
             "portal/change_card.html", {"subscription": subscription, "form": form}, status=400
         )
+
+
+def _resumable(subscription) -> bool:
+    """Paused, or with a pause scheduled that has not started yet (then "Retomar" takes it back)."""
+    if subscription.can(SubscriptionAction.RESUME):
+        return True
+    return subscription.pause_at is not None and subscription.status != SubscriptionStatus.PAUSED
+
+
+class _PausePortalView(SubscriptionPortalView):
+    """Pages that exist only where the merchant lets customers pause (Configurações > Cobrança); elsewhere
+    they are not found, like any page the portal does not offer."""
+
+    def get_subscription(self, pk):
+        subscription = super().get_subscription(pk)
+        if not services.customers_may_pause(self.merchant):
+            raise Http404
+        return subscription
+
+
+class PortalPauseView(_PausePortalView):
+    """Pausar: now or at the end of the paid period, each option showing until when access runs."""
+
+    def context(self, subscription, form):
+        return {
+            "subscription": subscription,
+            "form": form,
+            "allowed": subscription.can(SubscriptionAction.PAUSE),
+        }
+
+    def form(self, subscription, data=None):
+        return PortalPauseForm(data, options=services.portal_pause_options(subscription))
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return self.render("portal/pause.html", self.context(subscription, self.form(subscription)))
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = self.form(subscription, request.POST)
+        if form.is_valid():
+            try:
+                subscription = services.portal_pause(
+                    subscription=subscription, customer=self.customer, when=form.cleaned_data["when"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if subscription.status == SubscriptionStatus.PAUSED:
+                    messages.success(request, _("Assinatura pausada. Para voltar, use “Retomar”."))
+                else:
+                    messages.success(
+                        request,
+                        _("Pausa agendada para %(date)s.")
+                        % {"date": formats.date_format(subscription.pause_at, "SHORT_DATE_FORMAT")},
+                    )
+                return self.home()
+        return self.render("portal/pause.html", self.context(subscription, form), status=400)
+
+
+class PortalResumeView(_PausePortalView):
+    """Retomar: resumes now, continuing the cycle, with what it charges shown first (billing's preview);
+    a pause not started yet is taken back."""
+
+    def context(self, subscription, error=None):
+        context = {"subscription": subscription, "allowed": _resumable(subscription), "error": error}
+        if subscription.status == SubscriptionStatus.PAUSED:
+            try:
+                context["preview"] = extension_points.resume_money_preview(
+                    subscription=subscription, mode=services.PORTAL_RESUME_MODE, at=timezone.now()
+                )
+            except ValidationError as exc:
+                context["preview_errors"] = exc.messages
+        return context
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return self.render("portal/resume.html", self.context(subscription))
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        was_paused = subscription.status == SubscriptionStatus.PAUSED
+        try:
+            services.portal_resume(subscription=subscription, customer=self.customer)
+        except ValidationError as exc:
+            return self.render("portal/resume.html", self.context(subscription, exc.messages), status=400)
+        messages.success(request, _("Assinatura retomada.") if was_paused else _("Pausa agendada desfeita."))
+        return self.home()
+
+
+class PortalPaymentMethodView(SubscriptionPortalView):
+    """Trocar forma de pagamento (card ↔ boleto ↔ pix), from the next invoice on."""
+
+    def context(self, subscription, form):
+        return {
+            "subscription": subscription,
+            "form": form,
+            "allowed": subscription.can(SubscriptionAction.EDIT),
+        }
+
+    def form(self, subscription, data=None):
+        return PortalPaymentMethodForm(data, methods=services.portal_payment_methods(subscription))
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return self.render("portal/payment_method.html", self.context(subscription, self.form(subscription)))
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = self.form(subscription, request.POST)
+        if form.is_valid():
+            try:
+                services.portal_change_payment_method(
+                    subscription=subscription,
+                    customer=self.customer,
+                    payment_method=form.cleaned_data["payment_method"],
+                    card_number=form.cleaned_data["card_number"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Forma de pagamento alterada; vale a partir da próxima fatura."))
+                return self.home()
+        return self.render("portal/payment_method.html", self.context(subscription, form), status=400)
+
+
+def pix_qr_data_uri(code: str) -> str:
+    """The pix copia-e-cola as a QR code, drawn on the server (no script, no third party)."""
+    buffer = io.BytesIO()
+    segno.make(code, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+class PortalChargeView(PortalView):
+    """Pagar: an open invoice's boleto line or pix copia-e-cola (with its QR), and the *2ª via* when it
+    lapsed or lapses soon (billing's `customer_charge_reissue`: the old one withdrawn, one new one even on a
+    double click)."""
+
+    portal_object = "invoice"
+
+    def charge(self, pk):
+        for charge in extension_points.customer_open_charges(customer=self.customer):
+            if charge["invoice"].pk == pk:
+                return charge
+        raise Http404
+
+    def get(self, request, pk):
+        charge = self.charge(pk)
+        qr = pix_qr_data_uri(charge["pix_code"]) if charge["pix_code"] else ""
+        return self.render("portal/charge.html", {"charge": charge, "pix_qr": qr})
+
+    def post(self, request, pk):
+        charge = self.charge(pk)
+        try:
+            replaces = int(request.POST.get("replaces") or 0)
+        except ValueError:
+            replaces = -1
+        try:
+            extension_points.customer_charge_reissue(
+                customer=self.customer,
+                invoice_id=charge["invoice"].pk,
+                replaces=replaces,
+                actor=CustomerActor(customer_id=self.customer.pk),
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("2ª via gerada. Use o novo código abaixo; o anterior foi cancelado."))
+        return redirect("portal:charge", slug=self.merchant.slug, pk=pk)

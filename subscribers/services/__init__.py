@@ -3,7 +3,11 @@
 from subscribers.services._common import _payload as subscription_payload
 from subscribers.services._common import refusal_message
 from subscribers.services.billing import subscription_apply_billing, subscription_note_billing
-from subscribers.services.changes import subscription_change_card, subscription_update
+from subscribers.services.changes import (
+    subscription_change_card,
+    subscription_change_payment_method,
+    subscription_update,
+)
 from subscribers.services.contract import first_invoices, subscription_contract_preview, subscription_create
 from subscribers.services.customers import customer_create, customer_find_or_create, customer_update
 from subscribers.services.deletion import deletion_summary, subscription_delete
@@ -37,6 +41,7 @@ __all__ = [
     "subscription_cancel",
     "subscription_cancel_revert",
     "subscription_change_card",
+    "subscription_change_payment_method",
     "subscription_create",
     "subscription_delete",
     "subscription_note_billing",

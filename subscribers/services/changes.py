@@ -242,3 +242,59 @@ def subscription_change_card(
         payload={**_payload(subscription), **data},
     )
     return subscription
+
+
+# What a subscription may be switched to by a payment-method change: the methods charged through a gateway.
+# "manual" (paid offline, recorded by the team) is set from the edit screen only.
+SWITCHABLE_METHODS = (PaymentMethod.CARD, PaymentMethod.BOLETO, PaymentMethod.PIX)
+
+
+@transaction.atomic
+def subscription_change_payment_method(
+    *, subscription: Subscription, actor, payment_method: str, card_number: str = "", now=None
+) -> Subscription:
+    """Trocar forma de pagamento (card ↔ boleto ↔ pix) from the next invoice on: invoices already issued
+    keep the charge they have (an open boleto stays payable), the billing run charges the next one with the
+    new method. A switch to card needs the card (its token; the sandbox takes test numbers); a switch away
+    from card forgets the card on file. Recorded on the timeline (the edit's `changes`) and as
+    `subscription.updated`, like the edit screen's change of method."""
+    now = now or timezone.now()
+    subscription = lock_subscription(subscription.pk)
+    _refuse(subscription, SubscriptionAction.EDIT, now=now)
+    if payment_method not in SWITCHABLE_METHODS:
+        raise _field_error("payment_method", _("Escolha cartão, boleto ou pix."), "payment_method_invalid")
+    old_method = subscription.payment_method
+    if payment_method == old_method:
+        raise _field_error(
+            "payment_method", _("Esta já é a forma de pagamento da assinatura."), "payment_method_unchanged"
+        )
+    digits = card_digits(card_number or "") if payment_method == PaymentMethod.CARD else ""
+    if payment_method == PaymentMethod.CARD and not digits:
+        raise _field_error("card_number", _("Informe o número do cartão."), "card_required")
+    old_last4 = subscription.card_last4
+    subscription.payment_method = payment_method
+    for name, value in _card_fields(payment_method, digits).items():
+        setattr(subscription, name, value)
+    subscription.save(
+        update_fields=["payment_method", "payment_token", "card_brand", "card_last4", "updated_at"]
+    )
+    changes = {"payment_method": [old_method, payment_method]}
+    if old_last4 != subscription.card_last4:
+        changes["card_last4"] = [old_last4, subscription.card_last4]
+    _record(
+        subscription,
+        kind=EventKind.EDITED,
+        actor=actor,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        reason=_("Forma de pagamento alterada: %(old)s → %(new)s, a partir da próxima fatura.")
+        % {"old": PaymentMethod(old_method).label, "new": PaymentMethod(payment_method).label},
+        data={"changes": changes, "apply": "next_invoice"},
+        at=now,
+    )
+    emit(
+        merchant=subscription.merchant,
+        type=EventType.SUBSCRIPTION_UPDATED,
+        payload={**_payload(subscription), "changes": changes},
+    )
+    return subscription

@@ -303,10 +303,31 @@ class SubscriptionDetailView(MerchantDetailView):
             allowed=subscription.allowed,
             refusals=refusals,
             events=events,
+            cancel_requester=cancellation_requester(subscription, events),
             cancel_scheduled=subscription.cancel_at is not None and not subscription.is_ended,
             price_notice=subscription.price_notices.filter(status=PriceNoticeStatus.SCHEDULED).first(),
         )
         return context
+
+
+_CANCEL_REQUEST_KINDS = (EventKind.CANCELED, EventKind.CANCEL_SCHEDULED)
+
+
+def cancellation_requester(subscription: Subscription, events) -> Customer | None:
+    """The customer, when the cancellation on record was their own request in the portal (no user to show
+    under "Cancelada por"). Read from the timeline already loaded (newest first): the latest cancel entry
+    made by someone — a scheduled cancellation carried out later is recorded again by the system, with
+    nobody, and that entry is skipped."""
+    if not subscription.cancel_requested_at or subscription.canceled_by_id:
+        return None
+    for event in events:
+        if event.kind not in _CANCEL_REQUEST_KINDS:
+            continue
+        data = event.data or {}
+        if event.actor_id or data.get("by"):
+            by_customer = data.get("by") == "customer" and data.get("customer") == subscription.customer_id
+            return subscription.customer if by_customer else None
+    return None
 
 
 def _changed_fields(event) -> list[str]:

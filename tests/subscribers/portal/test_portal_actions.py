@@ -12,6 +12,7 @@ from core.events import EventType
 from core.models import Event
 from subscribers.choices import CancelOrigin, EventKind, SubscriptionOrigin, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
+from subscribers.services import subscription_cancel, subscription_process_due
 from tests.billing.test_refunds import START, paid_subscription
 from tests.factories import InvoiceFactory, PlanFactory, SubscriptionFactory
 
@@ -47,6 +48,41 @@ def test_cancel_with_a_reason_ends_the_subscription_at_once_as_the_customers_req
     assert Event.objects.filter(merchant=merchant, type=EventType.SUBSCRIPTION_CANCELED).count() == 1
     detail = owner_client.get(reverse("subscribers:subscription_detail", args=[subscription.pk]))
     assert "Pelo cliente (portal)" in detail.content.decode()
+
+
+def canceled_by_cell(owner_client, subscription) -> str:
+    detail = owner_client.get(reverse("subscribers:subscription_detail", args=[subscription.pk]))
+    page = detail.content.decode()
+    return page.split('id="canceled-by">', 1)[1].split("</dd>", 1)[0]
+
+
+def test_the_merchant_sees_the_customer_as_who_cancelled_in_the_portal(
+    portal_client, customer, subscription, owner_client
+):
+    portal_client(customer).post(url("cancel", subscription), {"reason": "price"})
+
+    assert canceled_by_cell(owner_client, subscription) == "Ana Souza (ana@example.com), pelo portal"
+
+
+def test_a_portal_cancellation_carried_out_at_period_end_still_names_the_customer(
+    portal_client, merchant, customer, subscription, owner_client
+):
+    merchant.portal_cancel_at_period_end = True
+    merchant.save()
+    portal_client(customer).post(url("cancel", subscription), {"reason": "not_using"})
+    subscription.refresh_from_db()
+
+    subscription_process_due(now=subscription.cancel_at + dt.timedelta(minutes=1))
+
+    subscription.refresh_from_db()
+    assert subscription.status == S.CANCELED
+    assert canceled_by_cell(owner_client, subscription) == "Ana Souza (ana@example.com), pelo portal"
+
+
+def test_a_cancellation_by_the_team_still_names_the_user(owner, owner_client, subscription):
+    subscription_cancel(subscription=subscription, actor=owner, origin=CancelOrigin.SELLER)
+
+    assert canceled_by_cell(owner_client, subscription) == (owner.get_full_name() or owner.username)
 
 
 def test_the_retention_offer_appears_only_after_the_request(portal_client, merchant, customer, subscription):

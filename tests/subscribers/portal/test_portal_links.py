@@ -29,7 +29,30 @@ def test_settings_show_the_portal_url_and_save_the_retention_offer(owner_client,
     assert merchant.portal_cancel_at_period_end is True
     assert merchant.portal_retention_offer == "Cupom VOLTA50: 50% por 3 meses"
     page = owner_client.get(reverse("accounts:settings")).content.decode()
-    assert "Cupom VOLTA50" in page and "no fim do período pago" in page
+    assert "Cupom VOLTA50" in page and "No fim do período já pago" in page
+
+
+def summary(page: str, cell: str) -> str:
+    return page.split(f'id="{cell}">', 1)[1].split("</dd>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "policy", "offer"),
+    [
+        ("pt-br", "Imediato, quando o cliente confirma", "Nenhuma oferta configurada"),
+        ("en", "Immediately, when the customer confirms", "No offer set up"),
+    ],
+)
+def test_settings_summarise_the_portal_rules_in_words_of_the_users_language(
+    owner_client, merchant, language, policy, offer
+):
+    owner_client.cookies["django_language"] = language
+
+    page = owner_client.get(reverse("accounts:settings"), headers={"accept-language": language})
+
+    text = page.content.decode()
+    assert summary(text, "portal-cancel-policy") == policy
+    assert offer in summary(text, "portal-retention-offer")
 
 
 def test_customer_emails_carry_the_portal_link(settings, merchant, subscription):
