@@ -113,21 +113,66 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _postgres_cpu() -> float:
-    """CPU seconds of every PostgreSQL process of the throwaway server (its postmaster's children)."""
-    total = 0.0
+    """CPU seconds of this benchmark's PostgreSQL server only (not the other servers on the machine): its
+    postmaster (found as the parent of our own backend) with the children it has reaped (cutime, cstime:
+    the workers' backends, gone once they disconnect) and its live children."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    postmaster = int(_stat(backend)[1])
+    fields = _stat(postmaster)
+    total = sum(int(f) for f in fields[11:15])
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                total += _cpu(int(entry.name))
+            fields = _stat(int(entry.name))
         except OSError:
             continue
-    return total
+        if int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # --- the workers ----------------------------------------------------------------------------------------
+PHASES = {
+    "draft": ("billing.services.billing_run", "renew_many"),
+    "read": ("billing.services.remote_charging", "awaiting_requests"),
+    "send": ("billing.services.remote_charging", "send_charges"),
+    "record": ("billing.services.remote_charging", "record_results"),
+}
+
+
+def _time_phases() -> dict[str, float]:
+    """The worker's CPU seconds per phase (process time: every thread of the worker), by wrapping the
+    functions process_chunk calls; whatever is left (claiming the chunk, settling the run) is "other"."""
+    import functools
+    import importlib
+
+    spent = dict.fromkeys(PHASES, 0.0)
+    for phase, (module_name, name) in PHASES.items():
+        module = importlib.import_module(module_name)
+        function = getattr(module, name)
+
+        @functools.wraps(function)
+        def timed(*args, _function=function, _phase=phase, **kwargs):
+            started = time.process_time()
+            try:
+                return _function(*args, **kwargs)
+            finally:
+                spent[_phase] += time.process_time() - started
+
+        setattr(module, name, timed)
+    return spent
+
+
 def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> None:
     """A billing worker: Django, the Stripe gateway pointed at the stub, then chunks until None. The
     gateway is built here rather than from the connection (engine_gateway_for) to set the bench's
@@ -142,6 +187,7 @@ def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> No
     from billing.gateways.stripe_intents import StripeIntentsGateway
     from billing.services.billing_run import process_chunk
 
+    phases = _time_phases()
     gateway = StripeIntentsGateway(
         api_key="sk_test_bench", api_base=api_base, max_concurrency=concurrency, rate_per_second=0
     )
@@ -159,6 +205,7 @@ def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> No
         report["failed"] += counts["failed"]
     connection.close()
     report["cpu"] = _cpu(os.getpid()) - cpu_before
+    report["phases"] = phases
     results.put(report)
 
 
@@ -246,6 +293,7 @@ def timed_run(n: int, workers: int, merchant, api_base: str, concurrency: int, *
     cpu = {
         # A killed worker's CPU is not counted (it never reported): the figure is a lower bound then.
         "workers": sum(r["cpu"] for r in reports),
+        "phases": {phase: sum(r["phases"][phase] for r in reports) for phase in PHASES},
         "stub": _cpu(stub_pid) - cpu_stub,
         "postgres": _postgres_cpu() - cpu_postgres,
     }
@@ -270,6 +318,7 @@ def main(argv=None) -> int:
         "--concurrency", type=int, default=256, help="requests in flight per worker (the gateway's bound)"
     )
     parser.add_argument("--kill-after", type=float, default=0.3, help="kill run: fraction of n sent first")
+    parser.add_argument("--no-kill", action="store_true", help="the clean run only (a quick look)")
     args = parser.parse_args(argv)
 
     import django
@@ -295,7 +344,8 @@ def main(argv=None) -> int:
             flush=True,
         )
         ok = True
-        for label, kill in (("clean run", 0.0), ("kill -9 of one worker mid-phase-2", args.kill_after)):
+        runs = [("clean run", 0.0), ("kill -9 of one worker mid-phase-2", args.kill_after)]
+        for label, kill in runs[:1] if args.no_kill else runs:
             result = timed_run(n, args.workers, merchant, api_base, args.concurrency, kill_after=kill)
             ok &= result["ok"]
             print(
@@ -326,6 +376,13 @@ def main(argv=None) -> int:
                 f"{cpu['postgres']:.1f} s = {per + cpu['postgres'] / n * 1000:.2f} ms per renewal "
                 f"(wall {result['seconds']:.1f} s × {os.cpu_count()} CPUs = "
                 f"{result['seconds'] * os.cpu_count():.1f} CPU-s available, shared with the other sessions)"
+            )
+            phases = cpu["phases"]
+            other = cpu["workers"] - sum(phases.values())
+            print(
+                "  worker CPU per renewal: "
+                + ", ".join(f"{phase} {seconds / n * 1000:.2f} ms" for phase, seconds in phases.items())
+                + f", other {other / n * 1000:.2f} ms"
             )
             print(
                 f"  worker chunks {result['worker_chunks']}; checks {'OK' if result['ok'] else 'FAILED'}",

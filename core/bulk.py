@@ -108,6 +108,46 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping]) -> None:
             copy.write_row(values)
 
 
+def update_rows(
+    model: type[models.Model], pks: Sequence[int], *, same: Mapping, each: Mapping[str, Sequence]
+) -> None:
+    """Sets, on the rows `pks`, the fields `same` to one value for all and the fields `each` to a value per
+    row (each list in the order of `pks`), the way `bulk_update` would (no `auto_now`, no signals). On
+    PostgreSQL one UPDATE over array parameters bound in binary (`FROM unnest(…)`): `bulk_update` compiles
+    a `CASE WHEN` per row and field, which costs far more than the UPDATE itself."""
+    if not pks:
+        return
+    fields = {name: model._meta.get_field(name) for name in [*same, *each]}
+    if connection.vendor != "postgresql":
+        objects = [
+            model(pk=pk, **same, **{name: values[i] for name, values in each.items()})
+            for i, pk in enumerate(pks)
+        ]
+        model.objects.bulk_update(objects, list(fields), batch_size=1000)
+        return
+    import psycopg  # only here: the embedded SQLite install does not need it
+
+    quote = connection.ops.quote_name
+    pk_field = model._meta.pk
+    assignments = [f"{quote(fields[name].column)} = %b" for name in same]
+    assignments += [f"{quote(fields[name].column)} = u.{quote(fields[name].column)}" for name in each]
+    arrays = [f"%b::{pk_field.db_type(connection)}[]"]
+    arrays += [f"%b::{fields[name].db_type(connection).split('(')[0]}[]" for name in each]
+    aliases = ", ".join(quote(c) for c in [pk_field.column, *(fields[name].column for name in each)])
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(assignments)} "
+        f"FROM unnest({', '.join(arrays)}) AS u({aliases}) "
+        f"WHERE t.{quote(pk_field.column)} = u.{quote(pk_field.column)}"
+    )
+    params = [fields[name].get_db_prep_save(value, connection) for name, value in same.items()]
+    params.append(list(pks))
+    for name, values in each.items():
+        params.append([fields[name].get_db_prep_save(value, connection) for value in values])
+    # A plain psycopg cursor on Django's connection (binary array parameters: server-side binding).
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+
+
 def _insert_orm(model, rows: Iterable[dict]) -> None:
     json_fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
     objects = []

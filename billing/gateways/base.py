@@ -5,6 +5,7 @@ The billing engine only talks to gateways through `charge` (or `charge_many`, it
 the first result again and moves no money the second time.
 """
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,12 @@ class GatewayAdapter:
 
     def charge(self, request: ChargeRequest) -> ChargeResult:  # pragma: no cover - interface
         raise NotImplementedError
+
+    async def charge_async(self, request: ChargeRequest) -> ChargeResult:
+        """`charge` from an event loop: how the billing run sends a remote gateway's charges
+        (billing.services.remote_charging). Adapters with an async client override this; the default runs
+        `charge` in the loop's thread pool."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.charge, request)
 
     def charge_many(self, requests: Sequence[ChargeRequest]) -> list[ChargeResult]:
         """One result per request, in order, each exactly what `charge` would have answered for it (a key

@@ -12,7 +12,12 @@ tolerance of 300 seconds between the signed timestamp and now.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
 import functools
+import ssl
+import weakref
 
 import stripe
 from django.conf import settings
@@ -28,17 +33,60 @@ def _http_client(timeout: float) -> stripe.HTTPClient:
     return stripe.RequestsClient(timeout=timeout)
 
 
-def client_for(connection=None, *, api_key: str | None = None) -> stripe.StripeClient:
-    """A StripeClient for a merchant's connection (or for a key being tested before it is saved)."""
+# The running event loop → its aiohttp-backed client (see async_http_client).
+_async_http_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def async_http_client(timeout: float) -> stripe.HTTPClient:
+    """The library's aiohttp client for the running event loop (call it inside the loop): one per loop and
+    timeout, so every merchant's charges in a worker share one pool of keep-alive connections. The
+    library's own default connector stops at 100 connections per session; the billing run's bound on
+    requests in flight is its own (remote_charging), so the pool takes no limit of its own here. Same TLS
+    verification as the library's default (its CA bundle)."""
+    import aiohttp  # only where asyncio charging runs: web processes never import it
+
+    loop = asyncio.get_running_loop()
+    clients = _async_http_clients.setdefault(loop, {})
+    if timeout not in clients:
+        connector = aiohttp.TCPConnector(
+            limit=0, ssl=ssl.create_default_context(cafile=stripe.ca_bundle_path)
+        )
+        clients[timeout] = client = stripe.AIOHTTPClient(timeout=timeout, connector=connector)
+        atexit.register(_close_at_exit, loop, client)
+    return clients[timeout]
+
+
+def _close_at_exit(loop: asyncio.AbstractEventLoop, client: stripe.HTTPClient) -> None:
+    """Closes the client's connections while its loop still runs (aiohttp complains of a session left
+    open when the interpreter collects it)."""
+    if loop.is_running() and not loop.is_closed():
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(client.close_async(), loop).result(timeout=5)
+
+
+def client_for(
+    connection=None, *, api_key: str | None = None, asynchronous: bool = False
+) -> stripe.StripeClient:
+    """A StripeClient for a merchant's connection (or for a key being tested before it is saved). With
+    `asynchronous`, one whose `*_async` methods go through aiohttp in the running event loop (the billing
+    run's phase 2, billing.services.remote_charging); build it inside that loop."""
     key = api_key if api_key is not None else connection.api_key
-    options = {}
-    if settings.STRIPE_API_BASE:
-        options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
-    return stripe.StripeClient(
+    timeout = float(settings.STRIPE_TIMEOUT_SECONDS)
+    return stripe_client(
         key,
+        api_base=settings.STRIPE_API_BASE,
         max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-        http_client=_http_client(float(settings.STRIPE_TIMEOUT_SECONDS)),
-        **options,
+        http_client=async_http_client(timeout) if asynchronous else _http_client(timeout),
+    )
+
+
+def stripe_client(
+    api_key: str, *, api_base: str = "", max_network_retries: int, http_client: stripe.HTTPClient
+) -> stripe.StripeClient:
+    """A StripeClient with another API base when given (tests and benchmarks: a local server)."""
+    options = {"base_addresses": {"api": api_base}} if api_base else {}
+    return stripe.StripeClient(
+        api_key, max_network_retries=max_network_retries, http_client=http_client, **options
     )
 
 

@@ -20,7 +20,11 @@ The subscription's `payment_token` is the saved payment method as Stripe knows i
 `cus_…/pm_…` when the method is attached to a Stripe customer (Stripe requires the customer then).
 """
 
+import asyncio
+import functools
 import hashlib
+import weakref
+from collections.abc import Callable
 
 import requests
 import stripe
@@ -30,7 +34,7 @@ from requests.adapters import HTTPAdapter
 
 from billing.choices import Gateway, PaymentProvider, PaymentStatus, RefundStatus, StripeMode
 from billing.gateways.base import ChargeRequest, ChargeResult, GatewayAdapter, GatewayError, RefundResult
-from billing.gateways.stripe import client_for
+from billing.gateways.stripe import async_http_client, client_for, stripe_client
 from billing.models import ProviderConnection
 from subscribers.choices import PaymentMethod
 
@@ -63,6 +67,7 @@ class StripeIntentsGateway(GatewayAdapter):
         api_key: str = "",
         api_base: str = "",
         client: stripe.StripeClient | None = None,
+        async_client: Callable[[], stripe.StripeClient] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         rate_per_second: float = DEFAULT_RATE_PER_SECOND,
         timeout: float = REQUEST_TIMEOUT_SECONDS,
@@ -71,15 +76,24 @@ class StripeIntentsGateway(GatewayAdapter):
         if client is None:
             if not api_key:
                 raise GatewayError("Stripe: no API key")
-            client = stripe.StripeClient(
+            client = stripe_client(
                 api_key,
-                base_addresses={"api": api_base} if api_base else None,
+                api_base=api_base,
                 # No retries inside the library: a charge whose outcome is unknown is sent again by the
                 # billing run's next pass, under the same key, where it is counted and logged.
                 max_network_retries=0,
                 http_client=stripe.RequestsClient(timeout=timeout, session=_session(max_concurrency)),
             )
+        if async_client is None:
+
+            def async_client():
+                return stripe_client(
+                    api_key, api_base=api_base, max_network_retries=0, http_client=async_http_client(timeout)
+                )
+
         self.client = client
+        self._async_client_factory = async_client
+        self._async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.max_concurrency = max_concurrency
         self.rate_per_second = rate_per_second
         self._account = account or hashlib.sha256(f"{api_key}|{api_base}".encode()).hexdigest()[:16]
@@ -89,6 +103,38 @@ class StripeIntentsGateway(GatewayAdapter):
         return f"{self.name}:{self._account}"
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
+        params = self._intent_params(request)
+        if isinstance(params, ChargeResult):
+            return params
+        try:
+            intent = self.client.v1.payment_intents.create(
+                params, {"idempotency_key": request.idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            return _error_result(exc)
+        return intent_result(intent)
+
+    async def charge_async(self, request: ChargeRequest) -> ChargeResult:
+        """`charge` through the library's `*_async` methods (aiohttp) in the running event loop: how the
+        billing run's phase 2 sends a chunk's charges from one thread (billing.services.remote_charging).
+        The same request, key and outcomes."""
+        params = self._intent_params(request)
+        if isinstance(params, ChargeResult):
+            return params
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:
+            client = self._async_clients[loop] = self._async_client_factory()
+        try:
+            intent = await client.v1.payment_intents.create_async(
+                params, {"idempotency_key": request.idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            return _error_result(exc)
+        return intent_result(intent)
+
+    def _intent_params(self, request: ChargeRequest) -> dict | ChargeResult:
+        """The PaymentIntent's parameters, or the failure when there is nothing to charge."""
         if request.method != PaymentMethod.CARD:
             raise GatewayError(f"Stripe (our engine) charges cards only, not {request.method}")
         customer, payment_method = split_payment_token(request.payment_token)
@@ -112,22 +158,7 @@ class StripeIntentsGateway(GatewayAdapter):
         }
         if customer:
             params["customer"] = customer
-        try:
-            intent = self.client.v1.payment_intents.create(
-                params, {"idempotency_key": request.idempotency_key}
-            )
-        except stripe.CardError as exc:
-            error = _plain(exc.error)
-            return ChargeResult(
-                status=PaymentStatus.FAILED,
-                reference=_plain(error.get("payment_intent")).get("id", ""),
-                failure_code=exc.code or "card_declined",
-                failure_message=(exc.user_message or str(exc))[:255],
-                details={"decline_code": error.get("decline_code") or ""},
-            )
-        except stripe.StripeError as exc:
-            raise GatewayError(f"Stripe: {type(exc).__name__}: {exc.user_message or exc}") from exc
-        return intent_result(intent)
+        return params
 
     def status(self, *, merchant_id: int, reference: str) -> ChargeResult:
         try:
@@ -172,6 +203,20 @@ def _session(pool_size: int) -> requests.Session:
     return session
 
 
+def _error_result(exc: stripe.StripeError) -> ChargeResult:
+    """A card error is the charge's answer (declined); any other error leaves its outcome unknown."""
+    if isinstance(exc, stripe.CardError):
+        error = _plain(exc.error)
+        return ChargeResult(
+            status=PaymentStatus.FAILED,
+            reference=_plain(error.get("payment_intent")).get("id", ""),
+            failure_code=exc.code or "card_declined",
+            failure_message=(exc.user_message or str(exc))[:255],
+            details={"decline_code": error.get("decline_code") or ""},
+        )
+    raise GatewayError(f"Stripe: {type(exc).__name__}: {exc.user_message or exc}") from exc
+
+
 def _plain(obj) -> dict:
     """A StripeObject (or None) as a plain dict, nested objects included."""
     if obj is None:
@@ -212,7 +257,11 @@ def engine_gateway_for(merchant_id: int) -> StripeIntentsGateway:
     connection = engine_connections().filter(merchant_id=merchant_id).first()
     if connection is None:
         raise GatewayError(f"Stripe: merchant {merchant_id} has no active connection in our-engine mode")
-    return StripeIntentsGateway(client=client_for(connection), account=f"connection-{connection.pk}")
+    return StripeIntentsGateway(
+        client=client_for(connection),
+        async_client=functools.partial(client_for, connection, asynchronous=True),
+        account=f"connection-{connection.pk}",
+    )
 
 
 def engine_connections():

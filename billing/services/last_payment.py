@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from billing.models import Invoice, Payment
+from core.bulk import in_values
 from subscribers.models import Subscription
 
 
@@ -25,7 +26,9 @@ def sync_last_payment_status(subscription_ids) -> int:
     subscription_ids = list(subscription_ids)
     if not subscription_ids:
         return 0
-    return Subscription.objects.filter(pk__in=subscription_ids).update(last_payment_status=_newest_status())
+    return Subscription.objects.filter(pk__in=in_values(subscription_ids)).update(
+        last_payment_status=_newest_status()
+    )
 
 
 # Every subscription at once (PostgreSQL): one pass over the payments instead of a lookup per subscription.
