@@ -48,6 +48,25 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", _("Falhou")
 
 
+class ChargebackStatus(models.TextChoices):
+    """A chargeback's dispute: open while the bank decides, then won (the money came back to the merchant)
+    or lost (it stays with the customer)."""
+
+    OPEN = "open", _("Em disputa")
+    WON = "won", _("Ganha")
+    LOST = "lost", _("Perdida")
+
+
+register_badges(
+    ChargebackStatus,
+    {
+        ChargebackStatus.OPEN: "text-bg-warning",
+        ChargebackStatus.WON: "text-bg-success",
+        ChargebackStatus.LOST: "text-bg-danger",
+    },
+)
+
+
 class DunningFinalAction(models.TextChoices):
     EXPIRE = "expire", _("Expirar a assinatura")
     CANCEL = "cancel", _("Cancelar a assinatura")
@@ -140,7 +159,9 @@ PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     P.CANCELED: frozenset(),
     # Nothing is left to refund or to charge back: final.
     P.REFUNDED: frozenset(),
-    P.CHARGED_BACK: frozenset(),
+    # The merchant won the dispute: the bank gave the money back, so the payment is received again (as it
+    # was before: succeeded, or partially_refunded when part had been refunded). Lost stays charged_back.
+    P.CHARGED_BACK: frozenset({P.SUCCEEDED, P.PARTIALLY_REFUNDED}),
 }
 
 # Payments whose money was received, whatever happened to it afterwards: the one successful payment of
@@ -157,6 +178,14 @@ REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
     R.PENDING: frozenset({R.SUCCEEDED, R.FAILED}),
     R.SUCCEEDED: frozenset(),
     R.FAILED: frozenset(),
+}
+
+# chargeback status → statuses a service may move it to (billing.services.states.chargeback_move): the
+# dispute is decided once.
+CHARGEBACK_TRANSITIONS: dict[str, frozenset[str]] = {
+    ChargebackStatus.OPEN: frozenset({ChargebackStatus.WON, ChargebackStatus.LOST}),
+    ChargebackStatus.WON: frozenset(),
+    ChargebackStatus.LOST: frozenset(),
 }
 
 # The invoice statuses in which each staff action is offered (and allowed by its service).

@@ -15,6 +15,7 @@ from billing.choices import (
     PAYMENT_TRANSITIONS,
     BillingRunStatus,
     BillingRunTrigger,
+    ChargebackStatus,
     CreditReason,
     DunningFinalAction,
     Gateway,
@@ -161,6 +162,11 @@ class Invoice(models.Model):
     # default keeps bulk inserts (billing batches, benchmark COPY) valid without the column.
     credit_applied = models.BigIntegerField(_("crédito aplicado"), default=0, db_default=0)
     due_at = models.DateTimeField(_("vencimento"))
+    # The provider's own invoice this one mirrors (a Stripe `in_…` for a subscription Stripe bills), so its
+    # later events (payment failed, voided, uncollectible) find this invoice again. Empty for ours.
+    provider_reference = models.CharField(
+        _("referência no provedor"), max_length=100, blank=True, default="", db_default=""
+    )
     attempt_count = models.PositiveSmallIntegerField(_("tentativas"), default=0)
     next_attempt_at = models.DateTimeField(_("próxima tentativa"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paga em"), null=True, blank=True)
@@ -400,6 +406,15 @@ class Chargeback(models.Model):
     amount = models.BigIntegerField(_("valor"), validators=[MinValueValidator(1)])
     reason = models.TextField(_("motivo"), blank=True)
     gateway_reference = models.CharField(_("referência no gateway"), max_length=100, blank=True)
+    # Moved only by billing.services.states.chargeback_move (CHARGEBACK_TRANSITIONS).
+    status = models.CharField(
+        _("situação"),
+        max_length=10,
+        choices=ChargebackStatus.choices,
+        default=ChargebackStatus.OPEN,
+        db_default=ChargebackStatus.OPEN,
+    )
+    closed_at = models.DateTimeField(_("encerrado em"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

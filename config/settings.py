@@ -261,6 +261,10 @@ RATE_LIMITS = {
     "checkout": os.environ.get("RATE_LIMIT_CHECKOUT", "20/10m"),  # checkout submissions per IP
     "checkout_link": os.environ.get("RATE_LIMIT_CHECKOUT_LINK", "300/10m"),  # submissions per checkout link
     "checkout_coupon": os.environ.get("RATE_LIMIT_CHECKOUT_COUPON", "30/10m"),  # live coupon checks per IP
+    # Stripe webhooks: per sending IP (Stripe posts every account's events from a dozen addresses, so it is
+    # generous) and per merchant connection (verified deliveries only). Over it Stripe gets a 429 and retries.
+    "stripe_webhook_ip": os.environ.get("RATE_LIMIT_STRIPE_WEBHOOK_IP", "12000/m"),
+    "stripe_webhook": os.environ.get("RATE_LIMIT_STRIPE_WEBHOOK", "3000/m"),
 }
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 # Behind a reverse proxy every request comes from the proxy's address: name the header holding the

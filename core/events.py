@@ -55,6 +55,7 @@ class EventType(models.TextChoices):
     PAYMENT_CANCELED = "payment.canceled", _("Pagamento cancelado")
     PAYMENT_REFUNDED = "payment.refunded", _("Pagamento reembolsado")
     CHARGEBACK_CREATED = "chargeback.created", _("Chargeback recebido")
+    CHARGEBACK_CLOSED = "chargeback.closed", _("Disputa de chargeback encerrada")
     CUSTOMER_CREDIT_BALANCE_CHANGED = "customer.credit_balance_changed", _("Saldo de crédito alterado")
     # Sent only by "Enviar teste", to the endpoint being tested (never offered for subscription).
     WEBHOOK_TEST = "webhook.test", _("Evento de teste")

@@ -25,8 +25,10 @@ from django_ratelimit.core import get_usage
 from core.middleware import refusal_response
 
 
-def _over_limit(request, *, group: str, key: str, methods) -> int | None:
-    """Counts this request in `group`; the seconds to wait when it is over the limit, else None."""
+def over_limit(request, *, group: str, key, methods=None) -> int | None:
+    """Counts this request in `group`; the seconds to wait when it is over the limit, else None. For a view
+    that must count at a point of its own choosing (the Stripe webhook counts per connection only the
+    deliveries whose signature is valid) and answer in its own format; the others use the decorator/mixin."""
     if methods and request.method not in methods:
         return None
     rate = settings.RATE_LIMITS.get(group)
@@ -72,7 +74,7 @@ def rate_limit(group: str, *, key: str = "ip", methods=("POST",)):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
-            retry_after = _over_limit(request, group=group, key=key, methods=methods)
+            retry_after = over_limit(request, group=group, key=key, methods=methods)
             if retry_after is not None:
                 return too_many_requests(request, retry_after=retry_after)
             return view(request, *args, **kwargs)
@@ -91,7 +93,7 @@ class RateLimitMixin:
 
     def dispatch(self, request, *args, **kwargs):
         for group, key, methods in self.rate_limits:
-            retry_after = _over_limit(request, group=group, key=key, methods=methods)
+            retry_after = over_limit(request, group=group, key=key, methods=methods)
             if retry_after is not None:
                 return too_many_requests(request, retry_after=retry_after)
         return super().dispatch(request, *args, **kwargs)

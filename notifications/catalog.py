@@ -404,6 +404,25 @@ EVENT_TYPES: list[CatalogEntry] = [
         },
     ),
     CatalogEntry(
+        EventType.CHARGEBACK_CLOSED,
+        _(
+            "O banco decidiu a disputa de um chargeback: ganha (o valor voltou ao lojista e o pagamento "
+            "conta de novo como recebido) ou perdida (o valor fica com o cliente). A assinatura continua "
+            "encerrada."
+        ),
+        {
+            "id": 17,
+            "payment": {**_PAYMENT, "status": "succeeded", "amount_charged_back": 0},
+            "invoice": 2210,
+            "subscription": None,
+            "amount": 4990,
+            "currency": "BRL",
+            "reason": "fraudulent",
+            "gateway_reference": "dp_1Nf3",
+            "status": "won",
+        },
+    ),
+    CatalogEntry(
         EventType.CUSTOMER_CREDIT_BALANCE_CHANGED,
         _(
             "O saldo de crédito do cliente mudou: crédito de rateio (downgrade), ajuste manual, uso numa "

@@ -8,11 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.choices import PaymentStatus
+from billing.choices import ChargebackStatus, PaymentStatus
 from billing.locks import lock_payment_with_parents
 from billing.models import Chargeback, Payment
 from billing.services.charging import payment_payload
-from billing.services.states import payment_move
+from billing.services.states import chargeback_move, payment_move
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
@@ -41,6 +41,7 @@ def chargeback_payload(chargeback: Chargeback, payment: Payment, subscription) -
         "currency": payment.currency,
         "reason": chargeback.reason,
         "gateway_reference": chargeback.gateway_reference,
+        "status": chargeback.status,
     }
 
 
@@ -104,6 +105,33 @@ def record_chargeback(
         emit(
             merchant=payment.merchant,
             type=EventType.CHARGEBACK_CREATED,
+            payload=chargeback_payload(chargeback, payment, subscription),
+        )
+    return chargeback
+
+
+def chargeback_close(*, chargeback: Chargeback, won: bool, now=None) -> Chargeback:
+    """The bank decided the dispute. Won: the money came back to the merchant, so the payment counts as
+    received again (amount_charged_back back to 0; succeeded, or partially_refunded when part of it had
+    been refunded). Lost: it stays charged back. Either way the subscription stays ended (taking a
+    customer back is the merchant's call) and `chargeback.closed` is emitted, in one transaction. A
+    chargeback already decided is left as it is (returns it unchanged)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscription, _invoice, payment = lock_payment_with_parents(chargeback.payment)
+        chargeback = Chargeback.objects.select_for_update().get(pk=chargeback.pk)
+        if chargeback.status != ChargebackStatus.OPEN:
+            return chargeback
+        if won:
+            chargeback_move(chargeback=chargeback, to=ChargebackStatus.WON, now=now)
+            if payment.status == PaymentStatus.CHARGED_BACK:
+                to = PaymentStatus.PARTIALLY_REFUNDED if payment.amount_refunded else PaymentStatus.SUCCEEDED
+                payment_move(payment=payment, to=to, now=now, amount_charged_back=0)
+        else:
+            chargeback_move(chargeback=chargeback, to=ChargebackStatus.LOST, now=now)
+        emit(
+            merchant=payment.merchant,
+            type=EventType.CHARGEBACK_CLOSED,
             payload=chargeback_payload(chargeback, payment, subscription),
         )
     return chargeback

@@ -337,3 +337,56 @@ def payment_record_manual(
     )
     _succeeded(payment=payment, invoice=invoice, subscription=subscription, now=now)
     return payment
+
+
+@transaction.atomic
+def payment_record_provider_failure(
+    *, invoice: Invoice, reference: str, failure_code: str = "", failure_message: str = "", now=None
+) -> Payment | None:
+    """A charge the provider made for an invoice it bills (mirror mode: Stripe's `invoice.payment_failed`)
+    was declined. Recorded as a failed attempt of our invoice (gateway `stripe`, the provider's charge or
+    PaymentIntent id as reference) with `invoice.payment_failed`, and a running subscription becomes past
+    due. No retry is scheduled here: the provider runs its own (Smart Retries) and tells us how they end
+    (`invoice.paid`, `invoice.marked_uncollectible`, the subscription's `updated`/`deleted`). Idempotent by
+    `reference`: a decline already recorded returns None. Also None when the invoice is no longer open
+    (paid or written off meanwhile: an older decline changes nothing)."""
+    now = now or timezone.now()
+    subscription = lock_subscription(invoice.subscription_id)
+    invoice = lock_invoice(invoice.pk)
+    reference = (reference or "").strip()[:100]
+    if reference and invoice.payments.filter(gateway=Gateway.STRIPE, gateway_reference=reference).exists():
+        return None
+    if invoice.status != InvoiceStatus.OPEN:
+        return None
+    attempt = invoice.attempt_count + 1
+    invoice.attempt_count = attempt
+    invoice.next_attempt_at = None
+    invoice.save(update_fields=["attempt_count", "next_attempt_at"])
+    payment = Payment.objects.create(
+        merchant_id=invoice.merchant_id,
+        invoice=invoice,
+        attempt=attempt,
+        amount=invoice.amount_due - invoice.amount_paid,
+        currency=invoice.currency,
+        method=PaymentMethod.CARD,
+        gateway=Gateway.STRIPE,
+        gateway_reference=reference,
+        idempotency_key=invoice_charge_key(invoice, attempt),
+    )
+    payment_move(
+        payment=payment,
+        to=PaymentStatus.FAILED,
+        now=now,
+        failure_code=(failure_code or "card_declined")[:40],
+        failure_message=(failure_message or "")[:255],
+    )
+    emit(
+        merchant=subscription.merchant,
+        type=EventType.INVOICE_PAYMENT_FAILED,
+        payload=invoice_payload(invoice),
+    )
+    if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
+        subscription_apply_billing(
+            subscription=subscription, now=now, to_status=S.PAST_DUE, reason=decline_reason(invoice, payment)
+        )
+    return payment

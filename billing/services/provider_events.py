@@ -71,15 +71,26 @@ def stripe_object_key(obj: dict) -> str:
     return obj.get("id", "")
 
 
+class Throttled(Exception):  # noqa: N818 — a refusal to take the delivery now, not an error
+    """Raised by `admit` (stripe_event_receive) to refuse a verified delivery for now: nothing is stored
+    and the endpoint answers 429 with Retry-After, so Stripe delivers it again later."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
 def _kept_headers(headers) -> dict:
     return {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
 
 
 @transaction.atomic
-def stripe_event_receive(*, connection: ProviderConnection, payload: bytes, headers, now=None):
+def stripe_event_receive(*, connection: ProviderConnection, payload: bytes, headers, now=None, admit=None):
     """Verifies and stores one Stripe webhook delivery. Returns (event, outcome) with outcome one of
     "stored", "retry" (a failed/ignored event delivered again), "duplicate" (already taken in) or
-    "invalid" (bad signature or body: the endpoint answers 400)."""
+    "invalid" (bad signature or body: the endpoint answers 400). `admit()`, when given, is called once the
+    signature is known good and before anything is stored; it raises Throttled to refuse the delivery (the
+    per-connection rate limit: forged requests never use up a merchant's allowance)."""
     now = now or timezone.now()
     kept = _kept_headers(headers)
     try:
@@ -89,19 +100,9 @@ def stripe_event_receive(*, connection: ProviderConnection, payload: bytes, head
         obj = data["data"]["object"]
         created = dt.datetime.fromtimestamp(int(data["created"]), tz=dt.UTC)
     except (stripe.SignatureVerificationError, ValueError, KeyError, TypeError) as exc:
-        event = ProviderEvent.objects.create(
-            merchant_id=connection.merchant_id,
-            provider=PaymentProvider.STRIPE,
-            event_id=_peek_id(payload),
-            type="",
-            headers=kept,
-            body=payload.decode("utf-8", "replace"),
-            signature_valid=False,
-            received_at=now,
-            status=PE.IGNORED,
-            note=str(exc)[:300],
-        )
-        return event, "invalid"
+        return _store_invalid(connection, payload, kept, now, exc), "invalid"
+    if admit is not None:
+        admit()
     fields = dict(
         merchant_id=connection.merchant_id,
         provider=PaymentProvider.STRIPE,
@@ -131,6 +132,23 @@ def stripe_event_receive(*, connection: ProviderConnection, payload: bytes, head
         return event, "duplicate"
     _enqueue_after_commit(event.merchant_id, event.object_key)
     return event, "stored"
+
+
+def _store_invalid(connection, payload: bytes, kept: dict, now, exc) -> ProviderEvent:
+    """A delivery whose signature or body is bad, kept as an ignored, unsigned record (a wrong secret
+    shows up on Eventos recebidos); it never takes the id of a real event."""
+    return ProviderEvent.objects.create(
+        merchant_id=connection.merchant_id,
+        provider=PaymentProvider.STRIPE,
+        event_id=_peek_id(payload),
+        type="",
+        headers=kept,
+        body=payload.decode("utf-8", "replace"),
+        signature_valid=False,
+        received_at=now,
+        status=PE.IGNORED,
+        note=str(exc)[:300],
+    )
 
 
 def _peek_id(payload: bytes) -> str:

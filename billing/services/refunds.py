@@ -15,13 +15,13 @@ from django.utils.translation import gettext_lazy
 
 from billing.choices import REFUNDABLE_PAYMENT_STATUSES, PaymentStatus, RefundStatus
 from billing.gateways import GatewayError, RefundResult, get_gateway
-from billing.locks import lock_invoice, lock_payment, lock_subscription
+from billing.locks import lock_invoice, lock_payment, lock_payment_with_parents, lock_subscription
 from billing.models import Payment, Refund
 from billing.services.states import payment_move, payment_payload
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
-from subscribers.choices import SubscriptionAction, SubscriptionStatus, method_is_refundable
+from subscribers.choices import TRANSITIONS, SubscriptionAction, SubscriptionStatus, method_is_refundable
 from subscribers.models import Subscription
 from subscribers.services import subscription_apply_billing
 
@@ -209,14 +209,73 @@ def refund_through_gateway(*, payment: Payment, amount: int, reason: str, actor)
         actor=actor if getattr(actor, "pk", None) else None,
     )
     if result.status == RefundStatus.SUCCEEDED:
-        payment.amount_refunded += amount
-        to = (
-            PaymentStatus.REFUNDED
-            if payment.amount_refunded >= payment.amount
-            else PaymentStatus.PARTIALLY_REFUNDED
+        _payment_refunded(payment=payment, amount=amount, now=timezone.now())
+    return refund
+
+
+def _payment_refunded(*, payment: Payment, amount: int, now) -> None:
+    """The payment's refunded amount grows by `amount`; its status follows: partially_refunded while
+    something is left, refunded once in full (a further partial refund is no move)."""
+    payment.amount_refunded += amount
+    to = (
+        PaymentStatus.REFUNDED
+        if payment.amount_refunded >= payment.amount
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    if payment.status == to:
+        payment.save(update_fields=["amount_refunded"])
+    else:
+        payment_move(payment=payment, to=to, now=now, amount_refunded=payment.amount_refunded)
+
+
+@transaction.atomic
+def refund_record_from_provider(*, payment: Payment, amount: int, reference: str, reason: str = "", now=None):
+    """A refund the provider already made (a merchant refunded in Stripe's dashboard: `charge.refunded`):
+    recorded here without asking the gateway again. Idempotent by the provider's refund id (`reference`):
+    the same refund recorded twice is one row. The amount is capped at what is still refundable, so the
+    payment's refunded + charged-back amounts never pass what was paid. A subscription already canceled
+    whose payment is now refunded in full becomes `refunded`; a running one keeps its status (the provider's
+    own subscription events decide that). Returns the Refund, or None when nothing was left to record."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"amount must be an integer in minor units, not {type(amount).__name__}")
+    now = now or timezone.now()
+    reference = (reference or "").strip()[:100]
+    if not reference:
+        raise ValueError("a provider refund needs the provider's refund id")
+    subscription, invoice, payment = lock_payment_with_parents(payment)
+    existing = payment.refunds.filter(gateway_reference=reference).first()
+    if existing is not None:
+        return existing
+    amount = min(amount, refundable_amount(payment))
+    if amount <= 0:
+        return None
+    refund = Refund.objects.create(
+        merchant_id=payment.merchant_id,
+        payment=payment,
+        amount=amount,
+        reason=(reason or "").strip(),
+        status=RefundStatus.SUCCEEDED,
+        gateway_reference=reference,
+    )
+    _payment_refunded(payment=payment, amount=amount, now=now)
+    invoice.amount_refunded += amount
+    invoice.save(update_fields=["amount_refunded"])
+    emit(
+        merchant=payment.merchant_id,
+        type=EventType.PAYMENT_REFUNDED,
+        payload={**payment_payload(payment), "refund": refund_payload(refund)},
+    )
+    if (
+        subscription is not None
+        and payment.status == PaymentStatus.REFUNDED
+        and SubscriptionStatus.REFUNDED in TRANSITIONS.get(subscription.status, ())
+    ):
+        subscription_apply_billing(
+            subscription=subscription,
+            now=now,
+            to_status=SubscriptionStatus.REFUNDED,
+            reason=refund.reason
+            or _("Pagamento da fatura nº %(number)s reembolsado.") % {"number": invoice.number},
+            data={"refund": refund.pk, "amount": amount},
         )
-        if payment.status == to:
-            payment.save(update_fields=["amount_refunded"])
-        else:
-            payment_move(payment=payment, to=to, now=timezone.now(), amount_refunded=payment.amount_refunded)
     return refund

@@ -12,14 +12,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
 from billing.choices import (
+    CHARGEBACK_TRANSITIONS,
     INVOICE_TRANSITIONS,
     PAYMENT_TRANSITIONS,
     REFUND_TRANSITIONS,
+    ChargebackStatus,
     InvoiceStatus,
     PaymentStatus,
     RefundStatus,
 )
-from billing.models import Invoice, Payment, Refund
+from billing.models import Chargeback, Invoice, Payment, Refund
 from billing.services.credit import credit_return_from_invoice
 from billing.services.invoicing import invoice_payload
 from core.events import EventType
@@ -60,6 +62,7 @@ REFUSALS = {
     "invoice": gettext_lazy("Uma fatura %(from)s não pode passar a %(to)s."),
     "payment": gettext_lazy("Um pagamento %(from)s não pode passar a %(to)s."),
     "refund": gettext_lazy("Um reembolso %(from)s não pode passar a %(to)s."),
+    "chargeback": gettext_lazy("Um chargeback %(from)s não pode passar a %(to)s."),
 }
 
 
@@ -111,11 +114,14 @@ def invoice_move(*, invoice: Invoice, to: str, now, emit_event: bool = True, **f
 
 
 def payment_move(*, payment: Payment, to: str, now, **fields) -> Payment:
-    """Moves a payment along PAYMENT_TRANSITIONS (succeeded also records settled_at) and emits its event."""
-    if to == PaymentStatus.SUCCEEDED:
+    """Moves a payment along PAYMENT_TRANSITIONS (succeeded also records settled_at) and emits its event.
+    A chargeback won (charged_back → succeeded/partially_refunded) keeps its settlement date and emits
+    nothing here: the money was received once; `chargeback.closed` (chargeback_close) tells the news."""
+    reinstated = payment.status == PaymentStatus.CHARGED_BACK
+    if to == PaymentStatus.SUCCEEDED and not reinstated:
         fields.setdefault("settled_at", now)
     _move(payment, table=PAYMENT_TRANSITIONS, labels=PaymentStatus, noun="payment", to=to, fields=fields)
-    event_type = PAYMENT_EVENT_TYPES.get(to)
+    event_type = None if reinstated else PAYMENT_EVENT_TYPES.get(to)
     if event_type:
         emit(merchant=payment.merchant_id, type=event_type, payload=payment_payload(payment))
     return payment
@@ -125,3 +131,19 @@ def refund_move(*, refund: Refund, to: str, now, **fields) -> Refund:
     """Moves a refund still waiting on its gateway to the gateway's answer (REFUND_TRANSITIONS)."""
     _move(refund, table=REFUND_TRANSITIONS, labels=RefundStatus, noun="refund", to=to, fields=fields)
     return refund
+
+
+def chargeback_move(*, chargeback: Chargeback, to: str, now, **fields) -> Chargeback:
+    """Moves a chargeback's dispute along CHARGEBACK_TRANSITIONS (open → won | lost, recording when it
+    closed). The caller (billing.services.chargebacks.chargeback_close) emits `chargeback.closed`."""
+    if to != ChargebackStatus.OPEN:
+        fields.setdefault("closed_at", now)
+    _move(
+        chargeback,
+        table=CHARGEBACK_TRANSITIONS,
+        labels=ChargebackStatus,
+        noun="chargeback",
+        to=to,
+        fields=fields,
+    )
+    return chargeback

@@ -3,7 +3,10 @@
 Every change goes through the existing services — a subscription is contracted with `subscription_create`
 (origin "provider", provider "stripe", the Stripe id), ended with `subscription_cancel` (origin "provider"),
 moved with `subscription_apply_billing`; a paid Stripe invoice settles our open invoice with
-`payment_record_manual` (gateway "stripe", the charge id as reference); a dispute is `record_chargeback`.
+`payment_record_manual` (gateway "stripe", the charge id as reference); a declined charge is
+`payment_record_provider_failure` (no retry of ours: Stripe retries); a voided or uncollectible Stripe invoice
+goes through staff's `invoice_void` / `invoice_mark_uncollectible`; a refund made in Stripe is
+`refund_record_from_provider`; a dispute is `record_chargeback`, and its end `chargeback_close`.
 Nothing here assigns a status.
 
 `apply_event` returns a short note of what it did (shown on Eventos recebidos), None for a type it does not
@@ -16,16 +19,27 @@ from __future__ import annotations
 
 import json
 
+import stripe
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from billing.choices import Gateway, InvoiceStatus, PaymentProvider
+from billing.choices import (
+    ChargebackStatus,
+    Gateway,
+    InvoiceAction,
+    InvoiceStatus,
+    PaymentProvider,
+    PaymentStatus,
+)
 from billing.gateways.stripe import client_for
 from billing.locks import lock_subscription
 from billing.models import Invoice, Payment
 from billing.services import billing_run
-from billing.services.chargebacks import record_chargeback
-from billing.services.charging import payment_record_manual
+from billing.services.chargebacks import chargeback_close, record_chargeback
+from billing.services.charging import payment_record_manual, payment_record_provider_failure
+from billing.services.invoice_actions import invoice_mark_uncollectible, invoice_void
+from billing.services.refunds import refund_record_from_provider
+from core.money import format_money
 from plans.models import Plan
 from subscribers.choices import (
     TRANSITIONS,
@@ -236,27 +250,52 @@ def _reference(obj) -> str:
 
 def _oldest_open_invoice(subscription) -> Invoice | None:
     return (
-        Invoice.objects.filter(subscription=subscription, status=InvoiceStatus.OPEN)
+        Invoice.objects.filter(subscription=subscription, status=InvoiceStatus.OPEN, provider_reference="")
         .order_by("period_start", "pk")
         .first()
     )
 
 
-def _invoice_paid(*, connection, obj, refetch, now) -> str:
+def _our_invoice(connection, obj, now, *, draft: bool) -> Invoice | None:
+    """Our invoice for Stripe's invoice `obj`: the one already linked to it (provider_reference), else the
+    subscription's oldest open invoice not linked to another Stripe invoice, which is linked now so later
+    events of the same Stripe invoice find it again. With `draft`, a period our run has not drafted yet
+    (Stripe billed first: it does so on the contract's commit or at the next tick) is drafted now."""
     subscription = _subscription_of_invoice(connection, obj, now)
-    reference = _reference(obj)
-    if Payment.objects.filter(
-        merchant_id=connection.merchant_id, gateway=Gateway.STRIPE, gateway_reference=reference
-    ).exists():
-        return _("Pagamento %(ref)s já registrado.") % {"ref": reference}
+    linked = subscription.invoices.filter(provider_reference=obj["id"][:100]).first()
+    if linked is not None:
+        return linked
     invoice = _oldest_open_invoice(subscription)
-    if invoice is None:
-        # Stripe billed before our run drafted the period's invoice (it does so on the contract's commit
-        # or at the next tick): draft what is due now, then settle it.
+    if invoice is None and draft:
         billing_run.process_subscription(subscription_id=subscription.pk, now=now)
         invoice = _oldest_open_invoice(subscription)
+    if invoice is not None:
+        # Not a status: the link to the provider's invoice, written once (only while still unlinked).
+        Invoice.objects.filter(pk=invoice.pk, provider_reference="").update(
+            provider_reference=obj["id"][:100]
+        )
+        invoice.refresh_from_db()
+    return invoice
+
+
+def _invoice_paid(*, connection, obj, refetch, now) -> str:
+    reference = _reference(obj)
+    if (
+        Payment.objects.filter(
+            merchant_id=connection.merchant_id, gateway=Gateway.STRIPE, gateway_reference=reference
+        )
+        .exclude(status=PaymentStatus.FAILED)
+        .exists()
+    ):
+        return _("Pagamento %(ref)s já registrado.") % {"ref": reference}
+    invoice = _our_invoice(connection, obj, now, draft=True)
     if invoice is None:
         return _("Nenhuma fatura em aberto para registrar o pagamento %(ref)s.") % {"ref": reference}
+    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
+        return _("Fatura %(number)s já está %(status)s.") % {
+            "number": invoice.number,
+            "status": invoice.get_status_display().lower(),
+        }
     payment = payment_record_manual(
         invoice=invoice,
         actor=None,
@@ -271,21 +310,76 @@ def _invoice_paid(*, connection, obj, refetch, now) -> str:
     }
 
 
-def _invoice_noted(*, connection, obj, refetch, now) -> str:
-    subscription = _subscription_of_invoice(connection, obj, now)
-    return _(
-        "Fatura %(id)s (%(status)s) da assinatura %(sub)s; a situação segue os eventos da assinatura."
-    ) % {
-        "id": obj.get("id"),
-        "status": obj.get("status"),
-        "sub": subscription.pk,
+def _decline_of(connection, charge_id: str) -> tuple[str, str]:
+    """Why Stripe's charge was declined (its failure_code and failure_message), fetched from Stripe; a
+    generic decline when Stripe cannot say now (the decline is recorded all the same)."""
+    if not charge_id.startswith("ch_"):
+        return "card_declined", ""
+    try:
+        charge = _to_dict(client_for(connection).v1.charges.retrieve(charge_id))
+    except stripe.StripeError:
+        return "card_declined", ""
+    return charge.get("failure_code") or "card_declined", charge.get("failure_message") or ""
+
+
+def _invoice_payment_failed(*, connection, obj, refetch, now) -> str:
+    """Stripe's charge of the invoice was declined. We mirror: a failed payment and a past-due subscription,
+    never a retry of ours (Stripe retries on its own schedule)."""
+    invoice = _our_invoice(connection, obj, now, draft=True)
+    if invoice is None:
+        return _("Nenhuma fatura em aberto para a cobrança recusada da fatura %(id)s.") % {
+            "id": obj.get("id")
+        }
+    reference = _reference(obj)
+    code, message = _decline_of(connection, reference)
+    payment = payment_record_provider_failure(
+        invoice=invoice, reference=reference, failure_code=code, failure_message=message, now=now
+    )
+    if payment is None:
+        return _("Recusa %(ref)s já registrada ou fatura %(number)s não está em aberto.") % {
+            "ref": reference,
+            "number": invoice.number,
+        }
+    return _("Cobrança %(ref)s recusada na Stripe (%(code)s); fatura %(number)s em aberto.") % {
+        "ref": reference,
+        "code": payment.failure_code,
+        "number": invoice.number,
     }
 
 
+def _invoice_closed(action, verb):
+    """invoice.voided and invoice.marked_uncollectible: our invoice follows, through staff's own services
+    (a past-due subscription with nothing else unpaid runs again; a pending one that never started ends)."""
+
+    def handler(*, connection, obj, refetch, now) -> str:
+        invoice = _our_invoice(connection, obj, now, draft=False)
+        if invoice is None:
+            return _("Nenhuma fatura em aberto corresponde à fatura %(id)s da Stripe.") % {
+                "id": obj.get("id")
+            }
+        if not invoice.can(action):
+            return _("Fatura %(number)s já está %(status)s.") % {
+                "number": invoice.number,
+                "status": invoice.get_status_display().lower(),
+            }
+        reason = _("Fatura %(id)s %(verb)s na Stripe.") % {"id": obj.get("id"), "verb": verb()}
+        if action == InvoiceAction.VOID:
+            invoice_void(invoice=invoice, actor=None, reason=reason, now=now)
+        else:
+            invoice_mark_uncollectible(invoice=invoice, actor=None, reason=reason, now=now)
+        return reason
+
+    return handler
+
+
 def _payment_of_charge(connection, charge_id: str) -> Payment:
-    payment = Payment.objects.filter(
-        merchant_id=connection.merchant_id, gateway=Gateway.STRIPE, gateway_reference=charge_id
-    ).first()
+    payment = (
+        Payment.objects.filter(
+            merchant_id=connection.merchant_id, gateway=Gateway.STRIPE, gateway_reference=charge_id
+        )
+        .exclude(status=PaymentStatus.FAILED)
+        .first()
+    )
     if payment is None:
         raise ValidationError(_("Nenhum pagamento com a cobrança %(id)s da Stripe.") % {"id": charge_id})
     return payment
@@ -302,19 +396,84 @@ def _dispute_created(*, connection, obj, refetch, now) -> str:
     return _("Chargeback %(pk)s registrado.") % {"pk": chargeback.pk}
 
 
+# Stripe's closed dispute statuses: won, lost, or an inquiry closed without a chargeback (the money was
+# never taken, so for us it ends as won).
+DISPUTE_WON = frozenset({"won", "warning_closed"})
+DISPUTE_LOST = frozenset({"lost"})
+
+
 def _dispute_closed(*, connection, obj, refetch, now) -> str:
-    return _("Disputa %(id)s encerrada na Stripe: %(status)s.") % {
-        "id": obj.get("id"),
-        "status": obj.get("status"),
+    status = obj.get("status")
+    if status not in DISPUTE_WON | DISPUTE_LOST:
+        raise ValidationError(
+            _("Disputa %(id)s com situação %(status)s não está encerrada.")
+            % {
+                "id": obj.get("id"),
+                "status": status,
+            }
+        )
+    payment = _payment_of_charge(connection, _id(obj.get("charge")))
+    chargeback = payment.chargebacks.filter(gateway_reference=obj["id"]).first()
+    if chargeback is None and status in DISPUTE_LOST:
+        # Its `created` event never arrived (or failed): the chargeback is recorded now, then closed.
+        _dispute_created(connection=connection, obj=obj, refetch=refetch, now=now)
+        chargeback = payment.chargebacks.get(gateway_reference=obj["id"])
+    if chargeback is None:
+        return _("Disputa %(id)s ganha na Stripe; nenhum chargeback registrado aqui.") % {"id": obj["id"]}
+    if chargeback.status != ChargebackStatus.OPEN:
+        return _("Chargeback %(pk)s já encerrado.") % {"pk": chargeback.pk}
+    chargeback = chargeback_close(chargeback=chargeback, won=status in DISPUTE_WON, now=now)
+    return _("Chargeback %(pk)s encerrado: %(status)s.") % {
+        "pk": chargeback.pk,
+        "status": chargeback.get_status_display().lower(),
     }
 
 
 def _charge_refunded(*, connection, obj, refetch, now) -> str:
+    """Refunds made in Stripe become our refunds. Stripe's `amount_refunded` (the charge's cumulative
+    refunded amount) is the truth: this event records at most what it exceeds what we have recorded, so an
+    older event or a redelivery records nothing. The refunds the charge lists (`refunds.data`, when the
+    event carries them) are recorded one by one under their `re_…` id; what is left without a listed id
+    is recorded under the charge and the cumulative amount."""
     payment = _payment_of_charge(connection, obj["id"])
-    return _("Cobrança %(id)s reembolsada na Stripe (%(amount)s); pagamento %(pk)s.") % {
+    refunded_at_stripe = int(obj.get("amount_refunded") or 0)
+    missing = refunded_at_stripe - payment.amount_refunded
+    recorded = []
+    listed = sorted(
+        ((obj.get("refunds") or {}).get("data") or []), key=lambda r: (r.get("created") or 0, r.get("id"))
+    )
+    for item in listed:
+        if missing <= 0:
+            break
+        if item.get("status") not in ("succeeded", "pending") or not item.get("id"):
+            continue
+        refund = refund_record_from_provider(
+            payment=payment,
+            amount=min(int(item.get("amount") or 0), missing),
+            reference=item["id"],
+            reason=_("Reembolsado na Stripe."),
+            now=now,
+        )
+        payment.refresh_from_db()
+        if refund is not None and refund.gateway_reference == item["id"]:
+            recorded.append(refund)
+        missing = refunded_at_stripe - payment.amount_refunded
+    if missing > 0:
+        refund = refund_record_from_provider(
+            payment=payment,
+            amount=missing,
+            reference=f"{obj['id']}:{refunded_at_stripe}",
+            reason=_("Reembolsado na Stripe."),
+            now=now,
+        )
+        if refund is not None:
+            recorded.append(refund)
+    if not recorded:
+        return _("Reembolsos da cobrança %(id)s já registrados.") % {"id": obj["id"]}
+    return _("%(count)s reembolso(s) da cobrança %(id)s registrado(s): %(amount)s.") % {
+        "count": len(recorded),
         "id": obj["id"],
-        "amount": obj.get("amount_refunded"),
-        "pk": payment.pk,
+        "amount": format_money(sum(r.amount for r in recorded), payment.currency),
     }
 
 
@@ -355,9 +514,11 @@ HANDLERS = {
         "created": _invoice_seen,
         "finalized": _invoice_seen,
         "paid": _invoice_paid,
-        "payment_failed": _invoice_noted,
-        "voided": _invoice_noted,
-        "marked_uncollectible": _invoice_noted,
+        "payment_failed": _invoice_payment_failed,
+        "voided": _invoice_closed(InvoiceAction.VOID, lambda: _("anulada")),
+        "marked_uncollectible": _invoice_closed(
+            InvoiceAction.MARK_UNCOLLECTIBLE, lambda: _("marcada como incobrável")
+        ),
     },
     "charge": {"refunded": _charge_refunded},
     "charge.dispute": {"created": _dispute_created, "closed": _dispute_closed},

@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from billing.choices import (
+    CHARGEBACK_TRANSITIONS,
     INVOICE_ACTIONS,
     INVOICE_TRANSITIONS,
     MONEY_RECEIVED_STATUSES,
     PAYMENT_TRANSITIONS,
     REFUND_TRANSITIONS,
+    ChargebackStatus,
     InvoiceStatus,
     PaymentStatus,
     RefundStatus,
@@ -24,12 +26,13 @@ from billing.services.states import (
     INVOICE_EVENT_TYPES,
     PAYMENT_EVENT_TYPES,
     bulk_transition,
+    chargeback_move,
     invoice_move,
     payment_move,
     refund_move,
 )
 from core.models import Event
-from tests.factories import InvoiceFactory, PaymentFactory, RefundFactory
+from tests.factories import ChargebackFactory, InvoiceFactory, PaymentFactory, RefundFactory
 
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +73,16 @@ def test_the_tables_have_the_designed_edges():
         PaymentStatus.CHARGED_BACK,
     }
     assert not PAYMENT_TRANSITIONS[PaymentStatus.REFUNDED]
-    assert not PAYMENT_TRANSITIONS[PaymentStatus.CHARGED_BACK]
+    # A dispute won gives the money back: received again, as before the chargeback.
+    assert PAYMENT_TRANSITIONS[PaymentStatus.CHARGED_BACK] == {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+    }
+    assert {
+        ChargebackStatus.OPEN: {ChargebackStatus.WON, ChargebackStatus.LOST},
+        ChargebackStatus.WON: set(),
+        ChargebackStatus.LOST: set(),
+    } == CHARGEBACK_TRANSITIONS
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), pairs(INVOICE_TRANSITIONS, allowed=False))
@@ -120,10 +132,28 @@ def test_a_payment_moves_along_its_table_with_its_event(db, from_status, to_stat
     payment.refresh_from_db()
     assert payment.status == to_status
     types = list(Event.objects.values_list("type", flat=True))
-    # payment.refunded comes from the refund service, with the refund in its payload.
-    assert types == ([PAYMENT_EVENT_TYPES[to_status]] if to_status in PAYMENT_EVENT_TYPES else [])
-    if to_status == PaymentStatus.SUCCEEDED:
+    # payment.refunded comes from the refund service, with the refund in its payload; a chargeback won
+    # is told by chargeback.closed (the money was received once).
+    expected = to_status in PAYMENT_EVENT_TYPES and from_status != PaymentStatus.CHARGED_BACK
+    assert types == ([PAYMENT_EVENT_TYPES[to_status]] if expected else [])
+    if to_status == PaymentStatus.SUCCEEDED and from_status == PaymentStatus.PENDING:
         assert payment.settled_at == NOW
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), pairs(CHARGEBACK_TRANSITIONS, allowed=False))
+def test_a_chargeback_refuses_every_move_outside_its_table(db, from_status, to_status):
+    chargeback = ChargebackFactory(status=from_status)
+    with pytest.raises(ValidationError) as refused:
+        chargeback_move(chargeback=chargeback, to=to_status, now=NOW)
+    assert refused.value.code == "invalid_transition"
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), pairs(CHARGEBACK_TRANSITIONS, allowed=True))
+def test_a_chargeback_moves_along_its_table(db, from_status, to_status):
+    chargeback = ChargebackFactory(status=from_status)
+    chargeback_move(chargeback=chargeback, to=to_status, now=NOW)
+    chargeback.refresh_from_db()
+    assert (chargeback.status, chargeback.closed_at) == (to_status, NOW)
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), pairs(REFUND_TRANSITIONS, allowed=False))
