@@ -411,6 +411,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several resources have a `status` (and two name the payment method differently): one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "SubscriptionStatusEnum": "subscribers.choices.SubscriptionStatus",
+        "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
+        "PaymentStatusEnum": "subscribers.choices.PaymentStatus",
+        "RefundStatusEnum": "billing.choices.RefundStatus",
+        "PaymentMethodEnum": "subscribers.choices.PaymentMethod",
+    },
 }
 
 # --- Content Security Policy (django-csp 4) ------------------------------------------------------
