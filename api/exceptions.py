@@ -23,6 +23,8 @@ ERROR_TYPES = {
     status.HTTP_405_METHOD_NOT_ALLOWED: "invalid_request_error",
     status.HTTP_406_NOT_ACCEPTABLE: "invalid_request_error",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "invalid_request_error",
+    # The only 422: an Idempotency-Key used for another request (api/idempotency.py), as Stripe names it.
+    status.HTTP_422_UNPROCESSABLE_ENTITY: "idempotency_error",
     status.HTTP_429_TOO_MANY_REQUESTS: "rate_limit_error",
 }
 

@@ -6,12 +6,13 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api import filters, serializers
+from api.idempotency import run_idempotent
 from billing.models import Invoice, Payment
 from billing.pdf import invoice_pdf_filename, render_invoice_pdf
 from billing.services.previews import cancellation_money_preview, subscription_change_preview
@@ -33,11 +34,16 @@ from subscribers.services.contract import subscription_create
 from subscribers.services.customers import customer_create, customer_update
 from subscribers.services.ending import cancellation_preview, subscription_cancel
 
-ERRORS = {400: OpenApiResponse(description="Dados inválidos (objeto de erro)")}
-
 
 class MerchantScopedViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"\d+"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Authenticated, allowed: every POST honours Idempotency-Key (api/idempotency.py).
+        handler = getattr(self, "post", None)
+        if request.method == "POST" and handler is not None:
+            self.post = lambda request, *a, **kw: run_idempotent(request, handler, *a, **kw)
 
     def get_queryset(self):
         return self.queryset.filter(merchant=self.request.auth.merchant)
@@ -157,7 +163,7 @@ class SubscriptionViewSet(ReadViewSet):
 
     @extend_schema(
         request=serializers.SubscriptionCreateSerializer,
-        responses={201: serializers.SubscriptionSerializer, **ERRORS},
+        responses={201: serializers.SubscriptionSerializer},
     )
     def create(self, request):
         """Contracts a plan for a customer (origin "api"), as Nova assinatura does."""
@@ -171,7 +177,7 @@ class SubscriptionViewSet(ReadViewSet):
 
     @extend_schema(
         request=serializers.SubscriptionUpdateSerializer,
-        responses={200: serializers.SubscriptionSerializer, **ERRORS},
+        responses={200: serializers.SubscriptionSerializer},
     )
     def partial_update(self, request, pk=None):
         """Changes plan, quantity, coupon, discount, payment method or taxes (Editar assinatura)."""
@@ -199,7 +205,7 @@ class SubscriptionViewSet(ReadViewSet):
 
     @extend_schema(
         request=serializers.SubscriptionCancelSerializer,
-        responses={200: serializers.SubscriptionSerializer, **ERRORS},
+        responses={200: serializers.SubscriptionSerializer},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -232,9 +238,7 @@ class SubscriptionViewSet(ReadViewSet):
         body = {"effective_at": effective_at, "access_until": access_until, **money}
         return Response(serializers.CancelPreviewSerializer(body).data)
 
-    @extend_schema(
-        request=serializers.RefundCreateSerializer, responses={201: serializers.RefundSerializer, **ERRORS}
-    )
+    @extend_schema(request=serializers.RefundCreateSerializer, responses={201: serializers.RefundSerializer})
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         """Refunds the subscription's last payment (Reembolsar): in full, or `amount` centavos."""
@@ -285,7 +289,7 @@ class WebhookEndpointViewSet(
     queryset = WebhookEndpoint.objects.all()
     serializer_class = serializers.WebhookEndpointSerializer
 
-    @extend_schema(responses={201: serializers.WebhookEndpointCreatedSerializer, **ERRORS})
+    @extend_schema(responses={201: serializers.WebhookEndpointCreatedSerializer})
     def create(self, request):
         """Creates an endpoint; the answer carries its signing secret, shown this once."""
         data = self.validated(serializers.WebhookEndpointSerializer, request.data)
@@ -296,7 +300,7 @@ class WebhookEndpointViewSet(
 
     @extend_schema(
         request=serializers.WebhookEndpointSerializer(partial=True),
-        responses={200: serializers.WebhookEndpointSerializer, **ERRORS},
+        responses={200: serializers.WebhookEndpointSerializer},
     )
     def partial_update(self, request, pk=None):
         endpoint = self.get_object()
