@@ -396,7 +396,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyReadThrottle", "api.throttling.ApiKeyWriteThrottle"],
     "UNAUTHENTICATED_USER": None,
+}
+# Requests per API key ("N/s|m|h|d"; empty = no limit), reads and writes counted apart (api/throttling.py,
+# docs/api.md "Rate limits"). Shared across processes only with a shared cache (REDIS_URL).
+API_RATE_LIMITS = {
+    "read": os.environ.get("API_RATE_LIMIT_READ", "600/m"),
+    "write": os.environ.get("API_RATE_LIMIT_WRITE", "120/m"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Recorrente API",
