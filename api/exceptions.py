@@ -6,10 +6,12 @@
 programs, `fields` only on validation errors.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -21,6 +23,8 @@ ERROR_TYPES = {
     status.HTTP_405_METHOD_NOT_ALLOWED: "invalid_request_error",
     status.HTTP_406_NOT_ACCEPTABLE: "invalid_request_error",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "invalid_request_error",
+    # The only 422: an Idempotency-Key used for another request (api/idempotency.py), as Stripe names it.
+    status.HTTP_422_UNPROCESSABLE_ENTITY: "idempotency_error",
     status.HTTP_429_TOO_MANY_REQUESTS: "rate_limit_error",
 }
 
@@ -42,7 +46,14 @@ def error_body(*, status_code: int, code: str, message: str, fields: dict | None
 
 def exception_handler(exc, context):
     """DRF's handler (status, headers such as WWW-Authenticate), with our body instead of `detail`."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, DjangoValidationError):
+        # A service's refusal (the same ValidationError the screens show on their forms), with its codes;
+        # its field names are the API's (the services and the request bodies name them alike).
+        detail = get_error_detail(exc)
+        if isinstance(detail, dict):
+            detail = {("non_field_errors" if k == NON_FIELD_ERRORS else k): v for k, v in detail.items()}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

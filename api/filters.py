@@ -1,5 +1,9 @@
 import django_filters
 
+from billing.choices import InvoiceStatus, PaymentStatus
+from billing.models import Invoice, Payment
+from core.events import EventType
+from core.models import Event
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Subscription
 
@@ -17,3 +21,32 @@ class SubscriptionFilter(django_filters.FilterSet):
     class Meta:
         model = Subscription
         fields = ["status", "plan", "customer", "contracted_from", "contracted_to"]
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    subscription = django_filters.NumberFilter(field_name="subscription_id")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    status = django_filters.MultipleChoiceFilter(choices=InvoiceStatus.choices)
+
+    class Meta:
+        model = Invoice
+        fields = ["subscription", "customer", "status"]
+
+
+class PaymentFilter(django_filters.FilterSet):
+    invoice = django_filters.NumberFilter(field_name="invoice_id")
+    subscription = django_filters.NumberFilter(field_name="invoice__subscription_id")
+    status = django_filters.MultipleChoiceFilter(choices=PaymentStatus.choices)
+
+    class Meta:
+        model = Payment
+        fields = ["invoice", "subscription", "status"]
+
+
+class EventFilter(django_filters.FilterSet):
+    type = django_filters.MultipleChoiceFilter(choices=EventType.choices)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gt")
+
+    class Meta:
+        model = Event
+        fields = ["type", "created_after"]

@@ -12,6 +12,10 @@ router = SimpleRouter(trailing_slash=False)
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("plans", views.PlanViewSet, basename="plan")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
+router.register("invoices", views.InvoiceViewSet, basename="invoice")
+router.register("payments", views.PaymentViewSet, basename="payment")
+router.register("events", views.EventViewSet, basename="event")
+router.register("webhook_endpoints", views.WebhookEndpointViewSet, basename="webhook_endpoint")
 
 # Swagger UI and Redoc set inline styles and Redoc runs its search in a blob: worker; their scripts are
 # our own static files (drf-spectacular-sidecar), so only these two pages relax the policy, for that.

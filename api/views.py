@@ -1,30 +1,100 @@
-"""Read endpoints of the merchant API. Every queryset starts from the key's merchant (request.auth), so
-another merchant's id is a 404 like an unknown one."""
+"""The merchant API's endpoints. Thin: every queryset starts from the key's merchant (request.auth), so
+another merchant's id is a 404 like an unknown one; every write validates the body with a serializer and
+makes one call to the same service the screens call, with the key as actor (subscribers/actors.py)."""
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api import serializers
-from api.filters import SubscriptionFilter
+from api import filters, serializers
+from api.idempotency import run_idempotent
+from billing.models import Invoice, Payment
+from billing.pdf import invoice_pdf_filename, render_invoice_pdf
+from billing.services.previews import cancellation_money_preview, subscription_change_preview
+from billing.services.refunds import subscription_refund
+from core.models import Event
+from notifications.webhooks.models import WebhookEndpoint
+from notifications.webhooks.services.endpoints import (
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_update,
+)
 from plans.models import Plan
+from subscribers.actors import ApiKeyActor
+from subscribers.choices import SubscriptionOrigin
 from subscribers.models import Customer, Subscription
 from subscribers.selectors import customer_access
+from subscribers.services.changes import KEEP, subscription_update
+from subscribers.services.contract import subscription_create
+from subscribers.services.customers import customer_create, customer_update
+from subscribers.services.ending import cancellation_preview, subscription_cancel
 
 
-class MerchantScopedViewSet(viewsets.ReadOnlyModelViewSet):
+class MerchantScopedViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"\d+"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Authenticated, allowed: every POST honours Idempotency-Key (api/idempotency.py).
+        handler = getattr(self, "post", None)
+        if request.method == "POST" and handler is not None:
+            self.post = lambda request, *a, **kw: run_idempotent(request, handler, *a, **kw)
 
     def get_queryset(self):
         return self.queryset.filter(merchant=self.request.auth.merchant)
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if isinstance(getattr(self.request, "auth", None), object) and self.request.auth is not None:
+            context["merchant"] = self.request.auth.merchant
+        return context
 
-class CustomerViewSet(MerchantScopedViewSet):
+    @property
+    def actor(self) -> ApiKeyActor:
+        return ApiKeyActor(api_key_id=self.request.auth.pk, name=self.request.auth.name)
+
+    def validated(self, serializer_class, data) -> dict:
+        serializer = serializer_class(data=data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def answer(self, obj, *, serializer_class=None, status_code=status.HTTP_200_OK) -> Response:
+        serializer_class = serializer_class or self.get_serializer_class()
+        return Response(serializer_class(obj, context=self.get_serializer_context()).data, status=status_code)
+
+
+class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MerchantScopedViewSet):
+    pass
+
+
+# --- customers -------------------------------------------------------------------------------------
+class CustomerViewSet(ReadViewSet):
     queryset = Customer.objects.all()
     serializer_class = serializers.CustomerSerializer
+
+    @extend_schema(
+        request=serializers.CustomerWriteSerializer, responses={201: serializers.CustomerSerializer}
+    )
+    def create(self, request):
+        data = self.validated(serializers.CustomerWriteSerializer, request.data)
+        customer = customer_create(merchant=request.auth.merchant, **data)
+        return self.answer(customer, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.CustomerWriteSerializer(partial=True))
+    def partial_update(self, request, pk=None):
+        customer = self.get_object()
+        current = {name: getattr(customer, name) for name in ("name", "email", "handle", "document", "phone")}
+        serializer = serializers.CustomerWriteSerializer(
+            instance=None, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        customer = customer_update(customer=customer, **{**current, **serializer.validated_data})
+        return self.answer(customer)
 
     @extend_schema(responses=serializers.AccessSerializer)
     @action(detail=True, methods=["get"], url_path="access")
@@ -51,13 +121,195 @@ class CustomerViewSet(MerchantScopedViewSet):
         return Response(serializers.AccessSerializer(data).data)
 
 
-class PlanViewSet(MerchantScopedViewSet):
+class PlanViewSet(ReadViewSet):
     queryset = Plan.objects.all()
     serializer_class = serializers.PlanSerializer
 
 
-class SubscriptionViewSet(MerchantScopedViewSet):
-    queryset = Subscription.objects.all()
+# --- subscriptions ---------------------------------------------------------------------------------
+def _update_terms(subscription: Subscription, data: dict) -> dict:
+    """subscription_update's arguments: the subscription's current terms, with what was sent on top."""
+    terms = {
+        "plan": subscription.plan,
+        "quantity": subscription.quantity,
+        "payment_method": subscription.payment_method,
+        "salesperson": subscription.salesperson,
+        "discount_type": subscription.discount_type,
+        "discount_percent": subscription.discount_percent,
+        "discount_amount": subscription.discount_amount,
+        "discount_periods": subscription.discount_periods,
+        "tax_rates": None,
+        "coupon": KEEP,
+        "apply": "now",
+    }
+    # A change already waiting for the next cycle is the plan/quantity being edited (as on the screen).
+    if subscription.pending_plan_id:
+        terms["plan"] = subscription.pending_plan
+    if subscription.pending_quantity:
+        terms["quantity"] = subscription.pending_quantity
+    terms.update(data)
+    return terms
+
+
+class SubscriptionViewSet(ReadViewSet):
+    queryset = Subscription.objects.select_related("plan", "pending_plan", "salesperson", "merchant")
     serializer_class = serializers.SubscriptionSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_class = SubscriptionFilter
+    filterset_class = filters.SubscriptionFilter
+
+    def filter_queryset(self, queryset):
+        # Filters apply to the list only (an action's query string is its own parameters).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    @extend_schema(
+        request=serializers.SubscriptionCreateSerializer,
+        responses={201: serializers.SubscriptionSerializer},
+    )
+    def create(self, request):
+        """Contracts a plan for a customer (origin "api"), as Nova assinatura does."""
+        data = dict(self.validated(serializers.SubscriptionCreateSerializer, request.data))
+        merchant = request.auth.merchant
+        data.setdefault("contract_date", merchant.localdate())
+        subscription = subscription_create(
+            merchant=merchant, actor=self.actor, origin=SubscriptionOrigin.API, **data
+        )
+        return self.answer(subscription, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.SubscriptionUpdateSerializer,
+        responses={200: serializers.SubscriptionSerializer},
+    )
+    def partial_update(self, request, pk=None):
+        """Changes plan, quantity, coupon, discount, payment method or taxes (Editar assinatura)."""
+        subscription = self.get_object()
+        data = self.validated(serializers.SubscriptionUpdateSerializer, request.data)
+        subscription = subscription_update(
+            subscription=subscription, actor=self.actor, **_update_terms(subscription, data)
+        )
+        return self.answer(subscription)
+
+    @extend_schema(
+        parameters=[serializers.SubscriptionUpdateSerializer], responses=serializers.ChangePreviewSerializer
+    )
+    @action(detail=True, methods=["get"], url_path="change_preview")
+    def change_preview(self, request, pk=None):
+        """What PATCH with these values would charge or credit now and the next invoice; saves nothing."""
+        subscription = self.get_object()
+        data = self.validated(serializers.SubscriptionUpdateSerializer, request.query_params)
+        terms = _update_terms(subscription, data)
+        terms.pop("payment_method"), terms.pop("salesperson")
+        if terms["coupon"] is KEEP:
+            terms.pop("coupon")
+        preview = subscription_change_preview(subscription=subscription, **terms)
+        return Response(serializers.ChangePreviewSerializer(preview).data)
+
+    @extend_schema(
+        request=serializers.SubscriptionCancelSerializer,
+        responses={200: serializers.SubscriptionSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancels now, at the end of the period or on a date (Cancelar assinatura)."""
+        subscription = self.get_object()
+        data = self.validated(serializers.SubscriptionCancelSerializer, request.data)
+        subscription = subscription_cancel(subscription=subscription, actor=self.actor, **data)
+        return self.answer(subscription)
+
+    @extend_schema(
+        parameters=[serializers.SubscriptionCancelSerializer], responses=serializers.CancelPreviewSerializer
+    )
+    @action(detail=True, methods=["get"], url_path="cancel_preview")
+    def cancel_preview(self, request, pk=None):
+        """Until when the customer keeps access and what happens to the money, for a cancellation with these
+        values; saves nothing."""
+        subscription = self.get_object()
+        data = self.validated(serializers.CancelTermsSerializer, request.query_params)
+        effective_at, access_until = cancellation_preview(
+            subscription=subscription, when=data["when"], at_date=data["at_date"]
+        )
+        money = cancellation_money_preview(
+            subscription=subscription,
+            when=data["when"],
+            credit_unused_time=data["credit_unused_time"],
+            effective_at=effective_at,
+        )
+        if money["credited"]:
+            access_until = effective_at  # the unused time is given back: access ends with the cancellation
+        body = {"effective_at": effective_at, "access_until": access_until, **money}
+        return Response(serializers.CancelPreviewSerializer(body).data)
+
+    @extend_schema(request=serializers.RefundCreateSerializer, responses={201: serializers.RefundSerializer})
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Refunds the subscription's last payment (Reembolsar): in full, or `amount` centavos."""
+        subscription = self.get_object()
+        data = self.validated(serializers.RefundCreateSerializer, request.data)
+        refund = subscription_refund(subscription=subscription, actor=self.actor, **data)
+        return self.answer(refund, serializer_class=serializers.RefundSerializer, status_code=201)
+
+
+# --- billing ---------------------------------------------------------------------------------------
+class InvoiceViewSet(ReadViewSet):
+    queryset = Invoice.objects.select_related("merchant", "customer", "subscription__plan")
+    serializer_class = serializers.InvoiceSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.InvoiceFilter
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The invoice as a PDF, the same document as the screen's Baixar PDF."""
+        invoice = self.get_object()
+        response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
+        return response
+
+
+class PaymentViewSet(ReadViewSet):
+    queryset = Payment.objects.all()
+    serializer_class = serializers.PaymentSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.PaymentFilter
+
+
+class EventViewSet(ReadViewSet):
+    """The outbox, for polling: newest first; `previous` of the first page (or `created_after`) finds what
+    came since."""
+
+    queryset = Event.objects.all()
+    serializer_class = serializers.EventSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.EventFilter
+
+
+# --- notifications ---------------------------------------------------------------------------------
+class WebhookEndpointViewSet(
+    mixins.DestroyModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, MerchantScopedViewSet
+):
+    queryset = WebhookEndpoint.objects.all()
+    serializer_class = serializers.WebhookEndpointSerializer
+
+    @extend_schema(responses={201: serializers.WebhookEndpointCreatedSerializer})
+    def create(self, request):
+        """Creates an endpoint; the answer carries its signing secret, shown this once."""
+        data = self.validated(serializers.WebhookEndpointSerializer, request.data)
+        endpoint = webhook_endpoint_create(merchant=request.auth.merchant, actor=self.actor, **data)
+        return self.answer(
+            endpoint, serializer_class=serializers.WebhookEndpointCreatedSerializer, status_code=201
+        )
+
+    @extend_schema(
+        request=serializers.WebhookEndpointSerializer(partial=True),
+        responses={200: serializers.WebhookEndpointSerializer},
+    )
+    def partial_update(self, request, pk=None):
+        endpoint = self.get_object()
+        serializer = serializers.WebhookEndpointSerializer(
+            data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        endpoint = webhook_endpoint_update(endpoint=endpoint, **serializer.validated_data)
+        return self.answer(endpoint)
+
+    def perform_destroy(self, instance):
+        webhook_endpoint_delete(endpoint=instance)

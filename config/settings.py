@@ -398,9 +398,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyReadThrottle", "api.throttling.ApiKeyWriteThrottle"],
     "UNAUTHENTICATED_USER": None,
+}
+# Requests per API key ("N/s|m|h|d"; empty = no limit), reads and writes counted apart (api/throttling.py,
+# docs/api.md "Rate limits"). Shared across processes only with a shared cache (REDIS_URL).
+API_RATE_LIMITS = {
+    "read": os.environ.get("API_RATE_LIMIT_READ", "600/m"),
+    "write": os.environ.get("API_RATE_LIMIT_WRITE", "120/m"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Recorrente API",
@@ -415,6 +422,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several resources have a `status` (and two name the payment method differently): one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "SubscriptionStatusEnum": "subscribers.choices.SubscriptionStatus",
+        "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
+        "PaymentStatusEnum": "subscribers.choices.PaymentStatus",
+        "RefundStatusEnum": "billing.choices.RefundStatus",
+        "PaymentMethodEnum": "subscribers.choices.PaymentMethod",
+    },
 }
 
 # --- Content Security Policy (django-csp 4) ------------------------------------------------------

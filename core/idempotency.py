@@ -119,3 +119,12 @@ def _claim(*, merchant, scope, key, user, fingerprint) -> IdempotencyKey:
     except IntegrityError:
         record = IdempotencyKey.objects.filter(merchant=merchant, scope=scope, key=key).first()
         raise AlreadyDone(record) from None
+
+
+def idempotency_keys_purge(*, scope_prefix: str, older_than) -> int:
+    """Deletes the keys of scopes starting with `scope_prefix` used before `older_than` (their retention
+    is over: a replay after it runs again). Returns how many."""
+    deleted, _per_model = IdempotencyKey.objects.filter(
+        scope__startswith=scope_prefix, created_at__lt=older_than
+    ).delete()
+    return deleted

@@ -1,14 +1,18 @@
-"""Who acts when the person is not a user of the merchant's team: a customer in the portal.
+"""Who acts when the person is not a user of the merchant's team: a customer in the portal, or the
+merchant's own system through an API key.
 
 The services take `actor=` and record it on the timeline (`SubscriptionEvent.actor`, a user). A customer
 is not a user, so the portal passes a `CustomerActor`: it has no `pk`, so every "who" column that points at
 a user stays empty (`canceled_by`, `Refund.actor`), and `_record` writes who it was in the entry's data
 (`{"by": "customer", "customer": id, "channel": "portal"}`) so the timeline says "pelo cliente (portal)".
+The API passes an `ApiKeyActor` the same way (`{"by": "api_key", "api_key": id, "api_key_name": …,
+"channel": "api"}`: "pela API (chave …)").
 """
 
 from dataclasses import dataclass
 
 PORTAL = "portal"
+API = "api"
 
 
 @dataclass(frozen=True)
@@ -23,3 +27,24 @@ class CustomerActor:
 
     def timeline_data(self) -> dict:
         return {"by": "customer", "customer": self.customer_id, "channel": self.channel}
+
+
+@dataclass(frozen=True)
+class ApiKeyActor:
+    """The merchant's own system calling the REST API with one of its keys (accounts.ApiKey). Not a user
+    either: no `pk`, so `created_by`, `canceled_by` and `Refund.actor` stay empty and the timeline entry
+    names the key."""
+
+    api_key_id: int
+    name: str
+    channel: str = API
+
+    is_staff = False
+
+    def timeline_data(self) -> dict:
+        return {
+            "by": "api_key",
+            "api_key": self.api_key_id,
+            "api_key_name": self.name,
+            "channel": self.channel,
+        }

@@ -23,6 +23,8 @@ def _test_settings(settings):
     # The rate-limit counters live in the process's cache and would carry over from test to test;
     # tests/test_rate_limits.py turns them on with a clean cache.
     settings.RATELIMIT_ENABLE = False
+    # The same for the API's limits per key (tests/api/test_api_rate_limits.py turns them on).
+    settings.API_RATE_LIMITS = {"read": "", "write": ""}
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 from core.percent import DISCOUNT_PERCENT
 from subscribers import extension_points
-from subscribers.actors import CustomerActor
 from subscribers.choices import (
     TRANSITIONS,
     DiscountType,
@@ -114,8 +113,9 @@ def _record(
 ):
     """One timeline line. A line the system words itself is `reason_code` (subscribers/timeline.py) and
     its `reason_params`, translated when shown; `reason` is for what a person typed."""
-    if isinstance(actor, CustomerActor):
-        # Not a user: the entry says which customer and through which channel (subscribers/actors.py).
+    if hasattr(actor, "timeline_data"):
+        # Not a user (a customer, an API key): the entry says who and through which channel
+        # (subscribers/actors.py).
         data = {**(data or {}), **actor.timeline_data()}
         actor = None
     return SubscriptionEvent.objects.create(

@@ -20,3 +20,20 @@ def api(api_key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key[1]}")
     return client
+
+
+def client_for(secret: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+@pytest.fixture
+def rw_key(merchant):
+    return make_key(merchant, role=ApiKeyRole.READ_WRITE)
+
+
+@pytest.fixture
+def api_rw(rw_key):
+    """A client authenticated with a read-write key of `merchant`."""
+    return client_for(rw_key[1])

@@ -88,9 +88,12 @@ def test_a_read_only_key_may_not_write(merchant, method):
 
 
 def test_a_read_write_key_passes_the_role_check(merchant):
-    # No write endpoint exists yet: the request gets past the role check and meets "method not allowed".
+    # Past the role check, an empty body meets the validation (400), and PUT is not offered (405: PATCH).
     _key, secret = make_key(merchant, role=ApiKeyRole.READ_WRITE)
     response = _client(secret).post(LIST, {}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"name", "email"}
+    response = _client(secret).put(LIST + "/1", {}, format="json")
     assert response.status_code == 405
     assert response.json()["error"]["type"] == "invalid_request_error"
 
