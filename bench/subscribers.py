@@ -61,13 +61,16 @@ def customer(i: int) -> tuple[str, str, str]:
 
 
 def seed(n: int, *, months: int, slug: str = BENCH_SLUG):
-    """bench.dashboard's seed with these customers, plus one "created" timeline event per subscription."""
-    from django.db import connection, transaction
-
+    """bench.dashboard's seed with these customers, six salespeople, and one "created" timeline event per
+    subscription, all loaded before the tables' indexes are built (bench.dashboard.bulk_load)."""
     from bench import dashboard
 
-    merchant, counts = dashboard.seed(n, months=months, slug=slug, customer=customer, name="Bench Assinantes")
-    with transaction.atomic(), connection.cursor() as cursor:
+    def salespeople(merchant):
+        # Six salespeople (members), one in seven subscriptions without one: the Vendedor sort and filter
+        # then read real groups (subscribers.selectors.subscriber_sort_walks), not one NULL group.
+        return [*(_salesperson(merchant, k, first) for k, first in enumerate(SALESPEOPLE)), None]
+
+    def events(cursor, merchant, counts):
         cursor.execute(
             """
             INSERT INTO subscribers_subscriptionevent
@@ -78,22 +81,17 @@ def seed(n: int, *, months: int, slug: str = BENCH_SLUG):
             [merchant.pk],
         )
         counts["events"] = cursor.rowcount
-        # Six salespeople (members), one in seven subscriptions without one: the Vendedor sort and filter
-        # then read real groups (subscribers.selectors.subscriber_sort_walks), not one NULL group.
-        people = [_salesperson(merchant, n, first) for n, first in enumerate(SALESPEOPLE)]
-        cursor.execute(
-            """
-            UPDATE subscribers_subscription
-            SET salesperson_id = (%s::bigint[])[id %% 7 + 1]
-            WHERE merchant_id = %s
-            """,
-            [[*people, None], merchant.pk],
-        )
-        counts["with salesperson"] = cursor.rowcount * 6 // 7
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE subscribers_subscriptionevent")
-        cursor.execute("VACUUM ANALYZE subscribers_subscription")
-    return merchant, counts
+
+    return dashboard.seed(
+        n,
+        months=months,
+        slug=slug,
+        customer=customer,
+        name="Bench Assinantes",
+        salespeople=salespeople,
+        load_more=events,
+        tables=(*dashboard.LOADED_TABLES, "subscribers_subscriptionevent"),
+    )
 
 
 SALESPEOPLE = ("Rafael", "Ana", "Bruno", "Camila", "Ana", "Diego")  # two Anas: ties on the name
