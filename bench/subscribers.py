@@ -173,9 +173,14 @@ def scenarios(merchant) -> list[tuple[str, dict]]:
         ("search CPF digits (none)", {"q": "123.456"}),
         *sort_scenarios(),
         ("middle page", {"page": "middle"}),
+        # The group-walk sorts' deepest pages: whole plans / salespeople skipped by their counts.
+        *((f"middle page, sort={sort}", {"sort": sort, "page": "middle"}) for sort in DEEP_SORTS),
         ("last page", {"page": "last"}),
         ("last page, status=active", {"status": "active", "page": "last"}),
     ]
+
+
+DEEP_SORTS = ("plan", "-plan", "salesperson", "-salesperson")
 
 
 def sort_scenarios() -> list[tuple[str, dict]]:

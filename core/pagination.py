@@ -213,6 +213,46 @@ class GroupWalk:
             return self.ids_by_counts(queryset, groups, descending=descending, offset=offset, limit=limit)
         return self._walk_ids(queryset, descending=descending, offset=offset, limit=limit)
 
+    def split(self, queryset, *, descending: bool) -> list:
+        """`queryset` (ordered by this walk, or its reverse when `descending`) as one queryset per group,
+        in the ordering's group order, each ordered `within` its group: their rows one after the other are
+        the plain sort's, and each reads its group through the walk's index instead of the whole list
+        being sorted by a joined name (the CSV export streams them one by one).
+
+        The groups are the values `field` takes within `scope` (a loose index scan: one probe per
+        value, plus one for the rows without a value); a group with no row left by the filters is an
+        empty queryset. PostgreSQL only."""
+        connection = connections[queryset.db]
+        quote = connection.ops.quote_name
+        model_field = queryset.model._meta.get_field(self.field)
+        table, column = quote(queryset.model._meta.db_table), quote(model_field.column)
+        target = model_field.related_model._meta
+        scope = " AND ".join(f"{quote(name)} = %s" for name in self.scope)
+        names = ", ".join(f"t.{quote(target.get_field(name).column)}" for name in self.names)
+        sql = f"""
+            WITH RECURSIVE used(v) AS (
+                (SELECT {column} FROM {table} WHERE {scope} AND {column} IS NOT NULL
+                 ORDER BY {column} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {column} FROM {table} WHERE {scope} AND {column} > used.v
+                        ORDER BY {column} LIMIT 1)
+                FROM used WHERE used.v IS NOT NULL
+            )
+            SELECT used.v FROM used JOIN {quote(target.db_table)} t ON t.{quote(target.pk.column)} = used.v
+            ORDER BY {names}
+        """
+        scope_params = list(self.scope.values())
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*scope_params, *scope_params])
+            values = [row[0] for row in cursor.fetchall()]
+        if queryset.filter(**{f"{model_field.attname}__isnull": True}).exists():
+            values.append(None)  # NULL names sort last ascending (PostgreSQL)
+        within = [f"-{name}" if descending else name for name in (*self.within, "pk")]
+        return [
+            queryset.filter(self._condition(queryset, value)).order_by(*within)
+            for value in (reversed(values) if descending else values)
+        ]
+
     def _condition(self, queryset, value) -> Q:
         attname = queryset.model._meta.get_field(self.field).attname
         return Q(**{f"{attname}__isnull": True}) if value is None else Q(**{attname: value})

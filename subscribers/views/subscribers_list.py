@@ -126,7 +126,14 @@ class SubscriberExportView(MerchantScopedMixin, RateLimitMixin, View):
             delimiter=delimiter,
         )
         response = StreamingHttpResponse(
-            exports.RecordedExport(export, table.data.data, delimiter=delimiter, output_format=output_format),
+            exports.RecordedExport(
+                export,
+                table.data.data,
+                delimiter=delimiter,
+                output_format=output_format,
+                # Sorted by plan or salesperson, the rows are written group by group: no sort of them all.
+                walks=selectors.subscriber_sort_walks(merchant=request.merchant),
+            ),
             content_type="text/csv; charset=utf-8",
         )
         filename = exports.export_filename(timezone.localtime())

@@ -156,3 +156,34 @@ def test_a_deep_page_counts_the_groups_once_and_never_sorts_every_row(
         Subscription.objects.filter(merchant=merchant).order_by(*ORDER[column]).values_list("pk", flat=True)
     )
     assert [row.record.pk for row in response.context["table"].page.object_list] == expected[21:28]
+
+
+@pytest.mark.parametrize("column", ["plan", "salesperson"])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("status", ["", SubscriptionStatus.CANCELED])
+def test_the_csv_sorted_by_plan_or_salesperson_is_written_group_by_group_with_the_plain_sorts_bytes(
+    owner_client, merchant, mixed, column, descending, status, monkeypatch
+):
+    """The export streams one COPY per group (the first split at FIRST_ROWS like any export), none of them
+    sorting the rows by the joined name, and the file is byte for byte the plain sort's."""
+    from subscribers import exports, selectors
+    from subscribers.tables import SubscriberTable
+
+    monkeypatch.setattr(exports, "FIRST_ROWS", 3)  # the first group is split too
+    sort = f"-{column}" if descending else column
+    params = {"sort": sort, **({"status": status} if status else {})}
+    response = owner_client.get(reverse("subscribers:subscriber_export"), params)
+    body = b"".join(response.streaming_content)
+
+    rows = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    if status:
+        rows = rows.filter(status=status)
+    plain = SubscriberTable(rows, order_by=sort).data.data
+    expected = b"".join(exports.stream_csv_copy(plain, delimiter=";", output_format="human", counter=[0]))
+    assert body.endswith(expected) and body.count(b"\n") == expected.count(b"\n") + 1
+    # What the download COPYs: one statement per group (the first group's two), none ordered by the name.
+    segments = list(exports._segments(plain, "human", selectors.subscriber_sort_walks(merchant=merchant)))
+    copies = [str(part.query) for segment in segments for part in segment if part is not None]
+    name = {"plan": '"plans_plan"."name"', "salesperson": '"auth_user"."first_name"'}[column]
+    assert len(segments) == 5 and len(copies) == 6, copies
+    assert not [sql for sql in copies if re.search(f"ORDER BY {re.escape(name)}", sql)]
