@@ -22,6 +22,7 @@ throwaway database (scripts/with-postgres.sh does).
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -79,6 +80,56 @@ def _copy(cursor, table: str, columns: list[str], rows) -> int:
     return count
 
 
+# The tables the seed fills. Their secondary indexes (a dozen on subscriptions, trigram GIN included) are
+# dropped for the load and built once afterwards, and foreign keys are not checked row by row: updating
+# every index per COPYed row, plus a later UPDATE of every subscription rewriting them all again, is what
+# made a 1M seed take ~45 minutes on the shared machine.
+LOADED_TABLES = (
+    "subscribers_customer",
+    "subscribers_subscription",
+    "billing_invoice",
+    "billing_payment",
+    "billing_refund",
+)
+
+
+@contextlib.contextmanager
+def bulk_load(cursor, tables=LOADED_TABLES):
+    """Drops `tables`' secondary indexes (not those behind a primary key or unique constraint) and turns
+    off foreign-key triggers for the session while the body loads, then builds the indexes again.
+
+    Foreign keys stay declared and unchecked for the seed's own rows, which it writes consistent (explicit
+    ids); `session_replication_role` needs a superuser, which scripts/with-postgres.sh gives. Run
+    `analyze(cursor, tables)` afterwards (one VACUUM ANALYZE per table, for the planner and the
+    visibility map of index-only scans)."""
+    cursor.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i
+        WHERE i.indrelid = ANY(%s::regclass[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        """,
+        [list(tables)],
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        cursor.execute("SET session_replication_role = DEFAULT")
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
+
+
+def analyze(cursor, tables=LOADED_TABLES) -> None:
+    for table in tables:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+
+
 def _reset_sequence(cursor, table: str) -> None:
     cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
 
@@ -129,10 +180,16 @@ def seed(
     slug: str = BENCH_SLUG,
     customer=_plain_customer,
     name: str = "Bench Painel",
+    salespeople=None,
+    load_more=None,
+    tables=LOADED_TABLES,
 ):
     """One merchant with n subscriptions and `months` months of payments. Returns (merchant, counts).
 
     `customer(i)` gives the i-th customer's (name, e-mail, handle); e-mails must be unique.
+    `salespeople(merchant)` (optional) gives a list of user ids or None: subscription id k gets
+    the (k mod length)-th. `load_more(cursor, merchant, counts)` (optional) loads more rows while the
+    indexes of `tables` are dropped (see bulk_load).
     """
     from django.db import connection, transaction
     from django.utils import timezone
@@ -146,8 +203,9 @@ def seed(
     rng = random.Random(seed_value)
     now = timezone.now().replace(microsecond=0)
     counts = {}
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor, bulk_load(cursor, tables):
         merchant = Merchant.objects.create(name=name, slug=slug, timezone="America/Sao_Paulo")
+        people = salespeople(merchant) if salespeople else [None]
         today = merchant.localdate(now)
         plans = [
             Plan.objects.create(
@@ -176,7 +234,7 @@ def seed(
             "discount_type", "discount_percent", "contract_date", "billing_cycle_anchor", "started_at",
             "trial_ends_at", "current_period_start", "current_period_end", "ended_at", "cancel_at",
             "cancel_when", "cancel_origin", "cancel_reason", "notify_customer", "created_at", "updated_at",
-            "search_text", "resume_mode",
+            "search_text", "resume_mode", "salesperson_id",
         ]  # fmt: skip
         first_sub = _next_ids(cursor, "subscribers_subscription")
         billed = []  # (subscription id, customer id, plan, amount, currency, method, anchor, until, status)
@@ -225,6 +283,7 @@ def seed(
                     # Subscription.search_text: the customer's name, e-mail, handle and (empty) document.
                     SEARCH_SEPARATOR.join([*customer(i), "", ""]),
                     "",  # resume_mode: never paused
+                    people[sub_id % len(people)],
                 )  # fmt: skip
 
         counts["subscriptions"] = _copy(cursor, "subscribers_subscription", sub_columns, subscriptions())
@@ -363,19 +422,14 @@ def seed(
             "billing_payment",
         ]:
             _reset_sequence(cursor, table)
-    # COPY sends no signals: each subscription's last payment status, in one pass over the payments.
-    from billing.services.last_payment import sync_all_last_payment_status
+        # COPY sends no signals: each subscription's last payment status, in one pass over the payments.
+        from billing.services.last_payment import sync_all_last_payment_status
 
-    sync_all_last_payment_status(connection)
+        sync_all_last_payment_status(connection)
+        if load_more:
+            load_more(cursor, merchant, counts)
     with connection.cursor() as cursor:
-        for table in [
-            "subscribers_customer",
-            "subscribers_subscription",
-            "billing_invoice",
-            "billing_payment",
-            "billing_refund",
-        ]:
-            cursor.execute(f"VACUUM ANALYZE {table}")
+        analyze(cursor, tables)
     return merchant, counts
 
 

@@ -109,21 +109,26 @@ def estimate_rows(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _timed_count(queryset, timeout_ms: int) -> int | None:
-    """COUNT(*) of `queryset` unless it takes longer than `timeout_ms` (then None)."""
-    connection = connections[queryset.db]
+def _timed(using: str, timeout_ms: int, run):
+    """`run()` under a PostgreSQL statement timeout of `timeout_ms`; None when it would take longer."""
+    connection = connections[using]
     nested = connection.in_atomic_block
     try:
-        with transaction.atomic(using=queryset.db):
+        with transaction.atomic(using=using):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = %s", [f"{int(timeout_ms)}ms"])
-            value = queryset.count()
+            value = run()
             if nested:  # SET LOCAL would outlive this savepoint and time out the rest of the transaction
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL statement_timeout = DEFAULT")
             return value
     except DatabaseError:  # QueryCanceled: the count would have been slow
         return None
+
+
+def _timed_count(queryset, timeout_ms: int) -> int | None:
+    """COUNT(*) of `queryset` unless it takes longer than `timeout_ms` (then None)."""
+    return _timed(queryset.db, timeout_ms, queryset.count)
 
 
 def count_rows(queryset, *, cache_key: str) -> RowCount:
@@ -148,7 +153,8 @@ def count_rows(queryset, *, cache_key: str) -> RowCount:
 
 # Each group hands over up to OFFSET + LIMIT rows to be merged: past this depth (page 400 of 25 rows, from
 # either end) the walk costs more than sorting every row (a middle page of a million took 3.5-12 s against
-# ~1 s for the plain sort, on a loaded machine), so such pages are sorted the plain way.
+# ~1 s for the plain sort, on a loaded machine), so such pages skip whole groups by their counts instead
+# (GroupWalk.group_counts, GroupWalk.ids_by_counts).
 MAX_WALK_DEPTH = 10_000
 
 
@@ -189,14 +195,139 @@ class GroupWalk:
             return True
         return None
 
-    def ids(self, queryset, *, descending: bool, offset: int, limit: int) -> list | None:
+    def ids(self, queryset, *, descending: bool, offset: int, limit: int, cache_key: str = "") -> list | None:
         """The pks of rows offset … offset + limit of `queryset` in this order (reversed when
-        `descending`); None when the walk does not apply (not PostgreSQL, deeper than MAX_WALK_DEPTH)."""
+        `descending`); None when neither way applies (not PostgreSQL; deeper than MAX_WALK_DEPTH and the
+        groups could not be counted in time).
+
+        Up to MAX_WALK_DEPTH rows from the start the walk merges each group's first rows (one query, no
+        count needed); deeper, the page skips whole groups by their counts (`group_counts`, cached under
+        `cache_key` like the list's total) and reads only the groups it falls in (`ids_by_counts`)."""
+        connection = connections[queryset.db]
+        if connection.vendor != "postgresql":
+            return None
+        if offset + limit > MAX_WALK_DEPTH:
+            groups = self.group_counts(queryset, cache_key=cache_key)
+            if groups is None:
+                return None
+            return self.ids_by_counts(queryset, groups, descending=descending, offset=offset, limit=limit)
+        return self._walk_ids(queryset, descending=descending, offset=offset, limit=limit)
+
+    def split(self, queryset, *, descending: bool) -> list:
+        """`queryset` (ordered by this walk, or its reverse when `descending`) as one queryset per group,
+        in the ordering's group order, each ordered `within` its group: their rows one after the other are
+        the plain sort's, and each reads its group through the walk's index instead of the whole list
+        being sorted by a joined name (the CSV export streams them one by one).
+
+        The groups are the values `field` takes within `scope` (a loose index scan: one probe per
+        value, plus one for the rows without a value); a group with no row left by the filters is an
+        empty queryset. PostgreSQL only."""
+        connection = connections[queryset.db]
+        quote = connection.ops.quote_name
+        model_field = queryset.model._meta.get_field(self.field)
+        table, column = quote(queryset.model._meta.db_table), quote(model_field.column)
+        target = model_field.related_model._meta
+        scope = " AND ".join(f"{quote(name)} = %s" for name in self.scope)
+        names = ", ".join(f"t.{quote(target.get_field(name).column)}" for name in self.names)
+        sql = f"""
+            WITH RECURSIVE used(v) AS (
+                (SELECT {column} FROM {table} WHERE {scope} AND {column} IS NOT NULL
+                 ORDER BY {column} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {column} FROM {table} WHERE {scope} AND {column} > used.v
+                        ORDER BY {column} LIMIT 1)
+                FROM used WHERE used.v IS NOT NULL
+            )
+            SELECT used.v FROM used JOIN {quote(target.db_table)} t ON t.{quote(target.pk.column)} = used.v
+            ORDER BY {names}
+        """
+        scope_params = list(self.scope.values())
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*scope_params, *scope_params])
+            values = [row[0] for row in cursor.fetchall()]
+        if queryset.filter(**{f"{model_field.attname}__isnull": True}).exists():
+            values.append(None)  # NULL names sort last ascending (PostgreSQL)
+        within = [f"-{name}" if descending else name for name in (*self.within, "pk")]
+        return [
+            queryset.filter(self._condition(queryset, value)).order_by(*within)
+            for value in (reversed(values) if descending else values)
+        ]
+
+    def _condition(self, queryset, value) -> Q:
+        attname = queryset.model._meta.get_field(self.field).attname
+        return Q(**{f"{attname}__isnull": True}) if value is None else Q(**{attname: value})
+
+    def group_counts(self, queryset, *, cache_key: str = "") -> list[tuple] | None:
+        """[(group value, rows of `queryset` in it)] in this ordering's (ascending) group order, the
+        group without a value last; None when counting takes longer than `LIST_GROUP_COUNT_TIMEOUT_MS`.
+
+        One query: a GROUP BY over the filtered rows (an index-only scan of the walk's index when
+        unfiltered), then its few groups ordered by name. With `cache_key` the result (or the timeout) is
+        kept for `LIST_COUNT_CACHE_SECONDS`, like the list's total: a row added meanwhile can shift a deep
+        page by a row, as it does the total's "atualizado há 1 min"."""
+        from django.db.models import Count
+
+        key = f"{cache_key}:groups:{self.field}" if cache_key else ""
+        if key and (cached := cache.get(key)) is not None:
+            return cached["groups"]
+        connection = connections[queryset.db]
+        quote = connection.ops.quote_name
+        model_field = queryset.model._meta.get_field(self.field)
+        target = model_field.related_model._meta
+        counted, params = (
+            queryset.order_by()
+            .values_list(model_field.attname)
+            .annotate(rows=Count("*"))
+            .query.sql_with_params()
+        )
+        # Counted first, then named: the join is to a handful of groups, not to every row. The group
+        # without a value has NULL names, which sort last ascending as in the list's ORDER BY.
+        names = ", ".join(f"t.{quote(target.get_field(name).column)}" for name in self.names)
+        sql = f"""
+            SELECT c.v, c.n FROM ({counted}) AS c(v, n)
+            LEFT JOIN {quote(target.db_table)} t ON t.{quote(target.pk.column)} = c.v
+            ORDER BY {names}
+        """
+
+        def count():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return [tuple(row) for row in cursor.fetchall()]
+
+        groups = _timed(queryset.db, _setting("LIST_GROUP_COUNT_TIMEOUT_MS", 1000), count)
+        if key:
+            cache.set(key, {"groups": groups}, _setting("LIST_COUNT_CACHE_SECONDS", 60))
+        return groups
+
+    def ids_by_counts(self, queryset, groups, *, descending: bool, offset: int, limit: int) -> list:
+        """The pks of rows offset … offset + limit, knowing each group's row count (`group_counts`): the
+        groups before the page are skipped by count, and each group the page overlaps is read through its
+        index from whichever of its ends is nearer (OFFSET within one group, not across the whole list).
+        One query (UNION ALL of the groups' slices); the ids come unordered (the page orders its rows)."""
+        within = [f"-{name}" if descending else name for name in (*self.within, "pk")]
+        backwards = [name[1:] if name.startswith("-") else f"-{name}" for name in within]
+        pieces, start = [], 0
+        for value, rows in reversed(groups) if descending else groups:
+            end = start + rows
+            if end > offset and start < offset + limit:
+                first = max(offset - start, 0)  # within the group
+                last = min(offset + limit, end) - start
+                group = queryset.filter(self._condition(queryset, value)).values_list("pk", flat=True)
+                if first > rows - last:  # nearer the group's end: read it backwards
+                    pieces.append(group.order_by(*backwards)[rows - last : rows - first])
+                else:
+                    pieces.append(group.order_by(*within)[first:last])
+            if end >= offset + limit:
+                break
+            start = end
+        if not pieces:
+            return []
+        return list(pieces[0].union(*pieces[1:], all=True) if len(pieces) > 1 else pieces[0])
+
+    def _walk_ids(self, queryset, *, descending: bool, offset: int, limit: int) -> list:
         from django.db.models.expressions import RawSQL
 
         connection = connections[queryset.db]
-        if connection.vendor != "postgresql" or offset + limit > MAX_WALK_DEPTH:
-            return None
         quote = connection.ops.quote_name
         model_field = queryset.model._meta.get_field(self.field)
         table, column = quote(queryset.model._meta.db_table), quote(model_field.column)
@@ -256,13 +387,15 @@ class LargeListPaginator(KnownCountPaginator):
     select_related): the filters then run once, in the inner query; without it the outer query repeats
     them. The ordering must end with a unique column (e.g. "-pk") for pages to be stable.
 
-    `walks` (optional) are `GroupWalk`s: an ordering one of them answers picks its ids group by group.
+    `walks` (optional) are `GroupWalk`s: an ordering one of them answers picks its ids group by group;
+    `count_cache_key` (the key the list's total is cached under) keeps their per-group counts too.
     """
 
-    def __init__(self, object_list, per_page, *, rows=None, walks=(), **kwargs):
+    def __init__(self, object_list, per_page, *, rows=None, walks=(), count_cache_key="", **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = rows
         self.walks = walks
+        self.count_cache_key = count_cache_key
 
     def page(self, number):
         number = self.validate_number(number)
@@ -293,7 +426,13 @@ class LargeListPaginator(KnownCountPaginator):
         for walk in self.walks:
             descending = walk.descending(queryset.query.order_by)
             if descending is not None:
-                return walk.ids(queryset, descending=descending != reverse, offset=offset, limit=limit)
+                return walk.ids(
+                    queryset,
+                    descending=descending != reverse,
+                    offset=offset,
+                    limit=limit,
+                    cache_key=self.count_cache_key,
+                )
         return None
 
     def page_rows(self, queryset, ids):

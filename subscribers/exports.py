@@ -104,19 +104,28 @@ def csv_line(cells, delimiter: str) -> str:
 
 
 def stream_csv(
-    queryset: QuerySet, *, delimiter: str = ";", output_format: str = HUMAN, counter: list | None = None
+    queryset: QuerySet,
+    *,
+    delimiter: str = ";",
+    output_format: str = HUMAN,
+    counter: list | None = None,
+    walks=(),
 ) -> Iterator[bytes]:
     """Yields the BOM and header, then the rows in chunks, as UTF-8: written by PostgreSQL itself (`COPY`)
     there, by Python (`RowFormatter`) elsewhere (SQLite) — the same bytes either way.
 
-    `queryset` is the list's (filtered, sorted) subscriptions; `counter[0]` counts the rows sent so far.
+    `queryset` is the list's (filtered, sorted) subscriptions; `counter[0]` counts the rows sent so far;
+    `walks` are the list's `core.pagination.GroupWalk`s (an order by plan or salesperson is then written
+    group by group, see stream_csv_copy).
     """
     counter = counter if counter is not None else [0]
     # The header is ours: written as it is (tests/subscribers/test_subscriber_export.py checks that no
     # header starts with a formula character).
     yield (BOM + csv_line(header(), delimiter)).encode()
     if connections[queryset.db].vendor == "postgresql":
-        chunks = stream_csv_copy(queryset, delimiter=delimiter, output_format=output_format, counter=counter)
+        chunks = stream_csv_copy(
+            queryset, delimiter=delimiter, output_format=output_format, counter=counter, walks=walks
+        )
     else:
         chunks = stream_csv_rows(queryset, delimiter=delimiter, output_format=output_format, counter=counter)
     yield from chunks
@@ -143,8 +152,26 @@ def stream_csv_rows(
             yield "".join(lines).encode()
 
 
+def _segments(queryset: QuerySet, output_format: str, walks) -> Iterator[tuple]:
+    """(head, rest) COPY sources in order: `rest` is only read when `head` came back full (FIRST_ROWS).
+
+    An order by a name on another table (Plano, Vendedor) sorted every row before the first was sent,
+    so it is written group by group (`GroupWalk.split`: plan by plan in the names' order, each through the
+    walk's index), the first group split like any other order; the next groups start as soon as one ends.
+    """
+    for walk in walks:
+        descending = walk.descending(queryset.query.order_by)
+        if descending is not None:
+            for n, group in enumerate(walk.split(queryset, descending=descending)):
+                cells = copy_queryset(group, output_format)
+                yield (cells[:FIRST_ROWS], cells[FIRST_ROWS:]) if n == 0 else (cells, None)
+            return
+    cells = copy_queryset(queryset, output_format)
+    yield cells[:FIRST_ROWS], cells[FIRST_ROWS:]
+
+
 def stream_csv_copy(
-    queryset: QuerySet, *, delimiter: str, output_format: str, counter: list
+    queryset: QuerySet, *, delimiter: str, output_format: str, counter: list, walks=()
 ) -> Iterator[bytes]:
     """The rows as PostgreSQL writes them: `COPY (<the queryset, every cell formatted in SQL>) TO STDOUT`,
     passed on as the server sends them (no Python work per row).
@@ -153,10 +180,10 @@ def stream_csv_copy(
     planner reads them in order through the sort's index and sends the first within milliseconds), then
     the rest (OFFSET: the plan that is fastest for every row — it sorts them all before sending any, a few
     seconds at a million, during which the download waits). Both read one snapshot (REPEATABLE READ), so
-    a row written meanwhile cannot appear twice or go missing at the seam."""
+    a row written meanwhile cannot appear twice or go missing at the seam. Sorted by plan or salesperson
+    the rows are written group by group (`_segments`)."""
     if delimiter not in DELIMITERS.values():
         raise ValueError(f"Unsupported delimiter {delimiter!r}")
-    cells = copy_queryset(queryset, output_format)
     connection = connections[queryset.db]
     outermost = not connection.in_atomic_block
     with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
@@ -168,29 +195,38 @@ def stream_csv_copy(
         cursor.execute("SET LOCAL work_mem = '64MB'")
         raw = cursor.cursor  # psycopg's own: COPY merges the parameters client-side
         sent = 0
-        for part in (cells[:FIRST_ROWS], cells[FIRST_ROWS:]):
-            sql, params = part.query.sql_with_params()
-            statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
-            buffer = bytearray()
-            before = counter[0]
-            with raw.copy(statement, params) as copy:
-                for data in copy:  # one message per row: passed on in chunks of COPY_CHUNK_BYTES
-                    buffer += data
-                    # The first rows go out at once; then chunks of COPY_CHUNK_BYTES.
-                    if len(buffer) >= COPY_CHUNK_BYTES or (sent == 0 and counter[0] == 0):
-                        # A line break inside a quoted cell makes this an upper bound while streaming; the
-                        # COPY's own row count replaces it at the end.
-                        counter[0] += buffer.count(b"\n")
-                        yield bytes(buffer)
-                        buffer.clear()
-            if buffer:
-                counter[0] += buffer.count(b"\n")
-                yield bytes(buffer)
-            rows = raw.rowcount if raw.rowcount is not None and raw.rowcount >= 0 else counter[0] - before
-            sent += rows
-            counter[0] = sent
-            if rows < FIRST_ROWS:  # everything fitted in the first statement
-                return
+        for head, rest in _segments(queryset, output_format, walks):
+            sent = yield from _copy_segment(raw, head, rest, delimiter=delimiter, counter=counter, sent=sent)
+
+
+def _copy_segment(raw, head, rest, *, delimiter: str, counter: list, sent: int):
+    """COPYs `head` then, when it came back full, `rest`; yields the bytes, returns the rows sent so far."""
+    for part in (head, rest):
+        if part is None:
+            return sent
+        sql, params = part.query.sql_with_params()
+        statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
+        buffer = bytearray()
+        before = counter[0]
+        with raw.copy(statement, params) as copy:
+            for data in copy:  # one message per row: passed on in chunks of COPY_CHUNK_BYTES
+                buffer += data
+                # The first rows go out at once; then chunks of COPY_CHUNK_BYTES.
+                if len(buffer) >= COPY_CHUNK_BYTES or (sent == 0 and counter[0] == 0):
+                    # A line break inside a quoted cell makes this an upper bound while streaming; the
+                    # COPY's own row count replaces it at the end.
+                    counter[0] += buffer.count(b"\n")
+                    yield bytes(buffer)
+                    buffer.clear()
+        if buffer:
+            counter[0] += buffer.count(b"\n")
+            yield bytes(buffer)
+        rows = raw.rowcount if raw.rowcount is not None and raw.rowcount >= 0 else counter[0] - before
+        sent += rows
+        counter[0] = sent
+        if rows < FIRST_ROWS:  # everything fitted in the first statement
+            return sent
+    return sent
 
 
 def copy_queryset(queryset: QuerySet, output_format: str = HUMAN) -> QuerySet:
@@ -208,11 +244,13 @@ class RecordedExport(Iterable):
     `SubscriberExport` how it ended — finished with its row count, failed on an error, or interrupted when
     the server closes it early (the browser went away). Django calls close() when the response is done."""
 
-    def __init__(self, export: SubscriberExport, queryset: QuerySet, *, delimiter: str, output_format: str):
+    def __init__(
+        self, export: SubscriberExport, queryset: QuerySet, *, delimiter: str, output_format: str, walks=()
+    ):
         self.export = export
         self.counter = [0]
         self._chunks = stream_csv(
-            queryset, delimiter=delimiter, output_format=output_format, counter=self.counter
+            queryset, delimiter=delimiter, output_format=output_format, counter=self.counter, walks=walks
         )
         self._ended = False
 

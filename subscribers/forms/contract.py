@@ -36,8 +36,9 @@ class SubscriptionForm(SubscriptionTermsForm):
     payment method "card"; blank means the sandbox's default test card.
     """
 
+    # The box around the discount fields is titled "Desconto" already (subscription_form.html).
     discount_type = forms.ChoiceField(
-        label=_("Desconto"),
+        label=_("Tipo de desconto"),
         choices=[
             (DiscountType.NONE, DiscountType.NONE.label),
             (DISCOUNT_COUPON, _("Cupom")),

@@ -47,7 +47,7 @@ class SubscriptionTermsForm(ServiceErrorsMixin, forms.Form):
         error_messages={"required": _("Escolha a forma de pagamento.")},
     )
     discount_type = forms.ChoiceField(
-        label=_("Desconto"), choices=DiscountType.choices, required=False, initial=DiscountType.NONE
+        label=_("Tipo de desconto"), choices=DiscountType.choices, required=False, initial=DiscountType.NONE
     )
     discount_percent = PercentField(
         label=_("Desconto (%)"),

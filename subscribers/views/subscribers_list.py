@@ -57,7 +57,8 @@ class SubscriberListView(MerchantListView):
         # page says which); a page's ids are picked by a narrow query (filters, order, OFFSET) and only
         # those rows are built, joins and last payment included; far pages are read from the end of the
         # ordering (core.pagination).
-        self.row_count = count_rows(self.object_list, cache_key=self._count_cache_key())
+        cache_key = self._count_cache_key()
+        self.row_count = count_rows(self.object_list, cache_key=cache_key)
         table.row_count = self.row_count
         table.count_template = "subscribers/partials/subscriber_count.html"
         return {
@@ -67,6 +68,7 @@ class SubscriberListView(MerchantListView):
             "rows": self.get_queryset(),  # the filters run once, in the page's id query
             # Plano and Vendedor sort by names on other tables: read group by group, not sorted per page.
             "walks": selectors.subscriber_sort_walks(merchant=self.request.merchant),
+            "count_cache_key": cache_key,  # deep pages of those sorts skip whole groups by cached counts
         }
 
     def _count_cache_key(self) -> str:
@@ -124,7 +126,14 @@ class SubscriberExportView(MerchantScopedMixin, RateLimitMixin, View):
             delimiter=delimiter,
         )
         response = StreamingHttpResponse(
-            exports.RecordedExport(export, table.data.data, delimiter=delimiter, output_format=output_format),
+            exports.RecordedExport(
+                export,
+                table.data.data,
+                delimiter=delimiter,
+                output_format=output_format,
+                # Sorted by plan or salesperson, the rows are written group by group: no sort of them all.
+                walks=selectors.subscriber_sort_walks(merchant=request.merchant),
+            ),
             content_type="text/csv; charset=utf-8",
         )
         filename = exports.export_filename(timezone.localtime())

@@ -100,13 +100,90 @@ def test_no_page_query_sorts_the_merchants_rows_by_a_joined_name(owner_client, m
 
 
 @pytest.mark.parametrize("column", ["plan", "salesperson"])
-def test_deep_pages_fall_back_to_the_plain_sort_with_the_same_rows(
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("status", ["", SubscriptionStatus.CANCELED])
+def test_deep_pages_skip_whole_groups_by_count_with_the_same_rows(
+    owner_client, merchant, mixed, column, descending, status, monkeypatch
+):
+    """Past MAX_WALK_DEPTH a page skips the groups before it by their counts and reads the groups it
+    overlaps from their nearer end: every page still equals the plain sort, across group boundaries, both
+    ways, with a filter, the subscriptions without a salesperson included."""
+    monkeypatch.setattr("core.pagination.MAX_WALK_DEPTH", 3)  # every page but the first (of 7 rows)
+    rows = Subscription.objects.filter(merchant=merchant)
+    if status:
+        rows = rows.filter(status=status)
+    order = [f"-{name}" if descending else name for name in ORDER[column]]
+    expected = list(rows.order_by(*order).values_list("pk", flat=True))
+
+    params = {"sort": f"-{column}" if descending else column, "status": status}
+    assert listed_pks(owner_client, params) == expected
+
+
+@pytest.mark.parametrize("column", ["plan", "salesperson"])
+def test_a_deep_page_counts_the_groups_once_and_never_sorts_every_row(
     owner_client, merchant, mixed, column, monkeypatch
 ):
-    """Past MAX_WALK_DEPTH the walk would merge more rows than a sort reads: those pages sort plainly."""
-    monkeypatch.setattr("core.pagination.MAX_WALK_DEPTH", 10)
+    monkeypatch.setattr("core.pagination.MAX_WALK_DEPTH", PER_PAGE)  # page 1 walks, deeper ones count
+    name = {"plan": '"plans_plan"."name"', "salesperson": '"auth_user"."first_name"'}[column]
+    page = {"sort": column, "per_page": PER_PAGE, "page": 4}  # rows 22-28: the middle of the list
+
+    owner_client.get(LIST_URL, {**page, "page": 1})  # the session's first save
+    with CaptureQueriesContext(connection) as first:
+        assert owner_client.get(LIST_URL, page).status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        response = owner_client.get(LIST_URL, page)
+
+    assert response.status_code == 200
+    # The counts cost the statement timeout and the GROUP BY (and, inside the test's transaction, its
+    # savepoint and the timeout's reset); the page itself stays within the list's budget.
+    statements = [q["sql"] for q in first.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) - len(again.captured_queries) <= 3, statements
+    assert len(again.captured_queries) <= 10
+    grouped = [q["sql"] for q in first.captured_queries if "GROUP BY" in q["sql"] and "COUNT(*)" in q["sql"]]
+    assert len(grouped) == 1, grouped  # the per-group counts, once
+    # The counts are kept with the list's total: the next request neither counts nor walks.
+    assert not [q["sql"] for q in again.captured_queries if "GROUP BY" in q["sql"]]
+    assert len(again.captured_queries) < len(first.captured_queries)
+    for queries in (first, again):
+        by_name = [
+            q["sql"]
+            for q in queries.captured_queries
+            if 'FROM "subscribers_subscription"' in q["sql"]
+            and re.search(f"ORDER BY {re.escape(name)}", q["sql"])
+        ]
+        assert all(re.search(r'"subscribers_subscription"\."id" IN \(\d', sql) for sql in by_name), by_name
     expected = list(
         Subscription.objects.filter(merchant=merchant).order_by(*ORDER[column]).values_list("pk", flat=True)
     )
+    assert [row.record.pk for row in response.context["table"].page.object_list] == expected[21:28]
 
-    assert listed_pks(owner_client, {"sort": column}) == expected
+
+@pytest.mark.parametrize("column", ["plan", "salesperson"])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("status", ["", SubscriptionStatus.CANCELED])
+def test_the_csv_sorted_by_plan_or_salesperson_is_written_group_by_group_with_the_plain_sorts_bytes(
+    owner_client, merchant, mixed, column, descending, status, monkeypatch
+):
+    """The export streams one COPY per group (the first split at FIRST_ROWS like any export), none of them
+    sorting the rows by the joined name, and the file is byte for byte the plain sort's."""
+    from subscribers import exports, selectors
+    from subscribers.tables import SubscriberTable
+
+    monkeypatch.setattr(exports, "FIRST_ROWS", 3)  # the first group is split too
+    sort = f"-{column}" if descending else column
+    params = {"sort": sort, **({"status": status} if status else {})}
+    response = owner_client.get(reverse("subscribers:subscriber_export"), params)
+    body = b"".join(response.streaming_content)
+
+    rows = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    if status:
+        rows = rows.filter(status=status)
+    plain = SubscriberTable(rows, order_by=sort).data.data
+    expected = b"".join(exports.stream_csv_copy(plain, delimiter=";", output_format="human", counter=[0]))
+    assert body.endswith(expected) and body.count(b"\n") == expected.count(b"\n") + 1
+    # What the download COPYs: one statement per group (the first group's two), none ordered by the name.
+    segments = list(exports._segments(plain, "human", selectors.subscriber_sort_walks(merchant=merchant)))
+    copies = [str(part.query) for segment in segments for part in segment if part is not None]
+    name = {"plan": '"plans_plan"."name"', "salesperson": '"auth_user"."first_name"'}[column]
+    assert len(segments) == 5 and len(copies) == 6, copies
+    assert not [sql for sql in copies if re.search(f"ORDER BY {re.escape(name)}", sql)]
