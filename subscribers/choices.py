@@ -304,6 +304,13 @@ class PhaseProration(models.TextChoices):
     NONE = "none", _("Sem rateio")
 
 
+class PhaseKind(models.TextChoices):
+    """A phase with terms, or a pause: an interval of the schedule with no invoice (docs/pause.md)."""
+
+    TERMS = "terms", _("Fase")
+    PAUSE = "pause", _("Pausa")
+
+
 class PhaseAnchor(models.TextChoices):
     """The billing-cycle anchor while a phase runs."""
 

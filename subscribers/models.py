@@ -26,6 +26,7 @@ from subscribers.choices import (
     ExportStatus,
     PaymentMethod,
     PhaseAnchor,
+    PhaseKind,
     PhaseProration,
     PriceNoticeStatus,
     ResumeMode,
@@ -817,6 +818,10 @@ class SchedulePhase(models.Model):
     anchor = models.CharField(
         _("ciclo de cobrança"), max_length=12, choices=PhaseAnchor.choices, default=PhaseAnchor.AUTOMATIC
     )
+    # A pause block (kind `pause`) has no terms: the subscription is paused from its start to its end
+    # (`end_date`) and resumed with `resume_mode`, by the pause services (subscribers.services.pause).
+    kind = models.CharField(_("tipo"), max_length=10, choices=PhaseKind.choices, default=PhaseKind.TERMS)
+    resume_mode = models.CharField(_("ao retomar"), max_length=12, choices=ResumeMode.choices, blank=True)
 
     class Meta:
         verbose_name = _("fase da programação")
@@ -828,6 +833,10 @@ class SchedulePhase(models.Model):
 
     def __str__(self):
         return _("Fase %(n)s") % {"n": self.position + 1}
+
+    @property
+    def is_pause(self) -> bool:
+        return self.kind == PhaseKind.PAUSE
 
     @property
     def price(self):

@@ -286,6 +286,11 @@ def schedule_card(subscription) -> dict:
         return {"schedule": None, "phases": []}
     phases = schedule_phases(schedule)
     for phase in phases:
+        phase.is_current = schedule.is_live and schedule.current_position == phase.position
+        phase.is_past = schedule.current_position is not None and phase.position < schedule.current_position
+        if phase.is_pause:  # no terms: the card shows the pause and its resume mode
+            phase.period_amount = None
+            continue
         gross_price = phase.price.price
         percent = phase.discount_percent
         fixed = None

@@ -28,6 +28,7 @@ from subscribers.choices import (
     MAX_SCHEDULE_PHASES,
     PhaseAnchor,
     PhaseProration,
+    ResumeMode,
     ScheduleEndBehavior,
     SubscriptionStatus,
 )
@@ -65,6 +66,12 @@ def enter_due_phases(subscription, *, now) -> int:
         at = schedule.next_phase_at
         position = 0 if schedule.current_position is None else schedule.current_position + 1
         phase = schedule.phases.filter(position=position).first()
+        if phase is not None and phase.is_pause:
+            # A pause block: schedule_advance pauses the subscription by the pause services; nothing is
+            # billed until the due task resumes it at the block's end (no renewal drafted after this).
+            schedule_advance(subscription=subscription, schedule=schedule)
+            steps += 1
+            break
         mid_period = (
             phase is not None
             and schedule.current_position is not None
@@ -93,7 +100,7 @@ def enter_due_phases(subscription, *, now) -> int:
                 previous=previous,
                 old_tax_rates=old_tax_rates,
             )
-        if subscription.is_ended:
+        if subscription.is_ended or subscription.status == S.PAUSED:
             break
     return steps
 
@@ -110,17 +117,32 @@ def schedule_terms(subscription, schedule):
     anchor with `prorate` (upcoming_invoices adds what its proration invoice credits to, or takes from,
     the credit balance, as `prorate_plan_change` bills it)."""
     from billing.services.invoicing import taxes_of
-    from billing.services.upcoming import PhaseEntry, ScheduleTerms, TermsInForce
+    from billing.services.upcoming import PauseEntry, PhaseEntry, ScheduleTerms, TermsInForce
 
     phases = list(schedule.phases.select_related("plan", "coupon").prefetch_related("tax_rates"))
     anchor, previous, in_force, entries = subscription.billing_cycle_anchor, None, [], []
     previous_custom = None
+    pauses, after_pause = [], False
     for phase in phases:
         entered = schedule.current_position is not None and phase.position <= schedule.current_position
+        if phase.is_pause:
+            # No invoice from its start to its end; then resumed as the pause services resume (new
+            # period: the anchor moves to the resume; continue: it stays).
+            coming = not entered or phase.position == schedule.current_position
+            if coming:
+                pauses.append(
+                    PauseEntry(at=phase.start_at, until=phase.end_at, mode=phase.resume_mode, started=entered)
+                )
+            if coming and phase.resume_mode == ResumeMode.NEW_PERIOD:
+                anchor = phase.end_at
+            after_pause = True
+            continue
         price = phase.price
         prorate = phase.proration == PhaseProration.PRORATE
         resets = phase.anchor == PhaseAnchor.PHASE_START or phase.trial_days
-        if not entered and previous is not None:
+        if after_pause:
+            after_pause = False  # the cycle is the resume's (schedule_advance), not the phase's anchor
+        elif not entered and previous is not None:
             if resets or _interval(price) != _interval(previous):
                 anchor = phase.start_at + dt.timedelta(days=phase.trial_days or 0)
                 # _apply_terms ends the running period at the new anchor: entered between two billing
@@ -182,4 +204,4 @@ def schedule_terms(subscription, schedule):
             return replace(chosen, overrides=MappingProxyType({**chosen.overrides, "cancel_at": end_at}))
         return chosen
 
-    return ScheduleTerms(terms_for, tuple(entries))
+    return ScheduleTerms(terms_for, tuple(entries), tuple(pauses))

@@ -42,6 +42,7 @@ from plans.models import Plan
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import price_terms
 from subscribers.services.contract import _start
+from subscribers.services.pause import resume_cycle
 
 S = SubscriptionStatus
 # The statuses the billing run renews (billing_run.BILLABLE), and a contract waiting for its date.
@@ -83,11 +84,25 @@ class PhaseEntry:
 
 
 @dataclass(frozen=True)
+class PauseEntry:
+    """A schedule's pause block from `at` to `until` (`started`: the subscription is in it now): no invoice
+    in it, then resumed in `mode` on the next phase's terms, as schedules.schedule_advance resumes it
+    through subscribers.services.pause (resume_cycle)."""
+
+    at: dt.datetime
+    until: dt.datetime
+    mode: str
+    started: bool = False
+
+
+@dataclass(frozen=True)
 class ScheduleTerms:
-    """A `TermsFor` that also gives the phase entries moving a billing date (schedules.schedule_terms)."""
+    """A `TermsFor` that also gives the phase entries moving a billing date and the pause blocks
+    (schedules.schedule_terms)."""
 
     terms_for: TermsFor
     entries: tuple[PhaseEntry, ...] = ()
+    pauses: tuple[PauseEntry, ...] = ()
 
     def __call__(self, period_start: dt.datetime) -> TermsInForce:
         return self.terms_for(period_start)
@@ -229,10 +244,18 @@ def upcoming_invoices(
             )
         return balances[currency]
 
+    pauses = list(getattr(terms_for, "pauses", ()))
+    if state.status == S.PAUSED and pauses and pauses[0].started:
+        _resume_from_pause(state, pauses.pop(0), terms_for)  # paused by its schedule: resumed at its end
     while len(invoices) < count:
         start = state.next_invoice_at
         if state.status not in RENEWING or start is None:
             break
+        while pauses and pauses[0].at <= start and not (entries and entries[0].at < pauses[0].at):
+            # A pause block starting by this billing date: nothing is billed until its end, then the
+            # resume gives the next billing date.
+            _resume_from_pause(state, pauses.pop(0), terms_for)
+            start = state.next_invoice_at
         while entries and entries[0].at <= start:
             # A phase entered before this billing date: billing enters it then (enter_due_phases).
             entry = entries.pop(0)
@@ -352,6 +375,21 @@ def _preview_phase_proration(state, terms: TermsInForce, at, balance_of, balance
     # proration_invoice_create: the net credit into the balance, then the balance pays the net charge.
     applied, _due = apply_credit(totals.total, balance + totals.credit)
     balances[currency] = balance + totals.credit - applied
+
+
+def _resume_from_pause(state, pause: PauseEntry, terms_for) -> None:
+    """`state` as the schedule leaves a pause block: the next phase's terms on it (what resume_cycle reads:
+    the price's interval), then the cycle fields `subscribers.services.pause.resume_cycle` gives a resume
+    in the block's mode at its end."""
+    terms = terms_for(pause.until)
+    if isinstance(terms.plan, Plan):
+        state.plan = terms.plan
+    for name, value in terms.overrides.items():
+        setattr(state, name, value)
+    state.status = S.ACTIVE
+    state.pause_at = state.resume_at = None
+    for name, value in resume_cycle(state, mode=pause.mode, now=pause.until).items():
+        setattr(state, name, value)
 
 
 # --- Simular inadimplência ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from subscribers.services._common import S, _payload, _record
 from subscribers.services.contract import _start
 from subscribers.services.ending import _end
 from subscribers.services.pause import _pause_now, _resume_now
+from subscribers.services.schedules import schedule_advance, schedule_pause_due
 
 
 # --- time-driven -----------------------------------------------------------------------------------
@@ -88,6 +89,12 @@ def _process_one(pk, *, now, kind) -> int:
             _pause_now(row, actor=None, now=now)
             return 1
         if kind == "resume" and row.status == S.PAUSED and row.resume_at is not None and row.resume_at <= now:
+            schedule = schedule_pause_due(row, now=now)
+            if schedule is not None:
+                # A schedule's pause block ended: its next phase starts, and the schedule resumes the
+                # subscription on those terms at the block's end (once: the schedule moved past it).
+                schedule_advance(subscription=row, schedule=schedule)
+                return 1
             _resume_now(row, actor=None, mode=row.resume_mode or ResumeMode.CONTINUE, now=now)
             return 1
     return 0

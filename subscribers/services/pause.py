@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,15 +20,17 @@ from core.outbox import emit
 from plans.periods import period_containing
 from subscribers import extension_points
 from subscribers.choices import (
+    LIVE_SCHEDULE_STATUSES,
     EventKind,
     PauseAccess,
     PauseCoupons,
     PauseWhen,
+    PhaseKind,
     ResumeMode,
     SubscriptionAction,
 )
 from subscribers.locks import lock_subscription
-from subscribers.models import Subscription
+from subscribers.models import SchedulePhase, Subscription
 from subscribers.services._common import S, _field_error, _move, _payload, _record, _refuse
 
 PAUSE_FIELDS = ["pause_at", "paused_at", "resume_at", "resume_mode", "access_until"]
@@ -229,6 +232,14 @@ def subscription_resume(
     now = now or timezone.now()
     subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.RESUME, now=now)
+    if in_schedule_pause(subscription):
+        raise ValidationError(
+            _(
+                "Esta pausa faz parte da programação da assinatura: para retomar em outra data, altere o "
+                "fim da pausa em Editar programação."
+            ),
+            code="schedule_pause",
+        )
     if mode not in ResumeMode.values:
         raise _field_error("mode", _("Escolha como retomar."), "resume_mode_required")
     if at_date is not None:
@@ -249,10 +260,29 @@ def subscription_resume(
     return subscription
 
 
-def _resume_now(subscription, *, actor, mode, now) -> None:
+def in_schedule_pause(subscription: Subscription) -> bool:
+    """Whether the subscription is paused by its schedule's pause block (which also decides the resume)."""
+    return (
+        subscription.status == S.PAUSED
+        and SchedulePhase.objects.filter(
+            schedule__subscription=subscription,
+            schedule__status__in=sorted(LIVE_SCHEDULE_STATUSES),
+            position=F("schedule__current_position"),
+            kind=PhaseKind.PAUSE,
+        ).exists()
+    )
+
+
+def _resume_now(subscription, *, actor, mode, now, new_terms: bool = False) -> None:
+    """`new_terms`: a schedule put its next phase's terms on the subscription for the resume, with their
+    coupon counting from now (the pause's coupon freeze is about the terms that were paused)."""
     policy = extension_points.pause_policy(subscription.merchant)
     paused_at = subscription.paused_at
-    coupon_applied_at = coupon_applied_at_on_resume(subscription, policy, now)
+    coupon_applied_at = (
+        subscription.coupon_applied_at
+        if new_terms
+        else coupon_applied_at_on_resume(subscription, policy, now)
+    )
     previous_access = subscription.access_until
     cycle = resume_cycle(subscription, mode=mode, now=now)
     from_status = _move(subscription, S.ACTIVE)

@@ -34,7 +34,9 @@ from subscribers.choices import (
     DiscountType,
     EventKind,
     PhaseAnchor,
+    PhaseKind,
     PhaseProration,
+    ResumeMode,
     ScheduleEndBehavior,
     ScheduleStatus,
 )
@@ -43,11 +45,13 @@ from subscribers.models import SchedulePhase, Subscription, SubscriptionSchedule
 from subscribers.pricing import subscription_amount
 from subscribers.services._common import S, _record
 from subscribers.services.billing import subscription_apply_billing
+from subscribers.services.pause import _pause_now, _resume_now
 from subscribers.services.price_changes import PRICE_VERSION_FIELDS, subscription_plan_switch
 
 SS = ScheduleStatus
 # The terms the running phase may still change (from now on); the rest of it is frozen.
-CURRENT_PHASE_EDITABLE = ("quantity", "coupon", "tax_rates", "end_date", "iterations")
+# A running pause block may change its end and resume mode (resume_mode is blank on a phase with terms).
+CURRENT_PHASE_EDITABLE = ("quantity", "coupon", "tax_rates", "end_date", "iterations", "resume_mode")
 TERM_FIELDS = (
     "plan",
     "price_name",
@@ -63,7 +67,11 @@ TERM_FIELDS = (
     "iterations",
     "proration",
     "anchor",
+    "kind",
+    "resume_mode",
 )
+# What a pause can resume with when nothing else fits the phase after it (docs/pause.md).
+PAUSABLE = (S.ACTIVE, S.PAST_DUE)
 
 
 @dataclass
@@ -84,6 +92,17 @@ class PhaseSpec:
     iterations: int | None = None
     proration: str = PhaseProration.PRORATE
     anchor: str = PhaseAnchor.AUTOMATIC
+    # A pause block: no terms, an end date, and how the subscription resumes at its end.
+    kind: str = PhaseKind.TERMS
+    resume_mode: str = ""
+
+    @classmethod
+    def pause(cls, *, end_date: dt.datetime, resume_mode: str = ResumeMode.NEW_PERIOD) -> "PhaseSpec":
+        return cls(kind=PhaseKind.PAUSE, end_date=end_date, resume_mode=resume_mode)
+
+    @property
+    def is_pause(self) -> bool:
+        return self.kind == PhaseKind.PAUSE
 
     @property
     def custom_price(self) -> dict | None:
@@ -136,9 +155,21 @@ def phase_dates(
     count from there."""
     dates = []
     start, anchor = start.astimezone(tz), anchor.astimezone(tz)
+    after_pause = False
     for spec in specs:
+        if spec.is_pause:
+            # A pause lasts until its end date; resumed "new period", the cycle restarts there.
+            end = spec.end_date.astimezone(tz) if spec.end_date is not None else start
+            if spec.resume_mode == ResumeMode.NEW_PERIOD:
+                anchor = end
+            dates.append((start, end))
+            start, after_pause = end, True
+            continue
         price = spec.price
-        if spec.anchor == PhaseAnchor.PHASE_START or (
+        if after_pause:
+            # The cycle after a pause is the resume's (schedule_advance resumes, then bills these terms).
+            after_pause = False
+        elif spec.anchor == PhaseAnchor.PHASE_START or (
             interval is not None and interval != (price.interval_unit, price.interval_count)
         ):
             anchor = start
@@ -196,7 +227,14 @@ def validate_phases(
             "too_many_phases",
         )
     for index, spec in enumerate(specs):
-        _validate_spec(subscription, merchant, spec, index, last=index == len(specs) - 1, add=add)
+        if spec.kind not in PhaseKind.values:
+            add(_error_key(index, "kind"), _("Tipo de fase inválido."), "invalid_kind")
+        elif spec.is_pause:
+            _validate_pause(specs, index, add=add)
+        else:
+            _validate_spec(subscription, merchant, spec, index, last=index == len(specs) - 1, add=add)
+            if index and specs[index - 1].is_pause:
+                _validate_after_pause(spec, index, add=add)
     if errors:
         raise ValidationError(errors)
     kept = list(kept)
@@ -262,6 +300,48 @@ def _validate_spec(subscription, merchant, spec: PhaseSpec, index: int, *, last:
         add(key("anchor"), _("Escolha o ciclo de cobrança da fase."), "invalid_anchor")
 
 
+def _validate_pause(specs, index: int, *, add) -> None:
+    """A pause block: an end date and a resume mode, between two phases with terms (the subscription has
+    terms to pause and terms to resume on)."""
+    key = lambda name: _error_key(index, name)  # noqa: E731
+    spec = specs[index]
+    if index == 0:
+        add(key("end_date"), _("A programação não pode começar com uma pausa."), "pause_first")
+    elif specs[index - 1].is_pause:
+        add(key("end_date"), _("Duas pausas seguidas: junte-as em uma só."), "pause_after_pause")
+    if index == len(specs) - 1:
+        add(
+            key("end_date"),
+            _("Depois de uma pausa vem uma fase: adicione as condições da retomada."),
+            "pause_last",
+        )
+    if spec.end_date is None:
+        add(key("end_date"), _("Informe até quando a assinatura fica pausada."), "pause_end_required")
+    if spec.iterations:
+        add(key("iterations"), _("Uma pausa termina numa data, não após períodos."), "pause_iterations")
+    if spec.resume_mode not in ResumeMode.values:
+        add(key("resume_mode"), _("Escolha como retomar ao fim da pausa."), "resume_mode_required")
+
+
+def _validate_after_pause(spec: PhaseSpec, index: int, *, add) -> None:
+    """The phase after a pause starts at the resume, on the cycle the pause's resume mode gives it."""
+    if spec.trial_days:
+        add(
+            _error_key(index, "trial_days"),
+            _("Uma fase logo após uma pausa não tem teste: ela começa com a retomada."),
+            "trial_after_pause",
+        )
+    if spec.anchor == PhaseAnchor.PHASE_START:
+        add(
+            _error_key(index, "anchor"),
+            _(
+                "Após uma pausa, o ciclo é o do modo de retomada da pausa (para reiniciá-lo, escolha "
+                "começar um novo período na retomada)."
+            ),
+            "anchor_after_pause",
+        )
+
+
 def _check_edit_rules(schedule: SubscriptionSchedule, specs, dates, *, now, add) -> None:
     """Ended phases are frozen; the running one changes only quantity, coupon, taxes and its end (to a
     moment still ahead); later phases are free."""
@@ -287,6 +367,12 @@ def _check_edit_rules(schedule: SubscriptionSchedule, specs, dates, *, now, add)
                     _error_key(index, name),
                     _("Esta fase já terminou e não pode ser alterada."),
                     "phase_frozen",
+                )
+            elif phase.is_pause and name not in ("end_date", "resume_mode"):
+                add(
+                    _error_key(index, name),
+                    _("A pausa em curso só pode mudar o fim e o modo de retomada."),
+                    "current_pause_limited",
                 )
             elif name not in CURRENT_PHASE_EDITABLE:
                 add(
@@ -342,6 +428,8 @@ def schedule_payload(schedule: SubscriptionSchedule) -> dict:
                 "trial_days": phase.trial_days,
                 "proration": phase.proration,
                 "anchor": phase.anchor,
+                "kind": phase.kind,
+                "resume_mode": phase.resume_mode,
             }
             for phase in phases
         ],
@@ -513,6 +601,7 @@ def schedule_update(
     elif (
         running_proration == PhaseProration.PRORATE
         and current is not None
+        and not saved[current].is_pause
         and subscription.custom_price
         and current < len(specs)
         and _running_terms(saved[current]) != _running_terms(specs[current])
@@ -550,7 +639,14 @@ def schedule_update(
         schedule.next_phase_at = dates[0][0]
         _apply_terms(subscription, schedule.phases.get(position=0), at=dates[0][0], reset_anchor=False)
     data = {"schedule": schedule.pk, "action": "updated"}
-    if current is not None:
+    if current is not None and saved[current].is_pause:
+        # The pause in course: its new end (and resume mode) is when and how the due task resumes it.
+        schedule.next_phase_at = dates[current][1]
+        if subscription.status == S.PAUSED:
+            subscription.resume_at = dates[current][1]
+            subscription.resume_mode = specs[current].resume_mode
+            subscription.save(update_fields=["resume_at", "resume_mode", "updated_at"])
+    elif current is not None:
         schedule.next_phase_at = dates[current][1]
         note = _apply_running_changes(subscription, specs[current], proration=running_proration, now=now)
         if note:
@@ -781,12 +877,15 @@ def schedule_advance(*, subscription: Subscription, schedule: SubscriptionSchedu
         return None
     phase = phases[position]
     from_position = schedule.current_position
+    leaving_pause = from_position is not None and phases[from_position].is_pause
     if schedule.status == SS.NOT_STARTED:
         _move_schedule(schedule, SS.ACTIVE)
     schedule.current_position = position
     schedule.next_phase_at = phase.end_at
     schedule.save(update_fields=["status", "current_position", "next_phase_at", "updated_at"])
-    _apply_terms(subscription, phase, at=at, reset_anchor=from_position is not None)
+    if not phase.is_pause:
+        # After a pause the cycle is the resume's (below), not the phase's anchor.
+        _apply_terms(subscription, phase, at=at, reset_anchor=from_position is not None and not leaving_pause)
     _record(
         subscription,
         kind=EventKind.SCHEDULE,
@@ -799,7 +898,53 @@ def schedule_advance(*, subscription: Subscription, schedule: SubscriptionSchedu
         at=at,
     )
     _emit(schedule, "phase_started", phase=position)
+    if phase.is_pause:
+        _enter_pause(subscription, schedule, phase, at=at)
+    elif leaving_pause and subscription.status == S.PAUSED:
+        # The pause services resume it (audit, `subscription.resumed`, the resume billed on the terms just
+        # put on it: a new period renewed now, or the rest of the cycle's period prorated).
+        _resume_now(
+            subscription,
+            actor=schedule.created_by,
+            mode=phases[from_position].resume_mode,
+            now=at,
+            new_terms=True,
+        )
     return phase
+
+
+def _enter_pause(subscription: Subscription, schedule, phase: SchedulePhase, *, at) -> None:
+    """A pause block starts: the subscription is paused by the pause services (status along the transition
+    table, open boletos/pix voided, access per the merchant's rule, `subscription.paused`), with its resume
+    due at the block's end (the due task then advances the schedule, which resumes it)."""
+    if subscription.status not in PAUSABLE:
+        # A trial, a pending first payment…: nothing to pause; the schedule still moves on at the end.
+        _record(
+            subscription,
+            kind=EventKind.SCHEDULE,
+            actor=schedule.created_by,
+            from_status=subscription.status,
+            to_status=subscription.status,
+            reason=_("Pausa da programação não aplicada: uma assinatura %(status)s não pode ser pausada.")
+            % {"status": subscription.get_status_display().lower()},
+            data={"schedule": schedule.pk, "action": "pause_skipped"},
+            at=at,
+        )
+        return
+    subscription.resume_at = phase.end_at
+    subscription.resume_mode = phase.resume_mode
+    _pause_now(subscription, actor=schedule.created_by, now=at, reason=_("Pausa da programação."))
+
+
+def schedule_pause_due(subscription: Subscription, *, now) -> SubscriptionSchedule | None:
+    """The live schedule of a paused subscription whose pause block has ended by `now` (the due task
+    advances it, which resumes the subscription), or None."""
+    schedule = schedule_due(subscription, until=now)
+    if schedule is None or schedule.current_position is None:
+        return None
+    if not schedule.phases.filter(position=schedule.current_position, kind=PhaseKind.PAUSE).exists():
+        return None
+    return schedule
 
 
 @transaction.atomic
@@ -914,6 +1059,7 @@ __all__ = [
     "schedule_dry_run",
     "schedule_due",
     "schedule_end_with_subscription",
+    "schedule_pause_due",
     "schedule_payload",
     "schedule_release",
     "schedule_update",
