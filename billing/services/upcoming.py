@@ -246,7 +246,8 @@ def upcoming_invoices(
 
     pauses = list(getattr(terms_for, "pauses", ()))
     if state.status == S.PAUSED and pauses and pauses[0].started:
-        _resume_from_pause(state, pauses.pop(0), terms_for)  # paused by its schedule: resumed at its end
+        # Paused by its schedule: resumed at the block's end.
+        _resume_from_pause(state, pauses.pop(0), terms_for, balance_of, balances)
     while len(invoices) < count:
         start = state.next_invoice_at
         if state.status not in RENEWING or start is None:
@@ -254,7 +255,7 @@ def upcoming_invoices(
         while pauses and pauses[0].at <= start and not (entries and entries[0].at < pauses[0].at):
             # A pause block starting by this billing date: nothing is billed until its end, then the
             # resume gives the next billing date.
-            _resume_from_pause(state, pauses.pop(0), terms_for)
+            _resume_from_pause(state, pauses.pop(0), terms_for, balance_of, balances)
             start = state.next_invoice_at
         while entries and entries[0].at <= start:
             # A phase entered before this billing date: billing enters it then (enter_due_phases).
@@ -377,10 +378,14 @@ def _preview_phase_proration(state, terms: TermsInForce, at, balance_of, balance
     balances[currency] = balance + totals.credit - applied
 
 
-def _resume_from_pause(state, pause: PauseEntry, terms_for) -> None:
+def _resume_from_pause(state, pause: PauseEntry, terms_for, balance_of, balances) -> None:
     """`state` as the schedule leaves a pause block: the next phase's terms on it (what resume_cycle reads:
     the price's interval), then the cycle fields `subscribers.services.pause.resume_cycle` gives a resume
-    in the block's mode at its end."""
+    in the block's mode at its end. Resumed in the current cycle past the paid period, the rest of the
+    period is a proration invoice (billing.services.pause.resume_billing) that the credit balance pays
+    first: `balances` is updated with what it takes."""
+    from billing.services.pause import resume_rest_totals  # it previews with this module
+
     terms = terms_for(pause.until)
     if isinstance(terms.plan, Plan):
         state.plan = terms.plan
@@ -388,8 +393,13 @@ def _resume_from_pause(state, pause: PauseEntry, terms_for) -> None:
         setattr(state, name, value)
     state.status = S.ACTIVE
     state.pause_at = state.resume_at = None
-    for name, value in resume_cycle(state, mode=pause.mode, now=pause.until).items():
+    cycle = resume_cycle(state, mode=pause.mode, now=pause.until)
+    for name, value in cycle.items():
         setattr(state, name, value)
+    if "current_period_start" in cycle:
+        rest = resume_rest_totals(state, at=pause.until)
+        applied, _due = apply_credit(rest.total, balance_of(state.currency))
+        balances[state.currency] -= applied
 
 
 # --- Simular inadimplência ------------------------------------------------------------------------------

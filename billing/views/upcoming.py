@@ -106,6 +106,8 @@ class SubscriptionSchedulePreviewView(SubscriptionScheduleView):
         if schedule.current_position >= len(values["phases"]):
             return None
         spec = values["phases"][schedule.current_position]
+        if spec.is_pause:  # a pause in course changes only its end: nothing is billed now
+            return None
         preview = subscription_change_preview(
             subscription=subscription,
             plan=subscription.plan,

@@ -12,7 +12,15 @@ from core.money import to_major
 from core.percent import DISCOUNT_PERCENT
 from plans.choices import IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
-from subscribers.choices import CancelOrigin, PhaseAnchor, PhaseProration, PhaseState, ScheduleEndBehavior
+from subscribers.choices import (
+    CancelOrigin,
+    PhaseAnchor,
+    PhaseKind,
+    PhaseProration,
+    PhaseState,
+    ResumeMode,
+    ScheduleEndBehavior,
+)
 from subscribers.forms.fields import CouponChoiceField, ServiceErrorsMixin, TaxRateChoiceField, date_input
 from subscribers.services.schedules import CURRENT_PHASE_EDITABLE, PhaseSpec
 
@@ -63,10 +71,29 @@ class PhaseForm(forms.Form):
     anchor = forms.ChoiceField(
         label=_("Ciclo de cobrança"), choices=PhaseAnchor.choices, initial=PhaseAnchor.AUTOMATIC
     )
+    # A pause block ("Adicionar pausa"): only its end date and how it resumes are shown and read.
+    kind = forms.ChoiceField(
+        choices=PhaseKind.choices, initial=PhaseKind.TERMS, required=False, widget=forms.HiddenInput
+    )
+    resume_mode = forms.ChoiceField(
+        label=_("Ao fim da pausa"),
+        choices=ResumeMode.choices,
+        initial=ResumeMode.NEW_PERIOD,
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     def __init__(self, *args, merchant=None, state=PhaseState.FUTURE, **kwargs):
         super().__init__(*args, **kwargs)
         self.state = state
+        posted_kind = self.data.get(self.add_prefix("kind")) if self.is_bound else None
+        self.is_pause = (posted_kind or self.initial.get("kind")) == PhaseKind.PAUSE
+        if self.is_pause:
+            # The terms' fields are not on a pause's card: nothing of them is required.
+            for name in ("quantity", "proration", "anchor"):
+                self.fields[name].required = False
+            self.fields["end_date"].label = _("Pausada até")
+            self.fields["end_date"].help_text = _("A assinatura volta a ser cobrada a partir deste dia.")
         if merchant is not None:
             self.fields["plan"].queryset = Plan.objects.filter(merchant=merchant, archived_at__isnull=True)
             self.fields["coupon"].queryset = Coupon.objects.filter(merchant=merchant)
@@ -88,11 +115,16 @@ class PhaseForm(forms.Form):
     def is_blank(self) -> bool:
         """An untouched extra form (no plan and no price): not a phase."""
         data = getattr(self, "cleaned_data", {})
-        return not data.get("plan") and data.get("price_amount") is None
+        return not self.is_pause and not data.get("plan") and data.get("price_amount") is None
 
     def spec(self, merchant) -> PhaseSpec:
         data = self.cleaned_data
         end_date = data.get("end_date")
+        if self.is_pause:
+            return PhaseSpec.pause(
+                end_date=merchant.start_of_day(end_date) if end_date else None,
+                resume_mode=data.get("resume_mode") or "",
+            )
         return PhaseSpec(
             plan=data.get("plan"),
             price_name=data.get("price_name") or "",
@@ -130,6 +162,8 @@ def phase_initial(phase, merchant, currency: str) -> dict:
         "iterations": phase.iterations,
         "proration": phase.proration,
         "anchor": phase.anchor,
+        "kind": phase.kind,
+        "resume_mode": phase.resume_mode,
     }
 
 
@@ -152,7 +186,7 @@ class BasePhaseFormSet(forms.BaseFormSet):
             form.fields["DELETE"].disabled = True
             form.fields["ORDER"].disabled = True
         form.fields["ORDER"].label = _("Ordem")
-        form.fields["DELETE"].label = _("Remover esta fase")
+        form.fields["DELETE"].label = _("Remover esta pausa") if form.is_pause else _("Remover esta fase")
 
 
 PhaseFormSet = forms.formset_factory(

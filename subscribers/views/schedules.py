@@ -29,7 +29,8 @@ from subscribers.views.subscriptions import _OnlyWhenAllowedMixin, subscription_
 
 PREFIX = "phases"
 _ERROR_KEY = re.compile(rf"^{PREFIX}-(\d+)-(\w+)$")
-NEW_PHASE_DEFAULTS = {"quantity": "1", "proration": "prorate", "anchor": "automatic"}
+NEW_PHASE_DEFAULTS = {"quantity": "1", "proration": "prorate", "anchor": "automatic", "kind": "terms"}
+NEW_PAUSE_DEFAULTS = {"kind": "pause", "resume_mode": "new_period"}
 
 
 def _no_schedule(view):
@@ -46,7 +47,7 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
     subscription_action = SubscriptionAction.EDIT
     template_name = "subscribers/schedule_form.html"
 
-    def setup_forms(self, data=None, *, add_phase=False):
+    def setup_forms(self, data=None, *, add_phase=False, add_pause=False):
         subscription = self.object
         merchant = self.request.merchant
         self.schedule = subscription.live_schedule
@@ -85,12 +86,12 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
                     "start": subscription.current_period_start,
                     "end": subscription.current_period_end,
                 }
-        if data is not None and add_phase:
+        if data is not None and (add_phase or add_pause):
             # One more form, holding the defaults, so it is not reported as an incomplete phase.
             data = data.copy()
             total = int(data.get(f"{PREFIX}-TOTAL_FORMS") or 0)
             data[f"{PREFIX}-TOTAL_FORMS"] = str(total + 1)
-            for name, value in NEW_PHASE_DEFAULTS.items():
+            for name, value in (NEW_PAUSE_DEFAULTS if add_pause else NEW_PHASE_DEFAULTS).items():
                 data[f"{PREFIX}-{total}-{name}"] = value
         extra = 1 if data is None and (not initial or self.attached_phase) else 0
         self.formset = PhaseFormSet(
@@ -113,8 +114,9 @@ class SubscriptionScheduleView(_OnlyWhenAllowedMixin, MerchantScopedMixin, Singl
         if refusal:
             return refusal
         add_phase = "add_phase" in request.POST
-        self.setup_forms(request.POST, add_phase=add_phase)
-        if add_phase:
+        add_pause = "add_pause" in request.POST
+        self.setup_forms(request.POST, add_phase=add_phase, add_pause=add_pause)
+        if add_phase or add_pause:
             return self.render_to_response(self.get_context_data())
         forms_valid = self.formset.is_valid() & self.form.is_valid()  # both run: every form's errors
         if not forms_valid:

@@ -7,7 +7,9 @@ periods, the anchor kept or reset, and the end behaviour release or cancel. The 
 at the next billing date, or between two billing dates (22/01, paid up to the 25th or the 31st) resetting
 or keeping the anchor, prorated (resetting: the unused paid time credited; keeping: a plan change
 "agora" whose net credit goes to the balance, or whose net charge takes from it; either way paying the
-first invoices) or not. The helpers are the schedule-less property test's
+first invoices) or not. A pause block may follow the first new phase (until 10/09, resumed with a new
+period or in the current cycle), then the next phase's terms bill from the resume. The helpers are the
+schedule-less property test's
 (tests/billing/test_upcoming_property.py)."""
 
 import datetime as dt
@@ -24,7 +26,13 @@ from billing.models import BillingSettings, Invoice
 from billing.services.upcoming import upcoming_invoices
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.periods import add_months
-from subscribers.choices import PhaseAnchor, PhaseProration, ScheduleEndBehavior, SubscriptionStatus
+from subscribers.choices import (
+    PhaseAnchor,
+    PhaseProration,
+    ResumeMode,
+    ScheduleEndBehavior,
+    SubscriptionStatus,
+)
 from subscribers.models import Subscription
 from subscribers.services.schedules import PhaseSpec, schedule_create
 from tests.billing.test_upcoming_property import (
@@ -71,8 +79,11 @@ worlds = st.fixed_dictionaries(
         "switch": st.sampled_from(["billing_date", "mid_period"]),
         "proration": st.sampled_from(list(PhaseProration)),
         "credit": st.sampled_from([0, 0, 3000]),  # a balance a net charge or the invoices consume
+        "pause": st.sampled_from([None, *ResumeMode]),
     }
 )
+# After the first new phase's last possible end (3 periods of 2 months from late February).
+PAUSE_UNTIL = dt.datetime(2027, 9, 10, tzinfo=SP)
 MID_PERIOD = dt.datetime(2027, 1, 22, tzinfo=SP)  # after NOW, before either anchor's next billing date
 
 
@@ -139,6 +150,12 @@ def build(merchant, owner, world) -> Subscription:
         # Entered between two billing dates: reset or kept anchor (a plan change "agora", its own proration
         # invoice, whose net credit the later invoices consume), prorated or not.
         specs[0].proration = world["proration"]
+    if world.get("pause"):
+        if len(specs) == 1:
+            specs.append(PhaseSpec(plan=PlanFactory(merchant=merchant, name="Depois", price=world["price"])))
+        # The phase after a pause runs on the resume's cycle (no anchor reset of its own).
+        specs[1].anchor = PhaseAnchor.AUTOMATIC
+        specs.insert(1, PhaseSpec.pause(end_date=PAUSE_UNTIL, resume_mode=world["pause"]))
     subscription = Subscription.objects.select_related("merchant", "plan", "customer", "coupon").get(
         pk=subscription.pk
     )
@@ -170,7 +187,7 @@ def test_the_preview_of_a_scheduled_subscription_is_what_the_billing_run_writes(
 
             preview = upcoming_invoices(subscription, 12, now=NOW)
 
-            moments = {invoice.at for invoice in preview.invoices} | {MID_PERIOD}
+            moments = {invoice.at for invoice in preview.invoices} | {MID_PERIOD, PAUSE_UNTIL}
             if len(preview.invoices) < 12:
                 moments |= {add_months(next_at.astimezone(SP), n) for n in range(13)}
             if preview.ends_at is not None:  # a schedule cancelling after 12 months ends there
