@@ -86,6 +86,10 @@ def test_the_schedule_pauses_at_the_block_and_resumes_with_a_new_period_on_the_n
     assert subscription.current_period_end == at(2027, 2, 15, 9)  # the period does not advance
     assert types(subscription, "subscription.paused") == ["subscription.paused"]
 
+    # Próximas faturas of the subscription paused by its schedule: from the resume on.
+    coming = upcoming_invoices(subscription, 2, now=at(2027, 3, 1))
+    assert [(i.at, i.total) for i in coming.invoices] == [(at(2027, 4, 1), 4000), (at(2027, 5, 1), 4000)]
+
     bill(at(2027, 3, 15, 9))
     assert totals(subscription) == [10000]  # no invoice while paused
 

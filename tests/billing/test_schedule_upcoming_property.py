@@ -18,12 +18,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.models import BillingSettings, Invoice
 from billing.services.upcoming import upcoming_invoices
+from core.models import Event
 from plans.choices import CouponDuration, CouponKind, IntervalUnit
 from plans.periods import add_months
 from subscribers.choices import (
@@ -178,6 +179,60 @@ def build(merchant, owner, world) -> Subscription:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(world=worlds)
+# A pause block is always tried, in both resume modes (random worlds draw it one time in three).
+@example(
+    world={
+        "anchor": ANCHORS[0],
+        "price": 9900,
+        "phases": [
+            {
+                "price": 4000,
+                "one_off_months": None,
+                "quantity": 2,
+                "discount": "coupon",
+                "taxes": [0],
+                "iterations": 2,
+                "anchor": PhaseAnchor.AUTOMATIC,
+            }
+        ],
+        "end": ScheduleEndBehavior.CANCEL,
+        "writer": "row",
+        "switch": "billing_date",
+        "proration": PhaseProration.NONE,
+        "pause": ResumeMode.NEW_PERIOD,
+    }
+)
+@example(
+    world={
+        "anchor": ANCHORS[1],
+        "price": 12345,
+        "phases": [
+            {
+                "price": 3000,
+                "one_off_months": 2,
+                "quantity": 1,
+                "discount": "manual",
+                "taxes": [],
+                "iterations": 1,
+                "anchor": PhaseAnchor.AUTOMATIC,
+            },
+            {
+                "price": 5000,
+                "one_off_months": None,
+                "quantity": 1,
+                "discount": "none",
+                "taxes": [1],
+                "iterations": 3,
+                "anchor": PhaseAnchor.AUTOMATIC,
+            },
+        ],
+        "end": ScheduleEndBehavior.RELEASE,
+        "writer": "bulk",
+        "switch": "mid_period",
+        "proration": PhaseProration.PRORATE,
+        "pause": ResumeMode.CONTINUE,
+    }
+)
 def test_the_preview_of_a_scheduled_subscription_is_what_the_billing_run_writes(merchant, owner, world):
     try:
         with transaction.atomic():
@@ -199,6 +254,12 @@ def test_the_preview_of_a_scheduled_subscription_is_what_the_billing_run_writes(
                 subscription=subscription, kind=InvoiceKind.RECURRING, period_start__gt=NOW
             ).order_by("period_start")
             assert [written(i) for i in invoices] == [previewed(i) for i in preview.invoices]
+            if world.get("pause"):
+                # Nothing previewed (nor billed) inside the pause block; paused and resumed once.
+                pause = subscription.schedules.get().phases.get(kind="pause")
+                assert not [i for i in preview.invoices if pause.start_at <= i.at < pause.end_at]
+                for kind in ("subscription.paused", "subscription.resumed"):
+                    assert Event.objects.filter(type=kind, payload__id=subscription.pk).count() == 1
             if world["end"] == ScheduleEndBehavior.CANCEL:
                 assert preview.end_reason == "cancel"
                 subscription.refresh_from_db()
