@@ -70,7 +70,7 @@ TERM_FIELDS = (
     "kind",
     "resume_mode",
 )
-# What a pause can resume with when nothing else fits the phase after it (docs/pause.md).
+# The statuses a schedule's pause block pauses (the transition table's edges into paused, docs/pause.md).
 PAUSABLE = (S.ACTIVE, S.PAST_DUE)
 
 
