@@ -95,6 +95,8 @@ _SCHEDULE = {
             "trial_days": None,
             "proration": "prorate",
             "anchor": "automatic",
+            "kind": "terms",
+            "resume_mode": "",
         },
         {
             "start": "2026-03-01T00:00:00-03:00",
@@ -108,6 +110,8 @@ _SCHEDULE = {
             "trial_days": None,
             "proration": "none",
             "anchor": "phase_start",
+            "kind": "terms",
+            "resume_mode": "",
         },
     ],
 }
