@@ -30,6 +30,7 @@ def provide_extension_points() -> None:
         customer_invoice_pdf,
         customer_invoices,
         customer_open_charges,
+        retention_coupon,
         withdrawal_refund,
     )
     from billing.services.previews import cancellation_money_preview, subscription_change_preview
@@ -61,6 +62,7 @@ def provide_extension_points() -> None:
     subscribers.withdrawal_refund.provide(withdrawal_refund, by=by)
     subscribers.customer_open_charges.provide(customer_open_charges, by=by)
     subscribers.customer_charge_reissue.provide(customer_charge_reissue, by=by)
+    subscribers.retention_coupon.provide(retention_coupon, by=by)
     subscribers.pause_policy.provide(pause_policy, by=by)
     subscribers.subscription_paused.provide(subscription_paused_charges, by=by)
     subscribers.resume_billing.provide(resume_billing, by=by)

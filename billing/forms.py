@@ -23,6 +23,7 @@ SETTINGS_FIELDS = [
     "pause_coupons",
     "pause_access",
     "customers_may_pause",
+    "portal_retention_coupon",
 ]
 
 
@@ -82,6 +83,10 @@ class BillingSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, merchant=None, **kwargs):
         super().__init__(*args, **kwargs)
+        coupon = self.fields["portal_retention_coupon"]
+        # The merchant's own coupons only (another merchant's id is "not one of the choices").
+        coupon.queryset = coupon.queryset.filter(merchant=merchant, is_active=True).order_by("code")
+        coupon.empty_label = _("Sem oferta com um clique")
 
     def settings_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in SETTINGS_FIELDS}

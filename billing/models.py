@@ -91,6 +91,19 @@ class BillingSettings(models.Model):
         default=False,
         help_text=_("No portal do cliente."),
     )
+    # Minha assinatura: the offer a customer may accept with one click, shown only after they ask to cancel.
+    portal_retention_coupon = models.ForeignKey(
+        "plans.Coupon",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cupom da oferta de retenção"),
+        help_text=_(
+            "No portal, depois que o cliente pede o cancelamento, ele pode aceitar este cupom com um "
+            "clique e manter a assinatura. Vazio: sem oferta com um clique."
+        ),
+    )
     sandbox_disconnected = models.BooleanField(
         _("gateway desconectado"),
         default=False,

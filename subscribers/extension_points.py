@@ -93,6 +93,12 @@ customer_charge_reissue = ExtensionPoint(
     "replaces=, actor=) → the new (or, on a repeated request, the already reissued) Payment; Http404 for "
     "another customer's invoice, ValidationError when there is nothing to reissue.",
 )
+retention_coupon = ExtensionPoint(
+    "subscribers.retention_coupon",
+    declared_by="subscribers",
+    description="The coupon a merchant offers in the portal after a cancellation request, accepted with one "
+    "click. Called as (merchant) → a Coupon or None.",
+)
 withdrawal_refund = ExtensionPoint(
     "subscribers.withdrawal_refund",
     declared_by="subscribers",

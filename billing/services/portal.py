@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from billing.choices import InvoiceStatus, PaymentStatus
 from billing.gateways import payment_codes
 from billing.locks import lock_invoice, lock_subscription
-from billing.models import Invoice, Payment
+from billing.models import BillingSettings, Invoice, Payment
 from billing.pdf import invoice_pdf_filename, render_invoice_pdf
 from billing.services.billing_run import BILLABLE
 from billing.services.charging import _attempt, cancel_pending_payments
@@ -34,6 +34,12 @@ def _customer_invoices(customer):
         .exclude(status=InvoiceStatus.DRAFT)
         .select_related("subscription__plan")
     )
+
+
+def retention_coupon(merchant):
+    """The coupon the merchant offers in the portal after a cancellation request (Configurações > Cobrança),
+    or None."""
+    return BillingSettings.for_merchant(merchant).portal_retention_coupon
 
 
 def customer_invoices(*, customer, limit: int = 50) -> list[Invoice]:

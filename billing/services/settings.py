@@ -16,6 +16,7 @@ EDITABLE_FIELDS = frozenset(
         "pause_coupons",
         "pause_access",
         "customers_may_pause",
+        "portal_retention_coupon",
     }
 )
 

@@ -20,6 +20,7 @@ from subscribers.choices import (
     PauseAccess,
     PauseWhen,
     ResumeMode,
+    SubscriptionAction,
     SubscriptionOrigin,
     SubscriptionStatus,
     method_is_refundable,
@@ -142,6 +143,50 @@ def portal_change_plan(*, subscription: Subscription, customer: Customer, plan, 
         discount_amount=subscription.discount_amount,
         discount_periods=subscription.discount_periods,
         apply="now",
+        now=now,
+    )
+
+
+def retention_offer(subscription: Subscription, *, now: dt.datetime | None = None):
+    """The merchant's one-click retention coupon for this subscription, or None: none configured, no longer
+    redeemable, in another currency, already applied, or a withdrawal (CDC art. 49 asks for no offer)."""
+    now = now or timezone.now()
+    coupon = extension_points.retention_coupon(subscription.merchant)
+    if coupon is None or coupon.pk == subscription.coupon_id or withdrawal_window_open(subscription, now=now):
+        return None
+    if coupon.kind == "fixed" and coupon.currency != subscription.currency:
+        return None
+    if coupon.redemption_refusal(now=now) or not subscription.can(SubscriptionAction.CANCEL):
+        return None
+    return coupon
+
+
+def portal_accept_retention(
+    *, subscription: Subscription, customer: Customer, reason: str, now=None
+) -> Subscription:
+    """Aceitar a oferta: the customer who asked to cancel keeps the subscription with the merchant's coupon,
+    applied by the edit service (from the next invoice; timeline and `subscription.updated`)."""
+    now = now or timezone.now()
+    coupon = retention_offer(subscription, now=now)
+    if coupon is None:
+        raise ValidationError(_("Esta oferta não está mais disponível."), code="offer_unavailable")
+    return subscription_update(
+        subscription=subscription,
+        actor=CustomerActor(customer_id=customer.pk),
+        plan=subscription.plan,
+        quantity=subscription.quantity,
+        payment_method=subscription.payment_method,
+        salesperson=subscription.salesperson,
+        discount_type=subscription.discount_type,
+        discount_percent=subscription.discount_percent,
+        discount_amount=subscription.discount_amount,
+        discount_periods=subscription.discount_periods,
+        coupon=coupon,
+        reason=_(
+            "Oferta de retenção aceita no portal (cupom %(code)s) em vez de cancelar. "
+            "Motivo do pedido: %(reason)s"
+        )
+        % {"code": coupon.code, "reason": reason},
         now=now,
     )
 

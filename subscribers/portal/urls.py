@@ -14,6 +14,7 @@ urlpatterns = [
     path("<slug:slug>/faturas/<int:pk>/pagar/", views.PortalChargeView.as_view(), name="charge"),
     path("<slug:slug>/faturas/<int:pk>/pdf/", views.PortalInvoicePdfView.as_view(), name="invoice_pdf"),
     path("<slug:slug>/assinaturas/<int:pk>/cancelar/", views.PortalCancelView.as_view(), name="cancel"),
+    path("<slug:slug>/assinaturas/<int:pk>/ficar/", views.PortalRetentionView.as_view(), name="retention"),
     path(
         "<slug:slug>/assinaturas/<int:pk>/cancelada/",
         views.PortalCancelDoneView.as_view(),

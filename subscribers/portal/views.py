@@ -200,6 +200,13 @@ class PortalCancelView(SubscriptionPortalView):
         subscription = self.get_subscription(pk)
         form = PortalCancelForm(request.POST)
         if form.is_valid():
+            # The merchant's one-click offer comes only now, after the request; declining it (or having
+            # none) cancels at once.
+            offer = None if request.POST.get("decline") else services.retention_offer(subscription)
+            if offer is not None:
+                return self.render(
+                    "portal/retention.html", {"subscription": subscription, "form": form, "offer": offer}
+                )
             try:
                 result = services.portal_cancel(
                     subscription=subscription, customer=self.customer, reason=form.reason_text()
@@ -489,3 +496,30 @@ class PortalChargeView(PortalView):
         else:
             messages.success(request, _("2ª via gerada. Use o novo código abaixo; o anterior foi cancelado."))
         return redirect("portal:charge", slug=self.merchant.slug, pk=pk)
+
+
+class PortalRetentionView(SubscriptionPortalView):
+    """Aceitar a oferta de retenção: one click after the cancellation request keeps the subscription with
+    the merchant's coupon (the edit service: timeline and `subscription.updated`)."""
+
+    def get(self, request, pk):
+        subscription = self.get_subscription(pk)
+        return redirect("portal:cancel", slug=self.merchant.slug, pk=subscription.pk)
+
+    def post(self, request, pk):
+        subscription = self.get_subscription(pk)
+        form = PortalCancelForm(request.POST)
+        if not form.is_valid():
+            return redirect("portal:cancel", slug=self.merchant.slug, pk=subscription.pk)
+        try:
+            services.portal_accept_retention(
+                subscription=subscription, customer=self.customer, reason=form.reason_text()
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect("portal:cancel", slug=self.merchant.slug, pk=subscription.pk)
+        messages.success(
+            request, _("Oferta aceita: sua assinatura continua, com o desconto a partir da próxima fatura.")
+        )
+        return self.home()

@@ -56,6 +56,7 @@ def subscription_update(
     tax_rates=None,
     coupon=KEEP,
     apply: str = "now",
+    reason: str = "",
     now: dt.datetime | None = None,
 ) -> Subscription:
     """Changes plan, quantity, discount, salesperson, payment method or tax rates; refused once the
@@ -73,7 +74,8 @@ def subscription_update(
     `coupon` (default: kept) adds, replaces (a Coupon, checked like at contract time) or removes (None)
     the coupon. It discounts from the next invoice on: the period already paid is not re-billed (a plan
     change applied now in the same edit prorates its new side with it). Recorded as `coupon` in the
-    edit's changes, with the `subscription.updated` event.
+    edit's changes, with the `subscription.updated` event. `reason` is the timeline entry's text (e.g. a
+    retention offer accepted in the portal).
     """
     now = now or timezone.now()
     subscription = lock_subscription(subscription.pk)
@@ -180,7 +182,7 @@ def subscription_update(
         )
         if note:
             data["proration"] = note
-    _record(subscription, kind=EventKind.EDITED, actor=actor, data=data, at=now)
+    _record(subscription, kind=EventKind.EDITED, actor=actor, reason=reason, data=data, at=now)
     emit(
         merchant=merchant,
         type=EventType.SUBSCRIPTION_UPDATED,

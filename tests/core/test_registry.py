@@ -29,6 +29,7 @@ SUBSCRIBER_POINTS = [
     "subscribers.refund_row_facts",
     "subscribers.resume_billing",
     "subscribers.resume_money_preview",
+    "subscribers.retention_coupon",
     "subscribers.subscription_ended",
     "subscribers.subscription_paused",
     "subscribers.withdrawal_refund",
