@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ApiKeyMode, ApiKeyRole, Role
+from accounts.logos import logo_upload_to
 from accounts.permissions import role_can
 from core.money import CURRENCY_CHOICES, DEFAULT_CURRENCY
 
@@ -40,6 +41,12 @@ class Merchant(models.Model):
             "Mostrada ao cliente somente depois que ele pede o cancelamento no portal, por exemplo: "
             "“Volte: 3 meses pela metade do preço com o cupom VOLTA50”. Em branco: nenhuma oferta."
         ),
+    )
+    # Shown on the public checkout page, the customer portal and customer e-mails; written only by
+    # accounts.services.merchant_logo_set / merchant_logo_remove (checked by accounts/logos.py). Indexed:
+    # the file view (accounts.views.merchant_logo_file) looks the merchant up by it.
+    logo = models.FileField(
+        _("logotipo"), upload_to=logo_upload_to, blank=True, max_length=100, db_index=True
     )
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
 

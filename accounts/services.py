@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ApiKeyMode, ApiKeyRole, Role
+from accounts.logos import inspect_logo
 from accounts.models import ApiKey, Membership, Merchant
 
 
@@ -39,6 +40,39 @@ def merchant_update(
         fields.append("portal_retention_offer")
     merchant.full_clean()
     merchant.save(update_fields=fields)
+    return merchant
+
+
+def _delete_stored_file(storage, name: str) -> None:
+    if name:
+        storage.delete(name)
+
+
+@transaction.atomic
+def merchant_logo_set(*, merchant: Merchant, upload) -> Merchant:
+    """Stores `upload` as the merchant's logo (checked by accounts.logos.inspect_logo) under a new random
+    name and deletes the previous file once the change is committed. The file is written before the
+    commit: a rolled-back change leaves an unreferenced file behind, never a reference without a file."""
+    extension = inspect_logo(upload)
+    locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    previous = locked.logo.name
+    locked.logo.save(f"logo.{extension}", upload, save=False)
+    locked.save(update_fields=["logo"])
+    transaction.on_commit(lambda: _delete_stored_file(locked.logo.storage, previous))
+    merchant.logo = locked.logo
+    return merchant
+
+
+@transaction.atomic
+def merchant_logo_remove(*, merchant: Merchant) -> Merchant:
+    """No logo any more: the pages show the merchant's name alone; the file is deleted after commit."""
+    locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    previous = locked.logo.name
+    if previous:
+        locked.logo = ""
+        locked.save(update_fields=["logo"])
+        transaction.on_commit(lambda: _delete_stored_file(locked.logo.storage, previous))
+    merchant.logo = ""
     return merchant
 
 

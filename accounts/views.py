@@ -1,5 +1,6 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponseRedirect
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -7,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from accounts import selectors, services
-from accounts.forms import ApiKeyForm, MerchantSettingsForm
+from accounts.forms import ApiKeyForm, MerchantLogoForm, MerchantSettingsForm
+from accounts.logos import CONTENT_TYPES, LOGO_DIR, NAME_RE
 from accounts.middleware import SESSION_KEY
 from accounts.models import ApiKey, Merchant
 from accounts.permissions import Action
@@ -143,3 +145,80 @@ class ApiKeyRevokeView(MerchantActionView):
 
     def perform(self, obj):
         return services.api_key_revoke(key=obj)
+
+
+class MerchantLogoView(MerchantUpdateView):
+    """Configurações > Logotipo: the current logo, a new file to replace it, and the way to remove it."""
+
+    model = Merchant
+    form_class = MerchantLogoForm
+    template_name = "accounts/logo.html"
+    required_action = Action.VIEW
+    write_action = Action.MANAGE_SETTINGS
+    title = _("Logotipo")
+    success_message = _("Logotipo salvo.")
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = getattr(request, "merchant", None)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        del kwargs["merchant"]
+        return kwargs
+
+    def perform(self, form):
+        return services.merchant_logo_set(merchant=self.object, upload=form.cleaned_data["logo"])
+
+    def get_success_url(self):
+        return reverse("accounts:logo")
+
+
+class MerchantLogoRemoveView(MerchantActionView):
+    """Removes the logo (the pages go back to the merchant's name alone)."""
+
+    model = Merchant
+    required_action = Action.MANAGE_SETTINGS
+    title = _("Remover logotipo")
+    question = _("Remover o logotipo? A página de pagamento, o portal e os e-mails mostram só o seu nome.")
+    confirm_label = _("Remover")
+    confirm_class = "btn-danger"
+    success_message = _("Logotipo removido.")
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = getattr(request, "merchant", None)
+        return super().dispatch(request, *args, **kwargs)
+
+    def perform(self, obj):
+        return services.merchant_logo_remove(merchant=obj)
+
+    def get_success_url(self):
+        return reverse("accounts:logo")
+
+    def get_context_data(self, **kwargs):
+        # The merchant has no page of its own (get_absolute_url): "Voltar" goes to the logo's screen.
+        return super().get_context_data(back_url=self.get_success_url(), **kwargs)
+
+
+def merchant_logo_file(request, name):
+    """A merchant's logo from Django's storage (no login: it is shown on public pages).
+
+    Served only while it is some merchant's current logo, by a name that is random (accounts/logos.py),
+    so the address reveals nothing and cannot be walked. A name is never reused, so browsers and proxies
+    may keep it for a year. The type comes from the extension the upload check chose, never from the
+    file; `nosniff` and a CSP that allows nothing keep a crafted file from acting as a page."""
+    if not NAME_RE.fullmatch(name):
+        raise Http404("logo")
+    stored = f"{LOGO_DIR}/{name}"
+    if not Merchant.objects.filter(logo=stored).exists():
+        raise Http404("logo")
+    try:
+        handle = default_storage.open(stored, "rb")
+    except FileNotFoundError:
+        raise Http404("logo") from None
+    response = FileResponse(handle, content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]])
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "same-site"
+    return response

@@ -388,6 +388,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Source maps named in the vendored files that their npm packages do not ship are left unrewritten.
 WHITENOISE_MANIFEST_STRICT = False
 
+# --- Uploaded files (merchant logos): Django's default storage --------------------------------------
+# FileSystemStorage under MEDIA_ROOT unless STORAGES["default"] is changed. MEDIA_ROOT must be a
+# persistent directory shared by every web process (a volume, not the container's layer); the files are
+# served by the app itself at MEDIA_URL (accounts.views.merchant_logo_file: only current logos, cached for a
+# year), or by the web server in front of it. docs/operations.md, "Uploaded files".
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/midia/"
+
 # A refused CSRF check gets the app's own page (translated, with a way back) instead of Django's.
 CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 

@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from accounts.views import merchant_logo_file
 from core.health import healthz
 from core.ratelimit import rate_limit
 
@@ -25,6 +26,8 @@ def favicon(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
+    # Merchant logos from Django's storage, at MEDIA_URL (accounts/logos.py, docs/operations.md).
+    path("midia/logos/<str:name>", merchant_logo_file, name="merchant_logo"),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("conta/login/", login_view, name="login"),

@@ -32,6 +32,9 @@ PUBLIC_URL_NAMES = {
     "billing:stripe_webhook",
     # Health check: no session, no tenant data (database up, live worker counts); see tests/test_health.py.
     "healthz",
+    # Merchant logos (public pages show them): no session, served only by a random name that is some
+    # merchant's current logo (tests/accounts/test_merchant_logo.py).
+    "merchant_logo",
     # A redirect to the static icon: no session, no tenant data (tests/core/test_error_pages.py).
     "favicon",
 }

@@ -41,9 +41,19 @@ def link_key(group, request) -> str:
 
 
 def open_link(slug: str, *, now) -> CheckoutLink:
-    """The link for `slug` when its page is open, else 404 (whatever the reason)."""
-    link = CheckoutLink.objects.select_related("merchant", "plan", "coupon").filter(slug=slug).first()
-    if link is None or link.public_refusal(now=now):
+    """The link for `slug` when its page is open, else 404 (whatever the reason).
+
+    One query by the unique slug, with what the page needs beside it: the merchant and its billing
+    settings (the first-charge preview reads them: `BillingSettings.for_merchant` finds them already
+    joined, or none), the plan with its current price version (the subscription drafted for the preview
+    points at it) and the coupon. No ORDER BY: the slug is unique."""
+    try:
+        link = CheckoutLink.objects.select_related(
+            "merchant", "merchant__billing_settings", "plan", "plan__current_price", "coupon"
+        ).get(slug=slug)
+    except CheckoutLink.DoesNotExist:
+        raise Http404("checkout link") from None
+    if link.public_refusal(now=now):
         raise Http404("checkout link")
     return link
 

@@ -176,11 +176,17 @@ def _draft_subscription(
         anchor = now
         if backdate_billing == BackdateBilling.PRORATED:
             backdate_charge_from = merchant.start_of_day(contract_date)
+    # The plan's current price version as the object when the caller already joined it (the public checkout
+    # page selects it with its link): the drafting reads it, and the page saves a query.
+    if type(plan).current_price.is_cached(plan):
+        version = {"plan_price": plan.current_price}
+    else:
+        version = {"plan_price_id": plan.current_price_id}
     subscription = Subscription(
         merchant=merchant,
         customer=customer,
         plan=plan,
-        plan_price_id=plan.current_price_id,
+        **version,
         quantity=quantity,
         status=S.SCHEDULED,
         payment_method=payment_method,

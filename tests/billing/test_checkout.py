@@ -556,3 +556,41 @@ def test_checkout_link_create_refuses_a_link_without_payment_methods(merchant):
 def test_the_view_limits_are_declared():
     groups = {group for group, _key, _methods in CheckoutPageView.rate_limits}
     assert {"checkout", "checkout_link", "public"} <= groups
+
+
+def test_the_page_costs_two_queries_the_link_with_everything_it_shows_and_the_visit(client, link):
+    # The hottest public page (bench/checkout.py): the link joined with its merchant, the merchant's
+    # billing settings (the preview), plan and coupon; then the visit counter. Nothing scans.
+    page = reverse("checkout:page", args=[link.slug])
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(page)  # the session/CSRF cookie, as a browser has after its first view
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page).status_code == 200
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert len(sqls) == 2, "\n".join(sqls)
+
+
+@pytest.mark.parametrize("bound", [False, True], ids=["empty", "with-errors"])
+def test_the_forms_inputs_are_the_markup_django_would_write(link, bound):
+    # The checkout form writes its <input>s in Python (billing/checkout/forms.py, _DirectInput) for speed;
+    # they must stay what Django's own widget templates write, attributes, values and errors included.
+
+    from billing.checkout.forms import CheckoutForm
+
+    data = {"name": 'Ana "A" <b>', "email": "nope", "document": "1", "card_number": "4242", "website": ""}
+    form = CheckoutForm(data if bound else None, link=link, initial={"form_token": "tok"})
+    if bound:
+        assert not form.is_valid()
+    for name in ("name", "email", "document", "phone", "card_number", "website", "form_token"):
+        field = form[name]
+        widget = field.field.widget
+        django_class = next(
+            k for k in type(widget).__mro__ if k.__module__.startswith(("django.", "subscribers."))
+        )
+        reference = django_class(attrs=widget.attrs)
+        reference.is_required = widget.is_required
+        attrs = field.build_widget_attrs({"id": field.auto_id} if field.auto_id else {})
+        value = field.value()
+        expected = reference.render(field.html_name, value, attrs=attrs)
+        assert str(widget.render(field.html_name, value, attrs=attrs)) == expected, name

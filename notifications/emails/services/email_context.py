@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.logos import logo_absolute_url
 from core.money import format_money
 from notifications.emails.choices import CustomerEmailKind
 from notifications.emails.services import email_library
@@ -250,7 +251,11 @@ def base_context(*, merchant, subscription, email_settings) -> dict:
                 "primeiro_nome": (customer.name or "").split(" ")[0],
                 "email": customer.email,
             },
-            "loja": {"nome": merchant.name, "email": email_settings.reply_to},
+            "loja": {
+                "nome": merchant.name,
+                "email": email_settings.reply_to,
+                "logo": logo_absolute_url(merchant),
+            },
             "link": email_settings.access_url,
             "portal": portal_url(merchant),
             "assinatura": {
@@ -287,7 +292,11 @@ def sample_context(*, merchant, email_settings) -> dict:
     with translation.override("pt-br"):
         return {
             "cliente": {"nome": "Ana Souza", "primeiro_nome": "Ana", "email": "ana.souza@example.com"},
-            "loja": {"nome": merchant.name, "email": email_settings.reply_to},
+            "loja": {
+                "nome": merchant.name,
+                "email": email_settings.reply_to,
+                "logo": logo_absolute_url(merchant),
+            },
             "link": email_settings.access_url,
             "portal": portal_url(merchant),
             "assinatura": {
