@@ -11,7 +11,7 @@ PORT ?= 8000
 # no HTTPS redirect), set here explicitly because the settings default to production (README "Deploying").
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers bench-checkout bench-remote clean
+.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers bench-checkout bench-remote bench-webhooks clean
 
 help:
 	@echo "make run    install, migrate the embedded SQLite database, load demo data, serve web + worker on http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench install, start a throwaway PostgreSQL, time the billing run (BENCH_SUBSCRIPTIONS=$(BENCH_SUBSCRIPTIONS), BENCH_WORKERS=\"$(BENCH_WORKERS)\")"
 	@echo "make bench-scale  renewals/s of one billing run with 1, 2, 3 worker clusters (Redis broker, PostgreSQL)"
 	@echo "make bench-remote  renewals/s charged through a 200 ms provider stub (Stripe PaymentIntents), 2 workers, then with one killed"
+	@echo "make bench-webhooks  Stripe events/s accepted by one gunicorn web process, then applied by 2 workers"
 	@echo "make bench-subscribers  seed BENCH_SUBSCRIBERS=$(BENCH_SUBSCRIBERS) subscriptions, time the Assinantes list and CSV export"
 	@echo "make bench-checkout  seed BENCH_CHECKOUT_SUBSCRIPTIONS=$(BENCH_CHECKOUT_SUBSCRIPTIONS) subscriptions, time the public checkout page and sign-ups"
 
@@ -90,6 +91,12 @@ BENCH_REMOTE_SUBSCRIPTIONS ?= 20000
 bench-remote: install
 	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.remote --subscriptions $(BENCH_REMOTE_SUBSCRIPTIONS)'
+
+# Stripe webhook ingest: BENCH_WEBHOOK_EVENTS signed events posted to one gunicorn web process (production
+# settings, sync worker), then applied by 2 workers; physical limits printed beside. See bench/README.md.
+BENCH_WEBHOOK_EVENTS ?= 20000
+bench-webhooks: install
+	scripts/with-postgres.sh bash -c '$(PY) -m bench.webhooks --events $(BENCH_WEBHOOK_EVENTS) --migrate'
 
 # Assinantes: seeds BENCH_SUBSCRIBERS subscriptions (customers, payments, timeline events) with COPY into a
 # throwaway PostgreSQL, then times the list per filter and the full CSV export; see bench/README.md.

@@ -36,5 +36,10 @@ def process_provider_events(merchant_id, object_key):
     return provider_events.provider_events_process(merchant_id=merchant_id, object_key=object_key)
 
 
+def drain_provider_events(not_before):
+    """A web process's wake-up: queues the objects with pending inbound events once its window closed."""
+    return provider_events.provider_events_drain(not_before=not_before)
+
+
 def sweep_provider_events():
     return provider_events.provider_events_sweep()

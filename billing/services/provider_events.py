@@ -1,9 +1,14 @@
 """The inbound event inbox: every event a payment provider sends is stored raw first, then applied.
 
 1. `stripe_event_receive` (called by the webhook endpoint) checks the `Stripe-Signature` header with the
-   stripe library's scheme (tolerance 300 s), stores the raw event and queues its processing after commit;
-   the endpoint answers 2xx at once. A redelivered event that was already processed is only
+   stripe library's scheme (tolerance 300 s) and stores the raw event with one INSERT (autocommit); the
+   endpoint answers 2xx at once. A redelivered event that was already processed is only
    acknowledged; one that failed or was ignored goes back to pending and is tried again.
+   The accept path queues no task per event (that was a second INSERT, into the broker's table, for every
+   delivery): it *wakes* the billing cluster at most once per WAKE_WINDOW per web process
+   (`drain_provider_events`), and that task, run once the window has closed, queues one processing task
+   per object with pending events. An event stored while a wake-up of its window was already queued is
+   committed before that window closes, so the wake-up's drain sees it; the sweep is the backstop.
 2. `provider_events_process` (a billing task) applies the pending events of one provider object (a
    subscription, or the customer/charge an event is about) in the order the provider created them, under
    that object's lock (its ProviderObjectState row), so two workers never apply one object's events at the
@@ -20,11 +25,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 import traceback
 
 import stripe
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
 from django.utils import timezone
 
 from billing.choices import PROVIDER_EVENT_TRANSITIONS, PaymentProvider
@@ -39,6 +47,10 @@ MAX_BODY_BYTES = 512 * 1024
 KEPT_HEADERS = ("Stripe-Signature", "Content-Type", "User-Agent", "Content-Length")
 # A pending event not processed within this time was lost on its way to the queue: the sweep queues it.
 SWEEP_AFTER = dt.timedelta(seconds=60)
+# A web process wakes the billing cluster at most once per window; the drain runs when the window closes.
+WAKE_WINDOW = 0.25
+_wake_lock = threading.Lock()
+_last_wake = 0.0
 
 
 def provider_event_move(event: ProviderEvent, to_status: str, **fields) -> None:
@@ -55,6 +67,33 @@ def _enqueue_after_commit(merchant_id: int, object_key: str) -> None:
     transaction.on_commit(
         lambda: enqueue("billing.tasks.process_provider_events", merchant_id, object_key, queue="billing")
     )
+
+
+def _wake() -> None:
+    """Asks the billing cluster to drain the pending events, unless this process already did within the
+    window (that wake-up's drain runs after the window closes, so it finds this process's new events)."""
+    global _last_wake
+    now = time.time()
+    with _wake_lock:
+        if now - _last_wake < WAKE_WINDOW:
+            return
+        _last_wake = now
+    enqueue("billing.tasks.drain_provider_events", now + WAKE_WINDOW, queue="billing")
+
+
+def provider_events_drain(*, not_before: float) -> int:
+    """The wake-up's task: once its window has closed, queues the processing of every object with pending
+    events (one task per object, so the cluster's workers share them). Returns how many objects."""
+    time.sleep(max(0.0, min(not_before - time.time(), WAKE_WINDOW)))
+    pairs = list(
+        ProviderEvent.objects.filter(status=PE.PENDING, signature_valid=True)
+        .order_by()  # no default ordering: it would be part of the DISTINCT
+        .values_list("merchant_id", "object_key")
+        .distinct()
+    )
+    for merchant_id, key in pairs:
+        enqueue("billing.tasks.process_provider_events", merchant_id, key, queue="billing")
+    return len(pairs)
 
 
 def stripe_object_key(obj: dict) -> str:
@@ -84,7 +123,6 @@ def _kept_headers(headers) -> dict:
     return {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
 
 
-@transaction.atomic
 def stripe_event_receive(*, connection: ProviderConnection, payload: bytes, headers, now=None, admit=None):
     """Verifies and stores one Stripe webhook delivery. Returns (event, outcome) with outcome one of
     "stored", "retry" (a failed/ignored event delivered again), "duplicate" (already taken in) or
@@ -116,22 +154,32 @@ def stripe_event_receive(*, connection: ProviderConnection, payload: bytes, head
         received_at=now,
     )
     try:
-        with transaction.atomic():
+        if db_connection.in_atomic_block:
+            # Inside a caller's transaction (tests): a savepoint, so a duplicate leaves it usable.
+            with transaction.atomic():
+                event = ProviderEvent.objects.create(**fields)
+        else:
+            # The endpoint's case: one INSERT, committed on its own (one round trip, no BEGIN/COMMIT).
             event = ProviderEvent.objects.create(**fields)
     except IntegrityError:
-        event = ProviderEvent.objects.select_for_update().get(
-            merchant_id=connection.merchant_id,
-            provider=PaymentProvider.STRIPE,
-            event_id=fields["event_id"],
-            signature_valid=True,
-        )
-        if event.status in (PE.FAILED, PE.IGNORED):
-            provider_event_move(event, PE.PENDING)
-            _enqueue_after_commit(event.merchant_id, event.object_key)
-            return event, "retry"
-        return event, "duplicate"
-    _enqueue_after_commit(event.merchant_id, event.object_key)
+        return _redelivered(connection, fields["event_id"])
+    transaction.on_commit(_wake)
     return event, "stored"
+
+
+@transaction.atomic
+def _redelivered(connection: ProviderConnection, event_id: str):
+    event = ProviderEvent.objects.select_for_update().get(
+        merchant_id=connection.merchant_id,
+        provider=PaymentProvider.STRIPE,
+        event_id=event_id,
+        signature_valid=True,
+    )
+    if event.status in (PE.FAILED, PE.IGNORED):
+        provider_event_move(event, PE.PENDING)
+        _enqueue_after_commit(event.merchant_id, event.object_key)
+        return event, "retry"
+    return event, "duplicate"
 
 
 def _store_invalid(connection, payload: bytes, kept: dict, now, exc) -> ProviderEvent:
@@ -244,6 +292,7 @@ def provider_events_sweep(*, now=None) -> int:
         ProviderEvent.objects.filter(
             status=PE.PENDING, signature_valid=True, received_at__lt=now - SWEEP_AFTER
         )
+        .order_by()  # no default ordering: it would be part of the DISTINCT
         .values_list("merchant_id", "object_key")
         .distinct()
     )

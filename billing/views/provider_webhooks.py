@@ -44,11 +44,9 @@ class StripeWebhookView(View):
         retry_after = over_limit(request, group="stripe_webhook_ip", key="ip")
         if retry_after is not None:
             return _throttled(retry_after)
-        connection = (
-            ProviderConnection.objects.select_related("merchant")
-            .filter(webhook_token=token, provider=PaymentProvider.STRIPE, is_active=True)
-            .first()
-        )
+        connection = ProviderConnection.objects.filter(
+            webhook_token=token, provider=PaymentProvider.STRIPE, is_active=True
+        ).first()
         if connection is None or not connection.webhook_secret:
             raise Http404("unknown webhook")
         body = request.body
