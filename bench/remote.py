@@ -150,9 +150,10 @@ PHASES = {
 }
 
 
-def _time_phases() -> dict[str, float]:
+def _time_phases(sending=None) -> dict[str, float]:
     """The worker's CPU seconds per phase (process time: every thread of the worker), by wrapping the
-    functions process_chunk calls; whatever is left (claiming the chunk, settling the run) is "other"."""
+    functions process_chunk calls; whatever is left (claiming the chunk, settling the run) is "other".
+    `sending` (a shared value) is 1 while the worker is in phase 2, so the kill run can aim there."""
     import functools
     import importlib
 
@@ -164,16 +165,20 @@ def _time_phases() -> dict[str, float]:
         @functools.wraps(function)
         def timed(*args, _function=function, _phase=phase, **kwargs):
             started = time.process_time()
+            if _phase == "send" and sending is not None:
+                sending.value = 1
             try:
                 return _function(*args, **kwargs)
             finally:
                 spent[_phase] += time.process_time() - started
+                if _phase == "send" and sending is not None:
+                    sending.value = 0
 
         setattr(module, name, timed)
     return spent
 
 
-def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> None:
+def _worker(tasks, results, taken, ready, api_base: str, concurrency: int, sending=None) -> None:
     """A billing worker: Django, the Stripe gateway pointed at the stub, then chunks until None. The
     gateway is built here rather than from the connection (engine_gateway_for) to set the bench's
     concurrency bound and no rate limit (the stub has none)."""
@@ -187,7 +192,7 @@ def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> No
     from billing.gateways.stripe_intents import StripeIntentsGateway
     from billing.services.billing_run import process_chunk
 
-    phases = _time_phases()
+    phases = _time_phases(sending)
     gateway = StripeIntentsGateway(
         api_key="sk_test_bench", api_base=api_base, max_concurrency=concurrency, rate_per_second=0
     )
@@ -209,10 +214,13 @@ def _worker(tasks, results, taken, ready, api_base: str, concurrency: int) -> No
     results.put(report)
 
 
-def timed_run(n: int, workers: int, merchant, api_base: str, concurrency: int, *, kill_after: float = 0):
+def timed_run(
+    n: int, workers: int, merchant, api_base: str, concurrency: int, *, latency: float, kill_after: float = 0
+):
     """One billing run over the n due subscriptions; with `kill_after` (a fraction of n), the first
-    worker is killed with SIGKILL once the provider has received that many requests, and its chunk is
-    queued again for the others (what the reaper does when its heartbeat goes silent)."""
+    worker is killed with SIGKILL once the provider has received that many requests, in its next phase 2
+    (it needs a chunk left to take), and its chunk is queued again for the others (what the reaper does
+    when its heartbeat goes silent)."""
     from bench.billing_run import reset
     from billing.services.billing_run import billing_run_start
     from billing.services.remote_charging import awaiting_payments
@@ -222,9 +230,12 @@ def timed_run(n: int, workers: int, merchant, api_base: str, concurrency: int, *
     context = multiprocessing.get_context("spawn")
     tasks, results, taken = context.Queue(), context.Queue(), context.Queue()
     ready = context.Barrier(workers + 1)
+    sending = [context.Value("i", 0) for _ in range(workers)]
     processes = [
-        context.Process(target=_worker, args=(tasks, results, taken, ready, api_base, concurrency))
-        for _ in range(workers)
+        context.Process(
+            target=_worker, args=(tasks, results, taken, ready, api_base, concurrency, sending[index])
+        )
+        for index in range(workers)
     ]
     for process in processes:
         process.start()
@@ -250,8 +261,16 @@ def timed_run(n: int, workers: int, merchant, api_base: str, concurrency: int, *
 
     if kill_after:
         victim = processes[0]
+        # Once the provider has had `kill_after` of the requests, at the victim's next phase 2, a little
+        # more than one latency into it: some of its chunk's charges answered, none recorded.
         while ledger(api_base)["requests"] < kill_after * n:
             time.sleep(0.05)
+        deadline = time.monotonic() + 300
+        while not sending[0].value:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker to kill never reached phase 2 again (too few chunks?)")
+            time.sleep(0.005)
+        time.sleep(latency * 1.5)
         os.kill(victim.pid, signal.SIGKILL)
         victim.join()
         note_taken()
@@ -346,7 +365,9 @@ def main(argv=None) -> int:
         ok = True
         runs = [("clean run", 0.0), ("kill -9 of one worker mid-phase-2", args.kill_after)]
         for label, kill in runs[:1] if args.no_kill else runs:
-            result = timed_run(n, args.workers, merchant, api_base, args.concurrency, kill_after=kill)
+            result = timed_run(
+                n, args.workers, merchant, api_base, args.concurrency, latency=args.latency, kill_after=kill
+            )
             ok &= result["ok"]
             print(
                 f"\n{label}: {result['rate']:,.0f} renewals/s ({n:,} in {result['seconds']:.1f} s); "

@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -636,6 +636,13 @@ class SandboxCharge(models.Model):
         return self.reference
 
 
+class ProviderConnectionQuerySet(models.QuerySet):
+    def engine(self) -> "ProviderConnectionQuerySet":
+        """Active Stripe connections in our-engine mode: the merchants whose Stripe cards our billing run
+        charges (billing.gateways.stripe_intents)."""
+        return self.filter(provider=PaymentProvider.STRIPE, mode=StripeMode.ENGINE, is_active=True)
+
+
 class ProviderConnection(models.Model):
     """A merchant's connection to a payment provider (Configurações > Pagamentos).
 
@@ -668,6 +675,8 @@ class ProviderConnection(models.Model):
     created_at = models.DateTimeField(_("criada em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizada em"), auto_now=True)
 
+    objects = ProviderConnectionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("conexão com provedor de pagamento")
         verbose_name_plural = _("conexões com provedores de pagamento")
@@ -691,6 +700,26 @@ class ProviderConnection(models.Model):
     @property
     def webhook_secret_masked(self) -> str:
         return crypto.mask(self.webhook_secret_last4)
+
+    # --- who bills a subscription with provider `stripe`: the mirror-mode rule, in one place ----------
+    @staticmethod
+    def billed_by_provider() -> Q:
+        """The subscriptions whose provider bills them, so our billing run never renews them: provider
+        `stripe` on a merchant without an active connection in our-engine mode (mirror mode: Stripe's own
+        billing charges and its events bring the invoices here). A mirrored subscription recorded with the
+        manual method (how the inbox creates them) is not charged by us either way: our run only drafts its
+        invoice, which Stripe's invoice.paid then settles (billing/services/stripe_sync.py)."""
+        engine = ProviderConnection.objects.engine().filter(merchant_id=OuterRef("merchant_id"))
+        return Q(provider=PaymentProvider.STRIPE) & ~Q(payment_method=PaymentMethod.MANUAL) & ~Exists(engine)
+
+    @staticmethod
+    def provider_bills(subscription) -> bool:
+        """`billed_by_provider` for one subscription."""
+        return (
+            subscription.provider == PaymentProvider.STRIPE
+            and subscription.payment_method != PaymentMethod.MANUAL
+            and not ProviderConnection.objects.engine().filter(merchant_id=subscription.merchant_id).exists()
+        )
 
 
 class ProviderEvent(models.Model):

@@ -28,11 +28,10 @@ from collections.abc import Callable
 
 import requests
 import stripe
-from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext
 from requests.adapters import HTTPAdapter
 
-from billing.choices import Gateway, PaymentProvider, PaymentStatus, RefundStatus, StripeMode
+from billing.choices import Gateway, PaymentStatus, RefundStatus
 from billing.gateways.base import ChargeRequest, ChargeResult, GatewayAdapter, GatewayError, RefundResult
 from billing.gateways.stripe import async_http_client, client_for, stripe_client
 from billing.models import ProviderConnection
@@ -254,37 +253,11 @@ def engine_gateway_for(merchant_id: int) -> StripeIntentsGateway:
     """The gateway of a merchant whose Stripe connection is active in our-engine mode (the factory the
     billing app registers for "stripe": billing.gateways.remote_gateways). A merchant in mirror mode, or
     without a connection, raises GatewayError: our engine never charges its Stripe cards."""
-    connection = engine_connections().filter(merchant_id=merchant_id).first()
+    connection = ProviderConnection.objects.engine().filter(merchant_id=merchant_id).first()
     if connection is None:
         raise GatewayError(f"Stripe: merchant {merchant_id} has no active connection in our-engine mode")
     return StripeIntentsGateway(
         client=client_for(connection),
         async_client=functools.partial(client_for, connection, asynchronous=True),
         account=f"connection-{connection.pk}",
-    )
-
-
-def engine_connections():
-    """Active Stripe connections in our-engine mode."""
-    return ProviderConnection.objects.filter(
-        provider=PaymentProvider.STRIPE, mode=StripeMode.ENGINE, is_active=True
-    )
-
-
-def billed_by_provider() -> Q:
-    """The subscriptions whose provider bills them, so our billing run never renews them: provider
-    `stripe` on a merchant without an active connection in our-engine mode (mirror mode: Stripe's own
-    billing charges and its events bring the invoices here). A mirrored subscription recorded with the
-    manual method (how the inbox creates them) is not charged by us either way: our run only drafts its
-    invoice, which Stripe's invoice.paid then settles (billing/services/stripe_sync.py)."""
-    engine = engine_connections().filter(merchant_id=OuterRef("merchant_id"))
-    return Q(provider=PaymentProvider.STRIPE) & ~Q(payment_method=PaymentMethod.MANUAL) & ~Exists(engine)
-
-
-def provider_bills(subscription) -> bool:
-    """`billed_by_provider` for one subscription."""
-    return (
-        subscription.provider == PaymentProvider.STRIPE
-        and subscription.payment_method != PaymentMethod.MANUAL
-        and not engine_connections().filter(merchant_id=subscription.merchant_id).exists()
     )

@@ -51,9 +51,8 @@ from billing.choices import (
     PaymentStatus,
 )
 from billing.gateways import REMOTE_GATEWAYS, ChargeRequest, get_gateway
-from billing.gateways.stripe_intents import billed_by_provider
 from billing.locks import lock_subscription, subscriptions_for_update
-from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment
+from billing.models import BillingSettings, CreditEntry, Invoice, InvoiceLine, Payment, ProviderConnection
 from billing.selectors import installment_invoices
 from billing.services.charging import _apply_result, decline_reason, payment_payload
 from billing.services.dunning import next_retry_at
@@ -210,7 +209,7 @@ def renewals_batchable(subscription_ids, now):
         # A pause starting by this billing date: the due task pauses it, nothing is renewed.
         .filter(Q(pause_at__isnull=True) | Q(pause_at__gt=F("next_invoice_at")))
         # Stripe in mirror mode bills these itself.
-        .exclude(billed_by_provider())
+        .exclude(ProviderConnection.billed_by_provider())
         .exclude(Exists(open_invoices))
         .exclude(Exists(lapsed_payments))
         # A schedule's phase starting before this billing date is billed (prorated) by the row writer.

@@ -20,9 +20,8 @@ from django.utils.translation import gettext as _
 
 from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
 from billing.gateways import ChargeResult, GatewayError, get_gateway
-from billing.gateways.stripe_intents import billed_by_provider, provider_bills
 from billing.locks import lock_invoice, lock_payment, lock_subscription
-from billing.models import BillingRun, BillingRunChunk, Invoice, Payment
+from billing.models import BillingRun, BillingRunChunk, Invoice, Payment, ProviderConnection
 from billing.selectors import installment_invoices
 from billing.services.batch import renew_many
 from billing.services.charging import _apply_result, _attempt, _finish_installments
@@ -62,7 +61,7 @@ def renewals_due(now):
         # Paused from this billing date on (subscribers' due task pauses it): no renewal.
         .filter(Q(pause_at__isnull=True) | Q(pause_at__gt=F("next_invoice_at")))
         # Stripe in mirror mode bills these itself (docs/remote-charging.md).
-        .exclude(billed_by_provider())
+        .exclude(ProviderConnection.billed_by_provider())
     )
 
 
@@ -181,7 +180,7 @@ def _renew(subscription, now) -> list[str]:
     """The per-subscription renewal: each due period drafted by the renewal engine and written by its row
     writer, then charged (the first attempt of the drafted charge)."""
     outcomes = []
-    if provider_bills(subscription):
+    if ProviderConnection.provider_bills(subscription):
         return outcomes  # Stripe in mirror mode renews it; its events bring the invoices here
     for _pass in range(MAX_PERIODS_PER_PASS):
         # A schedule's phase starting by now (and by this billing date) first: its terms bill the period.
