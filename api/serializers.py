@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from billing.models import Invoice, Payment, Refund
 from core.models import Event
+from notifications.webhooks.choices import DisabledReason
 from notifications.webhooks.models import WebhookEndpoint
 from plans.models import Coupon, Plan, TaxRate
 from subscribers.choices import BackdateBilling, CancelOrigin, CancelWhen, DiscountType, PaymentMethod
@@ -324,6 +325,10 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
+    # Blank while the endpoint is enabled: declared so the schema allows "" beside the reasons.
+    disabled_reason = serializers.ChoiceField(
+        choices=DisabledReason.choices, allow_blank=True, read_only=True
+    )
     event_types = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list
     )

@@ -2,8 +2,10 @@
 another merchant's id is a 404 like an unknown one; every write validates the body with a serializer and
 makes one call to the same service the screens call, with the key as actor (subscribers/actors.py)."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -12,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api import filters, serializers
+from api.exceptions import error_body
 from api.idempotency import run_idempotent
 from billing.models import Invoice, Payment
 from billing.pdf import invoice_pdf_filename, render_invoice_pdf
@@ -36,7 +39,8 @@ from subscribers.services.ending import cancellation_preview, subscription_cance
 
 
 class MerchantScopedViewSet(viewsets.GenericViewSet):
-    lookup_value_regex = r"\d+"
+    # Ids are integers: the schema says so (from the model's pk), and one that is not a number finds
+    # nothing — a 404 error object like any unknown id (DRF's get_object_or_404).
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -313,3 +317,12 @@ class WebhookEndpointViewSet(
 
     def perform_destroy(self, instance):
         webhook_endpoint_delete(endpoint=instance)
+
+
+@csrf_exempt  # no session here either: a POST to a wrong address gets the 404, not the CSRF page
+def not_found(request, *args, **kwargs):
+    """Any other address under /api/v1/: the API's 404 error object, not the screens' HTML page."""
+    return JsonResponse(
+        error_body(status_code=404, code="not_found", message=_("Endereço não encontrado na API.")),
+        status=404,
+    )

@@ -419,7 +419,10 @@ API_RATE_LIMITS = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Recorrente API",
-    "DESCRIPTION": "API REST do lojista: clientes, planos, assinaturas e verificação de acesso.",
+    "DESCRIPTION": (
+        "API REST do lojista: clientes, planos, assinaturas, faturas, pagamentos, eventos, webhooks e "
+        "verificação de acesso."
+    ),
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
