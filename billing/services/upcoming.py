@@ -248,15 +248,20 @@ def upcoming_invoices(
     if state.status == S.PAUSED and pauses and pauses[0].started:
         # Paused by its schedule: resumed at the block's end.
         _resume_from_pause(state, pauses.pop(0), terms_for, balance_of, balances)
+
+    def resume_due_pauses(start):
+        """Pause blocks starting by the billing date `start` (after the phase entries before them): nothing
+        is billed until each one's end, then its resume gives the next billing date."""
+        while pauses and pauses[0].at <= start and not (entries and entries[0].at < pauses[0].at):
+            _resume_from_pause(state, pauses.pop(0), terms_for, balance_of, balances)
+            start = state.next_invoice_at
+        return start
+
     while len(invoices) < count:
         start = state.next_invoice_at
         if state.status not in RENEWING or start is None:
             break
-        while pauses and pauses[0].at <= start and not (entries and entries[0].at < pauses[0].at):
-            # A pause block starting by this billing date: nothing is billed until its end, then the
-            # resume gives the next billing date.
-            _resume_from_pause(state, pauses.pop(0), terms_for, balance_of, balances)
-            start = state.next_invoice_at
+        start = resume_due_pauses(start)
         while entries and entries[0].at <= start:
             # A phase entered before this billing date: billing enters it then (enter_due_phases).
             entry = entries.pop(0)
@@ -279,6 +284,8 @@ def upcoming_invoices(
                 if credit is not None:
                     balances[state.currency] = balance_of(state.currency) + credit.credit
             state.current_period_end = state.next_invoice_at = start = entry.first_invoice_at
+        # A pause block after a phase entered before this billing date (e.g. a prorated change, then a pause).
+        start = resume_due_pauses(start)
         if state.cancel_at is not None and state.cancel_at <= start:
             ends_at, end_reason = state.cancel_at, "cancel"
             break

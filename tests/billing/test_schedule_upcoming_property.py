@@ -180,6 +180,38 @@ def build(merchant, owner, world) -> Subscription:
 )
 @given(world=worlds)
 # A pause block is always tried, in both resume modes (random worlds draw it one time in three).
+@example(  # a prorated change kept on the anchor mid-period, then a pause from the next billing date
+    world={
+        "anchor": ANCHORS[0],
+        "price": 1664,
+        "phases": [
+            {
+                "price": 255,
+                "one_off_months": None,
+                "quantity": 1,
+                "discount": "none",
+                "taxes": [],
+                "iterations": 1,
+                "anchor": PhaseAnchor.AUTOMATIC,
+            },
+            {
+                "price": 429,
+                "one_off_months": None,
+                "quantity": 2,
+                "discount": "none",
+                "taxes": [],
+                "iterations": 2,
+                "anchor": PhaseAnchor.AUTOMATIC,
+            },
+        ],
+        "end": ScheduleEndBehavior.RELEASE,
+        "writer": "row",
+        "switch": "mid_period",
+        "proration": PhaseProration.PRORATE,
+        "credit": 0,
+        "pause": ResumeMode.NEW_PERIOD,
+    }
+)
 @example(
     world={
         "anchor": ANCHORS[0],
