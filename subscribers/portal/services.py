@@ -29,6 +29,7 @@ from subscribers.models import Customer, Subscription
 from subscribers.portal.tokens import MAGIC_LINK_MAX_AGE, issue_magic_token
 from subscribers.services import (
     subscription_cancel,
+    subscription_cancel_revert,
     subscription_change_card,
     subscription_change_payment_method,
     subscription_pause,
@@ -86,10 +87,20 @@ class PortalCancellation:
 
 
 def portal_cancel(
-    *, subscription: Subscription, customer: Customer, reason: str, now: dt.datetime | None = None
+    *,
+    subscription: Subscription,
+    customer: Customer,
+    reason: str,
+    hold_for_offer: bool = False,
+    now: dt.datetime | None = None,
 ) -> PortalCancellation:
     """Cancels at the customer's request, in the channel they asked in, effective at once (or, when the
     merchant chose so, at the end of the period already paid; the request itself is recorded now).
+
+    `hold_for_offer`: the merchant's one-click retention offer is about to be shown. The cancellation is
+    still recorded now (Decreto 11.034: it must not wait for a second click, and a customer who closes the
+    tab on the offer is cancelled), at the end of the period already paid so that accepting the offer can
+    take it back (`portal_accept_retention`); nothing is charged again either way.
 
     Within the withdrawal window the cancellation is immediate and the payment is refunded in full through
     billing's refund service (card and pix; a boleto cannot be refunded by the gateway, so the merchant
@@ -98,7 +109,7 @@ def portal_cancel(
     actor = CustomerActor(customer_id=customer.pk)
     withdrawal = withdrawal_window_open(subscription, now=now)
     when = CancelWhen.NOW
-    if subscription.merchant.portal_cancel_at_period_end and not withdrawal:
+    if (hold_for_offer or subscription.merchant.portal_cancel_at_period_end) and not withdrawal:
         when = CancelWhen.PERIOD_END
     subscription = subscription_cancel(
         subscription=subscription,
@@ -156,23 +167,44 @@ def retention_offer(subscription: Subscription, *, now: dt.datetime | None = Non
         return None
     if coupon.kind == "fixed" and coupon.currency != subscription.currency:
         return None
-    if coupon.redemption_refusal(now=now) or not subscription.can(SubscriptionAction.CANCEL):
+    if coupon.redemption_refusal(now=now):
         return None
-    return coupon
+    if subscription.can(SubscriptionAction.CANCEL):
+        return coupon  # before the request
+    # After the request (portal_cancel held it for the offer): the customer's own scheduled cancellation,
+    # which accepting takes back.
+    held = subscription.cancel_origin == CancelOrigin.CUSTOMER and subscription.can(
+        SubscriptionAction.REVERT_CANCEL
+    )
+    return coupon if held else None
 
 
 def portal_accept_retention(
     *, subscription: Subscription, customer: Customer, reason: str, now=None
 ) -> Subscription:
-    """Aceitar a oferta: the customer who asked to cancel keeps the subscription with the merchant's coupon,
-    applied by the edit service (from the next invoice; timeline and `subscription.updated`)."""
+    """Aceitar a oferta: the customer who asked to cancel keeps the subscription with the merchant's coupon:
+    the cancellation recorded with the request is taken back (`subscription.cancel_reverted`) and the coupon
+    applied by the edit service (from the next invoice; timeline and `subscription.updated`), together."""
     now = now or timezone.now()
     coupon = retention_offer(subscription, now=now)
     if coupon is None:
         raise ValidationError(_("Esta oferta não está mais disponível."), code="offer_unavailable")
+    actor = CustomerActor(customer_id=customer.pk)
+    with transaction.atomic():
+        if subscription.cancel_at is not None:
+            subscription = subscription_cancel_revert(
+                subscription=subscription,
+                actor=actor,
+                reason=_("Oferta de retenção aceita no portal (cupom %(code)s).") % {"code": coupon.code},
+                now=now,
+            )
+        return _apply_retention_coupon(subscription, coupon, actor=actor, reason=reason, now=now)
+
+
+def _apply_retention_coupon(subscription, coupon, *, actor, reason, now) -> Subscription:
     return subscription_update(
         subscription=subscription,
-        actor=CustomerActor(customer_id=customer.pk),
+        actor=actor,
         plan=subscription.plan,
         quantity=subscription.quantity,
         payment_method=subscription.payment_method,

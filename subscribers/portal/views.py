@@ -200,22 +200,24 @@ class PortalCancelView(SubscriptionPortalView):
         subscription = self.get_subscription(pk)
         form = PortalCancelForm(request.POST)
         if form.is_valid():
-            # The merchant's one-click offer comes only now, after the request; declining it (or having
-            # none) cancels at once.
-            offer = None if request.POST.get("decline") else services.retention_offer(subscription)
-            if offer is not None:
-                return self.render(
-                    "portal/retention.html", {"subscription": subscription, "form": form, "offer": offer}
-                )
+            # The merchant's one-click offer comes only now, after the request, and the request is
+            # recorded before it is shown (services.portal_cancel, hold_for_offer).
+            offer = services.retention_offer(subscription)
             try:
                 result = services.portal_cancel(
-                    subscription=subscription, customer=self.customer, reason=form.reason_text()
+                    subscription=subscription,
+                    customer=self.customer,
+                    reason=form.reason_text(),
+                    hold_for_offer=offer is not None,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
                 if result.refund_error:
                     messages.warning(request, result.refund_error)
+                if offer is not None:
+                    context = {"subscription": result.subscription, "form": form, "offer": offer}
+                    return self.render("portal/retention.html", context)
                 return redirect("portal:cancel_done", slug=self.merchant.slug, pk=subscription.pk)
         return self.render("portal/cancel.html", self.context(subscription, form), status=400)
 
