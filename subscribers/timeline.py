@@ -9,6 +9,8 @@ is never renamed or removed: old rows keep it."""
 
 from django.utils.translation import gettext_lazy as _
 
+from subscribers.choices import SubscriptionStatus
+
 SCHEDULE_CREATED = "schedule_created"
 SCHEDULE_UPDATED = "schedule_updated"
 SCHEDULE_PHASE_STARTED = "schedule_phase_started"
@@ -17,6 +19,8 @@ SCHEDULE_ENDED_SUBSCRIPTION = "schedule_ended_subscription"
 SCHEDULE_RELEASED = "schedule_released"
 SCHEDULE_CANCELED = "schedule_canceled"
 SCHEDULE_CANCELED_BY_ENDING = "schedule_canceled_by_ending"
+SCHEDULE_PAUSE_STARTED = "schedule_pause_started"
+SCHEDULE_PAUSE_SKIPPED = "schedule_pause_skipped"
 
 REASONS = {
     SCHEDULE_CREATED: _("Programação criada com %(count)s fases."),
@@ -29,7 +33,15 @@ REASONS = {
     SCHEDULE_RELEASED: _("Assinatura liberada da programação."),
     SCHEDULE_CANCELED: _("Programação cancelada com a assinatura."),
     SCHEDULE_CANCELED_BY_ENDING: _("Programação cancelada: a assinatura foi encerrada."),
+    SCHEDULE_PAUSE_STARTED: _("Pausa da programação."),
+    # `status`: a SubscriptionStatus value, shown as its label in the reader's language.
+    SCHEDULE_PAUSE_SKIPPED: _(
+        "Pausa da programação não aplicada: uma assinatura %(status)s não pode ser pausada."
+    ),
 }
+
+# Params holding a code of a choice, shown as the choice's label (lower case, inside a sentence).
+_CHOICE_PARAMS = {"status": SubscriptionStatus}
 
 
 def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
@@ -38,8 +50,17 @@ def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
     message = REASONS.get(code)
     if message is None:
         return fallback
-    values = {name: "—" if value is None else value for name, value in (params or {}).items()}
+    values = {name: _param_text(name, value) for name, value in (params or {}).items()}
     try:
         return str(message) % values
     except (KeyError, TypeError, ValueError):
         return fallback
+
+
+def _param_text(name: str, value):
+    if value is None:
+        return "—"
+    choices = _CHOICE_PARAMS.get(name)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label).lower()
+    return value

@@ -124,7 +124,7 @@ def _pause_data(subscription) -> dict:
     }
 
 
-def _pause_now(subscription, *, actor, now, reason="") -> None:
+def _pause_now(subscription, *, actor, now, reason="", reason_code="") -> None:
     """Moves a locked subscription to paused now: access per the merchant's rule, open boletos/pix
     withdrawn (billing), timeline entry and `subscription.paused`."""
     policy = extension_points.pause_policy(subscription.merchant)
@@ -142,6 +142,7 @@ def _pause_now(subscription, *, actor, now, reason="") -> None:
         from_status=from_status,
         to_status=S.PAUSED,
         reason=reason,
+        reason_code=reason_code,
         data={
             **_pause_data(subscription),
             "access_until": access_until.isoformat(),

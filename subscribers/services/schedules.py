@@ -925,15 +925,15 @@ def _enter_pause(subscription: Subscription, schedule, phase: SchedulePhase, *, 
             actor=schedule.created_by,
             from_status=subscription.status,
             to_status=subscription.status,
-            reason=_("Pausa da programação não aplicada: uma assinatura %(status)s não pode ser pausada.")
-            % {"status": subscription.get_status_display().lower()},
+            reason_code=timeline.SCHEDULE_PAUSE_SKIPPED,
+            reason_params={"status": subscription.status},
             data={"schedule": schedule.pk, "action": "pause_skipped"},
             at=at,
         )
         return
     subscription.resume_at = phase.end_at
     subscription.resume_mode = phase.resume_mode
-    _pause_now(subscription, actor=schedule.created_by, now=at, reason=_("Pausa da programação."))
+    _pause_now(subscription, actor=schedule.created_by, now=at, reason_code=timeline.SCHEDULE_PAUSE_STARTED)
 
 
 def schedule_pause_due(subscription: Subscription, *, now) -> SubscriptionSchedule | None:

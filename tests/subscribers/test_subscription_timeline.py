@@ -88,12 +88,28 @@ def test_a_line_without_a_code_is_shown_as_it_was_stored(member_client, owner, m
 
 def test_every_coded_line_has_its_english():
     for code in timeline.REASONS:
-        params = {"count": 3, "from": None, "to": 1}
+        params = {"count": 3, "from": None, "to": 1, "status": "trialing"}
         with translation.override("pt-br"):
             portuguese = timeline.reason_text(code, params)
         with translation.override("en"):
             english = timeline.reason_text(code, params)
         assert portuguese and english and portuguese != english, code
+
+
+def test_a_status_inside_a_line_is_named_in_the_readers_language():
+    """A schedule's pause block reached during a trial: the status is kept as its code and named when
+    shown (it used to be stored as the writer's lower-case label)."""
+    params = {"status": SubscriptionStatus.TRIALING}
+    with translation.override("pt-br"):
+        portuguese = timeline.reason_text(timeline.SCHEDULE_PAUSE_SKIPPED, params)
+    with translation.override("en"):
+        english = timeline.reason_text(timeline.SCHEDULE_PAUSE_SKIPPED, params)
+
+    with translation.override("pt-br"):
+        assert f"uma assinatura {str(SubscriptionStatus.TRIALING.label).lower()} não" in portuguese
+    with translation.override("en"):
+        assert str(SubscriptionStatus.TRIALING.label).lower() in english
+    assert "trialing" not in portuguese and "Pausa" not in english
 
 
 @pytest.mark.parametrize(
