@@ -387,6 +387,13 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # Source maps named in the vendored files that their npm packages do not ship are left unrewritten.
 WHITENOISE_MANIFEST_STRICT = False
+# Source maps (20 MB of the vendored bundles', each stored twice: plain and hashed) are fetched only by a
+# browser's developer tools; compressing them took most of collectstatic's minute of CPU.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv"),
+    *("woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv"),
+    "map",
+)
 
 # --- Uploaded files (merchant logos): Django's default storage --------------------------------------
 # FileSystemStorage under MEDIA_ROOT unless STORAGES["default"] is changed. MEDIA_ROOT must be a
