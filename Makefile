@@ -11,7 +11,7 @@ PORT ?= 8000
 # no HTTPS redirect), set here explicitly because the settings default to production (README "Deploying").
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers bench-checkout bench-remote bench-webhooks clean
+.PHONY: help install deps static messages migrate demo run serve worker test lint check pytest test-deps bench bench-scale bench-subscribers bench-checkout bench-remote bench-webhooks bench-api clean
 
 help:
 	@echo "make run    install, migrate the embedded SQLite database, load demo data, serve web + worker on http://$(HOST):$(PORT)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-remote  renewals/s charged through a 200 ms provider stub (Stripe PaymentIntents), 2 workers, then with one killed"
 	@echo "make bench-webhooks  Stripe events/s accepted by one gunicorn web process, then applied by 2 workers"
 	@echo "make bench-subscribers  seed BENCH_SUBSCRIBERS=$(BENCH_SUBSCRIBERS) subscriptions, time the Assinantes list and CSV export"
+	@echo "make bench-api  seed BENCH_API_SUBSCRIPTIONS=$(BENCH_API_SUBSCRIPTIONS) subscriptions, time API reads through gunicorn"
 	@echo "make bench-checkout  seed BENCH_CHECKOUT_SUBSCRIPTIONS=$(BENCH_CHECKOUT_SUBSCRIPTIONS) subscriptions, time the public checkout page and sign-ups"
 
 # --- installation (locked) ---------------------------------------------------------------------
@@ -111,6 +112,13 @@ BENCH_CHECKOUT_SUBSCRIPTIONS ?= 1000000
 bench-checkout: install
 	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.checkout --subscriptions $(BENCH_CHECKOUT_SUBSCRIPTIONS)'
+
+# Merchant API: seeds BENCH_API_SUBSCRIPTIONS subscriptions like bench-subscribers, creates an API key, then
+# times GET /api/v1/subscriptions/{id} (bar p95 < 30 ms) and the access check (bar p95 < 20 ms) through one
+# gunicorn web process (production settings), beside the same server's floor; see bench/README.md.
+BENCH_API_SUBSCRIPTIONS ?= 1000000
+bench-api: install
+	scripts/with-postgres.sh $(PY) -m bench.api --migrate --subscriptions $(BENCH_API_SUBSCRIPTIONS)
 
 clean:
 	rm -rf .venv node_modules var staticfiles .pytest_cache .ruff_cache

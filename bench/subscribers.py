@@ -74,8 +74,9 @@ def seed(n: int, *, months: int, slug: str = BENCH_SLUG):
         cursor.execute(
             """
             INSERT INTO subscribers_subscriptionevent
-                (merchant_id, subscription_id, kind, from_status, to_status, origin, reason, data, created_at)
-            SELECT merchant_id, id, 'created', '', status, '', '', '{}'::jsonb, created_at
+                (merchant_id, subscription_id, kind, from_status, to_status, origin, reason, reason_code,
+                 reason_params, data, created_at)
+            SELECT merchant_id, id, 'created', '', status, '', '', '', '{}'::jsonb, '{}'::jsonb, created_at
             FROM subscribers_subscription WHERE merchant_id = %s
             """,
             [merchant.pk],
