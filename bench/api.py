@@ -15,8 +15,9 @@ What it does (figures in bench/README.md, "API"):
    physical limit measured in the same run through the same server and client: an unauthenticated 404
    under /api/v1/ (routing, middleware, a JSON answer, no query) and `/healthz` (one `SELECT 1` and the
    workers' heartbeat). p50 / p95 / max, and the load average, since the machine may be shared.
-4. Counts the queries of one request of each kind in-process (CaptureQueriesContext around
-   django.test.Client, the same middleware stack).
+4. In-process (django.test.Client, the same middleware stack): the queries of one request of each kind
+   (CaptureQueriesContext) and the median CPU time per request over 100 of them ("CPU ms": Python's share,
+   which a loaded machine inflates less than wall time).
 
 The read budget of the key is raised (API_RATE_LIMIT_READ) so one fast client is not throttled; the
 throttle itself still runs (one cache read and write per request), as in production.
@@ -85,17 +86,24 @@ def time_paths(address, host: str, paths: list[str], secret: str | None, *, expe
     }
 
 
-def queries_of(path: str, secret: str | None) -> tuple[int, list[str]]:
-    """The queries of one request, in-process through the same middleware stack."""
+def in_process(paths: list[str], secret: str | None) -> tuple[int, list[str], float]:
+    """In-process through the same middleware stack: the queries of one request, and the median CPU time
+    of this process per request over `paths` (Python's share, which a loaded machine does not inflate
+    the way it inflates wall time; PostgreSQL's own work runs in its process and is not counted)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}" if secret else "")
-    client.get(path, secure=True)  # warm: the first request of a process loads catalogues, caches
+    client.get(paths[0], secure=True)  # warm: the first request of a process loads catalogues, caches
     with CaptureQueriesContext(connection) as captured:
+        client.get(paths[0], secure=True)
+    cpu = []
+    for path in paths:
+        started = time.process_time()
         client.get(path, secure=True)
-    return len(captured), [query["sql"] for query in captured.captured_queries]
+        cpu.append((time.process_time() - started) * 1000)
+    return len(captured), [query["sql"] for query in captured.captured_queries], statistics.median(cpu)
 
 
 def random_ids(table: str, merchant_id: int, count: int, rng: random.Random) -> list[int]:
@@ -180,9 +188,9 @@ def main(argv=None) -> int:
             ACCESS_BAR_MS,
         ),
     ]
-    queries = {}
+    queries, cpu = {}, {}
     for label, paths, key, _expect, _bar in scenarios:
-        queries[label], sql = queries_of(paths[0], key)
+        queries[label], sql, cpu[label] = in_process(paths[:100], key)
         if options.show_queries:
             print(f"\n{label}: {queries[label]} queries", *sql, sep="\n  ")
     connection.close()  # gunicorn's worker has its own; keep ours out of the timed run
@@ -196,7 +204,7 @@ def main(argv=None) -> int:
         f"load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
         flush=True,
     )
-    print(f"{'':38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  bar (p95)")
+    print(f"{'':38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'CPU ms':>7}  bar (p95)")
     failed = False
     server = start_gunicorn("config.wsgi", port)
     try:
@@ -209,7 +217,7 @@ def main(argv=None) -> int:
                 verdict = f"< {bar} ms {'OK' if ok else 'MISSED'}"
             print(
                 f"{label:38} {result['p50']:8.1f} {result['p95']:8.1f} {result['max']:8.1f} "
-                f"{queries[label]:8}  {verdict}",
+                f"{queries[label]:8} {cpu[label]:7.1f}  {verdict}",
                 flush=True,
             )
     finally:
