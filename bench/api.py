@@ -24,8 +24,10 @@ throttle itself still runs (one cache read and write per request), as in product
 """
 
 import argparse
+import cProfile
 import os
 import platform
+import pstats
 import random
 import statistics
 import sys
@@ -86,7 +88,9 @@ def time_paths(address, host: str, paths: list[str], secret: str | None, *, expe
     }
 
 
-def in_process(paths: list[str], secret: str | None) -> tuple[int, list[str], float]:
+def in_process(
+    paths: list[str], secret: str | None, *, profile: bool = False
+) -> tuple[int, list[str], float]:
     """In-process through the same middleware stack: the queries of one request, and the median CPU time
     of this process per request over `paths` (Python's share, which a loaded machine does not inflate
     the way it inflates wall time; PostgreSQL's own work runs in its process and is not counted)."""
@@ -98,12 +102,21 @@ def in_process(paths: list[str], secret: str | None) -> tuple[int, list[str], fl
     client.get(paths[0], secure=True)  # warm: the first request of a process loads catalogues, caches
     with CaptureQueriesContext(connection) as captured:
         client.get(paths[0], secure=True)
+    # Read now: every request's request_started signal empties the connection's query log.
+    sql = [query["sql"] for query in captured.captured_queries]
+    profiler = cProfile.Profile() if profile else None
     cpu = []
     for path in paths:
         started = time.process_time()
+        if profiler:
+            profiler.enable()
         client.get(path, secure=True)
+        if profiler:
+            profiler.disable()
         cpu.append((time.process_time() - started) * 1000)
-    return len(captured), [query["sql"] for query in captured.captured_queries], statistics.median(cpu)
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    return len(sql), sql, statistics.median(cpu)
 
 
 def random_ids(table: str, merchant_id: int, count: int, rng: random.Random) -> list[int]:
@@ -130,6 +143,7 @@ def main(argv=None) -> int:
     parser.add_argument("--migrate", action="store_true", help="migrate the (throwaway) database first")
     parser.add_argument("--reuse", action="store_true", help="keep a previous run's data instead of seeding")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one request each")
+    parser.add_argument("--profile", action="store_true", help="cProfile the in-process requests (top 30)")
     options = parser.parse_args(argv)
 
     import django
@@ -190,7 +204,7 @@ def main(argv=None) -> int:
     ]
     queries, cpu = {}, {}
     for label, paths, key, _expect, _bar in scenarios:
-        queries[label], sql, cpu[label] = in_process(paths[:100], key)
+        queries[label], sql, cpu[label] = in_process(paths[:100], key, profile=options.profile)
         if options.show_queries:
             print(f"\n{label}: {queries[label]} queries", *sql, sep="\n  ")
     connection.close()  # gunicorn's worker has its own; keep ours out of the timed run
