@@ -123,3 +123,32 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
         html = page.content.decode()
         assert "drf_spectacular_sidecar" in html
         assert "cdn" not in html.lower()
+
+
+def _subscription_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if 'FROM "subscribers_subscription"' in q["sql"]]
+
+
+def test_subscription_retrieve_reads_the_row_alone(api, merchant):
+    """The answer holds the plan's and customer's ids only: no join to build related models (bench/api.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    subscription = SubscriptionFactory(merchant=merchant, status=S.ACTIVE)
+    with CaptureQueriesContext(connection) as captured:
+        body = api.get(f"/api/v1/subscriptions/{subscription.pk}").json()
+    assert body["plan"] == subscription.plan_id
+    [sql] = _subscription_queries(captured)
+    assert "JOIN" not in sql
+
+
+def test_access_check_reads_only_the_columns_it_answers_with(api, merchant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    subscription = SubscriptionFactory(merchant=merchant, status=S.ACTIVE)
+    with CaptureQueriesContext(connection) as captured:
+        body = api.get(f"/api/v1/customers/{subscription.customer_id}/access").json()
+    assert body["subscriptions"][0]["plan"]["name"] == subscription.plan.name
+    [sql] = _subscription_queries(captured)
+    assert '"payment_token"' not in sql and '"plans_plan"."description"' not in sql
