@@ -6,12 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from subscribers.choices import PaymentMethod
 from subscribers.forms.card import ChangeCardForm
+from subscribers.forms.customers import CustomerForm
 from subscribers.portal import selectors
 from subscribers.validators import card_digits
 
 __all__ = [
     "ChangeCardForm",
     "PortalCancelForm",
+    "PortalDetailsForm",
     "PortalEmailForm",
     "PortalPauseForm",
     "PortalPaymentMethodForm",
@@ -138,3 +140,15 @@ class PortalPaymentMethodForm(forms.Form):
         except forms.ValidationError as exc:
             self.add_error("card_number", exc)
         return cleaned
+
+
+class PortalDetailsForm(CustomerForm):
+    """Meus dados: the e-mail and phone the customer may change themselves, with the labels, widgets and
+    cleaning of the team's customer form (Clientes > Editar). Name and CPF/CNPJ are the merchant's record
+    of who bought: shown, not editable here."""
+
+    # A declared field of CustomerForm: taken out, or it would be editable (and required by nothing).
+    document = None
+
+    class Meta(CustomerForm.Meta):
+        fields = ["email", "phone"]

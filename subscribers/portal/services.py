@@ -5,12 +5,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from subscribers import extension_points
 from subscribers.actors import CustomerActor
@@ -25,7 +26,7 @@ from subscribers.choices import (
     SubscriptionStatus,
     method_is_refundable,
 )
-from subscribers.models import Customer, Subscription
+from subscribers.models import EMAIL_TAKEN_CODE, Customer, Subscription
 from subscribers.portal.tokens import MAGIC_LINK_MAX_AGE, issue_magic_token
 from subscribers.services import (
     subscription_cancel,
@@ -38,6 +39,7 @@ from subscribers.services import (
     subscription_update,
 )
 from subscribers.services.changes import SWITCHABLE_METHODS
+from subscribers.services.customers import customer_update
 from subscribers.services.pause import paid_until, pause_start
 
 # CDC art. 49: seven days to withdraw from a purchase made outside a shop (online).
@@ -67,6 +69,60 @@ def portal_link_request(*, merchant, email: str, link_for) -> None:
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [customer.email], fail_silently=False)
     )
+
+
+# The team's form says "Já existe um cliente com este e-mail"; told to a customer, that would say who else
+# buys from the merchant. Any e-mail the portal cannot take gets this instead.
+EMAIL_UNAVAILABLE_MESSAGE = gettext_lazy(
+    "Não foi possível usar este e-mail. Confira o endereço ou use outro; se precisar, fale com a loja."
+)
+# Fields the customer does not edit: an error on one (a record kept from before validation) is not theirs
+# to fix, so it is said once, without the field.
+_NOT_CUSTOMERS_FIELDS_MESSAGE = gettext_lazy(
+    "Não foi possível salvar seus dados agora. Entre em contato com a loja para atualizá-los."
+)
+_PORTAL_DETAILS = ("email", "phone")
+
+
+@transaction.atomic
+def portal_update_details(*, customer: Customer, email: str, phone: str) -> Customer:
+    """Meus dados: the customer changes their e-mail and phone through `customer_update`, the service of
+    Clientes > Editar (same normalization and checks); name, @usuário and CPF/CNPJ stay as the merchant
+    keeps them. The row is locked, so a merchant's edit at the same moment is not overwritten with the
+    values this request read. The portal session keeps the customer's id, so a new e-mail does not end it;
+    the next magic link goes to the new address.
+
+    `customer_update` records no timeline entry or outbox event for a customer's details (neither does the
+    team's screen): nor does this."""
+    locked = Customer.objects.select_for_update().get(pk=customer.pk, merchant_id=customer.merchant_id)
+    try:
+        return customer_update(
+            customer=locked,
+            name=locked.name,
+            email=email,
+            handle=locked.handle,
+            document=locked.document,
+            phone=phone,
+        )
+    except ValidationError as exc:
+        raise _for_the_customer(exc) from None
+
+
+def _for_the_customer(exc: ValidationError) -> ValidationError:
+    """The service's errors, keyed by the fields the portal shows, without telling whether another
+    customer has the e-mail."""
+    errors: dict[str, list] = {}
+    for field, field_errors in exc.update_error_dict({}).items():
+        for error in field_errors:
+            if field == "email" and error.code in (EMAIL_TAKEN_CODE, "unique"):
+                errors.setdefault("email", []).append(
+                    ValidationError(EMAIL_UNAVAILABLE_MESSAGE, code="email")
+                )
+            elif field in _PORTAL_DETAILS:
+                errors.setdefault(field, []).append(error)
+            else:
+                errors[NON_FIELD_ERRORS] = [ValidationError(_NOT_CUSTOMERS_FIELDS_MESSAGE, code="record")]
+    return ValidationError(errors)
 
 
 def withdrawal_window_open(subscription: Subscription, *, now: dt.datetime) -> bool:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<slug:slug>/entrar/<str:token>/", views.PortalEnterView.as_view(), name="enter"),
     path("<slug:slug>/sair/", views.PortalLogoutView.as_view(), name="logout"),
     path("<slug:slug>/minha-assinatura/", views.PortalHomeView.as_view(), name="home"),
+    path("<slug:slug>/meus-dados/", views.PortalDetailsView.as_view(), name="details"),
     path("<slug:slug>/faturas/<int:pk>/pagar/", views.PortalChargeView.as_view(), name="charge"),
     path("<slug:slug>/faturas/<int:pk>/pdf/", views.PortalInvoicePdfView.as_view(), name="invoice_pdf"),
     path("<slug:slug>/assinaturas/<int:pk>/cancelar/", views.PortalCancelView.as_view(), name="cancel"),

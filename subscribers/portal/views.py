@@ -7,6 +7,7 @@ Responses are rendered at once (not lazily) inside the merchant's time zone.
 """
 
 import base64
+import copy
 import io
 
 import segno
@@ -29,6 +30,7 @@ from subscribers.portal import selectors, services
 from subscribers.portal.forms import (
     ChangeCardForm,
     PortalCancelForm,
+    PortalDetailsForm,
     PortalEmailForm,
     PortalPauseForm,
     PortalPaymentMethodForm,
@@ -173,6 +175,33 @@ class PortalInvoicePdfView(PortalView):
 
 
 # --- acting ----------------------------------------------------------------------------------------
+class PortalDetailsView(PortalView):
+    """Meus dados: e-mail and phone editable, name and CPF/CNPJ shown. Always the session's own customer
+    (no id in the URL, none read from the form)."""
+
+    def form(self, data=None):
+        # A copy: a ModelForm writes what was typed onto its instance, and the page frame shows the
+        # session's customer, which must keep the saved values when the form is refused.
+        return PortalDetailsForm(data, instance=copy.copy(self.customer), merchant=self.merchant)
+
+    def get(self, request):
+        return self.render("portal/details.html", {"form": self.form()})
+
+    def post(self, request):
+        form = self.form(request.POST)
+        if form.is_valid():
+            try:
+                services.portal_update_details(
+                    customer=self.customer, email=form.cleaned_data["email"], phone=form.cleaned_data["phone"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Dados atualizados."))
+                return self.home()
+        return self.render("portal/details.html", {"form": form}, status=400)
+
+
 class PortalCancelView(SubscriptionPortalView):
     """Cancelar: reason list + free text, then the cancellation; the retention offer only afterwards."""
 
