@@ -1,6 +1,8 @@
+import datetime as dt
 import os
 
 import pytest
+import time_machine
 from hypothesis import settings as hypothesis_settings
 
 from accounts.choices import Role
@@ -87,3 +89,18 @@ def pytest_runtest_setup(item):
         and "postgresql" not in django_settings.DATABASES["default"]["ENGINE"]
     ):
         pytest.skip("needs PostgreSQL (SELECT … FOR UPDATE SKIP LOCKED, real concurrent connections)")
+
+
+@pytest.fixture
+def rate_limits_on(settings):
+    """Rate limits counted (they are off in tests), from an empty cache, on a clock that stands still
+    unless the test moves it: django-ratelimit counts in fixed windows (a minute, its end shifted per key),
+    and requests that happened to straddle a window's end were counted in two windows, so the limit never
+    answered (a clean-clone run caught it)."""
+    from django.core.cache import cache
+
+    settings.RATELIMIT_ENABLE = True
+    cache.clear()
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False):
+        yield
+    cache.clear()

@@ -4,7 +4,6 @@ IP and per e-mail, CSV exports and the e-mail preview per user, public endpoints
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
@@ -21,12 +20,8 @@ RESET_URL = reverse("password_reset")
 
 
 @pytest.fixture(autouse=True)
-def limits_on(settings):
-    settings.RATELIMIT_ENABLE = True
+def limits_on(settings, rate_limits_on):
     settings.AXES_ENABLED = False  # axes' own lock (per username + IP) is not what these tests look at
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def assert_429(response):

@@ -529,7 +529,7 @@ def test_the_brand_colour_is_a_stylesheet(client, link):
     assert css["Content-Type"].startswith("text/css") and b"#ff0066" in css.content
 
 
-def test_rate_limits_per_ip_and_per_link_answer_429(settings, link):
+def test_rate_limits_per_ip_and_per_link_answer_429(settings, link, rate_limits_on):
     from django.core.cache import cache
 
     settings.RATELIMIT_ENABLE = True

@@ -18,11 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def limits_on(settings):
-    settings.RATELIMIT_ENABLE = True
-    cache.clear()
-    yield
-    cache.clear()
+def limits_on(rate_limits_on):
+    """Counted from an empty cache on a still clock (tests/conftest.py)."""
 
 
 @pytest.fixture

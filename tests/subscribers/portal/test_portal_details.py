@@ -152,7 +152,9 @@ def test_a_double_submit_is_harmless(portal_client, merchant, customer):
     assert saved(customer)["email"] == "ana.nova@example.com"
 
 
-def test_the_post_is_rate_limited_like_every_portal_post(portal_client, settings, merchant, customer):
+def test_the_post_is_rate_limited_like_every_portal_post(
+    portal_client, settings, merchant, customer, rate_limits_on
+):
     client = portal_client(customer)
     settings.RATELIMIT_ENABLE = True
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "public": "2/m"}

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.urls import reverse
 
 from subscribers.portal.tokens import issue_magic_token
@@ -11,11 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def limits_on(settings):
-    settings.RATELIMIT_ENABLE = True
-    cache.clear()
-    yield
-    cache.clear()
+def limits_on(rate_limits_on):
+    """Counted from an empty cache on a still clock (tests/conftest.py)."""
 
 
 def test_asking_for_links_is_limited_per_email(client, settings, merchant, customer):
