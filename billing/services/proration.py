@@ -48,7 +48,7 @@ from core.events import EventType
 from core.outbox import emit
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import price_terms
-from subscribers.services import subscription_apply_billing, subscription_update
+from subscribers.services import kept_terms, subscription_apply_billing, subscription_update
 
 S = SubscriptionStatus
 # Statuses whose current period has been invoiced: only there is there unused time to credit.
@@ -393,12 +393,7 @@ def subscription_change_plan(
         actor=actor,
         plan=plan,
         quantity=quantity,
-        payment_method=subscription.payment_method,
-        salesperson=subscription.salesperson,
-        discount_type=subscription.discount_type,
-        discount_percent=subscription.discount_percent,
-        discount_amount=subscription.discount_amount,
-        discount_periods=subscription.discount_periods,
+        **kept_terms(subscription),
         apply=apply,
         now=now,
     )

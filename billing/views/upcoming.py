@@ -11,6 +11,7 @@ from billing.services.upcoming import simulate_dunning, upcoming_invoices
 from core.views import MerchantDetailView, is_htmx
 from subscribers.choices import PhaseProration
 from subscribers.models import Subscription
+from subscribers.services.changes import kept_discount
 from subscribers.services.schedules import schedule_dry_run
 from subscribers.views.schedules import SubscriptionScheduleView
 
@@ -113,10 +114,7 @@ class SubscriptionSchedulePreviewView(SubscriptionScheduleView):
             plan=subscription.plan,
             quantity=spec.quantity,
             apply="now",
-            discount_type=subscription.discount_type,
-            discount_percent=subscription.discount_percent,
-            discount_amount=subscription.discount_amount,
-            discount_periods=subscription.discount_periods,
+            **kept_discount(subscription),
             tax_rates=spec.tax_rates,
             coupon=spec.coupon,
             prorate_terms=True,

@@ -29,6 +29,7 @@ from subscribers.choices import (
 from subscribers.models import EMAIL_TAKEN_CODE, Customer, Subscription
 from subscribers.portal.tokens import MAGIC_LINK_MAX_AGE, issue_magic_token
 from subscribers.services import (
+    kept_terms,
     subscription_cancel,
     subscription_cancel_revert,
     subscription_change_card,
@@ -203,12 +204,7 @@ def portal_change_plan(*, subscription: Subscription, customer: Customer, plan, 
         actor=CustomerActor(customer_id=customer.pk),
         plan=plan,
         quantity=subscription.quantity,
-        payment_method=subscription.payment_method,
-        salesperson=subscription.salesperson,
-        discount_type=subscription.discount_type,
-        discount_percent=subscription.discount_percent,
-        discount_amount=subscription.discount_amount,
-        discount_periods=subscription.discount_periods,
+        **kept_terms(subscription),
         apply="now",
         now=now,
     )
@@ -263,12 +259,7 @@ def _apply_retention_coupon(subscription, coupon, *, actor, reason, now) -> Subs
         actor=actor,
         plan=subscription.plan,
         quantity=subscription.quantity,
-        payment_method=subscription.payment_method,
-        salesperson=subscription.salesperson,
-        discount_type=subscription.discount_type,
-        discount_percent=subscription.discount_percent,
-        discount_amount=subscription.discount_amount,
-        discount_periods=subscription.discount_periods,
+        **kept_terms(subscription),
         coupon=coupon,
         reason=_(
             "Oferta de retenção aceita no portal (cupom %(code)s) em vez de cancelar. "

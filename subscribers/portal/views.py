@@ -38,6 +38,7 @@ from subscribers.portal.forms import (
 )
 from subscribers.portal.session import portal_customer, portal_login, portal_logout
 from subscribers.portal.tokens import InvalidMagicLink, check_magic_token, redeem_magic_token
+from subscribers.services.changes import kept_discount
 from subscribers.services.ending import cancellation_preview
 
 
@@ -289,10 +290,7 @@ class PortalChangePlanView(SubscriptionPortalView):
                 plan=plan,
                 quantity=subscription.quantity,
                 apply="now",
-                discount_type=subscription.discount_type,
-                discount_percent=subscription.discount_percent,
-                discount_amount=subscription.discount_amount,
-                discount_periods=subscription.discount_periods,
+                **kept_discount(subscription),
             )
         except ValidationError:
             money = None

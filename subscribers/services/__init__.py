@@ -4,6 +4,8 @@ from subscribers.services._common import _payload as subscription_payload
 from subscribers.services._common import refusal_message
 from subscribers.services.billing import subscription_apply_billing, subscription_note_billing
 from subscribers.services.changes import (
+    kept_discount,
+    kept_terms,
     subscription_change_card,
     subscription_change_payment_method,
     subscription_update,
@@ -40,6 +42,8 @@ __all__ = [
     "subscription_apply_billing",
     "subscription_cancel",
     "subscription_cancel_revert",
+    "kept_discount",
+    "kept_terms",
     "subscription_change_card",
     "subscription_change_payment_method",
     "subscription_create",

@@ -40,6 +40,26 @@ from subscribers.validators import card_digits
 KEEP = object()
 
 
+def kept_discount(subscription: Subscription) -> dict:
+    """The subscription's own discount, as subscription_update and the change previews take it."""
+    return {
+        "discount_type": subscription.discount_type,
+        "discount_percent": subscription.discount_percent,
+        "discount_amount": subscription.discount_amount,
+        "discount_periods": subscription.discount_periods,
+    }
+
+
+def kept_terms(subscription: Subscription) -> dict:
+    """What subscription_update asks for besides plan and quantity, as the subscription has it now: for a
+    change of one term (the portal's plan switch, a retention coupon) that keeps every other."""
+    return {
+        "payment_method": subscription.payment_method,
+        "salesperson": subscription.salesperson,
+        **kept_discount(subscription),
+    }
+
+
 @transaction.atomic
 def subscription_update(
     *,
