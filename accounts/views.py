@@ -42,16 +42,12 @@ class SwitchMerchantView(View):
         return HttpResponseRedirect(next_url)
 
 
-class MerchantSettingsView(MerchantUpdateView):
-    """Configurações: the merchant's profile and who has access. Everyone reads, managers save."""
+class CurrentMerchantUpdateView(MerchantUpdateView):
+    """A form on the current merchant itself (no id in the address): everyone reads, managers save."""
 
     model = Merchant
-    form_class = MerchantSettingsForm
-    template_name = "accounts/settings.html"
     required_action = Action.VIEW
     write_action = Action.MANAGE_SETTINGS
-    title = _("Configurações")
-    success_message = _("Configurações salvas.")
 
     def dispatch(self, request, *args, **kwargs):
         self.object = getattr(request, "merchant", None)
@@ -61,6 +57,15 @@ class MerchantSettingsView(MerchantUpdateView):
         kwargs = super().get_form_kwargs()
         del kwargs["merchant"]
         return kwargs
+
+
+class MerchantSettingsView(CurrentMerchantUpdateView):
+    """Configurações: the merchant's profile and who has access."""
+
+    form_class = MerchantSettingsForm
+    template_name = "accounts/settings.html"
+    title = _("Configurações")
+    success_message = _("Configurações salvas.")
 
     def perform(self, form):
         return services.merchant_update(merchant=self.object, **form.cleaned_data)
@@ -147,25 +152,13 @@ class ApiKeyRevokeView(MerchantActionView):
         return services.api_key_revoke(key=obj)
 
 
-class MerchantLogoView(MerchantUpdateView):
+class MerchantLogoView(CurrentMerchantUpdateView):
     """Configurações > Logotipo: the current logo, a new file to replace it, and the way to remove it."""
 
-    model = Merchant
     form_class = MerchantLogoForm
     template_name = "accounts/logo.html"
-    required_action = Action.VIEW
-    write_action = Action.MANAGE_SETTINGS
     title = _("Logotipo")
     success_message = _("Logotipo salvo.")
-
-    def dispatch(self, request, *args, **kwargs):
-        self.object = getattr(request, "merchant", None)
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        del kwargs["merchant"]
-        return kwargs
 
     def perform(self, form):
         return services.merchant_logo_set(merchant=self.object, upload=form.cleaned_data["logo"])
