@@ -2,7 +2,7 @@
 engine) that answers after 200 ms, with 2 worker processes; then the same run with one worker killed
 (SIGKILL) in the middle of sending its charges. See bench/README.md.
 
-The provider is tests/stripe_stub.py in its own process (threaded HTTP server on 127.0.0.1, deduplicating
+The provider is tests/stripe_server.py in its own process (an asyncio HTTP server on 127.0.0.1, deduplicating
 idempotency keys); the workers use the real `stripe` library pointed at it. Double charges are counted on
 the stub's ledger: a key with two PaymentIntents, or more PaymentIntents than subscriptions.
 """
@@ -29,7 +29,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # --- the provider stub, in its own process ----------------------------------------------------------------
 def start_stub(latency: float) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.stripe_stub", "--latency", str(latency)],
+        [sys.executable, "-m", "tests.stripe_server", "--latency", str(latency)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

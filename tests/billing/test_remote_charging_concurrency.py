@@ -14,7 +14,7 @@ from billing.models import BillingRun, Invoice, Payment
 from billing.services.billing_run import process_chunk
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from tests.factories import PlanFactory, ProviderConnectionFactory, SubscriptionFactory
-from tests.stripe_stub import StripeStub
+from tests.stripe_server import StripeServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 SUBSCRIPTIONS = 40
@@ -23,7 +23,7 @@ SUBSCRIPTIONS = 40
 @pytest.fixture
 def stub():
     # Slow enough that the two workers' requests overlap.
-    with StripeStub(latency=0.05) as running:
+    with StripeServer(latency=0.05) as running:
         yield running
 
 
