@@ -150,32 +150,35 @@ PHASES = {
 }
 
 
-def _time_phases(sending=None) -> dict[str, float]:
-    """The worker's CPU seconds per phase (process time: every thread of the worker), by wrapping the
+def _time_phases(sending=None, backend: int = 0) -> tuple[dict[str, float], dict[str, float]]:
+    """The worker's CPU seconds per phase (process time: every thread of the worker), and its PostgreSQL
+    backend's (`backend`: its pid, read from /proc: the server runs on this machine), by wrapping the
     functions process_chunk calls; whatever is left (claiming the chunk, settling the run) is "other".
     `sending` (a shared value) is 1 while the worker is in phase 2, so the kill run can aim there."""
     import functools
     import importlib
 
     spent = dict.fromkeys(PHASES, 0.0)
+    spent_db = dict.fromkeys(PHASES, 0.0)
     for phase, (module_name, name) in PHASES.items():
         module = importlib.import_module(module_name)
         function = getattr(module, name)
 
         @functools.wraps(function)
         def timed(*args, _function=function, _phase=phase, **kwargs):
-            started = time.process_time()
+            started, started_db = time.process_time(), _cpu(backend)
             if _phase == "send" and sending is not None:
                 sending.value = 1
             try:
                 return _function(*args, **kwargs)
             finally:
                 spent[_phase] += time.process_time() - started
+                spent_db[_phase] += _cpu(backend) - started_db
                 if _phase == "send" and sending is not None:
                     sending.value = 0
 
         setattr(module, name, timed)
-    return spent
+    return spent, spent_db
 
 
 def _worker(tasks, results, taken, ready, api_base: str, concurrency: int, sending=None) -> None:
@@ -192,15 +195,17 @@ def _worker(tasks, results, taken, ready, api_base: str, concurrency: int, sendi
     from billing.gateways.stripe_intents import StripeIntentsGateway
     from billing.services.billing_run import process_chunk
 
-    phases = _time_phases(sending)
     gateway = StripeIntentsGateway(
         api_key="sk_test_bench", api_base=api_base, max_concurrency=concurrency, rate_per_second=0
     )
     remote_gateways.register(Gateway.STRIPE, lambda merchant_id: gateway)
-    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    phases, db_phases = _time_phases(sending, backend)
     ready.wait(timeout=300)
     report = {"pid": os.getpid(), "chunks": 0, "succeeded": 0, "failed": 0}
-    cpu_before = _cpu(os.getpid())
+    cpu_before, db_before = _cpu(os.getpid()), _cpu(backend)
     while (item := tasks.get()) is not None:
         run_id, ids = item
         taken.put((os.getpid(), ids[0]))  # small: an unread queue must not block the worker's exit
@@ -208,9 +213,11 @@ def _worker(tasks, results, taken, ready, api_base: str, concurrency: int, sendi
         report["chunks"] += 1
         report["succeeded"] += counts["succeeded"]
         report["failed"] += counts["failed"]
+    report["db"] = _cpu(backend) - db_before
     connection.close()
     report["cpu"] = _cpu(os.getpid()) - cpu_before
     report["phases"] = phases
+    report["db_phases"] = db_phases
     results.put(report)
 
 
@@ -313,6 +320,8 @@ def timed_run(
         # A killed worker's CPU is not counted (it never reported): the figure is a lower bound then.
         "workers": sum(r["cpu"] for r in reports),
         "phases": {phase: sum(r["phases"][phase] for r in reports) for phase in PHASES},
+        "db": sum(r["db"] for r in reports),
+        "db_phases": {phase: sum(r["db_phases"][phase] for r in reports) for phase in PHASES},
         "stub": _cpu(stub_pid) - cpu_stub,
         "postgres": _postgres_cpu() - cpu_postgres,
     }
@@ -404,6 +413,14 @@ def main(argv=None) -> int:
                 "  worker CPU per renewal: "
                 + ", ".join(f"{phase} {seconds / n * 1000:.2f} ms" for phase, seconds in phases.items())
                 + f", other {other / n * 1000:.2f} ms"
+            )
+            db_phases = cpu["db_phases"]
+            db_other = cpu["db"] - sum(db_phases.values())
+            print(
+                "  PostgreSQL CPU per renewal: the workers' backends "
+                + ", ".join(f"{phase} {seconds / n * 1000:.2f} ms" for phase, seconds in db_phases.items())
+                + f", other {db_other / n * 1000:.2f} ms; the rest of the server (this benchmark's own "
+                f"queries, autovacuum, checkpoints) {(cpu['postgres'] - cpu['db']) / n * 1000:.2f} ms"
             )
             print(
                 f"  worker chunks {result['worker_chunks']}; checks {'OK' if result['ok'] else 'FAILED'}",
