@@ -37,6 +37,29 @@ def _first_code(codes):
     return str(codes)
 
 
+def _flat_fields(detail, prefix: str = ""):
+    """(name, messages) per field, nested bodies flattened to one level: a list of objects' errors
+    (`phases`: [{}, {"quantity": [...]}]) become `phases[1].quantity`, an object's own errors its name."""
+    if isinstance(detail, dict):
+        for name, value in detail.items():
+            if not prefix:
+                key = str(name)
+            elif name == "non_field_errors":
+                key = prefix
+            elif isinstance(name, int):  # a list field's item (ListField errors are keyed by index)
+                key = f"{prefix}[{name}]"
+            else:
+                key = f"{prefix}.{name}"
+            yield from _flat_fields(value, key)
+    elif isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        for index, item in enumerate(detail):
+            yield from _flat_fields(item, f"{prefix}[{index}]")
+    elif isinstance(detail, list):
+        yield prefix, [str(message) for message in detail]
+    else:
+        yield prefix, [str(detail)]
+
+
 def error_body(*, status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
     error = {"type": ERROR_TYPES.get(status_code, "api_error"), "code": code, "message": message}
     if fields:
@@ -62,7 +85,9 @@ def exception_handler(exc, context):
         return None  # a bug: Django's 500 page, logged and reported as every other
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        fields = {name: [str(message) for message in messages] for name, messages in detail.items()}
+        fields = {}
+        for name, messages in _flat_fields(detail):
+            fields.setdefault(name, []).extend(messages)
         body = error_body(
             status_code=response.status_code,
             code=_first_code(exc.get_codes()),

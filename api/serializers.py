@@ -1,19 +1,41 @@
 """What the API shows of each model. Amounts are integers of minor units (centavos) with their currency."""
 
 from django.urls import reverse
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Invoice, Payment, Refund
 from core.models import Event
 from notifications.webhooks.choices import DisabledReason
 from notifications.webhooks.models import WebhookEndpoint
+from plans.choices import IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
-from subscribers.choices import BackdateBilling, CancelOrigin, CancelWhen, DiscountType, PaymentMethod
-from subscribers.models import Customer, Subscription
+from subscribers.choices import (
+    MAX_SCHEDULE_PHASES,
+    BackdateBilling,
+    CancelOrigin,
+    CancelWhen,
+    DiscountType,
+    PaymentMethod,
+    PhaseAnchor,
+    PhaseKind,
+    PhaseProration,
+    PhaseState,
+    ResumeMode,
+    ScheduleEndBehavior,
+)
+from subscribers.models import Customer, SchedulePhase, Subscription, SubscriptionSchedule
+from subscribers.selectors import schedule_phases
 
 # Bounds that keep amounts inside PostgreSQL's bigint and quantities sane; the services check the rest.
 MAX_AMOUNT = 10**12
 MAX_QUANTITY = 100_000
+# Who may be named as asking for a cancellation through the API ("admin" is platform staff only).
+CANCEL_ORIGINS = [
+    (c.value, c.label) for c in (CancelOrigin.CUSTOMER, CancelOrigin.SELLER, CancelOrigin.PROVIDER)
+]
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -130,6 +152,287 @@ class DiscountFieldsMixin(serializers.Serializer):
     discount_periods = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1200)
 
 
+# --- schedules (Programações, docs/schedules.md) ------------------------------------------------------
+class SchedulePhaseSerializer(serializers.ModelSerializer):
+    """One phase as saved: its terms (the same names the writes take, so a GET can be edited and sent
+    back), its computed dates and where it stands against now."""
+
+    state = serializers.ChoiceField(
+        choices=PhaseState.choices, read_only=True, help_text="past (encerrada), current (atual) ou future."
+    )
+    plan = serializers.PrimaryKeyRelatedField(read_only=True)
+    coupon = serializers.PrimaryKeyRelatedField(read_only=True)
+    tax_rates = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # Blank on a phase with terms: declared so the schema allows "" beside the modes.
+    resume_mode = serializers.ChoiceField(choices=ResumeMode.choices, allow_blank=True, read_only=True)
+    price_interval_unit = serializers.ChoiceField(
+        choices=IntervalUnit.choices, allow_blank=True, read_only=True
+    )
+
+    class Meta:
+        model = SchedulePhase
+        fields = [
+            "position",
+            "state",
+            "kind",
+            "start_at",
+            "end_at",
+            "plan",
+            "price_name",
+            "price_amount",
+            "price_interval_unit",
+            "price_interval_count",
+            "quantity",
+            "coupon",
+            "discount_percent",
+            "tax_rates",
+            "trial_days",
+            "end_date",
+            "iterations",
+            "proration",
+            "anchor",
+            "resume_mode",
+        ]
+        read_only_fields = fields
+
+
+def phase_state(schedule: SubscriptionSchedule, position: int) -> str:
+    """Where a phase stands, as the editor marks it: before the running one past, then current, then
+    future (a schedule not started yet has only future phases)."""
+    current = schedule.current_position
+    if current is None or position > current:
+        return PhaseState.FUTURE
+    return PhaseState.CURRENT if position == current else PhaseState.PAST
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    """GET /subscriptions/{id}/schedule: the subscription's schedule (the live one, else the latest)."""
+
+    subscription = serializers.PrimaryKeyRelatedField(read_only=True)
+    current_phase = serializers.IntegerField(
+        source="current_position",
+        allow_null=True,
+        read_only=True,
+        help_text="Posição da fase em curso (de 0); null antes da primeira.",
+    )
+    phases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SubscriptionSchedule
+        fields = [
+            "id",
+            "subscription",
+            "status",
+            "end_behavior",
+            "current_phase",
+            "next_phase_at",
+            "created_at",
+            "updated_at",
+            "ended_at",
+            "phases",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SchedulePhaseSerializer(many=True))
+    def get_phases(self, schedule):
+        phases = schedule_phases(schedule)
+        for phase in phases:
+            phase.state = phase_state(schedule, phase.position)
+        return SchedulePhaseSerializer(phases, many=True, context=self.context).data
+
+
+class PhaseEndField(serializers.DateTimeField):
+    """A phase's end: a date-time, or a date (YYYY-MM-DD) meaning midnight of that day on the merchant's
+    clock, as the phase editor reads its date."""
+
+    def to_internal_value(self, value):
+        day = None
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                day = parse_date(value.strip())
+            except ValueError:
+                day = None  # a well-formed but impossible date: refused below like any invalid value
+        if day is not None:
+            value = self.root.context["merchant"].start_of_day(day)
+        return super().to_internal_value(value)
+
+
+# Phase dates are computed from ends and periods; beyond these years they leave datetime's range.
+PHASE_YEARS = (2000, 2200)
+MAX_PHASE_YEARS = 100
+PERIOD_DAYS = {IntervalUnit.DAY: 1, IntervalUnit.WEEK: 7, IntervalUnit.MONTH: 31, IntervalUnit.YEAR: 366}
+
+
+class SchedulePhaseWriteSerializer(serializers.Serializer):
+    """One phase in a write: a plan or a one-off price (`price_*`), quantity, coupon or discount, tax
+    rates, trial, an end (`end_date`, or `iterations` billing periods) and what entering it does; or a
+    pause (`kind` pause: `end_date` and `resume_mode` only)."""
+
+    kind = serializers.ChoiceField(choices=PhaseKind.choices, default=PhaseKind.TERMS)
+    plan = MerchantScopedPrimaryKeyField(Plan, required=False, allow_null=True, default=None)
+    price_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    price_amount = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=MAX_AMOUNT
+    )
+    price_interval_unit = serializers.ChoiceField(
+        choices=IntervalUnit.choices, required=False, allow_blank=True, default=""
+    )
+    price_interval_count = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=365
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
+    coupon = MerchantScopedPrimaryKeyField(Coupon, required=False, allow_null=True, default=None)
+    discount_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=100,
+    )
+    tax_rates = MerchantScopedPrimaryKeyField(TaxRate, many=True, required=False, default=list)
+    trial_days = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=730
+    )
+    end_date = PhaseEndField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Fim da fase: data e hora ISO 8601, ou uma data (meia-noite no fuso do lojista).",
+    )
+    iterations = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=120,
+        help_text="Ou: a fase termina após N períodos do seu preço.",
+    )
+    proration = serializers.ChoiceField(choices=PhaseProration.choices, default=PhaseProration.PRORATE)
+    anchor = serializers.ChoiceField(choices=PhaseAnchor.choices, default=PhaseAnchor.AUTOMATIC)
+    resume_mode = serializers.ChoiceField(
+        choices=ResumeMode.choices, required=False, allow_blank=True, default=""
+    )
+
+    def validate(self, data):
+        price = data["plan"]
+        unit, count = (
+            (price.interval_unit, price.interval_count)
+            if price
+            else (
+                data["price_interval_unit"],
+                data["price_interval_count"],
+            )
+        )
+        if unit and count and data["iterations"]:
+            days = count * data["iterations"] * PERIOD_DAYS.get(unit, 1)
+            if days > MAX_PHASE_YEARS * 366:
+                raise serializers.ValidationError(
+                    {
+                        "iterations": _("Uma fase pode durar no máximo %(years)s anos.")
+                        % {"years": MAX_PHASE_YEARS}
+                    },
+                    code="phase_too_long",
+                )
+        return data
+
+    def validate_end_date(self, value):
+        if value is not None and not PHASE_YEARS[0] <= value.year <= PHASE_YEARS[1]:
+            raise serializers.ValidationError(
+                _("Informe uma data entre %(first)s e %(last)s.")
+                % {"first": PHASE_YEARS[0], "last": PHASE_YEARS[1]},
+                code="date_out_of_range",
+            )
+        return value
+
+
+def _phases_field(**kwargs):
+    return SchedulePhaseWriteSerializer(many=True, max_length=MAX_SCHEDULE_PHASES, **kwargs)
+
+
+class ScheduleCreateSerializer(serializers.Serializer):
+    """POST /subscriptions/{id}/schedule (schedule_create). A running subscription keeps its current terms
+    as phase 0, until its current period ends; `phases` follow it. One not started yet (a future contract)
+    takes `phases` from its start."""
+
+    end_behavior = serializers.ChoiceField(
+        choices=ScheduleEndBehavior.choices,
+        default=ScheduleEndBehavior.RELEASE,
+        help_text="release: continua nas condições da última fase; cancel: termina com a última fase.",
+    )
+    phases = _phases_field(default=list)
+
+
+class ScheduleUpdateSerializer(serializers.Serializer):
+    """PATCH /subscriptions/{id}/schedule (schedule_update): `phases` replaces the whole sequence, the
+    phases that ended and the running one included (as GET shows them); what is not sent stays."""
+
+    end_behavior = serializers.ChoiceField(choices=ScheduleEndBehavior.choices, required=False)
+    phases = _phases_field(required=False)
+    running_proration = serializers.ChoiceField(
+        choices=PhaseProration.choices,
+        default=PhaseProration.NONE,
+        help_text="O que a mudança de quantidade, cupom ou impostos da fase atual cobra agora: prorate "
+        "(credita o tempo não usado e cobra o resto do período) ou none (vale a partir da próxima fatura).",
+    )
+
+
+class SchedulePreviewSerializer(serializers.Serializer):
+    """POST /subscriptions/{id}/schedule/preview: the schedule as it would be created (no schedule yet:
+    the phases after phase 0) or updated (the whole sequence); nothing is saved."""
+
+    end_behavior = serializers.ChoiceField(choices=ScheduleEndBehavior.choices, required=False)
+    phases = _phases_field()
+
+
+class ScheduleCancelSerializer(serializers.Serializer):
+    """POST /subscriptions/{id}/schedule/cancel (schedule_cancel): the schedule and its subscription end
+    now, with who asked and why."""
+
+    origin = serializers.ChoiceField(choices=CANCEL_ORIGINS, help_text="Quem pediu o cancelamento.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class UpcomingLineSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_amount = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    discount_amount = serializers.IntegerField()
+    tax_amount = serializers.IntegerField()
+    proration = serializers.BooleanField()
+    period_start = serializers.DateTimeField(allow_null=True)
+    period_end = serializers.DateTimeField(allow_null=True)
+
+
+class UpcomingInvoiceSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="Data da fatura (início do período).")
+    period_end = serializers.DateTimeField(source="draft.period_end")
+    installment_number = serializers.IntegerField(source="draft.installment_number", allow_null=True)
+    plan_name = serializers.CharField()
+    lines = UpcomingLineSerializer(many=True)
+    subtotal = serializers.IntegerField()
+    discount = serializers.IntegerField()
+    tax = serializers.IntegerField()
+    total = serializers.IntegerField()
+    credit_applied = serializers.IntegerField()
+    amount_due = serializers.IntegerField()
+
+
+class UpcomingInvoicesSerializer(serializers.Serializer):
+    """Próximas faturas: the next invoices as the billing run will write them (billing.services.upcoming)."""
+
+    currency = serializers.CharField()
+    balance = serializers.IntegerField(help_text="Saldo de crédito do cliente agora.")
+    balance_after = serializers.IntegerField(help_text="Saldo depois destas faturas.")
+    ends_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.CharField(
+        allow_blank=True, help_text="Por que a cobrança termina nelas (cancel, pause, installments) ou vazio."
+    )
+    invoices = UpcomingInvoiceSerializer(many=True)
+
+
 class SubscriptionCreateSerializer(DiscountFieldsMixin):
     """POST /subscriptions: contracted through subscription_create with origin "api"."""
 
@@ -149,6 +452,12 @@ class SubscriptionCreateSerializer(DiscountFieldsMixin):
         choices=BackdateBilling.choices, default=BackdateBilling.PERIODS
     )
     notify_customer = serializers.BooleanField(default=False)
+    schedule = ScheduleCreateSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Uma programação desde o início (as fases de POST /subscriptions/{id}/schedule).",
+    )
 
 
 class SubscriptionUpdateSerializer(DiscountFieldsMixin):
@@ -178,12 +487,7 @@ class CancelTermsSerializer(serializers.Serializer):
 class SubscriptionCancelSerializer(CancelTermsSerializer):
     """POST /subscriptions/{id}/cancel (subscription_cancel): who asked, when, why."""
 
-    origin = serializers.ChoiceField(
-        choices=[
-            (c.value, c.label) for c in (CancelOrigin.CUSTOMER, CancelOrigin.SELLER, CancelOrigin.PROVIDER)
-        ],
-        help_text="Quem pediu o cancelamento.",
-    )
+    origin = serializers.ChoiceField(choices=CANCEL_ORIGINS, help_text="Quem pediu o cancelamento.")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 

@@ -2,6 +2,11 @@
 another merchant's id is a 404 like an unknown one; every write validates the body with a serializer and
 makes one call to the same service the screens call, with the key as actor (subscribers/actors.py)."""
 
+import re
+from contextlib import contextmanager
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from api import filters, serializers
@@ -20,6 +26,7 @@ from billing.models import Invoice, Payment
 from billing.pdf import invoice_pdf_filename, render_invoice_pdf
 from billing.services.previews import cancellation_money_preview, subscription_change_preview
 from billing.services.refunds import subscription_refund
+from billing.services.upcoming import upcoming_invoices
 from core.models import Event
 from notifications.webhooks.models import WebhookEndpoint
 from notifications.webhooks.services.endpoints import (
@@ -29,13 +36,22 @@ from notifications.webhooks.services.endpoints import (
 )
 from plans.models import Plan
 from subscribers.actors import ApiKeyActor
-from subscribers.choices import SubscriptionOrigin
+from subscribers.choices import PhaseAnchor, PhaseProration, ScheduleEndBehavior, SubscriptionOrigin
+from subscribers.choices import SubscriptionStatus as S
 from subscribers.models import Customer, Subscription
 from subscribers.selectors import customer_access
 from subscribers.services.changes import KEEP, subscription_update
 from subscribers.services.contract import subscription_create
 from subscribers.services.customers import customer_create, customer_update
 from subscribers.services.ending import cancellation_preview, subscription_cancel
+from subscribers.services.schedules import (
+    PhaseSpec,
+    schedule_cancel,
+    schedule_create,
+    schedule_dry_run,
+    schedule_release,
+    schedule_update,
+)
 
 
 class MerchantScopedViewSet(viewsets.GenericViewSet):
@@ -130,6 +146,67 @@ class PlanViewSet(ReadViewSet):
     serializer_class = serializers.PlanSerializer
 
 
+# --- schedules -------------------------------------------------------------------------------------
+_SERVICE_PHASE_KEY = re.compile(r"^phases-(\d+)-(\w+)$")
+
+
+def _phase_spec(data: dict) -> PhaseSpec:
+    """A phase of the request body as the schedule services take it, read as the phase editor reads its
+    form (subscribers/forms/schedule.py): a pause keeps only its end and resume mode; a plan leaves no
+    one-off price beside it."""
+    if data["kind"] == "pause":
+        return PhaseSpec.pause(end_date=data["end_date"], resume_mode=data["resume_mode"])
+    plan = data["plan"]
+    return PhaseSpec(
+        plan=plan,
+        price_name=data["price_name"],
+        price_amount=None if plan else data["price_amount"],
+        price_interval_unit="" if plan else data["price_interval_unit"],
+        price_interval_count=None if plan else data["price_interval_count"],
+        quantity=data["quantity"],
+        coupon=data["coupon"],
+        discount_percent=data["discount_percent"],
+        tax_rates=list(data["tax_rates"]),
+        trial_days=data["trial_days"],
+        end_date=data["end_date"],
+        iterations=data["iterations"],
+        proration=data["proration"] or PhaseProration.PRORATE,
+        anchor=data["anchor"] or PhaseAnchor.AUTOMATIC,
+    )
+
+
+def _attached_phases(subscription: Subscription) -> int:
+    """How many phases schedule_create puts before the ones sent: a running subscription's current terms
+    become phase 0; one not started yet takes the phases from its start."""
+    return 0 if subscription.status == S.SCHEDULED else 1
+
+
+@contextmanager
+def _schedule_errors(*, offset: int = 0, prefix: str = ""):
+    """The schedule services' refusals with the request body's names: their `phases-<n>-<field>` (the
+    editor's form prefix, counting every phase of the schedule) becomes `phases[<i>].<field>` with `i` the
+    index in the body's `phases` (`offset` phases come before them: phase 0 of an attached schedule,
+    whose own problems are the request's). Codes and messages are the services'."""
+    try:
+        yield
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            if prefix:
+                raise ValidationError({prefix: exc.error_list}) from None
+            raise
+        errors: dict[str, list] = {}
+        for key, problems in exc.error_dict.items():
+            match = _SERVICE_PHASE_KEY.match(key)
+            if match and int(match[1]) >= offset:
+                key = f"phases[{int(match[1]) - offset}].{match[2]}"
+            elif match:
+                key = NON_FIELD_ERRORS
+            if prefix:
+                key = prefix if key == NON_FIELD_ERRORS else f"{prefix}.{key}"
+            errors.setdefault(key, []).extend(problems)
+        raise ValidationError(errors) from None
+
+
 # --- subscriptions ---------------------------------------------------------------------------------
 def _update_terms(subscription: Subscription, data: dict) -> dict:
     """subscription_update's arguments: the subscription's current terms, with what was sent on top."""
@@ -180,11 +257,24 @@ class SubscriptionViewSet(ReadViewSet):
     def create(self, request):
         """Contracts a plan for a customer (origin "api"), as Nova assinatura does."""
         data = dict(self.validated(serializers.SubscriptionCreateSerializer, request.data))
+        schedule = data.pop("schedule")
         merchant = request.auth.merchant
         data.setdefault("contract_date", merchant.localdate())
-        subscription = subscription_create(
-            merchant=merchant, actor=self.actor, origin=SubscriptionOrigin.API, **data
-        )
+        # With `schedule`, both or nothing (the first charge is enqueued on commit, so a refused schedule
+        # charges nothing either).
+        with transaction.atomic():
+            subscription = subscription_create(
+                merchant=merchant, actor=self.actor, origin=SubscriptionOrigin.API, **data
+            )
+            if schedule is not None:
+                with _schedule_errors(offset=_attached_phases(subscription), prefix="schedule"):
+                    schedule_create(
+                        subscription=subscription,
+                        actor=self.actor,
+                        phases=[_phase_spec(phase) for phase in schedule["phases"]],
+                        end_behavior=schedule["end_behavior"],
+                    )
+                subscription.refresh_from_db()
         return self.answer(subscription, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -258,6 +348,116 @@ class SubscriptionViewSet(ReadViewSet):
         data = self.validated(serializers.RefundCreateSerializer, request.data)
         refund = subscription_refund(subscription=subscription, actor=self.actor, **data)
         return self.answer(refund, serializer_class=serializers.RefundSerializer, status_code=201)
+
+    # --- its schedule (Programação) --------------------------------------------------------------------
+    def _schedule(self, subscription: Subscription):
+        """The schedule steering the subscription, else its latest one (released, completed, canceled);
+        404 when it never had one."""
+        schedule = subscription.schedules.order_by("-created_at", "-pk").first()
+        if schedule is None:
+            raise NotFound(_("Esta assinatura não tem programação."))
+        schedule.subscription = subscription
+        return schedule
+
+    def _schedule_answer(self, schedule, status_code=status.HTTP_200_OK) -> Response:
+        return self.answer(schedule, serializer_class=serializers.ScheduleSerializer, status_code=status_code)
+
+    @extend_schema(responses=serializers.ScheduleSerializer)
+    @action(detail=True, methods=["get"], url_path="schedule")
+    def schedule(self, request, pk=None):
+        """The subscription's schedule: phases (terms, dates, which runs now), status and end behaviour."""
+        return self._schedule_answer(self._schedule(self.get_object()))
+
+    @extend_schema(
+        request=serializers.ScheduleCreateSerializer, responses={201: serializers.ScheduleSerializer}
+    )
+    @schedule.mapping.post
+    def create_schedule(self, request, pk=None):
+        """Gives the subscription a schedule (Programar fases): a running one keeps its current terms as
+        phase 0 until its period ends and `phases` follow; one not started yet takes `phases` from its
+        start."""
+        subscription = self.get_object()
+        data = self.validated(serializers.ScheduleCreateSerializer, request.data)
+        with _schedule_errors(offset=_attached_phases(subscription)):
+            schedule = schedule_create(
+                subscription=subscription,
+                actor=self.actor,
+                phases=[_phase_spec(phase) for phase in data["phases"]],
+                end_behavior=data["end_behavior"],
+            )
+        return self._schedule_answer(schedule, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.ScheduleUpdateSerializer, responses=serializers.ScheduleSerializer)
+    @schedule.mapping.patch
+    def update_schedule(self, request, pk=None):
+        """Edits the schedule (Editar programação) under its rules: ended phases frozen, the running one
+        limited to quantity, coupon, taxes and its end, later ones free."""
+        subscription = self.get_object()
+        schedule = self._schedule(subscription)
+        data = self.validated(serializers.ScheduleUpdateSerializer, request.data)
+        if "phases" in data:
+            phases = [_phase_spec(phase) for phase in data["phases"]]
+        else:
+            phases = [PhaseSpec.of(phase) for phase in schedule.phases.order_by("position")]
+        with _schedule_errors():
+            schedule = schedule_update(
+                schedule=schedule,
+                actor=self.actor,
+                phases=phases,
+                end_behavior=data.get("end_behavior", schedule.end_behavior),
+                running_proration=data["running_proration"],
+            )
+        return self._schedule_answer(schedule)
+
+    @extend_schema(request=None, responses=serializers.ScheduleSerializer)
+    @action(detail=True, methods=["post"], url_path="schedule/release", url_name="schedule-release")
+    def release_schedule(self, request, pk=None):
+        """Liberar da programação: the subscription keeps its current terms; later phases never happen."""
+        schedule = self._schedule(self.get_object())
+        return self._schedule_answer(schedule_release(schedule=schedule, actor=self.actor))
+
+    @extend_schema(
+        request=serializers.ScheduleCancelSerializer, responses={200: serializers.SubscriptionSerializer}
+    )
+    @action(detail=True, methods=["post"], url_path="schedule/cancel", url_name="schedule-cancel")
+    def cancel_schedule(self, request, pk=None):
+        """Cancelar programação e assinatura: both end now, with who asked and why; the answer is the
+        subscription (its access_until: the end of the paid period)."""
+        schedule = self._schedule(self.get_object())
+        data = self.validated(serializers.ScheduleCancelSerializer, request.data)
+        schedule = schedule_cancel(schedule=schedule, actor=self.actor, **data)
+        return self.answer(Subscription.objects.get(pk=schedule.subscription_id))
+
+    @extend_schema(
+        request=serializers.SchedulePreviewSerializer, responses={200: serializers.UpcomingInvoicesSerializer}
+    )
+    @action(detail=True, methods=["post"], url_path="schedule/preview", url_name="schedule-preview")
+    def preview_schedule(self, request, pk=None):
+        """The next invoices with this schedule, as the editor's Prévia computes them: the schedule is
+        saved by the same services inside a savepoint that is rolled back; nothing is saved."""
+        subscription = self.get_object()
+        data = self.validated(serializers.SchedulePreviewSerializer, request.data)
+        live = subscription.live_schedule
+        default_end = live.end_behavior if live else ScheduleEndBehavior.RELEASE
+        offset = 0 if live else _attached_phases(subscription)
+        phases = [_phase_spec(phase) for phase in data["phases"]]
+        end_behavior = data.get("end_behavior", default_end)
+        with (
+            _schedule_errors(offset=offset),
+            schedule_dry_run(
+                subscription=subscription, actor=self.actor, phases=phases, end_behavior=end_behavior
+            ) as edited,
+        ):
+            upcoming = upcoming_invoices(edited)
+        return Response(serializers.UpcomingInvoicesSerializer(upcoming).data)
+
+    @extend_schema(responses=serializers.UpcomingInvoicesSerializer)
+    @action(detail=True, methods=["get"], url_path="upcoming_invoices", url_name="upcoming-invoices")
+    def upcoming(self, request, pk=None):
+        """Próximas faturas: the next 12 invoices as the billing run will write them (with its schedule's
+        phases, coupons ending, installments, a scheduled cancellation); saves nothing."""
+        upcoming = upcoming_invoices(self.get_object())
+        return Response(serializers.UpcomingInvoicesSerializer(upcoming).data)
 
 
 # --- billing ---------------------------------------------------------------------------------------

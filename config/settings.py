@@ -447,6 +447,11 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "subscribers.choices.PaymentStatus",
         "RefundStatusEnum": "billing.choices.RefundStatus",
         "PaymentMethodEnum": "subscribers.choices.PaymentMethod",
+        "SubscriptionOriginEnum": "subscribers.choices.SubscriptionOrigin",
+        "CancelOriginEnum": "api.serializers.CANCEL_ORIGINS",
+        "IntervalUnitEnum": "plans.choices.IntervalUnit",
+        "PhaseKindEnum": "subscribers.choices.PhaseKind",
+        "PhaseProrationEnum": "subscribers.choices.PhaseProration",
     },
 }
 

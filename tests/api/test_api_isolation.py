@@ -4,6 +4,8 @@ are covered), answers 404 for another merchant's ids and never lists its rows.""
 import pytest
 from django.urls import resolve, reverse
 
+from subscribers.models import Subscription
+from subscribers.services.schedules import PhaseSpec, schedule_create
 from tests.factories import FACTORY_FOR_MODEL, CustomerFactory, PlanFactory, SubscriptionFactory
 from tests.urlwalk import api_routes
 
@@ -20,6 +22,16 @@ SECRET = "Segredo-da-outra-loja"
 def _model(route, url):
     view = resolve(url).func
     return view.cls.queryset.model
+
+
+def _make(model, merchant):
+    """A row of `model` for `merchant`. A subscription comes with a schedule (schedule_create), so the
+    routes of its schedule find one for the key's own merchant (200) and their 404 for another merchant's
+    id is the tenant check, not a missing schedule."""
+    row = FACTORY_FOR_MODEL[model](merchant=merchant)
+    if model is Subscription:
+        schedule_create(subscription=row, actor=None, phases=[PhaseSpec(plan=row.plan)])
+    return row
 
 
 def _methods(route) -> list[str]:
@@ -52,6 +64,11 @@ def test_the_walk_finds_the_api_routes():
         "api:subscription-refund",
         "api:subscription-change-preview",
         "api:subscription-cancel-preview",
+        "api:subscription-schedule",
+        "api:subscription-schedule-release",
+        "api:subscription-schedule-cancel",
+        "api:subscription-schedule-preview",
+        "api:subscription-upcoming-invoices",
         "api:invoice-list",
         "api:invoice-detail",
         "api:invoice-pdf",
@@ -66,8 +83,8 @@ def test_the_walk_finds_the_api_routes():
 def test_another_merchants_id_is_404_on_every_api_route(route, api, merchant, other_merchant):
     probe = reverse(route.name, kwargs={kwarg: 1 for kwarg in route.kwargs})
     model = _model(route, probe)
-    foreign = FACTORY_FOR_MODEL[model](merchant=other_merchant)
-    own = FACTORY_FOR_MODEL[model](merchant=merchant)
+    foreign = _make(model, other_merchant)
+    own = _make(model, merchant)
 
     foreign_url = reverse(route.name, kwargs={kwarg: foreign.pk for kwarg in route.kwargs})
     response = api.get(foreign_url)
@@ -87,7 +104,7 @@ def test_every_method_of_every_object_route_is_404_for_another_merchants_id(
     """Writes too: a read-write key never reaches another merchant's object (checked before the body)."""
     probe = reverse(route.name, kwargs={kwarg: 1 for kwarg in route.kwargs})
     model = _model(route, probe)
-    foreign = FACTORY_FOR_MODEL[model](merchant=other_merchant)
+    foreign = _make(model, other_merchant)
     before = model.objects.filter(pk=foreign.pk).values().get()
     url = reverse(route.name, kwargs={kwarg: foreign.pk for kwarg in route.kwargs})
 

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.choices import ApiKeyRole
+from subscribers.services.schedules import PhaseSpec, schedule_create
 from tests.api.conftest import make_key
 from tests.factories import (
     CouponFactory,
@@ -79,6 +80,8 @@ def secret(merchant, keep_the_test_connection):
     plan = PlanFactory(merchant=merchant)
     customer = CustomerFactory(merchant=merchant)
     subscription = SubscriptionFactory(merchant=merchant, plan=plan, customer=customer)
+    # With a schedule, so its routes answer 200 too (not only 404) and their bodies are checked.
+    schedule_create(subscription=subscription, actor=None, phases=[PhaseSpec(plan=plan)])
     invoice = InvoiceFactory(merchant=merchant, subscription=subscription, customer=customer)
     PaymentFactory(merchant=merchant, invoice=invoice)
     EventFactory(merchant=merchant)
