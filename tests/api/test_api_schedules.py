@@ -181,6 +181,34 @@ def test_a_subscription_contracted_with_a_schedule_from_the_start(api_rw, custom
     ]
 
 
+def test_installments_contracted_through_the_api_bill_six_times_and_end(
+    api_rw, customer, impressa, billing_run
+):
+    """R$ 1.000 × 6 by a one-off price (no plan for it), end behaviour cancel, from the 1st of next month."""
+    printer = {
+        "price_name": "Impressora",
+        "price_amount": 100000,
+        "price_interval_unit": "month",
+        "price_interval_count": 1,
+        "iterations": 6,
+    }
+    subscription = _contract(
+        api_rw,
+        customer,
+        impressa,
+        contract_date="2027-02-01",
+        schedule={"end_behavior": "cancel", "phases": [printer]},
+    )
+
+    for month in range(2, 9):
+        billing_run(at(2027, month, 1))
+
+    assert _recurring_totals(subscription) == [(at(2027, month, 1), 100000) for month in range(2, 8)]
+    subscription.refresh_from_db()
+    assert subscription.status == S.CANCELED
+    assert SubscriptionSchedule.objects.get(subscription=subscription).status == SS.COMPLETED
+
+
 def test_a_refused_schedule_at_contract_time_contracts_nothing(api_rw, customer, impressa, digital):
     body = {
         "customer": customer.pk,
