@@ -160,8 +160,8 @@ class SchedulePhaseSerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(
         choices=PhaseState.choices, read_only=True, help_text="past (encerrada), current (atual) ou future."
     )
-    plan = serializers.PrimaryKeyRelatedField(read_only=True)
-    coupon = serializers.PrimaryKeyRelatedField(read_only=True)
+    plan = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    coupon = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     tax_rates = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     # Blank on a phase with terms: declared so the schema allows "" beside the modes.
     resume_mode = serializers.ChoiceField(choices=ResumeMode.choices, allow_blank=True, read_only=True)
