@@ -36,7 +36,13 @@ from notifications.webhooks.services.endpoints import (
 )
 from plans.models import Plan
 from subscribers.actors import ApiKeyActor
-from subscribers.choices import PhaseAnchor, PhaseProration, ScheduleEndBehavior, SubscriptionOrigin
+from subscribers.choices import (
+    PhaseAnchor,
+    PhaseKind,
+    PhaseProration,
+    ScheduleEndBehavior,
+    SubscriptionOrigin,
+)
 from subscribers.choices import SubscriptionStatus as S
 from subscribers.models import Customer, Subscription
 from subscribers.selectors import customer_access
@@ -154,7 +160,7 @@ def _phase_spec(data: dict) -> PhaseSpec:
     """A phase of the request body as the schedule services take it, read as the phase editor reads its
     form (subscribers/forms/schedule.py): a pause keeps only its end and resume mode; a plan leaves no
     one-off price beside it."""
-    if data["kind"] == "pause":
+    if data["kind"] == PhaseKind.PAUSE:
         return PhaseSpec.pause(end_date=data["end_date"], resume_mode=data["resume_mode"])
     plan = data["plan"]
     return PhaseSpec(

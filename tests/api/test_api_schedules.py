@@ -295,6 +295,27 @@ def test_update_replaces_the_future_phases_and_keeps_what_is_not_sent(api_rw, cu
     assert Event.objects.filter(type=EventType.SUBSCRIPTION_SCHEDULE_UPDATED).count() == 2
 
 
+def test_a_schedule_read_and_sent_back_unchanged_changes_nothing(api_rw, customer, impressa, digital):
+    """The answer's phases are the writes' phases: a pause block and a date end included."""
+    subscription = _contract(api_rw, customer, impressa)
+    pause = {"kind": "pause", "end_date": "2027-04-15", "resume_mode": "continue"}
+    created = _attach(
+        api_rw, subscription, [{"plan": digital.pk, "iterations": 1}, pause, {"plan": impressa.pk}]
+    )
+    assert created.status_code == 201, created.json()
+    shown = created.json()["phases"]
+    assert [p["kind"] for p in shown] == ["terms", "terms", "pause", "terms"]
+    assert dt.datetime.fromisoformat(shown[2]["end_at"]) == at(2027, 4, 15)  # the merchant's midnight
+    assert shown[2]["resume_mode"] == "continue"
+
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        response = api_rw.patch(_url(subscription), {"phases": shown}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["phases"] == shown
+    assert not Event.objects.filter(type=EventType.SUBSCRIPTION_SCHEDULE_UPDATED).exists()
+
+
 def test_update_follows_the_edit_rules_with_field_errors(api_rw, customer, impressa, digital, billing_run):
     subscription = _contract(api_rw, customer, impressa)
     billing_run(NOW)
