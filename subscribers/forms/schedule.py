@@ -117,14 +117,24 @@ class PhaseForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return not self.is_pause and not data.get("plan") and data.get("price_amount") is None
 
+    def _end(self, merchant):
+        """The phase's end as a moment: the start of the day picked, or the saved moment itself when the day
+        shown is kept. A schedule attached to a running subscription ends its first phase with the current
+        period, at the time of day the subscription started (14:37, say); read back as a date it would
+        move to midnight, so saving the editor unchanged would move a running phase's end, or be refused as
+        a change of an ended one."""
+        end_date = self.cleaned_data.get("end_date")
+        if not end_date:
+            return None
+        saved = self.initial.get("saved_end_date")
+        if saved is not None and end_date == self.initial.get("end_date"):
+            return saved
+        return merchant.start_of_day(end_date)
+
     def spec(self, merchant) -> PhaseSpec:
         data = self.cleaned_data
-        end_date = data.get("end_date")
         if self.is_pause:
-            return PhaseSpec.pause(
-                end_date=merchant.start_of_day(end_date) if end_date else None,
-                resume_mode=data.get("resume_mode") or "",
-            )
+            return PhaseSpec.pause(end_date=self._end(merchant), resume_mode=data.get("resume_mode") or "")
         return PhaseSpec(
             plan=data.get("plan"),
             price_name=data.get("price_name") or "",
@@ -136,7 +146,7 @@ class PhaseForm(forms.Form):
             discount_percent=data.get("discount_percent"),
             tax_rates=list(data.get("tax_rates") or []),
             trial_days=data.get("trial_days"),
-            end_date=merchant.start_of_day(end_date) if end_date else None,
+            end_date=self._end(merchant),
             iterations=data.get("iterations"),
             proration=data.get("proration") or PhaseProration.PRORATE,
             anchor=data.get("anchor") or PhaseAnchor.AUTOMATIC,
@@ -159,6 +169,7 @@ def phase_initial(phase, merchant, currency: str) -> dict:
         "tax_rates": list(phase.tax_rates.all()),
         "trial_days": phase.trial_days,
         "end_date": phase.end_date.astimezone(merchant.tzinfo).date() if phase.end_date else None,
+        "saved_end_date": phase.end_date,  # not a field: the exact moment, kept while its day is (`_end`)
         "iterations": phase.iterations,
         "proration": phase.proration,
         "anchor": phase.anchor,
