@@ -15,6 +15,8 @@ from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from api.serializers import ADDRESS_KEYS
+
 ERROR_TYPES = {
     status.HTTP_400_BAD_REQUEST: "invalid_request_error",
     status.HTTP_401_UNAUTHORIZED: "authentication_error",
@@ -60,6 +62,16 @@ def _flat_fields(detail, prefix: str = ""):
         yield prefix, [str(detail)]
 
 
+_API_FIELD_NAMES = {
+    NON_FIELD_ERRORS: "non_field_errors",
+    **{field: f"address.{key}" for field, key in ADDRESS_KEYS.items()},
+}
+
+
+def _api_field_name(name: str) -> str:
+    return _API_FIELD_NAMES.get(name, name)
+
+
 def error_body(*, status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
     error = {"type": ERROR_TYPES.get(status_code, "api_error"), "code": code, "message": message}
     if fields:
@@ -71,10 +83,11 @@ def exception_handler(exc, context):
     """DRF's handler (status, headers such as WWW-Authenticate), with our body instead of `detail`."""
     if isinstance(exc, DjangoValidationError):
         # A service's refusal (the same ValidationError the screens show on their forms), with its codes;
-        # its field names are the API's (the services and the request bodies name them alike).
+        # its field names are the API's (the services and the request bodies name them alike), but for the
+        # address's parts, nested in the bodies ("address_postal_code" is "address.postal_code").
         detail = get_error_detail(exc)
         if isinstance(detail, dict):
-            detail = {("non_field_errors" if k == NON_FIELD_ERRORS else k): v for k, v in detail.items()}
+            detail = {_api_field_name(k): v for k, v in detail.items()}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

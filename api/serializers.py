@@ -26,7 +26,7 @@ from subscribers.choices import (
     ResumeMode,
     ScheduleEndBehavior,
 )
-from subscribers.models import Customer, SchedulePhase, Subscription, SubscriptionSchedule
+from subscribers.models import ADDRESS_FIELDS, Customer, SchedulePhase, Subscription, SubscriptionSchedule
 from subscribers.selectors import schedule_phases
 
 # Bounds that keep amounts inside PostgreSQL's bigint and quantities sane; the services check the rest.
@@ -38,11 +38,40 @@ CANCEL_ORIGINS = [
 ]
 
 
+# The API's names of the address parts: the model's without "address_" (`address.postal_code`).
+ADDRESS_KEYS = {field: field.removeprefix("address_") for field in ADDRESS_FIELDS}
+
+
+class AddressSerializer(serializers.Serializer):
+    """A Brazilian postal address. On a write, all or nothing: CEP, logradouro (`street`), número
+    (`number`), cidade and UF are required when an address is sent; `complement` and `district` (bairro)
+    may be blank."""
+
+    postal_code = serializers.CharField(
+        max_length=20, allow_blank=True, default="", help_text='CEP: "01310-100" (or "01310100" on a write).'
+    )
+    street = serializers.CharField(max_length=150, allow_blank=True, default="", help_text="Logradouro.")
+    number = serializers.CharField(max_length=20, allow_blank=True, default="", help_text='Número, or "s/n".')
+    complement = serializers.CharField(max_length=100, allow_blank=True, default="")
+    district = serializers.CharField(max_length=100, allow_blank=True, default="", help_text="Bairro.")
+    city = serializers.CharField(max_length=100, allow_blank=True, default="")
+    state = serializers.CharField(max_length=2, allow_blank=True, default="", help_text='UF: "SP".')
+
+
 class CustomerSerializer(serializers.ModelSerializer):
+    address = serializers.SerializerMethodField()
+
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "handle", "document", "phone", "created_at", "updated_at"]
+        fields = ["id", "name", "email", "handle", "document", "phone", "address", "created_at", "updated_at"]
         read_only_fields = fields
+
+    @extend_schema_field(AddressSerializer(allow_null=True))
+    def get_address(self, customer) -> dict | None:
+        """null when the customer has no address."""
+        if not customer.has_address:
+            return None
+        return {key: getattr(customer, field) for field, key in ADDRESS_KEYS.items()}
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -139,6 +168,18 @@ class CustomerWriteSerializer(serializers.Serializer):
     handle = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     document = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    address = AddressSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The whole address (a PATCH replaces all of it); null removes it.",
+    )
+
+    def validate(self, attrs):
+        # Flattened to the services' arguments (address_postal_code…); null or {} is "no address".
+        if "address" in attrs:
+            address = attrs.pop("address") or {}
+            attrs.update({field: address.get(key, "") for field, key in ADDRESS_KEYS.items()})
+        return attrs
 
 
 class DiscountFieldsMixin(serializers.Serializer):

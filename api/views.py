@@ -48,7 +48,7 @@ from subscribers.models import Customer, Subscription
 from subscribers.selectors import customer_access
 from subscribers.services.changes import KEEP, subscription_update
 from subscribers.services.contract import subscription_create
-from subscribers.services.customers import customer_create, customer_update
+from subscribers.services.customers import customer_create, customer_details, customer_update
 from subscribers.services.ending import cancellation_preview, subscription_cancel
 from subscribers.services.schedules import (
     PhaseSpec,
@@ -114,12 +114,13 @@ class CustomerViewSet(ReadViewSet):
     @extend_schema(request=serializers.CustomerWriteSerializer(partial=True))
     def partial_update(self, request, pk=None):
         customer = self.get_object()
-        current = {name: getattr(customer, name) for name in ("name", "email", "handle", "document", "phone")}
         serializer = serializers.CustomerWriteSerializer(
             instance=None, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        customer = customer_update(customer=customer, **{**current, **serializer.validated_data})
+        customer = customer_update(
+            customer=customer, actor=self.actor, **{**customer_details(customer), **serializer.validated_data}
+        )
         return self.answer(customer)
 
     @extend_schema(responses=serializers.AccessSerializer)

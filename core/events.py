@@ -56,6 +56,7 @@ class EventType(models.TextChoices):
     PAYMENT_REFUNDED = "payment.refunded", _("Pagamento reembolsado")
     CHARGEBACK_CREATED = "chargeback.created", _("Chargeback recebido")
     CHARGEBACK_CLOSED = "chargeback.closed", _("Disputa de chargeback encerrada")
+    CUSTOMER_UPDATED = "customer.updated", _("Dados do cliente alterados")
     CUSTOMER_CREDIT_BALANCE_CHANGED = "customer.credit_balance_changed", _("Saldo de crédito alterado")
     # Sent only by "Enviar teste", to the endpoint being tested (never offered for subscription).
     WEBHOOK_TEST = "webhook.test", _("Evento de teste")

@@ -427,6 +427,24 @@ EVENT_TYPES: list[CatalogEntry] = [
         },
     ),
     CatalogEntry(
+        EventType.CUSTOMER_UPDATED,
+        _(
+            "Os dados de um cliente mudaram: pela equipe (Clientes > Editar), pela API, pelo próprio cliente "
+            "em Minha assinatura ou pela sincronização com a Stripe. “changed” diz quais campos mudaram "
+            "(name, email, handle, document, phone, address: o endereço conta como um só), nunca os valores "
+            "antigos; os novos, consulte em GET /api/v1/customers/{id}. “actor” diz quem: by = user "
+            "(membro da equipe), customer (channel portal), api_key, provider ou system."
+        ),
+        {
+            "id": 311,
+            "name": "Ana Souza",
+            "email": "ana.souza@example.com",
+            "changed": ["phone", "address"],
+            "actor": {"by": "customer", "customer": 311, "channel": "portal"},
+            "updated_at": "2026-03-02T14:05:00-03:00",
+        },
+    ),
+    CatalogEntry(
         EventType.CUSTOMER_CREDIT_BALANCE_CHANGED,
         _(
             "O saldo de crédito do cliente mudou: crédito de rateio (downgrade), ajuste manual, uso numa "

@@ -6,13 +6,17 @@ is not a user, so the portal passes a `CustomerActor`: it has no `pk`, so every 
 a user stays empty (`canceled_by`, `Refund.actor`), and `_record` writes who it was in the entry's data
 (`{"by": "customer", "customer": id, "channel": "portal"}`) so the timeline says "pelo cliente (portal)".
 The API passes an `ApiKeyActor` the same way (`{"by": "api_key", "api_key": id, "api_key_name": …,
-"channel": "api"}`: "pela API (chave …)").
+"channel": "api"}`: "pela API (chave …)"). A provider's sync (Stripe) passes a `ProviderActor`: "pela
+sincronização com Stripe".
+
+`actor_data` says who acted in an outbox payload, for any of these, a user or nobody (the system).
 """
 
 from dataclasses import dataclass
 
 PORTAL = "portal"
 API = "api"
+PROVIDER = "provider"
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,34 @@ class ApiKeyActor:
             "api_key_name": self.name,
             "channel": self.channel,
         }
+
+
+@dataclass(frozen=True)
+class ProviderActor:
+    """A payment provider's events applied by our sync (billing/services/stripe_sync.py): not a user, and
+    not the merchant's team either."""
+
+    provider: str
+    provider_name: str
+    channel: str = PROVIDER
+
+    is_staff = False
+
+    def timeline_data(self) -> dict:
+        return {
+            "by": "provider",
+            "provider": self.provider,
+            "provider_name": self.provider_name,
+            "channel": self.channel,
+        }
+
+
+def actor_data(actor) -> dict:
+    """Who acted, for an outbox payload: the same keys as the timeline's entry data for a customer, an API
+    key or a provider; `{"by": "user", "user": id}` for a team member (or staff); `{"by": "system"}` for
+    nobody (a task)."""
+    if hasattr(actor, "timeline_data"):
+        return actor.timeline_data()
+    if getattr(actor, "pk", None):
+        return {"by": "user", "user": actor.pk}
+    return {"by": "system"}

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from subscribers import services
 from subscribers.choices import CancelOrigin, CancelWhen
 from subscribers.models import (
+    ADDRESS_FIELDS,
     Customer,
     PriceChangeNotice,
     SchedulePhase,
@@ -25,10 +26,25 @@ class CustomerAdmin(admin.ModelAdmin):
     autocomplete_fields = ["merchant"]
     readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["merchant", "name", "email", "handle", "document", "phone"]}),
+        (_("Endereço"), {"fields": list(ADDRESS_FIELDS)}),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    ]
 
     @admin.display(description=_("CPF/CNPJ"), ordering="document")
     def document_formatted(self, obj):
         return obj.document_display
+
+    def save_model(self, request, obj, form, change):
+        # Through the services, as every other writer: an edit is on the outbox (customer.updated) and on
+        # the customer's subscriptions' timelines, by this staff user. The form has already validated.
+        values = {field: getattr(obj, field) for field in services.CUSTOMER_EDITABLE_FIELDS}
+        if change:
+            services.customer_update(customer=Customer.objects.get(pk=obj.pk), actor=request.user, **values)
+        else:
+            created = services.customer_create(merchant=obj.merchant, **values)
+            obj.pk, obj._state.adding = created.pk, False
 
 
 class SubscriptionEventInline(admin.TabularInline):

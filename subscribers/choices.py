@@ -179,6 +179,7 @@ class EventKind(models.TextChoices):
     SCHEDULE = "schedule", _("Programação")
     PRICE_CHANGE_SCHEDULED = "price_notice", _("Reajuste de preço avisado")
     PRICE_CHANGED = "price_changed", _("Reajuste de preço aplicado")
+    CUSTOMER_UPDATED = "customer_updated", _("Dados do cliente alterados")
 
 
 S = SubscriptionStatus

@@ -38,11 +38,14 @@ from subscribers.choices import (
     method_is_refundable,
 )
 from subscribers.validators import (
+    STATE_CHOICES,
+    STATE_MESSAGE,
     format_phone,
     normalize_email,
     validate_document,
     validate_handle,
     validate_phone,
+    validate_postal_code,
 )
 
 EMAIL_TAKEN_CODE = "email_taken"
@@ -58,6 +61,29 @@ EMAIL_TAKEN_MESSAGE = _("Já existe um cliente com este e-mail.")
 # of subscriptions or a QuerySet.update() of these customer fields would skip them: the app does neither.
 SEARCH_SEPARATOR = "\x1f"
 CUSTOMER_SEARCH_FIELDS = ("name", "email", "handle", "document")
+
+# A customer's postal address (Brazilian), optional as a block. When any part is given, these are required
+# too (Customer.clean): what a letter or a boleto's "sacado" needs. Complemento and bairro stay optional (a
+# house has no complemento; small towns have one CEP and no bairro; Stripe's addresses carry none).
+ADDRESS_FIELDS = (
+    "address_postal_code",
+    "address_street",
+    "address_number",
+    "address_complement",
+    "address_district",
+    "address_city",
+    "address_state",
+)
+ADDRESS_REQUIRED_FIELDS = (
+    "address_postal_code",
+    "address_street",
+    "address_number",
+    "address_city",
+    "address_state",
+)
+ADDRESS_INCOMPLETE_MESSAGE = _(
+    "Preencha este campo para salvar o endereço, ou deixe o endereço todo em branco."
+)
 
 
 class SearchTextPart(models.Func):
@@ -110,6 +136,22 @@ class Customer(models.Model):
     phone = models.CharField(
         _("telefone"), max_length=20, blank=True, help_text=_("Formato E.164."), validators=[validate_phone]
     )
+    # The postal address: all blank, or complete enough to post a letter (ADDRESS_REQUIRED_FIELDS).
+    address_postal_code = models.CharField(
+        _("CEP"), max_length=9, blank=True, help_text=_("00000-000."), validators=[validate_postal_code]
+    )
+    address_street = models.CharField(_("logradouro"), max_length=150, blank=True)
+    address_number = models.CharField(_("número"), max_length=20, blank=True, help_text=_("Ou s/n."))
+    address_complement = models.CharField(_("complemento"), max_length=100, blank=True)
+    address_district = models.CharField(_("bairro"), max_length=100, blank=True)
+    address_city = models.CharField(_("cidade"), max_length=100, blank=True)
+    address_state = models.CharField(
+        _("UF"),
+        max_length=2,
+        blank=True,
+        choices=STATE_CHOICES,
+        error_messages={"invalid_choice": STATE_MESSAGE},
+    )
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
 
@@ -149,6 +191,26 @@ class Customer(models.Model):
     def clean(self):
         # Here as well as in the services, so the admin and any ModelForm compare e-mails the same way.
         self.email = normalize_email(self.email)
+        if self.has_address:
+            missing = [field for field in ADDRESS_REQUIRED_FIELDS if not getattr(self, field)]
+            if missing:
+                raise ValidationError(
+                    {
+                        field: ValidationError(ADDRESS_INCOMPLETE_MESSAGE, code="address_incomplete")
+                        for field in missing
+                    }
+                )
+
+    def clean_fields(self, exclude=None):
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            postal_code = errors.get("address_postal_code", [])
+            if any(error.code == "invalid_postal_code" for error in postal_code):
+                # "01310-1000" is a wrong CEP: one message that says how to write it, not also its length.
+                errors["address_postal_code"] = [e for e in postal_code if e.code == "invalid_postal_code"]
+            raise ValidationError(errors) from None
 
     def validate_constraints(self, exclude=None):
         # Django reports a two-field constraint as a form-wide error; the clash is the e-mail's, so it is
@@ -183,6 +245,22 @@ class Customer(models.Model):
     def phone_display(self) -> str:
         """ "(11) 91234-5678" (E.164 is what is stored); a value kept from before validation as it was."""
         return format_phone(self.phone)
+
+    @property
+    def has_address(self) -> bool:
+        return any(getattr(self, field) for field in ADDRESS_FIELDS)
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The address as written on an envelope: "Av. Paulista, 1000 — Apto 12", "Bela Vista",
+        "São Paulo – SP", "01310-100" (empty parts left out); [] without an address."""
+        if not self.has_address:
+            return []
+        street = ", ".join(part for part in (self.address_street, self.address_number) if part)
+        if self.address_complement:
+            street = f"{street} — {self.address_complement}" if street else self.address_complement
+        city = " – ".join(part for part in (self.address_city, self.address_state) if part)
+        return [line for line in (street, self.address_district, city, self.address_postal_code) if line]
 
     @property
     def phone_needs_review(self) -> bool:

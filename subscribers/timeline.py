@@ -21,6 +21,7 @@ SCHEDULE_CANCELED = "schedule_canceled"
 SCHEDULE_CANCELED_BY_ENDING = "schedule_canceled_by_ending"
 SCHEDULE_PAUSE_STARTED = "schedule_pause_started"
 SCHEDULE_PAUSE_SKIPPED = "schedule_pause_skipped"
+CUSTOMER_UPDATED = "customer_updated"
 
 REASONS = {
     SCHEDULE_CREATED: _("Programação criada com %(count)s fases."),
@@ -38,6 +39,19 @@ REASONS = {
     SCHEDULE_PAUSE_SKIPPED: _(
         "Pausa da programação não aplicada: uma assinatura %(status)s não pode ser pausada."
     ),
+    # `fields`: keys of CUSTOMER_FIELD_LABELS, shown as their labels in the reader's language.
+    CUSTOMER_UPDATED: _("Dados do cliente alterados: %(fields)s."),
+}
+
+# What changed in a customer's details, by the key the outbox's `customer.updated` carries in "changed"
+# (subscribers.services.customers): the address counts as one field.
+CUSTOMER_FIELD_LABELS = {
+    "name": _("nome"),
+    "email": _("e-mail"),
+    "handle": _("@usuário"),
+    "document": _("CPF/CNPJ"),
+    "phone": _("telefone"),
+    "address": _("endereço"),
 }
 
 # Params holding a code of a choice, shown as the choice's label (lower case, inside a sentence).
@@ -60,6 +74,8 @@ def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
 def _param_text(name: str, value):
     if value is None:
         return "—"
+    if name == "fields" and isinstance(value, list):
+        return ", ".join(str(CUSTOMER_FIELD_LABELS.get(field, field)) for field in value)
     choices = _CHOICE_PARAMS.get(name)
     if choices is not None and value in choices.values:
         return str(choices(value).label).lower()

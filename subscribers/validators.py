@@ -1,5 +1,5 @@
-"""Normalizers and validators for a customer's identifiers (e-mail, @handle, CPF/CNPJ, phone) and for a
-typed card number.
+"""Normalizers and validators for a customer's identifiers (e-mail, @handle, CPF/CNPJ, phone), their
+postal address (CEP, UF) and for a typed card number.
 
 The model's field validators, the customer form and the customer services all use these, so a value
 is cleaned and judged the same way whoever saves it (screen, admin, import, API).
@@ -11,7 +11,8 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
-from localflavor.br.validators import BRCNPJValidator, BRCPFValidator
+from localflavor.br.br_states import STATE_CHOICES
+from localflavor.br.validators import BRCNPJValidator, BRCPFValidator, BRPostalCodeValidator
 
 CPF_LENGTH = 11
 CNPJ_LENGTH = 14
@@ -117,6 +118,41 @@ def format_phone(value: str) -> str:
     if number.country_code == 55:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# --- postal address --------------------------------------------------------------------------------------
+POSTAL_CODE_MESSAGE = _("CEP inválido: informe os 8 dígitos, por exemplo 01310-100.")
+STATE_MESSAGE = _("UF inválida: escolha um dos estados da lista (por exemplo SP).")
+STATE_CODES = frozenset(code for code, _name in STATE_CHOICES)
+POSTAL_CODE_PUNCTUATION_RE = re.compile(r"[.\-\s]")
+
+_POSTAL_CODE_VALIDATOR = BRPostalCodeValidator(message=POSTAL_CODE_MESSAGE, code="invalid_postal_code")
+
+
+def normalize_postal_code(value: str) -> str:
+    """ "01310100", "01310-100" and "01.310-100" are one CEP, stored as "01310-100"; anything else is kept
+    trimmed as typed, so `validate_postal_code` refuses it with its message."""
+    value = (value or "").strip()
+    digits = POSTAL_CODE_PUNCTUATION_RE.sub("", value)
+    if len(digits) == 8 and digits.isascii() and digits.isdigit():
+        return f"{digits[:5]}-{digits[5:]}"
+    return value
+
+
+def validate_postal_code(value: str) -> None:
+    """A stored CEP: empty or "00000-000" (localflavor's rule, with our message)."""
+    if value:
+        _POSTAL_CODE_VALIDATOR(value)
+
+
+def normalize_state(value: str) -> str:
+    """ "sp" and " SP " are São Paulo's UF, stored as "SP"."""
+    return (value or "").strip().upper()
+
+
+def normalize_text(value: str) -> str:
+    """A line of an address as people mean it: trimmed, runs of spaces made one."""
+    return " ".join((value or "").split())
 
 
 # The card-number rule the contract form, Alterar cartão and `subscription_change_card` share.

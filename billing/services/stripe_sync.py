@@ -18,6 +18,7 @@ the order of two events of the same second cannot be told — the object fetched
 from __future__ import annotations
 
 import json
+import re
 
 import stripe
 from django.core.exceptions import ValidationError
@@ -41,6 +42,7 @@ from billing.services.invoice_actions import invoice_mark_uncollectible, invoice
 from billing.services.refunds import refund_record_from_provider
 from core.money import format_money
 from plans.models import Plan
+from subscribers.actors import ProviderActor
 from subscribers.choices import (
     TRANSITIONS,
     CancelOrigin,
@@ -53,6 +55,7 @@ from subscribers.choices import SubscriptionStatus as S
 from subscribers.models import Customer, Subscription
 from subscribers.services import (
     customer_create,
+    customer_details,
     customer_update,
     subscription_apply_billing,
     subscription_cancel,
@@ -60,6 +63,7 @@ from subscribers.services import (
     subscription_pause,
     subscription_resume,
 )
+from subscribers.validators import STATE_CODES, normalize_postal_code, normalize_state, normalize_text
 
 # Stripe's subscription statuses in ours.
 STATUS_MAP = {
@@ -113,8 +117,42 @@ def _customer_for(connection, stripe_customer) -> Customer:
         raise ValidationError(_("O cliente %(id)s da Stripe não tem e-mail.") % {"id": data.get("id")})
     customer = Customer.objects.filter(merchant_id=connection.merchant_id, email__iexact=email).first()
     if customer is None:
-        customer = customer_create(merchant=connection.merchant, name=data.get("name") or email, email=email)
+        customer = customer_create(
+            merchant=connection.merchant,
+            name=data.get("name") or email,
+            email=email,
+            **(stripe_address(data.get("address")) or {}),
+        )
     return customer
+
+
+STRIPE_ACTOR = ProviderActor(provider=PaymentProvider.STRIPE.value, provider_name="Stripe")
+# "Av. Paulista, 1000" → ("Av. Paulista", "1000"); "Rua B, s/n" too. Stripe keeps the number in line1.
+_STREET_NUMBER_RE = re.compile(r"^(?P<street>.+?),\s*(?P<number>\d[\w/-]*|s/?n)$", re.IGNORECASE)
+
+
+def stripe_address(address: dict | None) -> dict | None:
+    """A Stripe customer's `address` as our customer's address fields, or None when it cannot be one of
+    ours: not in Brazil, or without what a Brazilian address needs (a valid CEP and UF, the street with its
+    number in `line1` as "Rua X, 123", the city). `line2` is the complemento; Stripe has no bairro. An
+    address we cannot read is left out rather than guessed; the customer's stays as it was."""
+    if not address or (address.get("country") or "").upper() != "BR":
+        return None
+    match = _STREET_NUMBER_RE.match(normalize_text(address.get("line1")))
+    postal_code = normalize_postal_code(address.get("postal_code"))
+    state = normalize_state(address.get("state"))
+    city = normalize_text(address.get("city"))
+    if match is None or not re.fullmatch(r"\d{5}-\d{3}", postal_code) or state not in STATE_CODES or not city:
+        return None
+    return {
+        "address_postal_code": postal_code,
+        "address_street": match["street"],
+        "address_number": match["number"],
+        "address_complement": normalize_text(address.get("line2")),
+        "address_district": "",
+        "address_city": city,
+        "address_state": state,
+    }
 
 
 def _plan_for(connection, price: dict) -> Plan:
@@ -478,6 +516,8 @@ def _charge_refunded(*, connection, obj, refetch, now) -> str:
 
 
 def _customer_updated(*, connection, obj, refetch, now) -> str:
+    """Stripe's name and (Brazilian) address of a customer of ours with a Stripe subscription, found by
+    e-mail: our other details (e-mail, phone, CPF/CNPJ) are the merchant's to keep."""
     email = (obj.get("email") or "").strip().lower()
     subs = Subscription.objects.filter(
         merchant_id=connection.merchant_id, provider=PaymentProvider.STRIPE
@@ -487,17 +527,19 @@ def _customer_updated(*, connection, obj, refetch, now) -> str:
         customer = sub.customer
     if customer is None:
         return _("Cliente %(id)s sem assinatura aqui.") % {"id": obj.get("id")}
+    changes = {}
     if obj.get("name") and obj["name"] != customer.name:
-        customer_update(
-            customer=customer,
-            name=obj["name"],
-            email=customer.email,
-            handle=customer.handle,
-            document=customer.document,
-            phone=customer.phone,
-        )
-        return _("Nome do cliente atualizado.")
-    return _("Nada mudou.")
+        changes["name"] = obj["name"]
+    address = stripe_address(obj.get("address"))
+    if address is not None and any(customer_details(customer)[f] != v for f, v in address.items()):
+        changes.update(address)
+    if not changes:
+        return _("Nada mudou.")
+    customer_update(customer=customer, actor=STRIPE_ACTOR, **{**customer_details(customer), **changes})
+    what = [_("nome")] if "name" in changes else []
+    if "address_city" in changes:
+        what.append(_("endereço"))
+    return _("Cliente atualizado: %(what)s.") % {"what": ", ".join(what)}
 
 
 # By Stripe's object then action ("invoice" + "paid" is invoice.paid): Stripe's type names, kept apart from

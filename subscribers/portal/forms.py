@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from subscribers.choices import PaymentMethod
 from subscribers.forms.card import ChangeCardForm
 from subscribers.forms.customers import CustomerForm
+from subscribers.models import ADDRESS_FIELDS
 from subscribers.portal import selectors
 from subscribers.validators import card_digits
 
@@ -143,12 +144,12 @@ class PortalPaymentMethodForm(forms.Form):
 
 
 class PortalDetailsForm(CustomerForm):
-    """Meus dados: the e-mail and phone the customer may change themselves, with the labels, widgets and
-    cleaning of the team's customer form (Clientes > Editar). Name and CPF/CNPJ are the merchant's record
-    of who bought: shown, not editable here."""
+    """Meus dados: the e-mail, phone and postal address the customer may change themselves, with the
+    labels, widgets, cleaning and layout of the team's customer form (Clientes > Editar). Name and CPF/CNPJ
+    are the merchant's record of who bought: shown, not editable here."""
 
     # A declared field of CustomerForm: taken out, or it would be editable (and required by nothing).
     document = None
 
     class Meta(CustomerForm.Meta):
-        fields = ["email", "phone"]
+        fields = ["email", "phone", *ADDRESS_FIELDS]

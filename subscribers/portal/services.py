@@ -26,7 +26,7 @@ from subscribers.choices import (
     SubscriptionStatus,
     method_is_refundable,
 )
-from subscribers.models import EMAIL_TAKEN_CODE, Customer, Subscription
+from subscribers.models import ADDRESS_FIELDS, EMAIL_TAKEN_CODE, Customer, Subscription
 from subscribers.portal.tokens import MAGIC_LINK_MAX_AGE, issue_magic_token
 from subscribers.services import (
     kept_terms,
@@ -40,7 +40,7 @@ from subscribers.services import (
     subscription_update,
 )
 from subscribers.services.changes import SWITCHABLE_METHODS
-from subscribers.services.customers import customer_update
+from subscribers.services.customers import customer_details, customer_update
 from subscribers.services.pause import paid_until, pause_start
 
 # CDC art. 49: seven days to withdraw from a purchase made outside a shop (online).
@@ -82,28 +82,29 @@ EMAIL_UNAVAILABLE_MESSAGE = gettext_lazy(
 _NOT_CUSTOMERS_FIELDS_MESSAGE = gettext_lazy(
     "Não foi possível salvar seus dados agora. Entre em contato com a loja para atualizá-los."
 )
-_PORTAL_DETAILS = ("email", "phone")
+_PORTAL_DETAILS = ("email", "phone", *ADDRESS_FIELDS)
 
 
 @transaction.atomic
-def portal_update_details(*, customer: Customer, email: str, phone: str) -> Customer:
-    """Meus dados: the customer changes their e-mail and phone through `customer_update`, the service of
-    Clientes > Editar (same normalization and checks); name, @usuário and CPF/CNPJ stay as the merchant
-    keeps them. The row is locked, so a merchant's edit at the same moment is not overwritten with the
-    values this request read. The portal session keeps the customer's id, so a new e-mail does not end it;
-    the next magic link goes to the new address.
+def portal_update_details(*, customer: Customer, **details: str) -> Customer:
+    """Meus dados: the customer changes their e-mail, phone and address (`_PORTAL_DETAILS`; one not
+    passed stays as it is) through `customer_update`, the service of Clientes > Editar (same normalization
+    and checks); name, @usuário and CPF/CNPJ stay as the merchant keeps them. The row is locked, so a
+    merchant's edit at the same moment is not overwritten with the values this request read. The portal
+    session keeps the customer's id, so a new e-mail does not end it; the next magic link goes to the new
+    address.
 
-    `customer_update` records no timeline entry or outbox event for a customer's details (neither does the
-    team's screen): nor does this."""
+    The change is recorded as the customer's (`CustomerActor`): `customer.updated` in the outbox and
+    "pelo cliente (portal)" on the timeline of each of their subscriptions."""
+    unknown = set(details) - set(_PORTAL_DETAILS)
+    if unknown:  # a caller's mistake, never the customer's: the merchant's fields are not theirs to change
+        raise TypeError(f"portal_update_details cannot change {', '.join(sorted(unknown))}")
     locked = Customer.objects.select_for_update().get(pk=customer.pk, merchant_id=customer.merchant_id)
     try:
         return customer_update(
             customer=locked,
-            name=locked.name,
-            email=email,
-            handle=locked.handle,
-            document=locked.document,
-            phone=phone,
+            actor=CustomerActor(customer_id=locked.pk),
+            **{**customer_details(locked), **details},
         )
     except ValidationError as exc:
         raise _for_the_customer(exc) from None

@@ -177,8 +177,8 @@ class PortalInvoicePdfView(PortalView):
 
 # --- acting ----------------------------------------------------------------------------------------
 class PortalDetailsView(PortalView):
-    """Meus dados: e-mail and phone editable, name and CPF/CNPJ shown. Always the session's own customer
-    (no id in the URL, none read from the form)."""
+    """Meus dados: e-mail, phone and address editable, name and CPF/CNPJ shown. Always the session's own
+    customer (no id in the URL, none read from the form)."""
 
     def form(self, data=None):
         # A copy: a ModelForm writes what was typed onto its instance, and the page frame shows the
@@ -192,9 +192,7 @@ class PortalDetailsView(PortalView):
         form = self.form(request.POST)
         if form.is_valid():
             try:
-                services.portal_update_details(
-                    customer=self.customer, email=form.cleaned_data["email"], phone=form.cleaned_data["phone"]
-                )
+                services.portal_update_details(customer=self.customer, **form.cleaned_data)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

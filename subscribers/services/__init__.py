@@ -11,7 +11,13 @@ from subscribers.services.changes import (
     subscription_update,
 )
 from subscribers.services.contract import first_invoices, subscription_contract_preview, subscription_create
-from subscribers.services.customers import customer_create, customer_find_or_create, customer_update
+from subscribers.services.customers import (
+    CUSTOMER_EDITABLE_FIELDS,
+    customer_create,
+    customer_details,
+    customer_find_or_create,
+    customer_update,
+)
 from subscribers.services.deletion import deletion_summary, subscription_delete
 from subscribers.services.due import subscription_process_due
 from subscribers.services.ending import (
@@ -34,7 +40,9 @@ __all__ = [
     "first_invoices",
     "subscription_contract_preview",
     "cancellation_preview",
+    "CUSTOMER_EDITABLE_FIELDS",
     "customer_create",
+    "customer_details",
     "customer_find_or_create",
     "customer_update",
     "deletion_summary",

@@ -113,12 +113,45 @@ def _record(
 ):
     """One timeline line. A line the system words itself is `reason_code` (subscribers/timeline.py) and
     its `reason_params`, translated when shown; `reason` is for what a person typed."""
+    row = _timeline_row(
+        subscription,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        origin=origin,
+        reason=reason,
+        reason_code=reason_code,
+        reason_params=reason_params,
+        data=data,
+        at=at,
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def _timeline_row(
+    subscription,
+    *,
+    kind,
+    actor,
+    from_status="",
+    to_status="",
+    origin="",
+    reason="",
+    reason_code="",
+    reason_params=None,
+    data=None,
+    at=None,
+) -> SubscriptionEvent:
+    """`_record`'s line, not saved yet: for a writer that records one line on many subscriptions with one
+    `bulk_create`."""
     if hasattr(actor, "timeline_data"):
-        # Not a user (a customer, an API key): the entry says who and through which channel
+        # Not a user (a customer, an API key, a provider): the entry says who and through which channel
         # (subscribers/actors.py).
         data = {**(data or {}), **actor.timeline_data()}
         actor = None
-    return SubscriptionEvent.objects.create(
+    return SubscriptionEvent(
         merchant_id=subscription.merchant_id,
         subscription=subscription,
         kind=kind,

@@ -1,4 +1,5 @@
-"""Writes for customers. Every caller (screens, admin actions, imports, the demo loader) goes through here."""
+"""Writes for customers. Every caller (screens, admin, the API, the portal, the Stripe sync, the demo loader)
+goes through here."""
 
 import hashlib
 
@@ -6,10 +7,39 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Merchant
-from subscribers.models import EMAIL_TAKEN_CODE, EMAIL_TAKEN_MESSAGE, Customer
-from subscribers.validators import normalize_document, normalize_email, normalize_handle, normalize_phone
+from core.events import EventType
+from core.outbox import emit
+from subscribers import timeline
+from subscribers.actors import actor_data
+from subscribers.choices import EventKind
+from subscribers.models import (
+    ADDRESS_FIELDS,
+    EMAIL_TAKEN_CODE,
+    EMAIL_TAKEN_MESSAGE,
+    Customer,
+    SubscriptionEvent,
+)
+from subscribers.services._common import _timeline_row
+from subscribers.validators import (
+    normalize_document,
+    normalize_email,
+    normalize_handle,
+    normalize_phone,
+    normalize_postal_code,
+    normalize_state,
+    normalize_text,
+)
 
-_EDITABLE_FIELDS = ["name", "email", "handle", "document", "phone"]
+# What `customer_update` takes (all of it, every time) and `customer_details` returns.
+CUSTOMER_EDITABLE_FIELDS = ("name", "email", "handle", "document", "phone", *ADDRESS_FIELDS)
+# How a change is named in `customer.updated`'s "changed" and on the timeline: the address is one field.
+_CHANGE_KEY = {field: "address" if field in ADDRESS_FIELDS else field for field in CUSTOMER_EDITABLE_FIELDS}
+
+
+def customer_details(customer: Customer) -> dict:
+    """The customer's editable values, as `customer_update` takes them: a caller that changes some fields
+    passes `{**customer_details(customer), **changes}`."""
+    return {field: getattr(customer, field) for field in CUSTOMER_EDITABLE_FIELDS}
 
 
 @transaction.atomic
@@ -21,15 +51,37 @@ def customer_create(
     handle: str = "",
     document: str = "",
     phone: str = "",
+    address_postal_code: str = "",
+    address_street: str = "",
+    address_number: str = "",
+    address_complement: str = "",
+    address_district: str = "",
+    address_city: str = "",
+    address_state: str = "",
 ) -> Customer:
     """Registers a customer of `merchant`.
 
     Values are normalized (e-mail lower-cased, handle without "@", CPF/CNPJ digits only, phone in E.164
-    "+5511912345678" from "(11) 91234-5678" or "+55 11 91234-5678") and checked
-    with `full_clean()`; a `ValidationError` keyed by field refuses the whole write.
+    "+5511912345678" from "(11) 91234-5678" or "+55 11 91234-5678", CEP as "01310-100", UF upper-cased)
+    and checked with `full_clean()` (an address is all blank or has CEP, logradouro, número, cidade and
+    UF); a `ValidationError` keyed by field refuses the whole write.
     """
     customer = Customer(merchant=merchant)
-    _assign(customer, name=name, email=email, handle=handle, document=document, phone=phone)
+    _assign(
+        customer,
+        name=name,
+        email=email,
+        handle=handle,
+        document=document,
+        phone=phone,
+        address_postal_code=address_postal_code,
+        address_street=address_street,
+        address_number=address_number,
+        address_complement=address_complement,
+        address_district=address_district,
+        address_city=address_city,
+        address_state=address_state,
+    )
     _save_checked(customer)
     return customer
 
@@ -38,27 +90,116 @@ def customer_create(
 def customer_update(
     *,
     customer: Customer,
+    actor,
     name: str,
     email: str,
     handle: str,
     document: str,
     phone: str,
+    address_postal_code: str,
+    address_street: str,
+    address_number: str,
+    address_complement: str,
+    address_district: str,
+    address_city: str,
+    address_state: str,
 ) -> Customer:
     """Changes a customer's details, with the same normalization and checks as `customer_create`.
 
-    Every editable field is required, so a caller cannot blank one out by forgetting to pass it.
+    Every editable field is required, so a caller cannot blank one out by forgetting to pass it (start
+    from `customer_details`). `actor` is who asks: a user, a `CustomerActor` (the portal), an
+    `ApiKeyActor`, a `ProviderActor` (a provider's sync) or None (the system). When something changed, the
+    same transaction writes the outbox's `customer.updated` (which fields changed, never their values, and
+    who) and a timeline line on each of the customer's subscriptions; when nothing did, nothing is
+    written at all.
     """
-    _assign(customer, name=name, email=email, handle=handle, document=document, phone=phone)
-    _save_checked(customer, update_fields=[*_EDITABLE_FIELDS, "updated_at"])
+    # What is stored, read under the row's lock: `customer` may already carry the new values (a ModelForm
+    # writes what was typed onto its instance), and two edits at once must each see the other's result.
+    before = Customer.objects.select_for_update().values(*CUSTOMER_EDITABLE_FIELDS).get(pk=customer.pk)
+    _assign(
+        customer,
+        name=name,
+        email=email,
+        handle=handle,
+        document=document,
+        phone=phone,
+        address_postal_code=address_postal_code,
+        address_street=address_street,
+        address_number=address_number,
+        address_complement=address_complement,
+        address_district=address_district,
+        address_city=address_city,
+        address_state=address_state,
+    )
+    changed_fields = [
+        field for field in CUSTOMER_EDITABLE_FIELDS if getattr(customer, field) != before[field]
+    ]
+    if not changed_fields:
+        return customer
+    _save_checked(customer, update_fields=[*changed_fields, "updated_at"])
+    _record_update(
+        customer, changed=list(dict.fromkeys(_CHANGE_KEY[field] for field in changed_fields)), actor=actor
+    )
     return customer
 
 
-def _assign(customer: Customer, *, name: str, email: str, handle: str, document: str, phone: str) -> None:
+def _record_update(customer: Customer, *, changed: list[str], actor) -> None:
+    emit(
+        merchant=customer.merchant_id,
+        type=EventType.CUSTOMER_UPDATED,
+        payload={
+            "id": customer.pk,
+            "name": customer.name,
+            "email": customer.email,
+            "changed": changed,
+            "actor": actor_data(actor),
+            "updated_at": customer.updated_at,
+        },
+    )
+    # One line per subscription, in one INSERT (a customer may have many). Ended ones too: their timeline
+    # is still where the merchant looks for what happened to this customer.
+    SubscriptionEvent.objects.bulk_create(
+        [
+            _timeline_row(
+                subscription,
+                kind=EventKind.CUSTOMER_UPDATED,
+                actor=actor,
+                reason_code=timeline.CUSTOMER_UPDATED,
+                reason_params={"fields": changed},
+            )
+            for subscription in customer.subscriptions.only("pk", "merchant_id").order_by("pk")
+        ]
+    )
+
+
+def _assign(
+    customer: Customer,
+    *,
+    name: str,
+    email: str,
+    handle: str,
+    document: str,
+    phone: str,
+    address_postal_code: str,
+    address_street: str,
+    address_number: str,
+    address_complement: str,
+    address_district: str,
+    address_city: str,
+    address_state: str,
+) -> None:
     customer.name = (name or "").strip()
     customer.email = normalize_email(email)
     customer.handle = normalize_handle(handle)
     customer.document = normalize_document(document)
     customer.phone = normalize_phone(phone)
+    customer.address_postal_code = normalize_postal_code(address_postal_code)
+    customer.address_street = normalize_text(address_street)
+    customer.address_number = normalize_text(address_number)
+    customer.address_complement = normalize_text(address_complement)
+    customer.address_district = normalize_text(address_district)
+    customer.address_city = normalize_text(address_city)
+    customer.address_state = normalize_state(address_state)
 
 
 def _save_checked(customer: Customer, *, update_fields: list[str] | None = None) -> None:

@@ -79,7 +79,7 @@ class CustomerUpdateView(MerchantUpdateView):
     success_message = _("Cliente atualizado.")
 
     def perform(self, form):
-        return services.customer_update(customer=self.object, **form.cleaned_data)
+        return services.customer_update(customer=self.object, actor=self.request.user, **form.cleaned_data)
 
 
 class CustomerLookupView(MerchantScopedMixin, ListView):

@@ -59,6 +59,13 @@ def test_the_create_form_shows_every_field(owner_client):
         "handle",
         "document",
         "phone",
+        "address_postal_code",
+        "address_street",
+        "address_number",
+        "address_complement",
+        "address_district",
+        "address_city",
+        "address_state",
         "form_token",
     ]
 

@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from subscribers.models import Customer
+from subscribers.models import ADDRESS_FIELDS, Customer
 from subscribers.services.customers import customer_create, customer_update
 from tests.factories import CustomerFactory
+
+NO_ADDRESS = dict.fromkeys(ADDRESS_FIELDS, "")
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +69,8 @@ def test_the_service_normalises_and_refuses_too(merchant):
     with pytest.raises(ValidationError) as caught:
         customer_update(
             customer=customer,
+            actor=None,
+            **NO_ADDRESS,
             name="Ana",
             email="ana@example.com",
             handle="",

@@ -3,9 +3,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from subscribers.models import Customer
+from subscribers.models import ADDRESS_FIELDS, Customer
 from subscribers.services import customer_create, customer_update
 from tests.factories import CustomerFactory
+
+NO_ADDRESS = dict.fromkeys(ADDRESS_FIELDS, "")
 
 
 def _create(merchant, **overrides):
@@ -84,6 +86,8 @@ def test_update_changes_every_field(merchant, owner):
 
     customer_update(
         customer=customer,
+        actor=None,
+        **NO_ADDRESS,
         name="Novo Nome",
         email="Novo@Example.com",
         handle="@novo",
@@ -106,6 +110,8 @@ def test_update_keeps_the_customers_own_email(merchant, owner):
 
     customer_update(
         customer=customer,
+        actor=None,
+        **NO_ADDRESS,
         name="Maria",
         email="MARIA@example.com",
         handle="",
@@ -124,6 +130,8 @@ def test_update_is_refused_for_another_customers_email_and_changes_nothing(merch
     with pytest.raises(ValidationError) as excinfo:
         customer_update(
             customer=customer,
+            actor=None,
+            **NO_ADDRESS,
             name="Alterado",
             email="Taken@example.com",
             handle="",
@@ -142,6 +150,8 @@ def test_update_is_refused_for_an_invalid_cpf(merchant, owner):
     with pytest.raises(ValidationError) as excinfo:
         customer_update(
             customer=customer,
+            actor=None,
+            **NO_ADDRESS,
             name=customer.name,
             email=customer.email,
             handle="",
