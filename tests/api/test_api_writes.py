@@ -23,6 +23,7 @@ from tests.factories import (
     InvoiceFactory,
     PaymentFactory,
     PlanFactory,
+    SubscriptionFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -223,6 +224,65 @@ def test_customers_create_normalizes_and_update_keeps_what_is_not_sent(api_rw, m
     duplicate = api_rw.post("/api/v1/customers", {"name": "Outra", "email": "bia@example.com"}, format="json")
     assert duplicate.status_code == 400
     assert list(duplicate.json()["error"]["fields"]) == ["email"]
+
+
+def test_a_customers_address_is_written_and_read_nested_and_the_change_is_the_keys(api_rw, rw_key, merchant):
+    customer = CustomerFactory(merchant=merchant, name="Bia")
+    subscription = SubscriptionFactory(merchant=merchant, customer=customer)
+    assert api_rw.get(f"/api/v1/customers/{customer.pk}").json()["address"] is None
+
+    address = {
+        "postal_code": "01310100",
+        "street": "Av. Paulista",
+        "number": "1000",
+        "city": "São Paulo",
+        "state": "sp",
+    }
+    response = api_rw.patch(f"/api/v1/customers/{customer.pk}", {"address": address}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["address"] == {
+        "postal_code": "01310-100",
+        "street": "Av. Paulista",
+        "number": "1000",
+        "complement": "",
+        "district": "",
+        "city": "São Paulo",
+        "state": "SP",
+    }
+    assert response.json()["name"] == "Bia"  # what is not sent stays
+    event = Event.objects.get(type=EventType.CUSTOMER_UPDATED)
+    assert event.payload["changed"] == ["address"]
+    assert event.payload["actor"] == {
+        "by": "api_key",
+        "api_key": rw_key[0].pk,
+        "api_key_name": "Site",
+        "channel": "api",
+    }
+    line = SubscriptionEvent.objects.get(subscription=subscription, kind=EventKind.CUSTOMER_UPDATED)
+    assert line.data["channel"] == "api"
+
+    removed = api_rw.patch(f"/api/v1/customers/{customer.pk}", {"address": None}, format="json")
+    assert removed.status_code == 200 and removed.json()["address"] is None
+
+
+def test_a_bad_or_partial_address_is_refused_on_the_nested_fields(api_rw, merchant):
+    response = api_rw.post(
+        "/api/v1/customers",
+        {
+            "name": "Bia",
+            "email": "bia@example.com",
+            "address": {"postal_code": "123", "city": "Campinas", "state": "XX"},
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields["address.postal_code"] == ["CEP inválido: informe os 8 dígitos, por exemplo 01310-100."]
+    assert fields["address.state"] == ["UF inválida: escolha um dos estados da lista (por exemplo SP)."]
+    assert "address.street" in fields and "address.number" in fields
+    assert not Customer.objects.exists()
 
 
 # --- invoices, payments, events --------------------------------------------------------------------

@@ -15,7 +15,9 @@ from billing.choices import Gateway, InvoiceStatus, PaymentProvider
 from billing.choices import ProviderEventStatus as PE
 from billing.models import Chargeback, Invoice, Payment, ProviderEvent
 from billing.services.provider_events import provider_events_process, provider_events_reprocess
-from billing.services.stripe_sync import resync_subscription
+from billing.services.stripe_sync import resync_subscription, stripe_address
+from core.events import EventType
+from core.models import Event
 from subscribers.choices import CancelOrigin, EventKind, SubscriptionOrigin, SubscriptionStatus
 from subscribers.models import Subscription, SubscriptionEvent
 from tests.factories import PlanFactory, ProviderConnectionFactory
@@ -278,3 +280,65 @@ def test_paused_and_resumed_in_stripe_pause_and_resume_ours(client, connection, 
     process(connection.merchant)
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.ACTIVE
+
+
+# --- customers ------------------------------------------------------------------------------------------
+BR_ADDRESS = {
+    "line1": "Av. Paulista, 1000",
+    "line2": "Apto 12",
+    "city": "São Paulo",
+    "state": "SP",
+    "postal_code": "01310100",
+    "country": "BR",
+}
+
+
+def test_stripes_brazilian_address_maps_to_ours_and_an_unreadable_one_is_left_out():
+    assert stripe_address(BR_ADDRESS) == {
+        "address_postal_code": "01310-100",
+        "address_street": "Av. Paulista",
+        "address_number": "1000",
+        "address_complement": "Apto 12",
+        "address_district": "",
+        "address_city": "São Paulo",
+        "address_state": "SP",
+    }
+    assert stripe_address({**BR_ADDRESS, "line1": "Rua B, s/n"})["address_number"] == "s/n"
+    assert stripe_address(None) is None
+    assert stripe_address({**BR_ADDRESS, "country": "US", "state": "CA"}) is None
+    assert stripe_address({**BR_ADDRESS, "line1": "Av. Paulista"}) is None  # no number to read: not guessed
+    assert stripe_address({**BR_ADDRESS, "postal_code": "0131"}) is None
+    assert stripe_address({**BR_ADDRESS, "state": "São Paulo"}) is None
+
+
+def test_customer_updated_in_stripe_brings_the_name_and_address_as_the_syncs(
+    client, connection, plan, stripe_world
+):
+    deliver(client, connection, "customer.subscription.created", fixture("subscription"), T0)
+    process(connection.merchant)
+    subscription = Subscription.objects.get(provider_id=SUB_ID)
+    customer_obj = {**fixture("customer"), "name": "Ana S. Souza", "address": BR_ADDRESS}
+
+    deliver(client, connection, "customer.updated", customer_obj, T0 + 5)
+    process(connection.merchant, key=customer_obj["id"])
+
+    customer = subscription.customer
+    customer.refresh_from_db()
+    assert customer.name == "Ana S. Souza"
+    assert customer.address_lines == ["Av. Paulista, 1000 — Apto 12", "São Paulo – SP", "01310-100"]
+    event = Event.objects.get(type=EventType.CUSTOMER_UPDATED)
+    assert event.payload["changed"] == ["name", "address"]
+    assert event.payload["actor"] == {
+        "by": "provider",
+        "provider": "stripe",
+        "provider_name": "Stripe",
+        "channel": "provider",
+    }
+    line = SubscriptionEvent.objects.get(subscription=subscription, kind=EventKind.CUSTOMER_UPDATED)
+    assert line.data["by"] == "provider"
+    assert ProviderEvent.objects.get(type="customer.updated").note == "Cliente atualizado: nome, endereço."
+
+    # The same again: nothing changes, nothing is recorded.
+    deliver(client, connection, "customer.updated", customer_obj, T0 + 10)
+    process(connection.merchant, key=customer_obj["id"])
+    assert Event.objects.filter(type=EventType.CUSTOMER_UPDATED).count() == 1

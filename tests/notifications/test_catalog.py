@@ -144,3 +144,7 @@ def test_the_samples_have_the_real_payloads_keys(merchant):
             assert real["subscription.canceled"] <= set(event_type.sample), name
         if name.startswith("invoice."):
             assert real["invoice.paid"] <= set(event_type.sample), name
+
+
+def test_endpoints_can_subscribe_to_customer_updated():
+    assert ("customer.updated", "customer.updated") in subscribable_event_type_choices()

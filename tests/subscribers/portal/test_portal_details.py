@@ -1,5 +1,6 @@
-"""Meus dados in Minha assinatura: the customer changes their own e-mail and phone through `customer_update`
-(the service of Clientes > Editar), with the team form's checks; name and CPF/CNPJ are shown, not edited."""
+"""Meus dados in Minha assinatura: the customer changes their own e-mail, phone and postal address through
+`customer_update` (the service of Clientes > Editar), with the team form's checks; name and CPF/CNPJ are
+shown, not edited. Every change is on the timeline "pelo cliente (portal)" and in the outbox."""
 
 import pytest
 from django.core import mail
@@ -7,7 +8,10 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from subscribers.models import Customer
+from core.events import EventType
+from core.models import Event
+from subscribers.choices import EventKind
+from subscribers.models import Customer, SubscriptionEvent
 from subscribers.portal.services import EMAIL_UNAVAILABLE_MESSAGE, portal_update_details
 from tests.factories import CustomerFactory
 from tests.subscribers.portal.conftest import request_link
@@ -203,3 +207,73 @@ def test_a_problem_in_a_field_the_customer_cannot_edit_is_not_put_on_theirs(merc
 
     assert set(refused.value.message_dict) == {"__all__"}
     assert Customer.objects.get(pk=customer.pk).email == customer.email
+
+
+# --- the address, the timeline and the outbox ----------------------------------------------------------
+ADDRESS = {
+    "address_postal_code": "30130-010",
+    "address_street": "Av. Afonso Pena",
+    "address_number": "1500",
+    "address_complement": "",
+    "address_district": "Centro",
+    "address_city": "Belo Horizonte",
+    "address_state": "MG",
+}
+
+
+def test_the_customer_adds_an_address_and_it_is_on_the_timeline_as_theirs(
+    portal_client, merchant, customer, subscription, owner_client
+):
+    client = portal_client(customer)
+    page = client.get(url(merchant)).content.decode()
+    assert 'id="customer-address"' in page and 'name="address_postal_code"' in page
+
+    response = client.post(url(merchant), {"email": "ana@example.com", "phone": "(11) 91234-5678", **ADDRESS})
+
+    assert response.status_code == 302
+    stored = Customer.objects.get(pk=customer.pk)
+    assert stored.address_lines == ["Av. Afonso Pena, 1500", "Centro", "Belo Horizonte – MG", "30130-010"]
+    event = Event.objects.get(type=EventType.CUSTOMER_UPDATED)
+    assert event.payload["changed"] == ["address"]
+    assert event.payload["actor"] == {"by": "customer", "customer": customer.pk, "channel": "portal"}
+    line = SubscriptionEvent.objects.get(subscription=subscription, kind=EventKind.CUSTOMER_UPDATED)
+    assert line.actor is None and line.data["channel"] == "portal"
+    timeline = owner_client.get(subscription.get_absolute_url()).content.decode()
+    assert "Pelo cliente (portal)" in timeline and "Dados do cliente alterados: endereço." in timeline
+
+
+def test_a_partial_address_is_refused_on_its_fields_and_nothing_is_written(
+    portal_client, merchant, customer, subscription
+):
+    response = portal_client(customer).post(
+        url(merchant),
+        {
+            "email": "ana@example.com",
+            "phone": "",
+            "address_postal_code": "3013",
+            "address_city": "Belo Horizonte",
+        },
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["address_postal_code"] == ["CEP inválido: informe os 8 dígitos, por exemplo 01310-100."]
+    assert "address_street" in errors and "address_number" in errors and "address_state" in errors
+    assert not Customer.objects.get(pk=customer.pk).has_address
+    assert not Event.objects.filter(type=EventType.CUSTOMER_UPDATED).exists()
+    assert not SubscriptionEvent.objects.filter(kind=EventKind.CUSTOMER_UPDATED).exists()
+
+
+def test_saving_unchanged_details_records_nothing(portal_client, merchant, customer, subscription):
+    response = portal_client(customer).post(
+        url(merchant), {"email": "ana@example.com", "phone": "(11) 91234-5678"}
+    )
+
+    assert response.status_code == 302
+    assert not Event.objects.filter(type=EventType.CUSTOMER_UPDATED).exists()
+    assert not SubscriptionEvent.objects.filter(kind=EventKind.CUSTOMER_UPDATED).exists()
+
+
+def test_the_service_refuses_the_merchants_fields(customer):
+    with pytest.raises(TypeError):
+        portal_update_details(customer=customer, email="ana@example.com", name="Outra")
