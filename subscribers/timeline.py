@@ -58,6 +58,11 @@ CUSTOMER_FIELD_LABELS = {
 _CHOICE_PARAMS = {"status": SubscriptionStatus}
 
 
+def changed_field_labels(fields: list) -> list[str]:
+    """A customer's changed fields (keys of CUSTOMER_FIELD_LABELS) named in the active language."""
+    return [str(CUSTOMER_FIELD_LABELS.get(field, field)) for field in fields]
+
+
 def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
     """The line in the active language; `fallback` (the stored text) for a row without a code, or with
     one this version does not know."""
@@ -75,7 +80,7 @@ def _param_text(name: str, value):
     if value is None:
         return "—"
     if name == "fields" and isinstance(value, list):
-        return ", ".join(str(CUSTOMER_FIELD_LABELS.get(field, field)) for field in value)
+        return ", ".join(changed_field_labels(value))
     choices = _CHOICE_PARAMS.get(name)
     if choices is not None and value in choices.values:
         return str(choices(value).label).lower()

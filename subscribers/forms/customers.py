@@ -52,7 +52,8 @@ class StateField(BRStateChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault("error_messages", {"invalid": STATE_MESSAGE})
         super().__init__(**kwargs)
-        self.widget.choices = [("", "—"), *STATE_CHOICES]
+        # The codes people write on an envelope ("MG"), which also fit a narrow box on a phone.
+        self.widget.choices = [("", "—"), *((code, code) for code, _name in STATE_CHOICES)]
 
     def to_python(self, value):
         return normalize_state(super().to_python(value))
@@ -67,11 +68,14 @@ def address_fieldset() -> Fieldset:
             Column("address_street", css_class="col-sm-8"),
         ),
         Row(
-            Column("address_number", css_class="col-4 col-sm-3"),
-            Column("address_complement", css_class="col-8 col-sm-5"),
+            Column("address_number", css_class="col-5 col-sm-3"),
+            Column("address_complement", css_class="col-7 col-sm-5"),
             Column("address_district", css_class="col-sm-4"),
         ),
-        Row(Column("address_city", css_class="col-8"), Column("address_state", css_class="col-4")),
+        Row(
+            Column("address_city", css_class="col-8 col-sm-9"),
+            Column("address_state", css_class="col-4 col-sm-3"),
+        ),
         css_id="customer-address",
     )
 
@@ -112,7 +116,7 @@ class CustomerForm(forms.ModelForm):
         help_texts = {
             "handle": _("Com ou sem o @; letras, números, ponto, hífen e sublinhado."),
             "phone": _("Com DDD, por exemplo (11) 91234-5678; de outro país, com + e o código do país."),
-            "address_number": _("Sem número? Escreva s/n."),
+            "address_number": _("Sem número: s/n."),
         }
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "name"}),

@@ -29,7 +29,7 @@ from core.views import (
     MerchantUpdateView,
     ReturnToNextMixin,
 )
-from subscribers import extension_points, services
+from subscribers import extension_points, services, timeline
 from subscribers.choices import (
     BackdateBilling,
     CancelWhen,
@@ -331,6 +331,9 @@ def cancellation_requester(subscription: Subscription, events) -> Customer | Non
 
 
 def _changed_fields(event) -> list[str]:
+    if event.kind == EventKind.CUSTOMER_UPDATED:
+        # Its coded line says the same ("Dados do cliente alterados: …"): shown as "Alterado: …" instead.
+        return timeline.changed_field_labels((event.reason_params or {}).get("fields", []))
     if event.kind != EventKind.EDITED:
         return []
     names = []

@@ -29,7 +29,7 @@ ADDRESS = {
     "address_city": "São Paulo",
     "address_state": "sp",
 }
-INCOMPLETE = "Preencha este campo para salvar o endereço, ou deixe o endereço todo em branco."
+INCOMPLETE = "Obrigatório num endereço (ou deixe o endereço todo em branco)."
 
 
 def stored_address(customer):
@@ -272,4 +272,4 @@ def test_the_team_edit_is_on_the_subscription_timeline_by_that_user(owner_client
         "user": owner.pk,
     }
     page = owner_client.get(subscription.get_absolute_url()).content.decode()
-    assert "Dados do cliente alterados: endereço." in page
+    assert "Dados do cliente alterados" in page and "Alterado: endereço" in page

@@ -239,7 +239,7 @@ def test_the_customer_adds_an_address_and_it_is_on_the_timeline_as_theirs(
     line = SubscriptionEvent.objects.get(subscription=subscription, kind=EventKind.CUSTOMER_UPDATED)
     assert line.actor is None and line.data["channel"] == "portal"
     timeline = owner_client.get(subscription.get_absolute_url()).content.decode()
-    assert "Pelo cliente (portal)" in timeline and "Dados do cliente alterados: endereço." in timeline
+    assert "Pelo cliente (portal)" in timeline and "Alterado: endereço" in timeline
 
 
 def test_a_partial_address_is_refused_on_its_fields_and_nothing_is_written(
