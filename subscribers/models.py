@@ -81,7 +81,7 @@ ADDRESS_REQUIRED_FIELDS = (
     "address_city",
     "address_state",
 )
-ADDRESS_INCOMPLETE_MESSAGE = _("Obrigatório num endereço (ou deixe o endereço todo em branco).")
+ADDRESS_INCOMPLETE_MESSAGE = _("Obrigatório num endereço.")
 
 
 class SearchTextPart(models.Func):

@@ -1,10 +1,11 @@
 """Clientes > Novo / Editar."""
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Fieldset, Layout, Row
+from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import BaseValidator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from localflavor.br.forms import BRCNPJField, BRCPFField, BRStateChoiceField, BRZipCodeField
 from localflavor.br.validators import BRPostalCodeValidator
@@ -63,6 +64,15 @@ def address_fieldset() -> Fieldset:
     """The address block of the customer forms: CEP first (what people know by heart), UF last."""
     return Fieldset(
         _("Endereço"),
+        HTML(
+            format_html(
+                '<p class="small text-muted mb-2" id="customer-address-help">{}</p>',
+                _(
+                    "Opcional: deixe tudo em branco, ou preencha ao menos CEP, logradouro, número, "
+                    "cidade e UF."
+                ),
+            )
+        ),
         Row(
             Column("address_postal_code", css_class="col-sm-4"),
             Column("address_street", css_class="col-sm-8"),

@@ -29,7 +29,7 @@ ADDRESS = {
     "address_city": "São Paulo",
     "address_state": "sp",
 }
-INCOMPLETE = "Obrigatório num endereço (ou deixe o endereço todo em branco)."
+INCOMPLETE = "Obrigatório num endereço."
 
 
 def stored_address(customer):
