@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.pagination import LargeListPaginator
 from subscribers import selectors
 from subscribers.models import SEARCH_SEPARATOR, Subscription
-from subscribers.services.customers import customer_update
+from subscribers.services.customers import customer_details, customer_update
 from tests.factories import CustomerFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,11 +56,15 @@ def test_search_text_follows_the_customers_edits(merchant, owner):
 
     customer_update(
         customer=customer,
-        name="Beatriz Lima",
-        email="bia@example.com",
-        handle="@bialima",
-        document="529.982.247-25",
-        phone="",
+        actor=owner,
+        **{
+            **customer_details(customer),
+            "name": "Beatriz Lima",
+            "email": "bia@example.com",
+            "handle": "@bialima",
+            "document": "529.982.247-25",
+            "phone": "",
+        },
     )
 
     assert found(merchant, "Ana Souza") == []
