@@ -20,6 +20,7 @@
       loadThrottle: 250,
       shouldLoad: function () { return true; },
       load: function (query, callback) {
+        var box = this;
         fetch(url + "?q=" + encodeURIComponent(query), {
           headers: { Accept: "application/json" },
           credentials: "same-origin",
@@ -29,6 +30,9 @@
             var results = payload.results || [];
             matched[query] = new Set(results.map(function (item) { return String(item.value); }));
             callback(results);
+            // An answer that arrives after the person picked an option (a slow server answering an
+            // earlier query) reopens tom-select's dropdown over the next field: keep it closed.
+            if (box.settings.mode === "single" && box.getValue() && box.inputValue() === "") { box.close(); }
           })
           .catch(function () { callback(); });
       },
