@@ -62,19 +62,24 @@ def subscription_paused_charges(subscription, *, now) -> int:
     return voided
 
 
-def resume_rest_totals(subscription, *, at: dt.datetime):
+def resume_rest_totals(subscription, *, at: dt.datetime, taxes=None, periods_before: int | None = None):
     """The rest of the current period from `at` to its end, prorated to the second: what one period costs
     under the subscription's terms (its discount for that period and its taxes) × the part still ahead,
-    rounded once (billing.calculations.prorated_line)."""
+    rounded once (billing.calculations.prorated_line). Próximas faturas, resuming a copy it previews,
+    gives the tax inputs in force at the resume (`taxes`, else the subscription's rates) and how many
+    periods it has invoiced before (`periods_before`, else the written ones)."""
     start, end = subscription.current_period_start, subscription.current_period_end
     terms = subscription.price_terms
     tz = subscription.merchant.tzinfo
     discount = discount_for_period(
         subscription=subscription,
         period_start=start,
-        periods_billed=periods_billed_before(subscription, start),
+        periods_billed=(
+            periods_billed_before(subscription, start) if periods_before is None else periods_before
+        ),
         tz=tz,
     )
+    taxes = subscription_taxes(subscription) if taxes is None else taxes
     line = prorated_line(
         description=(
             _("Retomada: %(plan)s × %(quantity)s, de %(start)s a %(end)s")
@@ -86,7 +91,7 @@ def resume_rest_totals(subscription, *, at: dt.datetime):
             }
         )[:200],
         full_amount=terms.price * subscription.quantity,
-        terms=PeriodTerms(discount=discount, taxes=tuple(subscription_taxes(subscription))),
+        terms=PeriodTerms(discount=discount, taxes=tuple(taxes)),
         fraction=unused_fraction(period_start=start, period_end=end, at=at),
         credit=False,
         period_start=at,

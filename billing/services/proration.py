@@ -11,6 +11,7 @@ the customer's credit balance (billing.services.credit); a net charge first cons
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -54,6 +55,41 @@ S = SubscriptionStatus
 # Statuses whose current period has been invoiced: only there is there unused time to credit.
 PRORATED_STATUSES = (S.ACTIVE, S.PAST_DUE)
 NO_TERMS = PeriodTerms()
+
+
+@dataclass(frozen=True)
+class PeriodRecord:
+    """What the invoices of the current period say, for a period whose invoices are not written: Próximas
+    faturas previews a phase entered in a period it previews (or after a proration it previews) with the
+    functions below, given what those invoices will hold instead of reading them. `charged` is
+    `charged_time`'s value, `paid` whether the period's renewal is paid (the preview assumes every invoice
+    is paid when due), `unpaid` the open invoice a change would void, `periods_before` how many periods
+    were invoiced before this one (`periods_billed_before`)."""
+
+    charged: tuple[int, PeriodTerms, dt.datetime] | None
+    paid: bool = True
+    unpaid: Invoice | None = None
+    periods_before: int = 0
+
+    @classmethod
+    def of_written(cls, subscription) -> "PeriodRecord":
+        """The record of the subscription's current period as its written invoices say."""
+        return cls(
+            charged=charged_time(subscription),
+            paid=current_period_paid(subscription),
+            unpaid=unpaid_period_invoice(subscription),
+            periods_before=periods_billed_before(subscription, subscription.current_period_start),
+        )
+
+    def after(self, lines, *, period_end) -> "PeriodRecord":
+        """The record once an invoice with `lines` is written for the period ending at `period_end`: its
+        latest charge for the rest of the period, as `charged_time` would read it, and no open invoice (a
+        change voids it; a renewal is paid when due)."""
+        charged = self.charged
+        for line in lines:
+            if line.amount > 0 and line.period_end == period_end:
+                charged = _charge_of(line)
+        return PeriodRecord(charged=charged, paid=self.paid, unpaid=None, periods_before=self.periods_before)
 
 
 def proration_lines(
@@ -119,26 +155,30 @@ def proration_lines(
     ]
 
 
-def periods_billed_before(subscription, period_start) -> int:
+def periods_billed_before(subscription, period_start, record: PeriodRecord | None = None) -> int:
     """How many periods were invoiced before the one starting at `period_start` (what a coupon's
     "once" and "N months" and a manual discount's number of periods count)."""
+    if record is not None:
+        return record.periods_before
     return subscription.invoices.filter(kind=InvoiceKind.RECURRING, period_start__lt=period_start).count()
 
 
-def period_terms(*, terms_of, subscription, taxes) -> PeriodTerms:
+def period_terms(*, terms_of, subscription, taxes, record: PeriodRecord | None = None) -> PeriodTerms:
     """The discount and taxes of the subscription's current period under the terms of `terms_of` (the
     subscription itself, or a snapshot of it before an edit, or a preview of it after one)."""
     start = subscription.current_period_start
     discount = discount_for_period(
         subscription=terms_of,
         period_start=start,
-        periods_billed=periods_billed_before(subscription, start),
+        periods_billed=periods_billed_before(subscription, start, record),
         tz=subscription.merchant.tzinfo,
     )
     return PeriodTerms(discount=discount, taxes=tuple(taxes))
 
 
-def charged_time(subscription) -> tuple[int, PeriodTerms, dt.datetime] | None:
+def charged_time(
+    subscription, record: PeriodRecord | None = None
+) -> tuple[int, PeriodTerms, dt.datetime] | None:
     """What the customer was charged for the time up to the end of the current period, as it was billed:
     (amount, terms, since) of the latest charge line for it — the period's recurring line, or the charge
     side of a proration since — with the discount and taxes that line actually carried. None when nothing
@@ -148,6 +188,8 @@ def charged_time(subscription) -> tuple[int, PeriodTerms, dt.datetime] | None:
     or tax rate added mid-period applies from the next invoice on, so the time already paid was paid
     without it (and a coupon removed mid-period was still discounting it).
     """
+    if record is not None:
+        return record.charged
     line = (
         InvoiceLine.objects.filter(
             invoice__subscription_id=subscription.pk,
@@ -161,6 +203,11 @@ def charged_time(subscription) -> tuple[int, PeriodTerms, dt.datetime] | None:
     )
     if line is None:
         return None
+    return _charge_of(line)
+
+
+def _charge_of(line) -> tuple[int, PeriodTerms, dt.datetime]:
+    """`charged_time`'s value for a charge line (written, or computed by a preview)."""
     taxes = tuple(
         TaxInput(
             tax_rate_id=detail.get("tax_rate_id"),
@@ -175,12 +222,12 @@ def charged_time(subscription) -> tuple[int, PeriodTerms, dt.datetime] | None:
 
 
 def proration_totals(
-    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at
+    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at, record=None
 ) -> InvoiceTotals:
     """The proration invoice's lines and totals for a change at `at` of the current period: the one
     computation behind the bill and its preview. The credit side is what was charged for the period
     (`charged_time`); `old_terms` only stand in when nothing was."""
-    charged = charged_time(subscription)
+    charged = charged_time(subscription, record)
     old_charged = old_since = None
     if charged is not None:
         old_charged, old_terms, old_since = charged
@@ -203,18 +250,21 @@ def proration_totals(
     )
 
 
-def unused_time_totals(*, subscription, at) -> InvoiceTotals:
+def unused_time_totals(*, subscription, at, record: PeriodRecord | None = None, taxes=None) -> InvoiceTotals:
     """The credit for the unused rest of the current period (a cancellation "agora, creditando o tempo
     não usado"): what was charged for the period (`charged_time`) × its unused fraction."""
     start, end = subscription.current_period_start, subscription.current_period_end
     full_amount = subscription.plan_price_at(start) * subscription.quantity
     since = start
-    charged = charged_time(subscription)
+    charged = charged_time(subscription, record)
     if charged is not None:
         full_amount, terms, since = charged
     else:
         terms = period_terms(
-            terms_of=subscription, subscription=subscription, taxes=subscription_taxes(subscription)
+            terms_of=subscription,
+            subscription=subscription,
+            taxes=subscription_taxes(subscription) if taxes is None else taxes,
+            record=record,
         )
     at = min(max(at, start), end)
     credit = prorated_line(
@@ -245,20 +295,24 @@ def current_period_invoices(subscription):
     )
 
 
-def current_period_paid(subscription) -> bool:
+def current_period_paid(subscription, record: PeriodRecord | None = None) -> bool:
     """What was paid for this period: the one rule that says whether the current period's time was paid
     for, so that only paid time is ever given back as credit (a cancellation's unused time, a plan
     change's old terms). A past-due customer's unpaid period is not (docs/money.md)."""
+    if record is not None:
+        return record.paid
     return current_period_invoices(subscription).filter(status=InvoiceStatus.PAID).exists()
 
 
-def unpaid_period_invoice(subscription) -> Invoice | None:
+def unpaid_period_invoice(subscription, record: PeriodRecord | None = None) -> Invoice | None:
     """The current period's invoice still open (unpaid, still being collected), or None."""
+    if record is not None:
+        return record.unpaid
     return current_period_invoices(subscription).filter(status=InvoiceStatus.OPEN).order_by("-pk").first()
 
 
 def plan_change_totals(
-    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at
+    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at, record=None
 ) -> tuple[InvoiceTotals | None, Invoice | None]:
     """What a plan or quantity change at `at` bills, and the unpaid invoice it replaces (voided): the one
     function behind the bill (`prorate_plan_change`) and its preview.
@@ -281,10 +335,11 @@ def plan_change_totals(
         new_quantity=new_quantity,
         new_terms=new_terms,
         at=at,
+        record=record,
     )
-    if current_period_paid(subscription):
+    if current_period_paid(subscription, record):
         return proration_totals(**args), None
-    unpaid = unpaid_period_invoice(subscription)
+    unpaid = unpaid_period_invoice(subscription, record)
     if unpaid is not None:
         return used_then_new_totals(**args), unpaid
     totals = proration_totals(**args)
@@ -294,7 +349,7 @@ def plan_change_totals(
 
 
 def used_then_new_totals(
-    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at
+    *, subscription, old_plan, old_quantity, old_terms, new_plan, new_quantity, new_terms, at, record=None
 ) -> InvoiceTotals:
     """An unpaid period re-billed at a change: the old terms for [period start, at) as the unpaid invoice
     charged them (`charged_time`: its amount, discount and taxes), the new ones for [at, period end), each
@@ -302,7 +357,7 @@ def used_then_new_totals(
     start, end = subscription.current_period_start, subscription.current_period_end
     at = min(max(at, start), end)
     old_amount, since = old_plan.price * old_quantity, start
-    charged = charged_time(subscription)
+    charged = charged_time(subscription, record)
     if charged is not None:
         old_amount, old_terms, since = charged
     at = max(at, since)
@@ -400,14 +455,14 @@ def subscription_change_plan(
 
 
 def applied_change_totals(
-    *, subscription, old_plan, old_quantity, previous, old_taxes, new_taxes, at, new_plan=None
+    *, subscription, old_plan, old_quantity, previous, old_taxes, new_taxes, at, new_plan=None, record=None
 ) -> tuple[InvoiceTotals | None, Invoice | None]:
     """What `prorate_plan_change` bills for a change applied at `at` to `subscription` (already on its new
     terms; `previous` a copy from before, `old_taxes`/`new_taxes` the tax inputs of each side): the
     proration's totals and the unpaid invoice it voids (`plan_change_totals`), or (None, None) when
     there is no paid time left. Read-only: Próximas faturas previews a schedule phase entered between
     two billing dates with it (`new_plan`: the new side's price terms when the subscription in hand is a
-    preview's copy; by default its plan at its price version)."""
+    preview's copy; by default its plan at its price version; `record`: a previewed period's invoices)."""
     if not has_unused_paid_time(subscription, at):
         return None, None
     return plan_change_totals(
@@ -417,11 +472,16 @@ def applied_change_totals(
         if previous is not None and previous.plan_id == old_plan.pk
         else old_plan,
         old_quantity=old_quantity,
-        old_terms=period_terms(terms_of=previous or subscription, subscription=subscription, taxes=old_taxes),
+        old_terms=period_terms(
+            terms_of=previous or subscription, subscription=subscription, taxes=old_taxes, record=record
+        ),
         new_plan=new_plan or price_terms(subscription.plan, None, price=subscription.plan_price_at(at)),
         new_quantity=subscription.quantity,
-        new_terms=period_terms(terms_of=subscription, subscription=subscription, taxes=new_taxes),
+        new_terms=period_terms(
+            terms_of=subscription, subscription=subscription, taxes=new_taxes, record=record
+        ),
         at=at,
+        record=record,
     )
 
 
@@ -513,10 +573,13 @@ def credit_unused_time(*, subscription, now: dt.datetime | None = None):
     return note
 
 
-def unused_time_credit(*, subscription, at) -> InvoiceTotals | None:
+def unused_time_credit(
+    *, subscription, at, record: PeriodRecord | None = None, taxes=None
+) -> InvoiceTotals | None:
     """What `credit_unused_time` credits at `at` (None: nothing): the paid, unused rest of the current
-    period. Read-only, so Próximas faturas previews a schedule's anchor reset with it."""
-    if not has_unused_paid_time(subscription, at) or not current_period_paid(subscription):
+    period. Read-only, so Próximas faturas previews a schedule's anchor reset with it (`record`, `taxes`:
+    a previewed period's invoices and the tax rates in force in it)."""
+    if not has_unused_paid_time(subscription, at) or not current_period_paid(subscription, record):
         return None
-    totals = unused_time_totals(subscription=subscription, at=at)
+    totals = unused_time_totals(subscription=subscription, at=at, record=record, taxes=taxes)
     return totals if totals.credit else None

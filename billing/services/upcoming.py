@@ -22,7 +22,7 @@ through the periods, writes exactly the previewed invoices, line by line, throug
 import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -34,7 +34,7 @@ from billing.models import BillingSettings
 from billing.selectors import credit_balance, installment_invoices
 from billing.services.dunning import final_status, next_retry_at
 from billing.services.invoicing import subscription_taxes
-from billing.services.proration import applied_change_totals, unused_time_credit
+from billing.services.proration import PeriodRecord, applied_change_totals, unused_time_credit
 from billing.services.renewal import RenewalDraft, draft_renewal, pending_change_terms
 from billing.services.schedules import enters_mid_period
 from core.events import EventType as E
@@ -235,7 +235,11 @@ def upcoming_invoices(
     invoices = []
     ends_at, end_reason, previous_source = None, "", ""
     entries = list(getattr(terms_for, "entries", ()))
-    prorated_before = False
+    # What the invoices of the running period hold, for a phase entered in it: None, the written ones
+    # (the period billed already); else the previewed renewal, paid when due, and the prorations
+    # previewed since (each later change in the period prorates the charge of the one before).
+    record: PeriodRecord | None = None
+    period_taxes = None  # the tax inputs in force in the running period (None: the subscription's)
 
     def balance_of(currency):
         if currency not in balances:
@@ -247,13 +251,20 @@ def upcoming_invoices(
     pauses = list(getattr(terms_for, "pauses", ()))
     if state.status == S.PAUSED and pauses and pauses[0].started:
         # Paused by its schedule: resumed at the block's end.
-        _resume_from_pause(state, pauses.pop(0), terms_for, balance_of, balances)
+        pause = pauses.pop(0)
+        resumed = _resume_from_pause(state, pause, terms_for, balance_of, balances, periods_billed)
+        if resumed is not None:
+            record, period_taxes = resumed, terms_for(pause.until).taxes
 
     def resume_due_pauses(start):
         """Pause blocks starting by the billing date `start` (after the phase entries before them): nothing
         is billed until each one's end, then its resume gives the next billing date."""
+        nonlocal record, period_taxes
         while pauses and pauses[0].at <= start and not (entries and entries[0].at < pauses[0].at):
-            _resume_from_pause(state, pauses.pop(0), terms_for, balance_of, balances)
+            pause = pauses.pop(0)
+            resumed = _resume_from_pause(state, pause, terms_for, balance_of, balances, periods_billed)
+            if resumed is not None:
+                record, period_taxes = resumed, terms_for(pause.until).taxes
             start = state.next_invoice_at
         return start
 
@@ -267,22 +278,28 @@ def upcoming_invoices(
             entry = entries.pop(0)
             if entry.at == start:  # entered on this billing date: its terms bill from it (terms_for)
                 continue
-            # Only the period billed already has paid time to credit (a previewed one is not written), and
-            # only its invoice's: a second change in it would prorate the first one's, not written either.
-            prorated = (
-                entry.prorate and not invoices and not prorated_before and enters_mid_period(state, entry.at)
-            )
-            prorated_before = prorated_before or prorated
+            prorated = entry.prorate and enters_mid_period(state, entry.at)
+            terms = terms_for(entry.at)
             if entry.first_invoice_at is None:
                 # Kept on the anchor: a plan change "agora"; the running period and its billing date stay.
                 if prorated:
-                    _preview_phase_proration(state, terms_for(entry.at), entry.at, balance_of, balances)
+                    record = _preview_phase_proration(
+                        state, terms, entry.at, balance_of, balances, record, period_taxes
+                    )
+                _put_terms(state, terms)
+                period_taxes = terms.taxes
                 continue
             # Resetting the anchor: the running period ends at it, crediting its unused paid time.
             if prorated:
-                credit = unused_time_credit(subscription=state, at=entry.at)
+                credit = unused_time_credit(
+                    subscription=state, at=entry.at, record=record, taxes=period_taxes
+                )
                 if credit is not None:
                     balances[state.currency] = balance_of(state.currency) + credit.credit
+            # What was charged for the period is no line of the shortened one (its end moved).
+            record = replace(record or PeriodRecord.of_written(state), charged=None)
+            _put_terms(state, terms)
+            period_taxes = terms.taxes
             state.current_period_end = state.next_invoice_at = start = entry.first_invoice_at
         # A pause block after a phase entered before this billing date (e.g. a prorated change, then a pause).
         start = resume_due_pauses(start)
@@ -331,6 +348,12 @@ def upcoming_invoices(
             )
         )
         previous_source = source
+        # The renewal as a phase entered in its period finds it: charged, paid when due (the assumption of
+        # the whole preview: a later invoice's payment cannot be known now).
+        record = PeriodRecord(charged=None, periods_before=periods_billed).after(
+            draft.totals.lines, period_end=draft.period_end
+        )
+        period_taxes = terms.taxes
         # What the billing run writes after each renewal (billing_run._renew → subscription_apply_billing).
         state.current_period_start, state.current_period_end = draft.period_start, draft.period_end
         state.next_invoice_at = draft.period_end
@@ -352,61 +375,81 @@ def upcoming_invoices(
     )
 
 
-def _preview_phase_proration(state, terms: TermsInForce, at, balance_of, balances) -> None:
+def _preview_phase_proration(
+    state, terms: TermsInForce, at, balance_of, balances, record, period_taxes
+) -> PeriodRecord | None:
     """What the proration invoice of a schedule phase kept on the anchor and entered at `at`, between two
     billing dates, does to the credit balance (`balances`, updated): enter_due_phases puts the phase's
-    terms on the subscription and bills the change as `prorate_plan_change` does — a net credit goes to
-    the balance, a net charge consumes it first, and an unpaid invoice it voids gives its credit back.
-    Computed by the same `applied_change_totals` on a copy of the subscription on the phase's terms."""
-    after = copy.copy(state)
-    if isinstance(terms.plan, Plan):
-        after.plan = terms.plan
-    after.quantity = terms.quantity
-    for name, value in terms.overrides.items():
-        setattr(after, name, value)
+    terms on the subscription (`state`, updated) and bills the change as `prorate_plan_change` does — a net
+    credit goes to the balance, a net charge consumes it first, and an unpaid invoice it voids gives its
+    credit back. Computed by the same `applied_change_totals` on a copy of the subscription on the phase's
+    terms, from what the period's invoices hold (`record`; None: the written ones) and the tax rates in
+    force in it (`period_taxes`; None: the subscription's). Returns the period's record after it."""
+    after = _put_terms(copy.copy(state), terms)
     if state.plan.currency != after.currency:  # billing refuses to prorate into another currency
-        return
+        return record
     totals, unpaid = applied_change_totals(
         subscription=after,
         old_plan=state.plan,
         old_quantity=state.quantity,
         previous=state,
-        old_taxes=subscription_taxes(state),
+        old_taxes=subscription_taxes(state) if period_taxes is None else list(period_taxes),
         new_taxes=list(terms.taxes),
         new_plan=terms.plan,
         at=at,
+        record=record,
     )
     if totals is None:
-        return
+        return record
     currency = after.currency
     balance = balance_of(currency) + (unpaid.credit_applied if unpaid is not None else 0)
     # proration_invoice_create: the net credit into the balance, then the balance pays the net charge.
     applied, _due = apply_credit(totals.total, balance + totals.credit)
     balances[currency] = balance + totals.credit - applied
+    before = record or PeriodRecord.of_written(state)
+    if unpaid is not None:  # voided: its charge is no longer what the period charged
+        before = replace(before, charged=None)
+    return before.after(totals.lines, period_end=state.current_period_end)
 
 
-def _resume_from_pause(state, pause: PauseEntry, terms_for, balance_of, balances) -> None:
+def _put_terms(state, terms: TermsInForce):
+    """`state` on `terms` (what schedule_advance puts on the subscription when a phase starts)."""
+    if isinstance(terms.plan, Plan):  # a one-off price is not a Plan row: `custom_price` carries it
+        state.plan = terms.plan
+    state.quantity = terms.quantity
+    for name, value in terms.overrides.items():
+        setattr(state, name, value)
+    return state
+
+
+def _resume_from_pause(
+    state, pause: PauseEntry, terms_for, balance_of, balances, periods_billed
+) -> PeriodRecord | None:
     """`state` as the schedule leaves a pause block: the next phase's terms on it (what resume_cycle reads:
     the price's interval), then the cycle fields `subscribers.services.pause.resume_cycle` gives a resume
     in the block's mode at its end. Resumed in the current cycle past the paid period, the rest of the
     period is a proration invoice (billing.services.pause.resume_billing) that the credit balance pays
-    first: `balances` is updated with what it takes."""
+    first: `balances` is updated with what it takes. The schedule puts the next phase's terms on the
+    subscription before it resumes, so that rest is charged on them: its price, quantity, discount and
+    tax rates. Returns the record of the period it charges (its renewal is none of the rest: unpaid for
+    `current_period_paid`), or None when it charges nothing."""
     from billing.services.pause import resume_rest_totals  # it previews with this module
 
     terms = terms_for(pause.until)
-    if isinstance(terms.plan, Plan):
-        state.plan = terms.plan
-    for name, value in terms.overrides.items():
-        setattr(state, name, value)
+    _put_terms(state, terms)
     state.status = S.ACTIVE
     state.pause_at = state.resume_at = None
     cycle = resume_cycle(state, mode=pause.mode, now=pause.until)
     for name, value in cycle.items():
         setattr(state, name, value)
     if "current_period_start" in cycle:
-        rest = resume_rest_totals(state, at=pause.until)
+        rest = resume_rest_totals(state, at=pause.until, taxes=terms.taxes, periods_before=periods_billed)
         applied, _due = apply_credit(rest.total, balance_of(state.currency))
         balances[state.currency] -= applied
+        return PeriodRecord(charged=None, paid=False, periods_before=periods_billed).after(
+            rest.lines, period_end=state.current_period_end
+        )
+    return None
 
 
 # --- Simular inadimplência ------------------------------------------------------------------------------
