@@ -36,12 +36,16 @@ _SUBSCRIPTION = {
     "current_period_end": "2026-03-10T12:00:00-03:00",
     "cancel_at": None,
     "cancel_origin": "",
+    "cancel_reason": "",
+    "cancel_reason_code": "",
+    "cancel_reason_params": {},
     "access_until": None,
 }
 _SUBSCRIPTION_CANCELING = {
     **_SUBSCRIPTION,
     "cancel_at": "2026-03-10T12:00:00-03:00",
     "cancel_origin": "customer",
+    "cancel_reason": "Mudei de cidade.",
     "access_until": "2026-03-10T12:00:00-03:00",
 }
 _INVOICE = {
@@ -164,8 +168,20 @@ EVENT_TYPES: list[CatalogEntry] = [
     ),
     CatalogEntry(
         EventType.SUBSCRIPTION_CANCELED,
-        _("A assinatura foi cancelada."),
-        {**_SUBSCRIPTION_CANCELING, "status": "canceled"},
+        _(
+            "A assinatura foi cancelada. “cancel_reason_code” é o motivo que o próprio sistema registrou "
+            "(“schedule_ended_subscription”, “dunning_exhausted”, “chargeback”, “canceled_in_stripe”, "
+            "“canceled_by_platform”, “invoice_voided”, “invoice_uncollectible”), com seus dados em "
+            "“cancel_reason_params”; vazio quando uma pessoa escreveu o motivo. “cancel_reason” é o texto "
+            "do motivo, em português, qualquer que seja o idioma de quem cancelou."
+        ),
+        {
+            **_SUBSCRIPTION_CANCELING,
+            "status": "canceled",
+            "cancel_origin": "seller",
+            "cancel_reason": "Fim da programação.",
+            "cancel_reason_code": "schedule_ended_subscription",
+        },
     ),
     CatalogEntry(
         EventType.SUBSCRIPTION_PAUSED,

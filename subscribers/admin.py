@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from subscribers import services
+from subscribers import services, timeline
 from subscribers.choices import CancelOrigin, CancelWhen
 from subscribers.models import (
     ADDRESS_FIELDS,
@@ -97,7 +97,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
                     actor=request.user,
                     origin=CancelOrigin.ADMIN,
                     when=CancelWhen.NOW,
-                    reason=_("Cancelada pela administração da plataforma."),
+                    reason_code=timeline.CANCELED_BY_PLATFORM,
                 )
                 done += 1
             except ValidationError as exc:

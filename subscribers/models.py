@@ -396,6 +396,11 @@ class Subscription(models.Model):
     cancel_at = models.DateTimeField(_("cancelamento efetivo em"), null=True, blank=True)
     cancel_origin = models.CharField(_("quem pediu"), max_length=10, choices=CancelOrigin.choices, blank=True)
     cancel_reason = models.TextField(_("motivo"), blank=True)
+    # A reason the system words itself (the schedule ended, dunning gave up, …) is a code and its
+    # parameters, translated when shown (subscribers/timeline.py); `cancel_reason` is then "" (it holds
+    # only what a person typed).
+    cancel_reason_code = models.CharField(_("código do motivo"), max_length=40, blank=True)
+    cancel_reason_params = models.JSONField(_("parâmetros do motivo"), default=dict, blank=True)
     canceled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -543,6 +548,12 @@ class Subscription(models.Model):
     def can_delete(self, *, today=None) -> bool:
         today = today or self.merchant.localdate()
         return today <= self.delete_deadline
+
+    @property
+    def cancel_reason_display(self) -> str:
+        """The cancellation's reason in the active language: a coded one translated now, else the text
+        a person typed."""
+        return timeline.reason_text(self.cancel_reason_code, self.cancel_reason_params, self.cancel_reason)
 
     @property
     def is_ended(self) -> bool:

@@ -9,6 +9,7 @@ is never renamed or removed: old rows keep it."""
 
 from django.utils.translation import gettext_lazy as _
 
+from core.money import format_money
 from subscribers.choices import SubscriptionStatus
 
 SCHEDULE_CREATED = "schedule_created"
@@ -22,6 +23,13 @@ SCHEDULE_CANCELED_BY_ENDING = "schedule_canceled_by_ending"
 SCHEDULE_PAUSE_STARTED = "schedule_pause_started"
 SCHEDULE_PAUSE_SKIPPED = "schedule_pause_skipped"
 CUSTOMER_UPDATED = "customer_updated"
+# Cancellation reasons the system words (Subscription.cancel_reason_code, and the timeline line saying so).
+DUNNING_EXHAUSTED = "dunning_exhausted"
+CHARGEBACK = "chargeback"
+CANCELED_IN_STRIPE = "canceled_in_stripe"
+CANCELED_BY_PLATFORM = "canceled_by_platform"
+INVOICE_VOIDED = "invoice_voided"
+INVOICE_UNCOLLECTIBLE = "invoice_uncollectible"
 
 REASONS = {
     SCHEDULE_CREATED: _("Programação criada com %(count)s fases."),
@@ -41,6 +49,15 @@ REASONS = {
     ),
     # `fields`: keys of CUSTOMER_FIELD_LABELS, shown as their labels in the reader's language.
     CUSTOMER_UPDATED: _("Dados do cliente alterados: %(fields)s."),
+    DUNNING_EXHAUSTED: _("Tentativas de cobrança esgotadas."),
+    # `amount`: minor units, in `currency`, shown as money in the reader's language; `reason`: as the bank or
+    # the staff gave it ("—" for none).
+    CHARGEBACK: _("Chargeback de %(amount)s: %(reason)s"),
+    CANCELED_IN_STRIPE: _("Cancelada na Stripe."),
+    CANCELED_BY_PLATFORM: _("Cancelada pela administração da plataforma."),
+    # `number`: the invoice's number (a pending subscription whose only invoice went away never starts).
+    INVOICE_VOIDED: _("Fatura nº %(number)s anulada."),
+    INVOICE_UNCOLLECTIBLE: _("Fatura nº %(number)s marcada como incobrável."),
 }
 
 # What changed in a customer's details, by the key the outbox's `customer.updated` carries in "changed"
@@ -69,7 +86,10 @@ def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
     message = REASONS.get(code)
     if message is None:
         return fallback
-    values = {name: _param_text(name, value) for name, value in (params or {}).items()}
+    params = params or {}
+    values = {name: _param_text(name, value) for name, value in params.items()}
+    if "amount" in params and "currency" in params:
+        values["amount"] = format_money(params["amount"], params["currency"])
     try:
         return str(message) % values
     except (KeyError, TypeError, ValueError):

@@ -16,6 +16,7 @@ from billing.services.states import chargeback_move, payment_move
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
+from subscribers import timeline
 from subscribers.choices import CancelOrigin, SubscriptionStatus
 from subscribers.services import subscription_apply_billing, subscription_payload
 
@@ -98,8 +99,8 @@ def record_chargeback(
                 now=now,
                 to_status=SubscriptionStatus.CANCELED,
                 cancel_origin=CancelOrigin.CUSTOMER,
-                reason=_("Chargeback de %(amount)s: %(reason)s")
-                % {"amount": format_money(amount, payment.currency), "reason": reason or "—"},
+                reason_code=timeline.CHARGEBACK,
+                reason_params={"amount": amount, "currency": payment.currency, "reason": reason or "—"},
                 data={"chargeback": chargeback.pk, "amount": amount},
             )
         emit(

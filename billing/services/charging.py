@@ -24,6 +24,7 @@ from billing.services.renewal import gateway_for_method, invoice_charge_key
 from billing.services.states import invoice_move, payment_move, payment_payload
 from core.events import EventType
 from core.outbox import emit
+from subscribers import timeline
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.models import Subscription
 from subscribers.services import subscription_apply_billing
@@ -209,7 +210,7 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
             subscription=subscription,
             now=now,
             to_status=final,
-            reason=_("Tentativas de cobrança esgotadas."),
+            reason_code=timeline.DUNNING_EXHAUSTED,
         )
 
 

@@ -16,6 +16,7 @@ from billing.locks import lock_invoice, lock_subscription
 from billing.models import Invoice
 from billing.services.charging import _attempt, _finish_installments, cancel_pending_payments
 from billing.services.states import invoice_move
+from subscribers import timeline
 from subscribers.choices import PaymentMethod, SubscriptionStatus
 from subscribers.services import subscription_apply_billing, subscription_note_billing
 
@@ -67,14 +68,19 @@ def _cure_if_nothing_owed(subscription, invoice, *, now, reason) -> None:
         subscription_apply_billing(subscription=subscription, now=now, to_status=S.ACTIVE, reason=reason)
 
 
-def _end_if_it_never_started(subscription, invoice, *, now, reason) -> None:
+def _end_if_it_never_started(subscription, invoice, *, now, reason_code) -> None:
     """A pending subscription (its first payment never completed) whose last open invoice is voided or
     written off will not start: it ends cancelled by the seller, with no access, instead of waiting as
     Pendente forever with nothing to pay."""
     others_open = subscription.invoices.filter(status=InvoiceStatus.OPEN).exclude(pk=invoice.pk)
     if subscription.status == S.PENDING and not others_open.exists():
         subscription_apply_billing(
-            subscription=subscription, now=now, to_status=S.CANCELED, reason=reason, access_until=now
+            subscription=subscription,
+            now=now,
+            to_status=S.CANCELED,
+            reason_code=reason_code,
+            reason_params={"number": invoice.number},
+            access_until=now,
         )
 
 
@@ -97,7 +103,7 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invo
         data={"invoice": invoice.pk, "action": InvoiceAction.VOID.value},
     )
     _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
-    _end_if_it_never_started(subscription, invoice, now=now, reason=text)
+    _end_if_it_never_started(subscription, invoice, now=now, reason_code=timeline.INVOICE_VOIDED)
     # The last installment's period is over and this was what kept it collecting: the plan ends now (the
     # billing run has no invoice left to visit it for).
     _finish_installments(subscription=subscription, now=now)
@@ -122,7 +128,7 @@ def invoice_mark_uncollectible(*, invoice: Invoice, actor, reason: str = "", now
         data={"invoice": invoice.pk, "action": InvoiceAction.MARK_UNCOLLECTIBLE.value},
     )
     _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
-    _end_if_it_never_started(subscription, invoice, now=now, reason=text)
+    _end_if_it_never_started(subscription, invoice, now=now, reason_code=timeline.INVOICE_UNCOLLECTIBLE)
     # The last installment's period is over and this was what kept it collecting: the plan ends now (the
     # billing run has no invoice left to visit it for).
     _finish_installments(subscription=subscription, now=now)

@@ -42,6 +42,7 @@ from billing.services.invoice_actions import invoice_mark_uncollectible, invoice
 from billing.services.refunds import refund_record_from_provider
 from core.money import format_money
 from plans.models import Plan
+from subscribers import timeline
 from subscribers.actors import ProviderActor
 from subscribers.choices import (
     TRANSITIONS,
@@ -218,7 +219,7 @@ def upsert_subscription(*, connection, obj: dict, now) -> str:
             actor=None,
             origin=CancelOrigin.PROVIDER,
             when=CancelWhen.NOW,
-            reason=_("Cancelada na Stripe."),
+            reason_code=timeline.CANCELED_IN_STRIPE,
             now=now,
         )
         notes.append(_("Assinatura encerrada: cancelada na Stripe."))

@@ -3,9 +3,10 @@
 import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from core.percent import DISCOUNT_PERCENT
@@ -76,6 +77,30 @@ def _refuse(subscription, action, *, now=None):
         raise ValidationError(refusal_message(subscription, action), code=REFUSAL_CODES[action])
 
 
+CANCEL_REASON_FIELDS = ("cancel_reason", "cancel_reason_code", "cancel_reason_params")
+
+
+def _set_cancel_reason(subscription, reason: str, code: str, params: dict | None) -> None:
+    """The cancellation's reason: what a person typed (`reason`), or a sentence the system words itself,
+    kept as its code and params (subscribers/timeline.py) and translated when shown."""
+    subscription.cancel_reason = "" if code else (reason or "").strip()
+    subscription.cancel_reason_code = code
+    subscription.cancel_reason_params = (params or {}) if code else {}
+
+
+def cancel_reason_payload(subscription) -> dict:
+    """What an event payload says of the cancellation's reason: `cancel_reason_code` (stable; "" for a
+    reason a person typed) with its `cancel_reason_params`, and `cancel_reason`, the text in the platform's
+    language (pt-BR), whoever wrote it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = subscription.cancel_reason_display
+    return {
+        "cancel_reason": text,
+        "cancel_reason_code": subscription.cancel_reason_code,
+        "cancel_reason_params": subscription.cancel_reason_params or {},
+    }
+
+
 def _payload(subscription: Subscription) -> dict:
     return {
         "id": subscription.pk,
@@ -93,6 +118,7 @@ def _payload(subscription: Subscription) -> dict:
         "current_period_end": subscription.current_period_end,
         "cancel_at": subscription.cancel_at,
         "cancel_origin": subscription.cancel_origin,
+        **cancel_reason_payload(subscription),
         "access_until": subscription.access_until,
     }
 

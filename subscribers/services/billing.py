@@ -8,7 +8,15 @@ from subscribers.choices import (
     EventKind,
 )
 from subscribers.models import Subscription
-from subscribers.services._common import S, _end_charges, _move, _payload, _record
+from subscribers.services._common import (
+    CANCEL_REASON_FIELDS,
+    S,
+    _end_charges,
+    _move,
+    _payload,
+    _record,
+    _set_cancel_reason,
+)
 
 # --- billing-driven changes (called by the billing app, which holds the subscription's row lock) -----
 BILLING_EVENT_TYPES = {
@@ -28,6 +36,7 @@ def subscription_apply_billing(
     to_status: str | None = None,
     reason: str = "",
     reason_code: str = "",
+    reason_params: dict | None = None,
     data: dict | None = None,
     cancel_origin: str = CancelOrigin.SELLER,
     **fields,
@@ -38,8 +47,8 @@ def subscription_apply_billing(
 
     A billing cancellation (dunning's final action, a chargeback) is recorded as asked by `cancel_origin`:
     the seller's policy by default, the customer for a chargeback they opened with their bank.
-    `reason_code` (subscribers/timeline.py): the timeline line is that code, translated when shown;
-    `reason` is then only the cancellation's recorded reason."""
+    `reason_code` and `reason_params` (subscribers/timeline.py): the timeline line and a cancellation's
+    reason are that code, translated when shown; `reason` is for words a person gave."""
     allowed = {
         "current_period_start",
         "current_period_end",
@@ -75,9 +84,9 @@ def subscription_apply_billing(
         if to_status == S.CANCELED and not subscription.cancel_origin:
             subscription.cancel_origin = cancel_origin
             subscription.cancel_at = now
-            subscription.cancel_reason = reason
+            _set_cancel_reason(subscription, reason, reason_code, reason_params)
             subscription.access_until = now
-            update += ["cancel_origin", "cancel_at", "cancel_reason", "access_until"]
+            update += ["cancel_origin", "cancel_at", *CANCEL_REASON_FIELDS, "access_until"]
     if update:
         subscription.save(update_fields=sorted({*update, "updated_at"}))
     if to_status and to_status != from_status:
@@ -92,6 +101,7 @@ def subscription_apply_billing(
             to_status=to_status,
             reason="" if reason_code else reason,
             reason_code=reason_code,
+            reason_params=reason_params,
             data=data or {},
             at=now,
         )

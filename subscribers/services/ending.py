@@ -19,6 +19,7 @@ from subscribers.choices import (
 from subscribers.locks import lock_subscription
 from subscribers.models import Subscription
 from subscribers.services._common import (
+    CANCEL_REASON_FIELDS,
     S,
     _end_charges,
     _field_error,
@@ -26,6 +27,7 @@ from subscribers.services._common import (
     _payload,
     _record,
     _refuse,
+    _set_cancel_reason,
     refusal_message,
 )
 from subscribers.services.schedules import schedule_end_with_subscription
@@ -81,6 +83,8 @@ def subscription_cancel(
     when: str = CancelWhen.NOW,
     at_date: dt.date | None = None,
     reason: str = "",
+    reason_code: str = "",
+    reason_params: dict | None = None,
     credit_unused_time: bool = False,
     now: dt.datetime | None = None,
 ) -> Subscription:
@@ -90,7 +94,11 @@ def subscription_cancel(
     With `credit_unused_time` (only with `when="now"`), access ends now and the unused rest of the paid
     period is credited to the customer's credit balance, at what it cost (billing, through the named
     extension point subscribers.cancel_credit, in this transaction). Otherwise nothing is credited:
-    cancelling now or on a date keeps no money back, and access runs as `cancellation_preview` says."""
+    cancelling now or on a date keeps no money back, and access runs as `cancellation_preview` says.
+
+    `reason` is what a person typed; a reason the system words itself (a provider's cancellation, the
+    platform's admin) is `reason_code` and its `reason_params` (subscribers/timeline.py), translated when
+    shown."""
     now = now or timezone.now()
     subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.CANCEL, now=now)
@@ -112,7 +120,7 @@ def subscription_cancel(
     subscription.cancel_requested_at = now
     subscription.cancel_when = when
     subscription.cancel_origin = origin
-    subscription.cancel_reason = (reason or "").strip()
+    _set_cancel_reason(subscription, reason, reason_code, reason_params)
     subscription.canceled_by = actor if getattr(actor, "pk", None) else None
     subscription.access_until = access_until
     subscription.cancel_at = effective_at
@@ -120,7 +128,7 @@ def subscription_cancel(
         "cancel_requested_at",
         "cancel_when",
         "cancel_origin",
-        "cancel_reason",
+        *CANCEL_REASON_FIELDS,
         "canceled_by",
         "access_until",
         "cancel_at",
@@ -147,6 +155,8 @@ def subscription_cancel(
             to_status=subscription.status,
             origin=origin,
             reason=subscription.cancel_reason,
+            reason_code=subscription.cancel_reason_code,
+            reason_params=subscription.cancel_reason_params,
             data={"cancel_at": effective_at.isoformat(), "access_until": access_until.isoformat()},
             at=now,
         )
@@ -175,12 +185,13 @@ def subscription_cancel_revert(
         "cancel_at": subscription.cancel_at.isoformat(),
         "cancel_origin": subscription.cancel_origin,
         "cancel_reason": subscription.cancel_reason,
+        "cancel_reason_code": subscription.cancel_reason_code,
     }
     subscription.cancel_requested_at = None
     subscription.cancel_when = ""
     subscription.cancel_at = None
     subscription.cancel_origin = ""
-    subscription.cancel_reason = ""
+    _set_cancel_reason(subscription, "", "", None)
     subscription.canceled_by = None
     subscription.access_until = None
     subscription.save(
@@ -189,7 +200,7 @@ def subscription_cancel_revert(
             "cancel_when",
             "cancel_at",
             "cancel_origin",
-            "cancel_reason",
+            *CANCEL_REASON_FIELDS,
             "canceled_by",
             "access_until",
             "updated_at",
@@ -226,6 +237,8 @@ def _end(subscription, *, actor, kind, now, fields, ended_at=None, data=None):
         to_status=S.CANCELED,
         origin=subscription.cancel_origin,
         reason=subscription.cancel_reason,
+        reason_code=subscription.cancel_reason_code,
+        reason_params=subscription.cancel_reason_params,
         data={
             "access_until": subscription.access_until.isoformat() if subscription.access_until else None,
             **(data or {}),
@@ -246,7 +259,7 @@ def subscription_remove(*, subscription: Subscription, actor, reason: str = "", 
     subscription.cancel_requested_at = now
     subscription.cancel_when = CancelWhen.NOW
     subscription.cancel_origin = _effective_origin(actor, CancelOrigin.SELLER)
-    subscription.cancel_reason = (reason or "").strip()
+    _set_cancel_reason(subscription, reason, "", None)
     subscription.canceled_by = actor if getattr(actor, "pk", None) else None
     subscription.cancel_at = now
     subscription.access_until = now
@@ -255,7 +268,7 @@ def subscription_remove(*, subscription: Subscription, actor, reason: str = "", 
         "cancel_requested_at",
         "cancel_when",
         "cancel_origin",
-        "cancel_reason",
+        *CANCEL_REASON_FIELDS,
         "canceled_by",
         "cancel_at",
         "access_until",

@@ -870,7 +870,6 @@ def schedule_advance(*, subscription: Subscription, schedule: SubscriptionSchedu
                 subscription=subscription,
                 now=at,
                 to_status=S.CANCELED,
-                reason=_("Fim da programação."),
                 reason_code=timeline.SCHEDULE_ENDED_SUBSCRIPTION,
                 ended_at=at,
             )

@@ -14,6 +14,7 @@ import time_machine
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from billing.choices import MONEY_RECEIVED_STATUSES, PaymentStatus
 from billing.models import Chargeback, Payment, Refund
@@ -84,7 +85,10 @@ def test_a_chargeback_ends_the_subscription_at_once_with_its_event(paid, owner, 
     assert paid.status == S.CANCELED
     assert paid.cancel_origin == CancelOrigin.CUSTOMER
     assert paid.access_until == NOW and paid.ended_at == NOW and paid.next_invoice_at is None
-    assert "Chargeback de R$\xa049,90: Fraude alegada" in paid.cancel_reason
+    assert paid.cancel_reason_code == "chargeback"
+    assert paid.cancel_reason_params == {"amount": 4990, "currency": "BRL", "reason": "Fraude alegada"}
+    with translation.override("pt-br"):
+        assert paid.cancel_reason_display == "Chargeback de R$\xa049,90: Fraude alegada"
     timeline = SubscriptionEvent.objects.filter(subscription=paid, kind=EventKind.BILLING).latest("pk")
     assert (timeline.from_status, timeline.to_status, timeline.data["chargeback"]) == (
         S.ACTIVE,

@@ -88,7 +88,17 @@ def test_a_line_without_a_code_is_shown_as_it_was_stored(member_client, owner, m
 
 def test_every_coded_line_has_its_english():
     for code in timeline.REASONS:
-        params = {"count": 3, "from": None, "to": 1, "status": "trialing", "fields": ["phone", "address"]}
+        params = {
+            "count": 3,
+            "from": None,
+            "to": 1,
+            "status": "trialing",
+            "number": 58,
+            "amount": 1000,
+            "currency": "BRL",
+            "reason": "—",
+            "fields": ["phone", "address"],
+        }
         with translation.override("pt-br"):
             portuguese = timeline.reason_text(code, params)
         with translation.override("en"):
