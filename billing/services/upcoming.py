@@ -354,6 +354,10 @@ def upcoming_invoices(
             draft.totals.lines, period_end=draft.period_end
         )
         period_taxes = terms.taxes
+        if state.status in (S.TRIALING, S.PENDING):
+            # Paid when due (or nothing to pay), the first invoice after a trial makes it active: a phase
+            # entered in that period is prorated (enters_mid_period).
+            state.status = S.ACTIVE
         # What the billing run writes after each renewal (billing_run._renew → subscription_apply_billing).
         state.current_period_start, state.current_period_end = draft.period_start, draft.period_end
         state.next_invoice_at = draft.period_end

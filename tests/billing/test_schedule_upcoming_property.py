@@ -104,22 +104,25 @@ def build(merchant, owner, world) -> Subscription:
     subscription = SubscriptionFactory(
         merchant=merchant,
         plan=PlanFactory(merchant=merchant, name="Atual", price=world["price"]),
-        status=S.ACTIVE,
+        # In a trial until the next billing date (nothing paid yet), or active with that period paid.
+        status=S.TRIALING if world.get("trial") else S.ACTIVE,
+        trial_ends_at=next_at if world.get("trial") else None,
         billing_cycle_anchor=anchor,
         started_at=anchor,
         current_period_start=anchor,
         current_period_end=next_at,
         next_invoice_at=next_at,
     )
-    InvoiceFactory(
-        merchant=merchant,
-        subscription=subscription,
-        customer=subscription.customer,
-        number=900001,
-        status=InvoiceStatus.PAID,
-        period_start=anchor,
-        period_end=next_at,
-    )
+    if not world.get("trial"):
+        InvoiceFactory(
+            merchant=merchant,
+            subscription=subscription,
+            customer=subscription.customer,
+            number=900001,
+            status=InvoiceStatus.PAID,
+            period_start=anchor,
+            period_end=next_at,
+        )
     if world.get("credit"):
         CreditEntryFactory(merchant=merchant, customer=subscription.customer, amount=world["credit"])
     rates = [
@@ -523,3 +526,28 @@ def test_the_rest_charged_at_a_continued_resume_is_previewed_on_the_next_phase_t
     assert _bill_through(subscription, preview, dt.datetime(2027, 2, 25, 10, tzinfo=SP), PAUSE_UNTIL) == [
         (3133, 3133)
     ]
+
+
+def test_a_phase_entered_in_the_period_after_a_trial_is_prorated_as_the_trial_ends_paid(merchant, owner):
+    # Test (a)'s schedule on a subscription in its trial until 25/01: the 25/01 invoice ends the trial and,
+    # paid when due, makes it active, so the phase entered on 10/02 is prorated as in test (a): credit 4973,
+    # charge 1989, net −2984 paying the 25/02 invoice in part.
+    world = {
+        "anchor": ANCHORS[1],
+        "price": 10000,
+        "trial": True,
+        "phases": [_phase(10000, end_days=16), _phase(4000, iterations=2, proration=PhaseProration.PRORATE)],
+        "end": ScheduleEndBehavior.RELEASE,
+        "switch": "billing_date",
+    }
+    BillingSettings.objects.get_or_create(merchant=merchant)
+    subscription = build(merchant, owner, world)
+
+    preview = upcoming_invoices(subscription, 3, now=NOW)
+
+    assert _dates(preview) == [
+        (dt.date(2027, 1, 25), 10000, 0, 10000),
+        (dt.date(2027, 2, 25), 4000, 2984, 1016),
+        (dt.date(2027, 3, 25), 4000, 0, 4000),
+    ]
+    assert _bill_through(subscription, preview, dt.datetime(2027, 2, 10, tzinfo=SP)) == [(0, 0)]
