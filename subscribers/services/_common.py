@@ -10,7 +10,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from core.percent import DISCOUNT_PERCENT
-from subscribers import extension_points
+from subscribers import extension_points, timeline
 from subscribers.choices import (
     TRANSITIONS,
     DiscountType,
@@ -91,14 +91,21 @@ def _set_cancel_reason(subscription, reason: str, code: str, params: dict | None
 def cancel_reason_payload(subscription) -> dict:
     """What an event payload says of the cancellation's reason: `cancel_reason_code` (stable; "" for a
     reason a person typed) with its `cancel_reason_params`, and `cancel_reason`, the text in the platform's
-    language (pt-BR), whoever wrote it."""
-    with translation.override(settings.LANGUAGE_CODE):
-        text = subscription.cancel_reason_display
+    language (pt-BR), whoever wrote it. Reads only the three fields (the bulk writer's rows have them)."""
+    code, params = subscription.cancel_reason_code, subscription.cancel_reason_params or {}
     return {
-        "cancel_reason": text,
-        "cancel_reason_code": subscription.cancel_reason_code,
-        "cancel_reason_params": subscription.cancel_reason_params or {},
+        "cancel_reason": platform_reason_text(code, params, subscription.cancel_reason),
+        "cancel_reason_code": code,
+        "cancel_reason_params": params,
     }
+
+
+def platform_reason_text(code: str, params: dict | None, text: str = "") -> str:
+    """A coded reason's text in the platform's language (pt-BR), for event payloads; `text` when uncoded."""
+    if not code:
+        return text
+    with translation.override(settings.LANGUAGE_CODE):
+        return timeline.reason_text(code, params, text)
 
 
 def _payload(subscription: Subscription) -> dict:

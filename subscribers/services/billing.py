@@ -16,6 +16,7 @@ from subscribers.services._common import (
     _payload,
     _record,
     _set_cancel_reason,
+    platform_reason_text,
 )
 
 # --- billing-driven changes (called by the billing app, which holds the subscription's row lock) -----
@@ -108,7 +109,11 @@ def subscription_apply_billing(
         emit(
             merchant=subscription.merchant,
             type=BILLING_EVENT_TYPES[to_status],
-            payload={**_payload(subscription), "reason": reason},
+            # The reason in the platform's language: a coded one is not the writer's language either.
+            payload={
+                **_payload(subscription),
+                "reason": platform_reason_text(reason_code, reason_params, reason),
+            },
         )
         if to_status == S.ACTIVE and from_status in (S.PENDING, S.TRIALING):
             emit(

@@ -71,6 +71,7 @@ def test_a_subscription_ended_by_its_schedule_shows_its_reason_in_the_readers_la
         "Fim da programação.",
         {},
     )
+    assert payload["reason"] == "Fim da programação."
     # And so does the line of the timeline that ended it
     line = SubscriptionEvent.objects.get(subscription=subscription, to_status=S.CANCELED)
     assert (line.reason, line.reason_code) == ("", "schedule_ended_subscription")
