@@ -405,6 +405,12 @@ class ScheduleCreateSerializer(serializers.Serializer):
     phases = _phases_field(default=list)
 
 
+RUNNING_PRORATION_HELP = (
+    "O que a mudança de quantidade, cupom ou impostos da fase atual cobra agora: prorate "
+    "(credita o tempo não usado e cobra o resto do período) ou none (vale a partir da próxima fatura)."
+)
+
+
 class ScheduleUpdateSerializer(serializers.Serializer):
     """PATCH /subscriptions/{id}/schedule (schedule_update): `phases` replaces the whole sequence, the
     phases that ended and the running one included (as GET shows them); what is not sent stays."""
@@ -412,19 +418,20 @@ class ScheduleUpdateSerializer(serializers.Serializer):
     end_behavior = serializers.ChoiceField(choices=ScheduleEndBehavior.choices, required=False)
     phases = _phases_field(required=False)
     running_proration = serializers.ChoiceField(
-        choices=PhaseProration.choices,
-        default=PhaseProration.NONE,
-        help_text="O que a mudança de quantidade, cupom ou impostos da fase atual cobra agora: prorate "
-        "(credita o tempo não usado e cobra o resto do período) ou none (vale a partir da próxima fatura).",
+        choices=PhaseProration.choices, default=PhaseProration.NONE, help_text=RUNNING_PRORATION_HELP
     )
 
 
 class SchedulePreviewSerializer(serializers.Serializer):
     """POST /subscriptions/{id}/schedule/preview: the schedule as it would be created (no schedule yet:
-    the phases after phase 0) or updated (the whole sequence); nothing is saved."""
+    the phases after phase 0) or updated (the whole sequence), with the running phase's proration choice
+    as PATCH takes it; nothing is saved."""
 
     end_behavior = serializers.ChoiceField(choices=ScheduleEndBehavior.choices, required=False)
     phases = _phases_field()
+    running_proration = serializers.ChoiceField(
+        choices=PhaseProration.choices, default=PhaseProration.NONE, help_text=RUNNING_PRORATION_HELP
+    )
 
 
 class ScheduleCancelSerializer(serializers.Serializer):
@@ -566,6 +573,18 @@ class ChangePreviewSerializer(serializers.Serializer):
     balance_after = serializers.IntegerField(required=False)
     now = PreviewNowSerializer(allow_null=True, help_text="Cobrado ou creditado agora (null: nada).")
     next_invoice = PreviewNextInvoiceSerializer(allow_null=True)
+
+
+class SchedulePreviewAnswerSerializer(UpcomingInvoicesSerializer):
+    """The schedule preview: Próximas faturas with the schedule as it would be saved, and what saving it
+    charges or credits now for a change to the running phase (running_proration "prorate")."""
+
+    now = serializers.SerializerMethodField()
+
+    @extend_schema_field(PreviewNowSerializer(allow_null=True))
+    def get_now(self, upcoming):
+        now = self.context.get("now")
+        return PreviewNowSerializer(now).data if now else None
 
 
 class CancelPreviewSerializer(serializers.Serializer):

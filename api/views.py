@@ -24,7 +24,11 @@ from api.exceptions import error_body
 from api.idempotency import run_idempotent
 from billing.models import Invoice, Payment
 from billing.pdf import invoice_pdf_filename, render_invoice_pdf
-from billing.services.previews import cancellation_money_preview, subscription_change_preview
+from billing.services.previews import (
+    cancellation_money_preview,
+    schedule_running_change_preview,
+    subscription_change_preview,
+)
 from billing.services.refunds import subscription_refund
 from billing.services.upcoming import upcoming_invoices
 from core.models import Event
@@ -436,12 +440,14 @@ class SubscriptionViewSet(ReadViewSet):
         return self.answer(Subscription.objects.get(pk=schedule.subscription_id))
 
     @extend_schema(
-        request=serializers.SchedulePreviewSerializer, responses={200: serializers.UpcomingInvoicesSerializer}
+        request=serializers.SchedulePreviewSerializer,
+        responses={200: serializers.SchedulePreviewAnswerSerializer},
     )
     @action(detail=True, methods=["post"], url_path="schedule/preview", url_name="schedule-preview")
     def preview_schedule(self, request, pk=None):
         """The next invoices with this schedule, as the editor's Prévia computes them: the schedule is
-        saved by the same services inside a savepoint that is rolled back; nothing is saved."""
+        saved by the same services inside a savepoint that is rolled back; nothing is saved. `now`: what
+        saving it with running_proration "prorate" charges or credits at once for the running phase."""
         subscription = self.get_object()
         data = self.validated(serializers.SchedulePreviewSerializer, request.data)
         live = subscription.live_schedule
@@ -449,6 +455,12 @@ class SubscriptionViewSet(ReadViewSet):
         offset = 0 if live else _attached_phases(subscription)
         phases = [_phase_spec(phase) for phase in data["phases"]]
         end_behavior = data.get("end_behavior", default_end)
+        change = schedule_running_change_preview(
+            subscription=subscription,
+            schedule=live,
+            phases=phases,
+            running_proration=data["running_proration"],
+        )
         with (
             _schedule_errors(offset=offset),
             schedule_dry_run(
@@ -456,7 +468,10 @@ class SubscriptionViewSet(ReadViewSet):
             ) as edited,
         ):
             upcoming = upcoming_invoices(edited)
-        return Response(serializers.UpcomingInvoicesSerializer(upcoming).data)
+        answer = serializers.SchedulePreviewAnswerSerializer(
+            upcoming, context={"now": change and change["now"]}
+        )
+        return Response(answer.data)
 
     @extend_schema(responses=serializers.UpcomingInvoicesSerializer)
     @action(detail=True, methods=["get"], url_path="upcoming_invoices", url_name="upcoming-invoices")

@@ -23,8 +23,9 @@ from billing.services.proration import (
     unused_time_totals,
 )
 from billing.services.renewal import draft_renewal
-from subscribers.choices import DiscountType, SubscriptionStatus
+from subscribers.choices import DiscountType, PhaseProration, SubscriptionStatus
 from subscribers.models import price_terms
+from subscribers.services.changes import kept_discount
 
 _UNSET = object()
 
@@ -201,3 +202,30 @@ def cancellation_money_preview(
         "paid_until": subscription.current_period_end if available else None,
         "next_invoice": next_invoice,
     }
+
+
+def schedule_running_change_preview(*, subscription, schedule, phases, running_proration) -> dict | None:
+    """What saving `phases` bills now for the running phase's new quantity, coupon or taxes under "Ratear
+    agora" (`subscription_change_preview`'s answer, its `now` part set), or None when nothing is billed
+    now: no running phase, "Sem rateio", a one-off price, or a pause in course (only its end changes). The
+    editor's Prévia and the API's schedule preview both ask it."""
+    if schedule is None or schedule.current_position is None:
+        return None
+    if running_proration != PhaseProration.PRORATE or subscription.custom_price:
+        return None
+    if schedule.current_position >= len(phases):
+        return None
+    spec = phases[schedule.current_position]
+    if spec.is_pause:
+        return None
+    preview = subscription_change_preview(
+        subscription=subscription,
+        plan=subscription.plan,
+        quantity=spec.quantity,
+        apply="now",
+        **kept_discount(subscription),
+        tax_rates=spec.tax_rates,
+        coupon=spec.coupon,
+        prorate_terms=True,
+    )
+    return preview if preview["now"] else None

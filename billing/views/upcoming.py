@@ -6,12 +6,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Action
-from billing.services.previews import subscription_change_preview
+from billing.services.previews import schedule_running_change_preview
 from billing.services.upcoming import simulate_dunning, upcoming_invoices
 from core.views import MerchantDetailView, is_htmx
-from subscribers.choices import PhaseProration
 from subscribers.models import Subscription
-from subscribers.services.changes import kept_discount
 from subscribers.services.schedules import schedule_dry_run
 from subscribers.views.schedules import SubscriptionScheduleView
 
@@ -87,7 +85,12 @@ class SubscriptionSchedulePreviewView(SubscriptionScheduleView):
             context["preview_errors"] = [_("Corrija os campos marcados para ver a prévia.")]
         else:
             _forms, values = self.submission()
-            context["money_now"] = self._running_change(values)
+            context["money_now"] = schedule_running_change_preview(
+                subscription=self.object,
+                schedule=self.schedule,
+                phases=values["phases"],
+                running_proration=values["running_proration"],
+            )
             running_proration = values.pop("running_proration")
             try:
                 with schedule_dry_run(subscription=self.object, actor=request.user, **values) as edited:
@@ -96,27 +99,3 @@ class SubscriptionSchedulePreviewView(SubscriptionScheduleView):
                 context["preview_errors"] = exc.messages
             values["running_proration"] = running_proration
         return self.render_to_response(context)
-
-    def _running_change(self, values) -> dict | None:
-        """What saving bills now for the running phase's new quantity, coupon or taxes (None: nothing)."""
-        schedule, subscription = self.schedule, self.object
-        if schedule is None or schedule.current_position is None:
-            return None
-        if values["running_proration"] != PhaseProration.PRORATE or subscription.custom_price:
-            return None
-        if schedule.current_position >= len(values["phases"]):
-            return None
-        spec = values["phases"][schedule.current_position]
-        if spec.is_pause:  # a pause in course changes only its end: nothing is billed now
-            return None
-        preview = subscription_change_preview(
-            subscription=subscription,
-            plan=subscription.plan,
-            quantity=spec.quantity,
-            apply="now",
-            **kept_discount(subscription),
-            tax_rates=spec.tax_rates,
-            coupon=spec.coupon,
-            prorate_terms=True,
-        )
-        return preview if preview["now"] else None

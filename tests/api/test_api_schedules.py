@@ -418,7 +418,36 @@ def test_preview_is_what_the_schedule_then_bills_and_saves_nothing(
     _attach(api_rw, subscription, phases, moment=NOW + dt.timedelta(hours=1))
     with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
         after = api_rw.get(f"/api/v1/subscriptions/{subscription.pk}/upcoming_invoices").json()
+    assert body.pop("now") is None  # no running phase: nothing is billed at once
     assert after == body
+
+
+def test_preview_says_what_a_prorated_change_of_the_running_phase_charges_now(
+    api_rw, customer, impressa, digital, billing_run
+):
+    """The editor's "Ratear agora" money, through the API: what PATCH then bills at once, to the centavo."""
+    subscription = _contract(api_rw, customer, impressa)
+    billing_run(NOW)
+    shown = _attach(api_rw, subscription, [{"plan": digital.pk, "iterations": 2}]).json()["phases"]
+    doubled = [dict(shown[0], quantity=2), shown[1]]
+
+    with time_machine.travel(at(2027, 1, 25, 10), tick=False):
+        prorate = api_rw.post(
+            _url(subscription, "/preview"), {"phases": doubled, "running_proration": "prorate"}, format="json"
+        )
+        none = api_rw.post(_url(subscription, "/preview"), {"phases": doubled}, format="json")
+        assert prorate.status_code == 200, prorate.json()
+        assert not Invoice.objects.filter(kind=InvoiceKind.PRORATION).exists()  # a preview bills nothing
+        saved = api_rw.patch(
+            _url(subscription), {"phases": doubled, "running_proration": "prorate"}, format="json"
+        )
+    assert saved.status_code == 200, saved.json()
+    # 16 of the period's 31 days left: Impressa × 2 for them (R$ 200 × 16/31 = R$ 103,23) less the unused
+    # Impressa × 1 paid (R$ 100 × 16/31 = R$ 51,61), each rounded on its own line: R$ 51,62 now.
+    assert prorate.json()["now"]["total"] == 5162
+    assert none.json()["now"] is None
+    billed = Invoice.objects.get(subscription=subscription, kind=InvoiceKind.PRORATION)
+    assert billed.total == 5162
 
 
 def test_preview_shows_the_schedules_refusals(api_rw, customer, impressa, digital):
