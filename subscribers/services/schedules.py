@@ -226,13 +226,26 @@ def validate_phases(
             _("Uma programação tem no máximo %(max)s fases.") % {"max": MAX_SCHEDULE_PHASES},
             "too_many_phases",
         )
+    # An archived plan is sold to no one new: a phase may name it only if the subscription is on it already
+    # or the schedule planned it before it was archived (the editor offers none; the API could send one).
+    planned_plans = {subscription.plan_id}
+    if schedule is not None:
+        planned_plans |= set(schedule.phases.exclude(plan=None).values_list("plan_id", flat=True))
     for index, spec in enumerate(specs):
         if spec.kind not in PhaseKind.values:
             add(_error_key(index, "kind"), _("Tipo de fase inválido."), "invalid_kind")
         elif spec.is_pause:
             _validate_pause(specs, index, add=add)
         else:
-            _validate_spec(subscription, merchant, spec, index, last=index == len(specs) - 1, add=add)
+            _validate_spec(
+                subscription,
+                merchant,
+                spec,
+                index,
+                last=index == len(specs) - 1,
+                add=add,
+                planned=planned_plans,
+            )
             if index and specs[index - 1].is_pause:
                 _validate_after_pause(spec, index, add=add)
     if errors:
@@ -254,13 +267,17 @@ def validate_phases(
     return dates
 
 
-def _validate_spec(subscription, merchant, spec: PhaseSpec, index: int, *, last: bool, add) -> None:
+def _validate_spec(
+    subscription, merchant, spec: PhaseSpec, index: int, *, last: bool, add, planned=frozenset()
+) -> None:
     key = lambda name: _error_key(index, name)  # noqa: E731 — a short local name reads better here
     if spec.plan is None and spec.price_amount is None:
         add(key("plan"), _("Escolha um plano ou informe um preço avulso."), "price_required")
     if spec.plan is not None:
         if spec.plan.merchant_id != merchant.pk:
             add(key("plan"), _("Plano não encontrado."), "invalid_plan")
+        elif spec.plan.archived_at is not None and spec.plan.pk not in planned:
+            add(key("plan"), _("Este plano está arquivado: escolha outro."), "archived_plan")
         elif spec.plan.currency != subscription.currency:
             add(key("plan"), _("O plano precisa estar na moeda da assinatura."), "currency_mismatch")
     elif spec.price_amount is not None:

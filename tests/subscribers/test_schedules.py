@@ -593,3 +593,23 @@ def test_the_editor_keeps_ended_phases_and_saves_a_change_to_a_later_one(
     assert [str(m) for m in response.wsgi_request._messages] == ["Programação salva."]
     phases = list(schedule.phases.order_by("position"))
     assert (phases[0].price_amount, phases[1].quantity, phases[2].plan) == (50000, 3, plans["impressa"])
+
+
+def test_an_archived_plan_is_refused_for_a_new_phase_but_kept_where_already_planned(owner, plans, scheduled):
+    basic = plans["basic"]
+    basic.archived_at = NOW
+    basic.save(update_fields=["archived_at"])
+    phases = three_phases(plans)  # ends on Básico, now archived
+    with pytest.raises(ValidationError) as caught:
+        schedule_create(subscription=scheduled, actor=owner, phases=phases, now=NOW)
+    assert codes(caught.value) == {"phases-2-plan": ["archived_plan"]}
+
+    # Planned before it was archived: the schedule keeps it, and may still be edited.
+    basic.archived_at = None
+    basic.save(update_fields=["archived_at"])
+    schedule = schedule_create(subscription=scheduled, actor=owner, phases=phases, now=NOW)
+    basic.archived_at = NOW
+    basic.save(update_fields=["archived_at"])
+    phases[1] = PhaseSpec(plan=plans["digital"], quantity=3, iterations=2)
+    schedule_update(schedule=schedule, actor=owner, phases=phases, end_behavior="release", now=NOW)
+    assert schedule.phases.get(position=1).quantity == 3
