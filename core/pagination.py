@@ -213,7 +213,7 @@ class GroupWalk:
             return self.ids_by_counts(queryset, groups, descending=descending, offset=offset, limit=limit)
         return self._walk_ids(queryset, descending=descending, offset=offset, limit=limit)
 
-    def split(self, queryset, *, descending: bool) -> list:
+    def split(self, queryset, *, descending: bool, values: list | None = None) -> list:
         """`queryset` (ordered by this walk, or its reverse when `descending`) as one queryset per group,
         in the ordering's group order, each ordered `within` its group: their rows one after the other are
         the plain sort's, and each reads its group through the walk's index instead of the whole list
@@ -221,7 +221,42 @@ class GroupWalk:
 
         The groups are the values `field` takes within `scope` (a loose index scan: one probe per
         value, plus one for the rows without a value); a group with no row left by the filters is an
-        empty queryset. PostgreSQL only."""
+        empty queryset (`values`: the groups when already found by `group_values`). PostgreSQL only."""
+        if values is None:
+            values = self.group_values(queryset)
+        within = [f"-{name}" if descending else name for name in (*self.within, "pk")]
+        return [
+            queryset.filter(self._condition(queryset, value)).order_by(*within)
+            for value in (reversed(values) if descending else values)
+        ]
+
+    def ranked(self, queryset, *, descending: bool, values: list | None = None):
+        """`queryset` in this ordering (reversed when `descending`) by each group's rank among
+        `values` (`group_values`) instead of by the names: the same rows in the same order, but
+        PostgreSQL sorts integers rather than comparing a joined name in the collation a million
+        times (the whole CSV sorted by plan took three times the default order's sort)."""
+        from django.contrib.postgres.fields import ArrayField
+        from django.db.models import BigIntegerField, F, Func, IntegerField, Value
+
+        if values is None:
+            values = self.group_values(queryset)
+        ids = [value for value in values if value is not None]
+        attname = queryset.model._meta.get_field(self.field).attname
+        # array_position is NULL for the subscriptions without a value: last ascending, first descending,
+        # where PostgreSQL sorts their NULL names.
+        rank = Func(
+            Value(ids, output_field=ArrayField(BigIntegerField())),
+            F(attname),
+            function="array_position",
+            output_field=IntegerField(),
+        )
+        order = [rank.desc() if descending else rank.asc()]
+        order += [f"-{name}" if descending else name for name in (*self.within, "pk")]
+        return queryset.order_by(*order)
+
+    def group_values(self, queryset) -> list:
+        """The values `field` takes within `scope`, in this ordering's (ascending) group order, None last
+        when the filtered rows include some without a value. A loose index scan (one probe per value)."""
         connection = connections[queryset.db]
         quote = connection.ops.quote_name
         model_field = queryset.model._meta.get_field(self.field)
@@ -247,11 +282,7 @@ class GroupWalk:
             values = [row[0] for row in cursor.fetchall()]
         if queryset.filter(**{f"{model_field.attname}__isnull": True}).exists():
             values.append(None)  # NULL names sort last ascending (PostgreSQL)
-        within = [f"-{name}" if descending else name for name in (*self.within, "pk")]
-        return [
-            queryset.filter(self._condition(queryset, value)).order_by(*within)
-            for value in (reversed(values) if descending else values)
-        ]
+        return values
 
     def _condition(self, queryset, value) -> Q:
         attname = queryset.model._meta.get_field(self.field).attname
