@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from core.fields import ChoiceLabelsMixin
 from core.money import format_money
 from core.percent import DISCOUNT_PERCENT
 from plans.periods import add_months
@@ -266,7 +267,7 @@ class Customer(models.Model):
         return bool(self.phone) and not self.phone.startswith("+")
 
 
-class Subscription(models.Model):
+class Subscription(ChoiceLabelsMixin, models.Model):
     """A customer's contract for a plan. Its status moves only through subscribers.services."""
 
     merchant = models.ForeignKey(

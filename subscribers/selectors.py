@@ -10,7 +10,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from core.pagination import GroupWalk
+from core.pagination import GroupWalk, ValueWalk
 from subscribers import extension_points
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import (
@@ -194,6 +194,17 @@ def subscriber_sort_walks(*, merchant) -> tuple[GroupWalk, ...]:
             within=("contract_date",),
             scope=scope,
         ),
+    )
+
+
+def subscriber_page_walks(*, merchant) -> tuple[GroupWalk, ...]:
+    """How the Assinantes list reads a page's ids: the sorts by plan and by salesperson group by group
+    (`subscriber_sort_walks`), and the list's own order (Assinou em, id; either way) skipping whole days by
+    their counts on deep pages (core.pagination.ValueWalk), where an OFFSET stepped through half a million
+    index entries for the middle page of a million."""
+    return (
+        *subscriber_sort_walks(merchant=merchant),
+        ValueWalk(order_by=("contract_date", "pk"), field="contract_date"),
     )
 
 

@@ -455,24 +455,35 @@ class SubscriberTable(tables.Table):
             record, row_action.action, has_paid_payment=getattr(record, "has_paid_payment", True)
         )
 
+    @cached_property
+    def _row_action_texts(self) -> dict:
+        """Each row action's label and "… indisponível: %(rule)s", translated once per table rather than
+        for every row (each lazy string costs a walk through every app's catalogue)."""
+        return {
+            row_action.action: (str(SubscriptionAction(row_action.action).label), str(row_action.unavailable))
+            for row_action in ROW_ACTIONS
+        }
+
     def render_actions(self, record):
         buttons = []
         paused = record.status == SubscriptionStatus.PAUSED
+        texts = self._row_action_texts
         for row_action in ROW_ACTIONS:
             # One of Pausar / Retomar per row: the one its status is about.
             if row_action.action == (SubscriptionAction.PAUSE if paused else SubscriptionAction.RESUME):
                 continue
             refusal = self.row_action_refusal(row_action, record)
+            label, unavailable = texts[row_action.action]
             buttons.append(
                 {
                     "action": row_action.action,
-                    "label": SubscriptionAction(row_action.action).label,
+                    "label": label,
                     "css": row_action.css,
                     "icon": row_action.icon,
                     "url": reverse(row_action.url_name, kwargs={"pk": record.pk}) + self._next_query
                     if refusal is None
                     else "",
-                    "refusal": None if refusal is None else row_action.unavailable % {"rule": refusal},
+                    "refusal": None if refusal is None else unavailable % {"rule": refusal},
                 }
             )
         return _cell("subscriber_row_actions", buttons=buttons)

@@ -66,8 +66,9 @@ class SubscriberListView(MerchantListView):
             "paginator_class": LargeListPaginator,
             "count": self.row_count.value,
             "rows": self.get_queryset(),  # the filters run once, in the page's id query
-            # Plano and Vendedor sort by names on other tables: read group by group, not sorted per page.
-            "walks": selectors.subscriber_sort_walks(merchant=self.request.merchant),
+            # Plano and Vendedor sort by names on other tables: read group by group, not sorted per page;
+            # deep pages of the list's own order skip whole days by their counts.
+            "walks": selectors.subscriber_page_walks(merchant=self.request.merchant),
             "count_cache_key": cache_key,  # deep pages of those sorts skip whole groups by cached counts
         }
 

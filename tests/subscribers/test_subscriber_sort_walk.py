@@ -161,15 +161,17 @@ def test_a_deep_page_counts_the_groups_once_and_never_sorts_every_row(
 @pytest.mark.parametrize("column", ["plan", "salesperson"])
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("status", ["", SubscriptionStatus.CANCELED])
-def test_the_csv_sorted_by_plan_or_salesperson_is_written_group_by_group_with_the_plain_sorts_bytes(
-    owner_client, merchant, mixed, column, descending, status, monkeypatch
+@pytest.mark.parametrize("first_rows", [3, 1000])
+def test_the_csv_sorted_by_plan_or_salesperson_starts_with_the_first_group_and_sorts_the_rest_by_rank(
+    owner_client, merchant, mixed, column, descending, status, first_rows, monkeypatch
 ):
-    """The export streams one COPY per group (the first split at FIRST_ROWS like any export), none of them
-    sorting the rows by the joined name, and the file is byte for byte the plain sort's."""
+    """The export's first rows are the first group's, read through the walk's index; the rest is one COPY
+    sorted by the groups' ranks (GroupWalk.ranked), never by the joined name; the file is byte for byte
+    the plain sort's — with the first group split (3) or wholly in the first statement (1000)."""
     from subscribers import exports, selectors
     from subscribers.tables import SubscriberTable
 
-    monkeypatch.setattr(exports, "FIRST_ROWS", 3)  # the first group is split too
+    monkeypatch.setattr(exports, "FIRST_ROWS", first_rows)
     sort = f"-{column}" if descending else column
     params = {"sort": sort, **({"status": status} if status else {})}
     response = owner_client.get(reverse("subscribers:subscriber_export"), params)
@@ -181,9 +183,9 @@ def test_the_csv_sorted_by_plan_or_salesperson_is_written_group_by_group_with_th
     plain = SubscriberTable(rows, order_by=sort).data.data
     expected = b"".join(exports.stream_csv_copy(plain, delimiter=";", output_format="human", counter=[0]))
     assert body.endswith(expected) and body.count(b"\n") == expected.count(b"\n") + 1
-    # What the download COPYs: one statement per group (the first group's two), none ordered by the name.
-    segments = list(exports._segments(plain, "human", selectors.subscriber_sort_walks(merchant=merchant)))
-    copies = [str(part.query) for segment in segments for part in segment if part is not None]
+    # What the download COPYs: the first group's rows, then the rest by rank; neither orders by the name.
+    head, rest = exports._segments(plain, "human", selectors.subscriber_sort_walks(merchant=merchant))
+    copies = [str(head.query), str(rest(first_rows).query)]
     name = {"plan": '"plans_plan"."name"', "salesperson": '"auth_user"."first_name"'}[column]
-    assert len(segments) == 5 and len(copies) == 6, copies
-    assert not [sql for sql in copies if re.search(f"ORDER BY {re.escape(name)}", sql)]
+    assert not [sql for sql in copies if re.search(f"ORDER BY {re.escape(name)}", sql)], copies
+    assert "array_position" in copies[1] and "array_position" not in copies[0]
