@@ -313,11 +313,17 @@ def main(argv=None) -> int:
     server = start_gunicorn("bench.webhooks:noop_app", port)
     try:
         noop_requests = requests_for(min(args.events, 10000), ids, host, "/noop")
+        noop_pid = worker_pid(server)
+        cpu_before = _cpu(noop_pid)
         elapsed, counts = blast(address, noop_requests)
+        noop_cpu = (_cpu(noop_pid) - cpu_before) / len(noop_requests)
         noop_rate = len(noop_requests) / elapsed
     finally:
         stop(server)
-    print(f"limit, no-op WSGI answer through the same gunicorn and client: {noop_rate:,.0f} req/s {counts}")
+    print(
+        f"limit, no-op WSGI answer through the same gunicorn and client: {noop_rate:,.0f} req/s {counts}; "
+        f"gunicorn's own CPU {noop_cpu * 1000:.2f} ms per request"
+    )
     sample = requests_for(1, ids, host, path)[0].split(b"\r\n\r\n", 1)[1].decode()
     inserts = insert_rate(min(args.events, 10000), sample, merchant.pk)
     print(f"limit, PostgreSQL committed single-row INSERTs into the inbox table: {inserts:,.0f}/s")

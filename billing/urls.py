@@ -5,6 +5,12 @@ from core.ratelimit import rate_limit
 
 app_name = "billing"
 
+# Stripe's webhooks: public, found by the connection's token, authenticated by Stripe-Signature. Also served
+# by the lean handler (config/urls_webhooks.py), without the site's middleware.
+webhook_urlpatterns = [
+    path("webhooks/stripe/<uuid:token>/", views.StripeWebhookView.as_view(), name="stripe_webhook"),
+]
+
 urlpatterns = [
     # Cobranças > Faturas
     path("faturas/", views.InvoiceListView.as_view(), name="invoice_list"),
@@ -97,6 +103,5 @@ urlpatterns = [
         rate_limit("public", key="ip")(views.SandboxCallbackView.as_view()),
         name="sandbox_callback",
     ),
-    # Stripe's webhooks: public, found by the connection's token, authenticated by Stripe-Signature.
-    path("webhooks/stripe/<uuid:token>/", views.StripeWebhookView.as_view(), name="stripe_webhook"),
+    *webhook_urlpatterns,
 ]

@@ -95,6 +95,16 @@ MIDDLEWARE = [
     # django-axes must be last so it sees the outcome of the login views.
     "axes.middleware.AxesMiddleware",
 ]
+# The middleware of inbound provider webhooks (Stripe's deliveries), served by config/wsgi.py's lean handler
+# with the URLconf config/urls_webhooks.py: the request log and the security checks (host, https), none
+# of the session, user, merchant, locale, CSRF, CSP or static-file layers a delivery never uses. A subset
+# of MIDDLEWARE, in its order (tests/test_lean_wsgi.py).
+WEBHOOK_MIDDLEWARE = [
+    "core.request_log.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -23,6 +23,9 @@ def favicon(request):
     return HttpResponseRedirect(static("img/favicon.svg"))
 
 
+# Also the prefix of the inbound webhooks' lean URLconf (config/urls_webhooks.py).
+BILLING_PREFIX = "cobrancas/"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
@@ -39,7 +42,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("planos/", include("plans.urls")),
     path("", include("subscribers.urls")),
-    path("cobrancas/", include("billing.urls")),
+    path(BILLING_PREFIX, include("billing.urls")),
     path("notificacoes/", include("notifications.urls")),
     # Minha assinatura: the customers' own pages, no team sign-in (subscribers/portal/, docs/portal.md).
     path("portal/", include("subscribers.portal.urls")),

@@ -1,14 +1,18 @@
 """Stripe's webhooks arrive here: verify, store, answer 2xx; the work happens in a billing worker
 (billing/services/provider_events.py)."""
 
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from billing.choices import PaymentProvider
-from billing.models import ProviderConnection
-from billing.services.provider_events import MAX_BODY_BYTES, Throttled, stripe_event_receive
+from billing.services.provider_events import (
+    MAX_BODY_BYTES,
+    Throttled,
+    UnknownWebhook,
+    stripe_event_receive,
+    webhook_endpoint,
+)
 from core.ratelimit import over_limit
 
 
@@ -22,6 +26,12 @@ def _throttled(retry_after: int) -> JsonResponse:
     response = JsonResponse({"error": "rate limited", "retry_after": retry_after}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def _unknown() -> JsonResponse:
+    # A JSON 404 of its own rather than Http404: the site's error page needs the session and the user,
+    # which the webhook's lean handler (config/wsgi.py) does not load.
+    return JsonResponse({"error": "unknown webhook"}, status=404)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -44,15 +54,13 @@ class StripeWebhookView(View):
         retry_after = over_limit(request, group="stripe_webhook_ip", key="ip")
         if retry_after is not None:
             return _throttled(retry_after)
-        connection = ProviderConnection.objects.filter(
-            webhook_token=token, provider=PaymentProvider.STRIPE, is_active=True
-        ).first()
-        if connection is None or not connection.webhook_secret:
-            raise Http404("unknown webhook")
+        endpoint = webhook_endpoint(token)
+        if endpoint is None:
+            return _unknown()
         body = request.body
         if len(body) > MAX_BODY_BYTES:
             return JsonResponse({"error": "body too large"}, status=400)
-        request.stripe_connection_id = connection.pk
+        request.stripe_connection_id = endpoint.connection_id
 
         def admit():
             seconds = over_limit(request, group="stripe_webhook", key=connection_key)
@@ -60,11 +68,13 @@ class StripeWebhookView(View):
                 raise Throttled(seconds)
 
         try:
-            event, outcome = stripe_event_receive(
-                connection=connection, payload=body, headers=request.headers, admit=admit
+            received = stripe_event_receive(
+                endpoint=endpoint, payload=body, headers=request.headers, admit=admit
             )
         except Throttled as throttled:
             return _throttled(throttled.retry_after)
-        if outcome == "invalid":
+        except UnknownWebhook:
+            return _unknown()
+        if received.outcome == "invalid":
             return JsonResponse({"error": "invalid signature or body"}, status=400)
-        return JsonResponse({"received": True, "id": event.event_id, "outcome": outcome})
+        return JsonResponse({"received": True, "id": received.event_id, "outcome": received.outcome})

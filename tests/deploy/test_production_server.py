@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 from tests.deploy.conftest import HOST, OWNER_PASSWORD
 
@@ -123,3 +124,48 @@ def test_one_json_log_line_per_request_with_the_request_id_passed_through(produc
     assert isinstance(line["duration_ms"], float) and line["level"] == "INFO"
     assert line["user_id"] is None and line["merchant_id"] is None
     assert any(r.get("request_id") == generated for r in records)
+
+
+def test_a_stripe_delivery_through_gunicorn_takes_the_lean_path_is_stored_and_logged(production_server):
+    """config/wsgi.py serves Stripe's webhook without the site's middleware (core/lean_wsgi.py): verified
+    with the connection's secret, stored pending, one JSON log line, the security headers still there."""
+    from tests.deploy.conftest import manage
+    from tests.stripe_server import event, fixture, sign
+
+    secret = "whsec_production_0001"
+    created = manage(
+        production_server.env,
+        "shell",
+        "-c",
+        "from accounts.models import Merchant; from billing.models import ProviderConnection; "
+        "c = ProviderConnection.objects.create(merchant=Merchant.objects.get(), provider='stripe', "
+        f"mode='mirror', webhook_secret='{secret}'); print(c.webhook_token)",
+    )
+    path = f"/cobrancas/webhooks/stripe/{created.stdout.split()[-1]}/"
+    body = event("customer.subscription.updated", fixture("subscription"), created=1, event_id="evt_prod_1")
+    headers = {"Stripe-Signature": sign(body, secret, int(time.time())), "X-Request-ID": "stripe-delivery-1"}
+    with production_server.client() as client:
+        stored = client.post(path, content=body, headers={**headers, "Content-Type": "application/json"})
+        again = client.post(path, content=body, headers={**headers, "Content-Type": "application/json"})
+        forged = client.post(path, content=body, headers={"Stripe-Signature": sign(body, "whsec_x", 1)})
+    assert stored.status_code == 200 and stored.json()["outcome"] == "stored"
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    assert forged.status_code == 400
+    assert stored.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "set-cookie" not in stored.headers and "content-security-policy" not in stored.headers
+
+    count = manage(
+        production_server.env,
+        "shell",
+        "-c",
+        "from billing.models import ProviderEvent; print(ProviderEvent.objects.filter("
+        "event_id='evt_prod_1', signature_valid=True, status='pending').count())",
+    )
+    assert count.stdout.split()[-1] == "1"
+    records = [json.loads(line) for line in production_server.log_lines() if line.startswith("{")]
+    line = next(
+        r
+        for r in records
+        if r.get("request_id") == "stripe-delivery-1" and r["logger"] == "recorrente.request"
+    )
+    assert (line["method"], line["path"], line["status"]) == ("POST", path, 200)
