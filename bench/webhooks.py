@@ -11,6 +11,7 @@ each answer, so every request is a new TCP connection, as it is from Stripe.
 """
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -230,45 +231,84 @@ def insert_rate(n: int, sample_body: str, merchant_id: int) -> float:
 
 
 # --- processing -----------------------------------------------------------------------------------------
-def _worker(keys, merchant_id: int, results) -> None:
+def _pg_backends_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL backends of this database other than this process's own
+    (the web worker's or the billing workers' connections; the server runs on this machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            total += _cpu(pid)
+    return total
+
+
+def _worker(ready, go, results) -> None:
+    """One billing worker: runs the batch task (billing.tasks.process_provider_event_batch) until no
+    pending event is left (a batch that finds every object taken by the other worker waits a little)."""
     import django
 
     django.setup()
     from django.db import connection
 
-    from billing.services.provider_events import provider_events_process
+    from billing.choices import ProviderEventStatus
+    from billing.models import ProviderEvent
+    from billing.services.provider_events import provider_events_process_batch
 
+    with connection.cursor() as cursor:  # connect before the clock starts
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    ready.put(os.getpid())
+    go.wait()
+    backend_before = _cpu(backend)
     done = 0
-    while (key := keys.get()) is not None:
-        counts = provider_events_process(merchant_id=merchant_id, object_key=key)
-        done += sum(counts.values())
+    while True:
+        counts = provider_events_process_batch()
+        done += sum(value for key, value in counts.items() if key != "objects")
+        if not counts["objects"]:
+            if not ProviderEvent.objects.filter(status=ProviderEventStatus.PENDING).exists():
+                break
+            time.sleep(0.005)
+    backend_cpu = _cpu(backend) - backend_before
     connection.close()
-    results.put(done)
+    results.put((done, backend_cpu))
 
 
-def process_all(merchant_id: int, keys: list[str], workers: int) -> tuple[float, int]:
-    """What the billing cluster's task does per object (billing.tasks.process_provider_events), by
-    `workers` processes taking the objects from one queue."""
+def process_all(workers: int) -> tuple[float, int, float, float]:
+    """What the billing cluster does with a backlog: the drain creates the objects' state rows and queues
+    batches; here `workers` processes (started and connected before the clock starts) run the batch task
+    until nothing is pending. Returns the seconds, the events done, and the CPU seconds of the workers and
+    of their PostgreSQL backends."""
+    from billing.services.provider_events import _track_pending_objects
+
     context = multiprocessing.get_context("spawn")
-    tasks, results = context.Queue(), context.Queue()
-    for key in keys:
-        tasks.put(key)
-    for _ in range(workers):
-        tasks.put(None)
-    procs = [context.Process(target=_worker, args=(tasks, merchant_id, results)) for _ in range(workers)]
-    started = time.perf_counter()
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    procs = [context.Process(target=_worker, args=(ready, go, results)) for _ in range(workers)]
     for proc in procs:
         proc.start()
-    done = 0
+    pids = [ready.get(timeout=120) for _ in procs]
+    cpu_before = sum(_cpu(pid) for pid in pids)
+    started = time.perf_counter()
+    _track_pending_objects()
+    go.set()
+    done, pg_cpu = 0, 0.0
     for _ in procs:
         try:
-            done += results.get(timeout=600)
+            events, backend_cpu = results.get(timeout=600)
         except queue.Empty:
             break
+        done += events
+        pg_cpu += backend_cpu
     elapsed = time.perf_counter() - started
+    cpu = sum(_cpu(pid) for pid in pids) - cpu_before
     for proc in procs:
         proc.join(timeout=60)
-    return elapsed, done
+    return elapsed, done, cpu, pg_cpu
 
 
 def main(argv=None) -> int:
@@ -335,9 +375,9 @@ def main(argv=None) -> int:
         ProviderEvent.objects.all().delete()
         requests = requests_for(args.events, ids, host, path)
         web = worker_pid(server)
-        cpu_before = _cpu(web)
+        cpu_before, pg_before = _cpu(web), _pg_backends_cpu()
         elapsed, counts = blast(address, requests)
-        web_cpu = _cpu(web) - cpu_before
+        web_cpu, accept_pg_cpu = _cpu(web) - cpu_before, _pg_backends_cpu() - pg_before
     finally:
         stop(server)
     stored = ProviderEvent.objects.filter(signature_valid=True, status=ProviderEventStatus.PENDING).count()
@@ -352,13 +392,13 @@ def main(argv=None) -> int:
     print(
         f"  web worker CPU {web_cpu:.1f} s = {web_cpu / max(stored, 1) * 1000:.2f} ms per event: "
         f"{stored / max(web_cpu, 1e-9):,.0f} events/s per CPU-second of the web process (what one "
-        f"process accepts when it has a core to itself and PostgreSQL keeps up)",
+        f"process accepts when it has a core to itself and PostgreSQL keeps up); its PostgreSQL "
+        f"backend's CPU {accept_pg_cpu / max(stored, 1) * 1000:.2f} ms per event",
         flush=True,
     )
 
     # 3. Processing by the workers.
-    keys = sorted(set(ProviderEvent.objects.values_list("object_key", flat=True)))
-    elapsed, done = process_all(merchant.pk, keys, args.workers)
+    elapsed, done, workers_cpu, pg_cpu = process_all(args.workers)
     processed = ProviderEvent.objects.filter(status=ProviderEventStatus.PROCESSED).count()
     failed = ProviderEvent.objects.filter(status=ProviderEventStatus.FAILED).count()
     ok &= processed == args.events and not failed
@@ -366,6 +406,13 @@ def main(argv=None) -> int:
     print(
         f"processed by {args.workers} workers: {processed / elapsed:,.0f} events/s ({processed:,} in "
         f"{elapsed:.1f} s, failed {failed}); target ≥ 500/s; load average {load[0]:.2f}",
+        flush=True,
+    )
+    per = max(processed, 1) / 1000
+    print(
+        f"  workers' CPU {workers_cpu / per:.2f} ms per event, their PostgreSQL backends' "
+        f"{pg_cpu / per:.2f} ms: "
+        f"{processed / max(workers_cpu + pg_cpu, 1e-9):,.0f} events/s per CPU-second of both",
         flush=True,
     )
     print(f"checks {'OK' if ok else 'FAILED'}")

@@ -769,6 +769,12 @@ class ProviderEvent(models.Model):
             models.Index(fields=["merchant", "-received_at"], name="billing_pevent_merchant_recv"),
             models.Index(fields=["merchant", "status"], name="billing_pevent_merchant_status"),
             models.Index(fields=["merchant", "object_key", "created"], name="billing_pevent_object"),
+            # What the processing batches, the drain and the sweep look for: small, however long the inbox.
+            models.Index(
+                fields=["merchant", "provider", "object_key"],
+                condition=Q(status=ProviderEventStatus.PENDING, signature_valid=True),
+                name="billing_pevent_pending",
+            ),
         ]
 
     def __str__(self):

@@ -2,6 +2,7 @@
 (core.queues.BILLING); setup_schedules installs SCHEDULES there."""
 
 from billing.services import billing_run, provider_events
+from core.queues import enqueue
 
 QUEUE = "billing"
 SCHEDULES = {
@@ -34,6 +35,15 @@ def bill_subscription(subscription_id):
 def process_provider_events(merchant_id, object_key):
     """Applies one provider object's pending inbound events in order (billing/services/provider_events.py)."""
     return provider_events.provider_events_process(merchant_id=merchant_id, object_key=object_key)
+
+
+def process_provider_event_batch():
+    """Applies the pending inbound events of up to BATCH_OBJECTS objects; a full batch queues the next one
+    (there may be more)."""
+    counts = provider_events.provider_events_process_batch()
+    if counts["objects"] >= provider_events.BATCH_OBJECTS:
+        enqueue("billing.tasks.process_provider_event_batch", queue=QUEUE)
+    return counts
 
 
 def drain_provider_events(not_before):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import threading
 import time
 import traceback
@@ -36,7 +37,7 @@ import stripe
 from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import TextField
+from django.db.models import Exists, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -45,6 +46,7 @@ from billing.choices import ProviderEventStatus as PE
 from billing.gateways.stripe import verify_signature
 from billing.models import ProviderConnection, ProviderEvent, ProviderObjectState
 from core import crypto
+from core.bulk import update_rows
 from core.queues import enqueue
 
 # Stripe sends at most 512 KiB; larger bodies are refused before anything is stored.
@@ -55,18 +57,24 @@ KEPT_HEADERS = ("Stripe-Signature", "Content-Type", "User-Agent", "Content-Lengt
 SWEEP_AFTER = dt.timedelta(seconds=60)
 # A web process wakes the billing cluster at most once per window; the drain runs when the window closes.
 WAKE_WINDOW = 0.25
+# A batch claims this many objects (their pending events all together, in order per object).
+BATCH_OBJECTS = 100
+# A drain or sweep queues at most this many batches (a full batch queues the next one itself).
+MAX_BATCHES_QUEUED = 50
 _wake_lock = threading.Lock()
 _last_wake = 0.0
 
 
-def provider_event_move(event: ProviderEvent, to_status: str, **fields) -> None:
-    """The one way an inbound event's status changes (PROVIDER_EVENT_TRANSITIONS)."""
+def provider_event_move(event: ProviderEvent, to_status: str, *, save: bool = True, **fields) -> None:
+    """The one way an inbound event's status changes (PROVIDER_EVENT_TRANSITIONS). `save=False` changes the
+    instance only: the batch (`provider_events_process_batch`) writes its events' statuses together."""
     if to_status not in PROVIDER_EVENT_TRANSITIONS[event.status]:
         raise ValueError(f"provider event {event.pk}: {event.status} → {to_status} is not allowed")
     event.status = to_status
     for name, value in fields.items():
         setattr(event, name, value)
-    event.save(update_fields=["status", *fields])
+    if save:
+        event.save(update_fields=["status", *fields])
 
 
 def _enqueue_after_commit(merchant_id: int, object_key: str) -> None:
@@ -88,18 +96,34 @@ def _wake() -> None:
 
 
 def provider_events_drain(*, not_before: float) -> int:
-    """The wake-up's task: once its window has closed, queues the processing of every object with pending
-    events (one task per object, so the cluster's workers share them). Returns how many objects."""
+    """The wake-up's task: once its window has closed, makes sure every object with pending events has its
+    ProviderObjectState row (what a batch claims) and queues enough batches for them
+    (`provider_events_process_batch`, BATCH_OBJECTS objects each, so the cluster's workers share them).
+    Returns how many objects have pending events."""
     time.sleep(max(0.0, min(not_before - time.time(), WAKE_WINDOW)))
-    pairs = list(
-        ProviderEvent.objects.filter(status=PE.PENDING, signature_valid=True)
-        .order_by()  # no default ordering: it would be part of the DISTINCT
-        .values_list("merchant_id", "object_key")
-        .distinct()
-    )
-    for merchant_id, key in pairs:
-        enqueue("billing.tasks.process_provider_events", merchant_id, key, queue="billing")
-    return len(pairs)
+    objects = _track_pending_objects()
+    for _batch in range(min(math.ceil(objects / BATCH_OBJECTS), MAX_BATCHES_QUEUED)):
+        enqueue("billing.tasks.process_provider_event_batch", queue="billing")
+    return objects
+
+
+def _track_pending_objects(*, received_before=None) -> int:
+    """Creates the missing ProviderObjectState rows of the objects with pending events (received before
+    `received_before`, when given) in one INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING, and returns how
+    many such objects there are."""
+    pending = ProviderEvent.objects.filter(status=PE.PENDING, signature_valid=True)
+    if received_before is not None:
+        pending = pending.filter(received_at__lt=received_before)
+    objects = pending.order_by().values_list("merchant_id", "provider", "object_key").distinct()
+    select, params = objects.query.sql_with_params()
+    state, q = ProviderObjectState._meta, db_connection.ops.quote_name
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(state.db_table)} ({q('merchant_id')}, {q('provider')}, {q('object_key')}) "  # noqa: S608 - names from _meta, values as parameters
+            f"{select} ON CONFLICT DO NOTHING",
+            params,
+        )
+    return objects.count()
 
 
 def stripe_object_key(obj: dict) -> str:
@@ -366,8 +390,9 @@ def _lock_object(merchant_id: int, provider: str, object_key: str) -> ProviderOb
 
 
 def provider_events_process(*, merchant_id: int, object_key: str, now=None) -> dict[str, int]:
-    """Applies the pending events of one provider object, oldest first (see the module docstring).
-    Returns how many ended in each status."""
+    """Applies the pending events of one provider object, oldest first, each in its own savepoint (see the
+    module docstring). Used for Reprocessar and redeliveries, and to redo a batch that failed. Returns how
+    many ended in each status."""
     from billing.services import stripe_sync
 
     counts = {PE.PROCESSED: 0, PE.FAILED: 0, PE.IGNORED: 0}
@@ -387,31 +412,164 @@ def provider_events_process(*, merchant_id: int, object_key: str, now=None) -> d
 
 
 def _apply(event, state, connection, handler, *, now) -> str:
-    provider_event_move(event, PE.PROCESSING, attempts=event.attempts + 1)
+    provider_event_move(event, PE.PROCESSING, save=False, attempts=event.attempts + 1)
+    advanced = _run(event, state, connection, handler, now=now, isolated=True)
+    if advanced:
+        state.save(update_fields=["watermark"])
+    event.save(update_fields=_RESULT_FIELDS)
+    return event.status
+
+
+_RESULT_FIELDS = ["status", "attempts", "processed_at", "last_error", "note"]
+
+
+def _run(event, state, connection, handler, *, now, isolated: bool) -> bool:
+    """Applies one event that is `processing` and moves it (in memory) to its outcome; returns whether it
+    advanced the object's watermark (`state`, also in memory). `isolated`: the handler runs in a savepoint
+    and a failure is recorded on the event; otherwise a failure propagates (the batch is then redone one
+    object at a time, isolated)."""
     if state.watermark and event.created < state.watermark:
         provider_event_move(
-            event, PE.IGNORED, processed_at=now, last_error="", note="Mais antigo que o estado já aplicado."
+            event,
+            PE.IGNORED,
+            save=False,
+            processed_at=now,
+            last_error="",
+            note="Mais antigo que o estado já aplicado.",
         )
-        return PE.IGNORED
+        return False
     refetch = bool(state.watermark and event.created == state.watermark)
-    savepoint = transaction.savepoint()
     try:
         if connection is None or not connection.is_active:
             raise ValidationError("Sem conexão ativa com o provedor.", code="no_connection")
+    except ValidationError:
+        provider_event_move(event, PE.FAILED, save=False, last_error=traceback.format_exc()[-8000:], note="")
+        return False
+    if isolated:
+        savepoint = transaction.savepoint()
+        try:
+            note = handler(event=event, connection=connection, refetch=refetch, now=now)
+        except Exception:  # noqa: BLE001 — any failure of a handler is recorded on the event, to be reprocessed
+            transaction.savepoint_rollback(savepoint)
+            provider_event_move(
+                event, PE.FAILED, save=False, last_error=traceback.format_exc()[-8000:], note=""
+            )
+            return False
+        transaction.savepoint_commit(savepoint)
+    else:
         note = handler(event=event, connection=connection, refetch=refetch, now=now)
-    except Exception:  # noqa: BLE001 — any failure of a handler is recorded on the event, to be reprocessed
-        transaction.savepoint_rollback(savepoint)
-        provider_event_move(event, PE.FAILED, last_error=traceback.format_exc()[-8000:], note="")
-        return PE.FAILED
-    transaction.savepoint_commit(savepoint)
     if note is None:
-        provider_event_move(event, PE.IGNORED, processed_at=now, last_error="", note="Tipo não tratado.")
-        return PE.IGNORED
+        provider_event_move(
+            event, PE.IGNORED, save=False, processed_at=now, last_error="", note="Tipo não tratado."
+        )
+        return False
+    provider_event_move(
+        event, PE.PROCESSED, save=False, processed_at=now, last_error="", note=str(note)[:300]
+    )
     if state.watermark is None or event.created > state.watermark:
         state.watermark = event.created
-        state.save(update_fields=["watermark"])
-    provider_event_move(event, PE.PROCESSED, processed_at=now, last_error="", note=str(note)[:300])
-    return PE.PROCESSED
+        return True
+    return False
+
+
+class _RedoOneByOne(Exception):  # noqa: N818 — control flow: roll the batch back
+    pass
+
+
+def provider_events_process_batch(*, limit: int | None = None, now=None) -> dict[str, int]:
+    """Applies the pending events of up to `limit` provider objects in one transaction: the objects are
+    claimed by locking their ProviderObjectState rows with SKIP LOCKED (two workers never take the same
+    object, so each object's events stay in order and under its lock), their events read in one query and
+    applied oldest first per object against the `created` watermark, as `provider_events_process` does;
+    then every status in one UPDATE and the watermarks in another. No savepoint per event: if a handler
+    raises, the whole batch is rolled back and its objects are done again one at a time with a savepoint per
+    event (`provider_events_process`), where the failure is recorded and the others go through.
+    Returns how many events ended in each status and how many objects were claimed ("objects")."""
+    from billing.services import stripe_sync
+
+    now = now or timezone.now()
+    limit = limit or BATCH_OBJECTS
+    counts = {PE.PROCESSED: 0, PE.FAILED: 0, PE.IGNORED: 0, "objects": 0}
+    claimed: list[tuple[int, str]] = []
+    try:
+        with transaction.atomic():
+            states = _claim_objects(limit)
+            claimed = [(state.merchant_id, state.object_key) for state in states]
+            counts["objects"] = len(states)
+            if not states:
+                return counts
+            by_object = {(s.merchant_id, s.provider, s.object_key): s for s in states}
+            events = [
+                event
+                for event in ProviderEvent.objects.filter(
+                    status=PE.PENDING,
+                    signature_valid=True,
+                    merchant_id__in={s.merchant_id for s in states},
+                    object_key__in=[s.object_key for s in states],
+                )
+                .select_for_update()
+                .order_by("created", "pk")
+                if (event.merchant_id, event.provider, event.object_key) in by_object
+            ]
+            connections = {
+                (c.merchant_id, c.provider): c
+                for c in ProviderConnection.objects.filter(merchant_id__in={s.merchant_id for s in states})
+            }
+            advanced = set()
+            for event in events:
+                state = by_object[(event.merchant_id, event.provider, event.object_key)]
+                provider_event_move(event, PE.PROCESSING, save=False, attempts=event.attempts + 1)
+                try:
+                    if _run(
+                        event,
+                        state,
+                        connections.get((event.merchant_id, event.provider)),
+                        stripe_sync.apply_event,
+                        now=now,
+                        isolated=False,
+                    ):
+                        advanced.add(state)
+                except Exception as exc:  # noqa: BLE001 — redone one by one, where it is recorded
+                    raise _RedoOneByOne from exc
+                counts[event.status] += 1
+            update_rows(
+                ProviderEvent,
+                [event.pk for event in events],
+                same={},
+                each={name: [getattr(event, name) for event in events] for name in _RESULT_FIELDS},
+            )
+            advanced = sorted(advanced, key=lambda state: state.pk)
+            update_rows(
+                ProviderObjectState,
+                [state.pk for state in advanced],
+                same={},
+                each={"watermark": [state.watermark for state in advanced]},
+            )
+    except _RedoOneByOne:
+        counts = {PE.PROCESSED: 0, PE.FAILED: 0, PE.IGNORED: 0, "objects": len(claimed)}
+        for merchant_id, object_key in claimed:
+            for status, count in provider_events_process(
+                merchant_id=merchant_id, object_key=object_key, now=now
+            ).items():
+                counts[status] += count
+    return counts
+
+
+def _claim_objects(limit: int) -> list[ProviderObjectState]:
+    """Up to `limit` objects with pending events, locked; objects another worker holds are skipped. Their
+    ProviderObjectState rows exist: the drain and the sweep create them (_track_pending_objects)."""
+    pending = ProviderEvent.objects.filter(
+        merchant_id=OuterRef("merchant_id"),
+        provider=OuterRef("provider"),
+        object_key=OuterRef("object_key"),
+        status=PE.PENDING,
+        signature_valid=True,
+    )
+    return list(
+        ProviderObjectState.objects.filter(Exists(pending))
+        .order_by()
+        .select_for_update(skip_locked=True)[:limit]
+    )
 
 
 @transaction.atomic
@@ -436,17 +594,10 @@ def provider_events_reprocess(*, merchant, ids) -> int:
 
 
 def provider_events_sweep(*, now=None) -> int:
-    """Queues the objects of pending events older than SWEEP_AFTER (their queue message was lost)."""
+    """Queues batches for the objects of pending events older than SWEEP_AFTER (their wake-up was lost).
+    Returns how many such objects."""
     now = now or timezone.now()
-    stale = (
-        ProviderEvent.objects.filter(
-            status=PE.PENDING, signature_valid=True, received_at__lt=now - SWEEP_AFTER
-        )
-        .order_by()  # no default ordering: it would be part of the DISTINCT
-        .values_list("merchant_id", "object_key")
-        .distinct()
-    )
-    pairs = list(stale[:1000])
-    for merchant_id, key in pairs:
-        enqueue("billing.tasks.process_provider_events", merchant_id, key, queue="billing")
-    return len(pairs)
+    objects = _track_pending_objects(received_before=now - SWEEP_AFTER)
+    for _batch in range(min(math.ceil(objects / BATCH_OBJECTS), MAX_BATCHES_QUEUED)):
+        enqueue("billing.tasks.process_provider_event_batch", queue="billing")
+    return objects

@@ -1,6 +1,6 @@
 """The webhook's accept path stores the event with one INSERT and queues no task per event: it wakes the
-billing cluster at most once per window per web process, and the wake-up's drain queues one processing task
-per object with pending events (billing/services/provider_events.py)."""
+billing cluster at most once per window per web process, and the wake-up's drain queues processing batches
+for the objects with pending events (billing/services/provider_events.py)."""
 
 import time
 
@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django_q.models import OrmQ
 
-from billing.models import ProviderEvent
+from billing.models import ProviderEvent, ProviderObjectState
 from billing.services import provider_events
 from tests.billing.test_stripe_webhooks import SECRET, T0
 from tests.factories import ProviderConnectionFactory
@@ -31,7 +31,7 @@ def post(client, connection, n: int, sub: str):
     return client.post(url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
 
 
-def test_a_burst_of_events_wakes_the_cluster_once_and_the_drain_queues_each_object(
+def test_a_burst_of_events_wakes_the_cluster_once_and_the_drain_queues_a_batch_for_the_objects(
     client, connection, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(provider_events, "_last_wake", 0.0)
@@ -42,9 +42,14 @@ def test_a_burst_of_events_wakes_the_cluster_once_and_the_drain_queues_each_obje
     assert ProviderEvent.objects.filter(signature_valid=True).count() == 4
     assert OrmQ.objects.count() == 1  # one wake-up, not one task per event
 
-    # The drain (run once the window closed) queues one processing task per object.
+    # The drain (run once the window closed) tracks the 3 objects and queues one batch for them.
     assert provider_events.provider_events_drain(not_before=0) == 3
-    assert OrmQ.objects.count() == 1 + 3
+    assert OrmQ.objects.count() == 1 + 1
+    assert set(ProviderObjectState.objects.values_list("object_key", flat=True)) == {
+        "sub_a",
+        "sub_b",
+        "sub_c",
+    }
 
 
 def test_an_event_after_the_window_wakes_the_cluster_again(
