@@ -1,21 +1,28 @@
 """The inbound event inbox: every event a payment provider sends is stored raw first, then applied.
 
-1. `stripe_event_receive` (called by the webhook endpoint) checks the `Stripe-Signature` header with the
-   stripe library's scheme (tolerance 300 s) and stores the raw event with one INSERT (autocommit); the
-   endpoint answers 2xx at once. A redelivered event that was already processed is only
-   acknowledged; one that failed or was ignored goes back to pending and is tried again.
-   The accept path queues no task per event (that was a second INSERT, into the broker's table, for every
-   delivery): it *wakes* the billing cluster at most once per WAKE_WINDOW per web process
-   (`drain_provider_events`), and that task, run once the window has closed, queues one processing task
-   per object with pending events. An event stored while a wake-up of its window was already queued is
-   committed before that window closes, so the wake-up's drain sees it; the sweep is the backstop.
-2. `provider_events_process` (a billing task) applies the pending events of one provider object (a
-   subscription, or the customer/charge an event is about) in the order the provider created them, under
-   that object's lock (its ProviderObjectState row), so two workers never apply one object's events at the
-   same time. An event older than the newest one already applied to its object is skipped (the newer
-   state wins); one created in the same second is ambiguous, so the object is fetched again from the
-   provider and that answer is applied. Each event runs in its own savepoint: a failure is recorded with
-   its traceback and leaves the others alone.
+1. `stripe_event_receive` (called by the webhook endpoint, which config/wsgi.py serves through a lean
+   handler without the site's middleware) checks the `Stripe-Signature` header with the stripe library's
+   scheme (tolerance 300 s) against the connection's secret, kept decrypted per process
+   (`webhook_endpoint`), and stores the raw event with one guarded INSERT … ON CONFLICT DO NOTHING
+   (autocommit): it stores nothing if the connection was disconnected or its secret or token changed since
+   this process read it (then the connection is read again and the delivery checked against the new
+   secret), nor for an event id already taken in. The endpoint answers 2xx at once. A redelivered event that
+   was already processed is only acknowledged; one that failed or was ignored goes back to pending and is
+   tried again.
+   The accept path queues no task per event: it *wakes* the billing cluster at most once per WAKE_WINDOW per
+   web process (`drain_provider_events`), and that task, run once the window has closed, creates the
+   ProviderObjectState rows of the objects with pending events and queues processing batches. An event
+   stored while a wake-up of its window was already queued is committed before that window closes, so the
+   wake-up's drain sees it; the sweep is the backstop.
+2. `provider_events_process_batch` (a billing task) claims up to BATCH_OBJECTS provider objects (a
+   subscription, or the customer/charge an event is about) by locking their ProviderObjectState rows with
+   SKIP LOCKED, so two workers never apply one object's events at the same time, and applies each object's
+   pending events in the order the provider created them. An event older than the newest one already
+   applied to its object is skipped (the newer state wins); one created in the same second is ambiguous, so
+   the object is fetched again from the provider and that answer is applied. Statuses and watermarks are
+   written in bulk at the end. If a handler raises, the batch is rolled back and its objects are done one
+   at a time by `provider_events_process`, each event in its own savepoint: the failure is recorded with its
+   traceback and the others go through.
 3. Reprocessar (`provider_events_reprocess`) puts chosen events back to pending and queues them.
 
 What each event type does is in billing/services/stripe_sync.py.
