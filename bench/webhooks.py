@@ -1,13 +1,13 @@
-"""`make bench-webhooks`: Stripe webhook ingest. One web process (gunicorn as in production: sync worker,
-deploy/gunicorn.conf.py, WEB_CONCURRENCY=1, DEBUG off, behind a proxy that says https) receives signed
-Stripe events; then 2 worker processes apply them. See bench/README.md.
+"""`make bench-webhooks`: Stripe webhook ingest. One web process (gunicorn as in production:
+deploy/gunicorn.conf.py and its threads, WEB_CONCURRENCY=1, DEBUG off, behind a proxy that says https)
+receives signed Stripe events; then 2 worker processes apply them in batches. See bench/README.md.
 
 Printed beside the figures, the physical limits on this machine: a no-op WSGI answer through the same
 gunicorn and the same client (what the server and the client cost alone), and PostgreSQL's rate of
 single-row committed INSERTs into the inbox table from one connection (what storing costs alone).
 
-The client is raw sockets from 2 processes × 4 threads: gunicorn's sync worker closes the connection after
-each answer, so every request is a new TCP connection, as it is from Stripe.
+The client is raw sockets from 2 processes × 4 threads, each request on a new TCP connection closed after
+the answer (`Connection: close`), as Stripe's deliveries are.
 """
 
 import argparse
@@ -342,8 +342,8 @@ def main(argv=None) -> int:
     host = f"127.0.0.1:{port}"
     load = os.getloadavg()
     print(
-        f"{args.events:,} events over {args.subscriptions:,} mirrored subscriptions; gunicorn sync, "
-        "1 worker; "
+        f"{args.events:,} events over {args.subscriptions:,} mirrored subscriptions; gunicorn, 1 worker "
+        f"process × {os.environ.get('GUNICORN_THREADS', '4')} threads (deploy/gunicorn.conf.py); "
         f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs",
         flush=True,
     )
