@@ -474,6 +474,13 @@ class Subscription(ChoiceLabelsMixin, models.Model):
                 fields=["merchant", "cancel_origin", "contract_date", "id"],
                 name="sub_merchant_cancel_origin_idx",
             ),
+            # A payment provider's id (Stripe's sub_…): every inbound Stripe event about a subscription finds
+            # ours by it (billing.services.stripe_sync.local_subscription). Only rows that have one.
+            models.Index(
+                fields=["merchant", "provider", "provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="sub_merchant_provider_id_idx",
+            ),
             # "Cancelada de/até" (a range of ended_at) and the dashboard's cancellations per period.
             # Cancelada de/até: the range's rows with what the list sorts them by, read index-only
             # (selectors.subscriber_order_sorting_matches).
