@@ -22,6 +22,7 @@ import re
 
 import stripe
 from django.core.exceptions import ValidationError
+from django.db import connection as db_connection
 from django.utils.translation import gettext as _
 
 from billing.choices import (
@@ -109,11 +110,20 @@ def local_subscription(connection, stripe_id: str) -> Subscription | None:
     return None
 
 
+def _local_status(connection, stripe_id: str) -> str | None:
+    """The status of `local_subscription(connection, stripe_id)`, without loading the subscription."""
+    with db_connection.cursor() as cursor:
+        cursor.execute(_LOCAL_STATUS_SQL, [connection.merchant_id, PaymentProvider.STRIPE.value, stripe_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 _LOCAL_SUBSCRIPTION_SQL = (
     f'SELECT * FROM "{Subscription._meta.db_table}" '  # noqa: S608 - the table's name, values as parameters
     'WHERE "merchant_id" = %s AND "provider" = %s AND "provider_id" = %s '
     'ORDER BY "created_at" DESC, "id" DESC LIMIT 1'
 )
+_LOCAL_STATUS_SQL = _LOCAL_SUBSCRIPTION_SQL.replace("SELECT *", 'SELECT "status"', 1)
 
 
 def fetch_subscription(connection, stripe_id: str) -> dict:
@@ -202,6 +212,10 @@ def _plan_for(connection, price: dict) -> Plan:
 
 def upsert_subscription(*, connection, obj: dict, now) -> str:
     """Brings our subscription to the state of Stripe's subscription object `obj`."""
+    target = STATUS_MAP.get(obj.get("status"))
+    if target is not None and _local_status(connection, obj["id"]) == target:
+        # Most updates (a new period, metadata, …) leave our status as it is: nothing to load or change.
+        return _("Nada mudou.")
     subscription = local_subscription(connection, obj["id"])
     notes = []
     if subscription is None:
@@ -222,7 +236,6 @@ def upsert_subscription(*, connection, obj: dict, now) -> str:
             now=now,
         )
         notes.append(_("Assinatura criada a partir da Stripe."))
-    target = STATUS_MAP.get(obj.get("status"))
     if target is None:
         notes.append(_("Situação %(status)s da Stripe desconhecida.") % {"status": obj.get("status")})
     elif target == S.CANCELED and subscription.status not in ENDED:

@@ -55,7 +55,9 @@ def test_a_batch_applies_every_objects_events_in_order_with_a_fixed_number_of_qu
     assert counts == {PE.PROCESSED: 60, PE.FAILED: 0, PE.IGNORED: 0, "objects": 20}
 
     handler_reads = [q for q in captured.captured_queries if 'FROM "subscribers_subscription"' in q["sql"]]
-    assert len(handler_reads) == 60  # the handler's own lookup, one per event
+    # The handler's own lookup, one per event: only the status, Stripe's being the same (nothing to load).
+    assert len(handler_reads) == 60 and all(q["sql"].startswith('SELECT "status"') for q in handler_reads)
+    assert set(ProviderEvent.objects.values_list("note", flat=True)) == {"Nada mudou."}
     # Claim, events, connections, statuses, watermarks (+ the transaction's savepoint in a test).
     assert len(captured.captured_queries) - len(handler_reads) <= 7
     assert set(ProviderEvent.objects.values_list("status", "attempts")) == {(PE.PROCESSED, 1)}
