@@ -144,3 +144,18 @@ def test_two_workers_batching_at_once_apply_each_event_once_and_in_order(merchan
         s == SubscriptionStatus.ACTIVE
         for s in SubscriptionFactory._meta.model.objects.values_list("status", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_events_of_a_disconnected_merchant_fail_in_the_batch_without_stopping_the_others(
+    merchant, other_merchant
+):
+    world(merchant, objects=2, events_per_object=1)
+    ProviderEventFactory(merchant=other_merchant, event_id="evt_orphan", object_key="sub_orphan", created=T0)
+    _track_pending_objects()
+
+    counts = provider_events_process_batch()
+
+    assert counts == {PE.PROCESSED: 2, PE.FAILED: 1, PE.IGNORED: 0, "objects": 3}
+    orphan = ProviderEvent.objects.get(event_id="evt_orphan")
+    assert orphan.status == PE.FAILED and orphan.processed_at is None and "Sem conexão" in orphan.last_error
