@@ -369,15 +369,22 @@ def _store_invalid(endpoint: WebhookEndpoint, payload: bytes, kept: dict, now, e
     return ProviderEvent.objects.create(
         merchant_id=endpoint.merchant_id,
         provider=PaymentProvider.STRIPE,
-        event_id=_peek_id(payload),
+        event_id=_text(_peek_id(payload)),
         type="",
         headers=kept,
-        body=payload.decode("utf-8", "replace"),
+        body=_text(payload.decode("utf-8", "replace")),
         signature_valid=False,
         received_at=now,
         status=PE.IGNORED,
-        note=str(exc)[:300],
+        note=_text(str(exc)[:300]),
     )
+
+
+def _text(value: str) -> str:
+    """PostgreSQL's text columns refuse the NUL character, which a forged body may hold (raw, or as \\u0000
+    in its id): kept as U+FFFD, so the delivery is refused with a 400 and recorded, not a server error. A
+    signed body never has one raw (it would not parse as JSON)."""
+    return value.replace("\x00", "\ufffd")
 
 
 def _peek_id(payload: bytes) -> str:

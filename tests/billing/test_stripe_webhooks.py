@@ -104,6 +104,19 @@ def test_a_wrong_secret_is_refused_and_kept_only_as_an_ignored_unsigned_record(c
     assert post(client, connection, payload).json()["outcome"] == "stored"
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [b'{"id": "evt_1", "type": "x\x00"}', b'{"id": "evt_\\u0000", "object": "event"}'],
+    ids=["raw NUL in the body", "NUL in the event id"],
+)
+def test_a_forged_body_with_a_nul_is_refused_not_a_server_error(client, connection, payload):
+    """PostgreSQL's text columns take no NUL character: the ignored record keeps a replacement for it."""
+    response = post(client, connection, payload, secret="whsec_someone_else")
+    assert response.status_code == 400
+    stored = ProviderEvent.objects.get()
+    assert "\x00" not in stored.body + stored.event_id and not stored.signature_valid
+
+
 def test_a_stale_timestamp_is_refused(client, connection):
     payload = event("customer.subscription.created", fixture("subscription"), created=T0)
     response = post(client, connection, payload, timestamp=int(time.time()) - 301)
