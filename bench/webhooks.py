@@ -269,8 +269,8 @@ def _worker(ready, go, results) -> None:
     done = 0
     while True:
         counts = provider_events_process_batch()
-        done += sum(value for key, value in counts.items() if key != "objects")
-        if not counts["objects"]:
+        done += sum(value for key, value in counts.items() if key not in ("objects", "claimed"))
+        if not counts["claimed"]:
             if not ProviderEvent.objects.filter(status=ProviderEventStatus.PENDING).exists():
                 break
             time.sleep(0.005)

@@ -41,7 +41,7 @@ def process_provider_event_batch():
     """Applies the pending inbound events of up to BATCH_OBJECTS objects; a full batch queues the next one
     (there may be more)."""
     counts = provider_events.provider_events_process_batch()
-    if counts["objects"] >= provider_events.BATCH_OBJECTS:
+    if counts["claimed"] >= provider_events.BATCH_OBJECTS:
         enqueue("billing.tasks.process_provider_event_batch", queue=QUEUE)
     return counts
 

@@ -498,18 +498,21 @@ def provider_events_process_batch(*, limit: int | None = None, now=None) -> dict
     then every status in one UPDATE and the watermarks in another. No savepoint per event: if a handler
     raises, the whole batch is rolled back and its objects are done again one at a time with a savepoint per
     event (`provider_events_process`), where the failure is recorded and the others go through.
-    Returns how many events ended in each status and how many objects were claimed ("objects")."""
+    Returns how many events ended in each status, how many objects had events applied ("objects") and how
+    many were claimed ("claimed": the batch was full when it equals `limit`). The two differ when another
+    worker applied an object's events between this claim's snapshot and its lock: PostgreSQL rechecks only
+    the locked row, not the pending events' EXISTS, so the object is locked with nothing left to do."""
     from billing.services import stripe_sync
 
     now = now or timezone.now()
     limit = limit or BATCH_OBJECTS
-    counts = {PE.PROCESSED: 0, PE.FAILED: 0, PE.IGNORED: 0, "objects": 0}
+    counts = {PE.PROCESSED: 0, PE.FAILED: 0, PE.IGNORED: 0, "objects": 0, "claimed": 0}
     claimed: list[tuple[int, str]] = []
     try:
         with transaction.atomic():
             states = _claim_objects(limit)
             claimed = [(state.merchant_id, state.object_key) for state in states]
-            counts["objects"] = len(states)
+            counts["claimed"] = len(states)
             if not states:
                 return counts
             by_object = {(s.merchant_id, s.provider, s.object_key): s for s in states}
@@ -525,6 +528,7 @@ def provider_events_process_batch(*, limit: int | None = None, now=None) -> dict
                 .order_by("created", "pk")
                 if (event.merchant_id, event.provider, event.object_key) in by_object
             ]
+            counts["objects"] = len({(e.merchant_id, e.provider, e.object_key) for e in events})
             connections = {
                 (c.merchant_id, c.provider): c
                 for c in ProviderConnection.objects.filter(merchant_id__in={s.merchant_id for s in states})
@@ -560,11 +564,11 @@ def provider_events_process_batch(*, limit: int | None = None, now=None) -> dict
                 each={"watermark": [state.watermark for state in advanced]},
             )
     except _RedoOneByOne:
-        counts = {PE.PROCESSED: 0, PE.FAILED: 0, PE.IGNORED: 0, "objects": len(claimed)}
+        counts = {PE.PROCESSED: 0, PE.FAILED: 0, PE.IGNORED: 0, "objects": 0, "claimed": len(claimed)}
         for merchant_id, object_key in claimed:
-            for status, count in provider_events_process(
-                merchant_id=merchant_id, object_key=object_key, now=now
-            ).items():
+            done = provider_events_process(merchant_id=merchant_id, object_key=object_key, now=now)
+            counts["objects"] += bool(sum(done.values()))
+            for status, count in done.items():
                 counts[status] += count
     return counts
 
