@@ -71,11 +71,31 @@ def _next_ids(cursor, table: str) -> int:
     return cursor.fetchone()[0]
 
 
+def _defaults(table: str, columns: list[str]) -> tuple[list[str], tuple]:
+    """The table's other NOT NULL columns and their model defaults. The seed lists the columns it varies;
+    a field added later with a default (the customer's address, the cancellation reason's code) must not
+    make the COPY fail on a NOT NULL it never heard of (Django sets defaults in Python, not in the table)."""
+    from django.apps import apps
+    from django.db import connection
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    extra, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.null or field.primary_key:
+            continue
+        default = field.get_default()
+        if default is not None:
+            extra.append(field.column)
+            values.append(field.get_db_prep_save(default, connection))
+    return extra, tuple(values)
+
+
 def _copy(cursor, table: str, columns: list[str], rows) -> int:
+    extra, values = _defaults(table, columns)
     count = 0
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {table} ({', '.join([*columns, *extra])}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(row)
+            copy.write_row((*row, *values))
             count += 1
     return count
 
