@@ -28,6 +28,7 @@ from subscribers.choices import (
 )
 from subscribers.models import ADDRESS_FIELDS, Customer, SchedulePhase, Subscription, SubscriptionSchedule
 from subscribers.selectors import schedule_phases
+from subscribers.services.schedules import TERM_FIELDS
 
 # Bounds that keep amounts inside PostgreSQL's bigint and quantities sane; the services check the rest.
 MAX_AMOUNT = 10**12
@@ -212,28 +213,8 @@ class SchedulePhaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SchedulePhase
-        fields = [
-            "position",
-            "state",
-            "kind",
-            "start_at",
-            "end_at",
-            "plan",
-            "price_name",
-            "price_amount",
-            "price_interval_unit",
-            "price_interval_count",
-            "quantity",
-            "coupon",
-            "discount_percent",
-            "tax_rates",
-            "trial_days",
-            "end_date",
-            "iterations",
-            "proration",
-            "anchor",
-            "resume_mode",
-        ]
+        # A phase's terms as the schedule services define them (what an edit compares), with its place.
+        fields = ["position", "state", "start_at", "end_at", *TERM_FIELDS]
         read_only_fields = fields
 
 

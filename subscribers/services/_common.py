@@ -130,35 +130,11 @@ def _payload(subscription: Subscription) -> dict:
     }
 
 
-def _record(
-    subscription,
-    *,
-    kind,
-    actor,
-    from_status="",
-    to_status="",
-    origin="",
-    reason="",
-    reason_code="",
-    reason_params=None,
-    data=None,
-    at=None,
-):
-    """One timeline line. A line the system words itself is `reason_code` (subscribers/timeline.py) and
-    its `reason_params`, translated when shown; `reason` is for what a person typed."""
-    row = _timeline_row(
-        subscription,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=to_status,
-        origin=origin,
-        reason=reason,
-        reason_code=reason_code,
-        reason_params=reason_params,
-        data=data,
-        at=at,
-    )
+def _record(subscription, **fields):
+    """One timeline line (`_timeline_row`'s fields), saved. A line the system words itself is `reason_code`
+    (subscribers/timeline.py) and its `reason_params`, translated when shown; `reason` is for what a person
+    typed."""
+    row = _timeline_row(subscription, **fields)
     row.save(force_insert=True)
     return row
 
