@@ -5,10 +5,14 @@ from core.ratelimit import rate_limit
 
 app_name = "billing"
 
-# Stripe's webhooks: public, found by the connection's token, authenticated by Stripe-Signature. Also served
-# by the lean handler (config/urls_webhooks.py), without the site's middleware.
+# Stripe's webhooks: public, found by the connection's token, authenticated by Stripe-Signature. The web
+# process answers them with the bare view (config/urls_webhooks.py, core/lean_wsgi.py); the site's URLconf
+# routes the same path to the same answer through the full stack.
 webhook_urlpatterns = [
     path("webhooks/stripe/<uuid:token>/", views.StripeWebhookView.as_view(), name="stripe_webhook"),
+]
+bare_webhook_urlpatterns = [
+    path("webhooks/stripe/<uuid:token>/", views.stripe_webhook, name="stripe_webhook"),
 ]
 
 urlpatterns = [

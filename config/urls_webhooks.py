@@ -1,26 +1,14 @@
-"""The URLs served by the lean handler (config/wsgi.py, core/lean_wsgi.py): inbound provider webhooks.
+"""The URLs the web process answers with bare views (config/wsgi.py, core/lean_wsgi.py): inbound provider
+webhooks. Each path is one config/urls.py routes to a view giving the same answer through the full stack
+(tests/test_lean_wsgi.py checks both URLconfs agree). A flat list: core/lean_wsgi.py tries each path as it
+stands. Errors are answered in JSON by the short path itself."""
 
-Each path is the one config/urls.py routes to the same view (tests/test_lean_wsgi.py checks it). The error
-handlers answer in JSON: the site's error pages need the session and the user, which this handler does
-not load."""
+from django.urls import path
 
-from django.http import JsonResponse
-from django.urls import include, path
-
-from billing.urls import webhook_urlpatterns
+from billing.urls import bare_webhook_urlpatterns
 from config.urls import BILLING_PREFIX
 
-
-def _error(status: int, message: str):
-    def view(request, exception=None):
-        return JsonResponse({"error": message}, status=status)
-
-    return view
-
-
-urlpatterns = [path(BILLING_PREFIX, include((webhook_urlpatterns, "billing")))]
-
-handler400 = _error(400, "bad request")
-handler403 = _error(403, "forbidden")
-handler404 = _error(404, "not found")
-handler500 = _error(500, "server error")
+urlpatterns = [
+    path(f"{BILLING_PREFIX}{pattern.pattern}", pattern.callback, name=pattern.name)
+    for pattern in bare_webhook_urlpatterns
+]

@@ -35,13 +35,34 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def request_id_for(given: str) -> str:
+    """The request's id: the caller's X-Request-ID when it looks like one, else a new one."""
+    return given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def log_request(
+    method: str, path: str, status: int, started: float, request_id: str, *, merchant_id=None, user_id=None
+):
+    """The one line per request (`started` from time.perf_counter()), with its structured fields."""
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    fields = {
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": duration_ms,
+        "merchant_id": merchant_id,
+        "user_id": user_id,
+        "request_id": request_id,
+    }
+    logger.info("%s %s %s %.1fms", method, path, status, duration_ms, extra=fields)
+
+
 class RequestLogMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
         request.request_id = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -52,17 +73,15 @@ class RequestLogMiddleware:
             response[REQUEST_ID_HEADER] = request_id
             return response
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
             user = getattr(request, "user", None)
             merchant = getattr(request, "merchant", None)
-            fields = {
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_ms": duration_ms,
-                "merchant_id": getattr(merchant, "pk", None),
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
-                "request_id": request_id,
-            }
-            logger.info("%s %s %s %.1fms", request.method, request.path, status, duration_ms, extra=fields)
+            log_request(
+                request.method,
+                request.path,
+                status,
+                started,
+                request_id,
+                merchant_id=getattr(merchant, "pk", None),
+                user_id=user.pk if user is not None and user.is_authenticated else None,
+            )
             request_id_var.reset(token)

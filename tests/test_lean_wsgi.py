@@ -1,6 +1,6 @@
-"""The web process's WSGI application (config/wsgi.py): Stripe's webhook deliveries through the lean handler
-(core/lean_wsgi.py: settings.WEBHOOK_MIDDLEWARE and config/urls_webhooks.py), everything else through the
-full Django stack. Called as a WSGI server calls it; tests/deploy/test_production_server.py does the same
+"""The web process's WSGI application (config/wsgi.py): Stripe's webhook deliveries answered by the bare view
+through the short path (core/lean_wsgi.py, config/urls_webhooks.py), everything else through the full
+Django stack. Called as a WSGI server calls it; tests/deploy/test_production_server.py does the same
 through gunicorn."""
 
 import io
@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.urls import get_resolver, resolve, reverse
+from django.urls import get_resolver, path, resolve, reverse
 
 from billing.choices import ProviderEventStatus as PE
 from billing.models import ProviderEvent
-from config.wsgi import application
+from billing.views import StripeWebhookView, stripe_webhook
+from config.wsgi import application, django_application
 from tests.billing.test_stripe_webhooks import SECRET, T0
 from tests.factories import ProviderConnectionFactory
 from tests.stripe_server import event, fixture, sign
@@ -55,7 +55,8 @@ def call(method: str, path: str, body: bytes = b"", **headers):
         try:
             answer["body"] = b"".join(result)
         finally:
-            result.close()
+            if hasattr(result, "close"):
+                result.close()
     return answer
 
 
@@ -121,15 +122,71 @@ def test_other_paths_go_through_the_full_stack(client):
     assert answer["status"] in (302, 404) and "Content-Security-Policy" in answer["headers"]
 
 
-def test_the_lean_urlconf_serves_the_same_views_at_the_same_paths_as_the_site():
+def test_the_short_path_serves_the_same_paths_with_the_same_answers_as_the_site():
     lean = get_resolver("config.urls_webhooks")
     token = "6f0c4a7e-0000-4000-8000-000000000001"
-    for name in ("billing:stripe_webhook",):
-        path = reverse(name, args=[token])
-        assert reverse(name, args=[token], urlconf="config.urls_webhooks") == path
-        assert lean.resolve(path).func.view_class is resolve(path).func.view_class
+    path = reverse("billing:stripe_webhook", args=[token])
+    assert reverse("stripe_webhook", args=[token], urlconf="config.urls_webhooks") == path
+    assert application.match(path).func is stripe_webhook
+    assert lean.resolve(path).func is stripe_webhook
+    # The site's view gives the bare view's answer (tests/billing/test_stripe_webhooks.py posts through it).
+    assert resolve(path).func.view_class is StripeWebhookView
+    assert application.match("/cobrancas/webhooks/stripe/not-a-token/") is None
+    assert application.match(path.rstrip("/")) is None
 
 
-def test_the_webhook_middleware_is_a_subset_of_the_sites_in_the_same_order():
-    positions = [settings.MIDDLEWARE.index(name) for name in settings.WEBHOOK_MIDDLEWARE]
-    assert positions == sorted(positions)
+def _broken_view(request):
+    raise RuntimeError("a bug below the view")
+
+
+# A URLconf of this module's own for the short path: a bare view that fails, as a bug anywhere would.
+urlpatterns = [path("quebrado/", _broken_view)]
+
+
+def test_a_server_error_is_a_json_500_logged_with_its_traceback(caplog):
+    short = type(application)(urlconf=__name__, fallback=django_application)
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/quebrado/", "wsgi.input": io.BytesIO(b"")}
+    setup_testing_defaults(environ)
+    statuses = []
+    with caplog.at_level(logging.INFO), inside_the_test_transaction():
+        result = short(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    assert statuses == ["500 Internal Server Error"]
+    assert json.loads(b"".join(result)) == {"error": "server error"}
+    (error,) = [r for r in caplog.records if r.name == "django.request"]
+    assert error.exc_info[0] is RuntimeError and error.status_code == 500
+    (line,) = [r for r in caplog.records if r.name == "recorrente.request"]
+    assert line.status == 500
+
+
+def test_plain_http_is_redirected_to_https_as_on_the_rest_of_the_site(merchant, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    short = type(application)(urlconf="config.urls_webhooks", fallback=django_application)
+    connection = ProviderConnectionFactory(merchant=merchant, webhook_secret=SECRET)
+    path, body, signature = delivery(connection, 1)
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "wsgi.input": io.BytesIO(body)}
+    setup_testing_defaults(environ)
+    statuses = []
+    with inside_the_test_transaction():
+        result = short(
+            environ, lambda status, headers, exc_info=None: statuses.append((status, dict(headers)))
+        )
+    status, headers = statuses[0]
+    assert status.startswith("301") and headers["Location"] == f"https://127.0.0.1{path}"
+    assert b"".join(result) == b""
+    assert not ProviderEvent.objects.exists()
+
+
+def test_the_end_of_each_request_is_signalled_so_connections_are_recycled(merchant):
+    connection = ProviderConnectionFactory(merchant=merchant, webhook_secret=SECRET)
+    path, body, signature = delivery(connection, 1)
+    ends = []
+
+    def receiver(sender, **kwargs):
+        ends.append(sender)
+
+    request_finished.connect(receiver)
+    try:
+        call("POST", path, body, STRIPE_SIGNATURE=signature)
+    finally:
+        request_finished.disconnect(receiver)
+    assert len(ends) == 1

@@ -11,7 +11,7 @@ from billing.views.invoices import (
 )
 from billing.views.payments import PaymentListView, PaymentSettleView, SandboxCallbackView
 from billing.views.price_changes import PlanPriceChangeView
-from billing.views.provider_webhooks import StripeWebhookView
+from billing.views.provider_webhooks import StripeWebhookView, stripe_webhook
 from billing.views.providers import (
     PaymentProvidersView,
     ProviderEventBulkReprocessView,
@@ -37,6 +37,7 @@ from billing.views.upcoming import (
 __all__ = [
     "PlanPriceChangeView",
     "StripeWebhookView",
+    "stripe_webhook",
     "PaymentProvidersView",
     "ProviderEventBulkReprocessView",
     "ProviderEventDetailView",
