@@ -11,8 +11,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 
+import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import OperationalError, connection, models
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -177,3 +178,35 @@ def in_values(values: Iterable, db_type: str = "bigint"):
     if connection.vendor != "postgresql":
         return values
     return RawSQL(f"SELECT unnest(%s::{db_type}[])", [values])
+
+
+def autocommit_fetchone(sql: str, params: Sequence):
+    """Runs one statement of a hot path on its own (autocommit, outside any transaction) and returns its
+    first row (None when it returns none).
+
+    On PostgreSQL the parameters are bound by the server (a plain psycopg 3 cursor) instead of being quoted
+    into the text in Python first, as Django's cursors do. Not prepared: Django turns psycopg's prepared
+    statements off so that connection poolers work. The statement is sent on the connection directly, so
+    Django's once-per-request health check (`SELECT 1`, a round trip) does not run for it; instead, when
+    the statement fails on a connection kept from an earlier request (the server closed it meanwhile), the
+    connection is closed and the statement sent once more on a new one: what the health check would have
+    done, paid only when it happens. Elsewhere (SQLite) a Django cursor runs it.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    if connection.in_atomic_block:
+        raise RuntimeError("autocommit_fetchone() runs on its own, outside transactions")
+    for attempt in (1, 2):
+        kept = connection.connection is not None
+        connection.ensure_connection()
+        try:
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        except OperationalError:
+            if attempt == 2 or not kept or connection.is_usable():
+                raise
+            connection.close()
+    return None  # unreachable: the second attempt returns or raises

@@ -24,6 +24,7 @@ URLconf routes its paths. `BareAnswer.to_response()` gives the same answer as a 
 full stack can serve the same URL with the same code (config/urls.py).
 """
 
+import functools
 import json
 import logging
 import time
@@ -72,6 +73,13 @@ class BareAnswer:
         return JsonResponse(self.data, status=self.status, headers=self.headers, safe=False)
 
 
+@functools.lru_cache(maxsize=64)
+def _meta_key(name: str) -> str:
+    """The META (WSGI environ) key of an HTTP header: "Stripe-Signature" → "HTTP_STRIPE_SIGNATURE"."""
+    key = name.upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+
+
 class MetaHeaders(Mapping):
     """A request's headers by their HTTP names, read from META on demand: the few a bare view asks for,
     without building HttpRequest.headers (every header of the request, parsed) for each request."""
@@ -79,16 +87,11 @@ class MetaHeaders(Mapping):
     def __init__(self, meta: dict):
         self.meta = meta
 
-    @staticmethod
-    def _key(name: str) -> str:
-        key = name.upper().replace("-", "_")
-        return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
-
     def __getitem__(self, name: str) -> str:
-        return self.meta[self._key(name)]
+        return self.meta[_meta_key(name)]
 
     def get(self, name: str, default=None):
-        return self.meta.get(self._key(name), default)
+        return self.meta.get(_meta_key(name), default)
 
     def __iter__(self):
         raise TypeError("MetaHeaders is read by name only")

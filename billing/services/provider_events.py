@@ -53,7 +53,7 @@ from billing.choices import ProviderEventStatus as PE
 from billing.gateways.stripe import verify_signature
 from billing.models import ProviderConnection, ProviderEvent, ProviderObjectState
 from core import crypto
-from core.bulk import update_rows
+from core.bulk import autocommit_fetchone, update_rows
 from core.queues import enqueue
 
 # Stripe sends at most 512 KiB; larger bodies are refused before anything is stored.
@@ -258,7 +258,10 @@ def stripe_event_receive(
     body = payload.decode("utf-8")
     for _attempt in range(2):
         if _insert_pending(endpoint, fields, kept, body, now):
-            transaction.on_commit(_wake)
+            if db_connection.in_atomic_block:
+                transaction.on_commit(_wake)
+            else:
+                _wake()  # the endpoint's case: the INSERT is committed already
             return Received("stored", fields["event_id"])
         fresh = _fresh(endpoint)
         if fresh.secret_stored == endpoint.secret_stored:
@@ -332,16 +335,14 @@ def _insert_pending(endpoint: WebhookEndpoint, fields: dict, kept: dict, body: s
         True,
         endpoint.secret_stored,
     ]
-    with db_connection.cursor() as cursor:
-        if db_connection.in_atomic_block:
-            # Inside a caller's transaction (tests, ATOMIC_REQUESTS): a savepoint keeps it usable if the
-            # INSERT fails for another reason.
-            with transaction.atomic():
-                cursor.execute(_insert_pending_sql(), params)
-                return cursor.fetchone() is not None
-        # The endpoint's case: one statement, committed on its own (no BEGIN/COMMIT round trips).
-        cursor.execute(_insert_pending_sql(), params)
-        return cursor.fetchone() is not None
+    if db_connection.in_atomic_block:
+        # Inside a caller's transaction (tests, ATOMIC_REQUESTS): a savepoint keeps it usable if the INSERT
+        # fails for another reason.
+        with transaction.atomic(), db_connection.cursor() as cursor:
+            cursor.execute(_insert_pending_sql(), params)
+            return cursor.fetchone() is not None
+    # The endpoint's case: one prepared statement, committed on its own (no BEGIN/COMMIT round trips).
+    return autocommit_fetchone(_insert_pending_sql(), params) is not None
 
 
 def _kept_headers(headers) -> dict:
