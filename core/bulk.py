@@ -190,7 +190,9 @@ def autocommit_fetchone(sql: str, params: Sequence):
     Django's once-per-request health check (`SELECT 1`, a round trip) does not run for it; instead, when
     the statement fails on a connection kept from an earlier request (the server closed it meanwhile), the
     connection is closed and the statement sent once more on a new one: what the health check would have
-    done, paid only when it happens. Elsewhere (SQLite) a Django cursor runs it.
+    done, paid only when it happens. So the statement must be safe to send twice (the webhook's INSERT …
+    ON CONFLICT DO NOTHING is: the server may have applied it before the connection dropped). Elsewhere
+    (SQLite) a Django cursor runs it.
     """
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
