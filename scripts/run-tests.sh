@@ -37,6 +37,7 @@ SQLITE_SMOKE=(
     tests/subscribers/test_subscriber_list.py tests/subscribers/test_subscriber_export.py
     tests/subscribers/test_subscription_views.py tests/billing/test_renewal_engine.py
     tests/billing/test_batch.py tests/billing/test_lifecycles.py tests/billing/test_invoice_views.py
+    tests/core/test_autocommit_fetchone.py
 )
 echo "== pytest smoke run on SQLite"
 SQLITE_TEST_NAME="" .venv/bin/pytest -p no:cacheprovider "${PARALLEL[@]}" -q -m "not browser and not postgres" \
