@@ -12,6 +12,7 @@ from notifications.webhooks.choices import DisabledReason
 from notifications.webhooks.models import WebhookEndpoint
 from plans.choices import IntervalUnit
 from plans.models import Coupon, Plan, TaxRate
+from subscribers import timeline
 from subscribers.choices import (
     MAX_SCHEDULE_PHASES,
     BackdateBilling,
@@ -641,7 +642,11 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class RefundSerializer(serializers.ModelSerializer):
+    """A refund, its reason as the `payment.refunded` event says it: `reason_code` and `reason_params` when
+    the system worded it, and `reason`, the text in pt-BR whoever wrote it (verbatim when a person did)."""
+
     payment = serializers.PrimaryKeyRelatedField(read_only=True)
+    reason = serializers.SerializerMethodField(help_text="O motivo, em português.")
 
     class Meta:
         model = Refund
@@ -650,12 +655,17 @@ class RefundSerializer(serializers.ModelSerializer):
             "payment",
             "amount",
             "reason",
+            "reason_code",
+            "reason_params",
             "status",
             "failure_code",
             "failure_message",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_reason(self, refund) -> str:
+        return timeline.platform_reason_text(refund.reason_code, refund.reason_params, refund.reason)
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -29,6 +29,7 @@ from billing.choices import (
 )
 from core import crypto
 from core.fields import EncryptedSecretField
+from subscribers import timeline
 from subscribers.choices import PauseAccess, PauseCoupons, PaymentMethod
 from subscribers.models import Customer, Subscription
 
@@ -375,6 +376,11 @@ class Refund(models.Model):
     )
     amount = models.BigIntegerField(_("valor"), validators=[MinValueValidator(1)])
     reason = models.TextField(_("motivo"), blank=True)
+    # A reason the system words itself (refunded in Stripe, a withdrawal asked in the portal, …) is a code of
+    # subscribers/timeline.py and its parameters, translated when shown; `reason` is then "" (it holds what a
+    # person typed, kept verbatim).
+    reason_code = models.CharField(_("código do motivo"), max_length=40, blank=True)
+    reason_params = models.JSONField(_("parâmetros do motivo"), default=dict, blank=True)
     status = models.CharField(
         _("situação"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
     )
@@ -401,6 +407,11 @@ class Refund(models.Model):
 
     def get_absolute_url(self):
         return self.payment.invoice.get_absolute_url()
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language: a coded one translated now, else the text a person typed."""
+        return timeline.reason_text(self.reason_code, self.reason_params, self.reason)
 
 
 class Chargeback(models.Model):

@@ -171,7 +171,9 @@ EVENT_TYPES: list[CatalogEntry] = [
         _(
             "A assinatura foi cancelada. “cancel_reason_code” é o motivo que o próprio sistema registrou "
             "(“schedule_ended_subscription”, “dunning_exhausted”, “chargeback”, “canceled_in_stripe”, "
-            "“canceled_by_platform”, “invoice_voided”, “invoice_uncollectible”), com seus dados em "
+            "“canceled_by_platform”, “invoice_voided”, “invoice_uncollectible”) ou o que o cliente escolheu "
+            "no portal (“portal_cancel_request”: em “cancel_reason_params”, “option” é price, not_using, "
+            "missing, problems ou other e “details” é o texto que o cliente escreveu), com seus dados em "
             "“cancel_reason_params”; vazio quando uma pessoa escreveu o motivo. “cancel_reason” é o texto "
             "do motivo, em português, qualquer que seja o idioma de quem cancelou."
         ),
@@ -386,7 +388,12 @@ EVENT_TYPES: list[CatalogEntry] = [
     ),
     CatalogEntry(
         EventType.PAYMENT_REFUNDED,
-        _("Um pagamento foi reembolsado, total ou parcialmente."),
+        _(
+            "Um pagamento foi reembolsado, total ou parcialmente. Em “refund”, “reason_code” é o motivo "
+            "que o próprio sistema registrou (“refunded_in_stripe”, “withdrawal_refund”: direito de "
+            "arrependimento pedido no portal, “credit_balance_refund”), com seus dados em “reason_params”; "
+            "vazio quando uma pessoa escreveu o motivo. “reason” é o texto do motivo, em português."
+        ),
         {
             **_PAYMENT,
             "status": "refunded",
@@ -397,6 +404,8 @@ EVENT_TYPES: list[CatalogEntry] = [
                 "amount": 4990,
                 "status": "succeeded",
                 "reason": "Pedido do cliente",
+                "reason_code": "",
+                "reason_params": {},
             },
         },
     ),

@@ -112,6 +112,18 @@ class CancelOrigin(models.TextChoices):
     PROVIDER = "provider", _("Provedor de pagamento")
 
 
+class PortalCancelReason(models.TextChoices):
+    """The reasons a customer picks from when cancelling in the portal. The value is what is stored
+    (`Subscription.cancel_reason_params["option"]`, subscribers/timeline.py): each reader sees the label in
+    their own language, whichever language the customer used. A value is never renamed or removed."""
+
+    PRICE = "price", _("Está caro para mim")
+    NOT_USING = "not_using", _("Não estou usando o suficiente")
+    MISSING = "missing", _("Falta algo de que preciso")
+    PROBLEMS = "problems", _("Tive problemas com o serviço")
+    OTHER = "other", _("Outro motivo")
+
+
 class CancelWhen(models.TextChoices):
     NOW = "now", _("Imediatamente")
     PERIOD_END = "period_end", _("No fim do período atual")

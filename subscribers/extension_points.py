@@ -103,7 +103,8 @@ withdrawal_refund = ExtensionPoint(
     "subscribers.withdrawal_refund",
     declared_by="subscribers",
     description="Refunds in full a subscription cancelled by withdrawal (CDC art. 49) through the refund "
-    "service. Called as (subscription=, actor=, reason=, now=); raises ValidationError when it cannot.",
+    "service. Called as (subscription=, actor=, reason_code=, now=), the refund's reason a code of "
+    "subscribers/timeline.py; raises ValidationError when it cannot.",
 )
 pause_policy = ExtensionPoint(
     "subscribers.pause_policy",

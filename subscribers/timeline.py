@@ -7,10 +7,12 @@ Adding a line: a code here with its pt-BR message (placeholders `%(name)s`, fill
 its English in locale/en, and `_record(..., reason_code=CODE, reason_params={...})` at the writer. A code
 is never renamed or removed: old rows keep it."""
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from core.money import format_money
-from subscribers.choices import SubscriptionStatus
+from subscribers.choices import PortalCancelReason, SubscriptionStatus
 
 SCHEDULE_CREATED = "schedule_created"
 SCHEDULE_UPDATED = "schedule_updated"
@@ -30,6 +32,16 @@ CANCELED_IN_STRIPE = "canceled_in_stripe"
 CANCELED_BY_PLATFORM = "canceled_by_platform"
 INVOICE_VOIDED = "invoice_voided"
 INVOICE_UNCOLLECTIBLE = "invoice_uncollectible"
+# What a customer gave as their reason in the portal (`option`, a PortalCancelReason value, and `details`,
+# their own words, verbatim): a cancellation's reason and the retention offer's timeline lines.
+PORTAL_CANCEL_REQUEST = "portal_cancel_request"
+RETENTION_CANCEL_REVERTED = "retention_cancel_reverted"
+RETENTION_COUPON_APPLIED = "retention_coupon_applied"
+# Refund reasons the system words (billing's Refund.reason_code), and the timeline line of a refund.
+WITHDRAWAL_REFUND = "withdrawal_refund"
+REFUNDED_IN_STRIPE = "refunded_in_stripe"
+PAYMENT_REFUNDED = "payment_refunded"
+CREDIT_BALANCE_REFUND = "credit_balance_refund"
 
 REASONS = {
     SCHEDULE_CREATED: _("Programação criada com %(count)s fases."),
@@ -58,6 +70,21 @@ REASONS = {
     # `number`: the invoice's number (a pending subscription whose only invoice went away never starts).
     INVOICE_VOIDED: _("Fatura nº %(number)s anulada."),
     INVOICE_UNCOLLECTIBLE: _("Fatura nº %(number)s marcada como incobrável."),
+    # Nothing to translate around it: `reason` is the option's label in the reader's language, then the
+    # customer's words (see _customer_reason).
+    PORTAL_CANCEL_REQUEST: "%(reason)s",
+    # `code`: the retention coupon's code.
+    RETENTION_CANCEL_REVERTED: _("Oferta de retenção aceita no portal (cupom %(code)s)."),
+    RETENTION_COUPON_APPLIED: _(
+        "Oferta de retenção aceita no portal (cupom %(code)s) em vez de cancelar. "
+        "Motivo do pedido: %(reason)s"
+    ),
+    WITHDRAWAL_REFUND: _("Direito de arrependimento (CDC art. 49), pedido pelo cliente no portal."),
+    REFUNDED_IN_STRIPE: _("Reembolsado na Stripe."),
+    # `number`: the invoice whose payment was refunded in full, without a reason of its own.
+    PAYMENT_REFUNDED: _("Pagamento da fatura nº %(number)s reembolsado."),
+    # A credit balance given back without a note from the staff.
+    CREDIT_BALANCE_REFUND: _("Reembolso do saldo de crédito"),
 }
 
 # What changed in a customer's details, by the key the outbox's `customer.updated` carries in "changed"
@@ -90,10 +117,32 @@ def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
     values = {name: _param_text(name, value) for name, value in params.items()}
     if "amount" in params and "currency" in params:
         values["amount"] = format_money(params["amount"], params["currency"])
+    if "option" in params:
+        values["reason"] = _customer_reason(params["option"], params.get("details", ""))
     try:
         return str(message) % values
     except (KeyError, TypeError, ValueError):
         return fallback
+
+
+def platform_reason_text(code: str, params: dict | None, text: str = "") -> str:
+    """A coded reason's text in the platform's language (pt-BR), for event payloads and the API, whoever
+    wrote it; `text` when uncoded."""
+    if not code:
+        return text
+    with translation.override(settings.LANGUAGE_CODE):
+        return reason_text(code, params, text)
+
+
+def customer_reason_params(option: str, details: str = "") -> dict:
+    """The params of a reason a customer picked in the portal: the option's value and their own words."""
+    return {"option": option, "details": (details or "").strip()}
+
+
+def _customer_reason(option: str, details: str) -> str:
+    """ "<the option's label>: <the customer's words>", or the label alone; an unknown option as stored."""
+    label = str(PortalCancelReason(option).label) if option in PortalCancelReason.values else option
+    return f"{label}: {details}" if details else label
 
 
 def _param_text(name: str, value):

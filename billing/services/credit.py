@@ -29,6 +29,7 @@ from billing.selectors import credit_balance
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
+from subscribers import timeline
 from subscribers.choices import PaymentMethod, method_is_refundable
 from subscribers.models import Customer
 
@@ -233,12 +234,14 @@ def credit_refund(
                 code="nothing_to_refund",
             )
         refunds, left = [], amount
-        reason = note or _("Reembolso do saldo de crédito")
+        # A note the staff typed is kept verbatim; without one, the system's words are a code, translated
+        # when shown (subscribers/timeline.py).
+        reason = {"reason": note} if note else {"reason_code": timeline.CREDIT_BALANCE_REFUND}
         for payment in payments:
             if left <= 0:
                 break
             part = min(left, payment.amount - payment.amount_refunded - payment.amount_charged_back)
-            refund = refund_through_gateway(payment=payment, amount=part, reason=reason, actor=actor)
+            refund = refund_through_gateway(payment=payment, amount=part, actor=actor, **reason)
             if refund.status != RefundStatus.SUCCEEDED:
                 continue
             _record(

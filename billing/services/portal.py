@@ -57,10 +57,10 @@ def customer_invoice_pdf(*, customer, invoice_id: int) -> tuple[str, bytes]:
     return invoice_pdf_filename(invoice), render_invoice_pdf(invoice)
 
 
-def withdrawal_refund(*, subscription, actor, reason: str, now):
+def withdrawal_refund(*, subscription, actor, reason_code: str, now):
     """The full refund of a withdrawal (CDC art. 49): the refund service itself, so its rules (card and
-    pix only, nothing refunded twice) apply."""
-    return subscription_refund(subscription=subscription, actor=actor, reason=reason, now=now)
+    pix only, nothing refunded twice) apply. `reason_code`: the refund's reason (subscribers/timeline.py)."""
+    return subscription_refund(subscription=subscription, actor=actor, reason_code=reason_code, now=now)
 
 
 def _reissuable(invoice, payment, *, now) -> bool:

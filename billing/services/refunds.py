@@ -21,6 +21,7 @@ from billing.services.states import payment_move, payment_payload
 from core.events import EventType
 from core.money import format_money
 from core.outbox import emit
+from subscribers import timeline
 from subscribers.choices import TRANSITIONS, SubscriptionAction, SubscriptionStatus, method_is_refundable
 from subscribers.models import Subscription
 from subscribers.services import subscription_apply_billing
@@ -30,13 +31,42 @@ NOTHING_TO_REFUND = gettext_lazy("Esta assinatura não tem pagamento a reembolsa
 
 
 def refund_payload(refund: Refund) -> dict:
+    """`reason_code` (stable; "" for a reason a person typed) with its `reason_params`, and `reason`, the
+    text in the platform's language (pt-BR) whoever wrote it (as a subscription's cancel_reason)."""
     return {
         "id": refund.pk,
         "payment": refund.payment_id,
         "amount": refund.amount,
         "status": refund.status,
-        "reason": refund.reason,
+        **refund_reason_payload(refund),
     }
+
+
+def refund_reason_payload(refund: Refund) -> dict:
+    return {
+        "reason": timeline.platform_reason_text(refund.reason_code, refund.reason_params, refund.reason),
+        "reason_code": refund.reason_code,
+        "reason_params": refund.reason_params or {},
+    }
+
+
+def _reason_fields(reason: str, reason_code: str, reason_params: dict | None) -> dict:
+    """A refund's reason: what a person typed (`reason`, verbatim), or a code of subscribers/timeline.py and
+    its params when the system words it, translated when shown."""
+    return {
+        "reason": "" if reason_code else (reason or "").strip(),
+        "reason_code": reason_code,
+        "reason_params": (reason_params or {}) if reason_code else {},
+    }
+
+
+def _refunded_line(refund: Refund, invoice) -> dict:
+    """The timeline line of a subscription refunded in full: the refund's own reason, else which invoice."""
+    if refund.reason_code:
+        return {"reason_code": refund.reason_code, "reason_params": refund.reason_params}
+    if refund.reason:
+        return {"reason": refund.reason}
+    return {"reason_code": timeline.PAYMENT_REFUNDED, "reason_params": {"number": invoice.number}}
 
 
 def method_refusal(method: str) -> ValidationError | None:
@@ -98,9 +128,18 @@ def refundable_amount(payment: Payment | None) -> int:
 
 
 def subscription_refund(
-    *, subscription: Subscription, actor, amount: int | None = None, reason: str = "", now=None
+    *,
+    subscription: Subscription,
+    actor,
+    amount: int | None = None,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict | None = None,
+    now=None,
 ) -> Refund:
     """Refunds the subscription's last payment: in full when `amount` is None, else `amount` centavos.
+    `reason` is what a person typed; a reason the system words (a withdrawal asked in the portal) is
+    `reason_code` and its `reason_params` (subscribers/timeline.py).
 
     Refused (ValidationError) unless the subscription may be refunded and the amount fits in what is
     left of the payment. A refund the gateway declines is recorded as a failed Refund, with nothing
@@ -110,7 +149,13 @@ def subscription_refund(
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
         raise TypeError(f"amount must be an integer in minor units, not {type(amount).__name__}")
     with transaction.atomic():
-        refund = _refund(subscription=subscription, actor=actor, amount=amount, reason=reason, now=now)
+        refund = _refund(
+            subscription=subscription,
+            actor=actor,
+            amount=amount,
+            reason=_reason_fields(reason, reason_code, reason_params),
+            now=now,
+        )
     if refund.status == RefundStatus.FAILED:
         raise ValidationError(
             _("O gateway recusou o reembolso: %(message)s") % {"message": refund.failure_message},
@@ -155,7 +200,7 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
                 )
             }
         )
-    refund = refund_through_gateway(payment=payment, amount=amount, reason=reason, actor=actor)
+    refund = refund_through_gateway(payment=payment, amount=amount, actor=actor, **reason)
     if refund.status != RefundStatus.SUCCEEDED:
         # Nothing moved: the payment, invoice and subscription stay as they were; the row says we tried.
         return refund
@@ -172,14 +217,21 @@ def _refund(*, subscription, actor, amount, reason, now) -> Refund:
             subscription=subscription,
             now=now,
             to_status=SubscriptionStatus.REFUNDED,
-            reason=refund.reason
-            or _("Pagamento da fatura nº %(number)s reembolsado.") % {"number": invoice.number},
+            **_refunded_line(refund, invoice),
             data={"refund": refund.pk, "amount": amount},
         )
     return refund
 
 
-def refund_through_gateway(*, payment: Payment, amount: int, reason: str, actor) -> Refund:
+def refund_through_gateway(
+    *,
+    payment: Payment,
+    amount: int,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict | None = None,
+    actor,
+) -> Refund:
     """Asks the payment's gateway to give back `amount` of `payment` (locked by the caller) and records
     the Refund row; when it succeeded, the payment's refunded amount and status follow: partially_refunded
     while something is left, refunded once in full (a further partial refund is no move: the status stays
@@ -201,7 +253,7 @@ def refund_through_gateway(*, payment: Payment, amount: int, reason: str, actor)
         merchant_id=payment.merchant_id,
         payment=payment,
         amount=amount,
-        reason=(reason or "").strip(),
+        **_reason_fields(reason, reason_code, reason_params),
         status=result.status,
         gateway_reference=result.reference[:100],
         failure_code=result.failure_code[:40],
@@ -229,7 +281,16 @@ def _payment_refunded(*, payment: Payment, amount: int, now) -> None:
 
 
 @transaction.atomic
-def refund_record_from_provider(*, payment: Payment, amount: int, reference: str, reason: str = "", now=None):
+def refund_record_from_provider(
+    *,
+    payment: Payment,
+    amount: int,
+    reference: str,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict | None = None,
+    now=None,
+):
     """A refund the provider already made (a merchant refunded in Stripe's dashboard: `charge.refunded`):
     recorded here without asking the gateway again. Idempotent by the provider's refund id (`reference`):
     the same refund recorded twice is one row. The amount is capped at what is still refundable, so the
@@ -253,7 +314,7 @@ def refund_record_from_provider(*, payment: Payment, amount: int, reference: str
         merchant_id=payment.merchant_id,
         payment=payment,
         amount=amount,
-        reason=(reason or "").strip(),
+        **_reason_fields(reason, reason_code, reason_params),
         status=RefundStatus.SUCCEEDED,
         gateway_reference=reference,
     )
@@ -274,8 +335,7 @@ def refund_record_from_provider(*, payment: Payment, amount: int, reference: str
             subscription=subscription,
             now=now,
             to_status=SubscriptionStatus.REFUNDED,
-            reason=refund.reason
-            or _("Pagamento da fatura nº %(number)s reembolsado.") % {"number": invoice.number},
+            **_refunded_line(refund, invoice),
             data={"refund": refund.pk, "amount": amount},
         )
     return refund

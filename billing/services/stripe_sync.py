@@ -515,7 +515,7 @@ def _charge_refunded(*, connection, obj, refetch, now) -> str:
             payment=payment,
             amount=min(int(item.get("amount") or 0), missing),
             reference=item["id"],
-            reason=_("Reembolsado na Stripe."),
+            reason_code=timeline.REFUNDED_IN_STRIPE,
             now=now,
         )
         payment.refresh_from_db()
@@ -527,7 +527,7 @@ def _charge_refunded(*, connection, obj, refetch, now) -> str:
             payment=payment,
             amount=missing,
             reference=f"{obj['id']}:{refunded_at_stripe}",
-            reason=_("Reembolsado na Stripe."),
+            reason_code=timeline.REFUNDED_IN_STRIPE,
             now=now,
         )
         if refund is not None:

@@ -4,7 +4,8 @@ from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from subscribers.choices import PaymentMethod
+from subscribers import timeline
+from subscribers.choices import PaymentMethod, PortalCancelReason
 from subscribers.forms.card import ChangeCardForm
 from subscribers.forms.customers import CustomerForm
 from subscribers.models import ADDRESS_FIELDS
@@ -31,19 +32,10 @@ class PortalEmailForm(forms.Form):
     )
 
 
-CANCEL_REASONS = [
-    ("price", _("Está caro para mim")),
-    ("not_using", _("Não estou usando o suficiente")),
-    ("missing", _("Falta algo de que preciso")),
-    ("problems", _("Tive problemas com o serviço")),
-    ("other", _("Outro motivo")),
-]
-
-
 class PortalCancelForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Por que você quer cancelar?"),
-        choices=CANCEL_REASONS,
+        choices=PortalCancelReason.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("Escolha um motivo.")},
     )
@@ -54,11 +46,10 @@ class PortalCancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def reason_text(self) -> str:
-        """The reason as the timeline keeps it: the option's label, then what the customer wrote."""
-        label = str(dict(CANCEL_REASONS)[self.cleaned_data["reason"]])
-        details = (self.cleaned_data.get("details") or "").strip()
-        return f"{label}: {details}" if details else label
+    def reason_params(self) -> dict:
+        """The reason as it is kept: the option's value (shown as its label in the reader's language, not
+        the customer's) and what the customer wrote, verbatim (subscribers/timeline.py)."""
+        return timeline.customer_reason_params(self.cleaned_data["reason"], self.cleaned_data.get("details"))
 
 
 class PortalPlanForm(forms.Form):

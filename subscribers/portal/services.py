@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from subscribers import extension_points
+from subscribers import extension_points, timeline
 from subscribers.actors import CustomerActor
 from subscribers.choices import (
     CancelOrigin,
@@ -148,12 +148,14 @@ def portal_cancel(
     *,
     subscription: Subscription,
     customer: Customer,
-    reason: str,
+    reason_params: dict,
     hold_for_offer: bool = False,
     now: dt.datetime | None = None,
 ) -> PortalCancellation:
     """Cancels at the customer's request, in the channel they asked in, effective at once (or, when the
     merchant chose so, at the end of the period already paid; the request itself is recorded now).
+    `reason_params`: the option the customer picked and their words (`timeline.customer_reason_params`),
+    kept as the code PORTAL_CANCEL_REQUEST so the merchant reads the option in their own language.
 
     `hold_for_offer`: the merchant's one-click retention offer is about to be shown. The cancellation is
     still recorded now (Decreto 11.034: it must not wait for a second click, and a customer who closes the
@@ -174,7 +176,8 @@ def portal_cancel(
         actor=actor,
         origin=CancelOrigin.CUSTOMER,
         when=when,
-        reason=reason,
+        reason_code=timeline.PORTAL_CANCEL_REQUEST,
+        reason_params=reason_params,
         now=now,
     )
     result = PortalCancellation(subscription=subscription, withdrawal=withdrawal)
@@ -189,7 +192,7 @@ def portal_cancel(
         result.refund = extension_points.withdrawal_refund(
             subscription=subscription,
             actor=actor,
-            reason=_("Direito de arrependimento (CDC art. 49), pedido pelo cliente no portal."),
+            reason_code=timeline.WITHDRAWAL_REFUND,
             now=now,
         )
     except ValidationError as exc:
@@ -233,11 +236,12 @@ def retention_offer(subscription: Subscription, *, now: dt.datetime | None = Non
 
 
 def portal_accept_retention(
-    *, subscription: Subscription, customer: Customer, reason: str, now=None
+    *, subscription: Subscription, customer: Customer, reason_params: dict, now=None
 ) -> Subscription:
     """Aceitar a oferta: the customer who asked to cancel keeps the subscription with the merchant's coupon:
     the cancellation recorded with the request is taken back (`subscription.cancel_reverted`) and the coupon
-    applied by the edit service (from the next invoice; timeline and `subscription.updated`), together."""
+    applied by the edit service (from the next invoice; timeline and `subscription.updated`), together.
+    `reason_params`: the reason they gave for the request (`timeline.customer_reason_params`)."""
     now = now or timezone.now()
     coupon = retention_offer(subscription, now=now)
     if coupon is None:
@@ -248,13 +252,16 @@ def portal_accept_retention(
             subscription = subscription_cancel_revert(
                 subscription=subscription,
                 actor=actor,
-                reason=_("Oferta de retenção aceita no portal (cupom %(code)s).") % {"code": coupon.code},
+                reason_code=timeline.RETENTION_CANCEL_REVERTED,
+                reason_params={"code": coupon.code},
                 now=now,
             )
-        return _apply_retention_coupon(subscription, coupon, actor=actor, reason=reason, now=now)
+        return _apply_retention_coupon(
+            subscription, coupon, actor=actor, reason_params=reason_params, now=now
+        )
 
 
-def _apply_retention_coupon(subscription, coupon, *, actor, reason, now) -> Subscription:
+def _apply_retention_coupon(subscription, coupon, *, actor, reason_params, now) -> Subscription:
     return subscription_update(
         subscription=subscription,
         actor=actor,
@@ -262,11 +269,8 @@ def _apply_retention_coupon(subscription, coupon, *, actor, reason, now) -> Subs
         quantity=subscription.quantity,
         **kept_terms(subscription),
         coupon=coupon,
-        reason=_(
-            "Oferta de retenção aceita no portal (cupom %(code)s) em vez de cancelar. "
-            "Motivo do pedido: %(reason)s"
-        )
-        % {"code": coupon.code, "reason": reason},
+        reason_code=timeline.RETENTION_COUPON_APPLIED,
+        reason_params={"code": coupon.code, **reason_params},
         now=now,
     )
 

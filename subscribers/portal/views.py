@@ -235,7 +235,7 @@ class PortalCancelView(SubscriptionPortalView):
                 result = services.portal_cancel(
                     subscription=subscription,
                     customer=self.customer,
-                    reason=form.reason_text(),
+                    reason_params=form.reason_params(),
                     hold_for_offer=offer is not None,
                 )
             except ValidationError as exc:
@@ -540,7 +540,7 @@ class PortalRetentionView(SubscriptionPortalView):
             return redirect("portal:cancel", slug=self.merchant.slug, pk=subscription.pk)
         try:
             services.portal_accept_retention(
-                subscription=subscription, customer=self.customer, reason=form.reason_text()
+                subscription=subscription, customer=self.customer, reason_params=form.reason_params()
             )
         except ValidationError as exc:
             for message in exc.messages:

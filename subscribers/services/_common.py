@@ -3,14 +3,13 @@
 import json
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from core.percent import DISCOUNT_PERCENT
-from subscribers import extension_points, timeline
+from subscribers import extension_points
 from subscribers.choices import (
     TRANSITIONS,
     DiscountType,
@@ -18,6 +17,7 @@ from subscribers.choices import (
     SubscriptionStatus,
 )
 from subscribers.models import Subscription, SubscriptionEvent
+from subscribers.timeline import platform_reason_text
 
 S = SubscriptionStatus
 
@@ -98,14 +98,6 @@ def cancel_reason_payload(subscription) -> dict:
         "cancel_reason_code": code,
         "cancel_reason_params": params,
     }
-
-
-def platform_reason_text(code: str, params: dict | None, text: str = "") -> str:
-    """A coded reason's text in the platform's language (pt-BR), for event payloads; `text` when uncoded."""
-    if not code:
-        return text
-    with translation.override(settings.LANGUAGE_CODE):
-        return timeline.reason_text(code, params, text)
 
 
 def _payload(subscription: Subscription) -> dict:

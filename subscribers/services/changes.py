@@ -77,6 +77,8 @@ def subscription_update(
     coupon=KEEP,
     apply: str = "now",
     reason: str = "",
+    reason_code: str = "",
+    reason_params: dict | None = None,
     now: dt.datetime | None = None,
 ) -> Subscription:
     """Changes plan, quantity, discount, salesperson, payment method or tax rates; refused once the
@@ -94,8 +96,9 @@ def subscription_update(
     `coupon` (default: kept) adds, replaces (a Coupon, checked like at contract time) or removes (None)
     the coupon. It discounts from the next invoice on: the period already paid is not re-billed (a plan
     change applied now in the same edit prorates its new side with it). Recorded as `coupon` in the
-    edit's changes, with the `subscription.updated` event. `reason` is the timeline entry's text (e.g. a
-    retention offer accepted in the portal).
+    edit's changes, with the `subscription.updated` event. `reason` is the timeline entry's text as a person
+    typed it; a line the system words itself (a retention offer accepted in the portal) is `reason_code`
+    and its `reason_params` (subscribers/timeline.py), translated when shown.
     """
     now = now or timezone.now()
     subscription = lock_subscription(subscription.pk)
@@ -202,7 +205,16 @@ def subscription_update(
         )
         if note:
             data["proration"] = note
-    _record(subscription, kind=EventKind.EDITED, actor=actor, reason=reason, data=data, at=now)
+    _record(
+        subscription,
+        kind=EventKind.EDITED,
+        actor=actor,
+        reason="" if reason_code else reason,
+        reason_code=reason_code,
+        reason_params=reason_params,
+        data=data,
+        at=now,
+    )
     emit(
         merchant=merchant,
         type=EventType.SUBSCRIPTION_UPDATED,

@@ -170,10 +170,19 @@ def subscription_cancel(
 
 @transaction.atomic
 def subscription_cancel_revert(
-    *, subscription: Subscription, actor, reason: str = "", now=None
+    *,
+    subscription: Subscription,
+    actor,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict | None = None,
+    now=None,
 ) -> Subscription:
     """Desfazer cancelamento: takes back a cancellation scheduled for a later date, before it takes effect;
-    the subscription goes on as if it had never been asked (renewals resume on its cycle)."""
+    the subscription goes on as if it had never been asked (renewals resume on its cycle).
+
+    `reason` is what a person typed; a reason the system words itself (the portal's retention offer) is
+    `reason_code` and its `reason_params` (subscribers/timeline.py), translated when shown."""
     now = now or timezone.now()
     subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.REVERT_CANCEL, now=now)
@@ -186,6 +195,7 @@ def subscription_cancel_revert(
         "cancel_origin": subscription.cancel_origin,
         "cancel_reason": subscription.cancel_reason,
         "cancel_reason_code": subscription.cancel_reason_code,
+        "cancel_reason_params": subscription.cancel_reason_params,
     }
     subscription.cancel_requested_at = None
     subscription.cancel_when = ""
@@ -212,7 +222,9 @@ def subscription_cancel_revert(
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=(reason or "").strip(),
+        reason="" if reason_code else (reason or "").strip(),
+        reason_code=reason_code,
+        reason_params=reason_params,
         data=reverted,
         at=now,
     )

@@ -98,6 +98,10 @@ def test_every_coded_line_has_its_english():
             "currency": "BRL",
             "reason": "—",
             "fields": ["phone", "address"],
+            "code": "FICA50",
+            # A customer's reason in the portal: the option (named in the reader's language), their words.
+            "option": "price",
+            "details": "caro",
         }
         with translation.override("pt-br"):
             portuguese = timeline.reason_text(code, params)

@@ -40,7 +40,7 @@ def test_cancel_with_a_reason_ends_the_subscription_at_once_as_the_customers_req
     subscription.refresh_from_db()
     assert subscription.status == S.CANCELED
     assert subscription.cancel_origin == CancelOrigin.CUSTOMER
-    assert subscription.cancel_reason == "Está caro para mim: Muito caro agora"
+    assert subscription.cancel_reason_display == "Está caro para mim: Muito caro agora"
     assert subscription.canceled_by is None
     entry = SubscriptionEvent.objects.get(subscription=subscription, kind=EventKind.CANCELED)
     assert entry.actor is None and entry.origin == CancelOrigin.CUSTOMER
@@ -136,7 +136,7 @@ def test_withdrawal_within_seven_days_of_an_online_sign_up_refunds_in_full(
     assert subscription.status == S.REFUNDED
     refund = Refund.objects.get(payment__invoice__subscription=subscription)
     assert refund.status == "succeeded" and refund.amount == 4990
-    assert "CDC art. 49" in refund.reason
+    assert "CDC art. 49" in refund.reason_display
 
 
 def test_after_seven_days_a_cancellation_refunds_nothing(portal_client, merchant, owner):

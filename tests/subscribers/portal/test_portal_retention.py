@@ -62,7 +62,8 @@ def test_the_offer_comes_only_after_the_request_and_one_click_keeps_the_subscrip
     assert subscription.cancel_requested_at is None and subscription.cancel_at is None
     entry = SubscriptionEvent.objects.filter(subscription=subscription, kind=EventKind.EDITED).latest("pk")
     assert entry.data["channel"] == "portal" and entry.data["changes"]["coupon"] == [None, offer.pk]
-    assert "Oferta de retenção aceita" in entry.reason and "Está caro para mim: caro" in entry.reason
+    assert "Oferta de retenção aceita" in entry.reason_display
+    assert "Está caro para mim: caro" in entry.reason_display
     event = Event.objects.filter(merchant=merchant, type=EventType.SUBSCRIPTION_UPDATED).latest("pk")
     assert event.payload["changes"]["coupon"] == [None, offer.pk]
     assert not Event.objects.filter(merchant=merchant, type=EventType.SUBSCRIPTION_CANCELED).exists()
