@@ -17,6 +17,10 @@ class FactKind(models.TextChoices):
     DEACTIVATED = "deactivated", "deactivated"
     # Deactivations with a reason, key = the reason (whitespace collapsed, cut to REASON_LENGTH).
     REASON = "reason", "reason"
+    # Deactivations with a reason the system words, or an option a customer picked in the portal
+    # (Subscription.cancel_reason_code), key = dashboard.selectors.coded_reason_key: named when shown, in
+    # the reader's language.
+    REASON_CODE = "reason_code", "reason code"
     # Payments by the day they were created, key = payment method.
     PAYMENT_SUCCEEDED = "paid", "payment succeeded"
     PAYMENT_REFUNDED = "paid_refunded", "payment refunded"

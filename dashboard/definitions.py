@@ -122,8 +122,10 @@ DEFINITIONS = {
     "reasons": (
         _("Principais motivos"),
         _(
-            "Os cinco motivos mais informados nas desativações do período (texto livre, espaços "
-            "normalizados); os demais somam em Outros motivos. A lista de assinaturas não filtra por motivo."
+            "Os cinco motivos mais informados nas desativações do período: a opção que o cliente escolheu "
+            "no portal (sem o texto que ele escreveu), o motivo que o próprio sistema registrou ou o texto "
+            "livre de quem cancelou (espaços normalizados); os demais somam em Outros motivos. A lista de "
+            "assinaturas não filtra por motivo."
         ),
     ),
     "by_method": (

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from billing.calculations import monthly_factor
 from core.money import DEFAULT_CURRENCY, round_minor
@@ -19,6 +20,16 @@ from dashboard.choices import FactKind
 from dashboard.periods import Period, month_end, month_starts
 
 TOP_REASONS = 5
+
+
+class CancelReason(NamedTuple):
+    """One group of the reasons chart: a coded reason (`code`, a dashboard.selectors.coded_reason_key, named
+    in the reader's language when shown) or the `text` a person typed."""
+
+    code: str
+    text: str
+
+
 HISTORY_MONTHS = 12
 
 
@@ -111,7 +122,7 @@ class Dashboard:
     mrr_history: dict[str, list[tuple[dt.date, dt.date, int]]]  # currency → (month, as of, MRR)
     monthly_flow: list[tuple[dt.date, int, int]]  # (month, new, deactivated)
     by_origin: list[tuple[str, int]]
-    top_reasons: list[tuple[str, int]]
+    top_reasons: list[tuple[CancelReason, int]]
     other_reasons: int
     no_reason: int
     by_method: list[dict] = field(default_factory=list)
@@ -288,7 +299,9 @@ def assemble(
         origins[fact.key] += fact.count
     reasons = defaultdict(int)
     for fact in _in(period, facts, FactKind.REASON):
-        reasons[fact.key] += fact.count
+        reasons[CancelReason(code="", text=fact.key)] += fact.count
+    for fact in _in(period, facts, FactKind.REASON_CODE):
+        reasons[CancelReason(code=fact.key, text="")] += fact.count
     ranked = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
 
     # Per method (the payment list filters by method, not by currency), amounts per currency.

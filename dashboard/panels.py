@@ -18,8 +18,10 @@ from billing.choices import PaymentStatus
 from core.money import format_money
 from dashboard import charts
 from dashboard.definitions import definitions
-from dashboard.metrics import Comparison, Dashboard
+from dashboard.metrics import CancelReason, Comparison, Dashboard
 from dashboard.periods import month_end
+from dashboard.selectors import coded_reason
+from subscribers import timeline
 from subscribers.choices import CancelOrigin, PaymentMethod, SubscriptionStatus
 
 ARROWS = {"up": "▲", "down": "▼", "flat": "="}
@@ -329,6 +331,15 @@ def _bars(items: list[tuple[str, int, str]]) -> list[dict]:
     ]
 
 
+def reason_label(reason: CancelReason) -> str:
+    """A group of the reasons chart as the reader reads it: a coded reason in their language (a customer's
+    option in the portal named by its label), a typed one as typed."""
+    if not reason.code:
+        return reason.text
+    code, params = coded_reason(reason.code)
+    return timeline.reason_text(code, params, code)
+
+
 def breakdowns(dashboard: Dashboard) -> dict:
     origin_labels = dict(CancelOrigin.choices)
     origins = _bars(
@@ -337,7 +348,7 @@ def breakdowns(dashboard: Dashboard) -> dict:
             for key, n in dashboard.by_origin
         ]
     )
-    reason_items = [(reason, n, count_text(n)) for reason, n in dashboard.top_reasons]
+    reason_items = [(reason_label(reason), n, count_text(n)) for reason, n in dashboard.top_reasons]
     if dashboard.other_reasons:
         reason_items.append(
             (_("Outros motivos"), dashboard.other_reasons, count_text(dashboard.other_reasons))

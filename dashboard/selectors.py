@@ -15,6 +15,7 @@ billing.selectors.created_between_q), so a number and its list count the same ro
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -58,6 +59,29 @@ def interval_key(unit: str, count: int) -> str:
 def normalise_reason(reason: str) -> str:
     """Reasons typed by people: whitespace collapsed and cut, so "Preço  alto " and "Preço alto" meet."""
     return " ".join((reason or "").split())[:REASON_LENGTH]
+
+
+# What a customer wrote beside the option they picked in the portal: the option is the group, not their words.
+_UNGROUPED_PARAMS = ("details",)
+
+
+def coded_reason_key(code: str, params: dict | None) -> str:
+    """The group of a coded cancellation reason (subscribers/timeline.py): its code, and its params as JSON
+    (without the customer's own words) when they fit in REASON_LENGTH. Read back by coded_reason."""
+    params = {name: value for name, value in (params or {}).items() if name not in _UNGROUPED_PARAMS}
+    if not params:
+        return code
+    key = f"{code} {json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(',', ':'))}"
+    return key if len(key) <= REASON_LENGTH else code
+
+
+def coded_reason(key: str) -> tuple[str, dict]:
+    """(code, params) of a coded_reason_key."""
+    code, _sep, params = key.partition(" ")
+    try:
+        return code, json.loads(params) if params else {}
+    except ValueError:
+        return code, {}
 
 
 def segment_of(field: str, boundaries: list[dt.date], *, merchant=None) -> Case:
@@ -281,15 +305,23 @@ def event_facts(*, merchant, boundaries: list[dt.date] | None = None) -> list[Fa
         "ended_at",
         instant=True,
     )
-    rows = deactivated.values("fact_day", "cancel_origin", "cancel_reason").annotate(n=Count("pk")).order_by()
+    rows = (
+        deactivated.values(
+            "fact_day", "cancel_origin", "cancel_reason", "cancel_reason_code", "cancel_reason_params"
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     origins, reasons = defaultdict(int), defaultdict(int)
     for row in rows:
         origins[row["fact_day"], row["cancel_origin"]] += row["n"]
-        reason = normalise_reason(row["cancel_reason"])
-        if reason:
-            reasons[row["fact_day"], reason] += row["n"]
+        if row["cancel_reason_code"]:
+            key = coded_reason_key(row["cancel_reason_code"], row["cancel_reason_params"])
+            reasons[row["fact_day"], FactKind.REASON_CODE, key] += row["n"]
+        elif reason := normalise_reason(row["cancel_reason"]):
+            reasons[row["fact_day"], FactKind.REASON, reason] += row["n"]
     facts += [Fact(FactKind.DEACTIVATED, day, "", origin, n, 0) for (day, origin), n in origins.items()]
-    facts += [Fact(FactKind.REASON, day, "", reason, n, 0) for (day, reason), n in reasons.items()]
+    facts += [Fact(kind, day, "", reason, n, 0) for (day, kind, reason), n in reasons.items()]
 
     payments = Payment.objects.filter(
         created_between_q(merchant=merchant, start=start, end=end),

@@ -10,7 +10,14 @@ from billing.choices import PaymentStatus, RefundStatus
 from billing.models import Refund
 from billing.services.states import payment_move
 from dashboard import services
-from dashboard.metrics import Comparison, build_dashboard, churn_rate, monthly_factor, round_fraction
+from dashboard.metrics import (
+    CancelReason,
+    Comparison,
+    build_dashboard,
+    churn_rate,
+    monthly_factor,
+    round_fraction,
+)
 from dashboard.periods import Preset, preset_period
 from plans.choices import IntervalUnit
 from tests.factories import RefundFactory
@@ -147,7 +154,7 @@ def test_revenue_by_payment_method_keeps_currencies_apart(world):
 def test_deactivations_by_origin_and_reason(world):
     dashboard = dashboard_for(world.merchant)
     assert dict(dashboard.by_origin) == {"customer": 1, "": 1}
-    assert dashboard.top_reasons == [("Preço alto", 1)]
+    assert dashboard.top_reasons == [(CancelReason(code="", text="Preço alto"), 1)]
     assert (dashboard.other_reasons, dashboard.no_reason) == (0, 1)
 
 
