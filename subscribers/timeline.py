@@ -7,12 +7,14 @@ Adding a line: a code here with its pt-BR message (placeholders `%(name)s`, fill
 its English in locale/en, and `_record(..., reason_code=CODE, reason_params={...})` at the writer. A code
 is never renamed or removed: old rows keep it."""
 
+import datetime as dt
+
 from django.conf import settings
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.money import format_money
-from subscribers.choices import PortalCancelReason, SubscriptionStatus
+from subscribers.choices import PaymentMethod, PaymentStatus, PortalCancelReason, SubscriptionStatus
 
 SCHEDULE_CREATED = "schedule_created"
 SCHEDULE_UPDATED = "schedule_updated"
@@ -42,6 +44,22 @@ WITHDRAWAL_REFUND = "withdrawal_refund"
 REFUNDED_IN_STRIPE = "refunded_in_stripe"
 PAYMENT_REFUNDED = "payment_refunded"
 CREDIT_BALANCE_REFUND = "credit_balance_refund"
+# Billing's lines (status changes and notes the billing run, charges and staff's invoice actions write).
+PAYMENT_APPROVED = "payment_approved"
+AWAITING_FIRST_PAYMENT = "awaiting_first_payment"
+CHARGE_DECLINED = "charge_declined"
+NOTHING_DUE = "invoice_nothing_due"
+CHARGE_NOW = "charge_now"
+INSTALLMENTS_PAID = "installments_paid"
+INSTALLMENTS_ENDED_UNPAID = "installments_ended_unpaid"
+# Changes of card, payment method and pause.
+CARD_CHANGED = "card_changed"
+PAYMENT_METHOD_CHANGED = "payment_method_changed"
+PAUSE_UNDONE = "pause_undone"
+PAUSED_IN_STRIPE = "paused_in_stripe"
+CHARGE_REISSUED = "charge_reissued"
+PRICE_CHANGED = "price_changed"
+PRICE_CHANGE_SCHEDULED = "price_change_scheduled"
 
 REASONS = {
     SCHEDULE_CREATED: _("Programação criada com %(count)s fases."),
@@ -85,6 +103,32 @@ REASONS = {
     PAYMENT_REFUNDED: _("Pagamento da fatura nº %(number)s reembolsado."),
     # A credit balance given back without a note from the staff.
     CREDIT_BALANCE_REFUND: _("Reembolso do saldo de crédito"),
+    # `number`: the invoice's number.
+    PAYMENT_APPROVED: _("Pagamento da fatura nº %(number)s aprovado."),
+    AWAITING_FIRST_PAYMENT: _("Aguardando o pagamento da primeira fatura."),
+    # `message`: the gateway's words (or its failure code), as it gave them.
+    CHARGE_DECLINED: _("Cobrança da fatura nº %(number)s recusada: %(message)s"),
+    NOTHING_DUE: _("Fatura sem valor a pagar."),
+    # `payment_status`: a PaymentStatus value, named in the reader's language.
+    CHARGE_NOW: _("Cobrança imediata da fatura nº %(number)s: %(payment_status)s."),
+    INSTALLMENTS_PAID: _("Todas as %(count)s parcelas foram pagas."),
+    INSTALLMENTS_ENDED_UNPAID: _("O parcelamento terminou com %(unpaid)s de %(count)s parcelas não pagas."),
+    # `old`, `new`: the cards' last four digits (`old` None when there was none).
+    CARD_CHANGED: _("Cartão alterado: final %(old)s → final %(new)s."),
+    # `old_method`, `new_method`: PaymentMethod values, named in the reader's language.
+    PAYMENT_METHOD_CHANGED: _(
+        "Forma de pagamento alterada: %(old_method)s → %(new_method)s, a partir da próxima fatura."
+    ),
+    PAUSE_UNDONE: _("Pausa agendada desfeita."),
+    PAUSED_IN_STRIPE: _("Pausada na Stripe."),
+    # `method`: a PaymentMethod value; `date`: the day it lapses (ISO, the merchant's calendar) or None.
+    CHARGE_REISSUED: _("2ª via da fatura nº %(number)s: novo %(method)s, válido até %(date)s."),
+    # `old_amount`, `new_amount`: minor units, in `currency`, shown as money in the reader's language.
+    PRICE_CHANGED: _("Novo preço em vigor: %(old_amount)s → %(new_amount)s por período."),
+    # The same, and `date`: the notice's last day (ISO).
+    PRICE_CHANGE_SCHEDULED: _(
+        "Reajuste de %(old_amount)s para %(new_amount)s por período; aviso até %(date)s."
+    ),
 }
 
 # What changed in a customer's details, by the key the outbox's `customer.updated` carries in "changed"
@@ -98,8 +142,16 @@ CUSTOMER_FIELD_LABELS = {
     "address": _("endereço"),
 }
 
-# Params holding a code of a choice, shown as the choice's label (lower case, inside a sentence).
-_CHOICE_PARAMS = {"status": SubscriptionStatus}
+# Params holding a code of a choice, shown as the choice's label (lower case inside a sentence, or as it is).
+_CHOICE_PARAMS = {
+    "status": (SubscriptionStatus, True),
+    "payment_status": (PaymentStatus, True),
+    "old_method": (PaymentMethod, False),
+    "new_method": (PaymentMethod, False),
+    "method": (PaymentMethod, True),
+}
+# Params holding minor units of the params' `currency`, shown as money.
+_MONEY_PARAMS = ("amount", "old_amount", "new_amount")
 
 
 def changed_field_labels(fields: list) -> list[str]:
@@ -115,8 +167,10 @@ def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
         return fallback
     params = params or {}
     values = {name: _param_text(name, value) for name, value in params.items()}
-    if "amount" in params and "currency" in params:
-        values["amount"] = format_money(params["amount"], params["currency"])
+    if "currency" in params:
+        for name in _MONEY_PARAMS:
+            if isinstance(params.get(name), int):
+                values[name] = format_money(params[name], params["currency"])
     if "option" in params:
         values["reason"] = _customer_reason(params["option"], params.get("details", ""))
     try:
@@ -150,7 +204,13 @@ def _param_text(name: str, value):
         return "—"
     if name == "fields" and isinstance(value, list):
         return ", ".join(changed_field_labels(value))
-    choices = _CHOICE_PARAMS.get(name)
+    if name == "date" and isinstance(value, str):
+        try:
+            return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return value
+    choices, lower = _CHOICE_PARAMS.get(name, (None, False))
     if choices is not None and value in choices.values:
-        return str(choices(value).label).lower()
+        label = str(choices(value).label)
+        return label.lower() if lower else label
     return value

@@ -80,6 +80,7 @@ from subscribers.models import (
 )
 from subscribers.services import subscription_payload
 from subscribers.services.billing import BILLING_EVENT_TYPES
+from subscribers.timeline import platform_reason_text
 
 # What the locking SELECT reads (Subscription field paths), in the order _Renewal takes them.
 FIELDS = (
@@ -328,7 +329,10 @@ def renew_many(*, subscription_ids, now) -> dict[int, str]:
                     (
                         renewal.merchant_id,
                         BILLING_EVENT_TYPES[PAST_DUE],
-                        {**subscription_payload(renewal), "reason": reason},
+                        {
+                            **subscription_payload(renewal),
+                            "reason": platform_reason_text(reason["reason_code"], reason["reason_params"]),
+                        },
                     )
                 )
             else:
@@ -512,8 +516,9 @@ def _payment_row(draft: RenewalDraft, invoice: _Row, payment_id: int) -> _Row:
     )
 
 
-def _timeline_row(renewal: _Renewal, from_status: str, to_status: str, reason: str, now) -> dict:
-    """The SubscriptionEvent that subscription_apply_billing records for a status change by billing."""
+def _timeline_row(renewal: _Renewal, from_status: str, to_status: str, reason: dict, now) -> dict:
+    """The SubscriptionEvent that subscription_apply_billing records for a status change by billing;
+    `reason`: its reason_code and reason_params (subscribers/timeline.py)."""
     return {
         "merchant_id": renewal.merchant_id,
         "subscription_id": renewal.pk,
@@ -522,7 +527,9 @@ def _timeline_row(renewal: _Renewal, from_status: str, to_status: str, reason: s
         "to_status": to_status,
         "actor_id": None,
         "origin": "",
-        "reason": reason,
+        "reason": "",
+        "reason_code": reason["reason_code"],
+        "reason_params": reason["reason_params"],
         "data": {},
         "created_at": now,
     }

@@ -33,6 +33,7 @@ from billing.services.schedules import enter_due_phases
 from billing.services.states import invoice_move, payment_move
 from core import heartbeat
 from core.queues import BILLING, enqueue
+from subscribers import timeline
 from subscribers.choices import LIVE_SCHEDULE_STATUSES, SubscriptionStatus
 from subscribers.models import Subscription, SubscriptionSchedule
 from subscribers.pricing import subscription_amount
@@ -234,7 +235,7 @@ def _renew(subscription, now) -> list[str]:
                     subscription=subscription,
                     now=now,
                     to_status=S.ACTIVE,
-                    reason=_("Fatura sem valor a pagar."),
+                    reason_code=timeline.NOTHING_DUE,
                 )
             outcomes.append("succeeded")
             continue

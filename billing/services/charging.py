@@ -104,7 +104,7 @@ def _apply_result(
                 subscription=subscription,
                 now=now,
                 to_status=S.PENDING,
-                reason=_("Aguardando o pagamento da primeira fatura."),
+                reason_code=timeline.AWAITING_FIRST_PAYMENT,
             )
     else:
         payment.failure_code = result.failure_code or "failed"
@@ -140,16 +140,21 @@ def _succeeded(*, payment, invoice, subscription, now) -> None:
             subscription=subscription,
             now=now,
             to_status=S.ACTIVE,
-            reason=_("Pagamento da fatura nº %(number)s aprovado.") % {"number": invoice.number},
+            reason_code=timeline.PAYMENT_APPROVED,
+            reason_params={"number": invoice.number},
         )
     _finish_installments(subscription=subscription, now=now)
 
 
-def decline_reason(invoice, payment) -> str:
-    """What the timeline and the `subscription.past_due` event say about a failed charge."""
-    return _("Cobrança da fatura nº %(number)s recusada: %(message)s") % {
-        "number": invoice.number,
-        "message": payment.failure_message or payment.failure_code,
+def decline_reason(invoice, payment) -> dict:
+    """What the timeline and the `subscription.past_due` event say about a failed charge: a code of
+    subscribers/timeline.py with the invoice and the gateway's message, translated when shown."""
+    return {
+        "reason_code": timeline.CHARGE_DECLINED,
+        "reason_params": {
+            "number": invoice.number,
+            "message": payment.failure_message or payment.failure_code,
+        },
     }
 
 
@@ -174,18 +179,14 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
         invoice.next_attempt_at = resume_attempt_at
         invoice.save(update_fields=["next_attempt_at"])
         if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
-            subscription_apply_billing(
-                subscription=subscription, now=now, to_status=S.PAST_DUE, reason=reason
-            )
+            subscription_apply_billing(subscription=subscription, now=now, to_status=S.PAST_DUE, **reason)
         return
     retry_at = next_retry_at(policy=policy, attempt_count=invoice.attempt_count, failed_at=now)
     if retry_at is not None:
         invoice.next_attempt_at = retry_at
         invoice.save(update_fields=["next_attempt_at"])
         if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
-            subscription_apply_billing(
-                subscription=subscription, now=now, to_status=S.PAST_DUE, reason=reason
-            )
+            subscription_apply_billing(subscription=subscription, now=now, to_status=S.PAST_DUE, **reason)
         return
     # Retries exhausted.
     invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now, emit_event=False)
@@ -197,7 +198,7 @@ def _failed(*, payment, invoice, subscription, now, resume_attempt_at=None, manu
         plan.installments and installment_invoices(subscription.pk).count() < plan.installments
     )
     if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
-        subscription_apply_billing(subscription=subscription, now=now, to_status=S.PAST_DUE, reason=reason)
+        subscription_apply_billing(subscription=subscription, now=now, to_status=S.PAST_DUE, **reason)
     if more_installments_to_come or subscription.is_ended:
         return  # the next installment is still attempted while this one stays unpaid
     if plan.installments and invoice.installment_number != plan.installments:
@@ -233,12 +234,12 @@ def _finish_installments(*, subscription, now) -> None:
         return
     unpaid = invoices.filter(status=InvoiceStatus.UNCOLLECTIBLE).count()
     if unpaid:
-        reason = _("O parcelamento terminou com %(unpaid)s de %(count)s parcelas não pagas.") % {
-            "unpaid": unpaid,
-            "count": plan.installments,
+        reason = {
+            "reason_code": timeline.INSTALLMENTS_ENDED_UNPAID,
+            "reason_params": {"unpaid": unpaid, "count": plan.installments},
         }
     else:
-        reason = _("Todas as %(count)s parcelas foram pagas.") % {"count": plan.installments}
+        reason = {"reason_code": timeline.INSTALLMENTS_PAID, "reason_params": {"count": plan.installments}}
     # A payment attempted after the end, or a boleto/pix still payable after it, kept the plan collecting.
     collected_after_end = (
         Payment.objects.filter(invoice__subscription=subscription)
@@ -250,7 +251,7 @@ def _finish_installments(*, subscription, now) -> None:
         subscription=subscription,
         now=now,
         to_status=S.EXPIRED,
-        reason=reason,
+        **reason,
         next_invoice_at=None,
         ended_at=ended_at,
         access_until=ended_at,
@@ -388,6 +389,6 @@ def payment_record_provider_failure(
     )
     if subscription.status in (S.ACTIVE, S.PENDING, S.TRIALING):
         subscription_apply_billing(
-            subscription=subscription, now=now, to_status=S.PAST_DUE, reason=decline_reason(invoice, payment)
+            subscription=subscription, now=now, to_status=S.PAST_DUE, **decline_reason(invoice, payment)
         )
     return payment

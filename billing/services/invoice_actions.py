@@ -59,13 +59,20 @@ def _lock(invoice):
     return subscription, lock_invoice(invoice.pk)
 
 
-def _cure_if_nothing_owed(subscription, invoice, *, now, reason) -> None:
-    """A past-due subscription whose unpaid invoices are all settled or written off runs normally again."""
+def _typed_or(reason: str, coded: dict) -> dict:
+    """The timeline's words: what the staff typed, verbatim, else the system's coded line."""
+    reason = (reason or "").strip()
+    return {"reason": reason} if reason else coded
+
+
+def _cure_if_nothing_owed(subscription, invoice, *, now, reason: dict) -> None:
+    """A past-due subscription whose unpaid invoices are all settled or written off runs normally again.
+    `reason`: the line's reason_code and reason_params (subscribers/timeline.py)."""
     still_unpaid = subscription.invoices.filter(status=InvoiceStatus.OPEN, attempt_count__gt=0).exclude(
         pk=invoice.pk
     )
     if subscription.status == S.PAST_DUE and not still_unpaid.exists():
-        subscription_apply_billing(subscription=subscription, now=now, to_status=S.ACTIVE, reason=reason)
+        subscription_apply_billing(subscription=subscription, now=now, to_status=S.ACTIVE, **reason)
 
 
 def _end_if_it_never_started(subscription, invoice, *, now, reason_code) -> None:
@@ -94,15 +101,15 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invo
     _refuse(invoice, InvoiceAction.VOID)
     cancel_pending_payments(invoice=invoice, now=now)
     invoice_move(invoice=invoice, to=InvoiceStatus.VOID, now=now)
-    text = _("Fatura nº %(number)s anulada.") % {"number": invoice.number}
+    coded = {"reason_code": timeline.INVOICE_VOIDED, "reason_params": {"number": invoice.number}}
     subscription_note_billing(
         subscription=subscription,
         actor=actor,
-        reason=(reason or "").strip() or text,
+        **_typed_or(reason, coded),
         now=now,
         data={"invoice": invoice.pk, "action": InvoiceAction.VOID.value},
     )
-    _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
+    _cure_if_nothing_owed(subscription, invoice, now=now, reason=coded)
     _end_if_it_never_started(subscription, invoice, now=now, reason_code=timeline.INVOICE_VOIDED)
     # The last installment's period is over and this was what kept it collecting: the plan ends now (the
     # billing run has no invoice left to visit it for).
@@ -119,15 +126,15 @@ def invoice_mark_uncollectible(*, invoice: Invoice, actor, reason: str = "", now
     _refuse(invoice, InvoiceAction.MARK_UNCOLLECTIBLE)
     cancel_pending_payments(invoice=invoice, now=now)
     invoice_move(invoice=invoice, to=InvoiceStatus.UNCOLLECTIBLE, now=now)
-    text = _("Fatura nº %(number)s marcada como incobrável.") % {"number": invoice.number}
+    coded = {"reason_code": timeline.INVOICE_UNCOLLECTIBLE, "reason_params": {"number": invoice.number}}
     subscription_note_billing(
         subscription=subscription,
         actor=actor,
-        reason=(reason or "").strip() or text,
+        **_typed_or(reason, coded),
         now=now,
         data={"invoice": invoice.pk, "action": InvoiceAction.MARK_UNCOLLECTIBLE.value},
     )
-    _cure_if_nothing_owed(subscription, invoice, now=now, reason=text)
+    _cure_if_nothing_owed(subscription, invoice, now=now, reason=coded)
     _end_if_it_never_started(subscription, invoice, now=now, reason_code=timeline.INVOICE_UNCOLLECTIBLE)
     # The last installment's period is over and this was what kept it collecting: the plan ends now (the
     # billing run has no invoice left to visit it for).
@@ -150,8 +157,8 @@ def invoice_charge_now(*, invoice: Invoice, actor, now=None):
         subscription_note_billing(
             subscription=subscription,
             actor=actor,
-            reason=_("Cobrança imediata da fatura nº %(number)s: %(status)s.")
-            % {"number": invoice.number, "status": payment.get_status_display().lower()},
+            reason_code=timeline.CHARGE_NOW,
+            reason_params={"number": invoice.number, "payment_status": payment.status},
             now=now,
             data={"invoice": invoice.pk, "payment": payment.pk, "action": InvoiceAction.CHARGE_NOW.value},
         )

@@ -18,6 +18,7 @@ from billing.pdf import invoice_pdf_filename, render_invoice_pdf
 from billing.services.billing_run import BILLABLE
 from billing.services.charging import _attempt, cancel_pending_payments
 from billing.services.refunds import subscription_refund
+from subscribers import timeline
 from subscribers.choices import PaymentMethod
 from subscribers.services import subscription_note_billing
 
@@ -133,13 +134,13 @@ def customer_charge_reissue(*, customer, invoice_id: int, replaces: int, actor, 
     subscription_note_billing(
         subscription=subscription,
         actor=actor,
-        reason=_("2ª via da fatura nº %(number)s: novo %(method)s, válido até %(date)s.")
-        % {
+        reason_code=timeline.CHARGE_REISSUED,
+        reason_params={
             "number": invoice.number,
-            "method": payment.get_method_display().lower(),
-            "date": timezone.localtime(payment.expires_at, subscription.merchant.tzinfo).strftime("%d/%m/%Y")
+            "method": payment.method,
+            "date": timezone.localtime(payment.expires_at, subscription.merchant.tzinfo).date().isoformat()
             if payment.expires_at
-            else "—",
+            else None,
         },
         now=now,
         data={"invoice": invoice.pk, "payment": payment.pk, "withdrawn": withdrawn, "action": "reissue"},

@@ -47,6 +47,7 @@ from billing.services.invoicing import (
 from billing.services.states import invoice_move
 from core.events import EventType
 from core.outbox import emit
+from subscribers import timeline
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import price_terms
 from subscribers.services import kept_terms, subscription_apply_billing, subscription_update
@@ -554,7 +555,8 @@ def prorate_plan_change(
                 subscription=subscription,
                 now=now,
                 to_status=S.ACTIVE,
-                reason=_("Pagamento da fatura nº %(number)s aprovado.") % {"number": invoice.number},
+                reason_code=timeline.PAYMENT_APPROVED,
+                reason_params={"number": invoice.number},
             )
     return note
 

@@ -252,7 +252,9 @@ def upsert_subscription(*, connection, obj: dict, now) -> str:
         target == S.PAUSED and subscription.status != S.PAUSED and subscription.can(SubscriptionAction.PAUSE)
     ):
         # Stripe stops its own collection; ours pauses by hand (resumed when Stripe says so).
-        subscription_pause(subscription=subscription, actor=None, reason=_("Pausada na Stripe."), now=now)
+        subscription_pause(
+            subscription=subscription, actor=None, reason_code=timeline.PAUSED_IN_STRIPE, now=now
+        )
         notes.append(_("Assinatura pausada: pausada na Stripe."))
     elif subscription.status == S.PAUSED and target in (S.ACTIVE, S.TRIALING, S.PAST_DUE):
         subscription_resume(subscription=subscription, actor=None, now=now)

@@ -137,16 +137,29 @@ def subscription_apply_billing(
     return subscription
 
 
-def subscription_note_billing(*, subscription: Subscription, actor, reason: str, now, data=None):
+def subscription_note_billing(
+    *,
+    subscription: Subscription,
+    actor,
+    now,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict | None = None,
+    data=None,
+):
     """A line on the subscription's timeline for a billing action that leaves its status as it is (staff
-    voided an invoice, charged now, …). The caller holds the row lock and emits its own event."""
+    voided an invoice, charged now, …). The caller holds the row lock and emits its own event. `reason` is
+    what a person typed; the system's words are `reason_code` and `reason_params` (subscribers/timeline.py).
+    """
     return _record(
         subscription,
         kind=EventKind.BILLING,
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=reason,
+        reason="" if reason_code else reason,
+        reason_code=reason_code,
+        reason_params=reason_params,
         data=data or {},
         at=now,
     )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.events import EventType
 from core.outbox import emit
-from subscribers import extension_points
+from subscribers import extension_points, timeline
 from subscribers.choices import (
     DiscountType,
     EventKind,
@@ -265,8 +265,8 @@ def subscription_change_card(
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Cartão alterado: final %(old)s → final %(new)s.")
-        % {"old": old_last4 or "—", "new": subscription.card_last4},
+        reason_code=timeline.CARD_CHANGED,
+        reason_params={"old": old_last4 or None, "new": subscription.card_last4},
         data=data,
         at=now,
     )
@@ -321,8 +321,8 @@ def subscription_change_payment_method(
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Forma de pagamento alterada: %(old)s → %(new)s, a partir da próxima fatura.")
-        % {"old": PaymentMethod(old_method).label, "new": PaymentMethod(payment_method).label},
+        reason_code=timeline.PAYMENT_METHOD_CHANGED,
+        reason_params={"old_method": old_method, "new_method": payment_method},
         data={"changes": changes, "apply": "next_invoice"},
         at=now,
     )

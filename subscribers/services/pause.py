@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from core.events import EventType
 from core.outbox import emit
 from plans.periods import period_containing
-from subscribers import extension_points
+from subscribers import extension_points, timeline
 from subscribers.choices import (
     LIVE_SCHEDULE_STATUSES,
     EventKind,
@@ -84,11 +84,13 @@ def subscription_pause(
     resume_on: dt.date | None = None,
     resume_mode: str = ResumeMode.CONTINUE,
     reason: str = "",
+    reason_code: str = "",
     now: dt.datetime | None = None,
 ) -> Subscription:
     """Pauses now, at the end of the current period or on a date, optionally resuming on a later date
     (`resume_on`, with `resume_mode`; without it, it is resumed by hand). A later start is recorded now and
-    carried out by `subscription_process_due`; the billing run renews nothing from it on."""
+    carried out by `subscription_process_due`; the billing run renews nothing from it on. `reason` is what a
+    person typed; a pause the system words (a provider's) is `reason_code` (subscribers/timeline.py)."""
     now = now or timezone.now()
     subscription = lock_subscription(subscription.pk)
     _refuse(subscription, SubscriptionAction.PAUSE, now=now)
@@ -97,9 +99,9 @@ def subscription_pause(
     starts = pause_start(subscription=subscription, when=when, at_date=at_date, now=now)
     subscription.resume_at = _resume_moment(subscription, resume_on, after=max(starts, now))
     subscription.resume_mode = resume_mode
-    reason = (reason or "").strip()
+    reason = "" if reason_code else (reason or "").strip()
     if starts <= now:
-        _pause_now(subscription, actor=actor, now=now, reason=reason)
+        _pause_now(subscription, actor=actor, now=now, reason=reason, reason_code=reason_code)
         return subscription
     subscription.pause_at = starts
     subscription.save(update_fields=[*PAUSE_FIELDS, "updated_at"])
@@ -110,6 +112,7 @@ def subscription_pause(
         from_status=subscription.status,
         to_status=subscription.status,
         reason=reason,
+        reason_code=reason_code,
         data=_pause_data(subscription),
         at=now,
     )
@@ -176,7 +179,7 @@ def subscription_pause_cancel(*, subscription: Subscription, actor, now=None) ->
         actor=actor,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Pausa agendada desfeita."),
+        reason_code=timeline.PAUSE_UNDONE,
         data={**data, "reverted": True},
         at=now,
     )

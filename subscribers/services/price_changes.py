@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from core.bulk import in_values, insert_rows
 from core.events import EventType
-from core.money import format_money
 from core.outbox import emit_many
+from subscribers import timeline
 from subscribers.choices import PRICE_NOTICE_TRANSITIONS, EventKind, PriceNoticeStatus
 from subscribers.models import PriceChangeNotice, Subscription, SubscriptionEvent
 from subscribers.services._common import _record
@@ -103,7 +103,9 @@ def subscriptions_schedule_price_change(
                 "to_status": row.payload["status"],
                 "actor_id": actor_id,
                 "origin": "",
-                "reason": _notice_reason(row, notice_ends_at),
+                "reason": "",
+                "reason_code": timeline.PRICE_CHANGE_SCHEDULED,
+                "reason_params": _notice_reason_params(row, notice_ends_at),
                 "data": _notice_data(row, new_price, notice_ends_at),
                 "created_at": now,
             }
@@ -131,11 +133,13 @@ def _notice_data(row: NoticeRow, new_price, notice_ends_at) -> dict:
     }
 
 
-def _notice_reason(row: NoticeRow, notice_ends_at) -> str:
-    return _("Reajuste de %(old)s para %(new)s por período; aviso até %(end)s.") % {
-        "old": format_money(row.old_amount, row.currency),
-        "new": format_money(row.new_amount, row.currency),
-        "end": f"{notice_ends_at:%d/%m/%Y}",
+def _notice_reason_params(row: NoticeRow, notice_ends_at) -> dict:
+    """The timeline line's params (subscribers/timeline.py's PRICE_CHANGE_SCHEDULED)."""
+    return {
+        "old_amount": row.old_amount,
+        "new_amount": row.new_amount,
+        "currency": row.currency,
+        "date": notice_ends_at.date().isoformat(),
     }
 
 
@@ -163,11 +167,8 @@ def subscription_price_change_apply(*, subscription: Subscription, amount: int, 
         actor=None,
         from_status=subscription.status,
         to_status=subscription.status,
-        reason=_("Novo preço em vigor: %(old)s → %(new)s por período.")
-        % {
-            "old": format_money(old_amount, subscription.currency),
-            "new": format_money(amount, subscription.currency),
-        },
+        reason_code=timeline.PRICE_CHANGED,
+        reason_params={"old_amount": old_amount, "new_amount": amount, "currency": subscription.currency},
         data={"old_amount": old_amount, "new_amount": amount, "plan_price_version": new_price.version},
         at=now,
     )

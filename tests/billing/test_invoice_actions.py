@@ -109,7 +109,7 @@ def test_change_card_then_charge_now_pays_the_invoice_and_cures_the_subscription
         "invoice.paid",
         "subscription.activated",
     } <= set(types())
-    reasons = list(past_due.events.filter(actor=support).values_list("kind", "reason"))
+    reasons = [(event.kind, event.reason_display) for event in past_due.events.filter(actor=support)]
     assert (EventKind.EDITED, "Cartão alterado: final 0002 → final 4242.") in reasons
     assert any("Cobrança imediata da fatura" in reason for _kind, reason in reasons)
 
@@ -141,7 +141,9 @@ def test_void_forgives_the_invoice_and_the_subscription_runs_again(past_due, sup
     assert (invoice.status, invoice.next_attempt_at) == (InvoiceStatus.VOID, None)
     assert past_due.status == S.ACTIVE
     assert "invoice.voided" in types()
-    assert past_due.events.filter(actor=support, reason=f"Fatura nº {invoice.number} anulada.").exists()
+    assert f"Fatura nº {invoice.number} anulada." in [
+        event.reason_display for event in past_due.events.filter(actor=support)
+    ]
     assert due_subscription_ids(START + dt.timedelta(days=2)) == {}  # no retry of a void invoice
 
 

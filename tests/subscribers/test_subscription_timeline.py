@@ -102,6 +102,17 @@ def test_every_coded_line_has_its_english():
             # A customer's reason in the portal: the option (named in the reader's language), their words.
             "option": "price",
             "details": "caro",
+            "message": "Cartão recusado",
+            "unpaid": 1,
+            "payment_status": "failed",
+            "old": "0002",
+            "new": "4242",
+            "old_method": "card",
+            "new_method": "pix",
+            "method": "boleto",
+            "date": "2026-03-10",
+            "old_amount": 4990,
+            "new_amount": 5990,
         }
         with translation.override("pt-br"):
             portuguese = timeline.reason_text(code, params)
