@@ -57,6 +57,8 @@ CARD_CHANGED = "card_changed"
 PAYMENT_METHOD_CHANGED = "payment_method_changed"
 PAUSE_UNDONE = "pause_undone"
 PAUSED_IN_STRIPE = "paused_in_stripe"
+STRIPE_INVOICE_VOIDED = "stripe_invoice_voided"
+STRIPE_INVOICE_UNCOLLECTIBLE = "stripe_invoice_uncollectible"
 CHARGE_REISSUED = "charge_reissued"
 PRICE_CHANGED = "price_changed"
 PRICE_CHANGE_SCHEDULED = "price_change_scheduled"
@@ -121,6 +123,9 @@ REASONS = {
     ),
     PAUSE_UNDONE: _("Pausa agendada desfeita."),
     PAUSED_IN_STRIPE: _("Pausada na Stripe."),
+    # `id`: Stripe's invoice id (in_…).
+    STRIPE_INVOICE_VOIDED: _("Fatura %(id)s anulada na Stripe."),
+    STRIPE_INVOICE_UNCOLLECTIBLE: _("Fatura %(id)s marcada como incobrável na Stripe."),
     # `method`: a PaymentMethod value; `date`: the day it lapses (ISO, the merchant's calendar) or None.
     CHARGE_REISSUED: _("2ª via da fatura nº %(number)s: novo %(method)s, válido até %(date)s."),
     # `old_amount`, `new_amount`: minor units, in `currency`, shown as money in the reader's language.

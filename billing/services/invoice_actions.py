@@ -59,10 +59,13 @@ def _lock(invoice):
     return subscription, lock_invoice(invoice.pk)
 
 
-def _typed_or(reason: str, coded: dict) -> dict:
-    """The timeline's words: what the staff typed, verbatim, else the system's coded line."""
+def _note(reason: str, reason_code: str, reason_params, coded: dict) -> dict:
+    """The timeline's words: what the staff typed, verbatim; else the caller's code (a provider's action);
+    else the system's own coded line."""
     reason = (reason or "").strip()
-    return {"reason": reason} if reason else coded
+    if reason:
+        return {"reason": reason}
+    return {"reason_code": reason_code, "reason_params": reason_params} if reason_code else coded
 
 
 def _cure_if_nothing_owed(subscription, invoice, *, now, reason: dict) -> None:
@@ -92,10 +95,13 @@ def _end_if_it_never_started(subscription, invoice, *, now, reason_code) -> None
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invoice:
+def invoice_void(
+    *, invoice: Invoice, actor, reason: str = "", reason_code: str = "", reason_params=None, now=None
+) -> Invoice:
     """Anular: the invoice was issued in error or is forgiven; nothing is owed and its boleto/pix is
     withdrawn. A past-due subscription with nothing else unpaid becomes active again; a pending one whose
-    first invoice this was ends (it never started)."""
+    first invoice this was ends (it never started). The timeline says `reason` (typed by the staff), or
+    `reason_code` (subscribers/timeline.py; a provider's void), or that the invoice was voided."""
     now = now or timezone.now()
     subscription, invoice = _lock(invoice)
     _refuse(invoice, InvoiceAction.VOID)
@@ -105,7 +111,7 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invo
     subscription_note_billing(
         subscription=subscription,
         actor=actor,
-        **_typed_or(reason, coded),
+        **_note(reason, reason_code, reason_params, coded),
         now=now,
         data={"invoice": invoice.pk, "action": InvoiceAction.VOID.value},
     )
@@ -118,9 +124,12 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invo
 
 
 @transaction.atomic
-def invoice_mark_uncollectible(*, invoice: Invoice, actor, reason: str = "", now=None) -> Invoice:
+def invoice_mark_uncollectible(
+    *, invoice: Invoice, actor, reason: str = "", reason_code: str = "", reason_params=None, now=None
+) -> Invoice:
     """Marcar como incobrável: stop trying to collect. The amount stays owed (a late payment may still be
-    recorded) and counts as at risk; a past-due subscription with nothing else unpaid runs normally again."""
+    recorded) and counts as at risk; a past-due subscription with nothing else unpaid runs normally again.
+    The timeline's words as in `invoice_void`."""
     now = now or timezone.now()
     subscription, invoice = _lock(invoice)
     _refuse(invoice, InvoiceAction.MARK_UNCOLLECTIBLE)
@@ -130,7 +139,7 @@ def invoice_mark_uncollectible(*, invoice: Invoice, actor, reason: str = "", now
     subscription_note_billing(
         subscription=subscription,
         actor=actor,
-        **_typed_or(reason, coded),
+        **_note(reason, reason_code, reason_params, coded),
         now=now,
         data={"invoice": invoice.pk, "action": InvoiceAction.MARK_UNCOLLECTIBLE.value},
     )

@@ -413,7 +413,7 @@ def _invoice_payment_failed(*, connection, obj, refetch, now) -> str:
     }
 
 
-def _invoice_closed(action, verb):
+def _invoice_closed(action, reason_code):
     """invoice.voided and invoice.marked_uncollectible: our invoice follows, through staff's own services
     (a past-due subscription with nothing else unpaid runs again; a pending one that never started ends)."""
 
@@ -428,12 +428,13 @@ def _invoice_closed(action, verb):
                 "number": invoice.number,
                 "status": invoice.get_status_display().lower(),
             }
-        reason = _("Fatura %(id)s %(verb)s na Stripe.") % {"id": obj.get("id"), "verb": verb()}
+        # The timeline keeps a code (shown in the reader's language); the inbox note is the text now.
+        reason = {"reason_code": reason_code, "reason_params": {"id": obj.get("id")}}
         if action == InvoiceAction.VOID:
-            invoice_void(invoice=invoice, actor=None, reason=reason, now=now)
+            invoice_void(invoice=invoice, actor=None, now=now, **reason)
         else:
-            invoice_mark_uncollectible(invoice=invoice, actor=None, reason=reason, now=now)
-        return reason
+            invoice_mark_uncollectible(invoice=invoice, actor=None, now=now, **reason)
+        return timeline.reason_text(reason_code, reason["reason_params"])
 
     return handler
 
@@ -585,9 +586,9 @@ HANDLERS = {
         "finalized": _invoice_seen,
         "paid": _invoice_paid,
         "payment_failed": _invoice_payment_failed,
-        "voided": _invoice_closed(InvoiceAction.VOID, lambda: _("anulada")),
+        "voided": _invoice_closed(InvoiceAction.VOID, timeline.STRIPE_INVOICE_VOIDED),
         "marked_uncollectible": _invoice_closed(
-            InvoiceAction.MARK_UNCOLLECTIBLE, lambda: _("marcada como incobrável")
+            InvoiceAction.MARK_UNCOLLECTIBLE, timeline.STRIPE_INVOICE_UNCOLLECTIBLE
         ),
     },
     "charge": {"refunded": _charge_refunded},

@@ -87,6 +87,16 @@ LINES = [
         r"Payment method changed: (?P<old_method>.+?) → (?P<new_method>.+?), from the next invoice\.",
     ),
     ("pause_undone", r"Pausa agendada desfeita\.", r"Scheduled pause undone\."),
+    (
+        "stripe_invoice_voided",
+        r"Fatura (?P<id>in_\w+) anulada na Stripe\.",
+        r"Invoice (?P<id>in_\w+) voided in Stripe\.",
+    ),
+    (
+        "stripe_invoice_uncollectible",
+        r"Fatura (?P<id>in_\w+) marcada como incobrável na Stripe\.",
+        r"Invoice (?P<id>in_\w+) marked uncollectible in Stripe\.",
+    ),
     ("paused_in_stripe", r"Pausada na Stripe\.", r"Paused in Stripe\."),
     (
         "charge_reissued",
@@ -111,7 +121,7 @@ PATTERNS = [(code, re.compile(pattern, re.DOTALL)) for code, *patterns in LINES 
 CANDIDATES = (
     r"^(Pagamento da fatura|Payment for invoice|Aguardando o pagamento|Waiting for the first|"
     r"Cobrança|Charge for invoice|Fatura|Nothing to pay|Immediate charge|Todas as|All [0-9]|"
-    r"O parcelamento|The installment plan|Invoice no|Cartão alterado|Card changed|Forma de pagamento|"
+    r"O parcelamento|The installment plan|Invoice |Cartão alterado|Card changed|Forma de pagamento|"
     r"Payment method changed|Pausa agendada|Scheduled pause|Pausada na|Paused in|2ª via|Second copy|"
     r"Novo preço|New price|Reajuste de|Price change from)"
 )
@@ -128,6 +138,8 @@ SENTENCES = {
     "payment_method_changed": "Forma de pagamento alterada: %(old_method)s → %(new_method)s, a partir da "
     "próxima fatura.",
     "pause_undone": "Pausa agendada desfeita.",
+    "stripe_invoice_voided": "Fatura %(id)s anulada na Stripe.",
+    "stripe_invoice_uncollectible": "Fatura %(id)s marcada como incobrável na Stripe.",
     "paused_in_stripe": "Pausada na Stripe.",
     "charge_reissued": "2ª via da fatura nº %(number)s: novo %(method)s, válido até %(date)s.",
     "price_changed": "Novo preço em vigor: %(old_amount)s → %(new_amount)s por período.",

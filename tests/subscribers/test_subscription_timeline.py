@@ -113,6 +113,7 @@ def test_every_coded_line_has_its_english():
             "date": "2026-03-10",
             "old_amount": 4990,
             "new_amount": 5990,
+            "id": "in_1PzQ9m",
         }
         with translation.override("pt-br"):
             portuguese = timeline.reason_text(code, params)

@@ -19,7 +19,16 @@ from subscribers.choices import EventKind, PaymentMethod, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from subscribers.services import subscription_change_payment_method
 from tests.billing.test_batch import DECLINED, NOW, due
+from tests.billing.test_stripe_mirror_events import (  # noqa: F401 (fixtures)
+    STRIPE_INVOICE,
+    connection,
+    failed_payment,
+    mirrored,
+    processed,
+)
+from tests.billing.test_stripe_webhooks import T0, deliver
 from tests.factories import InvoiceFactory, PlanFactory, SubscriptionFactory
+from tests.stripe_server import fixture
 
 pytestmark = pytest.mark.django_db
 S = SubscriptionStatus
@@ -97,6 +106,26 @@ def test_a_reason_the_staff_typed_when_voiding_stays_as_typed(merchant, support)
     assert in_both(line) == ("Cobrada em duplicidade", "Cobrada em duplicidade")
 
 
+def test_an_invoice_voided_in_stripe_says_so_in_the_readers_language(client, connection, mirrored):  # noqa: F811
+    failed_payment(client, connection)
+    deliver(client, connection, "invoice.voided", fixture("invoice_payment_failed", status="void"), T0 + 30)
+    processed(connection.merchant)
+
+    # The line of the void itself (the one after it says the subscription runs again)
+    line = SubscriptionEvent.objects.get(
+        subscription=mirrored, kind=EventKind.BILLING, from_status=S.PAST_DUE, to_status=S.PAST_DUE
+    )
+    assert (line.reason, line.reason_code, line.reason_params) == (
+        "",
+        "stripe_invoice_voided",
+        {"id": STRIPE_INVOICE},
+    )
+    assert in_both(line) == (
+        f"Fatura {STRIPE_INVOICE} anulada na Stripe.",
+        f"Invoice {STRIPE_INVOICE} voided in Stripe.",
+    )
+
+
 OLD_LINES = [
     # (stored before, in either language; the code and params it becomes)
     ("Pagamento da fatura nº 58 aprovado.", "payment_approved", {"number": 58}),
@@ -124,6 +153,12 @@ OLD_LINES = [
     ),
     ("Pausa agendada desfeita.", "pause_undone", {}),
     ("Paused in Stripe.", "paused_in_stripe", {}),
+    ("Fatura in_1PzQ9m anulada na Stripe.", "stripe_invoice_voided", {"id": "in_1PzQ9m"}),
+    (
+        "Invoice in_1PzQ9m marked uncollectible in Stripe.",
+        "stripe_invoice_uncollectible",
+        {"id": "in_1PzQ9m"},
+    ),
     (
         "2ª via da fatura nº 3: novo boleto, válido até 10/03/2026.",
         "charge_reissued",
