@@ -131,10 +131,13 @@ def _timed_count(queryset, timeout_ms: int) -> int | None:
     return _timed(queryset.db, timeout_ms, queryset.count)
 
 
-def count_rows(queryset, *, cache_key: str) -> RowCount:
+def count_rows(queryset, *, cache_key: str, with_page: bool = False) -> RowCount | None:
     """The row count of `queryset` for a list's header and paginator, exact only where that is cheap.
 
-    `cache_key` names the list and its filters (e.g. merchant + normalised query string).
+    `cache_key` names the list and its filters (e.g. merchant + normalised query string). With
+    `with_page`, an exact count (the estimate below the threshold) is not taken here but by the page's own
+    id query (`LargeListPaginator(count=None, count_with_page=True)`): None. The matches are then found once
+    per request instead of twice — a rare search's trigram scan was half of its page's database time.
     """
     if connections[queryset.db].vendor != "postgresql" or queryset.query.is_empty():
         return RowCount(queryset.count())
@@ -142,7 +145,7 @@ def count_rows(queryset, *, cache_key: str) -> RowCount:
     if cached is None:
         estimate = estimate_rows(queryset)
         if estimate < _setting("LIST_EXACT_COUNT_THRESHOLD", 20_000):
-            return RowCount(queryset.count())
+            return None if with_page else RowCount(queryset.count())
         value = _timed_count(queryset, _setting("LIST_COUNT_TIMEOUT_MS", 200))
         cached = {"value": value, "estimate": estimate, "as_of": timezone.now()}
         cache.set(cache_key, cached, _setting("LIST_COUNT_CACHE_SECONDS", 60))
@@ -185,6 +188,10 @@ class GroupWalk:
     names: tuple[str, ...]
     within: tuple[str, ...]
     scope: dict
+
+    # Reads the first pages of its ordering too (ValueWalk only deep ones): LargeListPaginator then leaves
+    # those pages to the walk rather than to one query that also counts (`_page_and_count`).
+    walks_first_pages = True
 
     def descending(self, order_by) -> bool | None:
         """False when `order_by` is this ordering, True when it is its reverse, None otherwise."""
@@ -421,6 +428,8 @@ class ValueWalk(GroupWalk):
     within: tuple[str, ...] = ()
     scope: dict = dataclasses.field(default_factory=dict)
 
+    walks_first_pages = False
+
     def ids(self, queryset, *, descending: bool, offset: int, limit: int, cache_key: str = "") -> list | None:
         if connections[queryset.db].vendor != "postgresql" or offset + limit <= MAX_WALK_DEPTH:
             return None  # near either end: the plain OFFSET through the index is cheap
@@ -478,15 +487,34 @@ class LargeListPaginator(KnownCountPaginator):
 
     `walks` (optional) are `GroupWalk`s: an ordering one of them answers picks its ids group by group;
     `count_cache_key` (the key the list's total is cached under) keeps their per-group counts too.
+
+    `count_with_page` (with `count=None`; `count_rows(…, with_page=True)` said the list is small): the
+    page's id query also counts every match (`COUNT(*) OVER ()`), so a rare search finds its matches once
+    instead of once for the COUNT and once for the page (`_page_and_count`).
     """
 
-    def __init__(self, object_list, per_page, *, rows=None, walks=(), count_cache_key="", **kwargs):
+    def __init__(
+        self,
+        object_list,
+        per_page,
+        *,
+        rows=None,
+        walks=(),
+        count_cache_key="",
+        count_with_page=False,
+        **kwargs,
+    ):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = rows
         self.walks = walks
         self.count_cache_key = count_cache_key
+        self.count_with_page = count_with_page and kwargs.get("count") is None
 
     def page(self, number):
+        if self.count_with_page and "count" not in self.__dict__:
+            page = self._page_and_count(number)
+            if page is not None:
+                return page
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
@@ -508,6 +536,39 @@ class LargeListPaginator(KnownCountPaginator):
             if ids is None:
                 ids = queryset.reverse().values("pk")[from_end : from_end + (top - bottom)]
         records = list(self.page_rows(queryset, ids))
+        return self._get_page(rebuild(records), number, self)
+
+    def _page_and_count(self, number):
+        """Page `number` and the count in one query: the page's ids with `COUNT(*) OVER ()`, read forward
+        with OFFSET (the list is small: every match is read for the count anyway, and sorting a few
+        thousand of them for the page costs less than finding them a second time). None, the count left
+        to a plain COUNT, where this does not apply: not PostgreSQL, an ordering read by a group walk (its
+        first pages are index probes, cheaper than reading every match), a page past MAX_WALK_DEPTH (the
+        walks count deep pages their own way), an invalid number, or a page past the end."""
+        from django.db.models import Count, Window
+
+        queryset, rebuild = self._queryset()
+        if queryset is None or not queryset.ordered or not queryset.query.order_by:
+            return None
+        if connections[queryset.db].vendor != "postgresql" or queryset.query.distinct:
+            return None  # (a window counts the rows before DISTINCT)
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            return None
+        bottom = (wanted - 1) * self.per_page
+        if wanted < 1 or bottom + self.per_page > MAX_WALK_DEPTH:
+            return None
+        order_by = queryset.query.order_by
+        if any(walk.descending(order_by) is not None for walk in self.walks if walk.walks_first_pages):
+            return None
+        counted = queryset.annotate(list_total=Window(Count("*"))).values_list("pk", "list_total")
+        found = list(counted[bottom : bottom + self.per_page])
+        if not found:  # nothing there (no match, or a page past the end): the plain COUNT decides
+            return None
+        self.count = found[0][1]
+        number = self.validate_number(wanted)
+        records = list(self.page_rows(queryset, [pk for pk, _total in found]))
         return self._get_page(rebuild(records), number, self)
 
     def _walk(self, queryset, *, offset, limit, reverse):

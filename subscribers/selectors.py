@@ -1,14 +1,17 @@
 """Reads of customers and subscriptions for screens and exports."""
 
 import datetime as dt
+import re
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     Q,
     QuerySet,
+    Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 
 from core.pagination import GroupWalk, ValueWalk
 from subscribers import extension_points
@@ -246,7 +249,7 @@ def subscriber_match_q(query: str) -> Q:
     """
     if SEARCH_SEPARATOR in query:  # cannot occur in a field, but keep the meaning exact anyway
         return customer_match_q(query, prefix="customer__") | Q(provider_id__icontains=query)
-    condition = Q(search_text__icontains=query) | Q(provider_id__icontains=query)
+    condition = search_text_contains_q(query) | Q(provider_id__icontains=query)
     handle = normalize_handle(query)
     if handle and handle != query:
         condition |= Q(search_text__icontains=handle) & Q(customer__handle__icontains=handle)
@@ -254,6 +257,28 @@ def subscriber_match_q(query: str) -> Q:
     if digits and digits != query:
         condition |= Q(search_text__icontains=digits) & Q(customer__document__contains=digits)
     return condition
+
+
+def search_text_contains_q(query: str) -> Q:
+    """`search_text` contains `query` (case-insensitive, as `icontains`), with the trigram index asked only
+    for an e-mail's part up to its "@" when `query` looks like one ("ana.souza12@gmail.com").
+
+    An e-mail's domain is in most customers' search text: the trigram index reads each of a query's
+    trigrams' lists of rows, and the domain's cover nearly every row (6,400 index pages for a whole e-mail
+    at a million subscriptions, 700 for the part before the "@": 60 ms against 10). Every match contains
+    that part too, so the index finds the few rows holding it and `strpos` checks the whole query on them —
+    the same rows as `search_text__icontains=query`. `strpos` because the index does not answer it: a
+    second LIKE would be handed to the index with the first, all trigrams again. The part must hold three
+    letters or digits in a row (a trigram): with none the index would read every row.
+    """
+    local, at, domain = query.partition("@")
+    if not (at and domain and _TRIGRAM_RE.search(local)):
+        return Q(search_text__icontains=query)
+    contains = GreaterThan(StrIndex(Upper("search_text"), Upper(Value(query))), 0)
+    return Q(search_text__icontains=local + at) & Q(contains)
+
+
+_TRIGRAM_RE = re.compile(r"[^\W_]{3}")
 
 
 def subscribed_preset_range(preset: str, *, today: dt.date) -> tuple[dt.date, dt.date] | None:

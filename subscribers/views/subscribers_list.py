@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from accounts.permissions import Action
-from core.pagination import LargeListPaginator, count_rows
+from core.pagination import LargeListPaginator, RowCount, count_rows
 from core.ratelimit import RateLimitMixin
 from core.views import MerchantListView, MerchantScopedMixin
 from plans.models import Plan
@@ -58,19 +58,28 @@ class SubscriberListView(MerchantListView):
         # those rows are built, joins and last payment included; far pages are read from the end of the
         # ordering (core.pagination).
         cache_key = self._count_cache_key()
-        self.row_count = count_rows(self.object_list, cache_key=cache_key)
+        # A small list (a rare search) is counted by the page's own id query: its matches found once, not
+        # twice (None here; get_table reads the paginator's count).
+        self.row_count = count_rows(self.object_list, cache_key=cache_key, with_page=True)
         table.row_count = self.row_count
         table.count_template = "subscribers/partials/subscriber_count.html"
         return {
             **super().get_table_pagination(table),
             "paginator_class": LargeListPaginator,
-            "count": self.row_count.value,
+            "count": self.row_count.value if self.row_count else None,
+            "count_with_page": self.row_count is None,
             "rows": self.get_queryset(),  # the filters run once, in the page's id query
             # Plano and Vendedor sort by names on other tables: read group by group, not sorted per page;
             # deep pages of the list's own order skip whole days by their counts.
             "walks": selectors.subscriber_page_walks(merchant=self.request.merchant),
             "count_cache_key": cache_key,  # deep pages of those sorts skip whole groups by cached counts
         }
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        if self.row_count is None:  # counted exactly with the page (count_rows(with_page=True))
+            self.row_count = table.row_count = RowCount(table.paginator.count)
+        return table
 
     def _count_cache_key(self) -> str:
         """The merchant and its filters (not the page or sort, which do not change the count)."""
