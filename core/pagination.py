@@ -136,7 +136,7 @@ def count_rows(queryset, *, cache_key: str, with_page: bool = False) -> RowCount
 
     `cache_key` names the list and its filters (e.g. merchant + normalised query string). With
     `with_page`, an exact count (the estimate below the threshold) is not taken here but by the page's own
-    id query (`LargeListPaginator(count=None, count_with_page=True)`): None. The matches are then found once
+    id query (`LargeListPaginator(counter=…)`): None. The matches are then found once
     per request instead of twice — a rare search's trigram scan was half of its page's database time.
     """
     if connections[queryset.db].vendor != "postgresql" or queryset.query.is_empty():
@@ -152,6 +152,20 @@ def count_rows(queryset, *, cache_key: str, with_page: bool = False) -> RowCount
     if cached["value"] is None:  # counting was too slow a moment ago: don't try again until it expires
         return RowCount(cached["estimate"], ESTIMATE)
     return RowCount(cached["value"], CACHED, cached["as_of"])
+
+
+def remember_count(cache_key: str, value: int) -> RowCount:
+    """A total counted exactly some other way (e.g. the sum of a walk's group counts): cached under
+    `cache_key` as `count_rows` caches it when the list is large (it would count a small one exactly)."""
+    if value < _setting("LIST_EXACT_COUNT_THRESHOLD", 20_000):
+        return RowCount(value)
+    as_of = timezone.now()
+    cache.set(
+        cache_key,
+        {"value": value, "estimate": value, "as_of": as_of},
+        _setting("LIST_COUNT_CACHE_SECONDS", 60),
+    )
+    return RowCount(value, CACHED, as_of)
 
 
 # Each group hands over up to OFFSET + LIMIT rows to be merged: past this depth (page 400 of 25 rows, from
@@ -488,9 +502,13 @@ class LargeListPaginator(KnownCountPaginator):
     `walks` (optional) are `GroupWalk`s: an ordering one of them answers picks its ids group by group;
     `count_cache_key` (the key the list's total is cached under) keeps their per-group counts too.
 
-    `count_with_page` (with `count=None`; `count_rows(…, with_page=True)` said the list is small): the
-    page's id query also counts every match (`COUNT(*) OVER ()`), so a rare search finds its matches once
-    instead of once for the COUNT and once for the page (`_page_and_count`).
+    The count: `count` when the caller knows it; else `counter()` (e.g. `count_rows(…, with_page=True)`)
+    gives a `RowCount`, or None for a small list, which the page's id query then counts too
+    (`COUNT(*) OVER ()`, `_page_and_count`: a rare search finds its matches once, not once for the COUNT
+    and once for the page); `count_with_page=True` is the same without a counter. A deep page read by a
+    walk (past MAX_WALK_DEPTH) while no total is cached under `count_cache_key` counts by the walk's
+    per-group counts, which it needs anyway and whose sum is the total (`_count_by_groups`: one GROUP BY
+    instead of a COUNT and then the GROUP BY). `row_count` says how the count was obtained.
     """
 
     def __init__(
@@ -501,6 +519,7 @@ class LargeListPaginator(KnownCountPaginator):
         rows=None,
         walks=(),
         count_cache_key="",
+        counter=None,
         count_with_page=False,
         **kwargs,
     ):
@@ -508,11 +527,17 @@ class LargeListPaginator(KnownCountPaginator):
         self.rows = rows
         self.walks = walks
         self.count_cache_key = count_cache_key
-        self.count_with_page = count_with_page and kwargs.get("count") is None
+        self.counter = counter if counter is not None else (lambda: None) if count_with_page else None
+        self._row_count = None
+
+    @property
+    def row_count(self) -> RowCount:
+        """The count and how it was obtained (exact, cached, estimate)."""
+        return self._row_count or RowCount(self.count)
 
     def page(self, number):
-        if self.count_with_page and "count" not in self.__dict__:
-            page = self._page_and_count(number)
+        if self.counter is not None and "count" not in self.__dict__:
+            page = self._count_first(number)
             if page is not None:
                 return page
         number = self.validate_number(number)
@@ -537,6 +562,42 @@ class LargeListPaginator(KnownCountPaginator):
                 ids = queryset.reverse().values("pk")[from_end : from_end + (top - bottom)]
         records = list(self.page_rows(queryset, ids))
         return self._get_page(rebuild(records), number, self)
+
+    def _count_first(self, number):
+        """Obtains the count for page `number` the cheapest way (see the class); returns the page when the
+        count came with it, else None (the count is then set)."""
+        if self._count_by_groups(number):
+            return None
+        row_count = self.counter()
+        if row_count is not None:
+            self.count, self._row_count = row_count.value, row_count
+            return None
+        return self._page_and_count(number)  # None: the plain COUNT (Paginator.count) decides
+
+    def _count_by_groups(self, number) -> bool:
+        """For a deep page read by a walk, with no total cached: the walk's per-group counts (cached
+        under `count_cache_key`, read again by the walk for the page) and their sum as the total, cached
+        like `count_rows`'s. False where that does not apply or the counts took too long."""
+        if not self.count_cache_key or cache.get(self.count_cache_key) is not None:
+            return False
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            return False
+        queryset, _rebuild = self._queryset()
+        if wanted * self.per_page <= MAX_WALK_DEPTH or queryset is None or not queryset.query.order_by:
+            return False  # near the start: no walk needs counts (near the end is not known yet)
+        if connections[queryset.db].vendor != "postgresql":
+            return False
+        walk = next((w for w in self.walks if w.descending(queryset.query.order_by) is not None), None)
+        if walk is None:
+            return False
+        groups = walk.group_counts(queryset, cache_key=self.count_cache_key)
+        if groups is None:
+            return False
+        self.count = sum(rows for _value, rows in groups)
+        self._row_count = remember_count(self.count_cache_key, self.count)
+        return True
 
     def _page_and_count(self, number):
         """Page `number` and the count in one query: the page's ids with `COUNT(*) OVER ()`, read forward
@@ -567,6 +628,7 @@ class LargeListPaginator(KnownCountPaginator):
         if not found:  # nothing there (no match, or a page past the end): the plain COUNT decides
             return None
         self.count = found[0][1]
+        self._row_count = RowCount(self.count)
         number = self.validate_number(wanted)
         records = list(self.page_rows(queryset, [pk for pk, _total in found]))
         return self._get_page(rebuild(records), number, self)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+from functools import partial
 from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from accounts.permissions import Action
-from core.pagination import LargeListPaginator, RowCount, count_rows
+from core.pagination import LargeListPaginator, count_rows
 from core.ratelimit import RateLimitMixin
 from core.views import MerchantListView, MerchantScopedMixin
 from plans.models import Plan
@@ -58,16 +59,14 @@ class SubscriberListView(MerchantListView):
         # those rows are built, joins and last payment included; far pages are read from the end of the
         # ordering (core.pagination).
         cache_key = self._count_cache_key()
-        # A small list (a rare search) is counted by the page's own id query: its matches found once, not
-        # twice (None here; get_table reads the paginator's count).
-        self.row_count = count_rows(self.object_list, cache_key=cache_key, with_page=True)
-        table.row_count = self.row_count
         table.count_template = "subscribers/partials/subscriber_count.html"
         return {
             **super().get_table_pagination(table),
             "paginator_class": LargeListPaginator,
-            "count": self.row_count.value if self.row_count else None,
-            "count_with_page": self.row_count is None,
+            # Counted when the page needs it: a small list (a rare search) by the page's own id query (its
+            # matches found once, not twice); a deep page of a walked order by the walk's per-group counts
+            # (their sum), which it reads anyway.
+            "counter": partial(count_rows, self.object_list, cache_key=cache_key, with_page=True),
             "rows": self.get_queryset(),  # the filters run once, in the page's id query
             # Plano and Vendedor sort by names on other tables: read group by group, not sorted per page;
             # deep pages of the list's own order skip whole days by their counts.
@@ -77,8 +76,7 @@ class SubscriberListView(MerchantListView):
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
-        if self.row_count is None:  # counted exactly with the page (count_rows(with_page=True))
-            self.row_count = table.row_count = RowCount(table.paginator.count)
+        table.row_count = table.paginator.row_count  # exact, cached or estimated: the page says which
         return table
 
     def _count_cache_key(self) -> str:
