@@ -326,7 +326,7 @@ def _export_child(merchant_pk: int, query: dict, results) -> None:
     client.force_login(_owner(merchant))
     connection.close()
     baseline = _peak_rss_mb()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     response = client.get(reverse("subscribers:subscriber_export"), query)
     first = first_rows = None
     lines = size = 0
@@ -338,6 +338,7 @@ def _export_child(merchant_pk: int, query: dict, results) -> None:
         lines += chunk.count(b"\n")
         size += len(chunk)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - started_cpu
     response.close()
     export = SubscriberExport.objects.filter(merchant=merchant).order_by("-pk").first()
     results.put(
@@ -346,6 +347,7 @@ def _export_child(merchant_pk: int, query: dict, results) -> None:
             "rows": lines - 1,
             "bytes": size,
             "seconds": elapsed,
+            "cpu": cpu,
             "first_byte": first,
             "first_rows": first_rows,
             "rss_mb": _peak_rss_mb(),
@@ -355,13 +357,50 @@ def _export_child(merchant_pk: int, query: dict, results) -> None:
     )
 
 
+def _cluster_cpu_seconds() -> float | None:
+    """CPU seconds used so far by the PostgreSQL cluster this process is connected to, every process of it
+    (backends and parallel workers, ended ones included through the postmaster's children times), read
+    from /proc: None when the server is not on this machine or not readable. The export's PostgreSQL work
+    is spread over a leader and its workers; their sum is what a faster export has to lower."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        with open(f"/proc/{backend}/stat") as stat:
+            postmaster = int(stat.read().rsplit(")", 1)[1].split()[1])
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        with open(f"/proc/{postmaster}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        children = set()
+        for task in os.listdir(f"/proc/{postmaster}/task"):
+            with open(f"/proc/{postmaster}/task/{task}/children") as listed:
+                children.update(listed.read().split())
+        for child in children:
+            try:
+                with open(f"/proc/{child}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile: counted in the postmaster's children times
+                continue
+            total += sum(int(value) for value in fields[11:15])
+        return total / ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def time_export(merchant, query: dict) -> dict:
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     process = context.Process(target=_export_child, args=(merchant.pk, query, results))
+    before = _cluster_cpu_seconds()
     process.start()
     result = results.get()
     process.join()
+    after = _cluster_cpu_seconds()
+    result["pg_cpu"] = after - before if before is not None and after is not None else None
     return result
 
 
@@ -419,12 +458,15 @@ def main(argv=None) -> int:
             print(f"\nexport (all rows, human format, {label}; separate process)", flush=True)
             result = time_export(merchant, query)
             rate = result["rows"] / result["seconds"]
+            pg_cpu = f"{result['pg_cpu']:.1f} s" if result["pg_cpu"] is not None else "not readable"
             print(
                 f"rows {result['rows']}, {result['bytes'] / 1e6:.0f} MB in {result['seconds']:.1f} s: "
                 f"{rate:,.0f} rows/s, "
                 f"first byte {result['first_byte'] * 1000:.0f} ms (header), first rows "
                 f"{result['first_rows'] * 1000:.0f} ms, peak RSS {result['rss_mb']:.0f} MB "
-                f"(before the request {result['baseline_mb']:.0f} MB), recorded {result['recorded']}",
+                f"(before the request {result['baseline_mb']:.0f} MB), recorded {result['recorded']}; "
+                f"CPU: PostgreSQL {pg_cpu} (every process of the cluster), export process "
+                f"{result['cpu']:.1f} s; load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
             failed |= rate < 200_000 or result["rss_mb"] >= 200 or result["first_rows"] >= 1
