@@ -194,16 +194,24 @@ def stream_csv_copy(
     with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
         if outermost:  # must be the transaction's first statement; a caller's transaction keeps its own
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        # JIT compilation only delays a query that reads every row through index lookups; the sort by the
-        # list's order stays in memory (per worker) instead of spilling to disk.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+        # For this transaction (set_config(…, true) is SET LOCAL), in one statement: no JIT compilation (it
+        # only delays a query that reads every row through index lookups); the sort by the list's order in
+        # memory (per worker) rather than spilled to disk; the DateStyle the cells write days in
+        # (Cells.date_style), the caller's read first to be put back for a caller's transaction.
+        cursor.execute(
+            "SELECT current_setting('DateStyle'), set_config('jit', 'off', true),"
+            " set_config('work_mem', '64MB', true), set_config('DateStyle', %s, true)",
+            [Cells(output_format).date_style],
+        )
+        previous_style = cursor.fetchone()[0]
         raw = cursor.cursor  # psycopg's own: COPY merges the parameters client-side
         head, rest = _segments(queryset, output_format, walks)
         sent = yield from _copy(raw, head, delimiter=delimiter, counter=counter, sent=0)
         rest = rest(sent)
         if rest is not None:
             yield from _copy(raw, rest, delimiter=delimiter, counter=counter, sent=sent)
+        if not outermost:  # SET LOCAL outlives this savepoint: the caller reads its dates in its own style
+            cursor.execute("SELECT set_config('DateStyle', %s, true)", [previous_style])
 
 
 def _copy(raw, part, *, delimiter: str, counter: list, sent: int):

@@ -251,7 +251,8 @@ def test_export_reads_in_one_query_per_chunk(owner_client, merchant, django_asse
     owner_client.get(EXPORT_URL)
 
     # The reads stay a fixed handful per chunk; the audit record adds its INSERT and its closing UPDATE,
-    # and PostgreSQL one SET LOCAL (no JIT for the export's transaction).
+    # and PostgreSQL one statement of settings for the export's transaction (and, inside the test's
+    # transaction, one putting the DateStyle back).
     with django_assert_max_num_queries(11):
         _, rows = parse(download(owner_client)[1])
 

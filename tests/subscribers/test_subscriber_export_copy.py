@@ -5,6 +5,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -174,6 +175,27 @@ def test_the_first_rows_and_the_rest_join_without_a_gap_or_a_repeat(merchant, mo
 
     assert database == python
     assert counted == len(rows) > first_rows
+
+
+@pytest.mark.parametrize("output_format", [exports.HUMAN, exports.MACHINE])
+def test_the_export_writes_days_in_its_date_style_and_gives_the_callers_back(merchant, output_format):
+    # The cells write days as the date type's text under the export's DateStyle (cheaper than to_char):
+    # inside a caller's transaction (here the test's) the caller's own style is put back afterwards.
+    SubscriptionFactory(merchant=merchant, contract_date=dt.date(2025, 12, 31))
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW DateStyle")
+        (before,) = cursor.fetchone()
+
+    database = b"".join(
+        exports.stream_csv_copy(queryset, delimiter=";", output_format=output_format, counter=[0])
+    )
+
+    assert (b"2025-12-31" if output_format == exports.MACHINE else b"31/12/2025") in database
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW DateStyle")
+        assert cursor.fetchone() == (before,)
+    assert queryset.values_list("contract_date", flat=True).get() == dt.date(2025, 12, 31)
 
 
 def test_the_first_row_is_sent_before_the_rest_is_read(merchant, monkeypatch):
