@@ -131,13 +131,22 @@ def _timed_count(queryset, timeout_ms: int) -> int | None:
     return _timed(queryset.db, timeout_ms, queryset.count)
 
 
+# `count_rows(with_page=True)` leaves the count to the page's id query below this estimate: a rare search,
+# whose page reads every match anyway (a trigram bitmap scan), so one query finds them once instead of
+# twice. Near LIST_EXACT_COUNT_THRESHOLD it saved nothing measurable (`canceled range`, 75,241 rows
+# estimated at 19,018: ~37 ms of database time either way at a million, bench/README.md session 8), and
+# where the page alone stops after 25 rows of an index in the list's order the window makes it read and
+# buffer every match: those lists keep the COUNT.
+COUNT_WITH_PAGE_BELOW = 2_000
+
+
 def count_rows(queryset, *, cache_key: str, with_page: bool = False) -> RowCount | None:
     """The row count of `queryset` for a list's header and paginator, exact only where that is cheap.
 
     `cache_key` names the list and its filters (e.g. merchant + normalised query string). With
-    `with_page`, an exact count (the estimate below the threshold) is not taken here but by the page's own
-    id query (`LargeListPaginator(counter=…)`): None. The matches are then found once
-    per request instead of twice — a rare search's trigram scan was half of its page's database time.
+    `with_page`, an exact count of a list estimated under COUNT_WITH_PAGE_BELOW is not taken here but by
+    the page's own id query (`LargeListPaginator(counter=…)`): None. The matches are then found once per
+    request instead of twice — a rare search's trigram scan was half of its page's database time.
     """
     if connections[queryset.db].vendor != "postgresql" or queryset.query.is_empty():
         return RowCount(queryset.count())
@@ -145,7 +154,7 @@ def count_rows(queryset, *, cache_key: str, with_page: bool = False) -> RowCount
     if cached is None:
         estimate = estimate_rows(queryset)
         if estimate < _setting("LIST_EXACT_COUNT_THRESHOLD", 20_000):
-            return None if with_page else RowCount(queryset.count())
+            return None if with_page and estimate < COUNT_WITH_PAGE_BELOW else RowCount(queryset.count())
         value = _timed_count(queryset, _setting("LIST_COUNT_TIMEOUT_MS", 200))
         cached = {"value": value, "estimate": estimate, "as_of": timezone.now()}
         cache.set(cache_key, cached, _setting("LIST_COUNT_CACHE_SECONDS", 60))

@@ -155,3 +155,18 @@ def test_a_filter_without_search_counts_with_its_page_too(owner_client, merchant
     assert table.paginator.count == rows.count() == 8
     expected = list(rows.order_by("-contract_date", "-pk").values_list("pk", flat=True))
     assert [row.record.pk for row in table.page.object_list] == expected[:PER_PAGE]
+
+
+def test_a_list_estimated_near_the_threshold_keeps_its_count(owner_client, merchant, people, monkeypatch):
+    # Only rare lists (estimate under COUNT_WITH_PAGE_BELOW) are counted by the page: near the exact-count
+    # threshold the window saved nothing, and it would make an index-ordered page read every match.
+    monkeypatch.setattr("core.pagination.COUNT_WITH_PAGE_BELOW", 0)
+    owner_client.get(LIST_URL)  # the session's first save
+
+    with CaptureQueriesContext(connection) as captured:
+        response = owner_client.get(LIST_URL, {"q": "souza 1", "per_page": PER_PAGE})
+
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert [sql for sql in statements if "COUNT(*)" in sql and "OVER ()" not in sql]
+    assert not [sql for sql in statements if "OVER ()" in sql]
+    assert response.context["table"].paginator.count == 10
