@@ -1,11 +1,19 @@
 import re
+from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
 
-from tests.factories import CustomerFactory, PlanFactory, SubscriptionFactory
+from plans.choices import CouponDuration
+from tests.factories import (
+    BillingSettingsFactory,
+    CouponFactory,
+    CustomerFactory,
+    PlanFactory,
+    SubscriptionFactory,
+)
 
 LINK = re.compile(r"https?://\S+/portal/[\w-]+/entrar/\S+/")
 
@@ -48,3 +56,17 @@ def portal_client(client):
         return client
 
     return enter
+
+
+@pytest.fixture
+def offer(merchant):
+    """The merchant's portal retention offer: 50% off for 3 months (coupon FICA50)."""
+    coupon = CouponFactory(
+        merchant=merchant,
+        code="FICA50",
+        percent_off=Decimal("50"),
+        duration=CouponDuration.REPEATING,
+        duration_in_months=3,
+    )
+    BillingSettingsFactory(merchant=merchant, portal_retention_coupon=coupon)
+    return coupon

@@ -5,7 +5,6 @@ subscription page, its timeline), and event payloads carry the code, its params 
 retention offer's timeline lines."""
 
 import importlib
-from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -15,10 +14,9 @@ from django.utils import translation
 
 from core.events import EventType
 from core.models import Event
-from plans.choices import CouponDuration
 from subscribers.choices import CancelOrigin, EventKind, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
-from tests.factories import BillingSettingsFactory, CouponFactory, SubscriptionFactory
+from tests.factories import SubscriptionFactory
 from tests.subscribers.portal.test_portal_actions import url
 
 pytestmark = pytest.mark.django_db
@@ -95,19 +93,6 @@ def test_the_cancellation_event_carries_the_code_its_params_and_the_portuguese_t
         {"option": "not_using", "details": ""},
         "Não estou usando o suficiente",
     )
-
-
-@pytest.fixture
-def offer(merchant):
-    coupon = CouponFactory(
-        merchant=merchant,
-        code="FICA50",
-        percent_off=Decimal("50"),
-        duration=CouponDuration.REPEATING,
-        duration_in_months=3,
-    )
-    BillingSettingsFactory(merchant=merchant, portal_retention_coupon=coupon)
-    return coupon
 
 
 def test_the_retention_offers_lines_are_shown_in_the_readers_language(

@@ -3,18 +3,15 @@ the request is recorded before the offer shows (at the end of the paid period, n
 customer who closes the tab is cancelled (Decreto 11.034); accepting takes the cancellation back and keeps
 the subscription with the coupon (timeline, subscription.cancel_reverted, subscription.updated)."""
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
 from core.events import EventType
 from core.models import Event
-from plans.choices import CouponDuration
 from subscribers.choices import EventKind, SubscriptionAction, SubscriptionStatus
 from subscribers.models import SubscriptionEvent
 from tests.billing.test_billing_settings import VALID
-from tests.factories import BillingSettingsFactory, CouponFactory
+from tests.factories import CouponFactory
 
 pytestmark = pytest.mark.django_db
 S = SubscriptionStatus
@@ -22,19 +19,6 @@ S = SubscriptionStatus
 
 def url(name, subscription):
     return reverse(f"portal:{name}", kwargs={"slug": subscription.merchant.slug, "pk": subscription.pk})
-
-
-@pytest.fixture
-def offer(merchant):
-    coupon = CouponFactory(
-        merchant=merchant,
-        code="FICA50",
-        percent_off=Decimal("50"),
-        duration=CouponDuration.REPEATING,
-        duration_in_months=3,
-    )
-    BillingSettingsFactory(merchant=merchant, portal_retention_coupon=coupon)
-    return coupon
 
 
 def test_the_offer_comes_only_after_the_request_and_one_click_keeps_the_subscription(
