@@ -343,7 +343,7 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     print(
         f"{args.events:,} events over {args.subscriptions:,} mirrored subscriptions; gunicorn, 1 worker "
-        f"process × {os.environ.get('GUNICORN_THREADS', '2')} threads (deploy/gunicorn.conf.py); "
+        f"process × {os.environ.get('GUNICORN_THREADS', '4')} threads (deploy/gunicorn.conf.py); "
         f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs",
         flush=True,
     )

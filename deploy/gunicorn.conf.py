@@ -9,15 +9,13 @@ bind = (
     os.environ.get("GUNICORN_BIND")
     or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 )
-# 2 × cores + 1 worker processes is gunicorn's advice. Each runs 2 threads (gunicorn's gthread worker): a
-# request spends part of its time waiting for PostgreSQL (every commit waits for the WAL flush), and a
-# single-threaded worker sits idle meanwhile; more threads than that cost more in handing requests and the
-# GIL between them than they gain. Measured on Stripe's webhook in one process on the idle 2-CPU machine:
-# 1,072 deliveries/s with 1 thread (sync worker), 1,173–1,207/s with 2, 1,071–1,079/s with 4
-# (bench/README.md). Each thread keeps its own database connection (CONN_MAX_AGE): workers × threads
-# connections per machine.
+# 2 × cores + 1 worker processes is gunicorn's advice. Each runs 4 threads (gunicorn's gthread worker): a
+# request spends much of its time waiting for PostgreSQL (every commit waits for the WAL flush), and a
+# single-threaded worker sits idle meanwhile. Measured on Stripe's webhook, one process took 131 deliveries/s
+# with 1 thread and 675/s with 4 on the same loaded machine (bench/README.md). Each thread keeps its own
+# database connection (CONN_MAX_AGE): workers × threads connections per machine.
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # On SIGTERM, requests in flight get this long to finish (keep it below systemd's TimeoutStopSec).
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
