@@ -30,6 +30,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 from django.core import signals
 from django.core.exceptions import SuspiciousOperation
@@ -40,15 +41,6 @@ from django.middleware.security import SecurityMiddleware
 from django.urls import get_resolver, set_script_prefix
 
 from core.request_log import REQUEST_ID_HEADER, log_request, request_id_for, request_id_var
-
-_REASONS = {
-    200: "OK",
-    301: "Moved Permanently",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-}
-_REASONS |= {413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error"}
 
 
 @dataclass
@@ -137,9 +129,8 @@ class LeanWSGIHandler:
             signals.request_finished.send(sender=self.__class__)
         body = b"" if answer.data is None else json.dumps(answer.data).encode()
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        start_response(
-            f"{answer.status} {_REASONS.get(answer.status, '')}", headers + list(answer.headers.items())
-        )
+        status = HTTPStatus(answer.status)
+        start_response(f"{status.value} {status.phrase}", headers + list(answer.headers.items()))
         return [body]
 
     def serve(self, request, match) -> BareAnswer:
