@@ -14,10 +14,10 @@ from django.urls import reverse
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Subscription
 from tests.factories import MembershipFactory, PlanFactory, SubscriptionFactory, UserFactory
+from tests.subscribers.walks import LIST_URL, listed_pks
 
 pytestmark = pytest.mark.postgres
 
-LIST_URL = reverse("subscribers:subscriber_list")
 PER_PAGE = 7
 ORDER = {
     "plan": ("plan__name", "plan_id", "contract_date", "pk"),
@@ -55,17 +55,6 @@ def mixed(merchant, other_merchant):
     SubscriptionFactory(merchant=other_merchant)  # never in the walk
 
 
-def listed_pks(client, params):
-    pks, page = [], 1
-    while True:
-        response = client.get(LIST_URL, {**params, "per_page": PER_PAGE, "page": page})
-        assert response.status_code == 200
-        pks += [row.record.pk for row in response.context["table"].page.object_list]
-        if page >= response.context["table"].paginator.num_pages:
-            return pks
-        page += 1
-
-
 @pytest.mark.parametrize("column", ["plan", "salesperson"])
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("status", ["", SubscriptionStatus.CANCELED])
@@ -77,7 +66,7 @@ def test_every_page_equals_the_plain_sort(owner_client, merchant, mixed, column,
     expected = list(rows.order_by(*order).values_list("pk", flat=True))
 
     params = {"sort": f"-{column}" if descending else column, "status": status}
-    assert listed_pks(owner_client, params) == expected
+    assert listed_pks(owner_client, params, per_page=PER_PAGE) == expected
 
 
 @pytest.mark.parametrize("column", ["plan", "salesperson"])
@@ -116,7 +105,7 @@ def test_deep_pages_skip_whole_groups_by_count_with_the_same_rows(
     expected = list(rows.order_by(*order).values_list("pk", flat=True))
 
     params = {"sort": f"-{column}" if descending else column, "status": status}
-    assert listed_pks(owner_client, params) == expected
+    assert listed_pks(owner_client, params, per_page=PER_PAGE) == expected
 
 
 @pytest.mark.parametrize("column", ["plan", "salesperson"])

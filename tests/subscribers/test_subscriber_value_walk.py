@@ -16,10 +16,10 @@ from core.pagination import CACHED
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Subscription
 from tests.factories import SubscriptionFactory
+from tests.subscribers.walks import LIST_URL, listed_pks
 
 pytestmark = pytest.mark.postgres
 
-LIST_URL = reverse("subscribers:subscriber_list")
 PER_PAGE = 7
 
 
@@ -36,17 +36,6 @@ def dated(merchant, other_merchant):
     SubscriptionFactory(merchant=other_merchant, contract_date=dt.date(2025, 1, 3))  # never counted
 
 
-def listed_pks(client, params):
-    pks, page = [], 1
-    while True:
-        response = client.get(LIST_URL, {**params, "per_page": PER_PAGE, "page": page})
-        assert response.status_code == 200
-        pks += [row.record.pk for row in response.context["table"].page.object_list]
-        if page >= response.context["table"].paginator.num_pages:
-            return pks
-        page += 1
-
-
 @pytest.mark.parametrize("status", ["", SubscriptionStatus.CANCELED])
 def test_every_page_equals_the_plain_order(owner_client, merchant, dated, status, monkeypatch):
     """Pages before the middle walk forward, pages after it from the end: both by the day counts."""
@@ -56,7 +45,7 @@ def test_every_page_equals_the_plain_order(owner_client, merchant, dated, status
         rows = rows.filter(status=status)
     expected = list(rows.order_by("-contract_date", "-pk").values_list("pk", flat=True))
 
-    assert listed_pks(owner_client, {"status": status}) == expected
+    assert listed_pks(owner_client, {"status": status}, per_page=PER_PAGE) == expected
 
 
 def test_a_deep_page_counts_the_days_once_and_offsets_within_a_day(
