@@ -19,9 +19,9 @@ help:
 	@echo "make bench install, start a throwaway PostgreSQL, time the billing run (BENCH_SUBSCRIPTIONS=$(BENCH_SUBSCRIPTIONS), BENCH_WORKERS=\"$(BENCH_WORKERS)\")"
 	@echo "make bench-scale  renewals/s of one billing run with 1, 2, 3 worker clusters (Redis broker, PostgreSQL)"
 	@echo "make bench-remote  renewals/s charged through a 200 ms provider stub (Stripe PaymentIntents), 2 workers, then with one killed"
-	@echo "make bench-webhooks  Stripe events/s accepted by one gunicorn web process, then applied by 2 workers"
+	@echo "make bench-webhooks  Stripe events/s accepted by one web process (granian), then applied by 2 workers"
 	@echo "make bench-subscribers  seed BENCH_SUBSCRIBERS=$(BENCH_SUBSCRIBERS) subscriptions, time the Assinantes list and CSV export"
-	@echo "make bench-api  seed BENCH_API_SUBSCRIPTIONS=$(BENCH_API_SUBSCRIPTIONS) subscriptions, time API reads through gunicorn"
+	@echo "make bench-api  seed BENCH_API_SUBSCRIPTIONS=$(BENCH_API_SUBSCRIPTIONS) subscriptions, time API reads through the web server"
 	@echo "make bench-checkout  seed BENCH_CHECKOUT_SUBSCRIPTIONS=$(BENCH_CHECKOUT_SUBSCRIPTIONS) subscriptions, time the public checkout page and sign-ups"
 
 # --- installation (locked) ---------------------------------------------------------------------
@@ -93,8 +93,8 @@ bench-remote: install
 	$(DEV_ENV) scripts/with-postgres.sh bash -c '$(PY) manage.py migrate --noinput -v 0 && \
 	  $(PY) -m bench.remote --subscriptions $(BENCH_REMOTE_SUBSCRIPTIONS)'
 
-# Stripe webhook ingest: BENCH_WEBHOOK_EVENTS signed events posted to one gunicorn web process (production
-# settings, sync worker), then applied by 2 workers; physical limits printed beside. See bench/README.md.
+# Stripe webhook ingest: BENCH_WEBHOOK_EVENTS signed events posted to one web process (granian, production
+# settings, config/web.py), then applied by 2 workers; physical limits printed beside. See bench/README.md.
 BENCH_WEBHOOK_EVENTS ?= 20000
 bench-webhooks: install
 	scripts/with-postgres.sh bash -c '$(PY) -m bench.webhooks --events $(BENCH_WEBHOOK_EVENTS) --migrate'
@@ -115,7 +115,7 @@ bench-checkout: install
 
 # Merchant API: seeds BENCH_API_SUBSCRIPTIONS subscriptions like bench-subscribers, creates an API key, then
 # times GET /api/v1/subscriptions/{id} (bar p95 < 30 ms) and the access check (bar p95 < 20 ms) through one
-# gunicorn web process (production settings), beside the same server's floor; see bench/README.md.
+# web process (granian, production settings), beside the same server's floor; see bench/README.md.
 BENCH_API_SUBSCRIPTIONS ?= 1000000
 bench-api: install
 	scripts/with-postgres.sh $(PY) -m bench.api --migrate --subscriptions $(BENCH_API_SUBSCRIPTIONS)

@@ -1,4 +1,5 @@
-"""`make bench-api`: the merchant API's reads with N subscriptions, through gunicorn as production runs it.
+"""`make bench-api`: the merchant API's reads with N subscriptions, through the web server as production
+runs it.
 
     scripts/with-postgres.sh .venv/bin/python -m bench.api --migrate --subscriptions 1000000
 
@@ -7,9 +8,9 @@ What it does (figures in bench/README.md, "API"):
 1. Seeds with bench.subscribers.seed (PostgreSQL COPY: one merchant, five plans, N customers, N
    subscriptions in every status, `--months` months of invoices and payments, timeline events), then
    creates a read-only API key through the accounts service (accounts.services.api_key_create).
-2. Starts one gunicorn web process (deploy/gunicorn.conf.py, sync worker, WEB_CONCURRENCY=1, DEBUG off,
-   behind a proxy that says https) and one client issuing sequential requests (raw sockets, a new
-   connection per request: the sync worker closes it after each answer), each with the Bearer key.
+2. Starts one web process (granian with config/web.py's settings, WEB_CONCURRENCY=1, DEBUG off, behind a
+   proxy that says https) and one client issuing sequential requests (raw sockets, a new connection per
+   request, closed after each answer), each with the Bearer key.
 3. Times, `--repeat` requests each after warm-up, over random ids: `GET /api/v1/subscriptions/{id}`
    (bar p95 < 30 ms) and `GET /api/v1/customers/{id}/access` (bar p95 < 20 ms); beside them, the
    physical limit measured in the same run through the same server and client: an unauthenticated 404
@@ -156,7 +157,7 @@ def main(argv=None) -> int:
     from accounts.models import Merchant
     from accounts.services import api_key_create
     from bench import subscribers
-    from bench.webhooks import free_port, start_gunicorn, stop
+    from bench.webhooks import free_port, start_server, stop
 
     if connection.vendor != "postgresql":
         parser.error("needs PostgreSQL: run it under scripts/with-postgres.sh (or set DATABASE_URL)")
@@ -207,20 +208,20 @@ def main(argv=None) -> int:
         queries[label], sql, cpu[label] = in_process(paths[:100], key, profile=options.profile)
         if options.show_queries:
             print(f"\n{label}: {queries[label]} queries", *sql, sep="\n  ")
-    connection.close()  # gunicorn's worker has its own; keep ours out of the timed run
+    connection.close()  # the web worker has its own; keep ours out of the timed run
 
     port = free_port()
     address, host = ("127.0.0.1", port), f"127.0.0.1:{port}"
     load = os.getloadavg()
     print(
-        f"\n{count:,} subscriptions; gunicorn sync, 1 worker, DEBUG off; one sequential client, "
+        f"\n{count:,} subscriptions; granian, 1 worker, DEBUG off; one sequential client, "
         f"{options.repeat} timed requests each over random ids; "
         f"load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
         flush=True,
     )
     print(f"{'':38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'CPU ms':>7}  bar (p95)")
     failed = False
-    server = start_gunicorn("config.wsgi", port)
+    server = start_server("config.wsgi", port)
     try:
         for label, paths, key, expect, bar in scenarios:
             result = time_paths(address, host, paths, key, expect=expect)

@@ -1,10 +1,10 @@
-"""`make bench-webhooks`: Stripe webhook ingest. One web process (gunicorn as in production:
-deploy/gunicorn.conf.py and its threads, WEB_CONCURRENCY=1, DEBUG off, behind a proxy that says https)
+"""`make bench-webhooks`: Stripe webhook ingest. One web process (granian as in production:
+config/web.py's settings and threads, WEB_CONCURRENCY=1, DEBUG off, behind a proxy that says https)
 receives signed Stripe events, in `--accept-runs` timed runs (median printed: one run's rate moves by
 ±15 % on this machine); then 2 worker processes apply them in batches. See bench/README.md.
 
 Printed beside the figures, the physical limits on this machine: a no-op WSGI answer through the same
-gunicorn and the same client (what the server and the client cost alone), and PostgreSQL's rate of
+web server and the same client (what the server and the client cost alone), and PostgreSQL's rate of
 single-row committed INSERTs into the inbox table from one connection (what storing costs alone).
 
 The client is raw sockets from 2 processes × 4 threads, each request on a new TCP connection closed after
@@ -159,14 +159,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(app: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "WEB_CONCURRENCY": "1", "GUNICORN_BIND": f"127.0.0.1:{port}"}
-    env["GUNICORN_MAX_REQUESTS"] = "0"  # no recycling in the middle of a timed run
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), app, "--config", "deploy/gunicorn.conf.py", "--backlog", "2048"],
-        cwd=ROOT,
-        env=env,
-    )
+def start_server(app: str, port: int) -> subprocess.Popen:
+    """One web worker as production runs it (config/web.py's granian settings), serving `app`."""
+    from config.web import granian_environment
+
+    env = granian_environment({**os.environ, "WEB_CONCURRENCY": "1", "PORT": str(port)})
+    env["GRANIAN_BACKLOG"] = "2048"
+    process = subprocess.Popen([str(ROOT / ".venv/bin/granian"), app], cwd=ROOT, env=env)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -175,7 +174,7 @@ def start_gunicorn(app: str, port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError("the web server did not start")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -194,7 +193,7 @@ def _cpu(pid: int) -> float:
 
 
 def worker_pid(master: subprocess.Popen) -> int:
-    """gunicorn's one worker process (the master's child)."""
+    """The web server's one worker process (the main process's child)."""
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
     return int(children[0])
 
@@ -345,15 +344,15 @@ def main(argv=None) -> int:
     host = f"127.0.0.1:{port}"
     load = os.getloadavg()
     print(
-        f"{args.events:,} events over {args.subscriptions:,} mirrored subscriptions; gunicorn, 1 worker "
-        f"process × {os.environ.get('GUNICORN_THREADS', '4')} threads (deploy/gunicorn.conf.py); "
+        f"{args.events:,} events over {args.subscriptions:,} mirrored subscriptions; granian, 1 worker "
+        f"process × {os.environ.get('WEB_THREADS', '4')} threads (config/web.py); "
         f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs",
         flush=True,
     )
     ok = True
 
     # 1. The physical limits.
-    server = start_gunicorn("bench.webhooks:noop_app", port)
+    server = start_server("bench.webhooks:noop_app", port)
     try:
         noop_requests = requests_for(min(args.events, 10000), ids, host, "/noop")
         noop_pid = worker_pid(server)
@@ -364,8 +363,8 @@ def main(argv=None) -> int:
     finally:
         stop(server)
     print(
-        f"limit, no-op WSGI answer through the same gunicorn and client: {noop_rate:,.0f} req/s {counts}; "
-        f"gunicorn's own CPU {noop_cpu * 1000:.2f} ms per request"
+        f"limit, no-op WSGI answer through the same web server and client: {noop_rate:,.0f} req/s {counts}; "
+        f"the server's own CPU {noop_cpu * 1000:.2f} ms per request"
     )
     sample = requests_for(1, ids, host, path)[0].split(b"\r\n\r\n", 1)[1].decode()
     inserts = insert_rate(min(args.events, 10000), sample, merchant.pk)
@@ -375,7 +374,7 @@ def main(argv=None) -> int:
     # machine one run's rate moves by ±15 % from the next (bench/README.md), so the median is the figure.
     rates = []
     for run in range(1, args.accept_runs + 1):
-        server = start_gunicorn("config.wsgi", port)
+        server = start_server("config.wsgi", port)
         try:
             _send(address, requests_for(1, ["sub_warm"], host, path)[0])  # first request loads the app
             ProviderEvent.objects.all().delete()

@@ -35,7 +35,7 @@ DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-01234567
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
 if not DEBUG and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
     # Raised at import, so every entry point refuses alike: manage.py (runserver, qcluster, migrate, check),
-    # gunicorn (config.wsgi) and anything else that loads the settings.
+    # the web server (config.wsgi) and anything else that loads the settings.
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set to a secret value when DJANGO_DEBUG is off (production). "
         "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "

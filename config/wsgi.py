@@ -1,6 +1,6 @@
 """The web process's WSGI application: Django's, with Stripe's webhook deliveries answered by bare views
 (core/lean_wsgi.py, the URLconf config/urls_webhooks.py) so one process can take the delivery rate
-bench/README.md asks of it. Nothing to configure in gunicorn or nginx: the URL is the same one, only the
+bench/README.md asks of it. Nothing to configure in the web server or nginx: the URL is the same one, only the
 Python that serves it is shorter."""
 
 import os

@@ -1,7 +1,7 @@
 """The web process's WSGI application (config/wsgi.py): Stripe's webhook deliveries answered by the bare view
 through the short path (core/lean_wsgi.py, config/urls_webhooks.py), everything else through the full
 Django stack. Called as a WSGI server calls it; tests/deploy/test_production_server.py does the same
-through gunicorn."""
+through the production web server (granian, config/web.py)."""
 
 import io
 import json

@@ -91,10 +91,8 @@ def started():
 
 
 def web_command(port: int) -> list[str]:
-    gunicorn = processes.ROOT / ".venv/bin/gunicorn"
-    if gunicorn.exists():
-        return [str(gunicorn), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-    return [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    """One web process as production starts it (config/web.py), with one worker."""
+    return [sys.executable, "-m", "config.web", "--port", str(port), "--workers", "1"]
 
 
 def slow_invoice_inserts():

@@ -1,4 +1,5 @@
-"""Production configuration tests: real subprocesses (manage.py, gunicorn) with a production environment.
+"""Production configuration tests: real subprocesses (manage.py, the web server) with a production
+environment.
 
 The suite itself runs with the development settings (tests/settings.py); these tests never change them in
 process, they start the processes a deploy starts, with the environment README "Deploying" documents.
@@ -18,7 +19,7 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+WEB_SERVER = [PYTHON, "-m", "config.web"]  # README "Deploying": granian serving config.wsgi
 HOST = "recorrente.example.com"
 OWNER_PASSWORD = "uma-senha-de-producao-9271"
 
@@ -83,7 +84,7 @@ class ProductionServer:
 
 @pytest.fixture(scope="module")
 def production_server(tmp_path_factory):
-    """migrate, collectstatic, create_merchant and gunicorn, as README "Deploying" runs them."""
+    """migrate, collectstatic, create_merchant and the web server, as README "Deploying" runs them."""
     tmp_path = tmp_path_factory.mktemp("production")
     env = production_env(tmp_path, WEB_CONCURRENCY="1", LOG_LEVEL="INFO")
     manage(env, "migrate", "--noinput", "-v", "0")
@@ -103,10 +104,10 @@ def production_server(tmp_path_factory):
         str(password_file),
     )
     port = free_port()
-    log_path = tmp_path / "gunicorn.log"
+    log_path = tmp_path / "web.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [GUNICORN, "config.wsgi", "--config", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+            [*WEB_SERVER, "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -121,7 +122,7 @@ def production_server(tmp_path_factory):
                 break
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start:\n" + log_path.read_text()) from None
+                    raise RuntimeError("the web server did not start:\n" + log_path.read_text()) from None
                 time.sleep(0.3)
         yield ProductionServer(base_url, log_path, env)
     finally:

@@ -1,4 +1,5 @@
-"""gunicorn + whitenoise with the production environment, behind an "HTTPS proxy" (X-Forwarded-Proto)."""
+"""The web server (granian, `python -m config.web`) + whitenoise with the production environment, behind
+an "HTTPS proxy" (X-Forwarded-Proto)."""
 
 import json
 import re
@@ -126,7 +127,7 @@ def test_one_json_log_line_per_request_with_the_request_id_passed_through(produc
     assert any(r.get("request_id") == generated for r in records)
 
 
-def test_a_stripe_delivery_through_gunicorn_takes_the_lean_path_is_stored_and_logged(production_server):
+def test_a_stripe_delivery_through_the_web_server_takes_the_lean_path_is_stored_and_logged(production_server):
     """config/wsgi.py serves Stripe's webhook without the site's middleware (core/lean_wsgi.py): verified
     with the connection's secret, stored pending, one JSON log line, the security headers still there."""
     from tests.deploy.conftest import manage

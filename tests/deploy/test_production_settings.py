@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tests.deploy.conftest import GUNICORN, PYTHON, ROOT, free_port, manage, production_env
+from tests.deploy.conftest import PYTHON, ROOT, WEB_SERVER, free_port, manage, production_env
 
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
 
@@ -26,17 +26,10 @@ def test_the_development_key_is_accepted_only_with_debug_on(tmp_path):
     assert manage(env, "check").returncode == 0
 
 
-def test_gunicorn_refuses_to_serve_with_the_development_secret_key(tmp_path):
-    env = production_env(tmp_path, DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY)
+def test_the_web_server_refuses_to_serve_with_the_development_secret_key(tmp_path):
+    env = production_env(tmp_path, DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY, WEB_CONCURRENCY="1")
     result = subprocess.run(
-        [
-            GUNICORN,
-            "config.wsgi",
-            "--config",
-            "deploy/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{free_port()}",
-        ],
+        [*WEB_SERVER, "--port", str(free_port())],
         cwd=ROOT,
         env=env,
         capture_output=True,
