@@ -221,7 +221,7 @@ def main(argv=None) -> int:
     )
     print(f"{'':38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'CPU ms':>7}  bar (p95)")
     failed = False
-    server = start_server("config.wsgi", port)
+    server = start_server("config.wsgi:application", port)
     try:
         for label, paths, key, expect, bar in scenarios:
             result = time_paths(address, host, paths, key, expect=expect)

@@ -374,7 +374,7 @@ def main(argv=None) -> int:
     # machine one run's rate moves by ±15 % from the next (bench/README.md), so the median is the figure.
     rates = []
     for run in range(1, args.accept_runs + 1):
-        server = start_server("config.wsgi", port)
+        server = start_server("config.wsgi:application", port)
         try:
             _send(address, requests_for(1, ["sub_warm"], host, path)[0])  # first request loads the app
             ProviderEvent.objects.all().delete()
