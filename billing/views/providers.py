@@ -131,6 +131,11 @@ class ProviderEventListView(MerchantListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["failed_count"] = failed_events_count(self.request.merchant)
+        # The bulk buttons only where they can act: selecting needs events, "all failed" needs a failure.
+        context["has_events"] = (
+            context["failed_count"] > 0
+            or selectors.provider_event_queryset().filter(merchant=self.request.merchant).exists()
+        )
         return context
 
 

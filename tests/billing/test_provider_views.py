@@ -94,6 +94,22 @@ def test_received_events_list_banner_and_reprocessar(client, owner, merchant, ot
     assert ProviderEvent.objects.filter(merchant=other_merchant, status=PE.FAILED).count() == 1
 
 
+def test_the_bulk_buttons_show_only_where_they_can_act(client, owner, merchant, other_merchant):
+    """No events: neither button (another merchant's failure does not count); events but no failure: only
+    Reprocessar selecionados; a failure: both."""
+    client.force_login(owner)
+    url = reverse("billing:provider_event_list")
+    ProviderEventFactory(merchant=other_merchant, status=PE.FAILED)
+    body = client.get(url).content.decode()
+    assert 'id="reprocess-selected"' not in body and 'id="reprocess-failed"' not in body
+    ProviderEventFactory(merchant=merchant, status=PE.PROCESSED)
+    body = client.get(url).content.decode()
+    assert 'id="reprocess-selected"' in body and 'id="reprocess-failed"' not in body
+    ProviderEventFactory(merchant=merchant, status=PE.FAILED)
+    body = client.get(url).content.decode()
+    assert 'id="reprocess-selected"' in body and 'id="reprocess-failed"' in body
+
+
 def test_viewer_cannot_reprocess(client, viewer, merchant):
     client.force_login(viewer)
     failed = ProviderEventFactory(merchant=merchant, status=PE.FAILED)
