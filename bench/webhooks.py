@@ -216,12 +216,12 @@ def insert_rate(n: int, sample_body: str, merchant_id: int) -> float:
         cursor.execute("CREATE TABLE bench_inbox_copy (LIKE billing_providerevent INCLUDING ALL)")
         columns = (
             "merchant_id, provider, event_id, type, created, object_key, headers, body, signature_valid, "
-            "received_at, status, attempts, last_error, note"
+            "received_at, status, attempts, last_error, note, note_code, note_params"
         )
         sql = (
             f"INSERT INTO bench_inbox_copy ({columns}) VALUES "  # noqa: S608 - constant text
             "(%s, 'stripe', %s, 'customer.subscription.updated', now(), 'sub_x', '{}', %s, true, now(), "
-            "'pending', 0, '', '')"
+            "'pending', 0, '', '', '', '{}')"
         )
         started = time.perf_counter()
         for i in range(n):

@@ -287,6 +287,11 @@ class ProviderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["merchant", "provider", "status", "signature_valid"]
     search_fields = ["event_id", "type", "object_key"]
     list_select_related = ["merchant"]
+    readonly_fields = ["note_display"]
+
+    @admin.display(description=_("Resultado (no idioma de quem lê)"))
+    def note_display(self, obj):
+        return obj.note_display
 
 
 @admin.register(ProviderObjectState)

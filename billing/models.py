@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
+from billing import provider_notes
 from billing.choices import (
     INVOICE_ACTIONS,
     PAYMENT_TRANSITIONS,
@@ -764,7 +765,11 @@ class ProviderEvent(models.Model):
     attempts = models.PositiveSmallIntegerField(_("tentativas"), default=0)
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     processed_at = models.DateTimeField(_("processado em"), null=True, blank=True)
+    # What processing did, as a code of billing/provider_notes.py and its params (shown in the reader's
+    # language); `note` holds free text only: a provider's own words, and rows from before the codes.
     note = models.CharField(_("resultado"), max_length=300, blank=True)
+    note_code = models.CharField(_("código do resultado"), max_length=40, blank=True)
+    note_params = models.JSONField(_("parâmetros do resultado"), default=dict, blank=True)
     last_error = models.TextField(_("último erro"), blank=True)
 
     class Meta:
@@ -795,6 +800,11 @@ class ProviderEvent(models.Model):
 
     def get_absolute_url(self):
         return reverse("billing:provider_event_detail", args=[self.pk])
+
+    @property
+    def note_display(self) -> str:
+        """What processing did, in the active language: a coded note translated now, else the stored text."""
+        return provider_notes.note_text(self.note_code, self.note_params, self.note)
 
 
 class ProviderObjectState(models.Model):

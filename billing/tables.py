@@ -202,7 +202,8 @@ class ProviderEventTable(tables.Table):
         choices=ProviderEventStatus, verbose_name=_("Status"), order_by=("status", "-received_at", "-pk")
     )
     attempts = tables.Column(verbose_name=_("Tentativas"), attrs=_RIGHT, order_by=("attempts", "pk"))
-    note = tables.Column(verbose_name=_("Resultado"), orderable=False)
+    # A coded note in the reader's language (ProviderEvent.note_display), else the stored text.
+    note = tables.Column(verbose_name=_("Resultado"), accessor="note_display", orderable=False)
 
     class Meta:
         model = ProviderEvent

@@ -164,14 +164,18 @@ def changed_field_labels(fields: list) -> list[str]:
     return [str(CUSTOMER_FIELD_LABELS.get(field, field)) for field in fields]
 
 
-def reason_text(code: str, params: dict | None, fallback: str = "") -> str:
+def reason_text(
+    code: str, params: dict | None, fallback: str = "", *, messages=None, choice_params=None
+) -> str:
     """The line in the active language; `fallback` (the stored text) for a row without a code, or with
-    one this version does not know."""
-    message = REASONS.get(code)
+    one this version does not know. Another app's coded texts (billing's inbox notes) pass their own
+    `messages` (code → sentence) and `choice_params` (param → (choices, lower case)) beside these."""
+    message = (REASONS if messages is None else messages).get(code)
     if message is None:
         return fallback
     params = params or {}
-    values = {name: _param_text(name, value) for name, value in params.items()}
+    choices = {**_CHOICE_PARAMS, **choice_params} if choice_params else _CHOICE_PARAMS
+    values = {name: _param_text(name, value, choices) for name, value in params.items()}
     if "currency" in params:
         for name in _MONEY_PARAMS:
             if isinstance(params.get(name), int):
@@ -204,7 +208,7 @@ def _customer_reason(option: str, details: str) -> str:
     return f"{label}: {details}" if details else label
 
 
-def _param_text(name: str, value):
+def _param_text(name: str, value, choice_params: dict):
     if value is None:
         return "—"
     if name == "fields" and isinstance(value, list):
@@ -214,7 +218,7 @@ def _param_text(name: str, value):
             return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
         except ValueError:
             return value
-    choices, lower = _CHOICE_PARAMS.get(name, (None, False))
+    choices, lower = choice_params.get(name, (None, False))
     if choices is not None and value in choices.values:
         label = str(choices(value).label)
         return label.lower() if lower else label

@@ -48,6 +48,7 @@ from django.db.models import Exists, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from billing import provider_notes
 from billing.choices import PROVIDER_EVENT_TRANSITIONS, PaymentProvider
 from billing.choices import ProviderEventStatus as PE
 from billing.gateways.stripe import verify_signature
@@ -299,11 +300,12 @@ def _insert_pending_sql() -> str:
         q = db_connection.ops.quote_name
         columns = [
             "merchant_id", "provider", "event_id", "type", "created", "object_key", "headers", "body",
-            "signature_valid", "received_at", "status", "attempts", "note", "last_error",
+            "signature_valid", "received_at", "status", "attempts", "note", "last_error", "note_code",
+            "note_params",
         ]  # fmt: skip
         _INSERT_PENDING = (
             f"INSERT INTO {q(event.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608 - names from _meta
-            f"SELECT c.{q('merchant_id')}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, '', '' "
+            f"SELECT c.{q('merchant_id')}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, '', '', '', '{{}}' "
             f"FROM {q(conn.db_table)} c "
             f"WHERE c.{q('id')} = %s AND c.{q('webhook_token')} = %s AND c.{q('is_active')} = %s "
             f"AND c.{q('webhook_secret')} = %s "
@@ -435,7 +437,10 @@ def _apply(event, state, connection, handler, *, now) -> str:
     return event.status
 
 
-_RESULT_FIELDS = ["status", "attempts", "processed_at", "last_error", "note"]
+_RESULT_FIELDS = ["status", "attempts", "processed_at", "last_error", "note", "note_code", "note_params"]
+# A note is a code and its params (billing/provider_notes.py), shown in the reader's language: never a
+# sentence worded in the worker's language.
+_NO_NOTE = {"note": "", "note_code": "", "note_params": {}}
 
 
 def _run(event, state, connection, handler, *, now, isolated: bool) -> bool:
@@ -450,7 +455,7 @@ def _run(event, state, connection, handler, *, now, isolated: bool) -> bool:
             save=False,
             processed_at=now,
             last_error="",
-            note="Mais antigo que o estado já aplicado.",
+            **_note(provider_notes.Note(provider_notes.OLDER_THAN_APPLIED)),
         )
         return False
     refetch = bool(state.watermark and event.created == state.watermark)
@@ -458,7 +463,9 @@ def _run(event, state, connection, handler, *, now, isolated: bool) -> bool:
         if connection is None or not connection.is_active:
             raise ValidationError("Sem conexão ativa com o provedor.", code="no_connection")
     except ValidationError:
-        provider_event_move(event, PE.FAILED, save=False, last_error=traceback.format_exc()[-8000:], note="")
+        provider_event_move(
+            event, PE.FAILED, save=False, last_error=traceback.format_exc()[-8000:], **_NO_NOTE
+        )
         return False
     if isolated:
         savepoint = transaction.savepoint()
@@ -467,7 +474,7 @@ def _run(event, state, connection, handler, *, now, isolated: bool) -> bool:
         except Exception:  # noqa: BLE001 — any failure of a handler is recorded on the event, to be reprocessed
             transaction.savepoint_rollback(savepoint)
             provider_event_move(
-                event, PE.FAILED, save=False, last_error=traceback.format_exc()[-8000:], note=""
+                event, PE.FAILED, save=False, last_error=traceback.format_exc()[-8000:], **_NO_NOTE
             )
             return False
         transaction.savepoint_commit(savepoint)
@@ -475,16 +482,23 @@ def _run(event, state, connection, handler, *, now, isolated: bool) -> bool:
         note = handler(event=event, connection=connection, refetch=refetch, now=now)
     if note is None:
         provider_event_move(
-            event, PE.IGNORED, save=False, processed_at=now, last_error="", note="Tipo não tratado."
+            event,
+            PE.IGNORED,
+            save=False,
+            processed_at=now,
+            last_error="",
+            **_note(provider_notes.Note(provider_notes.UNHANDLED_TYPE)),
         )
         return False
-    provider_event_move(
-        event, PE.PROCESSED, save=False, processed_at=now, last_error="", note=str(note)[:300]
-    )
+    provider_event_move(event, PE.PROCESSED, save=False, processed_at=now, last_error="", **_note(note))
     if state.watermark is None or event.created > state.watermark:
         state.watermark = event.created
         return True
     return False
+
+
+def _note(note: provider_notes.Note) -> dict:
+    return {"note": "", "note_code": note.code, "note_params": note.params}
 
 
 class _RedoOneByOne(Exception):  # noqa: N818 — control flow: roll the batch back

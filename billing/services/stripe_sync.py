@@ -9,10 +9,11 @@ goes through staff's `invoice_void` / `invoice_mark_uncollectible`; a refund mad
 `refund_record_from_provider`; a dispute is `record_chargeback`, and its end `chargeback_close`.
 Nothing here assigns a status.
 
-`apply_event` returns a short note of what it did (shown on Eventos recebidos), None for a type it does not
-handle (the event is then ignored), and raises to fail (the event keeps its traceback and can be
-reprocessed). A subscription event applies the subscription object it carries, or — with `refetch`, when
-the order of two events of the same second cannot be told — the object fetched again from Stripe.
+`apply_event` returns a note of what it did (a billing.provider_notes.Note: a code and its params, shown on
+Eventos recebidos in the reader's language), None for a type it does not handle (the event is then
+ignored), and raises to fail (the event keeps its traceback and can be reprocessed). A subscription event
+applies the subscription object it carries, or — with `refetch`, when the order of two events of the same
+second cannot be told — the object fetched again from Stripe.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
 from django.utils.translation import gettext as _
 
+from billing import provider_notes as notes
 from billing.choices import (
     ChargebackStatus,
     Gateway,
@@ -36,12 +38,12 @@ from billing.choices import (
 from billing.gateways.stripe import client_for
 from billing.locks import lock_subscription
 from billing.models import Invoice, Payment
+from billing.provider_notes import Note
 from billing.services import billing_run
 from billing.services.chargebacks import chargeback_close, record_chargeback
 from billing.services.charging import payment_record_manual, payment_record_provider_failure
 from billing.services.invoice_actions import invoice_mark_uncollectible, invoice_void
 from billing.services.refunds import refund_record_from_provider
-from core.money import format_money
 from plans.models import Plan
 from subscribers import timeline
 from subscribers.actors import ProviderActor
@@ -90,7 +92,7 @@ def _to_dict(obj) -> dict:
     return json.loads(str(obj)) if not isinstance(obj, dict) else obj
 
 
-def apply_event(*, event, connection, refetch: bool, now) -> str | None:
+def apply_event(*, event, connection, refetch: bool, now) -> Note | None:
     handler = handler_for(event.type)
     if handler is None:
         return None
@@ -210,15 +212,16 @@ def _plan_for(connection, price: dict) -> Plan:
     return matches[0]
 
 
-def upsert_subscription(*, connection, obj: dict, now) -> str:
+def upsert_subscription(*, connection, obj: dict, now) -> Note:
     """Brings our subscription to the state of Stripe's subscription object `obj`."""
     target = STATUS_MAP.get(obj.get("status"))
     if target is not None and _local_status(connection, obj["id"]) == target:
         # Most updates (a new period, metadata, …) leave our status as it is: nothing to load or change.
-        return _("Nada mudou.")
+        return Note(notes.NOTHING_CHANGED)
     subscription = local_subscription(connection, obj["id"])
-    notes = []
-    if subscription is None:
+    created = subscription is None
+    note = None
+    if created:
         item = (obj.get("items") or {}).get("data", [{}])[0]
         plan = _plan_for(connection, item.get("price") or {})
         subscription = subscription_create(
@@ -235,9 +238,8 @@ def upsert_subscription(*, connection, obj: dict, now) -> str:
             provider_id=obj["id"],
             now=now,
         )
-        notes.append(_("Assinatura criada a partir da Stripe."))
     if target is None:
-        notes.append(_("Situação %(status)s da Stripe desconhecida.") % {"status": obj.get("status")})
+        note = Note(notes.UNKNOWN_STATUS, {"stripe_status": obj.get("status")})
     elif target == S.CANCELED and subscription.status not in ENDED:
         subscription_cancel(
             subscription=subscription,
@@ -247,7 +249,7 @@ def upsert_subscription(*, connection, obj: dict, now) -> str:
             reason_code=timeline.CANCELED_IN_STRIPE,
             now=now,
         )
-        notes.append(_("Assinatura encerrada: cancelada na Stripe."))
+        note = Note(notes.SUBSCRIPTION_CANCELED)
     elif (
         target == S.PAUSED and subscription.status != S.PAUSED and subscription.can(SubscriptionAction.PAUSE)
     ):
@@ -255,30 +257,30 @@ def upsert_subscription(*, connection, obj: dict, now) -> str:
         subscription_pause(
             subscription=subscription, actor=None, reason_code=timeline.PAUSED_IN_STRIPE, now=now
         )
-        notes.append(_("Assinatura pausada: pausada na Stripe."))
+        note = Note(notes.SUBSCRIPTION_PAUSED)
     elif subscription.status == S.PAUSED and target in (S.ACTIVE, S.TRIALING, S.PAST_DUE):
         subscription_resume(subscription=subscription, actor=None, now=now)
-        notes.append(_("Assinatura retomada: retomada na Stripe."))
+        note = Note(notes.SUBSCRIPTION_RESUMED)
     elif target != subscription.status:
         locked = lock_subscription(subscription.pk)
         if target in TRANSITIONS.get(locked.status, ()):
             subscription_apply_billing(subscription=locked, now=now, to_status=target, reason=_("Stripe"))
-            notes.append(_("Situação alterada para %(status)s.") % {"status": S(target).label})
+            note = Note(notes.STATUS_CHANGED, {"status": target})
         else:
-            notes.append(
-                _("A Stripe diz %(remote)s; aqui está %(local)s e não pode mudar para essa situação.")
-                % {"remote": obj.get("status"), "local": S(locked.status).label}
-            )
-    return " ".join(str(n) for n in notes) or _("Nada mudou.")
+            note = Note(notes.STATUS_REFUSED, {"remote": obj.get("status"), "status": locked.status})
+    if note is None:
+        return Note(notes.SUBSCRIPTION_CREATED if created else notes.NOTHING_CHANGED)
+    # Shown after "Assinatura criada a partir da Stripe." (provider_notes.note_text).
+    return Note(note.code, {**note.params, "created": True}) if created else note
 
 
-def _subscription_event(*, connection, obj, refetch, now) -> str:
+def _subscription_event(*, connection, obj, refetch, now) -> Note:
     if refetch:
         obj = fetch_subscription(connection, obj["id"])
     return upsert_subscription(connection=connection, obj=obj, now=now)
 
 
-def resync_subscription(*, subscription: Subscription, now) -> str:
+def resync_subscription(*, subscription: Subscription, now) -> Note:
     """Ressincronizar: our subscription brought to what Stripe says now."""
     from billing.models import ProviderConnection
 
@@ -305,9 +307,9 @@ def _subscription_of_invoice(connection, obj, now) -> Subscription:
     return subscription
 
 
-def _invoice_seen(*, connection, obj, refetch, now) -> str:
+def _invoice_seen(*, connection, obj, refetch, now) -> Note:
     subscription = _subscription_of_invoice(connection, obj, now)
-    return _("Fatura %(id)s da assinatura %(sub)s.") % {"id": obj.get("id"), "sub": subscription.pk}
+    return Note(notes.INVOICE_SEEN, {"id": obj.get("id"), "sub": subscription.pk})
 
 
 def _reference(obj) -> str:
@@ -344,7 +346,7 @@ def _our_invoice(connection, obj, now, *, draft: bool) -> Invoice | None:
     return invoice
 
 
-def _invoice_paid(*, connection, obj, refetch, now) -> str:
+def _invoice_paid(*, connection, obj, refetch, now) -> Note:
     reference = _reference(obj)
     if (
         Payment.objects.filter(
@@ -353,15 +355,12 @@ def _invoice_paid(*, connection, obj, refetch, now) -> str:
         .exclude(status=PaymentStatus.FAILED)
         .exists()
     ):
-        return _("Pagamento %(ref)s já registrado.") % {"ref": reference}
+        return Note(notes.PAYMENT_ALREADY_RECORDED, {"ref": reference})
     invoice = _our_invoice(connection, obj, now, draft=True)
     if invoice is None:
-        return _("Nenhuma fatura em aberto para registrar o pagamento %(ref)s.") % {"ref": reference}
+        return Note(notes.NO_OPEN_INVOICE_FOR_PAYMENT, {"ref": reference})
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
-        return _("Fatura %(number)s já está %(status)s.") % {
-            "number": invoice.number,
-            "status": invoice.get_status_display().lower(),
-        }
+        return _invoice_already(invoice)
     payment = payment_record_manual(
         invoice=invoice,
         actor=None,
@@ -370,10 +369,11 @@ def _invoice_paid(*, connection, obj, refetch, now) -> str:
         method=PaymentMethod.CARD,
         now=now,
     )
-    return _("Pagamento %(ref)s registrado na fatura %(number)s.") % {
-        "ref": reference,
-        "number": payment.invoice.number,
-    }
+    return Note(notes.PAYMENT_RECORDED, {"ref": reference, "number": payment.invoice.number})
+
+
+def _invoice_already(invoice) -> Note:
+    return Note(notes.INVOICE_ALREADY, {"number": invoice.number, "invoice_status": invoice.status})
 
 
 def _decline_of(connection, charge_id: str) -> tuple[str, str]:
@@ -388,53 +388,41 @@ def _decline_of(connection, charge_id: str) -> tuple[str, str]:
     return charge.get("failure_code") or "card_declined", charge.get("failure_message") or ""
 
 
-def _invoice_payment_failed(*, connection, obj, refetch, now) -> str:
+def _invoice_payment_failed(*, connection, obj, refetch, now) -> Note:
     """Stripe's charge of the invoice was declined. We mirror: a failed payment and a past-due subscription,
     never a retry of ours (Stripe retries on its own schedule)."""
     invoice = _our_invoice(connection, obj, now, draft=True)
     if invoice is None:
-        return _("Nenhuma fatura em aberto para a cobrança recusada da fatura %(id)s.") % {
-            "id": obj.get("id")
-        }
+        return Note(notes.NO_OPEN_INVOICE_FOR_DECLINE, {"id": obj.get("id")})
     reference = _reference(obj)
     code, message = _decline_of(connection, reference)
     payment = payment_record_provider_failure(
         invoice=invoice, reference=reference, failure_code=code, failure_message=message, now=now
     )
     if payment is None:
-        return _("Recusa %(ref)s já registrada ou fatura %(number)s não está em aberto.") % {
-            "ref": reference,
-            "number": invoice.number,
-        }
-    return _("Cobrança %(ref)s recusada na Stripe (%(code)s); fatura %(number)s em aberto.") % {
-        "ref": reference,
-        "code": payment.failure_code,
-        "number": invoice.number,
-    }
+        return Note(notes.DECLINE_ALREADY_RECORDED, {"ref": reference, "number": invoice.number})
+    return Note(
+        notes.CHARGE_DECLINED, {"ref": reference, "code": payment.failure_code, "number": invoice.number}
+    )
 
 
 def _invoice_closed(action, reason_code):
     """invoice.voided and invoice.marked_uncollectible: our invoice follows, through staff's own services
     (a past-due subscription with nothing else unpaid runs again; a pending one that never started ends)."""
 
-    def handler(*, connection, obj, refetch, now) -> str:
+    def handler(*, connection, obj, refetch, now) -> Note:
         invoice = _our_invoice(connection, obj, now, draft=False)
         if invoice is None:
-            return _("Nenhuma fatura em aberto corresponde à fatura %(id)s da Stripe.") % {
-                "id": obj.get("id")
-            }
+            return Note(notes.NO_OPEN_INVOICE_MATCHES, {"id": obj.get("id")})
         if not invoice.can(action):
-            return _("Fatura %(number)s já está %(status)s.") % {
-                "number": invoice.number,
-                "status": invoice.get_status_display().lower(),
-            }
-        # The timeline keeps a code (shown in the reader's language); the inbox note is the text now.
+            return _invoice_already(invoice)
+        # The timeline's line and the inbox's note are the same code (provider_notes reuses its sentence).
         reason = {"reason_code": reason_code, "reason_params": {"id": obj.get("id")}}
         if action == InvoiceAction.VOID:
             invoice_void(invoice=invoice, actor=None, now=now, **reason)
         else:
             invoice_mark_uncollectible(invoice=invoice, actor=None, now=now, **reason)
-        return timeline.reason_text(reason_code, reason["reason_params"])
+        return Note(reason_code, reason["reason_params"])
 
     return handler
 
@@ -452,15 +440,15 @@ def _payment_of_charge(connection, charge_id: str) -> Payment:
     return payment
 
 
-def _dispute_created(*, connection, obj, refetch, now) -> str:
+def _dispute_created(*, connection, obj, refetch, now) -> Note:
     payment = _payment_of_charge(connection, _id(obj.get("charge")))
     if payment.chargebacks.filter(gateway_reference=obj["id"]).exists():
-        return _("Chargeback %(id)s já registrado.") % {"id": obj["id"]}
+        return Note(notes.CHARGEBACK_ALREADY_RECORDED, {"id": obj["id"]})
     amount = min(int(obj.get("amount") or 0), payment.chargeable_amount) or None
     chargeback = record_chargeback(
         payment=payment, amount=amount, reason=obj.get("reason") or "", gateway_reference=obj["id"], now=now
     )
-    return _("Chargeback %(pk)s registrado.") % {"pk": chargeback.pk}
+    return Note(notes.CHARGEBACK_RECORDED, {"pk": chargeback.pk})
 
 
 # Stripe's closed dispute statuses: won, lost, or an inquiry closed without a chargeback (the money was
@@ -469,7 +457,7 @@ DISPUTE_WON = frozenset({"won", "warning_closed"})
 DISPUTE_LOST = frozenset({"lost"})
 
 
-def _dispute_closed(*, connection, obj, refetch, now) -> str:
+def _dispute_closed(*, connection, obj, refetch, now) -> Note:
     status = obj.get("status")
     if status not in DISPUTE_WON | DISPUTE_LOST:
         raise ValidationError(
@@ -486,17 +474,14 @@ def _dispute_closed(*, connection, obj, refetch, now) -> str:
         _dispute_created(connection=connection, obj=obj, refetch=refetch, now=now)
         chargeback = payment.chargebacks.get(gateway_reference=obj["id"])
     if chargeback is None:
-        return _("Disputa %(id)s ganha na Stripe; nenhum chargeback registrado aqui.") % {"id": obj["id"]}
+        return Note(notes.DISPUTE_WON_UNRECORDED, {"id": obj["id"]})
     if chargeback.status != ChargebackStatus.OPEN:
-        return _("Chargeback %(pk)s já encerrado.") % {"pk": chargeback.pk}
+        return Note(notes.CHARGEBACK_ALREADY_CLOSED, {"pk": chargeback.pk})
     chargeback = chargeback_close(chargeback=chargeback, won=status in DISPUTE_WON, now=now)
-    return _("Chargeback %(pk)s encerrado: %(status)s.") % {
-        "pk": chargeback.pk,
-        "status": chargeback.get_status_display().lower(),
-    }
+    return Note(notes.CHARGEBACK_CLOSED, {"pk": chargeback.pk, "chargeback_status": chargeback.status})
 
 
-def _charge_refunded(*, connection, obj, refetch, now) -> str:
+def _charge_refunded(*, connection, obj, refetch, now) -> Note:
     """Refunds made in Stripe become our refunds. Stripe's `amount_refunded` (the charge's cumulative
     refunded amount) is the truth: this event records at most what it exceeds what we have recorded, so an
     older event or a redelivery records nothing. The refunds the charge lists (`refunds.data`, when the
@@ -536,15 +521,19 @@ def _charge_refunded(*, connection, obj, refetch, now) -> str:
         if refund is not None:
             recorded.append(refund)
     if not recorded:
-        return _("Reembolsos da cobrança %(id)s já registrados.") % {"id": obj["id"]}
-    return _("%(count)s reembolso(s) da cobrança %(id)s registrado(s): %(amount)s.") % {
-        "count": len(recorded),
-        "id": obj["id"],
-        "amount": format_money(sum(r.amount for r in recorded), payment.currency),
-    }
+        return Note(notes.REFUNDS_ALREADY_RECORDED, {"id": obj["id"]})
+    return Note(
+        notes.REFUNDS_RECORDED,
+        {
+            "count": len(recorded),
+            "id": obj["id"],
+            "amount": sum(r.amount for r in recorded),
+            "currency": payment.currency,
+        },
+    )
 
 
-def _customer_updated(*, connection, obj, refetch, now) -> str:
+def _customer_updated(*, connection, obj, refetch, now) -> Note:
     """Stripe's name and (Brazilian) address of a customer of ours with a Stripe subscription, found by
     e-mail: our other details (e-mail, phone, CPF/CNPJ) are the merchant's to keep."""
     email = (obj.get("email") or "").strip().lower()
@@ -555,7 +544,7 @@ def _customer_updated(*, connection, obj, refetch, now) -> str:
     for sub in subs.filter(customer__email__iexact=email)[:1]:
         customer = sub.customer
     if customer is None:
-        return _("Cliente %(id)s sem assinatura aqui.") % {"id": obj.get("id")}
+        return Note(notes.CUSTOMER_WITHOUT_SUBSCRIPTION, {"id": obj.get("id")})
     changes = {}
     if obj.get("name") and obj["name"] != customer.name:
         changes["name"] = obj["name"]
@@ -563,12 +552,13 @@ def _customer_updated(*, connection, obj, refetch, now) -> str:
     if address is not None and any(customer_details(customer)[f] != v for f, v in address.items()):
         changes.update(address)
     if not changes:
-        return _("Nada mudou.")
+        return Note(notes.NOTHING_CHANGED)
     customer_update(customer=customer, actor=STRIPE_ACTOR, **{**customer_details(customer), **changes})
-    what = [_("nome")] if "name" in changes else []
+    # Keys of timeline.CUSTOMER_FIELD_LABELS, named when shown.
+    fields = ["name"] if "name" in changes else []
     if "address_city" in changes:
-        what.append(_("endereço"))
-    return _("Cliente atualizado: %(what)s.") % {"what": ", ".join(what)}
+        fields.append("address")
+    return Note(notes.CUSTOMER_UPDATED, {"fields": fields})
 
 
 # By Stripe's object then action ("invoice" + "paid" is invoice.paid): Stripe's type names, kept apart from

@@ -204,7 +204,7 @@ class SubscriptionResyncView(MerchantActionView):
         if reasons := self.refusal(obj):
             raise ValidationError(reasons)
         note = resync_subscription(subscription=obj, now=timezone.now())
-        messages.info(self.request, note)
+        messages.info(self.request, str(note))  # read now, in the request's language
 
 
 def failed_events_count(merchant) -> int:

@@ -12,7 +12,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django_q.models import OrmQ
 
-from billing import tasks
+from billing import provider_notes, tasks
 from billing.choices import PaymentProvider
 from billing.choices import ProviderEventStatus as PE
 from billing.models import ProviderEvent, ProviderObjectState
@@ -57,7 +57,9 @@ def test_a_batch_applies_every_objects_events_in_order_with_a_fixed_number_of_qu
     handler_reads = [q for q in captured.captured_queries if 'FROM "subscribers_subscription"' in q["sql"]]
     # The handler's own lookup, one per event: only the status, Stripe's being the same (nothing to load).
     assert len(handler_reads) == 60 and all(q["sql"].startswith('SELECT "status"') for q in handler_reads)
-    assert set(ProviderEvent.objects.values_list("note", flat=True)) == {"Nada mudou."}
+    assert set(ProviderEvent.objects.values_list("note", "note_code")) == {
+        ("", provider_notes.NOTHING_CHANGED)
+    }
     # Claim, events, connections, statuses, watermarks (+ the transaction's savepoint in a test).
     assert len(captured.captured_queries) - len(handler_reads) <= 7
     assert set(ProviderEvent.objects.values_list("status", "attempts")) == {(PE.PROCESSED, 1)}
@@ -95,7 +97,7 @@ def test_an_event_older_than_what_was_applied_is_ignored_in_a_batch(merchant):
     ProviderEventFactory(merchant=merchant, event_id="evt_late", object_key="sub_batch_0", created=T0)
     _track_pending_objects()
     assert provider_events_process_batch()[PE.IGNORED] == 1
-    assert "antigo" in ProviderEvent.objects.get(event_id="evt_late").note
+    assert ProviderEvent.objects.get(event_id="evt_late").note_code == provider_notes.OLDER_THAN_APPLIED
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ it, built from the recorded objects in tests/fixtures/stripe/."""
 
 import pytest
 
+from billing import provider_notes
 from billing.choices import ChargebackStatus, Gateway, InvoiceStatus, PaymentStatus, RefundStatus
 from billing.choices import ProviderEventStatus as PE
 from billing.models import Chargeback, Invoice, Payment, ProviderEvent, Refund
@@ -176,7 +177,9 @@ def test_a_void_for_a_stripe_invoice_we_never_saw_voids_nothing_of_ours(client, 
     # Our open invoice stands for another Stripe invoice (linked by the decline): it stays open.
     invoice = Invoice.objects.get(subscription=mirrored)
     assert invoice.status == InvoiceStatus.OPEN and invoice.provider_reference == STRIPE_INVOICE
-    assert "Nenhuma fatura" in ProviderEvent.objects.get(type="invoice.voided").note
+    assert (
+        ProviderEvent.objects.get(type="invoice.voided").note_code == provider_notes.NO_OPEN_INVOICE_MATCHES
+    )
 
 
 # --- charge.refunded ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from billing import provider_notes
 from billing.choices import Gateway, InvoiceStatus, PaymentProvider
 from billing.choices import ProviderEventStatus as PE
 from billing.models import Chargeback, Invoice, Payment, ProviderEvent
@@ -165,7 +166,7 @@ def test_out_of_order_updated_before_created_keeps_the_newer_state(client, conne
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.PAST_DUE
     late = ProviderEvent.objects.get(type="customer.subscription.created")
-    assert late.status == PE.IGNORED and "antigo" in late.note
+    assert late.status == PE.IGNORED and late.note_code == provider_notes.OLDER_THAN_APPLIED
 
 
 def test_two_events_of_the_same_second_refetch_the_subscription_from_stripe(
@@ -359,7 +360,10 @@ def test_customer_updated_in_stripe_brings_the_name_and_address_as_the_syncs(
     }
     line = SubscriptionEvent.objects.get(subscription=subscription, kind=EventKind.CUSTOMER_UPDATED)
     assert line.data["by"] == "provider"
-    assert ProviderEvent.objects.get(type="customer.updated").note == "Cliente atualizado: nome, endereço."
+    assert (
+        ProviderEvent.objects.get(type="customer.updated").note_display
+        == "Cliente atualizado: nome, endereço."
+    )
 
     # The same again: nothing changes, nothing is recorded.
     deliver(client, connection, "customer.updated", customer_obj, T0 + 10)
