@@ -1,6 +1,8 @@
 """What the API shows of each model. Amounts are integers of minor units (centavos) with their currency."""
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -26,6 +28,7 @@ from subscribers.choices import (
     PhaseState,
     ResumeMode,
     ScheduleEndBehavior,
+    failure_text,
 )
 from subscribers.models import ADDRESS_FIELDS, Customer, SchedulePhase, Subscription, SubscriptionSchedule
 from subscribers.selectors import schedule_phases
@@ -617,8 +620,19 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
+def platform_failure_text(obj) -> str:
+    """Why a payment or refund failed, as the API says it: in pt-BR (the platform's language) when it is
+    one of our codes, whoever reads; a provider's message as it gave it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return failure_text(obj.failure_code, obj.failure_message)
+
+
+_FAILURE_HELP = "Por que falhou, em português; a mensagem do provedor como ele a deu."
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     invoice = serializers.PrimaryKeyRelatedField(read_only=True)
+    failure_message = serializers.SerializerMethodField(help_text=_FAILURE_HELP)
 
     class Meta:
         model = Payment
@@ -640,6 +654,9 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_failure_message(self, payment) -> str:
+        return platform_failure_text(payment)
+
 
 class RefundSerializer(serializers.ModelSerializer):
     """A refund, its reason as the `payment.refunded` event says it: `reason_code` and `reason_params` when
@@ -647,6 +664,7 @@ class RefundSerializer(serializers.ModelSerializer):
 
     payment = serializers.PrimaryKeyRelatedField(read_only=True)
     reason = serializers.SerializerMethodField(help_text="O motivo, em português.")
+    failure_message = serializers.SerializerMethodField(help_text=_FAILURE_HELP)
 
     class Meta:
         model = Refund
@@ -666,6 +684,9 @@ class RefundSerializer(serializers.ModelSerializer):
 
     def get_reason(self, refund) -> str:
         return timeline.platform_reason_text(refund.reason_code, refund.reason_params, refund.reason)
+
+    def get_failure_message(self, refund) -> str:
+        return platform_failure_text(refund)
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -10,9 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.badges import register_badges
 
+# Our own failure codes of payments and refunds, also named by the subscription's timeline.
+from subscribers.choices import FailureCode as FailureCode
+
 # A payment's statuses are defined by subscribers, below billing, because every subscription carries its
 # newest payment's status (`last_payment_status`) and subscribers' screens and export label it.
 from subscribers.choices import PaymentStatus as PaymentStatus
+from subscribers.choices import failure_text as failure_text
 
 
 class InvoiceStatus(models.TextChoices):

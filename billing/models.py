@@ -27,6 +27,7 @@ from billing.choices import (
     ProviderEventStatus,
     RefundStatus,
     StripeMode,
+    failure_text,
 )
 from core import crypto
 from core.fields import EncryptedSecretField
@@ -330,6 +331,11 @@ class Payment(models.Model):
     def get_absolute_url(self):
         return self.invoice.get_absolute_url()
 
+    @property
+    def failure_display(self) -> str:
+        """Why it failed, in the active language (a provider's own message verbatim)."""
+        return failure_text(self.failure_code, self.failure_message)
+
     def can_simulate(self) -> bool:
         """A pending sandbox boleto or pix can be paid with "Simular pagamento" (where the sandbox's
         simulated payments are enabled: settings.SANDBOX_GATEWAY_ENABLED)."""
@@ -408,6 +414,11 @@ class Refund(models.Model):
 
     def get_absolute_url(self):
         return self.payment.invoice.get_absolute_url()
+
+    @property
+    def failure_display(self) -> str:
+        """Why it failed, in the active language (a provider's own message verbatim)."""
+        return failure_text(self.failure_code, self.failure_message)
 
     @property
     def reason_display(self) -> str:

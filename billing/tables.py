@@ -122,11 +122,10 @@ class PaymentTable(tables.Table):
         return format_money(value, record.currency)
 
     def render_failure(self, record):
-        text = record.failure_message or record.failure_code
-        return text or "—"
+        return record.failure_display or "—"
 
     def value_failure(self, record):
-        return record.failure_message or record.failure_code
+        return record.failure_display
 
 
 @configurable(

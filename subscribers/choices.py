@@ -92,6 +92,42 @@ register_badges(
 )
 
 
+class FailureCode(models.TextChoices):
+    """Why a payment or a refund failed, in our own words: the codes the sandbox gateway, the billing run
+    (a lapsed boleto/pix) and our Stripe charging give. Stored as `failure_code` with no `failure_message`
+    and named when shown (`failure_text`), so each reader reads their own language; a provider's own
+    message (Stripe's decline) stays verbatim in `failure_message`. Here, below billing, because the
+    timeline names a declined charge's reason (subscribers/timeline.py). A code is never renamed."""
+
+    CARD_DECLINED = "card_declined", _("Cartão recusado pelo emissor.")
+    INSUFFICIENT_FUNDS = "insufficient_funds", _("Saldo insuficiente.")
+    INVALID_CARD = "invalid_card", _("Número de cartão inválido.")
+    GATEWAY_UNAVAILABLE = "gateway_unavailable", _("Gateway indisponível.")
+    # A boleto or pix that lapsed unpaid (the billing run, the sandbox).
+    EXPIRED = "expired", _("O boleto/pix venceu sem pagamento.")
+    UNSUPPORTED_CURRENCY = "unsupported_currency", _("Boleto e Pix só aceitam reais (BRL).")
+    PAYMENT_METHOD_MISSING = "payment_method_missing", _("Nenhum meio de pagamento salvo no Stripe.")
+    AUTHENTICATION_REQUIRED = "authentication_required", _("O cartão exige a autenticação do cliente.")
+    # Refunds.
+    INVALID_AMOUNT = "invalid_amount", _("O valor do reembolso deve ser maior que zero.")
+    BOLETO_NOT_REFUNDABLE = (
+        "boleto_not_refundable",
+        _("Pagamentos por boleto não podem ser reembolsados pelo gateway."),
+    )
+    CHARGE_NOT_PAID = "charge_not_paid", _("Só é possível reembolsar uma cobrança paga.")
+    AMOUNT_TOO_LARGE = "amount_too_large", _("O valor é maior que o saldo ainda reembolsável.")
+
+
+def failure_text(code: str, message: str = "") -> str:
+    """Why a payment or refund failed, in the active language: the provider's message as it gave it, else
+    the label of one of our codes, else the code itself."""
+    if message:
+        return message
+    if code in FailureCode.values:
+        return str(FailureCode(code).label)
+    return code
+
+
 class SubscriptionOrigin(models.TextChoices):
     """Where a subscription came from."""
 

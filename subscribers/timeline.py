@@ -14,7 +14,13 @@ from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.money import format_money
-from subscribers.choices import PaymentMethod, PaymentStatus, PortalCancelReason, SubscriptionStatus
+from subscribers.choices import (
+    FailureCode,
+    PaymentMethod,
+    PaymentStatus,
+    PortalCancelReason,
+    SubscriptionStatus,
+)
 
 SCHEDULE_CREATED = "schedule_created"
 SCHEDULE_UPDATED = "schedule_updated"
@@ -108,7 +114,7 @@ REASONS = {
     # `number`: the invoice's number.
     PAYMENT_APPROVED: _("Pagamento da fatura nº %(number)s aprovado."),
     AWAITING_FIRST_PAYMENT: _("Aguardando o pagamento da primeira fatura."),
-    # `message`: the gateway's words (or its failure code), as it gave them.
+    # `message`: the gateway's words as it gave them, or its failure code (ours are named when shown).
     CHARGE_DECLINED: _("Cobrança da fatura nº %(number)s recusada: %(message)s"),
     NOTHING_DUE: _("Fatura sem valor a pagar."),
     # `payment_status`: a PaymentStatus value, named in the reader's language.
@@ -154,6 +160,8 @@ _CHOICE_PARAMS = {
     "old_method": (PaymentMethod, False),
     "new_method": (PaymentMethod, False),
     "method": (PaymentMethod, True),
+    # A declined charge's `message` is the gateway's words, or one of our failure codes (named).
+    "message": (FailureCode, False),
 }
 # Params holding minor units of the params' `currency`, shown as money.
 _MONEY_PARAMS = ("amount", "old_amount", "new_amount")

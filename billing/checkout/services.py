@@ -171,7 +171,7 @@ def _refuse_declined(subscription: Subscription) -> None:
     payment = Payment.objects.filter(invoice__subscription=subscription).order_by("-pk").first()
     if payment is None or payment.status != PaymentStatus.FAILED:
         return
-    reason = payment.failure_message or _("Pagamento recusado.")
+    reason = payment.failure_display or _("Pagamento recusado.")
     raise ValidationError(
         _(
             "Pagamento recusado: %(reason)s Nada foi cobrado e a assinatura não foi criada. "

@@ -14,7 +14,6 @@ from billing.choices import Gateway, PaymentStatus, RefundStatus
 from billing.gateways.base import ChargeRequest, ChargeResult, GatewayAdapter, RefundResult
 
 PENDING_MESSAGE = _("Aguardando registro manual do pagamento.")
-INVALID_REFUND_MESSAGE = _("O valor do reembolso deve ser maior que zero.")
 
 
 def manual_reference(idempotency_key: str, *, kind: str = "ch") -> str:
@@ -43,8 +42,7 @@ class ManualGateway(GatewayAdapter):
             return RefundResult(
                 status=RefundStatus.FAILED,
                 reference=reference,
-                failure_code="invalid_amount",
-                failure_message=str(INVALID_REFUND_MESSAGE),
+                failure_code="invalid_amount",  # named when shown (FailureCode)
             )
         return RefundResult(status=RefundStatus.SUCCEEDED, reference=reference)
 

@@ -46,7 +46,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from billing.choices import Gateway, PaymentStatus, RefundStatus
@@ -70,19 +69,6 @@ TEST_CARDS = {
 # The ledger keeps refunds next to charges; this method value marks them.
 REFUND = "refund"
 SUPPORTED_METHODS = {PaymentMethod.CARD, PaymentMethod.BOLETO, PaymentMethod.PIX}
-
-FAILURE_MESSAGES = {
-    "card_declined": _("Cartão recusado pelo emissor."),
-    "insufficient_funds": _("Saldo insuficiente."),
-    "invalid_card": _("Número de cartão inválido."),
-    "gateway_unavailable": _("Gateway indisponível."),
-    "expired": _("O prazo de pagamento expirou."),
-    "unsupported_currency": _("Boleto e Pix só aceitam reais (BRL)."),
-    "invalid_amount": _("O valor do reembolso deve ser maior que zero."),
-    "boleto_not_refundable": _("Pagamentos por boleto não podem ser reembolsados pelo gateway."),
-    "charge_not_paid": _("Só é possível reembolsar uma cobrança paga."),
-    "amount_too_large": _("O valor é maior que o saldo ainda reembolsável."),
-}
 
 CALLBACK_SECRET_SALT = "billing.gateways.sandbox.callback"
 
@@ -197,7 +183,6 @@ class SandboxGateway(GatewayAdapter):
             status=row.status,
             reference=row.reference,
             failure_code=row.failure_code,
-            failure_message=_failure_message(row.failure_code),
         )
 
 
@@ -430,6 +415,8 @@ def _lapsed(row: SandboxCharge, now: dt.datetime) -> bool:
 
 
 def _charge_result(row: SandboxCharge) -> ChargeResult:
+    # A failure is its code only (no failure_message, which is a provider's own words): FailureCode names
+    # it when shown, in the reader's language.
     details = {}
     if row.expires_at is not None:
         if row.method == PaymentMethod.BOLETO:
@@ -440,14 +427,9 @@ def _charge_result(row: SandboxCharge) -> ChargeResult:
         status=row.status,
         reference=row.reference,
         failure_code=row.failure_code,
-        failure_message=_failure_message(row.failure_code),
         expires_at=row.expires_at,
         details=details,
     )
-
-
-def _failure_message(failure_code: str) -> str:
-    return str(FAILURE_MESSAGES.get(failure_code, "")) if failure_code else ""
 
 
 def _key_reused_message(idempotency_key: str) -> str:

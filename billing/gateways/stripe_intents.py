@@ -28,7 +28,6 @@ from collections.abc import Callable
 
 import requests
 import stripe
-from django.utils.translation import gettext
 from requests.adapters import HTTPAdapter
 
 from billing.choices import Gateway, PaymentStatus, RefundStatus
@@ -144,8 +143,8 @@ class StripeIntentsGateway(GatewayAdapter):
         if not payment_method:
             return ChargeResult(
                 status=PaymentStatus.FAILED,
+                # Our words, named when shown (FailureCode): no message, which is a provider's.
                 failure_code="payment_method_missing",
-                failure_message=gettext("Nenhum meio de pagamento salvo no Stripe."),
             )
         params = {
             "amount": request.amount,
@@ -241,7 +240,6 @@ def intent_result(intent) -> ChargeResult:
             status=PaymentStatus.FAILED,
             reference=reference,
             failure_code="authentication_required",
-            failure_message=gettext("O cartão exige a autenticação do cliente."),
         )
     error = intent.get("last_payment_error") or {}
     return ChargeResult(

@@ -148,8 +148,8 @@ def _expire_lapsed_payments(subscription, now) -> list[str]:
             result = ChargeResult(
                 status=PaymentStatus.FAILED,
                 reference=payment.gateway_reference,
+                # Named when shown (FailureCode), in the reader's language.
                 failure_code="expired",
-                failure_message=_("O boleto/pix venceu sem pagamento."),
             )
         _apply_result(payment=payment, invoice=invoice, subscription=subscription, result=result, now=now)
         outcomes.append("succeeded" if result.status == PaymentStatus.SUCCEEDED else "failed")

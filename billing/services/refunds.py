@@ -158,7 +158,7 @@ def subscription_refund(
         )
     if refund.status == RefundStatus.FAILED:
         raise ValidationError(
-            _("O gateway recusou o reembolso: %(message)s") % {"message": refund.failure_message},
+            _("O gateway recusou o reembolso: %(message)s") % {"message": refund.failure_display},
             code="refund_failed",
         )
     return refund
@@ -257,7 +257,8 @@ def refund_through_gateway(
         status=result.status,
         gateway_reference=result.reference[:100],
         failure_code=result.failure_code[:40],
-        failure_message=(result.failure_message or result.failure_code)[:255],
+        # The provider's words verbatim; without them the code is named when shown (FailureCode).
+        failure_message=result.failure_message[:255],
         actor=actor if getattr(actor, "pk", None) else None,
     )
     if result.status == RefundStatus.SUCCEEDED:

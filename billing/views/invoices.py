@@ -167,8 +167,7 @@ class InvoiceChargeNowView(_InvoiceActionView):
         else:
             messages.error(
                 self.request,
-                _("Cobrança recusada: %(message)s")
-                % {"message": payment.failure_message or payment.failure_code},
+                _("Cobrança recusada: %(message)s") % {"message": payment.failure_display},
             )
 
 

@@ -152,7 +152,7 @@ def _on_payment_failed(event: Event) -> None:
     retry_date, sentence = what_happens_next(invoice=invoice, subscription=subscription)
     with override("pt-br"):
         method = str(PaymentMethod(payment.method).label) if payment else ""
-        reason = (payment.failure_message or payment.failure_code) if payment else ""
+        reason = payment.failure_display if payment else ""
     send_customer_email(
         kind=Kind.PAYMENT_FAILED,
         subscription=subscription,
