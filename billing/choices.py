@@ -83,6 +83,17 @@ class BillingRunStatus(models.TextChoices):
     FAILED = "failed", _("Falhou")
 
 
+# Why a billing run failed, in our own words: BillingRun.error_code and error_params, shown in the reader's
+# language by subscribers.timeline.reason_text (BillingRun.error_display). A code is never renamed.
+RUN_CHUNKS_GIVEN_UP = "chunks_given_up"
+RUN_INTERRUPTED = "interrupted"
+BILLING_RUN_ERRORS = {
+    # `count`: chunks given up; `attempts`: the attempts each had (MAX_CHUNK_ATTEMPTS).
+    RUN_CHUNKS_GIVEN_UP: _("%(count)s lote(s) abandonado(s) após %(attempts)s tentativas."),
+    RUN_INTERRUPTED: _("Execução interrompida sem registro de lotes."),
+}
+
+
 register_badges(
     BillingRunStatus,
     {

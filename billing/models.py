@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Merchant
 from billing import provider_notes
 from billing.choices import (
+    BILLING_RUN_ERRORS,
     INVOICE_ACTIONS,
     PAYMENT_TRANSITIONS,
     BillingRunStatus,
@@ -575,7 +576,11 @@ class BillingRun(models.Model):
     failed = models.PositiveIntegerField(_("com falha"), default=0)
     chunks_total = models.PositiveIntegerField(_("lotes"), default=0)
     chunks_done = models.PositiveIntegerField(_("lotes concluídos"), default=0)
+    # Why it failed: a code of BILLING_RUN_ERRORS and its params (shown in the reader's language); `error`
+    # holds the text of runs from before the codes.
     error = models.TextField(_("erro"), blank=True)
+    error_code = models.CharField(_("código do erro"), max_length=40, blank=True)
+    error_params = models.JSONField(_("parâmetros do erro"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("execução de cobrança")
@@ -587,6 +592,13 @@ class BillingRun(models.Model):
 
     def get_absolute_url(self):
         return reverse("billing:run_detail", kwargs={"pk": self.pk})
+
+    @property
+    def error_display(self) -> str:
+        """Why it failed, in the active language: a coded error translated now, else the stored text."""
+        return timeline.reason_text(
+            self.error_code, self.error_params, self.error, messages=BILLING_RUN_ERRORS
+        )
 
     @property
     def progress_percent(self) -> int:

@@ -16,9 +16,16 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from billing.choices import BillingRunStatus, BillingRunTrigger, InvoiceKind, InvoiceStatus, PaymentStatus
+from billing.choices import (
+    RUN_CHUNKS_GIVEN_UP,
+    RUN_INTERRUPTED,
+    BillingRunStatus,
+    BillingRunTrigger,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentStatus,
+)
 from billing.gateways import ChargeResult, GatewayError, get_gateway
 from billing.locks import lock_invoice, lock_payment, lock_subscription
 from billing.models import BillingRun, BillingRunChunk, Invoice, Payment, ProviderConnection
@@ -440,11 +447,9 @@ def _settle(run: BillingRun, *, now=None) -> None:
         run.finished_at = now or timezone.now()
         fields += ["status", "finished_at"]
         if given_up:
-            run.error = _("%(count)s lote(s) abandonado(s) após %(attempts)s tentativas.") % {
-                "count": given_up,
-                "attempts": MAX_CHUNK_ATTEMPTS,
-            }
-            fields.append("error")
+            run.error_code = RUN_CHUNKS_GIVEN_UP
+            run.error_params = {"count": given_up, "attempts": MAX_CHUNK_ATTEMPTS}
+            fields += ["error_code", "error_params"]
     run.save(update_fields=fields)
 
 
@@ -546,6 +551,6 @@ def billing_run_reap(*, now=None) -> dict:
     ).update(
         status=BillingRunStatus.FAILED,
         finished_at=now,
-        error=_("Execução interrompida sem registro de lotes."),
+        error_code=RUN_INTERRUPTED,
     )
     return {"requeued": requeued, "given_up": given_up, "finished": finished + orphaned}

@@ -161,7 +161,12 @@ def test_a_chunk_that_keeps_killing_its_worker_is_given_up_and_the_run_ends_fail
     assert outcome["given_up"] == 1
     run.refresh_from_db()
     assert (run.status, run.processed, run.chunks_done, run.chunks_total) == ("failed", 20, 3, 3)
-    assert "1 lote(s)" in run.error
+    assert (run.error, run.error_code, run.error_params) == (
+        "",
+        "chunks_given_up",
+        {"count": 1, "attempts": 3},
+    )
+    assert "1 lote(s)" in run.error_display
 
 
 def test_a_run_whose_last_completion_never_reached_it_is_settled_from_its_chunks(due):

@@ -1,6 +1,7 @@
 """Cobranças > Execuções: the runs, their self-refreshing progress bar and "Executar agora"."""
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.urls import reverse
@@ -155,6 +156,32 @@ def test_a_failed_run_shows_its_error(owner_client, merchant):
     run = BillingRunFactory(merchant=merchant, status=BillingRunStatus.FAILED, error="Banco fora do ar")
     content = owner_client.get(run.get_absolute_url()).content.decode()
     assert "Banco fora do ar" in content and "bg-danger" in content
+
+
+def test_a_failed_runs_own_error_reads_in_each_readers_language(merchant, owner):
+    from tests.billing.test_refund_reason_codes import reader
+
+    run = BillingRunFactory(
+        merchant=merchant,
+        status=BillingRunStatus.FAILED,
+        error_code="chunks_given_up",
+        error_params={"count": 2, "attempts": 3},
+    )
+    assert "2 chunk(s) given up after 3 attempts." in reader(owner, "en").get(run.get_absolute_url()).text
+    assert (
+        "2 lote(s) abandonado(s) após 3 tentativas."
+        in reader(owner, "pt-br").get(run.get_absolute_url()).text
+    )
+
+
+def test_the_migration_maps_the_run_errors_stored_before_to_their_codes():
+    migration = importlib.import_module("billing.migrations.0023_billing_run_error_codes")
+    assert migration.code_of("1 chunk(s) given up after 3 attempts.") == (
+        "chunks_given_up",
+        {"count": 1, "attempts": 3},
+    )
+    assert migration.code_of("Execução interrompida sem registro de lotes.") == ("interrupted", {})
+    assert migration.code_of("Banco fora do ar") is None
 
 
 def test_viewer_can_read_runs(member_client, viewer, merchant):
