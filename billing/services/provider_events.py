@@ -498,7 +498,7 @@ def _run(event, state, connection, handler, *, now, isolated: bool) -> bool:
 
 
 def _note(note: provider_notes.Note) -> dict:
-    return {"note": "", "note_code": note.code, "note_params": note.params}
+    return {"note": "", "note_code": note.code, "note_params": dict(note.params)}
 
 
 class _RedoOneByOne(Exception):  # noqa: N818 — control flow: roll the batch back
