@@ -53,6 +53,10 @@ class EmailSendingStatus(models.TextChoices):
     SKIPPED = "skipped", _("Não enviado")
 
 
+# Why an e-mail is skipped (its only reason), shown when read (EmailSending.error_display), never stored.
+SKIPPED_REASON = _("Modelo desativado pelo lojista.")
+
+
 register_badges(
     EmailSendingStatus,
     {

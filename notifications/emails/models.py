@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from core.models import Event
-from notifications.emails.choices import CustomerEmailKind, EmailSendingStatus
+from notifications.emails.choices import SKIPPED_REASON, CustomerEmailKind, EmailSendingStatus
 
 RENEWAL_REMINDER_DAYS_DEFAULT = 3
 
@@ -158,3 +158,11 @@ class EmailSending(models.Model):
 
     def get_absolute_url(self):
         return reverse("notifications:email_sending_detail", kwargs={"pk": self.pk})
+
+    @property
+    def error_display(self) -> str:
+        """Why it was not sent, in the active language. A skip has one reason (its kind is turned off), shown
+        from the status; `error` holds a mail server's or a template's own words, verbatim."""
+        if self.status == EmailSendingStatus.SKIPPED and not self.error:
+            return str(SKIPPED_REASON)
+        return self.error

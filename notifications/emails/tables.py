@@ -10,7 +10,7 @@ from notifications.emails.models import EmailSending
 
 
 def email_status_badge(sending: EmailSending) -> str:
-    return render_badge(EmailSendingStatus, sending.status, title=sending.error)
+    return render_badge(EmailSendingStatus, sending.status, title=sending.error_display)
 
 
 class EmailSendingTable(tables.Table):
@@ -24,7 +24,7 @@ class EmailSendingTable(tables.Table):
     subject = tables.Column(verbose_name=_("Assunto"), orderable=False)
     status = ChoiceFieldColumn(
         choices=EmailSendingStatus,
-        title_accessor="error",
+        title_accessor="error_display",
         verbose_name=_("Status"),
         order_by=("status", "-created_at", "-pk"),
     )

@@ -120,8 +120,8 @@ def send_customer_email(
     )
     try:
         if not is_enabled(merchant=merchant, kind=kind):
+            # Its reason is the status (EmailSending.error_display names it in the reader's language).
             sending.status = EmailSendingStatus.SKIPPED
-            sending.error = "Modelo desativado pelo lojista."
             sending.subject = str(kind.label)
         else:
             sending.subject, sending.body_text, sending.body_html = render_customer_email(

@@ -7,6 +7,7 @@ import zoneinfo
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import translation
 
 from billing.choices import DunningFinalAction
 from billing.gateways.sandbox import boleto_line
@@ -283,14 +284,22 @@ def test_a_partial_refund_tells_the_refunded_amount(contract, owner, emails, bil
     assert "- Motivo: Pedido do cliente" in message.body
 
 
-def test_a_disabled_kind_is_logged_as_skipped(merchant, contract, emails):
+def test_a_disabled_kind_is_logged_as_skipped_and_says_why_in_the_readers_language(
+    merchant, contract, emails, owner
+):
     from notifications.models import CustomerEmailTemplate
+    from tests.billing.test_refund_reason_codes import reader
 
     CustomerEmailTemplate.objects.create(merchant=merchant, kind="subscription_created", is_enabled=False)
-    contract(notify_customer=True)
+    with translation.override("pt-br"):
+        contract(notify_customer=True)
 
     assert emails() == []
-    assert [s.status for s in sendings()] == [EmailSendingStatus.SKIPPED]
+    # The reason is the status, never a sentence in the writer's language
+    assert [(s.status, s.error) for s in sendings()] == [(EmailSendingStatus.SKIPPED, "")]
+    url = sendings()[0].get_absolute_url()
+    assert "Template turned off by the merchant." in reader(owner, "en").get(url).text
+    assert "Modelo desativado pelo lojista." in reader(owner, "pt-br").get(url).text
 
 
 def test_an_event_of_another_merchant_never_reaches_this_merchants_customer(contract, emails, other_merchant):
