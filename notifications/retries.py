@@ -22,6 +22,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications import attempt_notes
 from notifications.outbox.consumers import skip_locked
 
 # The schedule: delay before attempt 2, 3, … 8 (the Standard Webhooks / Svix schedule), eight attempts
@@ -83,8 +84,12 @@ class LeasedRetry(models.Model):
     claim_token = models.UUIDField(_("reserva"), null=True, blank=True, editable=False)
     last_attempt_at = models.DateTimeField(_("última tentativa"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("código HTTP"), null=True, blank=True)
+    # The last attempt's answer and error: a receiver's or an exception's own words. Our own words on it
+    # are a code of notifications/attempt_notes.py and its params, shown in the reader's language.
     last_response_excerpt = models.CharField(_("resposta"), max_length=500, blank=True)
     last_error = models.CharField(_("erro"), max_length=500, blank=True)
+    last_note_code = models.CharField(_("código da observação"), max_length=40, blank=True)
+    last_note_params = models.JSONField(_("parâmetros da observação"), default=dict, blank=True)
     created_at = models.DateTimeField(_("criada em"), auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(_("concluída em"), null=True, blank=True)
 
@@ -92,6 +97,18 @@ class LeasedRetry(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def last_error_display(self) -> str:
+        """Why the last attempt failed, in the active language: our coded sentence, else the stored text."""
+        return attempt_notes.error_text(self.last_note_code, self.last_note_params, self.last_error)
+
+    @property
+    def last_response_display(self) -> str:
+        """The last attempt's answer: our coded words (a test e-mail's recipient), else the receiver's."""
+        return attempt_notes.response_text(
+            self.last_note_code, self.last_note_params, self.last_response_excerpt
+        )
 
     @property
     def is_retried(self) -> bool:
@@ -112,16 +129,19 @@ def _checked(from_status: str, to_status: str) -> str:
     return to_status
 
 
-def end_as_failed(pending, *, now, reason: str) -> int:
-    """Ends queued work (deliveries or runs that will no longer be attempted) as failed, with why, and
-    releases any lease on it. Only pending rows move (RETRY_TRANSITIONS). Returns how many rows."""
+def end_as_failed(pending, *, now, reason: attempt_notes.Note) -> int:
+    """Ends queued work (deliveries or runs that will no longer be attempted) as failed, with why (stored
+    as its code), and releases any lease on it. Only pending rows move (RETRY_TRANSITIONS). Returns how
+    many rows."""
     return pending.filter(status=PENDING).update(
         status=_checked(PENDING, FAILED),
         next_attempt_at=None,
         claimed_until=None,
         claim_token=None,
         completed_at=now,
-        last_error=reason[:EXCERPT_CHARS],
+        last_error="",
+        last_note_code=reason.code,
+        last_note_params=dict(reason.params),
     )
 
 
@@ -173,8 +193,9 @@ class Outcome(Protocol):
 
     succeeded: bool
     status_code: int | None
-    response_excerpt: str
-    error: str
+    # Free text (a receiver's or an exception's words), or our own words as an attempt_notes.Note.
+    response_excerpt: str | attempt_notes.Note
+    error: str | attempt_notes.Note
     retry_after: dt.timedelta | None
     retryable: bool
 
@@ -186,6 +207,8 @@ RECORDED_FIELDS = (
     "last_status_code",
     "last_response_excerpt",
     "last_error",
+    "last_note_code",
+    "last_note_params",
     "claimed_until",
     "claim_token",
     "status",
@@ -241,8 +264,9 @@ class AttemptRecorder:
             row.attempt_count = number
             row.last_attempt_at = now
             row.last_status_code = outcome.status_code
-            row.last_response_excerpt = outcome.response_excerpt[:EXCERPT_CHARS]
-            row.last_error = outcome.error[:EXCERPT_CHARS]
+            row.last_error, row.last_response_excerpt, row.last_note_code, row.last_note_params = (
+                attempt_notes.stored(outcome.error, outcome.response_excerpt, EXCERPT_CHARS)
+            )
             row.claimed_until, row.claim_token = None, None
             if outcome.succeeded:
                 retry_move(row, SUCCEEDED, now=now)

@@ -3,8 +3,9 @@ them); credentials and signing secrets are never shown here."""
 
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from notifications.admin_mixins import ReadOnlyAdminMixin
+from notifications.admin_mixins import AttemptNotesAdminMixin, ReadOnlyAdminMixin
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 
 
@@ -27,10 +28,15 @@ class AutomationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     exclude = ["signing_secret"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     raw_id_fields = ["integration"]
+    readonly_fields = ["last_error_display"]
+
+    @admin.display(description=_("Erro (no idioma de quem lê)"))
+    def last_error_display(self, obj):
+        return obj.last_error_display
 
 
 @admin.register(AutomationRun)
-class AutomationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AutomationRunAdmin(AttemptNotesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "automation",
         "event_type",

@@ -14,8 +14,8 @@ import json
 from typing import Protocol
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from notifications.attempt_notes import CREDENTIAL_UNREADABLE, HTTP_FAILED, UNKNOWN_INTEGRATION, Note
 from notifications.automations.choices import IntegrationKind
 from notifications.crypto import CredentialUnreadable
 from notifications.webhooks.services.dispatch import AttemptResult, post_json
@@ -27,7 +27,7 @@ class IntegrationError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: str | Note,
         *,
         status_code: int | None = None,
         response_excerpt: str = "",
@@ -35,6 +35,8 @@ class IntegrationError(Exception):
         retryable: bool = True,
     ):
         super().__init__(message)
+        # Stored on the run as it is: a Note as its code (shown in the reader's language), text verbatim.
+        self.error = message
         self.status_code = status_code
         self.response_excerpt = response_excerpt
         self.retry_after = retry_after
@@ -56,13 +58,10 @@ class ProviderAdapter(Protocol):
         provider refuses or cannot be reached. Returns the successful answer (for the run log)."""
 
 
-def failure_message(result: AttemptResult) -> str:
+def failure_message(result: AttemptResult) -> str | Note:
     if result.error:
         return result.error
-    return _("HTTP %(code)s: %(response)s") % {
-        "code": result.status_code,
-        "response": result.response_excerpt[:200] or "—",
-    }
+    return Note(HTTP_FAILED, {"code": result.status_code, "response": result.response_excerpt[:200] or "—"})
 
 
 class GenericHttpAdapter:
@@ -72,10 +71,7 @@ class GenericHttpAdapter:
         try:
             token = integration.token()
         except CredentialUnreadable as exc:
-            raise IntegrationError(
-                _("Não foi possível ler a credencial da integração; cadastre o token de novo."),
-                retryable=False,
-            ) from exc
+            raise IntegrationError(Note(CREDENTIAL_UNREADABLE), retryable=False) from exc
         document = {
             "email": contact.get("email") or "",
             "name": contact.get("name") or "",
@@ -108,5 +104,5 @@ def adapter_for(integration) -> ProviderAdapter:
         return ADAPTERS[integration.kind]
     except KeyError:
         raise IntegrationError(
-            _("Tipo de integração desconhecido: %(kind)s") % {"kind": integration.kind}, retryable=False
+            Note(UNKNOWN_INTEGRATION, {"integration_kind": integration.kind}), retryable=False
         ) from None

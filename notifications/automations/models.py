@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from core.models import Event
-from notifications import crypto
+from notifications import attempt_notes, crypto
 from notifications.automations.choices import ActionKind, IntegrationKind, RunOrigin, RunStatus, Trigger
 from notifications.emails.choices import CustomerEmailKind
 from notifications.fields import EncryptedSecretField
@@ -100,7 +100,11 @@ class Automation(models.Model):
     tags = models.JSONField(_("tags"), default=list, blank=True)
     # State.
     is_enabled = models.BooleanField(_("ativa"), default=True)
+    # The last failed run's error (copied from it): free text, or our words as a code of
+    # notifications/attempt_notes.py and its params, shown in the reader's language.
     last_error = models.CharField(_("último erro"), max_length=500, blank=True)
+    last_error_code = models.CharField(_("código do erro"), max_length=40, blank=True)
+    last_error_params = models.JSONField(_("parâmetros do erro"), default=dict, blank=True)
     last_error_at = models.DateTimeField(_("último erro em"), null=True, blank=True)
     last_run_at = models.DateTimeField(_("última execução"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -125,6 +129,11 @@ class Automation(models.Model):
 
     def get_absolute_url(self):
         return reverse("notifications:automation_detail", kwargs={"pk": self.pk})
+
+    @property
+    def last_error_display(self) -> str:
+        """The last failure, in the active language: our coded sentence, else the stored text."""
+        return attempt_notes.error_text(self.last_error_code, self.last_error_params, self.last_error)
 
     @property
     def masked_secret(self) -> str:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import Event
+from notifications.attempt_notes import NO_CUSTOMER_EMAIL, SENT_TO, SUBSCRIPTION_GONE, TEST_INTERRUPTED, Note
 from notifications.automations import triggers
 from notifications.automations.choices import ActionKind, RunOrigin, RunStatus
 from notifications.automations.integrations import IntegrationError, adapter_for, failure_message
@@ -115,8 +116,9 @@ def claim_due_runs(*, now=None, limit: int = CLAIM_BATCH) -> list[AutomationRun]
 class RunOutcome:
     succeeded: bool
     status_code: int | None = None
-    response_excerpt: str = ""
-    error: str = ""
+    # Free text (a receiver's or an exception's words), or our own as a Note (stored as its code).
+    response_excerpt: str | Note = ""
+    error: str | Note = ""
     retry_after: object = None
     retryable: bool = True
 
@@ -153,7 +155,7 @@ def _provider(run: AutomationRun, now) -> RunOutcome:
     subscription = triggers.subscription_payload(run.event_type, _payload_of(run))
     customer = subscription.get("customer") or {}
     if not customer.get("email"):
-        return RunOutcome(False, error=_("O evento não traz o e-mail do cliente."), retryable=False)
+        return RunOutcome(False, error=Note(NO_CUSTOMER_EMAIL), retryable=False)
     adapter = adapter_for(automation.integration)
     result = adapter.push_contact(
         automation.integration,
@@ -178,7 +180,7 @@ def _email(run: AutomationRun, now) -> RunOutcome:
         .first()
     )
     if subscription is None:
-        return RunOutcome(False, error=_("A assinatura do evento não existe mais."), retryable=False)
+        return RunOutcome(False, error=Note(SUBSCRIPTION_GONE), retryable=False)
     send_customer_email(
         kind=run.automation.email_kind,
         subscription=subscription,
@@ -201,7 +203,7 @@ def execute_run(run: AutomationRun, *, now=None) -> RunOutcome:
             False,
             exc.status_code,
             exc.response_excerpt,
-            error=str(exc),
+            error=exc.error,
             retry_after=exc.retry_after,
             retryable=exc.retryable,
         )
@@ -221,10 +223,13 @@ class RunRecorder(AttemptRecorder):
     def after(self, run, automation, *, outcome, now):
         if outcome.succeeded:
             automation.last_error, automation.last_error_at = "", None
+            automation.last_error_code, automation.last_error_params = "", {}
         else:
             automation.last_error, automation.last_error_at = run.last_error, now
+            automation.last_error_code = run.last_note_code
+            automation.last_error_params = run.last_note_params
         automation.last_run_at = now
-        return [], ["last_error", "last_error_at", "last_run_at"]
+        return [], ["last_error", "last_error_code", "last_error_params", "last_error_at", "last_run_at"]
 
 
 def record_outcome(*, run_id: int, claim_token, outcome: RunOutcome, now=None) -> AutomationRun | None:
@@ -271,7 +276,7 @@ def _email_test(automation: Automation, *, to: str) -> RunOutcome:
     except Exception as exc:  # the mail server's refusal is the test's result
         logger.warning("automation %s: test e-mail failed", automation.pk, exc_info=True)
         return RunOutcome(False, error=f"{exc.__class__.__name__}: {exc}", retryable=False)
-    return RunOutcome(True, response_excerpt=_("Enviado para %(email)s") % {"email": to})
+    return RunOutcome(True, response_excerpt=Note(SENT_TO, {"email": to}))
 
 
 # --- the pass ---------------------------------------------------------------------------------------------
@@ -304,7 +309,7 @@ def end_abandoned_tests(*, now=None) -> int:
     out without an outcome), so the log does not show them pending forever. Tests are never retried."""
     now = now or timezone.now()
     abandoned = AutomationRun.objects.filter(origin=RunOrigin.TEST, claimed_until__lte=now)
-    return end_as_failed(abandoned, now=now, reason=_("O teste foi interrompido antes de terminar."))
+    return end_as_failed(abandoned, now=now, reason=Note(TEST_INTERRUPTED))
 
 
 def automations_run(*, sleep=time.sleep, budget_seconds: float = RUN_BUDGET_SECONDS) -> dict:

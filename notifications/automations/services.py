@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import crypto
+from notifications.attempt_notes import AUTOMATION_DISABLED, Note
 from notifications.automations.choices import ActionKind, RunStatus, Trigger
 from notifications.automations.models import Automation, AutomationRun, ProviderIntegration
 from notifications.emails.choices import CustomerEmailKind
@@ -178,7 +179,7 @@ def _apply(automation: Automation, fields: dict) -> None:
         automation.signing_secret = generate_secret()
 
 
-def stop_pending_runs(*, automation: Automation, now, reason: str) -> int:
+def stop_pending_runs(*, automation: Automation, now, reason: Note) -> int:
     """Ends the runs still waiting for a rule that was turned off as failed."""
     pending = AutomationRun.objects.filter(automation=automation, status=RunStatus.PENDING)
     return end_as_failed(pending, now=now, reason=reason)
@@ -215,7 +216,7 @@ def automation_update(*, automation: Automation, now=None, **fields) -> Automati
     automation.save()
     automation.plans.set(fields["plans"])
     if was_enabled and not automation.is_enabled:
-        stop_pending_runs(automation=automation, now=now, reason=_("Automação desativada."))
+        stop_pending_runs(automation=automation, now=now, reason=Note(AUTOMATION_DISABLED))
     return automation
 
 

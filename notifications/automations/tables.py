@@ -17,7 +17,8 @@ def automation_status_badge(automation: Automation) -> str:
 
 def automation_error_badge(automation: Automation) -> str:
     """The error badge: the last failure of a run, until a success clears it (text in the tooltip)."""
-    if not automation.last_error:
+    error = automation.last_error_display
+    if not error:
         return ""
     when = (
         formats.date_format(automation.last_error_at, "SHORT_DATETIME_FORMAT")
@@ -28,7 +29,7 @@ def automation_error_badge(automation: Automation) -> str:
         ' <span class="badge text-bg-danger automation-error" title="{} — {}">'
         '<i class="bi bi-exclamation-triangle"></i> {}</span>',
         when,
-        automation.last_error,
+        error,
         _("Erro"),
     )
 
@@ -62,9 +63,10 @@ class AutomationTable(tables.Table):
         attrs = {"class": "table table-hover align-middle mb-0", "id": "automation-table"}
 
     def render_status(self, record):
-        if not record.last_error:
+        error = record.last_error_display
+        if not error:
             return automation_status_badge(record)
-        short = record.last_error if len(record.last_error) <= 60 else record.last_error[:60] + "…"
+        short = error if len(error) <= 60 else error[:60] + "…"
         return format_html(
             '{}<div class="small text-danger automation-last-error">{}</div>',
             automation_status_badge(record),
@@ -102,7 +104,9 @@ class AutomationRunTable(tables.Table):
         verbose_name=_("Última tentativa"), short=True, order_by=("last_attempt_at", "pk")
     )
     last_status_code = tables.Column(verbose_name=_("HTTP"), order_by=("last_status_code", "pk"))
-    result = tables.Column(verbose_name=_("Resultado"), accessor="last_error", orderable=False)
+    result = tables.Column(
+        verbose_name=_("Resultado"), accessor="last_error", empty_values=(), orderable=False
+    )
     next_attempt_at = tables.DateTimeColumn(
         verbose_name=_("Próxima tentativa"), short=True, order_by=("next_attempt_at", "pk")
     )
@@ -127,7 +131,8 @@ class AutomationRunTable(tables.Table):
         return record.get_origin_display()
 
     def render_result(self, record):
-        text = record.last_error or record.last_response_excerpt
+        # Our coded words in the reader's language (LeasedRetry.last_error_display), else the stored text.
+        text = record.last_error_display or record.last_response_display
         if not text:
             return "—"
         short = text if len(text) <= 80 else text[:80] + "…"

@@ -196,7 +196,7 @@ class AutomationSendTestView(MerchantActionView):
         if run.status == RunStatus.SUCCEEDED:
             messages.success(request, _("Teste executado com sucesso."))
         else:
-            messages.error(request, _("O teste falhou: %(error)s") % {"error": run.last_error})
+            messages.error(request, _("O teste falhou: %(error)s") % {"error": run.last_error_display})
         return HttpResponseRedirect(self.object.get_absolute_url())
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Merchant
 from core.models import Event
+from notifications import attempt_notes
 from notifications.catalog import TEST_EVENT_TYPE
 from notifications.fields import EncryptedSecretField
 from notifications.retries import LeasedRetry
@@ -169,8 +170,12 @@ class WebhookDeliveryAttempt(models.Model):
     succeeded = models.BooleanField(_("sucesso"), default=False)
     status_code = models.PositiveSmallIntegerField(_("código HTTP"), null=True, blank=True)
     latency_ms = models.PositiveIntegerField(_("latência (ms)"), null=True, blank=True)
+    # The receiver's or an exception's own words; ours are a code of notifications/attempt_notes.py and
+    # its params, shown in the reader's language.
     response_excerpt = models.CharField(_("resposta"), max_length=500, blank=True)
     error = models.CharField(_("erro"), max_length=500, blank=True)
+    note_code = models.CharField(_("código da observação"), max_length=40, blank=True)
+    note_params = models.JSONField(_("parâmetros da observação"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("tentativa de entrega")
@@ -181,4 +186,13 @@ class WebhookDeliveryAttempt(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.number} {self.status_code or self.error}"
+        return f"#{self.number} {self.status_code or self.error_display}"
+
+    @property
+    def error_display(self) -> str:
+        """Why it failed, in the active language: our coded sentence, else the stored text."""
+        return attempt_notes.error_text(self.note_code, self.note_params, self.error)
+
+    @property
+    def response_display(self) -> str:
+        return attempt_notes.response_text(self.note_code, self.note_params, self.response_excerpt)

@@ -106,7 +106,10 @@ class WebhookDeliveryTable(tables.Table):
     last_latency_ms = tables.Column(
         verbose_name=_("Latência"), attrs=_RIGHT, order_by=("last_latency_ms", "pk")
     )
-    response = tables.Column(verbose_name=_("Resposta"), accessor="last_response_excerpt", orderable=False)
+    # empty_values=(): a coded error leaves both texts empty, and render_response shows it.
+    response = tables.Column(
+        verbose_name=_("Resposta"), accessor="last_response_excerpt", empty_values=(), orderable=False
+    )
     next_attempt_at = tables.DateTimeColumn(
         verbose_name=_("Próxima tentativa"), short=True, order_by=("next_attempt_at", "pk")
     )
@@ -136,7 +139,8 @@ class WebhookDeliveryTable(tables.Table):
         return format_html("{} ms", value)
 
     def render_response(self, record):
-        text = record.last_error or record.last_response_excerpt
+        # Our coded words in the reader's language (LeasedRetry.last_error_display), else the stored text.
+        text = record.last_error_display or record.last_response_display
         if not text:
             return "—"
         short = text if len(text) <= 60 else text[:60] + "…"

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.utils import translation
 
+from notifications.attempt_notes import ENDPOINT_DISABLED, Note
 from notifications.automations import runner
 from notifications.automations.models import AutomationRun
 from notifications.retries import (
@@ -190,12 +192,18 @@ def test_ending_as_failed_moves_only_pending_work_and_releases_its_lease(kind, m
     kind.claim(T0, limit=2)
     kind.model.objects.filter(pk=done.pk).update(status=SUCCEEDED, completed_at=T0)
 
-    ended = end_as_failed(kind.model.objects.filter(merchant=merchant), now=T0, reason="Desativado.")
+    with translation.override("pt-br"):
+        ended = end_as_failed(
+            kind.model.objects.filter(merchant=merchant), now=T0, reason=Note(ENDPOINT_DISABLED)
+        )
 
     assert ended == 1
     pending.refresh_from_db()
     done.refresh_from_db()
-    assert pending.status == FAILED and pending.last_error == "Desativado."
+    # Why is stored as its code, never as a sentence in the worker's language.
+    assert (pending.status, pending.last_error, pending.last_note_code) == (FAILED, "", ENDPOINT_DISABLED)
+    with translation.override("en"):
+        assert pending.last_error_display == "Endpoint disabled."
     assert pending.claim_token is None and pending.next_attempt_at is None and pending.completed_at == T0
     assert done.status == SUCCEEDED
 

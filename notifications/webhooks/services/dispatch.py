@@ -32,9 +32,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core.models import Event
+from notifications.attempt_notes import (
+    CONNECT_TIMEOUT,
+    CONNECTION_FAILED,
+    ENDPOINT_DISABLED,
+    READ_TIMEOUT,
+    Note,
+    stored,
+)
 from notifications.catalog import envelope
 from notifications.outbox.consumers import consume_all, consume_batch
 from notifications.retries import CLAIM_LEASE, EXCERPT_CHARS, FAILED, AttemptRecorder, claim, retry_move
@@ -42,7 +49,7 @@ from notifications.webhooks import alerts
 from notifications.webhooks.choices import DeliveryOrigin, DeliveryStatus, DisabledReason
 from notifications.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from notifications.webhooks.services.endpoints import stop_pending_deliveries
-from notifications.webhooks.services.security import AddressRefused, resolve_addresses, url_refusal
+from notifications.webhooks.services.security import AddressRefused, resolve_addresses, url_refusal_note
 from notifications.webhooks.services.signing import webhook_headers
 
 logger = logging.getLogger(__name__)
@@ -112,7 +119,8 @@ class AttemptResult:
     status_code: int | None = None
     latency_ms: int | None = None
     response_excerpt: str = ""
-    error: str = ""
+    # The receiver's or an exception's own words, or our sentence as a Note (stored as its code).
+    error: str | Note = ""
     retry_after: dt.timedelta | None = None
 
     @property
@@ -153,16 +161,16 @@ def parse_retry_after(value: str | None, *, now) -> dt.timedelta | None:
     return max(when - now, dt.timedelta(0))
 
 
-def _error_text(exc: Exception) -> str:
+def _error_of(exc: Exception) -> Note | str:
+    """A failed send's error: our sentence as a Note (the library's words a param), or the exception's
+    own words."""
     if isinstance(exc, httpx.ConnectTimeout):
-        return _("Tempo de conexão esgotado (%(seconds)s s).") % {
-            "seconds": settings.WEBHOOKS_CONNECT_TIMEOUT
-        }
+        return Note(CONNECT_TIMEOUT, {"seconds": settings.WEBHOOKS_CONNECT_TIMEOUT})
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return _("Tempo de resposta esgotado (%(seconds)s s).") % {"seconds": settings.WEBHOOKS_TIMEOUT}
+        return Note(READ_TIMEOUT, {"seconds": settings.WEBHOOKS_TIMEOUT})
     if isinstance(exc, httpx.ConnectError):
-        return _("Falha de conexão: %(error)s") % {"error": str(exc) or exc.__class__.__name__}
-    return f"{exc.__class__.__name__}: {exc}"
+        return Note(CONNECTION_FAILED, {"error": (str(exc) or exc.__class__.__name__)[:EXCERPT_CHARS]})
+    return f"{exc.__class__.__name__}: {exc}"[:EXCERPT_CHARS]
 
 
 def _post(client: httpx.Client, url: httpx.URL, address: str, headers: dict, body: bytes, deadline: float):
@@ -196,9 +204,7 @@ def send_delivery(delivery: WebhookDelivery, *, now=None) -> AttemptResult:
         return _send(delivery, now=now, started=started)
     except Exception as exc:  # a bug or an odd answer must cost one attempt, not the whole pass
         logger.exception("webhook delivery %s: unexpected error", delivery.pk)
-        return AttemptResult(
-            latency_ms=int((time.monotonic() - started) * 1000), error=_error_text(exc)[:EXCERPT_CHARS]
-        )
+        return AttemptResult(latency_ms=int((time.monotonic() - started) * 1000), error=_error_of(exc))
 
 
 def _send(delivery: WebhookDelivery, *, now, started: float) -> AttemptResult:
@@ -217,14 +223,14 @@ def post_json(url: str, *, headers: dict, body: bytes, now, started: float | Non
     automations (their webhooks and provider integrations). Transport failures come back as a result;
     anything unexpected raises (callers turn it into a failed attempt)."""
     started = time.monotonic() if started is None else started
-    refusal = url_refusal(url)
+    refusal = url_refusal_note(url)
     if refusal:
         return AttemptResult(error=refusal)
     url = httpx.URL(url)
     try:
         addresses = resolve_addresses(url.host, url.port or (443 if url.scheme == "https" else 80))
     except AddressRefused as exc:
-        return AttemptResult(error=str(exc)[:EXCERPT_CHARS])
+        return AttemptResult(error=exc.note)
     timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT, connect=settings.WEBHOOKS_CONNECT_TIMEOUT)
     deadline = started + settings.WEBHOOKS_TIMEOUT
     try:
@@ -238,9 +244,7 @@ def post_json(url: str, *, headers: dict, body: bytes, now, started: float | Non
                     if index == len(addresses) - 1:
                         raise
     except (httpx.HTTPError, TimeoutError, OSError) as exc:
-        return AttemptResult(
-            latency_ms=int((time.monotonic() - started) * 1000), error=_error_text(exc)[:EXCERPT_CHARS]
-        )
+        return AttemptResult(latency_ms=int((time.monotonic() - started) * 1000), error=_error_of(exc))
     return AttemptResult(
         status_code=response.status_code,
         latency_ms=int((time.monotonic() - started) * 1000),
@@ -255,7 +259,7 @@ def _disable(endpoint: WebhookEndpoint, *, reason: str, now, delivery_pk) -> Non
     endpoint.disabled_at = now
     endpoint.disabled_reason = reason
     stop_pending_deliveries(
-        endpoint=endpoint, now=now, reason=_("Endpoint desativado."), exclude_pk=delivery_pk
+        endpoint=endpoint, now=now, reason=Note(ENDPOINT_DISABLED), exclude_pk=delivery_pk
     )
     transaction.on_commit(lambda: alerts.send_endpoint_disabled(endpoint.pk), robust=True)
     logger.warning("webhook endpoint %s disabled (%s)", endpoint.pk, reason)
@@ -270,6 +274,9 @@ class DeliveryRecorder(AttemptRecorder):
     logs_attempts = True
 
     def log_attempt(self, delivery, *, number, outcome, now):
+        error, response_excerpt, note_code, note_params = stored(
+            outcome.error, outcome.response_excerpt, EXCERPT_CHARS
+        )
         WebhookDeliveryAttempt.objects.create(
             delivery=delivery,
             number=number,
@@ -277,8 +284,10 @@ class DeliveryRecorder(AttemptRecorder):
             succeeded=outcome.succeeded,
             status_code=outcome.status_code,
             latency_ms=outcome.latency_ms,
-            response_excerpt=outcome.response_excerpt[:EXCERPT_CHARS],
-            error=outcome.error[:EXCERPT_CHARS],
+            response_excerpt=response_excerpt,
+            error=error,
+            note_code=note_code,
+            note_params=note_params,
         )
 
     def after(self, delivery, endpoint, *, outcome, now):

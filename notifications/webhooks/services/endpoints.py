@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.attempt_notes import ENDPOINT_DISABLED, Note
 from notifications.catalog import subscribable_event_type_choices
 from notifications.retries import end_as_failed
 from notifications.webhooks.choices import DeliveryStatus
@@ -45,7 +46,7 @@ def _lock(endpoint: WebhookEndpoint) -> WebhookEndpoint:
     return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
 
 
-def stop_pending_deliveries(*, endpoint: WebhookEndpoint, now, reason: str, exclude_pk=None) -> int:
+def stop_pending_deliveries(*, endpoint: WebhookEndpoint, now, reason: Note, exclude_pk=None) -> int:
     """Ends the deliveries still waiting for a disabled endpoint as failed; "Reenviar falhas" sends them
     again once it is active."""
     pending = WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING)
@@ -100,7 +101,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, now=None, **fields) ->
         endpoint.failing_since, endpoint.consecutive_failed_deliveries = None, 0
         changed += ["disabled_at", "disabled_reason", "failing_since", "consecutive_failed_deliveries"]
     if was_active and not endpoint.is_active:
-        stop_pending_deliveries(endpoint=endpoint, now=now, reason=_("Endpoint desativado."))
+        stop_pending_deliveries(endpoint=endpoint, now=now, reason=Note(ENDPOINT_DISABLED))
     endpoint.save(update_fields=changed)
     return endpoint
 

@@ -15,22 +15,41 @@ import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from notifications.attempt_notes import (
+    ADDRESS_NOT_PUBLIC,
+    HTTP_NOT_ALLOWED,
+    INCOMPLETE_URL,
+    INVALID_URL,
+    LOCALHOST_REFUSED,
+    NO_ADDRESS,
+    RESOLVES_NOT_PUBLIC,
+    UNRESOLVED,
+    AddressKind,
+    Note,
+)
 
 _NON_PUBLIC_KINDS = (
     # The specific kinds first: Python counts link-local, reserved and 0.0.0.0 as "private" too.
-    ("is_loopback", gettext_lazy("loopback")),
-    ("is_unspecified", gettext_lazy("não especificado")),
-    ("is_link_local", gettext_lazy("link-local")),
-    ("is_multicast", gettext_lazy("multicast")),
-    ("is_reserved", gettext_lazy("reservado")),
-    ("is_private", gettext_lazy("privado")),
+    ("is_loopback", AddressKind.LOOPBACK),
+    ("is_unspecified", AddressKind.UNSPECIFIED),
+    ("is_link_local", AddressKind.LINK_LOCAL),
+    ("is_multicast", AddressKind.MULTICAST),
+    ("is_reserved", AddressKind.RESERVED),
+    ("is_private", AddressKind.PRIVATE),
 )
 
 
 class AddressRefused(Exception):
-    """The URL's host is (or resolves to) an address webhooks may not reach."""
+    """The URL's host is (or resolves to) an address webhooks may not reach; `note` says why (a Note,
+    stored as its code on the attempt and shown in the reader's language)."""
+
+    def __init__(self, note: Note):
+        super().__init__(note)
+        self.note = note
+
+    def __str__(self) -> str:
+        return str(self.note)
 
 
 def private_addresses_allowed() -> bool:
@@ -48,20 +67,34 @@ def is_loopback_host(host: str) -> bool:
 
 
 def non_public_kind(address: str) -> str | None:
-    """Why `address` is not a public unicast address ("loopback", "privado", …), or None when it is."""
+    """Why `address` is not a public unicast address ("loopback", "privado", …, in the active language),
+    or None when it is."""
+    kind = non_public_kind_code(address)
+    return None if kind is None else str(AddressKind(kind).label)
+
+
+def non_public_kind_code(address: str) -> str | None:
+    """non_public_kind's AddressKind value (stored in a refusal's params), or None for a public address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     for attribute, kind in _NON_PUBLIC_KINDS:
         if getattr(ip, attribute):
-            return str(kind)
+            return kind.value
     if not ip.is_global:  # shared (100.64/10), documentation ranges and the like
-        return str(gettext_lazy("não público"))
+        return AddressKind.NOT_PUBLIC.value
     return None
 
 
 def url_refusal(url: str) -> str | None:
-    """Why `url` may not be a webhook endpoint (a message for the merchant), or None when it may.
+    """Why `url` may not be a webhook endpoint (a message for the merchant, in the active language), or
+    None when it may."""
+    refusal = url_refusal_note(url)
+    return None if refusal is None else str(refusal)
+
+
+def url_refusal_note(url: str) -> Note | None:
+    """url_refusal's reason as a Note (what a send stores), or None when `url` may be used.
 
     Checks what can be known without DNS: scheme, host, literal IP addresses and loopback names.
     """
@@ -70,25 +103,22 @@ def url_refusal(url: str) -> str | None:
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError for an invalid port
     except ValueError:
-        return _("Informe uma URL válida.")
+        return Note(INVALID_URL)
     if parts.scheme not in ("http", "https") or not host:
-        return _("Informe uma URL completa, começando com https://.")
+        return Note(INCOMPLETE_URL)
     loopback = is_loopback_host(host)
     if parts.scheme == "http" and not (loopback and private_addresses_allowed()):
-        return _("Use uma URL https://. Endereços http:// só são aceitos para localhost em desenvolvimento.")
+        return Note(HTTP_NOT_ALLOWED)
     if private_addresses_allowed():
         return None
     if loopback:
-        return _("Endereços locais (localhost) não podem receber webhooks.")
+        return Note(LOCALHOST_REFUSED)
     try:
-        kind = non_public_kind(host)
+        kind = non_public_kind_code(host)
     except ValueError:
         return None  # a name: resolved and checked before each send
     if kind:
-        return _("O endereço %(address)s não é público (%(kind)s) e não pode receber webhooks.") % {
-            "address": host,
-            "kind": kind,
-        }
+        return Note(ADDRESS_NOT_PUBLIC, {"address": host, "kind": kind})
     return None
 
 
@@ -98,18 +128,15 @@ def resolve_addresses(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise AddressRefused(
-            _("Não foi possível resolver %(host)s: %(error)s") % {"host": host, "error": exc}
-        ) from exc
+        raise AddressRefused(Note(UNRESOLVED, {"host": host, "error": str(exc)})) from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise AddressRefused(_("Não foi possível resolver %(host)s.") % {"host": host})
+        raise AddressRefused(Note(NO_ADDRESS, {"host": host}))
     if not private_addresses_allowed():
         for address in addresses:
-            kind = non_public_kind(address)
+            kind = non_public_kind_code(address)
             if kind:
                 raise AddressRefused(
-                    _("Endereço recusado: %(host)s resolve para %(address)s (%(kind)s).")
-                    % {"host": host, "address": address, "kind": kind}
+                    Note(RESOLVES_NOT_PUBLIC, {"host": host, "address": address, "kind": kind})
                 )
     return addresses

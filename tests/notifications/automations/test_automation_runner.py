@@ -131,7 +131,7 @@ def test_an_unreadable_credential_fails_the_run_without_retrying(merchant, setti
     run = run_once()
 
     assert run.status == RunStatus.FAILED and run.attempt_count == 1
-    assert "credencial" in run.last_error
+    assert "credencial" in run.last_error_display
 
 
 def test_the_provider_url_is_refused_when_private(merchant):
@@ -142,8 +142,8 @@ def test_the_provider_url_is_refused_when_private(merchant):
     run = run_once()
 
     assert run.status == RunStatus.PENDING and run.attempt_count == 1
-    assert "http" in run.last_error.lower() or "local" in run.last_error.lower()
-    assert Automation.objects.get().last_error == run.last_error
+    assert "http" in run.last_error_display.lower() or "local" in run.last_error_display.lower()
+    assert Automation.objects.get().last_error_display == run.last_error_display
 
 
 def test_a_public_name_resolving_to_a_private_address_is_refused(merchant, monkeypatch):
@@ -156,7 +156,7 @@ def test_a_public_name_resolving_to_a_private_address_is_refused(merchant, monke
 
     run = run_once()
 
-    assert "10.0.0.5" in run.last_error and run.status == RunStatus.PENDING
+    assert "10.0.0.5" in run.last_error_display and run.status == RunStatus.PENDING
 
 
 # --- webhook action -------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_failures_follow_the_webhook_retry_schedule_and_show_the_error_badge(
             assert run.status == RunStatus.PENDING and run.attempt_count == attempt
             assert run.next_attempt_at == now + delay
             rule.refresh_from_db()
-            assert rule.last_error == "HTTP 500: indisponivel" and rule.last_error_at == now
+            assert rule.last_error_display == "HTTP 500: indisponivel" and rule.last_error_at == now
             # Not due a second before.
             assert runner.claim_due_runs(now=now + delay - dt.timedelta(seconds=1)) == []
             now += delay
@@ -202,7 +202,7 @@ def test_failures_follow_the_webhook_retry_schedule_and_show_the_error_badge(
     assert sum(RETRY_DELAYS, dt.timedelta()) >= dt.timedelta(hours=27)
     assert len(receiver.requests) == MAX_ATTEMPTS
     rule.refresh_from_db()
-    assert rule.last_error == "HTTP 500: indisponivel"
+    assert rule.last_error_display == "HTTP 500: indisponivel"
 
 
 def test_a_success_clears_the_error_badge(merchant, receiver, allow_private):
@@ -213,13 +213,13 @@ def test_a_success_clears_the_error_badge(merchant, receiver, allow_private):
         runner.fan_out_all()
         run_once(T0)
         rule.refresh_from_db()
-        assert rule.last_error
+        assert rule.last_error_display
 
         run = run_once(T0 + RETRY_DELAYS[0])
 
     rule.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED and run.attempt_count == 2
-    assert (rule.last_error, rule.last_error_at) == ("", None)
+    assert (rule.last_error_display, rule.last_error_code, rule.last_error_at) == ("", "", None)
     assert rule.last_run_at == T0 + RETRY_DELAYS[0]
 
 
@@ -272,7 +272,7 @@ def test_runs_of_a_disabled_rule_are_not_claimed_and_disabling_ends_them(merchan
 
     assert runner.claim_due_runs() == []
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and run.last_error == "Automação desativada."
+    assert run.status == RunStatus.FAILED and run.last_error_display == "Automação desativada."
 
 
 def test_fixing_the_integration_brings_waiting_runs_forward(merchant):
@@ -342,7 +342,7 @@ def test_a_failed_test_is_not_retried_and_shows_on_the_rule(merchant, receiver, 
 
     assert run.status == RunStatus.FAILED and run.next_attempt_at is None
     rule.refresh_from_db()
-    assert rule.last_error == "HTTP 500: quebrado"
+    assert rule.last_error_display == "HTTP 500: quebrado"
     assert runner.claim_due_runs() == []
 
 
@@ -358,7 +358,7 @@ def test_a_test_whose_request_died_is_ended_by_the_next_pass(merchant):
     runner.automations_run(sleep=lambda s: None)
 
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "interrompido" in run.last_error
+    assert run.status == RunStatus.FAILED and "interrompido" in run.last_error_display
 
 
 def test_an_email_rules_test_sends_the_sample_to_the_tester_not_to_a_customer(merchant, owner, mailoutbox):
@@ -434,7 +434,7 @@ def test_the_email_action_fails_without_retry_when_the_subscription_is_gone(merc
     outcome = runner.execute_run(run)
 
     assert not outcome.succeeded and not outcome.retryable
-    assert outcome.error == "A assinatura do evento não existe mais."
+    assert str(outcome.error) == "A assinatura do evento não existe mais."
 
 
 # --- services' refusals -----------------------------------------------------------------------------------

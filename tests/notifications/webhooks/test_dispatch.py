@@ -203,7 +203,8 @@ def test_a_connection_refused_is_a_failed_attempt(merchant, allow_private):
 
     delivery = WebhookDelivery.objects.get()
     assert delivery.attempt_count == 1 and delivery.status == DeliveryStatus.PENDING
-    assert delivery.last_status_code is None and delivery.last_error
+    assert delivery.last_status_code is None and delivery.last_note_code == "connection_failed"
+    assert delivery.last_note_params["error"] and delivery.last_error_display.startswith("Falha de conexão: ")
 
 
 def test_a_receiver_that_never_answers_times_out_within_the_limit(merchant, allow_private, settings):
@@ -225,7 +226,7 @@ def test_a_receiver_that_never_answers_times_out_within_the_limit(merchant, allo
     finally:
         listener.close()
     delivery = WebhookDelivery.objects.get()
-    assert "Tempo de resposta esgotado" in delivery.last_error
+    assert "Tempo de resposta esgotado" in delivery.last_error_display
 
 
 # --- retries ---------------------------------------------------------------------------------------------
@@ -312,7 +313,7 @@ def test_410_gone_disables_the_endpoint_at_once(merchant, receiver, allow_privat
     gone.refresh_from_db()
     waiting.refresh_from_db()
     assert gone.status == DeliveryStatus.FAILED and gone.attempt_count == 1
-    assert waiting.status == DeliveryStatus.FAILED and waiting.last_error == "Endpoint desativado."
+    assert waiting.status == DeliveryStatus.FAILED and waiting.last_error_display == "Endpoint desativado."
     assert len(receiver.requests) == 1
 
 

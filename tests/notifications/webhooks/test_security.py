@@ -168,7 +168,7 @@ def test_a_public_looking_name_that_resolves_to_loopback_is_refused_before_conne
 
     result = send_delivery(delivery)
 
-    assert "127.0.0.1" in result.error and "loopback" in result.error
+    assert "127.0.0.1" in str(result.error) and "loopback" in str(result.error)
 
 
 @pytest.mark.django_db
