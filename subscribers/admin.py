@@ -15,6 +15,7 @@ from subscribers.models import (
     SubscriptionSchedule,
     SubscriptionTombstone,
 )
+from subscribers.tables import export_description
 
 
 @admin.register(Customer)
@@ -145,7 +146,15 @@ class SubscriptionTombstoneAdmin(admin.ModelAdmin):
 class SubscriberExportAdmin(admin.ModelAdmin):
     """The merchants' export audit, read-only: who exported what, when, and how it ended."""
 
-    list_display = ["created_at", "user", "description", "output_format", "status", "row_count", "merchant"]
+    list_display = [
+        "created_at",
+        "user",
+        "filters_display",
+        "output_format",
+        "status",
+        "row_count",
+        "merchant",
+    ]
     list_filter = ["merchant", "status", "output_format"]
     list_select_related = ["user", "merchant"]
     readonly_fields = [f.name for f in SubscriberExport._meta.fields if f.name != "id"]
@@ -153,6 +162,10 @@ class SubscriberExportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("Filtros (no idioma de quem lê)"))
+    def filters_display(self, obj):
+        return export_description(obj)
 
 
 class _ReadOnly:

@@ -777,7 +777,11 @@ class SubscriberExport(models.Model):
     )
     # The export's own parameters (filters, sort, delimiter, format) as sent, so it can be run again.
     query = models.JSONField(_("parâmetros"), default=dict, blank=True)
-    # The filters as the person saw them ("Status: Ativa"), in their language at the time.
+    # The filters as the person chose them, [name, value] pairs (a choice's code, a date in ISO, a plan's or
+    # person's name as it was, ["sort", "-column"]), named in the reader's language when shown
+    # (subscribers.tables.export_description). `description` holds the text of exports from before them,
+    # worded in the exporting person's language.
+    filters = models.JSONField(_("filtros escolhidos"), default=list, blank=True)
     description = models.TextField(_("filtros"), blank=True)
     output_format = models.CharField(
         _("formato"), max_length=10, choices=ExportFormat.choices, default=ExportFormat.HUMAN

@@ -1,7 +1,9 @@
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import django_filters
 import django_tables2 as tables
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.loader import render_to_string
@@ -59,13 +61,47 @@ def _user_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def export_description(export: SubscriberExport) -> str:
+    """An export's filters in the active language, e.g. "Status: Ativa · Ordem: Nome (decrescente)": the
+    filters' labels and choices and the columns' names of today's list, a date in the reader's format; an
+    export from before SubscriberExport.filters shows its stored text."""
+    if not export.filters:
+        return export.description
+    from subscribers.filtersets import SubscriberFilterSet
+
+    known = SubscriberFilterSet.base_filters
+    parts = []
+    for name, value in export.filters:
+        if name == "sort":
+            column = SubscriberTable.base_columns.get(value.lstrip("-"))
+            direction = _("decrescente") if value.startswith("-") else _("crescente")
+            header = column.verbose_name if column is not None else value.lstrip("-")
+            parts.append("{}: {} ({})".format(_("Ordem"), header, direction))
+            continue
+        field = known.get(name)
+        if field is None:  # a filter the list no longer has
+            parts.append(f"{name}: {value}")
+            continue
+        choices = field.extra.get("choices")
+        if choices and not callable(choices):
+            value = dict(choices).get(value, value)
+        elif isinstance(field, django_filters.DateFilter):
+            with contextlib.suppress(ValueError):  # shown as stored when it is not a date
+                value = formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        parts.append(f"{field.label or name}: {value}")
+    return " · ".join(parts)
+
+
 class SubscriberExportTable(tables.Table):
     """Assinantes > Exportações: who exported which filters, when, how many rows, and a link to run the
     same export again. Every column reads the export row or its select_related user."""
 
     created_at = tables.DateTimeColumn(verbose_name=_("Quando"), short=True, order_by=("created_at", "pk"))
     user = tables.Column(verbose_name=_("Quem"), default="—", orderable=False)
-    description = tables.Column(verbose_name=_("Filtros"), default=_("Todos os assinantes"), orderable=False)
+    # In the reader's language (export_description); empty_values=(): an export's own text may be empty.
+    description = tables.Column(
+        verbose_name=_("Filtros"), empty_values=(), default=_("Todos os assinantes"), orderable=False
+    )
     output_format = tables.Column(verbose_name=_("Formato"), orderable=False)
     status = ChoiceFieldColumn(
         choices=ExportStatus, verbose_name=_("Situação"), order_by=("status", "-created_at", "-pk")
@@ -82,6 +118,9 @@ class SubscriberExportTable(tables.Table):
 
     def render_user(self, value):
         return _user_name(value)
+
+    def render_description(self, record):
+        return export_description(record) or _("Todos os assinantes")
 
     def render_output_format(self, value, record):
         separator = _("ponto e vírgula") if record.delimiter == ";" else _("vírgula")

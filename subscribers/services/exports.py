@@ -9,14 +9,15 @@ from subscribers.models import SubscriberExport
 
 @transaction.atomic
 def subscriber_export_start(
-    *, merchant, user, query: dict, description: str, output_format: str, delimiter: str
+    *, merchant, user, query: dict, filters: list, output_format: str, delimiter: str
 ) -> SubscriberExport:
-    """Records that `user` started exporting the rows selected by `query` (filters, sort, format)."""
+    """Records that `user` started exporting the rows selected by `query` (filters, sort, format);
+    `filters` are what the Exportações list shows of them (see SubscriberExport.filters)."""
     return SubscriberExport.objects.create(
         merchant=merchant,
         user=user,
         query=query,
-        description=description,
+        filters=filters,
         output_format=output_format,
         delimiter=delimiter,
         status=ExportStatus.STARTED,

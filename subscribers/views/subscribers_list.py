@@ -6,7 +6,7 @@ from functools import partial
 from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
@@ -129,7 +129,7 @@ class SubscriberExportView(MerchantScopedMixin, RateLimitMixin, View):
             merchant=request.merchant,
             user=request.user,
             query=export_query(request.GET, filterset),
-            description=describe_filters(filterset, table, request.GET.get("sort", "")),
+            filters=chosen_filters(filterset, table, request.GET.get("sort", "")),
             output_format=output_format,
             delimiter=delimiter,
         )
@@ -163,24 +163,20 @@ def export_query(params, filterset) -> dict:
     return {name: params.get(name) for name in names if params.get(name)}
 
 
-def describe_filters(filterset, table, sort: str) -> str:
-    """The filters as the person chose them, e.g. "Status: Ativa · Assinou: Últimos 30 dias"."""
+def chosen_filters(filterset, table, sort: str) -> list:
+    """The filters as the person chose them, as [name, value] pairs with no words of any language in them
+    (a choice's code, a date in ISO, a plan's or person's name), and ["sort", sort] for a column's order:
+    subscribers.tables.export_description names them in the reader's language."""
     parts = []
     for name, field in filterset.form.fields.items():
         value = filterset.form.cleaned_data.get(name)
         if value in (None, "", [], ()):
             continue
         if hasattr(field, "label_from_instance"):
-            shown = field.label_from_instance(value)
-        elif getattr(field, "choices", None):
-            shown = dict(field.choices).get(value, value)
+            value = str(field.label_from_instance(value))
         elif isinstance(value, dt.date):
-            shown = formats.date_format(value, "SHORT_DATE_FORMAT")
-        else:
-            shown = value
-        parts.append(f"{field.label or name}: {shown}")
-    name = sort.lstrip("-")
-    if name and name in table.columns.names():
-        direction = _("decrescente") if sort.startswith("-") else _("crescente")
-        parts.append("{}: {} ({})".format(_("Ordem"), table.columns[name].header, direction))
-    return " · ".join(str(part) for part in parts)
+            value = value.isoformat()
+        parts.append([name, str(value)])
+    if sort.lstrip("-") in table.columns.names():
+        parts.append(["sort", sort])
+    return parts

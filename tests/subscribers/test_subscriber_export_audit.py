@@ -3,17 +3,26 @@ listed on Assinantes > Exportações, and tells the page's button when the downl
 
 import csv
 import datetime as dt
+import importlib
 import io
 from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from subscribers import exports, selectors
 from subscribers.choices import ExportStatus, SubscriptionStatus
 from subscribers.models import SubscriberExport
 from subscribers.services.exports import subscriber_export_start
-from tests.factories import CustomerFactory, SubscriberExportFactory, SubscriptionFactory, UserFactory
+from subscribers.tables import export_description
+from tests.factories import (
+    CustomerFactory,
+    PlanFactory,
+    SubscriberExportFactory,
+    SubscriptionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +61,9 @@ def test_export_is_recorded_with_user_filters_and_row_count(member_client, viewe
     assert export.row_count == 3
     assert export.finished_at is not None and export.finished_at >= export.created_at
     assert export.query == {"status": "active", "sort": "-name", "delimiter": "semicolon"}
-    assert export.description == "Status: Ativa · Ordem: Nome (decrescente)"
+    # Stored with no words of any language; named in the reader's language when shown.
+    assert export.filters == [["status", "active"], ["sort", "-name"]] and export.description == ""
+    assert export_description(export) == "Status: Ativa · Ordem: Nome (decrescente)"
     assert export.output_format == "human" and export.delimiter == ";"
 
 
@@ -64,13 +75,13 @@ def test_export_records_machine_format_and_comma(owner_client, merchant):
 
     export = SubscriberExport.objects.get()
     assert (export.output_format, export.delimiter, export.row_count) == ("machine", ",", 1)
-    assert export.description == ""
+    assert (export.filters, export.description) == ([], "")
 
 
 def recorded_stream(merchant, user):
     """The body of an export as the view builds it: what the WSGI server iterates and then closes."""
     export = subscriber_export_start(
-        merchant=merchant, user=user, query={}, description="", output_format="human", delimiter=";"
+        merchant=merchant, user=user, query={}, filters=[], output_format="human", delimiter=";"
     )
     queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
     return export, exports.RecordedExport(export, queryset, delimiter=";", output_format="human")
@@ -191,3 +202,38 @@ def test_exports_page_query_count_does_not_grow_with_rows(
 
 def test_anonymous_cannot_see_exports(client):
     assert client.get(HISTORY_URL).status_code == 302
+
+
+def test_the_exports_filters_read_in_each_readers_language(merchant, owner):
+    from tests.billing.test_refund_reason_codes import reader
+
+    plan = PlanFactory(merchant=merchant, name="Ouro")
+    with translation.override("pt-br"):  # exported by a person reading Portuguese
+        reader(owner, "pt-br").get(
+            EXPORT_URL,
+            {"status": "active", "plan": plan.pk, "subscribed_from": "2025-03-01", "sort": "-name"},
+        )
+    assert SubscriberExport.objects.get().filters == [
+        ["status", "active"],
+        ["plan", "Ouro"],
+        ["subscribed_from", "2025-03-01"],
+        ["sort", "-name"],
+    ]
+
+    english = reader(owner, "en").get(HISTORY_URL).content.decode()
+    portuguese = reader(owner, "pt-br").get(HISTORY_URL).content.decode()
+
+    assert "Status: Active · Plan: Ouro · Subscribed from: Mar 1, 2025 · Order: Name (descending)" in english
+    assert "Status: Ativa · Plano: Ouro · Assinou de: 01/03/2025 · Ordem: Nome (decrescente)" in portuguese
+
+
+def test_the_migration_rebuilds_the_filters_of_exports_recorded_before():
+    migration = importlib.import_module("subscribers.migrations.0027_export_filters_in_readers_language")
+    names = {7: "Ouro"}.get
+
+    assert migration.filters_of(
+        {"sort": "-name", "plan": "7", "status": "active", "delimiter": "comma"}, names, names
+    ) == [["status", "active"], ["plan", "Ouro"], ["sort", "-name"]]
+    assert migration.filters_of({"plan": "8"}, names, names) is None  # a plan deleted since
+    assert migration.filters_of({"subscribed_from": "01/03/2025"}, names, names) is None
+    assert migration.filters_of({"bogus": "1"}, names, names) is None

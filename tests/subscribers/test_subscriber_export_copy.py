@@ -233,7 +233,7 @@ def test_export_interrupted_during_the_copy_is_recorded_and_the_connection_stays
     for name in ["Ana", "Bia", "Caio"]:
         SubscriptionFactory(merchant=merchant, customer=CustomerFactory(merchant=merchant, name=name))
     export = subscriber_export_start(
-        merchant=merchant, user=owner, query={}, description="", output_format="human", delimiter=";"
+        merchant=merchant, user=owner, query={}, filters=[], output_format="human", delimiter=";"
     )
     queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
     body = exports.RecordedExport(export, queryset, delimiter=";", output_format="human")
