@@ -160,6 +160,41 @@ def test_same_bytes_for_filtered_sorted_exports(merchant, params):
     assert counted == rows.count()
 
 
+@pytest.mark.parametrize(
+    ("order", "keys_first"),
+    [
+        (("-contract_date", "-pk"), True),
+        (("plan_id", "customer__name", "pk"), True),
+        (("plan", "-pk"), False),
+    ],
+)
+def test_the_sort_keys_are_selected_before_the_cells_unless_the_order_names_a_relation(
+    merchant, order, keys_first
+):
+    # PostgreSQL sorts the rows as selected: keys after eighteen text cells cost a walk over the cells on
+    # every tie. Ordered by a relation ("plan": the plan's own ordering, by name) the ORDER BY stays as is.
+    plans = [PlanFactory(merchant=merchant, name=name) for name in ("Zeta", "Alfa")]
+    for n in range(6):
+        SubscriptionFactory(
+            merchant=merchant,
+            plan=plans[n % 2],
+            customer=CustomerFactory(merchant=merchant, name=f"Cliente {5 - n}"),
+            contract_date=dt.date(2025, 1, 1 + n // 2),
+        )
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant).order_by(*order)
+
+    sql = str(exports.copy_queryset(queryset).query)
+    with timezone.override(zoneinfo.ZoneInfo("America/Sao_Paulo")):
+        python, database, counted = both_paths(queryset, delimiter=";", output_format=exports.HUMAN)
+
+    assert database == python and counted == 6
+    selected = sql.split(" FROM ")[0]
+    if keys_first:
+        assert selected.index(f"export_key_{len(order) - 1}") < selected.index("export_cell_0")
+    else:
+        assert "export_key_" not in sql
+
+
 @pytest.mark.parametrize("first_rows", [1, 3, 7])
 def test_the_first_rows_and_the_rest_join_without_a_gap_or_a_repeat(merchant, monkeypatch, first_rows):
     # The database path sends its first FIRST_ROWS rows by one COPY (so the download starts at once) and
