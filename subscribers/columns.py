@@ -147,7 +147,7 @@ class Cells(Formats):
 
     def __init__(self, output_format: str = HUMAN):
         super().__init__(output_format)
-        self.tz_name = Value(timezone._get_timezone_name(self.tz))
+        self.time_zone = timezone._get_timezone_name(self.tz)
 
     @staticmethod
     def text(expression) -> Sql:
@@ -184,8 +184,11 @@ class Cells(Formats):
         return "ISO, DMY" if self.machine else "SQL, DMY"
 
     def sql_day(self, expression, *, instant=True) -> Sql:
-        """The day as `Formats.day` writes it, under `date_style`."""
-        day = Sql("({0} AT TIME ZONE {1})::date", expression, self.tz_name) if instant else expression
+        """The day as `Formats.day` writes it, under `date_style`, an instant's on the clock of `time_zone`,
+        which the statement must run under too (`subscribers.exports.stream_csv_copy` sets the TimeZone):
+        `instant::date` converts by the session's zone, found once, where `instant AT TIME ZONE 'name'`
+        looked the name up on every cell (the same conversion, DST history included)."""
+        day = Sql("({0})::date", expression) if instant else expression
         return Sql("({0})::text", day)
 
     def sql_amount(self) -> Sql:

@@ -196,15 +196,18 @@ def stream_csv_copy(
         if outermost:  # must be the transaction's first statement; a caller's transaction keeps its own
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # For this transaction (set_config(…, true) is SET LOCAL), in one statement: no JIT compilation (it
-        # only delays a query that reads every row through index lookups); the sort by the list's order in
-        # memory (per worker) rather than spilled to disk; the DateStyle the cells write days in
-        # (Cells.date_style), the caller's read first to be put back for a caller's transaction.
+        # only delays a query that reads every row through index lookups); more of the sort by the list's
+        # order in memory (per worker); the DateStyle the cells write days in and the time zone whose days
+        # they are (Cells.date_style, Cells.time_zone), the caller's read first to be put back for a
+        # caller's transaction.
+        cells = Cells(output_format)
         cursor.execute(
-            "SELECT current_setting('DateStyle'), set_config('jit', 'off', true),"
-            " set_config('work_mem', '64MB', true), set_config('DateStyle', %s, true)",
-            [Cells(output_format).date_style],
+            "SELECT current_setting('DateStyle'), current_setting('TimeZone'),"
+            " set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
+            " set_config('DateStyle', %s, true), set_config('TimeZone', %s, true)",
+            [cells.date_style, cells.time_zone],
         )
-        previous_style = cursor.fetchone()[0]
+        previous_style, previous_zone = cursor.fetchone()[:2]
         raw = cursor.cursor  # psycopg's own: COPY merges the parameters client-side
         head, rest = _segments(queryset, output_format, walks)
         sent = yield from _copy(raw, head, delimiter=delimiter, counter=counter, sent=0)
@@ -212,7 +215,10 @@ def stream_csv_copy(
         if rest is not None:
             yield from _copy(raw, rest, delimiter=delimiter, counter=counter, sent=sent)
         if not outermost:  # SET LOCAL outlives this savepoint: the caller reads its dates in its own style
-            cursor.execute("SELECT set_config('DateStyle', %s, true)", [previous_style])
+            cursor.execute(
+                "SELECT set_config('DateStyle', %s, true), set_config('TimeZone', %s, true)",
+                [previous_style, previous_zone],
+            )
 
 
 def _copy(raw, part, *, delimiter: str, counter: list, sent: int):

@@ -214,23 +214,55 @@ def test_the_first_rows_and_the_rest_join_without_a_gap_or_a_repeat(merchant, mo
 
 @pytest.mark.parametrize("output_format", [exports.HUMAN, exports.MACHINE])
 def test_the_export_writes_days_in_its_date_style_and_gives_the_callers_back(merchant, output_format):
-    # The cells write days as the date type's text under the export's DateStyle (cheaper than to_char):
-    # inside a caller's transaction (here the test's) the caller's own style is put back afterwards.
-    SubscriptionFactory(merchant=merchant, contract_date=dt.date(2025, 12, 31))
+    # The cells write days as the date type's text under the export's DateStyle (cheaper than to_char) and
+    # instants' days by the export's TimeZone (cheaper than AT TIME ZONE per cell): inside a caller's
+    # transaction (here the test's) the caller's own style and zone are put back afterwards.
+    ended = dt.datetime(2025, 12, 31, 2, 30, tzinfo=UTC)  # 30 December in São Paulo
+    SubscriptionFactory(merchant=merchant, contract_date=dt.date(2025, 12, 31), ended_at=ended)
     queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
     with connection.cursor() as cursor:
-        cursor.execute("SHOW DateStyle")
-        (before,) = cursor.fetchone()
+        cursor.execute("SELECT current_setting('DateStyle'), current_setting('TimeZone')")
+        before = cursor.fetchone()
 
-    database = b"".join(
-        exports.stream_csv_copy(queryset, delimiter=";", output_format=output_format, counter=[0])
-    )
+    with timezone.override(zoneinfo.ZoneInfo("America/Sao_Paulo")):
+        database = b"".join(
+            exports.stream_csv_copy(queryset, delimiter=";", output_format=output_format, counter=[0])
+        )
 
-    assert (b"2025-12-31" if output_format == exports.MACHINE else b"31/12/2025") in database
+    machine = output_format == exports.MACHINE
+    assert (b"2025-12-31" if machine else b"31/12/2025") in database
+    assert (b"2025-12-30" if machine else b"30/12/2025") in database
     with connection.cursor() as cursor:
-        cursor.execute("SHOW DateStyle")
-        assert cursor.fetchone() == (before,)
-    assert queryset.values_list("contract_date", flat=True).get() == dt.date(2025, 12, 31)
+        cursor.execute("SELECT current_setting('DateStyle'), current_setting('TimeZone')")
+        assert cursor.fetchone() == before
+    assert queryset.values_list("contract_date", "ended_at").get() == (dt.date(2025, 12, 31), ended)
+
+
+def test_days_across_daylight_saving_changes_are_the_merchants(merchant):
+    # Instants become days by the export's TimeZone: across São Paulo's last DST changes (clocks forward
+    # at midnight on 4 November 2018, back from midnight to 23:00 on 17 February 2019) as Python says.
+    instants = [
+        (dt.datetime(2018, 11, 4, 2, 59, tzinfo=UTC), "03/11/2018"),  # 23:59 BRT
+        (dt.datetime(2018, 11, 4, 3, 0, tzinfo=UTC), "04/11/2018"),  # 01:00 BRST (00:00 skipped)
+        (dt.datetime(2019, 2, 17, 1, 59, tzinfo=UTC), "16/02/2019"),  # 23:59 BRST
+        (dt.datetime(2019, 2, 17, 2, 0, tzinfo=UTC), "16/02/2019"),  # 23:00 BRT again
+        (dt.datetime(2019, 2, 17, 3, 0, tzinfo=UTC), "17/02/2019"),  # 00:00 BRT
+    ]
+    for n, (instant, _day) in enumerate(instants):
+        SubscriptionFactory(
+            merchant=merchant,
+            contract_date=dt.date(2019, 1, 1 + n),
+            access_until=instant,
+            ended_at=instant,
+        )
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+
+    with timezone.override(zoneinfo.ZoneInfo("America/Sao_Paulo")):
+        python, database, _counted = both_paths(queryset, delimiter=";", output_format=exports.HUMAN)
+
+    assert database == python
+    rows = database.decode().splitlines()  # newest contract first
+    assert [row.split(";")[13:15] for row in rows] == [[day, day] for _instant, day in reversed(instants)]
 
 
 def test_the_first_row_is_sent_before_the_rest_is_read(merchant, monkeypatch):
