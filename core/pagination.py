@@ -284,9 +284,10 @@ class GroupWalk:
         order += [f"-{name}" if descending else name for name in (*self.within, "pk")]
         return queryset.order_by(*order)
 
-    def group_values(self, queryset) -> list:
+    def group_values(self, queryset, *, none: bool = True) -> list:
         """The values `field` takes within `scope`, in this ordering's (ascending) group order, None last
-        when the filtered rows include some without a value. A loose index scan (one probe per value)."""
+        when the filtered rows include some without a value (not looked for when `none` is False). A loose
+        index scan (one probe per value)."""
         connection = connections[queryset.db]
         quote = connection.ops.quote_name
         model_field = queryset.model._meta.get_field(self.field)
@@ -310,7 +311,7 @@ class GroupWalk:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*scope_params, *scope_params])
             values = [row[0] for row in cursor.fetchall()]
-        if queryset.filter(**{f"{model_field.attname}__isnull": True}).exists():
+        if none and queryset.filter(**{f"{model_field.attname}__isnull": True}).exists():
             values.append(None)  # NULL names sort last ascending (PostgreSQL)
         return values
 

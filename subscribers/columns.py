@@ -145,9 +145,12 @@ FORMULA_PREFIX_CODES_SQL = ", ".join(str(ord(char)) for char in FORMULA_PREFIXES
 class Cells(Formats):
     """`Formats` as SQL expressions over the list's queryset: the same language, time zone and rules."""
 
-    def __init__(self, output_format: str = HUMAN):
+    def __init__(self, output_format: str = HUMAN, *, salespeople: dict | None = None):
         super().__init__(output_format)
         self.time_zone = timezone._get_timezone_name(self.tz)
+        # {user id: the Vendedor cell} for every salesperson the rows can have, when known and few
+        # (subscribers.exports.salesperson_cells): the cell is then chosen by id, see sql_salesperson.
+        self.salespeople = salespeople
 
     @staticmethod
     def text(expression) -> Sql:
@@ -259,15 +262,28 @@ class Cells(Formats):
         )
 
     def sql_salesperson(self) -> Sql:
-        """`person_name` in SQL (str.strip() strips these whitespace characters)."""
+        """The Vendedor cell: chosen by the salesperson's id among `salespeople` when given (their cells
+        computed once each by `sql_person` instead of once per row; no match — no salesperson — is NULL,
+        written empty), else `sql_person` over the joined user on every row."""
+        if self.salespeople is None:
+            return self.sql_person("salesperson__")
+        if not self.salespeople:
+            return Sql("NULL::text")
+        whens = " ".join(f"WHEN {{{2 * n + 1}}} THEN {{{2 * n + 2}}}" for n in range(len(self.salespeople)))
+        values = [Value(part) for pair in self.salespeople.items() for part in pair]
+        return Sql(f"CASE {{0}} {whens} END", F("salesperson_id"), *values)
+
+    def sql_person(self, prefix: str = "") -> Sql:
+        """`person_name` in SQL, guarded, over the user fields under `prefix` (str.strip() strips these
+        whitespace characters)."""
         whitespace = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
         return self.guarded(
             Sql(
                 "CASE WHEN {2} IS NULL THEN '' ELSE"
                 f" COALESCE(NULLIF(btrim({{0}} || ' ' || {{1}}, {whitespace}), ''), {{2}}) END",
-                F("salesperson__first_name"),
-                F("salesperson__last_name"),
-                F("salesperson__username"),
+                F(f"{prefix}first_name"),
+                F(f"{prefix}last_name"),
+                F(f"{prefix}username"),
             )
         )
 

@@ -163,17 +163,46 @@ def _segments(queryset: QuerySet, output_format: str, walks) -> tuple:
     whole order after them, sorted by PostgreSQL like the default order's rest (one COPY per group read
     every group through its index in that order, a third slower than one sort), sorted by the groups'
     ranks rather than their names (`GroupWalk.ranked`)."""
-    cells = copy_queryset(queryset, output_format)
-    for walk in walks:
-        descending = walk.descending(queryset.query.order_by)
-        if descending is not None:
-            values = walk.group_values(queryset)
-            groups = walk.split(queryset, descending=descending, values=values)
-            head = copy_queryset(groups[0], output_format)[:FIRST_ROWS] if groups else cells[:FIRST_ROWS]
-            # The same order, sorted by each group's rank rather than by its name (GroupWalk.ranked).
-            ranked = copy_queryset(walk.ranked(queryset, descending=descending, values=values), output_format)
-            return head, lambda sent, ranked=ranked: ranked[sent:]
-    return cells[:FIRST_ROWS], lambda sent: cells[FIRST_ROWS:] if sent == FIRST_ROWS else None
+    order = queryset.query.order_by
+    sort = next(
+        ((walk, walk.descending(order)) for walk in walks if walk.descending(order) is not None), None
+    )
+    values = sort[0].group_values(queryset) if sort else None
+    salespeople = salesperson_cells(queryset, output_format, walks, known=sort and (sort[0], values))
+    cells = copy_queryset(queryset, output_format, salespeople=salespeople)
+    if sort is None:
+        return cells[:FIRST_ROWS], lambda sent: cells[FIRST_ROWS:] if sent == FIRST_ROWS else None
+    walk, descending = sort
+    groups = walk.split(queryset, descending=descending, values=values)
+    head = copy_queryset(groups[0], output_format, salespeople=salespeople) if groups else cells
+    # The same order, sorted by each group's rank rather than by its name (GroupWalk.ranked).
+    ranked = walk.ranked(queryset, descending=descending, values=values)
+    ranked = copy_queryset(ranked, output_format, salespeople=salespeople)
+    return head[:FIRST_ROWS], lambda sent: ranked[sent:]
+
+
+# Up to this many salespeople the Vendedor cell is chosen by id (a CASE: one comparison per WHEN, in turn)
+# rather than written from the joined user on every row.
+MAX_SALESPEOPLE_BY_ID = 16
+
+
+def salesperson_cells(queryset: QuerySet, output_format: str, walks, *, known=None) -> dict | None:
+    """{salesperson id: Vendedor cell} for every salesperson in the rows' scope (the Vendedor walk's groups,
+    one index probe each; `known` = (walk, its groups) when already found), each cell written by
+    PostgreSQL with the per-row expression (`Cells.sql_person`), so the bytes are the same; None without
+    that walk or past MAX_SALESPEOPLE_BY_ID. Choosing a cell by id costs a fraction of writing the name on
+    every row and needs no join to the users (~0.5 s less PostgreSQL CPU at a million rows;
+    bench/README.md, session 9)."""
+    walk = next((walk for walk in walks if walk.field == "salesperson"), None)
+    if walk is None:
+        return None
+    values = known[1] if known and known[0] is walk else walk.group_values(queryset, none=False)
+    ids = [value for value in values if value is not None]
+    if len(ids) > MAX_SALESPEOPLE_BY_ID:
+        return None
+    users = queryset.model._meta.get_field("salesperson").related_model.objects.using(queryset.db)
+    cell = Cells(output_format).sql_person()
+    return dict(users.filter(pk__in=ids).annotate(export_cell=cell).values_list("pk", "export_cell"))
 
 
 def stream_csv_copy(
@@ -252,16 +281,19 @@ def _copy(raw, part, *, delimiter: str, counter: list, sent: int):
 CELL_NAMES = tuple(f"export_cell_{n}" for n in range(len(COLUMNS)))
 
 
-def copy_queryset(queryset: QuerySet, output_format: str = HUMAN) -> QuerySet:
+def copy_queryset(
+    queryset: QuerySet, output_format: str = HUMAN, *, salespeople: dict | None = None
+) -> QuerySet:
     """`queryset` (filtered, sorted) as one text cell per CSV column, formatted by the database. An empty
-    cell is NULL, which COPY writes as nothing (it would quote an empty string).
+    cell is NULL, which COPY writes as nothing (it would quote an empty string). `salespeople`: see
+    salesperson_cells.
 
     The sort keys, when the order allows it (`_sort_keys`), are selected before the cells and sorted by
     there: PostgreSQL sorts the rows as they are selected, and a key after eighteen text cells is found by
     walking every cell of the row on each comparison that ties on the first key — nearly all of them when
     the first key is a plan's or a salesperson's rank (the export's PostgreSQL CPU ~30 % lower sorted by
     plan, ~15 % in the default order; bench/README.md, session 9). `_copy` then COPYs the cells alone."""
-    cells = Cells(output_format)
+    cells = Cells(output_format, salespeople=salespeople)
     names = {
         name: Sql("NULLIF({0}, '')", column.sql(cells))
         for name, column in zip(CELL_NAMES, COLUMNS, strict=True)

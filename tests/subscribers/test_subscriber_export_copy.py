@@ -195,6 +195,35 @@ def test_the_sort_keys_are_selected_before_the_cells_unless_the_order_names_a_re
         assert "export_key_" not in sql
 
 
+@pytest.mark.parametrize("most", [16, 1])
+def test_few_salespeople_cells_are_chosen_by_id_with_the_same_bytes(merchant, monkeypatch, most):
+    # Up to MAX_SALESPEOPLE_BY_ID the Vendedor cell is picked by the salesperson's id among cells written
+    # once each (no join to the users); past it, written from the joined user on every row as before.
+    monkeypatch.setattr(exports, "MAX_SALESPEOPLE_BY_ID", most)
+    sellers = [
+        UserFactory(first_name=" Caio", last_name="", username="caio"),
+        UserFactory(first_name="-Dani", last_name="Ré", username="dani"),
+        UserFactory(first_name="", last_name="", username="so_usuario"),
+    ]
+    for seller in [*sellers, None]:
+        SubscriptionFactory(merchant=merchant, salesperson=seller)
+    queryset = selectors.subscriber_list_queryset().filter(merchant=merchant)
+    walks = selectors.subscriber_sort_walks(merchant=merchant)
+
+    with timezone.override(zoneinfo.ZoneInfo("America/Sao_Paulo")):
+        python = b"".join(
+            exports.stream_csv_rows(queryset, delimiter=";", output_format="human", counter=[0])
+        )
+        database = b"".join(
+            exports.stream_csv_copy(queryset, delimiter=";", output_format="human", counter=[0], walks=walks)
+        )
+        head, _rest = exports._segments(queryset, "human", walks)
+
+    assert database == python
+    assert b";'-Dani R\xc3\xa9;" in database and b";Caio;" in database and b";so_usuario;" in database
+    assert ("auth_user" in str(head.query)) is (most == 1)
+
+
 @pytest.mark.parametrize("first_rows", [1, 3, 7])
 def test_the_first_rows_and_the_rest_join_without_a_gap_or_a_repeat(merchant, monkeypatch, first_rows):
     # The database path sends its first FIRST_ROWS rows by one COPY (so the download starts at once) and
