@@ -4,6 +4,7 @@ Python path (SQLite) formats them row by row. Both must give the same bytes for 
 import datetime as dt
 import zoneinfo
 
+import psycopg
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -320,6 +321,23 @@ def test_the_download_is_the_database_path_and_records_the_copy_row_count(owner_
     export = SubscriberExport.objects.get(merchant=merchant)
     # Names with line breaks make more lines than rows: the count is the COPY's, not the lines'.
     assert export.row_count == len(rows) < body.count(b"\n") - 1
+
+
+def test_a_copy_failing_after_its_first_rows_raises_its_error_and_the_connection_stays_usable(merchant):
+    # The rows are taken from libpq directly (exports._copy): an error after some rows (here the
+    # third row divides by zero, rows streamed unsorted) still ends the download with PostgreSQL's error.
+    subscriptions = [SubscriptionFactory(merchant=merchant) for _ in range(3)]
+    queryset = (
+        selectors.subscriber_list_queryset()
+        .filter(merchant=merchant)
+        .extra(where=["1 / (subscribers_subscription.id - %s) IS NOT NULL"], params=[subscriptions[-1].pk])
+        .order_by()
+    )
+
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        b"".join(exports.stream_csv_copy(queryset, delimiter=";", output_format="human", counter=[0]))
+
+    assert selectors.subscriber_list_queryset().filter(merchant=merchant).count() == 3
 
 
 def test_export_interrupted_during_the_copy_is_recorded_and_the_connection_stays_usable(
