@@ -8,7 +8,8 @@ Counting (`count_rows`), on PostgreSQL:
 - a count cached for these filters is used as it is (no query at all);
 - otherwise the planner's estimate of the filtered rows comes first (EXPLAIN, no rows read, ~1 ms);
 - below `LIST_EXACT_COUNT_THRESHOLD` (20,000) the page counts exactly — cheap at that size (an estimate
-  far too low, which the planner can make for unusual filters, costs one slower COUNT);
+  far too low, which the planner can make for unusual filters, costs one slower COUNT, whose total is
+  then cached as a larger list's is);
 - above it, an exact COUNT cached for `LIST_COUNT_CACHE_SECONDS` (60) per list and filter set is shown
   with its age ("atualizado há 1 min"); the COUNT runs with a `LIST_COUNT_TIMEOUT_MS` (200 ms) statement
   timeout, and when it would take longer the page shows the planner's estimate instead ("cerca de …
@@ -154,7 +155,12 @@ def count_rows(queryset, *, cache_key: str, with_page: bool = False) -> RowCount
     if cached is None:
         estimate = estimate_rows(queryset)
         if estimate < _setting("LIST_EXACT_COUNT_THRESHOLD", 20_000):
-            return None if with_page and estimate < COUNT_WITH_PAGE_BELOW else RowCount(queryset.count())
+            if with_page and estimate < COUNT_WITH_PAGE_BELOW:
+                return None
+            # An estimate far too low (an unusual filter: `canceled range` at a million, 75,000 rows
+            # estimated at 19,000) would count a large list on every request: once counted, it is cached
+            # like any large list's count.
+            return remember_count(cache_key, queryset.count())
         value = _timed_count(queryset, _setting("LIST_COUNT_TIMEOUT_MS", 200))
         cached = {"value": value, "estimate": estimate, "as_of": timezone.now()}
         cache.set(cache_key, cached, _setting("LIST_COUNT_CACHE_SECONDS", 60))

@@ -12,7 +12,15 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from core.pagination import CACHED, ESTIMATE, EXACT, LargeListPaginator, RowCount, count_rows
+from core.pagination import (
+    CACHED,
+    ESTIMATE,
+    EXACT,
+    LargeListPaginator,
+    RowCount,
+    count_rows,
+    estimate_rows,
+)
 from subscribers import selectors
 from subscribers.choices import SubscriptionStatus
 from subscribers.models import Customer, Subscription
@@ -165,6 +173,23 @@ def test_the_count_gives_up_after_its_timeout(merchant):
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_sleep(0.1), 1")
         assert cursor.fetchone()[1] == 1
+
+
+@pytest.mark.postgres
+@override_settings(LIST_EXACT_COUNT_THRESHOLD=5)
+def test_a_list_estimated_small_but_counted_large_is_cached_like_a_large_one(
+    merchant, django_assert_num_queries
+):
+    subscribers(merchant, 6)
+    # random() >= 0 always holds, but the planner takes a third of the rows for each: a few rows estimated.
+    queryset = Subscription.objects.filter(merchant=merchant).extra(where=["random() >= 0"] * 3)
+    assert estimate_rows(queryset) < 5
+
+    first = count_rows(queryset, cache_key="underestimated")
+    with django_assert_num_queries(0):
+        second = count_rows(queryset, cache_key="underestimated")
+
+    assert first.mode == CACHED and second == first and first.value == 6
 
 
 def test_sqlite_and_small_lists_count_exactly(merchant):
