@@ -1,8 +1,8 @@
 """The production web server: `python -m config.web` runs granian serving config.wsgi.
 
-granian (a Rust HTTP server with a WSGI interface, on PyPI) instead of gunicorn because its own cost per
-request is about half gunicorn's: one web process accepts Stripe's webhook deliveries at ~1,800/s where
-gunicorn took ~1,000/s on the same two CPUs (bench/README.md, "Web server"). Everything is set by
+granian (a Rust HTTP server with a WSGI interface, on PyPI) instead of gunicorn because it costs far less
+per request: one web process accepts Stripe's webhook deliveries at ~1,800/s where gunicorn took
+~1,000/s on the same two CPUs (bench/README.md, "Web server"). Everything is set by
 environment variables; ours first (the same names as before), and any of granian's own `GRANIAN_*`
 variables or command-line options on top (`python -m config.web --workers 5`):
 
