@@ -26,7 +26,9 @@ echo "== django checks"
 .venv/bin/python scripts/check_translations.py
 
 echo "== pytest on PostgreSQL (unit, PostgreSQL-only, browser and scale-out tests; Redis for the last)"
-scripts/with-postgres.sh scripts/with-redis.sh --as TEST_REDIS_URL .venv/bin/pytest -p no:cacheprovider "${PARALLEL[@]}" "$@"
+# --durations: the slowest tests in every CI log, to keep the suite within its 10-minute budget.
+scripts/with-postgres.sh scripts/with-redis.sh --as TEST_REDIS_URL .venv/bin/pytest -p no:cacheprovider "${PARALLEL[@]}" \
+    --durations=20 "$@"
 
 # The SQLite smoke run: what `make run` does on the embedded database — migrations and the demo data,
 # every page of every role (the URL walker), the lists, export and dashboard queries, the billing run and

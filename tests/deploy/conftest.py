@@ -82,9 +82,11 @@ class ProductionServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def production_server(tmp_path_factory):
-    """migrate, collectstatic, create_merchant and the web server, as README "Deploying" runs them."""
+    """migrate, collectstatic, create_merchant and the web server, as README "Deploying" runs them. Once per
+    session: with other modules' tests between this module's (xdist), a module-scoped server was started
+    again each time the worker came back to the module."""
     tmp_path = tmp_path_factory.mktemp("production")
     env = production_env(tmp_path, WEB_CONCURRENCY="1", LOG_LEVEL="INFO")
     manage(env, "migrate", "--noinput", "-v", "0")
